@@ -1,0 +1,158 @@
+// Package store defines how pixmatch persists galleries, API keys and
+// targets, and the errors every implementation reports. Implementations
+// live in sub-packages: sqlite (the embedded default), and later postgres
+// and d1. The store knows nothing of HTTP or of either wire dialect.
+//
+// Every write that changes a gallery's targets also appends to that
+// gallery's change log in the same transaction and advances the gallery's
+// version by one, so a reader that has seen version V can ask for exactly
+// what changed after it.
+package store
+
+import (
+	"context"
+	"errors"
+)
+
+// Errors reported by every implementation, wrapped with context.
+var (
+	ErrNotFound = errors.New("not found")
+	ErrExists   = errors.New("already exists")
+)
+
+// Gallery is one collection of targets: a CRS database (found by AppID)
+// and an Alibaba instance (found by Name).
+type Gallery struct {
+	ID      int64
+	Name    string // unique; the Alibaba InstanceName
+	AppID   string // unique; the CRS appId
+	Version int64  // version of the newest change; 0 for an untouched gallery
+	Created int64  // unix milliseconds
+
+	// Limits. Zero means unlimited.
+	Capacity      int // most targets the gallery may hold
+	QPS           int // search requests per second
+	DailySearches int // search requests per UTC day
+
+	// DAU marks a CRS database billed by daily active users: it serves
+	// only SDK clients older than Sense 4.6.
+	DAU bool
+	// Suspended galleries refuse every request, as an instance with an
+	// overdue payment does.
+	Suspended bool
+}
+
+// Key is an API credential: a CRS apiKey or appKey, or an Alibaba
+// AccessKeyId, with its secret.
+type Key struct {
+	ID      string
+	Secret  string
+	Gallery int64 // the only gallery the key may use; 0 means every gallery
+	Created int64 // unix milliseconds
+}
+
+// Target is one image a gallery recognises.
+type Target struct {
+	Gallery      int64
+	ID           string // UUID, the CRS targetId
+	Name         string
+	Size         string // CRS physical width in cm, kept as the client sent it
+	Meta         string
+	Type         string
+	Active       bool
+	AllowSimilar bool
+	Extra        string // JSON object of unknown create fields, returned unmodified
+
+	// Alibaba attributes.
+	ProductID     string
+	PicName       string
+	Category      int32
+	IntAttr       [4]int32
+	StrAttr       [4]string
+	CustomContent string
+	Region        string // "x1,x2,y1,y2" of the indexed subject
+
+	Image       []byte   // the image file as uploaded; nil when not loaded
+	ImageSHA256 [32]byte // of Image
+	Width       int
+	Height      int
+	Fingerprint []byte // encoded shared/fingerprint value
+	Grade       []byte // encoded shared/quality report
+
+	Created  int64 // unix milliseconds
+	Modified int64 // unix milliseconds
+}
+
+// Op says what a change did to a target.
+type Op uint8
+
+// Change operations.
+const (
+	OpPut    Op = 1 // the target was created or updated
+	OpDelete Op = 2 // the target was removed
+)
+
+// Change is one entry of a gallery's change log.
+type Change struct {
+	Version  int64
+	TargetID string
+	Op       Op
+	At       int64 // unix milliseconds
+}
+
+// Page selects a slice of an ordered listing.
+type Page struct {
+	Offset int
+	Limit  int
+}
+
+// Store persists galleries, keys and targets. All methods are safe for
+// concurrent use. Lookups of something absent return an error wrapping
+// ErrNotFound; creating something that exists returns one wrapping ErrExists.
+type Store interface {
+	CreateGallery(ctx context.Context, g Gallery) (Gallery, error)
+	UpdateGallery(ctx context.Context, g Gallery) error // limits and flags; not Version
+	DeleteGallery(ctx context.Context, id int64) error  // with its targets, keys and change log
+	Gallery(ctx context.Context, id int64) (Gallery, error)
+	GalleryByName(ctx context.Context, name string) (Gallery, error)
+	GalleryByAppID(ctx context.Context, appID string) (Gallery, error)
+	Galleries(ctx context.Context) ([]Gallery, error)
+
+	CreateKey(ctx context.Context, k Key) error
+	Key(ctx context.Context, id string) (Key, error)
+	Keys(ctx context.Context) ([]Key, error)
+	DeleteKey(ctx context.Context, id string) error
+
+	// CreateTarget inserts t (ErrExists if its ID is taken) and returns the
+	// gallery version its change was logged at.
+	CreateTarget(ctx context.Context, t Target) (int64, error)
+	// UpdateTarget replaces every field of the stored target with t's.
+	// When t.Image is nil the stored image, its hash and size are kept.
+	UpdateTarget(ctx context.Context, t Target) (int64, error)
+	// DeleteTargets removes the targets with the given IDs, all or none
+	// (ErrNotFound names the first missing one), logging one change each.
+	DeleteTargets(ctx context.Context, gallery int64, ids []string) (int64, error)
+	// Target returns one target; with image false, Target.Image stays nil.
+	Target(ctx context.Context, gallery int64, id string, image bool) (Target, error)
+	// TargetByImage returns a target of the gallery whose image file has
+	// the given SHA-256, if any.
+	TargetByImage(ctx context.Context, gallery int64, sha256 [32]byte) (Target, error)
+	// Targets lists targets without images, oldest first.
+	Targets(ctx context.Context, gallery int64, p Page) ([]Target, error)
+	CountTargets(ctx context.Context, gallery int64) (int, error)
+	// EachTarget calls fn for every target of the gallery without its image,
+	// in creation order, stopping at the first error fn returns.
+	EachTarget(ctx context.Context, gallery int64, fn func(Target) error) error
+
+	// Changes returns up to limit changes with a version above since, in
+	// version order.
+	Changes(ctx context.Context, gallery int64, since int64, limit int) ([]Change, error)
+
+	// Setting returns a server-wide value saved under name (ErrNotFound
+	// if none); PutSetting saves one. They hold secrets such as the token
+	// encryption key.
+	Setting(ctx context.Context, name string) (string, error)
+	PutSetting(ctx context.Context, name, value string) error
+
+	Close() error
+}

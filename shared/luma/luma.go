@@ -1,0 +1,123 @@
+// Package luma reduces decoded images to small grey planes: the first step
+// of fingerprinting and grading, computed the same way on every platform.
+//
+// All arithmetic is integer, so the server (amd64, arm64) and the browser
+// (js/wasm) produce bit-identical planes from the same pixels. Transparent
+// pixels are composited onto white, the way a product photo on a page is seen.
+package luma
+
+import (
+	"image"
+	"image/color"
+)
+
+// FromImage returns the luminance of img, shrunk by whole-pixel box
+// averaging until its longer side is at most maxSide (maxSide <= 0 keeps the
+// full size). The result always has its origin at 0,0.
+func FromImage(img image.Image, maxSide int) *image.Gray {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	if w <= 0 || h <= 0 {
+		return image.NewGray(image.Rect(0, 0, 0, 0))
+	}
+	f := shrinkFactor(w, h, maxSide)
+	ow, oh := (w+f-1)/f, (h+f-1)/f
+	out := image.NewGray(image.Rect(0, 0, ow, oh))
+	if f == 1 {
+		for y := 0; y < h; y++ {
+			readRow(img, b.Min.Y+y, out.Pix[y*ow:(y+1)*ow])
+		}
+		return out
+	}
+	row := make([]uint8, w)
+	acc := make([]uint32, ow)
+	for oy := 0; oy < oh; oy++ {
+		clear(acc)
+		y0, y1 := oy*f, min((oy+1)*f, h)
+		for y := y0; y < y1; y++ {
+			readRow(img, b.Min.Y+y, row)
+			for ox := range acc {
+				var s uint32
+				for _, v := range row[ox*f : min((ox+1)*f, w)] {
+					s += uint32(v)
+				}
+				acc[ox] += s
+			}
+		}
+		dst := out.Pix[oy*ow : (oy+1)*ow]
+		rows := uint32(y1 - y0)
+		for ox, s := range acc {
+			n := rows * uint32(min((ox+1)*f, w)-ox*f)
+			dst[ox] = uint8((s + n/2) / n)
+		}
+	}
+	return out
+}
+
+// readRow writes the luma of image row y into dst, whose length is the
+// image width.
+func readRow(img image.Image, y int, dst []uint8) {
+	b := img.Bounds()
+	switch m := img.(type) {
+	case *image.YCbCr:
+		i := m.YOffset(b.Min.X, y)
+		copy(dst, m.Y[i:i+len(dst)])
+	case *image.Gray:
+		i := m.PixOffset(b.Min.X, y)
+		copy(dst, m.Pix[i:i+len(dst)])
+	case *image.NRGBA:
+		p := m.Pix[m.PixOffset(b.Min.X, y):]
+		for x := range dst {
+			dst[x] = straight(p[4*x], p[4*x+1], p[4*x+2], p[4*x+3])
+		}
+	case *image.RGBA:
+		p := m.Pix[m.PixOffset(b.Min.X, y):]
+		for x := range dst {
+			dst[x] = premultiplied(uint32(p[4*x])*0x101, uint32(p[4*x+1])*0x101, uint32(p[4*x+2])*0x101, uint32(p[4*x+3])*0x101)
+		}
+	default:
+		for x := range dst {
+			r, g, bl, a := img.At(b.Min.X+x, y).RGBA()
+			dst[x] = premultiplied(r, g, bl, a)
+		}
+	}
+}
+
+// FromNRGBA is FromImage for a raw buffer of non-premultiplied RGBA bytes,
+// the layout a browser canvas hands out.
+func FromNRGBA(pix []byte, width, height, maxSide int) *image.Gray {
+	return FromImage(&image.NRGBA{Pix: pix, Stride: 4 * width, Rect: image.Rect(0, 0, width, height)}, maxSide)
+}
+
+func shrinkFactor(w, h, maxSide int) int {
+	if maxSide <= 0 {
+		return 1
+	}
+	long := max(w, h)
+	return max(1, (long+maxSide-1)/maxSide)
+}
+
+// gray16 is the luma of 16-bit channels, with the weights of image/color.
+func gray16(r, g, b uint32) uint32 {
+	return (19595*r + 38470*g + 7471*b + 1<<15) >> 16
+}
+
+// straight returns the 8-bit luma of a non-premultiplied pixel over white.
+func straight(r, g, b, a uint8) uint8 {
+	y := gray16(uint32(r)*0x101, uint32(g)*0x101, uint32(b)*0x101) >> 8
+	if a == 0xff {
+		return uint8(y)
+	}
+	return uint8((y*uint32(a) + 255*(255-uint32(a)) + 127) / 255)
+}
+
+// premultiplied returns the 8-bit luma of a premultiplied 16-bit pixel over white.
+func premultiplied(r, g, b, a uint32) uint8 {
+	return uint8((gray16(r, g, b) + (0xffff - a)) >> 8)
+}
+
+// Gray returns the 8-bit luma of any colour, composited onto white.
+func Gray(c color.Color) uint8 {
+	r, g, b, a := c.RGBA()
+	return premultiplied(r, g, b, a)
+}
