@@ -25,46 +25,48 @@ func FromImage(img image.Image, maxSide int) *image.Gray {
 	out := image.NewGray(image.Rect(0, 0, ow, oh))
 	if f == 1 {
 		for y := 0; y < h; y++ {
-			readRow(img, b.Min.Y+y, out.Pix[y*ow:(y+1)*ow])
+			copy(out.Pix[y*ow:(y+1)*ow], rowOf(img, b.Min.Y+y, out.Pix[y*ow:(y+1)*ow]))
 		}
 		return out
 	}
 	row := make([]uint8, w)
-	acc := make([]uint32, ow)
+	cols := make([]uint32, w) // per-column sums over the rows of one output row
 	for oy := 0; oy < oh; oy++ {
-		clear(acc)
+		clear(cols)
 		y0, y1 := oy*f, min((oy+1)*f, h)
 		for y := y0; y < y1; y++ {
-			readRow(img, b.Min.Y+y, row)
-			for ox := range acc {
-				var s uint32
-				for _, v := range row[ox*f : min((ox+1)*f, w)] {
-					s += uint32(v)
-				}
-				acc[ox] += s
+			for x, v := range rowOf(img, b.Min.Y+y, row) {
+				cols[x] += uint32(v)
 			}
 		}
 		dst := out.Pix[oy*ow : (oy+1)*ow]
 		rows := uint32(y1 - y0)
-		for ox, s := range acc {
-			n := rows * uint32(min((ox+1)*f, w)-ox*f)
+		for ox := range dst {
+			x0, x1 := ox*f, min((ox+1)*f, w)
+			var s uint32
+			for _, c := range cols[x0:x1] {
+				s += c
+			}
+			n := rows * uint32(x1-x0)
 			dst[ox] = uint8((s + n/2) / n)
 		}
 	}
 	return out
 }
 
-// readRow writes the luma of image row y into dst, whose length is the
+// rowOf returns the luma of image row y. Planes that store luma are read
+// in place; other images are converted into buf, whose length is the
 // image width.
-func readRow(img image.Image, y int, dst []uint8) {
+func rowOf(img image.Image, y int, buf []uint8) []uint8 {
 	b := img.Bounds()
+	dst := buf
 	switch m := img.(type) {
 	case *image.YCbCr:
 		i := m.YOffset(b.Min.X, y)
-		copy(dst, m.Y[i:i+len(dst)])
+		return m.Y[i : i+len(buf)]
 	case *image.Gray:
 		i := m.PixOffset(b.Min.X, y)
-		copy(dst, m.Pix[i:i+len(dst)])
+		return m.Pix[i : i+len(buf)]
 	case *image.NRGBA:
 		p := m.Pix[m.PixOffset(b.Min.X, y):]
 		for x := range dst {
@@ -81,6 +83,7 @@ func readRow(img image.Image, y int, dst []uint8) {
 			dst[x] = premultiplied(r, g, bl, a)
 		}
 	}
+	return dst
 }
 
 // FromNRGBA is FromImage for a raw buffer of non-premultiplied RGBA bytes,

@@ -12,6 +12,7 @@ import (
 	"path"
 	"sort"
 	"strings"
+	"sync"
 )
 
 //go:embed photos/*.jpg
@@ -37,11 +38,23 @@ func File(name string) []byte {
 	return b
 }
 
-// Image returns the named photograph decoded.
+var (
+	mu      sync.Mutex
+	decoded = map[string]image.Image{}
+)
+
+// Image returns the named photograph decoded. Calls share one decoded
+// copy: callers must not modify it.
 func Image(name string) image.Image {
+	mu.Lock()
+	defer mu.Unlock()
+	if img, ok := decoded[name]; ok {
+		return img
+	}
 	img, err := jpeg.Decode(bytes.NewReader(File(name)))
 	if err != nil {
 		panic("testphoto: " + name + ": " + err.Error())
 	}
+	decoded[name] = img
 	return img
 }

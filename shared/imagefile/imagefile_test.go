@@ -1,0 +1,283 @@
+package imagefile
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"hash/crc32"
+	"image"
+	"image/color"
+	"image/gif"
+	"image/jpeg"
+	"image/png"
+	"os"
+	"testing"
+
+	"golang.org/x/image/bmp"
+	"golang.org/x/image/tiff"
+
+	"github.com/pixmatch/pixmatch/shared/internal/testphoto"
+)
+
+func encode(t *testing.T, f Format, img image.Image) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	var err error
+	switch f {
+	case JPEG:
+		err = jpeg.Encode(&b, img, &jpeg.Options{Quality: 95})
+	case PNG:
+		err = png.Encode(&b, img)
+	case GIF:
+		err = gif.Encode(&b, img, nil)
+	case BMP:
+		err = bmp.Encode(&b, img)
+	case TIFF:
+		err = tiff.Encode(&b, img, nil)
+	case WEBP:
+		return mustRead(t, "testdata/blue-purple-pink.lossy.webp")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}
+
+func mustRead(t *testing.T, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+func TestDecodeFormats(t *testing.T) {
+	photo := testphoto.Image("coffee")
+	for _, f := range []Format{JPEG, PNG, GIF, BMP, TIFF, WEBP} {
+		t.Run(string(f), func(t *testing.T) {
+			data := encode(t, f, photo)
+			img, info, err := Decode(data, Limits{MaxPixels: 1 << 20})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if info.Format != f {
+				t.Errorf("format %q, want %q", info.Format, f)
+			}
+			if b := img.Bounds(); b.Dx() != info.Width || b.Dy() != info.Height {
+				t.Errorf("decoded %v, header said %d×%d", b, info.Width, info.Height)
+			}
+			if f != WEBP && (info.Width != 480 || info.Height != 320) {
+				t.Errorf("size %d×%d, want 480×320", info.Width, info.Height)
+			}
+		})
+	}
+}
+
+// pngHeader returns a PNG file with a valid IHDR claiming w×h and no pixels.
+func pngHeader(w, h uint32) []byte {
+	var b bytes.Buffer
+	b.WriteString("\x89PNG\r\n\x1a\n")
+	ihdr := make([]byte, 13)
+	binary.BigEndian.PutUint32(ihdr[0:], w)
+	binary.BigEndian.PutUint32(ihdr[4:], h)
+	ihdr[8], ihdr[9] = 8, 2 // 8-bit RGB
+	chunk(&b, "IHDR", ihdr)
+	chunk(&b, "IDAT", []byte{0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01})
+	chunk(&b, "IEND", nil)
+	return b.Bytes()
+}
+
+func chunk(b *bytes.Buffer, typ string, data []byte) {
+	binary.Write(b, binary.BigEndian, uint32(len(data)))
+	b.WriteString(typ)
+	b.Write(data)
+	crc := crc32.NewIEEE()
+	crc.Write([]byte(typ))
+	crc.Write(data)
+	binary.Write(b, binary.BigEndian, crc.Sum32())
+}
+
+func TestDecodeRefuses(t *testing.T) {
+	photo := encode(t, JPEG, testphoto.Image("coffee"))
+	tiny := encode(t, PNG, image.NewGray(image.Rect(0, 0, 1, 1)))
+	lim := Limits{MaxPixels: 25_000_000, MinSide: 16}
+	tests := []struct {
+		name string
+		data []byte
+		want error
+	}{
+		{"empty", nil, ErrFormat},
+		{"text", []byte("hello, this is not an image"), ErrFormat},
+		{"truncated jpeg", photo[:len(photo)/2], ErrCorrupt},
+		{"jpeg header only", photo[:20], ErrCorrupt},
+		{"50000x50000 png header", pngHeader(50000, 50000), ErrTooLarge},
+		{"1x1 png", tiny, ErrTooSmall},
+		{"zero width png", pngHeader(0, 10), ErrCorrupt},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := Decode(tt.data, lim)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("err = %v, want %v", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestLimits(t *testing.T) {
+	tests := []struct {
+		lim  Limits
+		w, h int
+		want error
+	}{
+		{Limits{}, 100000, 100000, nil},
+		{Limits{MaxPixels: 100}, 10, 10, nil},
+		{Limits{MaxPixels: 100}, 10, 11, ErrTooLarge},
+		{Limits{MaxSide: 4096}, 4096, 100, nil},
+		{Limits{MaxSide: 4096}, 4097, 100, ErrTooLarge},
+		{Limits{MinSide: 100}, 100, 100, nil},
+		{Limits{MinSide: 100}, 99, 4000, ErrTooSmall},
+	}
+	for _, tt := range tests {
+		err := tt.lim.Check(Info{Width: tt.w, Height: tt.h})
+		if !errors.Is(err, tt.want) || (tt.want == nil && err != nil) {
+			t.Errorf("%+v.Check(%d×%d) = %v, want %v", tt.lim, tt.w, tt.h, err, tt.want)
+		}
+	}
+}
+
+// exifTIFF builds a TIFF block with one IFD holding the orientation tag.
+func exifTIFF(bo binary.ByteOrder, orientation uint16) []byte {
+	var b bytes.Buffer
+	if bo == binary.LittleEndian {
+		b.WriteString("II")
+	} else {
+		b.WriteString("MM")
+	}
+	binary.Write(&b, bo, uint16(42))
+	binary.Write(&b, bo, uint32(8))
+	binary.Write(&b, bo, uint16(1))
+	binary.Write(&b, bo, uint16(0x0112))
+	binary.Write(&b, bo, uint16(3))
+	binary.Write(&b, bo, uint32(1))
+	binary.Write(&b, bo, orientation)
+	binary.Write(&b, bo, uint16(0))
+	binary.Write(&b, bo, uint32(0))
+	return b.Bytes()
+}
+
+// withJPEGExif inserts an APP1 Exif segment after the SOI marker.
+func withJPEGExif(jpg, tiffBlock []byte) []byte {
+	seg := append([]byte("Exif\x00\x00"), tiffBlock...)
+	out := append([]byte{}, jpg[:2]...)
+	out = append(out, 0xff, 0xe1, byte((len(seg)+2)>>8), byte(len(seg)+2))
+	out = append(out, seg...)
+	return append(out, jpg[2:]...)
+}
+
+// withPNGExif inserts an eXIf chunk after IHDR.
+func withPNGExif(p, tiffBlock []byte) []byte {
+	var b bytes.Buffer
+	b.Write(p[:33]) // signature + IHDR
+	chunk(&b, "eXIf", tiffBlock)
+	b.Write(p[33:])
+	return b.Bytes()
+}
+
+// marker is an asymmetric picture of 6×4 blocks of 16 px: black with the
+// stored top-left block white and the block next to it grey, so every
+// symmetry is distinct and JPEG cannot blur the marks away.
+func marker() *image.Gray {
+	g := image.NewGray(image.Rect(0, 0, 6*16, 4*16))
+	for y := 0; y < 16; y++ {
+		for x := 0; x < 16; x++ {
+			g.SetGray(x, y, color.Gray{255})
+			g.SetGray(16+x, y, color.Gray{128})
+		}
+	}
+	return g
+}
+
+// uprightAt maps a stored pixel (x, y) of a w×h picture to where the EXIF
+// specification says it is displayed, for each orientation value.
+func uprightAt(o, x, y, w, h int) (int, int) {
+	switch o {
+	case 2:
+		return w - 1 - x, y
+	case 3:
+		return w - 1 - x, h - 1 - y
+	case 4:
+		return x, h - 1 - y
+	case 5:
+		return y, x
+	case 6:
+		return h - 1 - y, x
+	case 7:
+		return h - 1 - y, w - 1 - x
+	case 8:
+		return y, w - 1 - x
+	}
+	return x, y
+}
+
+func TestOrientation(t *testing.T) {
+	src := marker()
+	for o := 1; o <= 8; o++ {
+		for _, bo := range []binary.ByteOrder{binary.LittleEndian, binary.BigEndian} {
+			for _, f := range []Format{JPEG, PNG} {
+				var data []byte
+				if f == JPEG {
+					data = withJPEGExif(encode(t, JPEG, src), exifTIFF(bo, uint16(o)))
+				} else {
+					data = withPNGExif(encode(t, PNG, src), exifTIFF(bo, uint16(o)))
+				}
+				plane, info, err := Plane(data, Limits{}, 0)
+				if err != nil {
+					t.Fatalf("o=%d %s: %v", o, f, err)
+				}
+				if info.Orientation != o {
+					t.Fatalf("o=%d %s: read orientation %d", o, f, info.Orientation)
+				}
+				uw, uh := info.Size()
+				if plane.Rect.Dx() != uw || plane.Rect.Dy() != uh {
+					t.Fatalf("o=%d %s: plane %v, Size %d×%d", o, f, plane.Rect, uw, uh)
+				}
+				for _, blk := range []image.Point{{0, 0}, {1, 0}, {5, 3}} {
+					ux, uy := uprightAt(o, blk.X, blk.Y, 6, 4)
+					want := src.GrayAt(blk.X*16+8, blk.Y*16+8).Y
+					if got := plane.GrayAt(ux*16+8, uy*16+8).Y; diff(got, want) > 16 {
+						t.Errorf("o=%d %s: block %v shows at (%d,%d) as %d, want %d", o, f, blk, ux, uy, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+func diff(a, b uint8) int {
+	if a > b {
+		return int(a - b)
+	}
+	return int(b - a)
+}
+
+func TestBadOrientation(t *testing.T) {
+	for _, v := range []uint16{0, 9, 255} {
+		data := withPNGExif(encode(t, PNG, marker()), exifTIFF(binary.BigEndian, v))
+		info, err := Inspect(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if info.OrientationValid() {
+			t.Errorf("orientation %d accepted as valid (read %d)", v, info.Orientation)
+		}
+		if info.Upright() != 0 {
+			t.Errorf("orientation %d: Upright = %v, want identity", v, info.Upright())
+		}
+	}
+	info, _ := Inspect(encode(t, PNG, marker()))
+	if !info.OrientationValid() || info.Orientation != 0 {
+		t.Errorf("no tag: %+v", info)
+	}
+}
