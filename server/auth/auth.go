@@ -1,0 +1,154 @@
+// Package auth authenticates requests in the EasyAR Cloud Recognition (CRS)
+// dialect: the APIKey and legacy appKey request signatures, and the access
+// tokens of the token service (POST /token/v2) sent in the Authorization
+// header.
+//
+// A signature is plain SHA-256 (not HMAC) over the request's parameters,
+// sorted by key and concatenated as key+value, followed by the secret:
+//
+//	sig := auth.Sign(params, secret)
+//
+// A handler gathers the request's parameters (query string, JSON body,
+// multipart fields) with ParamsFromValues and ParamsFromJSON, and hands them
+// with the Authorization header to a Verifier, which answers with the
+// Principal making the request or with an apierror catalogue entry. Tokens
+// are issued and read by Tokens; they are AES-256-GCM sealed claims, opaque
+// base64 to a client, as EasyAR's are.
+//
+// The package knows nothing of galleries: credentials come through the Keys
+// interface, and the server decides which appIds and galleries exist.
+package auth
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"maps"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/pixmatch/pixmatch/shared/apierror"
+)
+
+// SignatureParam is the parameter that carries a request's signature. It is
+// never part of what is signed.
+const SignatureParam = "signature"
+
+// DefaultSkew is how far a request's timestamp may be from the server's
+// clock, either way, when a Verifier or Tokens sets no Skew: EasyAR's
+// documented five minutes.
+const DefaultSkew = 5 * time.Minute
+
+// ErrUnknownKey is wrapped by the error Keys returns for a key id it does
+// not hold.
+var ErrUnknownKey = errors.New("unknown key")
+
+// Credential is a key id with its secret: a CRS apiKey/apiSecret or a
+// legacy appKey/appSecret.
+type Credential struct {
+	ID     string
+	Secret string
+	// Gallery is the only gallery the key may use; 0 means every gallery.
+	Gallery int64
+}
+
+// Keys finds credentials by key id. The server implements it over its
+// store.
+type Keys interface {
+	// Credential returns the credential with the given id, or an error
+	// wrapping ErrUnknownKey if there is none. Any other error is a failure
+	// to look, not an answer.
+	Credential(ctx context.Context, id string) (Credential, error)
+}
+
+// Sign returns the CRS signature of params under secret: the lowercase hex
+// SHA-256 of every key and value, keys in bytewise order, concatenated with
+// no separator, followed by the secret. The "signature" parameter itself is
+// left out.
+func Sign(params map[string]string, secret string) string {
+	sum := signatureSum(params, secret)
+	return hex.EncodeToString(sum[:])
+}
+
+// signatureSum is the raw SHA-256 behind Sign.
+func signatureSum(params map[string]string, secret string) [sha256.Size]byte {
+	h := sha256.New()
+	buf := make([]byte, 4096)
+	for _, k := range slices.Sorted(maps.Keys(params)) {
+		if k == SignatureParam {
+			continue
+		}
+		writeString(h, k, buf)
+		writeString(h, params[k], buf)
+	}
+	writeString(h, secret, buf)
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	return sum
+}
+
+// writeString writes s to h through buf, sparing a copy of s as large as
+// the image a parameter may hold.
+func writeString(h hash.Hash, s string, buf []byte) {
+	for len(s) > 0 {
+		n := copy(buf, s)
+		h.Write(buf[:n])
+		s = s[n:]
+	}
+}
+
+// checkSignature reports whether params carry the signature of the other
+// params under secret. The comparison takes the same time wherever the
+// signatures differ, and hex digits may be of either case.
+func checkSignature(params map[string]string, secret string) error {
+	got, ok := params[SignatureParam]
+	if !ok || got == "" {
+		return errors.New("no signature")
+	}
+	sent, err := hex.DecodeString(got)
+	if err != nil || len(sent) != sha256.Size {
+		return fmt.Errorf("signature %.80q is not %d hex bytes", got, sha256.Size)
+	}
+	want := signatureSum(params, secret)
+	if subtle.ConstantTimeCompare(sent, want[:]) != 1 {
+		return errors.New("signature does not match")
+	}
+	return nil
+}
+
+// checkTimestamp reports whether text is a timestamp in integer
+// milliseconds since the Unix epoch no more than skew away from now.
+func checkTimestamp(text string, now time.Time, skew time.Duration) error {
+	if text == "" {
+		return errors.New("no timestamp")
+	}
+	ms, err := strconv.ParseInt(text, 10, 64)
+	if err != nil {
+		return fmt.Errorf("timestamp %.40q is not an integer of milliseconds", text)
+	}
+	off := time.UnixMilli(ms).Sub(now)
+	if off > skew || off < -skew {
+		return fmt.Errorf("timestamp %d is %v from now, more than %v", ms, off.Round(time.Millisecond), skew)
+	}
+	return nil
+}
+
+// lookUp returns the credential for id. A key Keys does not hold gives the
+// catalogue entry unknown, carrying the cause; any other failure is not an
+// answer about the key and is returned wrapped with context, for the caller
+// to treat as an internal error.
+func lookUp(ctx context.Context, keys Keys, id string, unknown *apierror.Error) (Credential, error) {
+	cred, err := keys.Credential(ctx, id)
+	if errors.Is(err, ErrUnknownKey) {
+		return Credential{}, unknown.Because(err)
+	}
+	if err != nil {
+		return Credential{}, fmt.Errorf("auth: look up key %q: %w", id, err)
+	}
+	return cred, nil
+}
