@@ -9,7 +9,7 @@ import (
 	"github.com/corona10/goimagehash"
 	xdraw "golang.org/x/image/draw"
 
-	"github.com/pixmatch/pixmatch/shared/internal/testphoto"
+	"github.com/pixmatch/pixmatch/shared/testphoto"
 )
 
 // photo1024 returns a 1024×768 photograph decoded from JPEG, the way the

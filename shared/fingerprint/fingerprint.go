@@ -55,16 +55,31 @@ type Fingerprint struct {
 	Codes   []uint64
 }
 
-// Sizes of the working planes.
-const (
-	workSide = 256 // the cheap first shrink; borders are found at this size
-	hashSide = 64  // goimagehash's pHash reads a 64×64 plane as is
-)
+// hashSide is the side of the planes hashed: goimagehash's pHash reads a
+// 64×64 plane as is, without resizing it again.
+const hashSide = 64
+
+// WorkSide is the longest side of a working plane: pictures are first
+// shrunk to it by box averaging, and borders are found at this size.
+const WorkSide = 256
+
+// Plane returns the working plane of img turned upright by d: its
+// luminance shrunk to WorkSide. TargetOf and QueryOf fingerprint it.
+func Plane(img image.Image, d luma.Dihedral) *image.Gray {
+	return d.Apply(luma.FromImage(img, WorkSide))
+}
 
 // Target returns the fingerprint a gallery stores for img: the code of its
-// upright plane, and of its trimmed plane when it has a border.
-func Target(img image.Image) (Fingerprint, error) {
-	planes, err := normalise(img)
+// plane, and of its trimmed plane when it has a border.
+func Target(img image.Image) (Fingerprint, error) { return TargetOf(Plane(img, luma.Identity)) }
+
+// Query returns the fingerprint to search with for img: for each of its
+// planes, one code for each of the eight symmetries, upright first.
+func Query(img image.Image) (Fingerprint, error) { return QueryOf(Plane(img, luma.Identity)) }
+
+// TargetOf is Target for a working plane made by Plane.
+func TargetOf(work *image.Gray) (Fingerprint, error) {
+	planes, err := normalise(work)
 	if err != nil {
 		return Fingerprint{}, err
 	}
@@ -75,10 +90,9 @@ func Target(img image.Image) (Fingerprint, error) {
 	return Fingerprint{Version: Version, Codes: codes}, nil
 }
 
-// Query returns the fingerprint to search with for img: for each of its
-// planes, one code for each of the eight symmetries, upright first.
-func Query(img image.Image) (Fingerprint, error) {
-	planes, err := normalise(img)
+// QueryOf is Query for a working plane made by Plane.
+func QueryOf(work *image.Gray) (Fingerprint, error) {
+	planes, err := normalise(work)
 	if err != nil {
 		return Fingerprint{}, err
 	}
@@ -101,10 +115,9 @@ const minTrim = 50
 // picture or part of it (a clear sky, burnt out by a brightness change):
 // matching either plane against either plane covers both readings. An
 // image without content gives ErrNoContent.
-func normalise(img image.Image) ([]*image.Gray, error) {
-	work := luma.FromImage(img, workSide)
+func normalise(work *image.Gray) ([]*image.Gray, error) {
 	if work.Rect.Dx() < 2 || work.Rect.Dy() < 2 {
-		return nil, fmt.Errorf("%w: %v is too small", ErrNoContent, img.Bounds().Size())
+		return nil, fmt.Errorf("%w: a %v plane is too small", ErrNoContent, work.Rect.Size())
 	}
 	content := TrimBorder(work)
 	if content.Dx() < 2 || content.Dy() < 2 || flat(work, content) {

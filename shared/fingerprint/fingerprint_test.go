@@ -7,8 +7,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
-	"github.com/pixmatch/pixmatch/shared/internal/distort"
-	"github.com/pixmatch/pixmatch/shared/internal/testphoto"
+	"github.com/pixmatch/pixmatch/shared/distort"
+	"github.com/pixmatch/pixmatch/shared/testphoto"
 )
 
 // nearest returns the distance of query to target: the smallest over the

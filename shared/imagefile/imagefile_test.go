@@ -16,7 +16,7 @@ import (
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/tiff"
 
-	"github.com/pixmatch/pixmatch/shared/internal/testphoto"
+	"github.com/pixmatch/pixmatch/shared/testphoto"
 )
 
 func encode(t *testing.T, f Format, img image.Image) []byte {
