@@ -1,0 +1,150 @@
+// Package crs serves the EasyAR Cloud Recognition (CRS) web API: target
+// management, search, similarity, grading and the token service, with the
+// service's JSON envelope, signatures and status codes, so that existing
+// CRS clients work against pixmatch unchanged. Handlers translate the
+// wire to gallery.Service calls and back; nothing else.
+package crs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/pixmatch/pixmatch/server/auth"
+	"github.com/pixmatch/pixmatch/server/config"
+	"github.com/pixmatch/pixmatch/server/gallery"
+	"github.com/pixmatch/pixmatch/shared/apierror"
+	"github.com/pixmatch/pixmatch/shared/imagefile"
+)
+
+// Handler serves the CRS API of a gallery service.
+type Handler struct {
+	Service *gallery.Service
+	Tokens  *auth.Tokens
+	Config  config.CRS
+	Log     *slog.Logger
+	Now     func() time.Time // time.Now when nil
+
+	log      *slog.Logger
+	verifier *auth.Verifier
+	policy   gallery.Policy
+}
+
+// Register adds the CRS routes to e.
+func (h *Handler) Register(e *echo.Echo) {
+	h.log = h.Log
+	if h.log == nil {
+		h.log = slog.Default()
+	}
+	h.verifier = &auth.Verifier{Keys: h.Service, Tokens: h.Tokens, Now: h.now, Skew: h.Config.TimestampSkew}
+	imgs := h.Service.Config().Images
+	h.policy = gallery.Policy{
+		Formats: []imagefile.Format{imagefile.JPEG, imagefile.PNG},
+		Limits:  imagefile.Limits{MaxPixels: imgs.MaxPixels, MinSide: imgs.MinSide},
+	}
+
+	e.GET("/ping", h.ping)
+	e.GET("/ping/", h.ping)
+	for _, p := range []string{"/targets", "/targets/"} {
+		e.POST(p, h.create)
+		e.DELETE(p, h.deleteMany)
+	}
+	e.GET("/targets/infos", h.list)
+	e.GET("/targets/count", h.count)
+	e.GET("/target/:id", h.get)
+	e.PUT("/target/:id", h.update)
+	e.DELETE("/target/:id", h.delete)
+	for _, p := range []string{"/similar", "/similar/"} {
+		e.POST(p, h.similar)
+	}
+	for _, kind := range []string{"detection", "tracking", "detail"} {
+		e.POST("/grade/"+kind, h.grade(kind))
+		e.POST("/grade/"+kind+"/", h.grade(kind))
+	}
+	for _, p := range []string{"/search", "/search/", "/v2/search", "/v2/search/"} {
+		e.POST(p, h.search)
+	}
+	e.POST("/tunnels", h.tunnel)
+	e.POST("/tunnels/", h.tunnel)
+	e.POST("/token/v2", h.token)
+	e.POST("/token/v2/", h.token)
+}
+
+func (h *Handler) ping(c echo.Context) error {
+	return h.ok(c, message{"pong"})
+}
+
+// open reads and authenticates a request for an operation needing perm,
+// and finds the gallery it addresses.
+func (h *Handler) open(c echo.Context, perm auth.Permission) (*request, error) {
+	r, err := h.read(c)
+	if err != nil {
+		return nil, err
+	}
+	ctx := c.Request().Context()
+	p, err := h.verifier.Verify(ctx, r.params, authorization(c.Request()))
+	if err != nil {
+		return nil, err
+	}
+	r.principal = p
+	if p.AppID != "" {
+		r.gallery, err = h.Service.GalleryByAppID(p.AppID)
+	} else {
+		r.gallery, err = h.Service.Gallery(p.Gallery)
+	}
+	if errors.Is(err, gallery.ErrNotFound) {
+		return nil, apierror.CRSAppIDNotExist.Because(err)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if !p.Can(r.gallery.AppID, r.gallery.ID, perm) {
+		denied := fmt.Errorf("key %q may not %v database %q", p.KeyID, perm, r.gallery.AppID)
+		if p.Method == auth.Token {
+			return nil, apierror.CRSInvalidAppKeyToken.Because(denied)
+		}
+		return nil, apierror.CRSAppIDNotExist.Because(denied)
+	}
+	if r.gallery.Suspended {
+		return nil, apierror.CRSAppIDNotExist.Because(fmt.Errorf("database %q: %w", r.gallery.AppID, gallery.ErrSuspended))
+	}
+	return r, nil
+}
+
+// picture reads and decodes the request's image.
+func (h *Handler) picture(r *request) (*gallery.Picture, error) {
+	data, err := h.image(r)
+	if err != nil {
+		return nil, err
+	}
+	pic, err := gallery.ReadPicture(data, h.policy)
+	return pic, imageError(err)
+}
+
+// imageError maps a picture that cannot be used to its catalogue entry.
+func imageError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, gallery.ErrImageTooLarge):
+		return apierror.CRSTooLarge.Because(err)
+	case errors.Is(err, gallery.ErrImageFormat), errors.Is(err, gallery.ErrImageCorrupt),
+		errors.Is(err, gallery.ErrImageTooSmall), errors.Is(err, gallery.ErrNoContent):
+		return apierror.CRSImageNotCorrect.Because(err)
+	}
+	return err
+}
+
+// ctx returns the request's context.
+func ctx(c echo.Context) context.Context { return c.Request().Context() }
+
+// tunnel answers the legacy WebSocket recognition tunnel of the Sense 3
+// SDKs, which pixmatch does not implement.
+func (h *Handler) tunnel(c echo.Context) error {
+	return h.fail(c, apierror.CRSOtherError.Because(errors.New("the legacy recognition tunnel is not implemented; use /search or /v2/search")), apierror.CRSOtherError)
+}
+

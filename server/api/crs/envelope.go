@@ -1,0 +1,71 @@
+package crs
+
+import (
+	"errors"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/pixmatch/pixmatch/shared/apierror"
+)
+
+// envelope is the body of every CRS response.
+type envelope struct {
+	StatusCode int    `json:"statusCode"`
+	Result     any    `json:"result"`
+	Timestamp  int64  `json:"timestamp"`
+	Date       string `json:"date"`
+}
+
+// message is the result of a failed request.
+type message struct {
+	Message string `json:"message"`
+}
+
+// dateLayout is how the envelope's date is written: ISO 8601 in UTC with
+// milliseconds, as the service does.
+const dateLayout = "2006-01-02T15:04:05.000Z"
+
+func (h *Handler) envelope(code int, result any) envelope {
+	now := h.now().UTC()
+	return envelope{StatusCode: code, Result: result, Timestamp: now.UnixMilli(), Date: now.Format(dateLayout)}
+}
+
+// ok answers a successful request.
+func (h *Handler) ok(c echo.Context, result any) error {
+	return c.JSON(http.StatusOK, h.envelope(0, result))
+}
+
+// fail answers with the catalogue entry err carries; any other error is
+// answered as fallback (CRSOtherError when nil). Failures are logged.
+func (h *Handler) fail(c echo.Context, err error, fallback *apierror.Error) error {
+	if fallback == nil {
+		fallback = apierror.CRSOtherError
+	}
+	e, ok := asCRS(err)
+	if !ok {
+		e = fallback.Because(err)
+	}
+	level := slog.LevelInfo
+	if e.Status >= 500 {
+		level = slog.LevelError
+	}
+	h.log.Log(c.Request().Context(), level, "crs request failed",
+		"method", c.Request().Method, "path", c.Path(), "statusCode", e.CRSCode(), "err", err)
+	return c.JSON(e.Status, h.envelope(e.CRSCode(), message{e.Message}))
+}
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+// asCRS finds the CRS catalogue entry in err's chain.
+func asCRS(err error) (*apierror.Error, bool) {
+	e, ok := errors.AsType[*apierror.Error](err)
+	return e, ok && e.Dialect == apierror.CRS
+}

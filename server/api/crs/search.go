@@ -1,0 +1,192 @@
+package crs
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/pixmatch/pixmatch/server/auth"
+	"github.com/pixmatch/pixmatch/server/gallery"
+	"github.com/pixmatch/pixmatch/shared/apierror"
+	"github.com/pixmatch/pixmatch/shared/quality"
+)
+
+// search recognises the picture of POST /search (JSON, base64 image) and
+// POST /v2/search (multipart, image file). It answers the best match as
+// result.target and, when expectNumber asks for more, every match in
+// result.targets, each with a score in (0, 1]. No match is HTTP 404 with
+// statusCode 17.
+func (h *Handler) search(c echo.Context) error {
+	r, err := h.open(c, auth.Read)
+	if err != nil {
+		return h.fail(c, err, apierror.CRSRPCError)
+	}
+	if err := h.checkClient(c, r); err != nil {
+		return h.fail(c, err, nil)
+	}
+	limit, err := h.expectNumber(r)
+	if err != nil {
+		return h.fail(c, err, nil)
+	}
+	notracking, _, err := r.flag("notracking")
+	if err != nil {
+		return h.fail(c, apierror.CRSParameterInvalid.Because(err), nil)
+	}
+	pic, err := h.picture(r)
+	if err != nil {
+		return h.fail(c, err, apierror.CRSImageNotCorrect)
+	}
+	matches, err := h.Service.Search(ctx(c), r.gallery.ID, pic, gallery.SearchOptions{Limit: limit, Images: !notracking})
+	if err != nil {
+		return h.fail(c, searchError(err), apierror.CRSRPCError)
+	}
+	if len(matches) == 0 {
+		return h.fail(c, apierror.CRSNoResult, nil)
+	}
+	targets := make([]map[string]any, len(matches))
+	for i, m := range matches {
+		targets[i] = targetJSON(m.Target, r.gallery.AppID, !notracking)
+		targets[i]["score"] = m.Score
+	}
+	result := map[string]any{"target": targets[0]}
+	if limit > 1 {
+		result["targets"] = targets
+	}
+	return h.ok(c, result)
+}
+
+// expectNumber reads how many results a search wants: 1 to the maximum.
+// More than the maximum is CRSTooManyCandidates.
+func (h *Handler) expectNumber(r *request) (int, error) {
+	n, ok, err := r.integer("expectNumber")
+	switch {
+	case err != nil:
+		return 0, apierror.CRSParameterInvalid.Because(err)
+	case !ok:
+		return 1, nil
+	case n > h.Config.MaxExpectNumber:
+		return 0, apierror.CRSTooManyCandidates.Because(fmt.Errorf("expectNumber %d is over %d", n, h.Config.MaxExpectNumber))
+	case n < 1:
+		return 0, apierror.CRSParameterInvalid.Because(fmt.Errorf("expectNumber %d is under 1", n))
+	}
+	return n, nil
+}
+
+// senseVersion finds the EasyAR Sense version a client declares in its
+// User-Agent ("EasyAR Sense/4.6.0", "EasyARSense/4.1", "EasyAR/4.0").
+var senseVersion = regexp.MustCompile(`(?i)easyar[ _-]?(?:sense)?/(\d+)\.(\d+)`)
+
+// checkClient enforces what a database billed by daily active users (DAU)
+// accepts: only the SDK's multipart /v2/search (CRSNonSDKClient
+// otherwise), and only from SDKs older than Sense 4.6 (CRSDAUIncompatible).
+func (h *Handler) checkClient(c echo.Context, r *request) error {
+	if !r.gallery.DAU {
+		return nil
+	}
+	if !strings.HasPrefix(c.Path(), "/v2/") || r.file == nil {
+		return apierror.CRSNonSDKClient.Because(fmt.Errorf("database %q is billed by DAU and %s is not the SDK's search", r.gallery.AppID, c.Path()))
+	}
+	m := senseVersion.FindStringSubmatch(c.Request().UserAgent())
+	if m == nil {
+		return nil
+	}
+	major, _ := strconv.Atoi(m[1])
+	minor, _ := strconv.Atoi(m[2])
+	if major > 4 || (major == 4 && minor >= 6) {
+		return apierror.CRSDAUIncompatible.Because(fmt.Errorf("Sense %d.%d on DAU database %q", major, minor, r.gallery.AppID))
+	}
+	return nil
+}
+
+// searchError maps why a search could not run.
+func searchError(err error) error {
+	switch {
+	case errors.Is(err, gallery.ErrThrottled):
+		return apierror.CRSOutOfQPS.Because(err)
+	case errors.Is(err, gallery.ErrDailyLimit):
+		return apierror.CRSOutOfLimit.Because(err)
+	case errors.Is(err, gallery.ErrSearchTimeout):
+		return apierror.CRSTimeout.Because(err)
+	case errors.Is(err, gallery.ErrNoActiveTargets):
+		return apierror.CRSNoTarget.Because(err)
+	case errors.Is(err, gallery.ErrSuspended):
+		return apierror.CRSAppIDNotExist.Because(err)
+	}
+	return imageError(err)
+}
+
+// similar lists the targets, active or not, that look like the image: the
+// ones that would refuse it as a new target.
+func (h *Handler) similar(c echo.Context) error {
+	r, err := h.open(c, auth.Read)
+	if err != nil {
+		return h.fail(c, err, apierror.CRSRPCError)
+	}
+	pic, err := h.picture(r)
+	if err != nil {
+		return h.fail(c, err, apierror.CRSImageNotCorrect)
+	}
+	matches, err := h.Service.Similar(ctx(c), r.gallery.ID, pic)
+	if err != nil {
+		return h.fail(c, searchError(err), apierror.CRSRPCError)
+	}
+	results := make([]map[string]any, len(matches))
+	for i, m := range matches {
+		results[i] = targetJSON(m.Target, r.gallery.AppID, false)
+		results[i]["score"] = m.Score
+	}
+	return h.ok(c, map[string]any{"results": results, "date": h.now().UTC().Format(dateLayout)})
+}
+
+// grade scores how well an image would work as a target: -1 for a bad
+// image, 0 (easy) to 4 (hard) otherwise.
+func (h *Handler) grade(kind string) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		r, err := h.open(c, auth.Read)
+		if err != nil {
+			return h.fail(c, err, apierror.CRSRPCError)
+		}
+		data, err := h.image(r)
+		if err != nil {
+			return h.fail(c, err, nil)
+		}
+		// Any size is graded: a picture too small to use is a bad image, -1.
+		lenient := h.policy
+		lenient.Limits.MinSide = 0
+		pic, err := gallery.ReadPicture(data, lenient)
+		if err != nil {
+			return h.fail(c, imageError(err), nil)
+		}
+		report := gallery.Grade(pic)
+		switch kind {
+		case "detection":
+			return h.ok(c, map[string]any{"grade": report.Detection()})
+		case "tracking":
+			return h.ok(c, map[string]any{"grade": report.Tracking()})
+		}
+		return h.ok(c, detail(report))
+	}
+}
+
+func detail(r quality.Report) map[string]any {
+	return map[string]any{
+		"grade":                         r.Detection(),
+		"detectionGrade":                r.Detection(),
+		"trackingGrade":                 r.Tracking(),
+		"detectableRate":                r.DetectableRate,
+		"detectableDistinctiveness":     r.DetectableDistinctiveness,
+		"detectableFeatureCount":        r.DetectableFeatureCount,
+		"detectableFeatureDistribution": r.DetectableFeatureDistribution,
+		"trackableRate":                 r.TrackableRate,
+		"trackableDistinctiveness":      r.TrackableDistinctiveness,
+		"trackableFeatureCount":         r.TrackableFeatureCount,
+		"trackableFeatureDistribution":  r.TrackableFeatureDistribution,
+		"trackablePatchContrast":        r.TrackablePatchContrast,
+		"trackablePatchAmbiguity":       r.TrackablePatchAmbiguity,
+	}
+}
+

@@ -1,0 +1,309 @@
+package crs
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/pixmatch/pixmatch/server/auth"
+	"github.com/pixmatch/pixmatch/server/gallery"
+	"github.com/pixmatch/pixmatch/server/store"
+	"github.com/pixmatch/pixmatch/shared/apierror"
+)
+
+// targetType is the only target type CRS knows.
+const targetType = "ImageTarget"
+
+// knownFields are the create fields CRS defines; any other field is kept
+// with the target and returned unmodified.
+var knownFields = map[string]bool{
+	"image": true, "name": true, "size": true, "meta": true, "type": true, "active": true,
+	"allowSimilar": true, "timestamp": true, "appId": true, "apiKey": true, "appKey": true,
+	"signature": true, "targetId": true,
+}
+
+func (h *Handler) create(c echo.Context) error {
+	r, err := h.open(c, auth.Write)
+	if err != nil {
+		return h.fail(c, err, apierror.CRSAddFailed)
+	}
+	t, err := h.targetFields(r, true)
+	if err != nil {
+		return h.fail(c, err, apierror.CRSParameterInvalid)
+	}
+	pic, err := h.picture(r)
+	if err != nil {
+		return h.fail(c, err, apierror.CRSImageNotCorrect)
+	}
+	t, err = h.Service.Add(ctx(c), r.gallery.ID, t, pic)
+	if err != nil {
+		return h.fail(c, writeError(err), apierror.CRSAddFailed)
+	}
+	return h.ok(c, withTarget(targetJSON(t, r.gallery.AppID, false)))
+}
+
+// targetFields validates the descriptive fields of a create (all of them,
+// with defaults) or an update (only those present, into a store.Target
+// whose unset fields stay zero; see patch).
+func (h *Handler) targetFields(r *request, create bool) (store.Target, error) {
+	t := store.Target{Size: "20", Type: targetType, Active: true}
+	var err error
+	check := func(e error) {
+		if err == nil && e != nil {
+			err = apierror.CRSParameterInvalid.Because(e)
+		}
+	}
+	name, ok, e := r.text("name", false)
+	check(e)
+	if ok || create {
+		check(h.checkName(name))
+		t.Name = name
+	}
+	if size, ok, e := r.text("size", true); ok || e != nil {
+		check(e)
+		check(checkSize(size))
+		t.Size = size
+	}
+	if meta, ok, e := r.text("meta", false); ok || e != nil {
+		check(e)
+		if len(meta) > h.Config.MaxMetaBytes && err == nil {
+			err = apierror.CRSTooLarge.Because(fmt.Errorf("meta of %d bytes, over %d", len(meta), h.Config.MaxMetaBytes))
+		}
+		t.Meta = meta
+	}
+	if typ, ok, e := r.text("type", false); ok || e != nil {
+		check(e)
+		if typ != targetType {
+			check(fmt.Errorf("type must be %q, not %q", targetType, typ))
+		}
+	}
+	if v, ok, e := r.flag("active"); ok || e != nil {
+		check(e)
+		t.Active = v
+	}
+	if v, ok, e := r.flag("allowSimilar"); ok || e != nil {
+		check(e)
+		t.AllowSimilar = v
+	}
+	if create && err == nil {
+		t.Extra, err = extraFields(r)
+	}
+	return t, err
+}
+
+func (h *Handler) checkName(name string) error {
+	if name == "" || len(name) > h.Config.MaxNameLength {
+		return fmt.Errorf("name must have 1 to %d characters, not %d", h.Config.MaxNameLength, len(name))
+	}
+	for _, c := range []byte(name) {
+		if c < 0x20 || c > 0x7e {
+			return fmt.Errorf("name %q has a character that is not printable ASCII", name)
+		}
+	}
+	return nil
+}
+
+func checkSize(size string) error {
+	v, err := strconv.ParseFloat(strings.TrimSpace(size), 64)
+	if err != nil || v <= 0 || v > 1e6 {
+		return fmt.Errorf("size must be a positive number of centimetres, not %q", size)
+	}
+	return nil
+}
+
+// extraFields returns the request's unknown fields as a JSON object.
+func extraFields(r *request) (string, error) {
+	extra := map[string]json.RawMessage{}
+	for k, raw := range r.json {
+		if !knownFields[k] {
+			extra[k] = raw
+		}
+	}
+	if len(extra) == 0 {
+		return "", nil
+	}
+	b, err := json.Marshal(extra)
+	return string(b), err
+}
+
+// writeError maps what can refuse a new or changed target.
+func writeError(err error) error {
+	var similar *gallery.SimilarError
+	switch {
+	case errors.As(err, &similar):
+		return apierror.CRSSimilarExists.Because(err)
+	case errors.Is(err, gallery.ErrDuplicate):
+		return apierror.CRSTargetExists.Because(err)
+	case errors.Is(err, gallery.ErrNotFound):
+		return apierror.CRSTargetNotFound.Because(err)
+	case errors.Is(err, gallery.ErrSuspended):
+		return apierror.CRSAppIDNotExist.Because(err)
+	}
+	return imageError(err)
+}
+
+func (h *Handler) update(c echo.Context) error {
+	r, err := h.open(c, auth.Write)
+	if err != nil {
+		return h.fail(c, err, apierror.CRSEnableFailed)
+	}
+	t, err := h.targetFields(r, false)
+	if err != nil {
+		return h.fail(c, err, apierror.CRSParameterInvalid)
+	}
+	p := patch(r, t)
+	if r.has("image") || r.file != nil {
+		if p.Picture, err = h.picture(r); err != nil {
+			return h.fail(c, err, apierror.CRSImageNotCorrect)
+		}
+	}
+	fallback := apierror.CRSAddFailed // an update re-adds the target
+	if p.Active != nil {
+		fallback = apierror.CRSEnableFailed
+	}
+	t, err = h.Service.Update(ctx(c), r.gallery.ID, c.Param("id"), p)
+	if err != nil {
+		return h.fail(c, writeError(err), fallback)
+	}
+	return h.ok(c, withTarget(targetJSON(t, r.gallery.AppID, false)))
+}
+
+// patch turns the fields present in an update into a gallery.Patch.
+func patch(r *request, t store.Target) gallery.Patch {
+	var p gallery.Patch
+	if r.has("name") {
+		p.Name = &t.Name
+	}
+	if r.has("size") {
+		p.Size = &t.Size
+	}
+	if r.has("meta") {
+		p.Meta = &t.Meta
+	}
+	if r.has("type") {
+		p.Type = &t.Type
+	}
+	if r.has("active") {
+		p.Active = &t.Active
+	}
+	if r.has("allowSimilar") {
+		p.AllowSimilar = &t.AllowSimilar
+	}
+	return p
+}
+
+func (h *Handler) get(c echo.Context) error {
+	r, err := h.open(c, auth.Read)
+	if err != nil {
+		return h.fail(c, err, apierror.CRSRPCError)
+	}
+	t, err := h.Service.Target(ctx(c), r.gallery.ID, c.Param("id"), true)
+	if errors.Is(err, gallery.ErrNotFound) {
+		return h.fail(c, apierror.CRSTargetNotFound.Because(err), nil)
+	}
+	if err != nil {
+		return h.fail(c, err, apierror.CRSRPCError)
+	}
+	return h.ok(c, targetJSON(t, r.gallery.AppID, true))
+}
+
+func (h *Handler) delete(c echo.Context) error {
+	r, err := h.open(c, auth.Write)
+	if err != nil {
+		return h.fail(c, err, apierror.CRSDeleteFailed)
+	}
+	gone, err := h.Service.Delete(ctx(c), r.gallery.ID, c.Param("id"))
+	if err != nil {
+		return h.fail(c, writeError(err), apierror.CRSDeleteFailed)
+	}
+	return h.ok(c, withTarget(targetJSON(gone[0], r.gallery.AppID, false)))
+}
+
+// deleteMany removes the targets listed, comma-separated, in targetId:
+// all of them, or none when one is missing.
+func (h *Handler) deleteMany(c echo.Context) error {
+	r, err := h.open(c, auth.Write)
+	if err != nil {
+		return h.fail(c, err, apierror.CRSDeleteFailed)
+	}
+	list, _, err := r.text("targetId", false)
+	if err != nil {
+		return h.fail(c, apierror.CRSParameterInvalid.Because(err), nil)
+	}
+	var ids []string
+	for _, id := range strings.Split(list, ",") {
+		if id = strings.TrimSpace(id); id != "" {
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) == 0 {
+		return h.fail(c, apierror.CRSParameterInvalid.Because(errors.New("targetId lists no target")), nil)
+	}
+	gone, err := h.Service.Delete(ctx(c), r.gallery.ID, ids...)
+	if err != nil {
+		return h.fail(c, writeError(err), apierror.CRSDeleteFailed)
+	}
+	targets := make([]map[string]any, len(gone))
+	for i, t := range gone {
+		targets[i] = targetJSON(t, r.gallery.AppID, false)
+	}
+	return h.ok(c, map[string]any{"targetId": strings.Join(ids, ","), "count": len(gone), "targets": targets})
+}
+
+func (h *Handler) list(c echo.Context) error {
+	r, err := h.open(c, auth.Read)
+	if err != nil {
+		return h.fail(c, err, apierror.CRSRPCError)
+	}
+	num, size, err := h.page(r)
+	if err != nil {
+		return h.fail(c, apierror.CRSParameterInvalid.Because(err), nil)
+	}
+	ts, err := h.Service.Targets(ctx(c), r.gallery.ID, store.Page{Offset: (num - 1) * size, Limit: size})
+	if err != nil {
+		return h.fail(c, err, apierror.CRSRPCError)
+	}
+	out := make([]map[string]any, len(ts))
+	for i, t := range ts {
+		out[i] = listedJSON(t, r.gallery.AppID)
+	}
+	return h.ok(c, map[string]any{"targets": out})
+}
+
+// page reads pageNum (from 1) and pageSize (1 to the maximum).
+func (h *Handler) page(r *request) (num, size int, err error) {
+	num, size = 1, h.Config.DefaultPageSize
+	if n, ok, e := r.integer("pageNum"); e != nil {
+		return 0, 0, e
+	} else if ok {
+		num = n
+	}
+	if n, ok, e := r.integer("pageSize"); e != nil {
+		return 0, 0, e
+	} else if ok {
+		size = n
+	}
+	if num < 1 || num > 1<<30 {
+		return 0, 0, fmt.Errorf("pageNum %d is not a page number", num)
+	}
+	if size < 1 || size > h.Config.MaxPageSize {
+		return 0, 0, fmt.Errorf("pageSize %d is outside 1–%d", size, h.Config.MaxPageSize)
+	}
+	return num, size, nil
+}
+
+func (h *Handler) count(c echo.Context) error {
+	r, err := h.open(c, auth.Read)
+	if err != nil {
+		return h.fail(c, err, apierror.CRSRPCError)
+	}
+	n, err := h.Service.Count(r.gallery.ID)
+	if err != nil {
+		return h.fail(c, err, apierror.CRSRPCError)
+	}
+	return h.ok(c, map[string]any{"count": n})
+}

@@ -1,0 +1,61 @@
+// Command pixmatch runs the pixmatch image recognition server and
+// administers its galleries and API keys.
+//
+//	pixmatch serve     [--addr 127.0.0.1:8080] [--data ./data]
+//	pixmatch galleries [list | create NAME | update NAME | delete NAME] [flags]
+//	pixmatch keys      [list | create | delete ID] [flags]
+//
+// On its first start with an empty data folder, serve creates a gallery
+// and an API key from PIXMATCH_INSTANCE (the gallery name, "default" when
+// unset), PIXMATCH_APP_ID, PIXMATCH_API_KEY and PIXMATCH_API_SECRET;
+// values left unset are generated, printed once, and kept in the folder.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Getenv); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "pixmatch:", err)
+		}
+		os.Exit(2)
+	}
+}
+
+const usage = `usage:
+  pixmatch serve     [--addr HOST:PORT] [--data DIR]
+  pixmatch galleries [list | create NAME | update NAME | delete NAME] [--data DIR] [flags]
+  pixmatch keys      [list | create | delete ID] [--data DIR] [flags]
+Run a command with -h for its flags.`
+
+// run executes one command line. getenv reads the environment.
+func run(ctx context.Context, args []string, out io.Writer, getenv func(string) string) error {
+	if len(args) == 0 {
+		return fmt.Errorf("no command\n%s", usage)
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], out, getenv, log)
+	case "galleries", "gallery":
+		return galleries(ctx, args[1:], out)
+	case "keys", "key":
+		return keys(ctx, args[1:], out)
+	case "help", "-h", "--help":
+		fmt.Fprintln(out, usage)
+		return nil
+	}
+	return fmt.Errorf("unknown command %q\n%s", args[0], usage)
+}

@@ -1,0 +1,54 @@
+package gallery
+
+import (
+	"fmt"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// admission counts a gallery's searches against its limits.
+type admission struct {
+	limiter  *rate.Limiter // made on first use from the gallery's QPS
+	day      int64         // the UTC day searches are counted for
+	searches int
+}
+
+// open refuses any request to a suspended gallery.
+func (sh *shelf) open() error {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if sh.gallery.Suspended {
+		return fmt.Errorf("gallery %q: %w", sh.gallery.Name, ErrSuspended)
+	}
+	return nil
+}
+
+// admitSearch counts one search at now, or refuses it when the gallery is
+// suspended, over its rate or out of its daily allowance.
+func (sh *shelf) admitSearch(now time.Time) error {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	g := sh.gallery
+	if g.Suspended {
+		return fmt.Errorf("gallery %q: %w", g.Name, ErrSuspended)
+	}
+	if g.QPS > 0 {
+		if sh.limiter == nil {
+			sh.limiter = rate.NewLimiter(rate.Limit(g.QPS), g.QPS)
+		}
+		if !sh.limiter.AllowN(now, 1) {
+			return fmt.Errorf("gallery %q over %d searches per second: %w", g.Name, g.QPS, ErrThrottled)
+		}
+	}
+	if g.DailySearches > 0 {
+		if day := now.UTC().Unix() / 86400; day != sh.day {
+			sh.day, sh.searches = day, 0
+		}
+		if sh.searches >= g.DailySearches {
+			return fmt.Errorf("gallery %q made %d searches today: %w", g.Name, sh.searches, ErrDailyLimit)
+		}
+		sh.searches++
+	}
+	return nil
+}

@@ -1,0 +1,132 @@
+package gallery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/pixmatch/pixmatch/server/store"
+	"github.com/pixmatch/pixmatch/shared/fingerprint"
+	"github.com/pixmatch/pixmatch/shared/index"
+	"github.com/pixmatch/pixmatch/shared/quality"
+)
+
+// Match is a target found for a picture.
+type Match struct {
+	Target   store.Target
+	Distance int
+	Score    float64 // in (0, 1]; 0.5 at the match threshold
+}
+
+// SearchOptions shape a search.
+type SearchOptions struct {
+	Limit  int          // most matches to return; at least 1
+	Filter index.Filter // nil: no filter
+	Images bool         // load each matched target's image
+}
+
+// Search finds the active targets of a gallery that pic shows, best first.
+// It counts against the gallery's rate and daily limits, and gives up with
+// ErrSearchTimeout after the configured timeout. A picture without content
+// matches nothing. A gallery without active targets gives
+// ErrNoActiveTargets.
+func (s *Service) Search(ctx context.Context, gallery int64, pic *Picture, o SearchOptions) ([]Match, error) {
+	sh, err := s.shelf(gallery)
+	if err != nil {
+		return nil, err
+	}
+	if err := sh.admitSearch(s.now()); err != nil {
+		return nil, err
+	}
+	if !sh.hasActive() {
+		return nil, fmt.Errorf("gallery %q: %w", sh.gallery.Name, ErrNoActiveTargets)
+	}
+	q, err := fingerprint.QueryOf(pic.plane())
+	if errors.Is(err, fingerprint.ErrNoContent) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Search.Timeout)
+	defer cancel()
+	hits, err := sh.index.Search(ctx, index.Query{
+		Codes:       q.Codes,
+		Limit:       max(1, o.Limit),
+		MaxDistance: fingerprint.Threshold,
+		Filter:      o.Filter,
+	})
+	if err != nil {
+		return nil, searchError(err)
+	}
+	return s.resolve(ctx, gallery, hits, o.Images)
+}
+
+// searchError tells a search that ran out of time from other failures.
+func searchError(err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("%w: %v", ErrSearchTimeout, err)
+	}
+	return fmt.Errorf("gallery: search: %w", err)
+}
+
+// hasActive reports whether any target of the gallery can be found.
+func (sh *shelf) hasActive() bool {
+	found := false
+	sh.index.Each(func(e index.Entry) bool {
+		found = e.Active
+		return !found
+	})
+	return found
+}
+
+// Similar lists the targets of a gallery, active or not, that look like
+// pic: what would refuse pic as a new target.
+func (s *Service) Similar(ctx context.Context, gallery int64, pic *Picture) ([]Match, error) {
+	sh, err := s.shelf(gallery)
+	if err != nil {
+		return nil, err
+	}
+	if err := sh.open(); err != nil {
+		return nil, err
+	}
+	q, err := fingerprint.QueryOf(pic.plane())
+	if err != nil {
+		return nil, err
+	}
+	return s.similar(ctx, sh, q, "", similarLimit)
+}
+
+func (s *Service) similar(ctx context.Context, sh *shelf, q fingerprint.Fingerprint, except string, limit int) ([]Match, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Search.Timeout)
+	defer cancel()
+	hits, err := sh.index.Search(ctx, index.Query{
+		Codes:           q.Codes,
+		Limit:           limit,
+		MaxDistance:     fingerprint.Threshold,
+		IncludeInactive: true,
+		Exclude:         except,
+	})
+	if err != nil {
+		return nil, searchError(err)
+	}
+	return s.resolve(ctx, sh.gallery.ID, hits, false)
+}
+
+// resolve loads the targets of index hits from the store.
+func (s *Service) resolve(ctx context.Context, gallery int64, hits []index.Hit, images bool) ([]Match, error) {
+	out := make([]Match, 0, len(hits))
+	for _, h := range hits {
+		t, err := s.store.Target(ctx, gallery, h.ID, images)
+		if err != nil {
+			return nil, fmt.Errorf("gallery: read matched target: %w", err)
+		}
+		out = append(out, Match{Target: t, Distance: h.Distance, Score: fingerprint.Score(h.Distance)})
+	}
+	return out, nil
+}
+
+// Grade assesses how well pic would work as a target.
+func Grade(pic *Picture) quality.Report { return quality.Assess(pic.Image) }
+
+func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }

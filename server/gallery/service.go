@@ -1,0 +1,311 @@
+// Package gallery is pixmatch's service layer: it owns the store and one
+// in-memory index per gallery, and keeps the two consistent. Every dialect
+// (CRS, Alibaba, sync, the web app) goes through it; none of them touches
+// the store or an index directly.
+//
+// Writes to a gallery are serialised: the store commits first, then the
+// index is updated, so the index always reflects a committed prefix of the
+// gallery's change log. At start the indexes are rebuilt from the store.
+package gallery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/pixmatch/pixmatch/server/auth"
+	"github.com/pixmatch/pixmatch/server/config"
+	"github.com/pixmatch/pixmatch/server/store"
+	"github.com/pixmatch/pixmatch/shared/fingerprint"
+	"github.com/pixmatch/pixmatch/shared/index"
+)
+
+// Service runs the galleries of one server.
+type Service struct {
+	store store.Store
+	cfg   config.Config
+	now   func() time.Time
+
+	mu      sync.RWMutex
+	shelves map[int64]*shelf // by gallery ID
+}
+
+// shelf is the live state of one gallery.
+type shelf struct {
+	write sync.Mutex // serialises writes: store commit, then index update
+
+	mu      sync.Mutex // guards gallery and the admission counters
+	gallery store.Gallery
+	admission
+
+	index *index.Index
+}
+
+// Open starts a service on st, rebuilding every gallery's index from it.
+func Open(ctx context.Context, st store.Store, cfg config.Config) (*Service, error) {
+	s := &Service{store: st, cfg: cfg, now: time.Now, shelves: map[int64]*shelf{}}
+	galleries, err := st.Galleries(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("gallery: list galleries: %w", err)
+	}
+	for _, g := range galleries {
+		sh, err := s.load(ctx, g)
+		if err != nil {
+			return nil, err
+		}
+		s.shelves[g.ID] = sh
+	}
+	return s, nil
+}
+
+// load builds the index of one gallery from the store. Targets whose
+// fingerprint was made by another algorithm version are fingerprinted
+// again from their stored image, and the new fingerprint is saved.
+func (s *Service) load(ctx context.Context, g store.Gallery) (*shelf, error) {
+	sh := &shelf{gallery: g, index: index.New(fingerprint.Bits)}
+	var stale []string
+	err := s.store.EachTarget(ctx, g.ID, func(t store.Target) error {
+		var fp fingerprint.Fingerprint
+		if err := fp.UnmarshalBinary(t.Fingerprint); errors.Is(err, fingerprint.ErrVersion) {
+			stale = append(stale, t.ID)
+			return nil
+		} else if err != nil {
+			return fmt.Errorf("target %s: %w", t.ID, err)
+		}
+		return sh.index.Put(entry(t, fp))
+	})
+	if err != nil {
+		return nil, fmt.Errorf("gallery: load %q: %w", g.Name, err)
+	}
+	for _, id := range stale {
+		if err := s.refingerprint(ctx, sh, id); err != nil {
+			return nil, fmt.Errorf("gallery: load %q: %w", g.Name, err)
+		}
+	}
+	return sh, nil
+}
+
+// refingerprint recomputes a stale target's fingerprint from its image.
+func (s *Service) refingerprint(ctx context.Context, sh *shelf, id string) error {
+	t, err := s.store.Target(ctx, sh.gallery.ID, id, true)
+	if err != nil {
+		return err
+	}
+	pic, err := ReadPicture(t.Image, Policy{})
+	if err != nil {
+		return fmt.Errorf("target %s: stored image: %w", id, err)
+	}
+	fp, err := fingerprint.TargetOf(pic.plane())
+	if err != nil {
+		return fmt.Errorf("target %s: %w", id, err)
+	}
+	if t.Fingerprint, err = fp.MarshalBinary(); err != nil {
+		return err
+	}
+	t.Image = nil // keep the stored image as it is
+	if _, err := s.store.UpdateTarget(ctx, t); err != nil {
+		return fmt.Errorf("target %s: save new fingerprint: %w", id, err)
+	}
+	return sh.index.Put(entry(t, fp))
+}
+
+// entry is the index entry of a target.
+func entry(t store.Target, fp fingerprint.Fingerprint) index.Entry {
+	return index.Entry{
+		ID:     t.ID,
+		Codes:  fp.Codes,
+		Active: t.Active,
+		Attrs: index.Attributes{
+			Category: t.Category,
+			Int:      t.IntAttr,
+			Str:      t.StrAttr,
+			Group:    t.ProductID,
+		},
+	}
+}
+
+// shelf returns the live state of a gallery.
+func (s *Service) shelf(id int64) (*shelf, error) {
+	s.mu.RLock()
+	sh := s.shelves[id]
+	s.mu.RUnlock()
+	if sh == nil {
+		return nil, fmt.Errorf("gallery %d: %w", id, ErrNotFound)
+	}
+	return sh, nil
+}
+
+// Gallery returns a gallery by ID.
+func (s *Service) Gallery(id int64) (store.Gallery, error) {
+	sh, err := s.shelf(id)
+	if err != nil {
+		return store.Gallery{}, err
+	}
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return sh.gallery, nil
+}
+
+// GalleryByAppID finds a gallery by its CRS appId.
+func (s *Service) GalleryByAppID(appID string) (store.Gallery, error) {
+	return s.find(func(g store.Gallery) bool { return g.AppID == appID }, "appId "+appID)
+}
+
+// GalleryByName finds a gallery by its name (the Alibaba instance name).
+func (s *Service) GalleryByName(name string) (store.Gallery, error) {
+	return s.find(func(g store.Gallery) bool { return g.Name == name }, "name "+name)
+}
+
+func (s *Service) find(match func(store.Gallery) bool, what string) (store.Gallery, error) {
+	for _, g := range s.Galleries() {
+		if match(g) {
+			return g, nil
+		}
+	}
+	return store.Gallery{}, fmt.Errorf("gallery with %s: %w", what, ErrNotFound)
+}
+
+// Galleries lists every gallery, by ID.
+func (s *Service) Galleries() []store.Gallery {
+	s.mu.RLock()
+	out := make([]store.Gallery, 0, len(s.shelves))
+	for _, sh := range s.shelves {
+		sh.mu.Lock()
+		out = append(out, sh.gallery)
+		sh.mu.Unlock()
+	}
+	s.mu.RUnlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out
+}
+
+// CreateGallery creates an empty gallery.
+func (s *Service) CreateGallery(ctx context.Context, g store.Gallery) (store.Gallery, error) {
+	g.Created = s.now().UnixMilli()
+	g, err := s.store.CreateGallery(ctx, g)
+	if err != nil {
+		return g, fmt.Errorf("gallery: create %q: %w", g.Name, err)
+	}
+	s.mu.Lock()
+	s.shelves[g.ID] = &shelf{gallery: g, index: index.New(fingerprint.Bits)}
+	s.mu.Unlock()
+	return g, nil
+}
+
+// UpdateGallery changes a gallery's limits and flags.
+func (s *Service) UpdateGallery(ctx context.Context, g store.Gallery) error {
+	sh, err := s.shelf(g.ID)
+	if err != nil {
+		return err
+	}
+	if err := s.store.UpdateGallery(ctx, g); err != nil {
+		return fmt.Errorf("gallery: update %q: %w", g.Name, err)
+	}
+	sh.mu.Lock()
+	g.Version = sh.gallery.Version
+	sh.gallery = g
+	sh.admission = admission{}
+	sh.mu.Unlock()
+	return nil
+}
+
+// DeleteGallery removes a gallery with its targets and keys.
+func (s *Service) DeleteGallery(ctx context.Context, id int64) error {
+	if err := s.store.DeleteGallery(ctx, id); err != nil {
+		return fmt.Errorf("gallery: delete %d: %w", id, err)
+	}
+	s.mu.Lock()
+	delete(s.shelves, id)
+	s.mu.Unlock()
+	return nil
+}
+
+// CreateKey saves an API key.
+func (s *Service) CreateKey(ctx context.Context, k store.Key) error {
+	k.Created = s.now().UnixMilli()
+	if err := s.store.CreateKey(ctx, k); err != nil {
+		return fmt.Errorf("gallery: create key: %w", err)
+	}
+	return nil
+}
+
+// Keys lists the API keys.
+func (s *Service) Keys(ctx context.Context) ([]store.Key, error) { return s.store.Keys(ctx) }
+
+// DeleteKey removes an API key.
+func (s *Service) DeleteKey(ctx context.Context, id string) error { return s.store.DeleteKey(ctx, id) }
+
+// Credential implements auth.Keys over the stored API keys.
+func (s *Service) Credential(ctx context.Context, id string) (auth.Credential, error) {
+	k, err := s.store.Key(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return auth.Credential{}, fmt.Errorf("key %q: %w", id, auth.ErrUnknownKey)
+	}
+	if err != nil {
+		return auth.Credential{}, err
+	}
+	return auth.Credential{ID: k.ID, Secret: k.Secret, Gallery: k.Gallery}, nil
+}
+
+// Setting and PutSetting read and write server-wide values.
+func (s *Service) Setting(ctx context.Context, name string) (string, error) {
+	return s.store.Setting(ctx, name)
+}
+
+// PutSetting saves a server-wide value.
+func (s *Service) PutSetting(ctx context.Context, name, value string) error {
+	return s.store.PutSetting(ctx, name, value)
+}
+
+// Config returns the configuration the service runs with.
+func (s *Service) Config() config.Config { return s.cfg }
+
+// Refresh brings the service's galleries in line with the store: galleries
+// created by another process (the admin commands) are loaded, deleted ones
+// dropped, and changed limits and flags applied.
+func (s *Service) Refresh(ctx context.Context) error {
+	galleries, err := s.store.Galleries(ctx)
+	if err != nil {
+		return fmt.Errorf("gallery: refresh: %w", err)
+	}
+	seen := make(map[int64]bool, len(galleries))
+	for _, g := range galleries {
+		seen[g.ID] = true
+		sh, err := s.shelf(g.ID)
+		if err != nil {
+			if sh, err = s.load(ctx, g); err != nil {
+				return err
+			}
+			s.mu.Lock()
+			if s.shelves[g.ID] == nil {
+				s.shelves[g.ID] = sh
+			}
+			s.mu.Unlock()
+			continue
+		}
+		sh.mu.Lock()
+		if settingsOf(sh.gallery) != settingsOf(g) {
+			g.Version = sh.gallery.Version
+			sh.gallery = g
+			sh.admission = admission{}
+		}
+		sh.mu.Unlock()
+	}
+	s.mu.Lock()
+	for id := range s.shelves {
+		if !seen[id] {
+			delete(s.shelves, id)
+		}
+	}
+	s.mu.Unlock()
+	return nil
+}
+
+// settingsOf is what an administrator can change in a gallery.
+func settingsOf(g store.Gallery) store.Gallery {
+	return store.Gallery{Name: g.Name, AppID: g.AppID, Capacity: g.Capacity, QPS: g.QPS,
+		DailySearches: g.DailySearches, DAU: g.DAU, Suspended: g.Suspended}
+}

@@ -1,0 +1,260 @@
+package gallery
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"github.com/pixmatch/pixmatch/server/store"
+	"github.com/pixmatch/pixmatch/shared/fingerprint"
+	"github.com/pixmatch/pixmatch/shared/quality"
+)
+
+// made is what the service derives from a target's picture.
+type made struct {
+	fp    fingerprint.Fingerprint
+	query fingerprint.Fingerprint
+	grade []byte
+}
+
+func derive(pic *Picture) (made, error) {
+	fp, err := fingerprint.TargetOf(pic.plane())
+	if err != nil {
+		return made{}, err
+	}
+	q, err := fingerprint.QueryOf(pic.plane())
+	if err != nil {
+		return made{}, err
+	}
+	grade, err := quality.Assess(pic.Image).MarshalBinary()
+	if err != nil {
+		return made{}, err
+	}
+	return made{fp: fp, query: q, grade: grade}, nil
+}
+
+// setPicture stores pic and what was derived from it in t.
+func setPicture(t *store.Target, pic *Picture, m made) error {
+	b, err := m.fp.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	t.Image, t.ImageSHA256, t.Fingerprint, t.Grade = pic.Data, pic.sha256(), b, m.grade
+	t.Width, t.Height = pic.Size()
+	return nil
+}
+
+// Add creates a target from t's fields and pic. It refuses an image the
+// gallery already holds (ErrDuplicate) and, unless t.AllowSimilar, one
+// similar to a target (*SimilarError). t.ID is generated when empty.
+func (s *Service) Add(ctx context.Context, gallery int64, t store.Target, pic *Picture) (store.Target, error) {
+	sh, err := s.shelf(gallery)
+	if err != nil {
+		return t, err
+	}
+	if err := sh.open(); err != nil {
+		return t, err
+	}
+	m, err := derive(pic)
+	if err != nil {
+		return t, err
+	}
+	if t.ID == "" {
+		t.ID = uuid.NewString()
+	}
+	t.Gallery = gallery
+	t.Created = s.now().UnixMilli()
+	t.Modified = t.Created
+	if err := setPicture(&t, pic, m); err != nil {
+		return t, err
+	}
+
+	sh.write.Lock()
+	defer sh.write.Unlock()
+	if capacity := sh.gallery.Capacity; capacity > 0 && sh.index.Len() >= capacity {
+		return t, fmt.Errorf("gallery %q holds %d targets: %w", sh.gallery.Name, sh.index.Len(), ErrOverQuota)
+	}
+	if err := s.checkNew(ctx, sh, t.ImageSHA256, m.query, "", t.AllowSimilar); err != nil {
+		return t, err
+	}
+	version, err := s.store.CreateTarget(ctx, t)
+	if err != nil {
+		return t, fmt.Errorf("gallery: add target: %w", err)
+	}
+	s.committed(sh, version)
+	t.Image = pic.Data
+	return t, sh.index.Put(entry(t, m.fp))
+}
+
+// checkNew refuses a picture that another target than except holds
+// already: exactly (ErrDuplicate) always, nearly (*SimilarError) unless
+// similar pictures are allowed.
+func (s *Service) checkNew(ctx context.Context, sh *shelf, sha [32]byte, query fingerprint.Fingerprint, except string, allowSimilar bool) error {
+	same, err := s.store.TargetByImage(ctx, sh.gallery.ID, sha)
+	switch {
+	case err == nil && same.ID != except:
+		return fmt.Errorf("target %s: %w", same.ID, ErrDuplicate)
+	case err != nil && !isNotFound(err):
+		return fmt.Errorf("gallery: look up image: %w", err)
+	}
+	if allowSimilar {
+		return nil
+	}
+	matches, err := s.similar(ctx, sh, query, except, similarLimit)
+	if err != nil {
+		return err
+	}
+	if len(matches) > 0 {
+		return &SimilarError{Matches: matches}
+	}
+	return nil
+}
+
+// similarLimit is how many similar targets a refusal or a /similar
+// answer lists.
+const similarLimit = 10
+
+// committed records that the store is now at version.
+func (s *Service) committed(sh *shelf, version int64) {
+	sh.mu.Lock()
+	sh.gallery.Version = version
+	sh.mu.Unlock()
+}
+
+// Patch is a partial update of a target: nil fields stay as they are.
+type Patch struct {
+	Name, Size, Meta, Type *string
+	Active, AllowSimilar   *bool
+	Picture                *Picture
+}
+
+// Update changes the fields of a target that p sets. A new picture is
+// checked for duplicates and similar targets like Add does, unless the
+// update allows similar images.
+func (s *Service) Update(ctx context.Context, gallery int64, id string, p Patch) (store.Target, error) {
+	sh, err := s.shelf(gallery)
+	if err != nil {
+		return store.Target{}, err
+	}
+	if err := sh.open(); err != nil {
+		return store.Target{}, err
+	}
+	var m made
+	if p.Picture != nil {
+		if m, err = derive(p.Picture); err != nil {
+			return store.Target{}, err
+		}
+	}
+
+	sh.write.Lock()
+	defer sh.write.Unlock()
+	t, err := s.store.Target(ctx, gallery, id, false)
+	if err != nil {
+		return t, fmt.Errorf("gallery: update target: %w", err)
+	}
+	apply(&t, p)
+	fp := m.fp
+	if p.Picture != nil {
+		if err := s.checkNew(ctx, sh, p.Picture.sha256(), m.query, id, t.AllowSimilar); err != nil {
+			return t, err
+		}
+		if err := setPicture(&t, p.Picture, m); err != nil {
+			return t, err
+		}
+	} else if err := fp.UnmarshalBinary(t.Fingerprint); err != nil {
+		return t, fmt.Errorf("gallery: target %s: %w", id, err)
+	}
+	t.Modified = max(s.now().UnixMilli(), t.Modified+1)
+	version, err := s.store.UpdateTarget(ctx, t)
+	if err != nil {
+		return t, fmt.Errorf("gallery: update target: %w", err)
+	}
+	s.committed(sh, version)
+	return t, sh.index.Put(entry(t, fp))
+}
+
+func apply(t *store.Target, p Patch) {
+	set := func(dst *string, v *string) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	set(&t.Name, p.Name)
+	set(&t.Size, p.Size)
+	set(&t.Meta, p.Meta)
+	set(&t.Type, p.Type)
+	if p.Active != nil {
+		t.Active = *p.Active
+	}
+	if p.AllowSimilar != nil {
+		t.AllowSimilar = *p.AllowSimilar
+	}
+}
+
+// Delete removes the targets with the given IDs, all or none, and returns
+// them as they were.
+func (s *Service) Delete(ctx context.Context, gallery int64, ids ...string) ([]store.Target, error) {
+	sh, err := s.shelf(gallery)
+	if err != nil {
+		return nil, err
+	}
+	if err := sh.open(); err != nil {
+		return nil, err
+	}
+	sh.write.Lock()
+	defer sh.write.Unlock()
+	gone := make([]store.Target, 0, len(ids))
+	for _, id := range ids {
+		t, err := s.store.Target(ctx, gallery, id, false)
+		if err != nil {
+			return nil, fmt.Errorf("gallery: delete target: %w", err)
+		}
+		gone = append(gone, t)
+	}
+	version, err := s.store.DeleteTargets(ctx, gallery, ids)
+	if err != nil {
+		return nil, fmt.Errorf("gallery: delete targets: %w", err)
+	}
+	s.committed(sh, version)
+	for _, id := range ids {
+		sh.index.Remove(id)
+	}
+	return gone, nil
+}
+
+// Target returns one target, with its image when image is true.
+func (s *Service) Target(ctx context.Context, gallery int64, id string, image bool) (store.Target, error) {
+	sh, err := s.shelf(gallery)
+	if err != nil {
+		return store.Target{}, err
+	}
+	if err := sh.open(); err != nil {
+		return store.Target{}, err
+	}
+	return s.store.Target(ctx, gallery, id, image)
+}
+
+// Targets lists a page of targets, oldest first, without images.
+func (s *Service) Targets(ctx context.Context, gallery int64, p store.Page) ([]store.Target, error) {
+	sh, err := s.shelf(gallery)
+	if err != nil {
+		return nil, err
+	}
+	if err := sh.open(); err != nil {
+		return nil, err
+	}
+	return s.store.Targets(ctx, gallery, p)
+}
+
+// Count returns how many targets a gallery holds, active or not.
+func (s *Service) Count(gallery int64) (int, error) {
+	sh, err := s.shelf(gallery)
+	if err != nil {
+		return 0, err
+	}
+	if err := sh.open(); err != nil {
+		return 0, err
+	}
+	return sh.index.Len(), nil
+}
