@@ -63,4 +63,3 @@ func tokenService(ctx context.Context, svc *gallery.Service) (*auth.Tokens, erro
 	}
 	return auth.NewTokens(key, nil)
 }
-

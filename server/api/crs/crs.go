@@ -147,4 +147,3 @@ func ctx(c echo.Context) context.Context { return c.Request().Context() }
 func (h *Handler) tunnel(c echo.Context) error {
 	return h.fail(c, apierror.CRSOtherError.Because(errors.New("the legacy recognition tunnel is not implemented; use /search or /v2/search")), apierror.CRSOtherError)
 }
-

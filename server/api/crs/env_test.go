@@ -317,5 +317,4 @@ func (c *client) createTarget(name string, image []byte, extra map[string]any) s
 	return res.TargetID
 }
 
-
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }

@@ -263,5 +263,4 @@ func TestSurvivesRestart(t *testing.T) {
 	}
 }
 
-
 func testphotoImage(name string) image.Image { return testphoto.Image(name) }

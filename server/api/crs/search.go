@@ -189,4 +189,3 @@ func detail(r quality.Report) map[string]any {
 		"trackablePatchAmbiguity":       r.TrackablePatchAmbiguity,
 	}
 }
-

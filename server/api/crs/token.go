@@ -64,4 +64,3 @@ func (h *Handler) tokenFail(c echo.Context, err error) error {
 	h.log.Info("token request failed", "statusCode", e.CRSCode(), "err", err)
 	return c.JSON(e.Status, tokenEnvelope{envelope: h.envelope(e.CRSCode(), message{e.Message}), Msg: e.Message})
 }
-
