@@ -26,23 +26,17 @@ func Resample(src *image.Gray, r image.Rectangle, w, h int) *image.Gray {
 		}
 	}
 	// Vertical pass, then one rounding division by the total weight sw*sh.
+	acc := make([]uint64, h*w)
+	for _, s := range ys {
+		src := rows[s.in*w : (s.in+1)*w]
+		dst := acc[s.out*w : (s.out+1)*w]
+		for x, v := range src {
+			dst[x] += v * uint64(s.weight)
+		}
+	}
 	total := uint64(sw) * uint64(sh)
-	col := make([]uint64, w)
-	for oy := 0; oy < h; oy++ {
-		clear(col)
-		for _, s := range ys {
-			if s.out != oy {
-				continue
-			}
-			src := rows[s.in*w : (s.in+1)*w]
-			for x := range col {
-				col[x] += src[x] * uint64(s.weight)
-			}
-		}
-		dst := out.Pix[oy*w : (oy+1)*w]
-		for x, v := range col {
-			dst[x] = uint8((v + total/2) / total)
-		}
+	for i, v := range acc {
+		out.Pix[i] = uint8((v + total/2) / total)
 	}
 	return out
 }
