@@ -166,6 +166,11 @@ func TestStatusCodes(t *testing.T) {
 			send: func(e *env, c *client, _ string) reply {
 				return c.json(http.MethodPost, "/targets", map[string]any{"image": b64(photo("coffee")), "name": "x"})
 			}},
+		{name: "417 database at capacity", http: 500, code: 417, setup: withTarget,
+			tune: func(_ *config.Config, g *store.Gallery) { g.Capacity = 1 },
+			send: func(e *env, c *client, _ string) reply {
+				return c.json(http.MethodPost, "/targets", map[string]any{"image": b64(photo("rocket")), "name": "x"})
+			}},
 		{name: "419 similar target exists", http: 409, code: 419, message: "Cannot update target in database because similar target exists.",
 			setup: withTarget,
 			send: func(e *env, c *client, _ string) reply {
