@@ -38,7 +38,7 @@ func (s *Service) Search(ctx context.Context, gallery int64, pic *Picture, o Sea
 	if err := sh.admitSearch(s.now()); err != nil {
 		return nil, err
 	}
-	if !sh.hasActive() {
+	if sh.index.ActiveLen() == 0 {
 		return nil, fmt.Errorf("gallery %q: %w", sh.gallery.Name, ErrNoActiveTargets)
 	}
 	q, err := fingerprint.QueryOf(pic.plane())
@@ -68,16 +68,6 @@ func searchError(err error) error {
 		return fmt.Errorf("%w: %v", ErrSearchTimeout, err)
 	}
 	return fmt.Errorf("gallery: search: %w", err)
-}
-
-// hasActive reports whether any target of the gallery can be found.
-func (sh *shelf) hasActive() bool {
-	found := false
-	sh.index.Each(func(e index.Entry) bool {
-		found = e.Active
-		return !found
-	})
-	return found
 }
 
 // Similar lists the targets of a gallery, active or not, that look like

@@ -96,6 +96,7 @@ type Index struct {
 	attrs  []Attributes
 
 	slotOf map[string]int32
+	actives int // how many entries are active
 }
 
 // New returns an empty index of codes that are bits wide. It panics unless
@@ -119,6 +120,25 @@ func (x *Index) Len() int {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	return len(x.ids)
+}
+
+// ActiveLen returns the number of active entries.
+func (x *Index) ActiveLen() int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.actives
+}
+
+// setActive sets the active flag of slot s, keeping the count.
+func (x *Index) setActive(s int32, active bool) {
+	if x.active[s] != active {
+		if active {
+			x.actives++
+		} else {
+			x.actives--
+		}
+		x.active[s] = active
+	}
 }
 
 // Codes returns the number of codes stored, over all entries.
@@ -145,7 +165,8 @@ func (x *Index) Put(e Entry) error {
 		for i, r := range x.rows[s] {
 			copy(x.row(r), e.Codes[i*x.words:])
 		}
-		x.active[s], x.attrs[s] = e.Active, e.Attrs
+		x.setActive(s, e.Active)
+		x.attrs[s] = e.Attrs
 		return nil
 	}
 	grow := k
@@ -165,7 +186,8 @@ func (x *Index) Put(e Entry) error {
 		x.active = append(x.active, false)
 		x.attrs = append(x.attrs, Attributes{})
 	}
-	x.active[s], x.attrs[s] = e.Active, e.Attrs
+	x.setActive(s, e.Active)
+	x.attrs[s] = e.Attrs
 	x.addRows(s, e.Codes, k)
 	return nil
 }
@@ -228,6 +250,7 @@ func (x *Index) Remove(id string) bool {
 		return false
 	}
 	x.removeRows(s)
+	x.setActive(s, false)
 	delete(x.slotOf, id)
 	last := int32(len(x.ids) - 1)
 	if s != last {
@@ -256,7 +279,7 @@ func (x *Index) SetActive(id string, active bool) bool {
 	defer x.mu.Unlock()
 	s, ok := x.slotOf[id]
 	if ok {
-		x.active[s] = active
+		x.setActive(s, active)
 	}
 	return ok
 }

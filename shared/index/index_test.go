@@ -264,13 +264,19 @@ func checkContents(t *testing.T, x *Index, m *model) {
 	if x.Len() != len(m.entries) {
 		t.Fatalf("Len() = %d, want %d", x.Len(), len(m.entries))
 	}
-	codes := 0
+	codes, actives := 0, 0
 	for id, want := range m.entries {
 		got, ok := x.Get(id)
 		if !ok || !equalEntries(got, want) {
 			t.Fatalf("Get(%q) = %+v, %v; want %+v", id, got, ok, want)
 		}
 		codes += len(want.Codes) / x.words
+		if want.Active {
+			actives++
+		}
+	}
+	if x.ActiveLen() != actives {
+		t.Fatalf("ActiveLen() = %d, want %d", x.ActiveLen(), actives)
 	}
 	if x.Codes() != codes {
 		t.Fatalf("Codes() = %d, want %d", x.Codes(), codes)
