@@ -95,7 +95,7 @@ type Index struct {
 	active []bool
 	attrs  []Attributes
 
-	slotOf map[string]int32
+	slotOf  map[string]int32
 	actives int // how many entries are active
 }
 
