@@ -31,7 +31,7 @@ import (
 // env is a real pixmatch server on loopback over a fresh SQLite database,
 // with one gallery and one API key.
 type env struct {
-	t       *testing.T
+	t       testing.TB
 	srv     *httptest.Server
 	dbPath  string
 	svc     *gallery.Service
@@ -45,7 +45,7 @@ const (
 	testSecret = "test_api_secret"
 )
 
-func newEnv(t *testing.T, tune ...func(*config.Config, *store.Gallery)) *env {
+func newEnv(t testing.TB, tune ...func(*config.Config, *store.Gallery)) *env {
 	t.Helper()
 	ctx := context.Background()
 	e := &env{t: t, dbPath: filepath.Join(t.TempDir(), "pixmatch.db")}
@@ -87,7 +87,7 @@ func (e *env) start(st store.Store, cfg config.Config) {
 
 // reopen stops e's server and starts a new one over the same database,
 // as a restart does.
-func reopen(t *testing.T, e *env, tune ...func(*config.Config)) *env {
+func reopen(t testing.TB, e *env, tune ...func(*config.Config)) *env {
 	t.Helper()
 	e.srv.Close()
 	st, err := sqlite.Open(context.Background(), e.dbPath)
@@ -155,7 +155,7 @@ func (r reply) message() string {
 	return m.Message
 }
 
-func (r reply) into(t *testing.T, v any) {
+func (r reply) into(t testing.TB, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.Result, v); err != nil {
 		t.Fatalf("result %s: %v", r.Result, err)
@@ -288,7 +288,7 @@ func (c *client) multipart(path string, params map[string]any, image []byte) rep
 func b64(data []byte) string { return base64.StdEncoding.EncodeToString(data) }
 
 // want checks a reply's HTTP status and statusCode.
-func want(t *testing.T, r reply, http, code int) {
+func want(t testing.TB, r reply, http, code int) {
 	t.Helper()
 	if r.HTTP != http || r.StatusCode != code {
 		t.Fatalf("HTTP %d statusCode %d, want HTTP %d statusCode %d: %s", r.HTTP, r.StatusCode, http, code, r.raw)
@@ -318,3 +318,5 @@ func (c *client) createTarget(name string, image []byte, extra map[string]any) s
 }
 
 func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }
+
+func itoa(n int) string { return strconv.Itoa(n) }

@@ -17,7 +17,7 @@ import (
 func photo(name string) []byte { return testphoto.File(name) }
 
 // edited returns a test photograph after edits, as a JPEG file.
-func edited(t *testing.T, name string, edits ...func(image.Image) image.Image) []byte {
+func edited(t testing.TB, name string, edits ...func(image.Image) image.Image) []byte {
 	t.Helper()
 	img := testphoto.Image(name)
 	for _, e := range edits {
@@ -26,7 +26,7 @@ func edited(t *testing.T, name string, edits ...func(image.Image) image.Image) [
 	return encodeJPEG(t, img)
 }
 
-func encodeJPEG(t *testing.T, img image.Image) []byte {
+func encodeJPEG(t testing.TB, img image.Image) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 80}); err != nil {
@@ -35,7 +35,7 @@ func encodeJPEG(t *testing.T, img image.Image) []byte {
 	return b.Bytes()
 }
 
-func encodePNG(t *testing.T, img image.Image) []byte {
+func encodePNG(t testing.TB, img image.Image) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	if err := png.Encode(&b, img); err != nil {

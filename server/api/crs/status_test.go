@@ -324,7 +324,7 @@ func pngHeader(w, h uint32) []byte {
 	return b.Bytes()
 }
 
-func encodeGIF(t *testing.T) []byte {
+func encodeGIF(t testing.TB) []byte {
 	var b bytes.Buffer
 	if err := gif.Encode(&b, distort.Scale(1)(testphotoImage("coffee")), nil); err != nil {
 		t.Fatal(err)
