@@ -50,7 +50,8 @@ type Principal struct {
 	Method Method
 	// AppID is the database the request addresses: its appId parameter,
 	// or for a token without one the first appId its ACL grants. It is
-	// empty for an appKey request without appId, which addresses Gallery.
+	// empty for an appKey request without appId, which addresses Gallery
+	// (or, for a key bound to none, whatever the caller decides).
 	AppID string
 	// Gallery is the only gallery the key may use; 0 means every gallery.
 	Gallery int64
@@ -107,8 +108,10 @@ type Verifier struct {
 //     missing, not integer milliseconds or more than Skew from Now is
 //     CRSInvalidDate; the key unknown is CRSAppIDNotExist; the signature
 //     missing or wrong is CRSInvalidSignature.
-//   - An appKey parameter: the same checks but for appId, which is needed
-//     (else CRSInvalidAppID) only when the key is not bound to a gallery.
+//   - An appKey parameter: the same checks but for appId, which is
+//     optional. A Principal with neither AppID nor Gallery addresses no
+//     particular database; the caller decides (pixmatch picks the server's
+//     only gallery, or refuses with CRSInvalidAppID when there are several).
 //   - Anything else is CRSInvalidAppID.
 //
 // Each catalogue entry carries the precise cause for the logs. An error
@@ -132,9 +135,6 @@ func (v *Verifier) Verify(ctx context.Context, params map[string]string, authori
 		cred, err := v.checkSigned(ctx, params, "appKey")
 		if err != nil {
 			return Principal{}, err
-		}
-		if cred.Gallery == 0 && params["appId"] == "" {
-			return Principal{}, apierror.CRSInvalidAppID.Because(fmt.Errorf("appKey %q is bound to no gallery and the request has no appId", cred.ID))
 		}
 		return Principal{KeyID: cred.ID, Method: AppKey, AppID: params["appId"], Gallery: cred.Gallery}, nil
 	}

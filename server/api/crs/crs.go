@@ -91,10 +91,17 @@ func (h *Handler) open(c echo.Context, perm auth.Permission) (*request, error) {
 		return nil, err
 	}
 	r.principal = p
-	if p.AppID != "" {
+	switch {
+	case p.AppID != "":
 		r.gallery, err = h.Service.GalleryByAppID(p.AppID)
-	} else {
+	case p.Gallery != 0:
 		r.gallery, err = h.Service.Gallery(p.Gallery)
+	default: // an appKey for every gallery, without appId: the only one, if it is
+		all := h.Service.Galleries()
+		if len(all) != 1 {
+			return nil, apierror.CRSInvalidAppID.Because(fmt.Errorf("appKey %q names no appId and the server has %d databases", p.KeyID, len(all)))
+		}
+		r.gallery = all[0]
 	}
 	if errors.Is(err, gallery.ErrNotFound) {
 		return nil, apierror.CRSAppIDNotExist.Because(err)

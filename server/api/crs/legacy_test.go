@@ -47,3 +47,19 @@ func TestJavaStyle(t *testing.T) {
 	}
 	want(t, c.json(http.MethodPost, "/search", map[string]any{"image": b64(photo("coffee"))}), 404, 17)
 }
+
+// TestUnboundAppKey signs Java-sample style with the first-start key (bound
+// to no gallery) as appKey and no appId: the server's only gallery is
+// meant; once there are two, the request must name one.
+func TestUnboundAppKey(t *testing.T) {
+	e := newEnv(t)
+	c := &client{e: e, key: testKey, secret: testSecret, legacy: true, stringTS: true}
+	c.createTarget("coffee", photo("coffee"), nil)
+	want(t, c.query(http.MethodGet, "/targets/infos", nil), 200, 0)
+	if _, err := e.svc.CreateGallery(context.Background(), store.Gallery{Name: "second", AppID: "second"}); err != nil {
+		t.Fatal(err)
+	}
+	want(t, c.query(http.MethodGet, "/targets/infos", nil), 400, 1)
+	c.appID = "second"
+	want(t, c.query(http.MethodGet, "/targets/count", map[string]any{"appId": "second"}), 200, 0)
+}
