@@ -100,6 +100,33 @@ type Change struct {
 	At       int64 // unix milliseconds
 }
 
+// TaskKind names what a background task does.
+type TaskKind string
+
+// The kinds of task.
+const (
+	TaskDump   TaskKind = "dump"   // write every target's metadata to a file
+	TaskImport TaskKind = "import" // add and delete targets listed in a file
+)
+
+// Task is a background job on a gallery, with its progress.
+type Task struct {
+	ID       int64
+	Gallery  int64
+	Kind     TaskKind
+	Status   string // e.g. PROCESSING, SUCCESS, FAIL
+	Code     string // "0" on success, else an error code
+	Message  string
+	Source   string // where the task reads from (import)
+	Callback string // URL told when the task ends (import)
+	Result   string // file the task wrote: the dump, or the import's errors
+	Total    int    // items to process
+	Done     int    // items processed
+	Failed   int    // items that failed
+	Created  int64  // unix milliseconds
+	Modified int64  // unix milliseconds
+}
+
 // Page selects a slice of an ordered listing.
 type Page struct {
 	Offset int
@@ -137,6 +164,12 @@ type Store interface {
 	// TargetByImage returns a target of the gallery whose image file has
 	// the given SHA-256, if any.
 	TargetByImage(ctx context.Context, gallery int64, sha256 [32]byte) (Target, error)
+	// TargetByName returns the target with the given Alibaba ProductId and
+	// PicName: the pair identifies a target within a gallery.
+	TargetByName(ctx context.Context, gallery int64, productID, picName string) (Target, error)
+	// ProductTargets lists the targets of one ProductId without images,
+	// oldest first.
+	ProductTargets(ctx context.Context, gallery int64, productID string) ([]Target, error)
 	// Targets lists targets without images, oldest first.
 	Targets(ctx context.Context, gallery int64, p Page) ([]Target, error)
 	CountTargets(ctx context.Context, gallery int64) (int, error)
@@ -147,6 +180,16 @@ type Store interface {
 	// Changes returns up to limit changes with a version above since, in
 	// version order.
 	Changes(ctx context.Context, gallery int64, since int64, limit int) ([]Change, error)
+
+	// CreateTask records a new background task and returns it with its ID.
+	CreateTask(ctx context.Context, t Task) (Task, error)
+	// UpdateTask saves a task's progress and outcome.
+	UpdateTask(ctx context.Context, t Task) error
+	// Task returns one task of a gallery.
+	Task(ctx context.Context, gallery, id int64) (Task, error)
+	// Tasks lists a page of a gallery's tasks of one kind, newest first,
+	// and how many there are in all.
+	Tasks(ctx context.Context, gallery int64, kind TaskKind, p Page) ([]Task, int, error)
 
 	// Setting returns a server-wide value saved under name (ErrNotFound
 	// if none); PutSetting saves one. They hold secrets such as the token

@@ -95,7 +95,7 @@ func (i Info) Size() (width, height int) {
 }
 
 // supported are the formats this package registers with package image.
-var supported = map[string]Format{"jpeg": JPEG, "png": PNG, "gif": GIF, "bmp": BMP, "webp": WEBP, "tiff": TIFF}
+var supported = map[string]Format{"jpeg": JPEG, "png": PNG, "gif": GIF, "bmp": BMP, "webp": WEBP, "tiff": TIFF, "ppm": PPM}
 
 // Inspect identifies data's format, dimensions and orientation without
 // decoding pixels.

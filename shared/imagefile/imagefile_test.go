@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"hash/crc32"
 	"image"
 	"image/color"
@@ -279,5 +280,40 @@ func TestBadOrientation(t *testing.T) {
 	info, _ := Inspect(encode(t, PNG, marker()))
 	if !info.OrientationValid() || info.Orientation != 0 {
 		t.Errorf("no tag: %+v", info)
+	}
+}
+
+func TestPNM(t *testing.T) {
+	src := marker()
+	var binary, plain, grey bytes.Buffer
+	fmt.Fprintf(&binary, "P6\n# a comment\n%d %d\n255\n", 96, 64)
+	fmt.Fprintf(&plain, "P3 %d %d 65535\n", 96, 64)
+	fmt.Fprintf(&grey, "P5 %d %d 255\n", 96, 64)
+	for _, v := range src.Pix {
+		binary.Write([]byte{v, v, v})
+		fmt.Fprintf(&plain, "%d %d %d\n", int(v)*257, int(v)*257, int(v)*257)
+		grey.WriteByte(v)
+	}
+	for name, data := range map[string][]byte{"P6": binary.Bytes(), "P3": plain.Bytes(), "P5": grey.Bytes()} {
+		plane, info, err := Plane(data, Limits{}, 0)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if info.Format != PPM || info.Width != 96 || info.Height != 64 {
+			t.Fatalf("%s: %+v", name, info)
+		}
+		if plane.GrayAt(8, 8).Y != 255 || plane.GrayAt(24, 8).Y != 128 || plane.GrayAt(50, 50).Y != 0 {
+			t.Errorf("%s: wrong pixels", name)
+		}
+	}
+	truncated := binary.Bytes()[:len(binary.Bytes())-10]
+	if _, _, err := Decode(truncated, Limits{}); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("truncated PPM: %v", err)
+	}
+	if _, _, err := Decode([]byte("P6 70000 70000 255\n"), Limits{MaxPixels: 1 << 20}); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("huge PPM header: %v", err)
+	}
+	if _, _, err := Decode([]byte("P6 -3 2 255\n"), Limits{}); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("bad PPM header: %v", err)
 	}
 }

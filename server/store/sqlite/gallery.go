@@ -59,6 +59,7 @@ func (s *Store) DeleteGallery(ctx context.Context, id int64) error {
 			`DELETE FROM changes WHERE gallery_id = ?`,
 			`DELETE FROM targets WHERE gallery_id = ?`,
 			`DELETE FROM keys WHERE gallery_id = ?`,
+			`DELETE FROM tasks WHERE gallery_id = ?`,
 		} {
 			if _, err := tx.ExecContext(ctx, q, id); err != nil {
 				return err

@@ -101,6 +101,30 @@ var migrations = []migration{
 			value TEXT NOT NULL
 		)`,
 	}},
+	// A ProductId and PicName identify an Alibaba image; targets made
+	// through CRS take their own ID and name as the pair.
+	{name: "product identity and tasks", steps: []string{
+		`UPDATE targets SET product_id = id WHERE product_id = ''`,
+		`UPDATE targets SET pic_name = name WHERE pic_name = ''`,
+		`CREATE UNIQUE INDEX targets_by_name ON targets (gallery_id, product_id, pic_name)`,
+		`CREATE TABLE tasks (
+			id         INTEGER PRIMARY KEY AUTOINCREMENT,
+			gallery_id INTEGER NOT NULL REFERENCES galleries (id) ON DELETE CASCADE,
+			kind       TEXT NOT NULL,
+			status     TEXT NOT NULL,
+			code       TEXT NOT NULL,
+			message    TEXT NOT NULL,
+			source     TEXT NOT NULL,
+			callback   TEXT NOT NULL,
+			result     TEXT NOT NULL,
+			total      INTEGER NOT NULL,
+			done       INTEGER NOT NULL,
+			failed     INTEGER NOT NULL,
+			created    INTEGER NOT NULL,
+			modified   INTEGER NOT NULL
+		)`,
+		`CREATE INDEX tasks_by_gallery ON tasks (gallery_id, kind, id)`,
+	}},
 }
 
 // migrate brings the schema of db up to the newest version in one

@@ -262,6 +262,41 @@ func (s *Store) TargetByImage(ctx context.Context, gallery int64, sha256 [32]byt
 	return t, nil
 }
 
+// TargetByName returns the target of the gallery with the given
+// ProductId and PicName, without its image.
+func (s *Store) TargetByName(ctx context.Context, gallery int64, productID, picName string) (store.Target, error) {
+	var t store.Target
+	row := s.reader.QueryRowContext(ctx, selectTargetSQL+
+		` WHERE gallery_id = ? AND product_id = ? AND pic_name = ?`, gallery, productID, picName)
+	if err := scanTarget(row, &t, false); err != nil {
+		return store.Target{}, fmt.Errorf("sqlite: target %q/%q of gallery %d: %w", productID, picName, gallery, storeError(err))
+	}
+	return t, nil
+}
+
+// ProductTargets lists the targets of one ProductId, oldest first,
+// without their images.
+func (s *Store) ProductTargets(ctx context.Context, gallery int64, productID string) ([]store.Target, error) {
+	rows, err := s.reader.QueryContext(ctx, selectTargetSQL+
+		` WHERE gallery_id = ? AND product_id = ? ORDER BY created, id`, gallery, productID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: targets of product %q in gallery %d: %w", productID, gallery, err)
+	}
+	defer rows.Close()
+	var ts []store.Target
+	for rows.Next() {
+		var t store.Target
+		if err := scanTarget(rows, &t, false); err != nil {
+			return nil, fmt.Errorf("sqlite: targets of product %q in gallery %d: %w", productID, gallery, err)
+		}
+		ts = append(ts, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: targets of product %q in gallery %d: %w", productID, gallery, err)
+	}
+	return ts, nil
+}
+
 // Targets lists a page of the gallery's targets without their images,
 // oldest first (by Created, then ID). A Limit of zero or less means no
 // limit; a negative Offset is an error.

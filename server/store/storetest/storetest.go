@@ -37,6 +37,8 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Targets", testTargets},
 		{"EachTarget", testEachTarget},
 		{"TargetByImage", testTargetByImage},
+		{"TargetByName", testTargetByName},
+		{"Tasks", testTasks},
 		{"CancelledContext", testCancelledContext},
 		{"ConcurrentWriters", testConcurrentWriters},
 	}
