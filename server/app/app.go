@@ -9,12 +9,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/netip"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
 
+	"github.com/pixmatch/pixmatch/server/api/alibaba"
 	"github.com/pixmatch/pixmatch/server/api/crs"
 	"github.com/pixmatch/pixmatch/server/auth"
+	"github.com/pixmatch/pixmatch/server/fetch"
 	"github.com/pixmatch/pixmatch/server/gallery"
 	"github.com/pixmatch/pixmatch/server/store"
 )
@@ -38,28 +41,68 @@ func New(ctx context.Context, svc *gallery.Service, log *slog.Logger) (*echo.Ech
 		},
 	}))
 	(&crs.Handler{Service: svc, Tokens: tokens, Config: svc.Config().CRS, Log: log}).Register(e)
+	ali, err := alibabaHandler(ctx, svc, log)
+	if err != nil {
+		return nil, err
+	}
+	ali.Register(e)
 	return e, nil
 }
 
-// tokenKeySetting names the stored key that seals access tokens.
-const tokenKeySetting = "token-key"
+// alibabaHandler prepares the Alibaba dialect: its fetcher with the
+// configured allow-list, and the key that signs its file links.
+func alibabaHandler(ctx context.Context, svc *gallery.Service, log *slog.Logger) (*alibaba.Handler, error) {
+	cfg := svc.Config().Alibaba
+	var allow []netip.Prefix
+	for _, s := range cfg.FetchAllow {
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return nil, fmt.Errorf("app: fetch allow-list: %w", err)
+		}
+		allow = append(allow, p)
+	}
+	key, err := secret(ctx, svc, fileKeySetting)
+	if err != nil {
+		return nil, err
+	}
+	return &alibaba.Handler{
+		Service: svc, Config: cfg, Log: log, URLKey: key,
+		Fetcher: &fetch.Fetcher{Timeout: cfg.FetchTimeout, MaxBytes: int64(cfg.MaxImageBytes), Allow: allow},
+	}, nil
+}
 
-// tokenService returns the token issuer, with its key made on first use
-// and kept in the store so tokens survive restarts.
+// Names of the stored keys: the one that seals access tokens, and the
+// one that signs links to task files.
+const (
+	tokenKeySetting = "token-key"
+	fileKeySetting  = "file-link-key"
+)
+
+// tokenService returns the token issuer.
 func tokenService(ctx context.Context, svc *gallery.Service) (*auth.Tokens, error) {
-	encoded, err := svc.Setting(ctx, tokenKeySetting)
+	key, err := secret(ctx, svc, tokenKeySetting)
+	if err != nil {
+		return nil, err
+	}
+	return auth.NewTokens(key, nil)
+}
+
+// secret returns a random 32-byte key made on first use and kept in the
+// store, so that what it signs survives restarts.
+func secret(ctx context.Context, svc *gallery.Service, name string) ([]byte, error) {
+	encoded, err := svc.Setting(ctx, name)
 	if errors.Is(err, store.ErrNotFound) {
 		key := make([]byte, auth.TokenKeySize)
 		rand.Read(key)
 		encoded = base64.StdEncoding.EncodeToString(key)
-		err = svc.PutSetting(ctx, tokenKeySetting, encoded)
+		err = svc.PutSetting(ctx, name, encoded)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("app: token key: %w", err)
+		return nil, fmt.Errorf("app: %s: %w", name, err)
 	}
 	key, err := base64.StdEncoding.DecodeString(encoded)
 	if err != nil {
-		return nil, fmt.Errorf("app: stored token key: %w", err)
+		return nil, fmt.Errorf("app: stored %s: %w", name, err)
 	}
-	return auth.NewTokens(key, nil)
+	return key, nil
 }

@@ -27,6 +27,8 @@ var (
 	ErrDailyLimit      = errors.New("the daily search limit is reached")
 	ErrSearchTimeout   = errors.New("the search did not finish in time")
 	ErrNoActiveTargets = errors.New("the gallery has no active target")
+	ErrFeatureTimeout  = errors.New("fingerprinting did not finish in time")
+	ErrChangeLog       = store.ErrChangeLog // a write failed to log its change
 )
 
 // SimilarError refuses a target because the gallery already holds similar

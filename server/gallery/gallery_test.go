@@ -51,12 +51,15 @@ func picture(t *testing.T, name string, edits ...func(img imageT) imageT) *Pictu
 	return pic
 }
 
+// crs is how the CRS dialect adds: no duplicates, nothing similar.
+var crs = AddOptions{RefuseDuplicate: true, RefuseSimilar: true}
+
 func TestAddSearchUpdateDelete(t *testing.T) {
 	ctx := context.Background()
 	svc, _, g := open(t)
 	added := map[string]string{}
 	for _, name := range []string{"coffee", "chelsea", "rocket"} {
-		tg, err := svc.Add(ctx, g.ID, store.Target{Name: name, Active: true}, picture(t, name))
+		tg, err := svc.Add(ctx, g.ID, store.Target{Name: name, Active: true}, picture(t, name), crs)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -82,12 +85,12 @@ func TestAddSearchUpdateDelete(t *testing.T) {
 	if ms, _ := svc.Similar(ctx, g.ID, picture(t, "chelsea")); len(ms) != 1 {
 		t.Fatalf("similar misses the inactive target: %+v", ms)
 	}
-	_, err = svc.Add(ctx, g.ID, store.Target{Name: "again"}, picture(t, "coffee", distort.JPEG(50)))
+	_, err = svc.Add(ctx, g.ID, store.Target{Name: "again"}, picture(t, "coffee", distort.JPEG(50)), crs)
 	var similar *SimilarError
 	if !errors.As(err, &similar) || similar.Matches[0].Target.ID != added["coffee"] {
 		t.Fatalf("similar add: %v", err)
 	}
-	if _, err := svc.Add(ctx, g.ID, store.Target{Name: "again", AllowSimilar: true}, picture(t, "coffee")); !errors.Is(err, ErrDuplicate) {
+	if _, err := svc.Add(ctx, g.ID, store.Target{Name: "again"}, picture(t, "coffee"), AddOptions{RefuseDuplicate: true}); !errors.Is(err, ErrDuplicate) {
 		t.Fatalf("duplicate add: %v", err)
 	}
 	if _, err := svc.Delete(ctx, g.ID, added["coffee"], "missing"); !errors.Is(err, ErrNotFound) {
@@ -109,7 +112,7 @@ func TestAddSearchUpdateDelete(t *testing.T) {
 func TestReopenRefingerprintsStaleTargets(t *testing.T) {
 	ctx := context.Background()
 	svc, st, g := open(t)
-	tg, err := svc.Add(ctx, g.ID, store.Target{Name: "coffee", Active: true}, picture(t, "coffee"))
+	tg, err := svc.Add(ctx, g.ID, store.Target{Name: "coffee", Active: true}, picture(t, "coffee"), AddOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +178,7 @@ func TestConcurrentWritesAndSearches(t *testing.T) {
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
-			tg, err := svc.Add(ctx, g.ID, store.Target{Name: name, Active: true, AllowSimilar: true}, picture(t, name))
+			tg, err := svc.Add(ctx, g.ID, store.Target{Name: name, Active: true}, picture(t, name), AddOptions{})
 			if err != nil {
 				t.Error(err)
 				return

@@ -2,9 +2,14 @@ package gallery
 
 import (
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"image"
 	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/pixmatch/pixmatch/shared/subject"
 
 	"github.com/pixmatch/pixmatch/shared/fingerprint"
 	"github.com/pixmatch/pixmatch/shared/imagefile"
@@ -21,6 +26,10 @@ type Picture struct {
 	Data  []byte
 	Info  imagefile.Info
 	Image image.Image // as stored; Info.Upright turns it upright
+	// Focus is the part of the upright picture that matters most — a
+	// region the client named, or the detected subject — in pixels; empty
+	// for none. It is fingerprinted as well as the whole picture.
+	Focus image.Rectangle
 
 	work *image.Gray // the upright working plane, made on first use
 }
@@ -50,7 +59,113 @@ func (p *Picture) plane() *image.Gray {
 	return p.work
 }
 
+// planes returns the working planes to fingerprint: the whole picture,
+// and the focus when there is one.
+func (p *Picture) planes() []*image.Gray {
+	work := p.plane()
+	planes := []*image.Gray{work}
+	if p.Focus.Empty() {
+		return planes
+	}
+	w, h := p.Size()
+	f := image.Rect(
+		p.Focus.Min.X*work.Rect.Dx()/w, p.Focus.Min.Y*work.Rect.Dy()/h,
+		(p.Focus.Max.X*work.Rect.Dx()+w-1)/w, (p.Focus.Max.Y*work.Rect.Dy()+h-1)/h,
+	).Intersect(work.Rect)
+	if f.Empty() || f == work.Rect {
+		return planes
+	}
+	return append(planes, work.SubImage(f).(*image.Gray))
+}
+
+// prints fingerprints every plane with make (fingerprint.TargetOf or
+// QueryOf) and joins their codes. A plane without content adds nothing;
+// only when no plane has content is that an error.
+func (p *Picture) prints(make func(*image.Gray) (fingerprint.Fingerprint, error)) (fingerprint.Fingerprint, error) {
+	var joined fingerprint.Fingerprint
+	var firstErr error
+	for _, plane := range p.planes() {
+		fp, err := make(plane)
+		if err != nil {
+			firstErr = cmpOr(firstErr, err)
+			continue
+		}
+		joined.Version = fp.Version
+		for _, c := range fp.Codes {
+			if !slices.Contains(joined.Codes, c) {
+				joined.Codes = append(joined.Codes, c)
+			}
+		}
+	}
+	if len(joined.Codes) == 0 {
+		return joined, firstErr
+	}
+	return joined, nil
+}
+
+func cmpOr(a, b error) error {
+	if a != nil {
+		return a
+	}
+	return b
+}
+
+// DetectSubject sets the picture's focus to its main subject and returns
+// it, in pixels of the upright picture; the whole picture when nothing
+// stands out.
+func (p *Picture) DetectSubject() image.Rectangle {
+	work := p.plane()
+	w, h := p.Size()
+	found := subject.Detect(work)
+	p.Focus = subject.Scale(found, work.Rect.Size(), image.Pt(w, h))
+	return p.Focus
+}
+
 // Size returns the upright dimensions.
 func (p *Picture) Size() (width, height int) { return p.Info.Size() }
 
 func (p *Picture) sha256() [32]byte { return sha256.Sum256(p.Data) }
+
+// ErrRegion reports a region that is not "x1,x2,y1,y2" inside the picture.
+var ErrRegion = errors.New("invalid region")
+
+// ParseRegion reads a region written "x1,x2,y1,y2" in pixels, (x1,y1)
+// the top-left and (x2,y2) the bottom-right corner, as Alibaba Image Search
+// writes it. The empty string is the empty rectangle.
+func ParseRegion(s string) (image.Rectangle, error) {
+	if s == "" {
+		return image.Rectangle{}, nil
+	}
+	parts := strings.Split(s, ",")
+	if len(parts) != 4 {
+		return image.Rectangle{}, fmt.Errorf("%w: %q has %d numbers, want 4", ErrRegion, s, len(parts))
+	}
+	var v [4]int
+	for i, p := range parts {
+		n, err := strconv.Atoi(strings.TrimSpace(p))
+		if err != nil || n < 0 {
+			return image.Rectangle{}, fmt.Errorf("%w: %q: %q is not a pixel position", ErrRegion, s, p)
+		}
+		v[i] = n
+	}
+	r := image.Rect(v[0], v[2], v[1], v[3])
+	if v[0] >= v[1] || v[2] >= v[3] {
+		return image.Rectangle{}, fmt.Errorf("%w: %q is empty", ErrRegion, s)
+	}
+	return r, nil
+}
+
+// FormatRegion writes a rectangle the way ParseRegion reads it.
+func FormatRegion(r image.Rectangle) string {
+	return fmt.Sprintf("%d,%d,%d,%d", r.Min.X, r.Max.X, r.Min.Y, r.Max.Y)
+}
+
+// SetRegion focuses the picture on r, which must lie inside it.
+func (p *Picture) SetRegion(r image.Rectangle) error {
+	w, h := p.Size()
+	if !r.In(image.Rect(0, 0, w, h)) {
+		return fmt.Errorf("%w: %s is outside the %d×%d picture", ErrRegion, FormatRegion(r), w, h)
+	}
+	p.Focus = r
+	return nil
+}

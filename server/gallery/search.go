@@ -23,6 +23,12 @@ type SearchOptions struct {
 	Limit  int          // most matches to return; at least 1
 	Filter index.Filter // nil: no filter
 	Images bool         // load each matched target's image
+	// Near also returns targets that come close without matching, up to
+	// twice the match threshold, scored below 0.5: the ranked neighbours
+	// an image search service lists.
+	Near bool
+	// DistinctProducts returns at most one target per ProductID.
+	DistinctProducts bool
 }
 
 // Search finds the active targets of a gallery that pic shows, best first.
@@ -41,7 +47,7 @@ func (s *Service) Search(ctx context.Context, gallery int64, pic *Picture, o Sea
 	if sh.index.ActiveLen() == 0 {
 		return nil, fmt.Errorf("gallery %q: %w", sh.gallery.Name, ErrNoActiveTargets)
 	}
-	q, err := fingerprint.QueryOf(pic.plane())
+	q, err := s.queryPrint(ctx, pic)
 	if errors.Is(err, fingerprint.ErrNoContent) {
 		return nil, nil
 	}
@@ -50,11 +56,16 @@ func (s *Service) Search(ctx context.Context, gallery int64, pic *Picture, o Sea
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Search.Timeout)
 	defer cancel()
+	bound := fingerprint.Threshold
+	if o.Near {
+		bound = 2*fingerprint.Threshold - 1
+	}
 	hits, err := sh.index.Search(ctx, index.Query{
-		Codes:       q.Codes,
-		Limit:       max(1, o.Limit),
-		MaxDistance: fingerprint.Threshold,
-		Filter:      o.Filter,
+		Codes:          q.Codes,
+		Limit:          max(1, o.Limit),
+		MaxDistance:    bound,
+		Filter:         o.Filter,
+		DistinctGroups: o.DistinctProducts,
 	})
 	if err != nil {
 		return nil, searchError(err)
@@ -80,7 +91,7 @@ func (s *Service) Similar(ctx context.Context, gallery int64, pic *Picture) ([]M
 	if err := sh.open(); err != nil {
 		return nil, err
 	}
-	q, err := fingerprint.QueryOf(pic.plane())
+	q, err := s.queryPrint(ctx, pic)
 	if err != nil {
 		return nil, err
 	}
@@ -120,3 +131,38 @@ func (s *Service) resolve(ctx context.Context, gallery int64, hits []index.Hit, 
 func Grade(pic *Picture) quality.Report { return quality.Assess(pic.Image) }
 
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
+
+// queryPrint fingerprints a picture to search with, within the feature
+// deadline.
+func (s *Service) queryPrint(ctx context.Context, pic *Picture) (fingerprint.Fingerprint, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Images.FeatureTimeout)
+	defer cancel()
+	if err := featureDeadline(ctx); err != nil {
+		return fingerprint.Fingerprint{}, err
+	}
+	q, err := pic.prints(fingerprint.QueryOf)
+	if err != nil {
+		return q, err
+	}
+	return q, featureDeadline(ctx)
+}
+
+// Compare returns the distance between two pictures: the smallest over
+// the symmetries and planes of a and the planes of b.
+func (s *Service) Compare(ctx context.Context, a, b *Picture) (int, error) {
+	qa, err := s.queryPrint(ctx, a)
+	if err != nil {
+		return 0, err
+	}
+	m, err := s.derive(ctx, b)
+	if err != nil {
+		return 0, err
+	}
+	best := fingerprint.Bits
+	for _, x := range qa.Codes {
+		for _, y := range m.fp.Codes {
+			best = min(best, fingerprint.Distance(x, y))
+		}
+	}
+	return best, nil
+}

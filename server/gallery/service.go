@@ -98,7 +98,10 @@ func (s *Service) refingerprint(ctx context.Context, sh *shelf, id string) error
 	if err != nil {
 		return fmt.Errorf("target %s: stored image: %w", id, err)
 	}
-	fp, err := fingerprint.TargetOf(pic.plane())
+	if pic.Focus, err = ParseRegion(t.Region); err != nil {
+		return fmt.Errorf("target %s: %w", id, err)
+	}
+	fp, err := pic.prints(fingerprint.TargetOf)
 	if err != nil {
 		return fmt.Errorf("target %s: %w", id, err)
 	}
@@ -114,17 +117,12 @@ func (s *Service) refingerprint(ctx context.Context, sh *shelf, id string) error
 
 // entry is the index entry of a target.
 func entry(t store.Target, fp fingerprint.Fingerprint) index.Entry {
-	return index.Entry{
-		ID:     t.ID,
-		Codes:  fp.Codes,
-		Active: t.Active,
-		Attrs: index.Attributes{
-			Category: t.Category,
-			Int:      t.IntAttr,
-			Str:      t.StrAttr,
-			Group:    t.ProductID,
-		},
-	}
+	return index.Entry{ID: t.ID, Codes: fp.Codes, Active: t.Active, Attrs: attributes(t)}
+}
+
+// attributes are what filters see of a target.
+func attributes(t store.Target) index.Attributes {
+	return index.Attributes{Category: t.Category, Int: t.IntAttr, Str: t.StrAttr, Group: t.ProductID}
 }
 
 // shelf returns the live state of a gallery.

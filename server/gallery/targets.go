@@ -1,6 +1,7 @@
 package gallery
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 
@@ -18,12 +19,19 @@ type made struct {
 	grade []byte
 }
 
-func derive(pic *Picture) (made, error) {
-	fp, err := fingerprint.TargetOf(pic.plane())
+// derive fingerprints and grades pic, giving up with ErrFeatureTimeout
+// when that takes longer than the configured limit.
+func (s *Service) derive(ctx context.Context, pic *Picture) (made, error) {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Images.FeatureTimeout)
+	defer cancel()
+	if err := featureDeadline(ctx); err != nil {
+		return made{}, err
+	}
+	fp, err := pic.prints(fingerprint.TargetOf)
 	if err != nil {
 		return made{}, err
 	}
-	q, err := fingerprint.QueryOf(pic.plane())
+	q, err := pic.prints(fingerprint.QueryOf)
 	if err != nil {
 		return made{}, err
 	}
@@ -31,7 +39,18 @@ func derive(pic *Picture) (made, error) {
 	if err != nil {
 		return made{}, err
 	}
+	if err := featureDeadline(ctx); err != nil {
+		return made{}, err
+	}
 	return made{fp: fp, query: q, grade: grade}, nil
+}
+
+// featureDeadline reports a fingerprinting deadline that has passed.
+func featureDeadline(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("%w: %w", ErrFeatureTimeout, err)
+	}
+	return nil
 }
 
 // setPicture stores pic and what was derived from it in t.
@@ -45,10 +64,22 @@ func setPicture(t *store.Target, pic *Picture, m made) error {
 	return nil
 }
 
-// Add creates a target from t's fields and pic. It refuses an image the
-// gallery already holds (ErrDuplicate) and, unless t.AllowSimilar, one
-// similar to a target (*SimilarError). t.ID is generated when empty.
-func (s *Service) Add(ctx context.Context, gallery int64, t store.Target, pic *Picture) (store.Target, error) {
+// AddOptions say what Add refuses or replaces.
+type AddOptions struct {
+	// RefuseDuplicate refuses an image file another target has
+	// (ErrDuplicate).
+	RefuseDuplicate bool
+	// RefuseSimilar refuses a picture within the match threshold of
+	// another target (*SimilarError).
+	RefuseSimilar bool
+	// Replace lets a target with the same ProductID and PicName be
+	// replaced, keeping its ID; without it that is ErrExists.
+	Replace bool
+}
+
+// Add creates a target from t's fields and pic. t.ID is generated when
+// empty; t.ProductID and t.PicName default to the ID and the name.
+func (s *Service) Add(ctx context.Context, gallery int64, t store.Target, pic *Picture, o AddOptions) (store.Target, error) {
 	sh, err := s.shelf(gallery)
 	if err != nil {
 		return t, err
@@ -56,13 +87,15 @@ func (s *Service) Add(ctx context.Context, gallery int64, t store.Target, pic *P
 	if err := sh.open(); err != nil {
 		return t, err
 	}
-	m, err := derive(pic)
+	m, err := s.derive(ctx, pic)
 	if err != nil {
 		return t, err
 	}
 	if t.ID == "" {
 		t.ID = uuid.NewString()
 	}
+	t.ProductID = cmp.Or(t.ProductID, t.ID)
+	t.PicName = cmp.Or(t.PicName, t.Name)
 	t.Gallery = gallery
 	t.Created = s.now().UnixMilli()
 	t.Modified = t.Created
@@ -72,18 +105,36 @@ func (s *Service) Add(ctx context.Context, gallery int64, t store.Target, pic *P
 
 	sh.write.Lock()
 	defer sh.write.Unlock()
-	if capacity := sh.gallery.Capacity; capacity > 0 && sh.index.Len() >= capacity {
+	var old *store.Target
+	if o.Replace {
+		prev, err := s.store.TargetByName(ctx, gallery, t.ProductID, t.PicName)
+		switch {
+		case err == nil:
+			old = &prev
+			t.ID, t.Created = prev.ID, prev.Created
+			t.Modified = max(t.Modified, prev.Modified+1)
+		case !isNotFound(err):
+			return t, fmt.Errorf("gallery: look up target: %w", err)
+		}
+	}
+	if capacity := sh.gallery.Capacity; old == nil && capacity > 0 && sh.index.Len() >= capacity {
 		return t, fmt.Errorf("gallery %q holds %d targets: %w", sh.gallery.Name, sh.index.Len(), ErrOverQuota)
 	}
-	if err := s.checkNew(ctx, sh, t.ImageSHA256, m.query, "", t.AllowSimilar); err != nil {
-		return t, err
+	if o.RefuseDuplicate || o.RefuseSimilar {
+		if err := s.checkNew(ctx, sh, t.ImageSHA256, m.query, t.ID, !o.RefuseSimilar); err != nil {
+			return t, err
+		}
 	}
-	version, err := s.store.CreateTarget(ctx, t)
+	var version int64
+	if old != nil {
+		version, err = s.store.UpdateTarget(ctx, t)
+	} else {
+		version, err = s.store.CreateTarget(ctx, t)
+	}
 	if err != nil {
 		return t, fmt.Errorf("gallery: add target: %w", err)
 	}
 	s.committed(sh, version)
-	t.Image = pic.Data
 	return t, sh.index.Put(entry(t, m.fp))
 }
 
@@ -127,6 +178,11 @@ type Patch struct {
 	Name, Size, Meta, Type *string
 	Active, AllowSimilar   *bool
 	Picture                *Picture
+
+	CustomContent *string
+	Category      *int32
+	IntAttr       [4]*int32
+	StrAttr       [4]*string
 }
 
 // Update changes the fields of a target that p sets. A new picture is
@@ -142,7 +198,7 @@ func (s *Service) Update(ctx context.Context, gallery int64, id string, p Patch)
 	}
 	var m made
 	if p.Picture != nil {
-		if m, err = derive(p.Picture); err != nil {
+		if m, err = s.derive(ctx, p.Picture); err != nil {
 			return store.Target{}, err
 		}
 	}
@@ -189,6 +245,16 @@ func apply(t *store.Target, p Patch) {
 	}
 	if p.AllowSimilar != nil {
 		t.AllowSimilar = *p.AllowSimilar
+	}
+	set(&t.CustomContent, p.CustomContent)
+	if p.Category != nil {
+		t.Category = *p.Category
+	}
+	for i := range 4 {
+		if p.IntAttr[i] != nil {
+			t.IntAttr[i] = *p.IntAttr[i]
+		}
+		set(&t.StrAttr[i], p.StrAttr[i])
 	}
 }
 

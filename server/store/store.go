@@ -18,6 +18,8 @@ import (
 var (
 	ErrNotFound = errors.New("not found")
 	ErrExists   = errors.New("already exists")
+	// ErrChangeLog marks a write that failed while logging its change.
+	ErrChangeLog = errors.New("change log")
 )
 
 // Gallery is one collection of targets: a CRS database (found by AppID)

@@ -2,124 +2,57 @@ package crs_test
 
 import (
 	"bytes"
-	"context"
-	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"testing"
 	"time"
 
-	_ "modernc.org/sqlite"
-
-	"github.com/pixmatch/pixmatch/server/app"
 	"github.com/pixmatch/pixmatch/server/auth"
 	"github.com/pixmatch/pixmatch/server/config"
 	"github.com/pixmatch/pixmatch/server/gallery"
+	"github.com/pixmatch/pixmatch/server/internal/testserver"
 	"github.com/pixmatch/pixmatch/server/store"
-	"github.com/pixmatch/pixmatch/server/store/sqlite"
 )
 
-// env is a real pixmatch server on loopback over a fresh SQLite database,
-// with one gallery and one API key.
+// env is a real pixmatch server on loopback (see testserver), as the
+// CRS tests use it.
 type env struct {
+	*testserver.Server
 	t       testing.TB
 	srv     *httptest.Server
-	dbPath  string
 	svc     *gallery.Service
 	gallery store.Gallery
-	key     store.Key
 }
 
 const (
-	testAppID  = "0123456789abcdef0123456789abcdef"
-	testKey    = "test_api_key"
-	testSecret = "test_api_secret"
+	testKey    = testserver.Key
+	testSecret = testserver.Secret
 )
 
 func newEnv(t testing.TB, tune ...func(*config.Config, *store.Gallery)) *env {
 	t.Helper()
-	ctx := context.Background()
-	e := &env{t: t, dbPath: filepath.Join(t.TempDir(), "pixmatch.db")}
-	st, err := sqlite.Open(ctx, e.dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	cfg := config.Default()
-	g := store.Gallery{Name: "default", AppID: testAppID}
+	var tunes []testserver.Tune
 	for _, f := range tune {
-		f(&cfg, &g)
+		tunes = append(tunes, f)
 	}
-	if e.gallery, err = st.CreateGallery(ctx, g); err != nil {
-		t.Fatal(err)
-	}
-	e.key = store.Key{ID: testKey, Secret: testSecret}
-	if err := st.CreateKey(ctx, e.key); err != nil {
-		t.Fatal(err)
-	}
-	e.start(st, cfg)
-	return e
+	return wrap(t, testserver.New(t, tunes...))
 }
 
-// start serves the store over loopback.
-func (e *env) start(st store.Store, cfg config.Config) {
-	ctx := context.Background()
-	var err error
-	if e.svc, err = gallery.Open(ctx, st, cfg); err != nil {
-		e.t.Fatal(err)
-	}
-	h, err := app.New(ctx, e.svc, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	e.srv = httptest.NewServer(h)
-	e.t.Cleanup(e.srv.Close)
+func wrap(t testing.TB, s *testserver.Server) *env {
+	return &env{Server: s, t: t, srv: s.HTTP, svc: s.Service, gallery: s.Gallery}
 }
 
-// reopen stops e's server and starts a new one over the same database,
-// as a restart does.
+// reopen restarts e's server over the same database.
 func reopen(t testing.TB, e *env, tune ...func(*config.Config)) *env {
 	t.Helper()
-	e.srv.Close()
-	st, err := sqlite.Open(context.Background(), e.dbPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { st.Close() })
-	e2 := &env{t: t, dbPath: e.dbPath, gallery: e.gallery, key: e.key}
-	cfg := config.Default()
-	for _, f := range tune {
-		f(&cfg)
-	}
-	e2.start(st, cfg)
-	return e2
-}
-
-// sql opens a second connection to the server's database, for tests
-// that break the store the way a failing disk or operator would.
-func (e *env) sql() *sql.DB {
-	db, err := sql.Open("sqlite", e.dbPath+"?_pragma=busy_timeout(5000)")
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	e.t.Cleanup(func() { db.Close() })
-	return db
-}
-
-func (e *env) exec(query string) {
-	e.t.Helper()
-	if _, err := e.sql().Exec(query); err != nil {
-		e.t.Fatalf("%s: %v", query, err)
-	}
+	return wrap(t, e.Reopen(tune...))
 }
 
 // client signs requests the way the official SDKs do.

@@ -160,7 +160,7 @@ func TestStatusCodes(t *testing.T) {
 			}},
 		{name: "417 store refuses the write", http: 500, code: 417, message: "fail to add image",
 			setup: func(e *env) string {
-				e.exec(`CREATE TRIGGER fail_add BEFORE INSERT ON targets BEGIN SELECT RAISE(ABORT, 'injected disk failure'); END`)
+				e.Exec(`CREATE TRIGGER fail_add BEFORE INSERT ON targets BEGIN SELECT RAISE(ABORT, 'injected disk failure'); END`)
 				return ""
 			},
 			send: func(e *env, c *client, _ string) reply {
@@ -179,7 +179,7 @@ func TestStatusCodes(t *testing.T) {
 		{name: "420 store refuses the delete", http: 500, code: 420, message: "Target delete failed",
 			setup: func(e *env) string {
 				id := withTarget(e)
-				e.exec(`CREATE TRIGGER fail_delete BEFORE DELETE ON targets BEGIN SELECT RAISE(ABORT, 'injected disk failure'); END`)
+				e.Exec(`CREATE TRIGGER fail_delete BEFORE DELETE ON targets BEGIN SELECT RAISE(ABORT, 'injected disk failure'); END`)
 				return id
 			},
 			send: func(e *env, c *client, id string) reply {
@@ -188,7 +188,7 @@ func TestStatusCodes(t *testing.T) {
 		{name: "424 store refuses to deactivate", http: 500, code: 424, message: "Target enable error",
 			setup: func(e *env) string {
 				id := withTarget(e)
-				e.exec(`CREATE TRIGGER fail_enable BEFORE UPDATE OF active ON targets BEGIN SELECT RAISE(ABORT, 'injected disk failure'); END`)
+				e.Exec(`CREATE TRIGGER fail_enable BEFORE UPDATE OF active ON targets BEGIN SELECT RAISE(ABORT, 'injected disk failure'); END`)
 				return id
 			},
 			send: func(e *env, c *client, id string) reply {
@@ -240,7 +240,7 @@ func TestStatusCodes(t *testing.T) {
 		{name: "20 store cannot be read", http: 500, code: 20,
 			setup: func(e *env) string {
 				id := withTarget(e)
-				e.exec(`ALTER TABLE targets RENAME TO targets_lost`)
+				e.Exec(`ALTER TABLE targets RENAME TO targets_lost`)
 				return id
 			},
 			send: func(e *env, c *client, _ string) reply {
@@ -274,14 +274,14 @@ func TestStatusCodes(t *testing.T) {
 			if tt.setup != nil {
 				id = tt.setup(e)
 			}
-			before := e.snapshot()
+			before := e.Snapshot()
 			r := tt.send(e, e.client(), id)
 			want(t, r, tt.http, tt.code)
 			if tt.message != "" && r.message() != tt.message {
 				t.Errorf("message %q, want %q", r.message(), tt.message)
 			}
 			if tt.code != 0 && tt.code != 20 {
-				if after := e.snapshot(); after != before {
+				if after := e.Snapshot(); after != before {
 					t.Errorf("refused request changed the gallery: %s -> %s", before, after)
 				}
 			}
@@ -291,16 +291,6 @@ func TestStatusCodes(t *testing.T) {
 
 // withTarget adds the coffee photo as a target.
 func withTarget(e *env) string { return e.client().createTarget("coffee", photo("coffee"), nil) }
-
-// snapshot summarises a gallery's stored state.
-func (e *env) snapshot() string {
-	var s string
-	row := e.sql().QueryRow(`SELECT version || '/' || (SELECT COUNT(*) FROM changes) FROM galleries WHERE id = ?`, e.gallery.ID)
-	if err := row.Scan(&s); err != nil {
-		e.t.Fatal(err)
-	}
-	return s
-}
 
 // rawJSON sends an already signed body.
 func (c *client) rawJSON(method, path string, body map[string]any) reply {

@@ -39,7 +39,7 @@ func (h *Handler) create(c echo.Context) error {
 	if err != nil {
 		return h.fail(c, err, apierror.CRSImageNotCorrect)
 	}
-	t, err = h.Service.Add(ctx(c), r.gallery.ID, t, pic)
+	t, err = h.Service.Add(ctx(c), r.gallery.ID, t, pic, gallery.AddOptions{RefuseDuplicate: true, RefuseSimilar: !t.AllowSimilar})
 	if err != nil {
 		return h.fail(c, writeError(err), apierror.CRSAddFailed)
 	}

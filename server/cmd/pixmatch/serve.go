@@ -11,7 +11,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/pixmatch/pixmatch/server/app"
@@ -32,6 +34,25 @@ func serve(ctx context.Context, args []string, out io.Writer, getenv func(string
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
 	dir := fs.String("data", "./data", "folder of the embedded database")
+	cfg := config.Default()
+	fs.Func("bucket", "NAME=DIR: a local folder Alibaba batch imports may read as BucketName NAME (repeatable)", func(v string) error {
+		name, folder, ok := strings.Cut(v, "=")
+		if !ok || name == "" || folder == "" {
+			return fmt.Errorf("want NAME=DIR, not %q", v)
+		}
+		if cfg.Alibaba.Buckets == nil {
+			cfg.Alibaba.Buckets = map[string]string{}
+		}
+		cfg.Alibaba.Buckets[name] = folder
+		return nil
+	})
+	fs.Func("fetch-allow", "CIDR: a private network picture URLs may point into (repeatable)", func(v string) error {
+		if _, err := netip.ParsePrefix(v); err != nil {
+			return err
+		}
+		cfg.Alibaba.FetchAllow = append(cfg.Alibaba.FetchAllow, v)
+		return nil
+	})
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -43,7 +64,8 @@ func serve(ctx context.Context, args []string, out io.Writer, getenv func(string
 	if err := firstStart(ctx, st, out, getenv); err != nil {
 		return err
 	}
-	svc, err := gallery.Open(ctx, st, config.Default())
+	cfg.Alibaba.Files = filepath.Join(*dir, "files")
+	svc, err := gallery.Open(ctx, st, cfg)
 	if err != nil {
 		return err
 	}

@@ -418,7 +418,7 @@ func logChange(ctx context.Context, tx *sql.Tx, gallery, version int64, target s
 		`INSERT INTO changes (gallery_id, version, target_id, op, at) VALUES (?, ?, ?, ?, ?)`,
 		gallery, version, target, int64(op), at)
 	if err != nil {
-		return fmt.Errorf("log change %d: %w", version, err)
+		return fmt.Errorf("%w: log change %d: %w", store.ErrChangeLog, version, err)
 	}
 	return nil
 }

@@ -1,0 +1,240 @@
+// Package alibaba serves the Alibaba Cloud Image Search API: the
+// 2020-12-14 RPC API the official SDKs call (POST /, the action in the
+// x-acs-action header or the Action parameter) and the legacy 2018
+// /item/{add,search,delete} API with its meta^content body. An instance
+// is a pixmatch gallery, found by its name; an AccessKey is an API key.
+// Handlers translate the wire to gallery.Service calls and back.
+package alibaba
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/labstack/echo/v4"
+
+	"github.com/pixmatch/pixmatch/server/auth"
+	"github.com/pixmatch/pixmatch/server/config"
+	"github.com/pixmatch/pixmatch/server/fetch"
+	"github.com/pixmatch/pixmatch/server/gallery"
+	"github.com/pixmatch/pixmatch/server/store"
+	"github.com/pixmatch/pixmatch/shared/apierror"
+)
+
+// Handler serves the Alibaba Image Search API of a gallery service.
+type Handler struct {
+	Service *gallery.Service
+	Config  config.Alibaba
+	Fetcher *fetch.Fetcher
+	// URLKey signs the links to dump files and import reports.
+	URLKey []byte
+	Log    *slog.Logger
+	Now    func() time.Time // time.Now when nil
+
+	verifier *auth.AlibabaVerifier
+	running  sync.WaitGroup // background tasks
+}
+
+// Register adds the routes to e.
+func (h *Handler) Register(e *echo.Echo) {
+	if h.Log == nil {
+		h.Log = slog.Default()
+	}
+	h.verifier = &auth.AlibabaVerifier{Keys: h.Service, Now: h.now}
+	e.POST("/", h.rpc)
+	e.GET("/", h.rpc)
+	for _, op := range []string{"add", "search", "delete"} {
+		e.POST("/item/"+op, h.legacy(op))
+	}
+	e.GET("/files/:gallery/:name", h.file)
+}
+
+// Wait blocks until the background tasks started so far have ended.
+func (h *Handler) Wait() { h.running.Wait() }
+
+func (h *Handler) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}
+
+// call is one RPC request, read and authenticated.
+type call struct {
+	c         echo.Context
+	action    string
+	params    url.Values // query and form body merged, body values first
+	requestID string
+	start     time.Time
+
+	key     auth.Credential
+	gallery store.Gallery
+}
+
+// actions maps each action to its handler.
+func (h *Handler) actions() map[string]func(*call) error {
+	return map[string]func(*call) error{
+		"AddImage":              h.addImage,
+		"DeleteImage":           h.deleteImage,
+		"UpdateImage":           h.updateImage,
+		"CheckImageExists":      h.checkImageExists,
+		"SearchImageByPic":      h.searchByPic,
+		"SearchImageByName":     h.searchByName,
+		"SearchImageByText":     h.searchByText,
+		"SearchImageByFilter":   h.searchByFilter,
+		"SearchImage":           h.searchImage,
+		"CompareSimilarByImage": h.compare,
+		"Detail":                h.detail,
+		"DumpMeta":              h.dumpMeta,
+		"DumpMetaList":          h.dumpMetaList,
+		"IncreaseInstance":      h.increaseInstance,
+		"IncreaseList":          h.increaseList,
+	}
+}
+
+// rpc serves POST / and GET /: reads the request, checks its signature,
+// finds the instance and runs the action.
+func (h *Handler) rpc(c echo.Context) error {
+	k := &call{c: c, start: h.now(), requestID: newRequestID()}
+	body, err := h.readBody(c)
+	if err != nil {
+		return h.fail(k, err)
+	}
+	form, err := url.ParseQuery(string(body))
+	if err != nil && len(body) > 0 && isForm(c.Request()) {
+		return h.fail(k, apierror.BadRequest.Because(fmt.Errorf("form body: %w", err)))
+	}
+	if !isForm(c.Request()) {
+		form = url.Values{}
+	}
+	k.params = merge(form, c.QueryParams())
+	if err := k.takeRequestID(); err != nil {
+		return h.fail(k, err)
+	}
+	k.action = c.Request().Header.Get("x-acs-action")
+	if k.action == "" {
+		k.action = k.params.Get("Action")
+	}
+	k.key, err = h.verifier.Verify(c.Request().Context(), auth.AlibabaRequest{
+		Method: c.Request().Method, Path: c.Request().URL.Path, Query: c.QueryParams(),
+		Header: c.Request().Header, Host: c.Request().Host, Body: body, Form: form,
+	})
+	if err != nil {
+		return h.fail(k, err)
+	}
+	run, ok := h.actions()[k.action]
+	if !ok {
+		return h.fail(k, apierror.UnsupportedOperationType.Because(fmt.Errorf("action %q", k.action)))
+	}
+	if err := h.instance(k, k.params.Get("InstanceName")); err != nil {
+		return h.fail(k, err)
+	}
+	if err := run(k); err != nil {
+		return h.fail(k, err)
+	}
+	return nil
+}
+
+func isForm(r *http.Request) bool {
+	return strings.HasPrefix(r.Header.Get(echo.HeaderContentType), echo.MIMEApplicationForm)
+}
+
+// merge joins form and query parameters; the form's come first.
+func merge(form, query url.Values) url.Values {
+	out := url.Values{}
+	for k, vs := range form {
+		out[k] = append(out[k], vs...)
+	}
+	for k, vs := range query {
+		out[k] = append(out[k], vs...)
+	}
+	return out
+}
+
+// readBody reads the request body up to the configured limit, giving the
+// client BodyTimeout to send it.
+func (h *Handler) readBody(c echo.Context) ([]byte, error) {
+	if h.Config.BodyTimeout > 0 {
+		// Not every ResponseWriter supports deadlines (a test recorder
+		// does not); the limit is then the server's own.
+		_ = http.NewResponseController(c.Response().Writer).SetReadDeadline(h.now().Add(h.Config.BodyTimeout))
+	}
+	limit := h.Config.MaxBodyBytes
+	body, err := io.ReadAll(io.LimitReader(c.Request().Body, limit+1))
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
+		return nil, apierror.RequestTimeout.Because(err)
+	case err != nil:
+		return nil, apierror.BadRequest.Because(fmt.Errorf("read body: %w", err))
+	case int64(len(body)) > limit:
+		return nil, apierror.InvalidPicContent.Because(fmt.Errorf("request body over %d bytes", limit))
+	}
+	return body, nil
+}
+
+// isTimeout reports whether err is a network deadline.
+func isTimeout(err error) bool {
+	var t interface{ Timeout() bool }
+	return errors.As(err, &t) && t.Timeout()
+}
+
+// instance finds the gallery named by an InstanceName and checks that the
+// key may use it and that it is available.
+func (h *Handler) instance(k *call, name string) error {
+	const maxName = 20
+	switch {
+	case name == "":
+		return apierror.InvalidInstanceName.Because(errors.New("no InstanceName"))
+	case len(name) > maxName:
+		return apierror.InvalidInstance.Because(fmt.Errorf("InstanceName of %d characters, over %d", len(name), maxName))
+	}
+	g, err := h.Service.GalleryByName(name)
+	if errors.Is(err, gallery.ErrNotFound) {
+		return apierror.InvalidInstance.Because(err)
+	}
+	if err != nil {
+		return err
+	}
+	if k.key.Gallery != 0 && k.key.Gallery != g.ID {
+		return apierror.NoPermission.Because(fmt.Errorf("key %q may not use instance %q", k.key.ID, name))
+	}
+	if g.Suspended {
+		return apierror.InstanceStatusError.Because(fmt.Errorf("instance %q is suspended", name))
+	}
+	k.gallery = g
+	return nil
+}
+
+// takeRequestID lets a client choose the RequestId of its request.
+func (k *call) takeRequestID() error {
+	const maxRequestID = 64
+	vs, ok := k.params["RequestId"]
+	if !ok {
+		return nil
+	}
+	id := vs[0]
+	switch {
+	case strings.TrimSpace(id) == "":
+		return apierror.InvalidRequestId.Because(errors.New("RequestId is empty"))
+	case len(id) > maxRequestID:
+		return apierror.InvalidRequestIdTooLarge.Because(fmt.Errorf("RequestId of %d characters, over %d", len(id), maxRequestID))
+	}
+	k.requestID = id
+	return nil
+}
+
+func newRequestID() string { return strings.ToUpper(uuid.NewString()) }
+
+// ctx returns the request's context.
+func (k *call) ctx() context.Context { return k.c.Request().Context() }
+
+// baseURL is the address clients reach this server at.
+func baseURL(c echo.Context) string { return c.Scheme() + "://" + c.Request().Host }

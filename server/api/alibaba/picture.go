@@ -1,0 +1,112 @@
+package alibaba
+
+import (
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"image"
+	"strings"
+
+	"github.com/pixmatch/pixmatch/server/fetch"
+	"github.com/pixmatch/pixmatch/server/gallery"
+	"github.com/pixmatch/pixmatch/shared/apierror"
+	"github.com/pixmatch/pixmatch/shared/imagefile"
+)
+
+// picture reads an image parameter: base64 image data, or an http(s) URL
+// the server downloads within the transfer time limit.
+func (h *Handler) picture(k *call, param string) (*gallery.Picture, error) {
+	v, _ := k.get(param)
+	if v == "" {
+		return nil, apierror.NoSpecifiedPicContent.Because(fmt.Errorf("no %s", param))
+	}
+	var data []byte
+	if fetch.IsURL(v) {
+		var err error
+		if data, err = h.Fetcher.Fetch(k.ctx(), v); err != nil {
+			return nil, fetchError(err)
+		}
+	} else {
+		if base64.StdEncoding.DecodedLen(len(v)) > h.Config.MaxImageBytes+3 {
+			return nil, apierror.InvalidPicContent.Because(fmt.Errorf("%s of %d base64 characters", param, len(v)))
+		}
+		var err error
+		if data, err = decodeBase64(v); err != nil {
+			return nil, apierror.UnsupportedPicFormat.Because(fmt.Errorf("%s is neither a URL nor base64: %w", param, err))
+		}
+	}
+	if len(data) > h.Config.MaxImageBytes {
+		return nil, apierror.InvalidPicContent.Because(fmt.Errorf("%s of %d bytes, over %d", param, len(data), h.Config.MaxImageBytes))
+	}
+	return h.decode(data)
+}
+
+// decode reads an image file under Alibaba's rules: PNG, JPG, BMP, GIF,
+// WEBP, TIFF or PPM; each side 100–4096 pixels; no invalid orientation.
+func (h *Handler) decode(data []byte) (*gallery.Picture, error) {
+	pic, err := gallery.ReadPicture(data, gallery.Policy{Limits: imagefile.Limits{
+		MaxPixels: h.Config.MaxSide * h.Config.MaxSide,
+		MaxSide:   h.Config.MaxSide,
+		MinSide:   h.Config.MinSide,
+	}})
+	switch {
+	case errors.Is(err, gallery.ErrImageTooLarge), errors.Is(err, gallery.ErrImageTooSmall):
+		return nil, apierror.UnsupportedPicPixels.Because(err)
+	case err != nil:
+		return nil, apierror.UnsupportedPicFormat.Because(err)
+	case !pic.Info.OrientationValid():
+		return nil, apierror.IncorrectOrientation.Because(errors.New("the EXIF orientation is not 1–8"))
+	}
+	return pic, nil
+}
+
+// fetchError maps why a picture could not be downloaded.
+func fetchError(err error) error {
+	switch {
+	case errors.Is(err, fetch.ErrTimeout):
+		return apierror.TimeoutForTransferImage.Because(err)
+	case errors.Is(err, fetch.ErrTooLarge):
+		return apierror.InvalidPicContent.Because(err)
+	case errors.Is(err, fetch.ErrNetwork):
+		return apierror.NetworkException.Because(err)
+	}
+	return apierror.InvalidPicUrl.Because(err)
+}
+
+// decodeBase64 reads standard base64, padded or not, ignoring line
+// breaks. A space is read as the '+' a client forgot to percent-encode.
+func decodeBase64(s string) ([]byte, error) {
+	s = strings.Map(func(r rune) rune {
+		switch r {
+		case '\n', '\r':
+			return -1
+		case ' ':
+			return '+'
+		}
+		return r
+	}, s)
+	return base64.RawStdEncoding.DecodeString(strings.TrimRight(s, "="))
+}
+
+// focus applies Region (a region the client names) or Crop (subject
+// detection, on by default) to pic and returns the region searched or
+// indexed, written "x1,x2,y1,y2".
+func focus(pic *gallery.Picture, region string, crop bool) (string, error) {
+	if region != "" {
+		r, err := gallery.ParseRegion(region)
+		if err == nil {
+			err = pic.SetRegion(r)
+		}
+		if err != nil {
+			return "", apierror.InvalidRegion.Because(err)
+		}
+		return region, nil
+	}
+	w, h := pic.Size()
+	if crop {
+		if r := pic.DetectSubject(); !r.Empty() {
+			return gallery.FormatRegion(r), nil
+		}
+	}
+	return gallery.FormatRegion(image.Rect(0, 0, w, h)), nil
+}

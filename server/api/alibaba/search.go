@@ -1,0 +1,255 @@
+package alibaba
+
+import (
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/pixmatch/pixmatch/server/gallery"
+	"github.com/pixmatch/pixmatch/shared/apierror"
+	"github.com/pixmatch/pixmatch/shared/filter"
+	"github.com/pixmatch/pixmatch/shared/fingerprint"
+	"github.com/pixmatch/pixmatch/shared/index"
+)
+
+// head sums up a search.
+type head struct {
+	DocsFound  int `json:"DocsFound"`  // results returned
+	DocsReturn int `json:"DocsReturn"` // matches found in the instance
+	SearchTime int `json:"SearchTime"` // milliseconds
+}
+
+// searchBody is the answer of SearchImageByPic and SearchImageByName.
+type searchBody struct {
+	result
+	Head     head      `json:"Head"`
+	Auctions []auction `json:"Auctions"`
+	PicInfo  picInfo   `json:"PicInfo"`
+}
+
+// maxSortExpr is the SortExprValues of identical pictures, as Alibaba
+// reports it for categories other than 0–2.
+const maxSortExpr = 5.37633353624177e+24
+
+// query holds what the search actions share.
+type query struct {
+	start, num int
+	category   *int32
+	filter     index.Filter // the category and Filter together
+	distinct   bool
+	threshold  float64
+}
+
+func (k *call) query() (query, error) {
+	var q query
+	var err error
+	if q.start, q.num, err = k.window(); err != nil {
+		return q, err
+	}
+	if q.category, err = k.category(); err != nil {
+		return q, err
+	}
+	f, err := k.filter()
+	if err != nil {
+		return q, err
+	}
+	q.filter = combine(q.category, f)
+	if q.distinct, err = k.flag("DistinctProductId", false); err != nil {
+		return q, err
+	}
+	q.threshold, err = k.scoreThreshold()
+	return q, err
+}
+
+// combine restricts a filter to a category.
+func combine(category *int32, f *filter.Expr) index.Filter {
+	switch {
+	case category == nil && f == nil:
+		return nil
+	case category == nil:
+		return f
+	}
+	id := *category
+	return index.FilterFunc(func(a *index.Attributes) bool {
+		return a.Category == id && (f == nil || f.Match(a))
+	})
+}
+
+// run searches with pic and writes the answer.
+func (h *Handler) run(k *call, pic *gallery.Picture, q query, info picInfo) error {
+	matches, err := h.Service.Search(k.ctx(), k.gallery.ID, pic, gallery.SearchOptions{
+		Limit: q.start + q.num, Filter: q.filter, Near: true, DistinctProducts: q.distinct,
+	})
+	if err != nil && !errors.Is(err, gallery.ErrNoActiveTargets) { // an empty instance finds nothing
+		return searchError(err)
+	}
+	found := 0
+	var auctions []auction
+	for i, m := range matches {
+		if m.Score < q.threshold {
+			break
+		}
+		found++
+		if i < q.start {
+			continue
+		}
+		a := newAuction(m.Target)
+		score := m.Score
+		a.Score = &score
+		a.SortExprValues = strconv.FormatFloat(score*maxSortExpr, 'g', 15, 64) + ";0"
+		auctions = append(auctions, a)
+	}
+	return k.ok(searchBody{
+		result:   k.result(),
+		Head:     head{DocsFound: len(auctions), DocsReturn: found, SearchTime: int(h.now().Sub(k.start).Milliseconds())},
+		Auctions: nonNilAuctions(auctions),
+		PicInfo:  info,
+	})
+}
+
+func nonNilAuctions(a []auction) []auction {
+	if a == nil {
+		return []auction{}
+	}
+	return a
+}
+
+// searchError maps why a search could not run; a failure of the index or
+// the store is AccessEngineFailed.
+func searchError(err error) error { return serviceError(err, apierror.AccessEngineFailed) }
+
+// searchByPic finds the pictures like PicContent.
+func (h *Handler) searchByPic(k *call) error {
+	q, err := k.query()
+	if err != nil {
+		return err
+	}
+	pic, err := h.picture(k, "PicContent")
+	if err != nil {
+		return err
+	}
+	crop, err := k.flag("Crop", true)
+	if err != nil {
+		return err
+	}
+	regionParam, _ := k.get("Region")
+	r, err := focus(pic, regionParam, crop)
+	if err != nil {
+		return err
+	}
+	return h.searchWith(k, pic, q, r)
+}
+
+// searchWith searches with pic, focused on the region r.
+func (h *Handler) searchWith(k *call, pic *gallery.Picture, q query, r string) error {
+	cat := int32(OtherCategory)
+	if q.category != nil {
+		cat = *q.category
+	}
+	return h.run(k, pic, q, newPicInfo(r, cat))
+}
+
+// searchByName searches with a picture the instance already holds.
+func (h *Handler) searchByName(k *call) error {
+	product, name, err := k.names()
+	if err != nil {
+		return err
+	}
+	q, err := k.query()
+	if err != nil {
+		return err
+	}
+	t, err := h.Service.TargetByName(k.ctx(), k.gallery.ID, product, name)
+	if errors.Is(err, gallery.ErrNotFound) {
+		return apierror.PicNotExist.Because(err)
+	}
+	if err != nil {
+		return apierror.AccessEngineFailed.Because(err)
+	}
+	t, err = h.Service.Target(k.ctx(), k.gallery.ID, t.ID, true)
+	if err != nil {
+		return apierror.AccessEngineFailed.Because(err)
+	}
+	pic, err := gallery.ReadPicture(t.Image, gallery.Policy{})
+	if err != nil {
+		return apierror.AccessEngineFailed.Because(fmt.Errorf("stored picture: %w", err))
+	}
+	if pic.Focus, err = gallery.ParseRegion(t.Region); err != nil {
+		return apierror.AccessEngineFailed.Because(err)
+	}
+	return h.searchWith(k, pic, q, t.Region)
+}
+
+// searchByText answers as a generic instance does: searching by text
+// needs a product multimodal instance, which pixmatch does not offer.
+func (h *Handler) searchByText(k *call) error {
+	if v, _ := k.get("Text"); v == "" {
+		return apierror.BadRequest.Because(errors.New("no Text"))
+	}
+	return apierror.UnsupportedInstanceType.Because(errors.New("searching by text needs a product multimodal instance; this one is generic"))
+}
+
+// searchByFilter lists the pictures whose attributes Filter matches.
+func (h *Handler) searchByFilter(k *call) error {
+	start, num, err := k.window()
+	if err != nil {
+		return err
+	}
+	v, _ := k.get("Filter")
+	f, err := parseFilter(v)
+	if err != nil {
+		return err
+	}
+	if f == nil {
+		return apierror.InvalidFilterClause.Because(errors.New("no Filter"))
+	}
+	ts, err := h.Service.Find(k.ctx(), k.gallery.ID, f, start, num)
+	if err != nil {
+		return apierror.AccessEngineFailed.Because(err)
+	}
+	auctions := make([]auction, len(ts))
+	for i, t := range ts {
+		auctions[i] = newAuction(t)
+	}
+	return k.ok(struct {
+		result
+		Auctions []auction `json:"Auctions"`
+	}{k.result(), auctions})
+}
+
+// searchImage is the 2019-03-25 SearchImage action: Type SearchByPic or
+// SearchByName picks the search.
+func (h *Handler) searchImage(k *call) error {
+	switch typ, _ := k.get("Type"); typ {
+	case "SearchByPic", "":
+		return h.searchByPic(k)
+	case "SearchByName":
+		return h.searchByName(k)
+	default:
+		return apierror.InvalidType.Because(fmt.Errorf("Type %q is neither SearchByPic nor SearchByName", typ))
+	}
+}
+
+// compare scores how alike two pictures are, from 0 to 1.
+func (h *Handler) compare(k *call) error {
+	a, err := h.picture(k, "PrimaryPicContent")
+	if err != nil {
+		return err
+	}
+	b, err := h.picture(k, "SecondaryPicContent")
+	if err != nil {
+		return err
+	}
+	d, err := h.Service.Compare(k.ctx(), a, b)
+	if err != nil {
+		return writeError(err)
+	}
+	score := 0.0
+	if d < 2*fingerprint.Threshold {
+		score = fingerprint.Score(d)
+	}
+	return k.ok(struct {
+		result
+		Score float64 `json:"Score"`
+	}{k.result(), score})
+}
