@@ -12,8 +12,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/alibabacloud-go/tea/dara"
 	imagesearch "github.com/alibabacloud-go/imagesearch-20201214/v4/client"
+	"github.com/alibabacloud-go/tea/dara"
 
 	"github.com/pixmatch/pixmatch/server/config"
 	"github.com/pixmatch/pixmatch/server/gallery"
@@ -120,4 +120,3 @@ func iou(a, b image.Rectangle) float64 {
 	union := float64(a.Dx()*a.Dy()+b.Dx()*b.Dy()) - inter
 	return inter / union
 }
-
