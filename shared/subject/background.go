@@ -56,12 +56,10 @@ type side struct {
 // plain, or when no two opposite sides are.
 func readBackground(p *image.Gray) (background, bool) {
 	w, h := p.Rect.Dx(), p.Rect.Dy()
-	thick := max(2, min(w, h)/32)
 	var bg background
-	bg.sides[top].band = image.Rect(ring, ring, w-ring, ring+thick)
-	bg.sides[bottom].band = image.Rect(ring, h-ring-thick, w-ring, h-ring)
-	bg.sides[left].band = image.Rect(ring, ring, ring+thick, h-ring)
-	bg.sides[right].band = image.Rect(w-ring-thick, ring, w-ring, h-ring)
+	for k, band := range bands(w, h, ring, max(2, min(w, h)/32)) {
+		bg.sides[k].band = band
+	}
 	var spreads, halves [4]int32
 	plainest := int32(255)
 	for k := range bg.sides {
@@ -82,6 +80,42 @@ func readBackground(p *image.Gray) (background, bool) {
 	return bg, n >= minPlainSides && pairs
 }
 
+// bands returns the bands along the top, bottom, left and right edges
+// of a w×h plane, thick pixels thick, inset from the edges by in pixels.
+func bands(w, h, in, thick int) [4]image.Rectangle {
+	return [4]image.Rectangle{
+		top:    image.Rect(in, in, w-in, in+thick),
+		bottom: image.Rect(in, h-in-thick, w-in, h-in),
+		left:   image.Rect(in, in, in+thick, h-in),
+		right:  image.Rect(w-in-thick, in, w-in, h-in),
+	}
+}
+
+// busy reports whether fewer than minPlainSides sides of the part
+// r of g come anywhere near plain, judged on g's own pixels in the bands
+// readBackground would read after resampling, with twice the spread
+// allowed. Resampling only averages pixels together, which narrows the
+// spread, so a part rejected here would be rejected on the working plane
+// too; the check spares Detect the resampling of full-frame pictures.
+func busy(g *image.Gray, r image.Rectangle) bool {
+	w, h := r.Dx(), r.Dy()
+	scale := max(w, h) // plane pixels per workSide working pixels
+	if scale <= workSide {
+		return false // the working plane is r itself: nothing to spare
+	}
+	ww, wh := w*workSide/scale, h*workSide/scale
+	in, thick := ring*scale/workSide, max(2, min(ww, wh)/32)*scale/workSide
+	view := &image.Gray{Pix: g.Pix[g.PixOffset(r.Min.X, r.Min.Y):], Stride: g.Stride, Rect: image.Rect(0, 0, w, h)}
+	n := 0
+	for k, band := range bands(w, h, in, thick) {
+		s := side{band: band}
+		if spread, _ := s.fit(view, k == top || k == bottom); spread <= 2*plainSpread {
+			n++
+		}
+	}
+	return n < minPlainSides
+}
+
 // fit fits the side's line to the greys of p in its band, running along x
 // when horizontal and along y otherwise. The line passes through the
 // median grey of each half of the band, shifted by the median departure.
@@ -90,45 +124,50 @@ func readBackground(p *image.Gray) (background, bool) {
 // the median departure.
 func (s *side) fit(p *image.Gray, horizontal bool) (spread, half int32) {
 	b := s.band
-	along := func(x, y int) int { return y }
 	lo, hi, length := b.Min.Y, b.Max.Y, p.Rect.Dy()
 	s.at = b.Min.X + (b.Dx()-1)/2
 	if horizontal {
-		along = func(x, y int) int { return x }
 		lo, hi, length = b.Min.X, b.Max.X, p.Rect.Dx()
 		s.at = b.Min.Y + (b.Dy()-1)/2
 	}
 	mid := (lo + hi) / 2
 	var halves [2]histogram
 	for y := b.Min.Y; y < b.Max.Y; y++ {
-		for x := b.Min.X; x < b.Max.X; x++ {
-			k := 0
-			if along(x, y) >= mid {
-				k = 1
+		for x, v := range p.Pix[y*p.Stride+b.Min.X : y*p.Stride+b.Max.X] {
+			t := y
+			if horizontal {
+				t = b.Min.X + x
 			}
-			halves[k].add(int32(p.Pix[y*p.Stride+x]))
+			if t < mid {
+				halves[0].add(int32(v))
+			} else {
+				halves[1].add(int32(v))
+			}
 		}
 	}
 	// The halves' centres, doubled to stay whole: (lo+mid-1)/2 and (mid+hi-1)/2.
 	c1, c2 := lo+mid-1, mid+hi-1
 	m1, m2 := 16*halves[0].percentile(50), 16*halves[1].percentile(50)
-	s.line = make([]int32, length)
+	s.line = sized(s.line, length)
 	for t := range s.line {
 		s.line[t] = m1 + (m2-m1)*int32(2*t-c1)/int32(max(c2-c1, 1))
 	}
 	var dev histogram
 	for y := b.Min.Y; y < b.Max.Y; y++ {
-		for x := b.Min.X; x < b.Max.X; x++ {
-			d := 16*int32(p.Pix[y*p.Stride+x]) - s.line[along(x, y)]
-			dev.add(roundDiv16(d))
+		for x, v := range p.Pix[y*p.Stride+b.Min.X : y*p.Stride+b.Max.X] {
+			t := y
+			if horizontal {
+				t = b.Min.X + x
+			}
+			dev.add(roundDiv16(16*int32(v) - s.line[t]))
 		}
+	}
+	if dev.n == 0 {
+		return 255, 255
 	}
 	pLo, pMid, pHi := dev.percentile(10), dev.percentile(50), dev.percentile(90)
 	for t := range s.line {
 		s.line[t] += 16 * pMid
-	}
-	if dev.n == 0 {
-		return 255, 255
 	}
 	return pHi - pLo, max(pMid-pLo, pHi-pMid)
 }
@@ -177,19 +216,22 @@ func (b *background) surface(w int) surface {
 // row writes the expected greys of row y into out.
 func (s *surface) row(y int, out []int32) {
 	sides := &s.bg.sides
-	down := blendWeight(y, sides[top].at, sides[bottom].at)
-	t, bt := sides[top].line, sides[bottom].line
-	l, r := sides[left].line[y], sides[right].line[y]
-	for x := range out {
-		switch {
-		case s.vertical && s.horizontal:
-			v := t[x] + (bt[x]-t[x])*down>>12
-			h := l + (r-l)*s.across[x]>>12
-			out[x] = (v + h) >> 1
-		case s.vertical:
-			out[x] = t[x] + (bt[x]-t[x])*down>>12
-		default:
-			out[x] = l + (r-l)*s.across[x]>>12
+	if s.vertical {
+		down := blendWeight(y, sides[top].at, sides[bottom].at)
+		t, b := sides[top].line[:len(out)], sides[bottom].line[:len(out)]
+		for x := range out {
+			out[x] = t[x] + (b[x]-t[x])*down>>12
+		}
+	}
+	if s.horizontal {
+		l, r := sides[left].line[y], sides[right].line[y]
+		across := s.across[:len(out)]
+		for x := range out {
+			h := l + (r-l)*across[x]>>12
+			if s.vertical {
+				h = (out[x] + h) >> 1
+			}
+			out[x] = h
 		}
 	}
 }

@@ -110,13 +110,11 @@ func saliency(p *image.Gray, tex []int32, bg *background, s *scratch) []int32 {
 			continue
 		}
 		surf.row(y, s.expect)
-		row := p.Pix[y*p.Stride:][:w]
-		for x := range out {
-			if x < ring || x >= w-ring {
-				out[x] = 0
-				continue
-			}
-			dist := max(0, (abs(16*int32(row[x])-s.expect[x])+8)>>4-floor)
+		row, expect := p.Pix[y*p.Stride:][:w], s.expect[:w]
+		clear(out[:ring])
+		clear(out[w-ring:])
+		for x := ring; x < w-ring; x++ {
+			dist := max(0, (abs(16*int32(row[x])-expect[x])+8)>>4-floor)
 			out[x] = dist + textureWeight*max(0, out[x]-bg.texFloor)
 		}
 	}

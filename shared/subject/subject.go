@@ -67,7 +67,9 @@ const (
 )
 
 // Detect returns the bounding box of the main subject of the grey plane
-// g, in g's coordinates; g.Rect when no subject stands out.
+// g, in g's coordinates; g.Rect when no subject stands out. It is meant
+// for small planes such as luma.FromImage(img, 256) gives; Scale maps the
+// box back onto the picture. Detect is safe for concurrent use.
 func Detect(g *image.Gray) image.Rectangle {
 	whole := g.Rect
 	r := whole
@@ -87,9 +89,10 @@ func Detect(g *image.Gray) image.Rectangle {
 }
 
 // Scale maps a rectangle found on a plane of size from to a picture of size to.
-// Both spans start at 0,0; the result is rounded outwards, so it covers at
-// least what r covers, and clipped to the picture. A from with no area
-// carries no information and maps to the whole picture.
+// Both the plane and the picture have their corner at 0,0. The result is
+// rounded outwards, so that it covers at least what r covers, and clipped
+// to the picture. A from with no area carries no information and maps to
+// the whole picture.
 func Scale(r image.Rectangle, from, to image.Point) image.Rectangle {
 	whole := image.Rectangle{Max: to}
 	if from.X <= 0 || from.Y <= 0 {
@@ -106,7 +109,7 @@ func Scale(r image.Rectangle, from, to image.Point) image.Rectangle {
 // subject's tight bounding box in g's coordinates, or false when r has no
 // plain surround or nothing in it stands out.
 func detectIn(g *image.Gray, r image.Rectangle, s *scratch) (image.Rectangle, bool) {
-	if r.Dx() < minSide || r.Dy() < minSide {
+	if r.Dx() < minSide || r.Dy() < minSide || busy(g, r) {
 		return r, false
 	}
 	p := workPlane(g, r)

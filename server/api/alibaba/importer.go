@@ -101,13 +101,13 @@ func (h *Handler) startImport(ctx context.Context, g store.Gallery, bucket, path
 		return t, err
 	}
 	h.running.Add(1)
-	go func() {
+	go func(t store.Task) { // its own copy: the caller answers with the original
 		defer h.running.Done()
 		t = h.runImport(t, g, src)
 		if callback != "" {
 			h.call(t, g, callback, base)
 		}
-	}()
+	}(t)
 	return t, nil
 }
 

@@ -60,7 +60,7 @@ func (h *Handler) startDump(ctx context.Context, g store.Gallery) (store.Task, e
 		return t, apierror.InternalOssError.Because(err)
 	}
 	h.running.Add(1)
-	go func() {
+	go func(t store.Task) { // its own copy: the caller answers with the original
 		defer h.running.Done()
 		n, err := h.dump(f, g.ID)
 		t.Total, t.Done = n, n
@@ -70,7 +70,7 @@ func (h *Handler) startDump(ctx context.Context, g store.Gallery) (store.Task, e
 			return
 		}
 		h.finish(t, statusSuccess, "0", "success")
-	}()
+	}(t)
 	return t, nil
 }
 
