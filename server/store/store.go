@@ -57,6 +57,7 @@ type Key struct {
 type Target struct {
 	Gallery      int64
 	ID           string // UUID, the CRS targetId
+	Seq          int64  // the gallery version that created it; set by CreateTarget
 	Name         string
 	Size         string // CRS physical width in cm, kept as the client sent it
 	Meta         string
@@ -98,6 +99,7 @@ const (
 type Change struct {
 	Version  int64
 	TargetID string
+	Seq      int64 // the target's sequence number
 	Op       Op
 	At       int64 // unix milliseconds
 }
@@ -153,7 +155,7 @@ type Store interface {
 	DeleteKey(ctx context.Context, id string) error
 
 	// CreateTarget inserts t (ErrExists if its ID is taken) and returns the
-	// gallery version its change was logged at.
+	// gallery version its change was logged at, which becomes its Seq.
 	CreateTarget(ctx context.Context, t Target) (int64, error)
 	// UpdateTarget replaces every field of the stored target with t's.
 	// When t.Image is nil the stored image, its hash and size are kept.
@@ -166,6 +168,8 @@ type Store interface {
 	// TargetByImage returns a target of the gallery whose image file has
 	// the given SHA-256, if any.
 	TargetByImage(ctx context.Context, gallery int64, sha256 [32]byte) (Target, error)
+	// TargetBySeq returns the target with the given sequence number.
+	TargetBySeq(ctx context.Context, gallery, seq int64) (Target, error)
 	// TargetByName returns the target with the given Alibaba ProductId and
 	// PicName: the pair identifies a target within a gallery.
 	TargetByName(ctx context.Context, gallery int64, productID, picName string) (Target, error)

@@ -8,8 +8,9 @@ import (
 )
 
 // TestMigrationGivesCRSTargetsAnIdentity opens a database written by the
-// first schema, whose CRS targets have no ProductId or PicName, and checks
-// that the second step gives them their ID and name.
+// first schema, whose CRS targets have no ProductId or PicName and no
+// sequence number, and checks that the later steps give them their ID and
+// name, and distinct sequence numbers.
 func TestMigrationGivesCRSTargetsAnIdentity(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "old.db")
@@ -49,10 +50,15 @@ func TestMigrationGivesCRSTargetsAnIdentity(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
+	seqs := map[int64]bool{}
 	for _, id := range []string{"t1", "t2"} {
 		got, err := s.TargetByName(ctx, 1, id, "same name")
 		if err != nil || got.ID != id {
 			t.Errorf("TargetByName(%s, same name) = %s, %v", id, got.ID, err)
 		}
+		if got.Seq <= 0 || seqs[got.Seq] {
+			t.Errorf("target %s got sequence number %d (taken: %v)", id, got.Seq, seqs)
+		}
+		seqs[got.Seq] = true
 	}
 }

@@ -125,6 +125,21 @@ var migrations = []migration{
 		)`,
 		`CREATE INDEX tasks_by_gallery ON tasks (gallery_id, kind, id)`,
 	}},
+	// A target's sequence number is the gallery version that created it:
+	// a small integer that names it in the browser's synced copy, and in
+	// the change log, where a delete must still say which target went.
+	{name: "target sequence numbers", steps: []string{
+		`ALTER TABLE targets ADD COLUMN seq INTEGER NOT NULL DEFAULT 0`,
+		`UPDATE targets SET seq = COALESCE((SELECT MIN(c.version) FROM changes c
+			WHERE c.gallery_id = targets.gallery_id AND c.target_id = targets.id AND c.op = 1), 0)`,
+		// Targets without a logged creation get numbers past every version.
+		`UPDATE targets SET seq = (SELECT g.version FROM galleries g WHERE g.id = targets.gallery_id) + rowid
+			WHERE seq = 0`,
+		`CREATE UNIQUE INDEX targets_by_seq ON targets (gallery_id, seq)`,
+		`ALTER TABLE changes ADD COLUMN seq INTEGER NOT NULL DEFAULT 0`,
+		`UPDATE changes SET seq = COALESCE((SELECT t.seq FROM targets t
+			WHERE t.gallery_id = changes.gallery_id AND t.id = changes.target_id), 0)`,
+	}},
 }
 
 // migrate brings the schema of db up to the newest version in one

@@ -33,17 +33,17 @@ var (
 )
 
 func init() {
-	insertCols := append(append([]string{"gallery_id", "id", "created"}, descriptionColumns...), imageColumns...)
+	insertCols := append(append([]string{"gallery_id", "id", "created", "seq"}, descriptionColumns...), imageColumns...)
 	insertTargetSQL = "INSERT INTO targets (" + strings.Join(insertCols, ", ") +
 		") VALUES (" + strings.TrimSuffix(strings.Repeat("?, ", len(insertCols)), ", ") + ")"
 
 	set := func(cols []string) string { return strings.Join(cols, " = ?, ") + " = ?" }
 	updateTargetSQL = "UPDATE targets SET created = COALESCE(?, created), " +
-		set(descriptionColumns) + " WHERE gallery_id = ? AND id = ?"
+		set(descriptionColumns) + " WHERE gallery_id = ? AND id = ? RETURNING seq"
 	updateTargetImageSQL = "UPDATE targets SET created = COALESCE(?, created), " +
-		set(descriptionColumns) + ", " + set(imageColumns) + " WHERE gallery_id = ? AND id = ?"
+		set(descriptionColumns) + ", " + set(imageColumns) + " WHERE gallery_id = ? AND id = ? RETURNING seq"
 
-	selectCols := append([]string{"gallery_id", "id", "created"}, descriptionColumns...)
+	selectCols := append([]string{"gallery_id", "id", "created", "seq"}, descriptionColumns...)
 	selectCols = append(selectCols, imageColumns[:3]...)
 	selectTargetSQL = "SELECT " + strings.Join(selectCols, ", ") + " FROM targets"
 	selectTargetImageSQL = "SELECT " + strings.Join(selectCols, ", ") + ", image FROM targets"
@@ -82,7 +82,7 @@ func scanTarget(sc scanner, t *store.Target, image bool) error {
 		sum                     []byte
 	)
 	dest := []any{
-		&t.Gallery, &t.ID, &t.Created,
+		&t.Gallery, &t.ID, &t.Created, &t.Seq,
 		&t.Modified, &t.Name, &t.Size, &t.Type, &t.Active, &t.AllowSimilar,
 		&t.ProductID, &t.PicName, &category,
 		&intAttr[0], &intAttr[1], &intAttr[2], &intAttr[3],
@@ -141,11 +141,12 @@ func createTarget(ctx context.Context, tx *sql.Tx, t *store.Target, at int64) (i
 	if err != nil {
 		return 0, err
 	}
-	args := append([]any{t.Gallery, t.ID, t.Created}, descriptionArgs(t)...)
+	t.Seq = v // the version that creates a target names it for good
+	args := append([]any{t.Gallery, t.ID, t.Created, t.Seq}, descriptionArgs(t)...)
 	if _, err := tx.ExecContext(ctx, insertTargetSQL, append(args, imageArgs(t)...)...); err != nil {
 		return 0, err
 	}
-	return v, logChange(ctx, tx, t.Gallery, v, t.ID, store.OpPut, at)
+	return v, logChange(ctx, tx, t.Gallery, v, t.ID, t.Seq, store.OpPut, at)
 }
 
 // UpdateTarget replaces the stored target's fields with t's and logs the
@@ -167,14 +168,15 @@ func (s *Store) UpdateTarget(ctx context.Context, t store.Target) (int64, error)
 	args = append(args, t.Gallery, t.ID)
 	var v int64
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		if err := mustAffect(tx.ExecContext(ctx, query, args...)); err != nil {
-			return err
+		var seq int64
+		if err := tx.QueryRowContext(ctx, query, args...).Scan(&seq); err != nil {
+			return err // sql.ErrNoRows for a missing target
 		}
 		var err error
 		if v, err = advance(ctx, tx, t.Gallery, 1); err != nil {
 			return err
 		}
-		return logChange(ctx, tx, t.Gallery, v, t.ID, store.OpPut, at)
+		return logChange(ctx, tx, t.Gallery, v, t.ID, seq, store.OpPut, at)
 	})
 	if err != nil {
 		return 0, fmt.Errorf("sqlite: update target %s: %w", t.ID, storeError(err))
@@ -199,17 +201,18 @@ func (s *Store) DeleteTargets(ctx context.Context, gallery int64, ids []string) 
 		if v, err = advance(ctx, tx, gallery, len(ids)); err != nil {
 			return err
 		}
-		del, err := tx.PrepareContext(ctx, `DELETE FROM targets WHERE gallery_id = ? AND id = ?`)
+		del, err := tx.PrepareContext(ctx, `DELETE FROM targets WHERE gallery_id = ? AND id = ? RETURNING seq`)
 		if err != nil {
 			return err
 		}
 		defer del.Close()
 		first := v - int64(len(ids)) + 1
 		for i, id := range ids {
-			if err := mustAffect(del.ExecContext(ctx, gallery, id)); err != nil {
+			var seq int64
+			if err := del.QueryRowContext(ctx, gallery, id).Scan(&seq); err != nil {
 				return fmt.Errorf("target %s: %w", id, storeError(err))
 			}
-			if err := logChange(ctx, tx, gallery, first+int64(i), id, store.OpDelete, at); err != nil {
+			if err := logChange(ctx, tx, gallery, first+int64(i), id, seq, store.OpDelete, at); err != nil {
 				return err
 			}
 		}
@@ -258,6 +261,17 @@ func (s *Store) TargetByImage(ctx context.Context, gallery int64, sha256 [32]byt
 	if err := scanTarget(row, &t, false); err != nil {
 		return store.Target{}, fmt.Errorf("sqlite: target of gallery %d with image %x: %w",
 			gallery, sha256[:8], storeError(err))
+	}
+	return t, nil
+}
+
+// TargetBySeq returns the target of the gallery with the given sequence
+// number, without its image.
+func (s *Store) TargetBySeq(ctx context.Context, gallery, seq int64) (store.Target, error) {
+	var t store.Target
+	row := s.reader.QueryRowContext(ctx, selectTargetSQL+` WHERE gallery_id = ? AND seq = ?`, gallery, seq)
+	if err := scanTarget(row, &t, false); err != nil {
+		return store.Target{}, fmt.Errorf("sqlite: target #%d of gallery %d: %w", seq, gallery, storeError(err))
 	}
 	return t, nil
 }
@@ -376,7 +390,7 @@ func (s *Store) Changes(ctx context.Context, gallery int64, since int64, limit i
 	if n <= 0 {
 		n = -1 // SQLite's "no limit"
 	}
-	rows, err := s.reader.QueryContext(ctx, `SELECT version, target_id, op, at FROM changes
+	rows, err := s.reader.QueryContext(ctx, `SELECT version, target_id, seq, op, at FROM changes
 		WHERE gallery_id = ? AND version > ? ORDER BY version LIMIT ?`, gallery, since, n)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: changes of gallery %d: %w", gallery, err)
@@ -388,7 +402,7 @@ func (s *Store) Changes(ctx context.Context, gallery int64, since int64, limit i
 			c  store.Change
 			op int64
 		)
-		if err := rows.Scan(&c.Version, &c.TargetID, &op, &c.At); err != nil {
+		if err := rows.Scan(&c.Version, &c.TargetID, &c.Seq, &op, &c.At); err != nil {
 			return nil, fmt.Errorf("sqlite: changes of gallery %d: %w", gallery, err)
 		}
 		c.Op = store.Op(op)
@@ -413,10 +427,10 @@ func advance(ctx context.Context, tx *sql.Tx, gallery int64, n int) (int64, erro
 }
 
 // logChange appends one entry to the gallery's change log.
-func logChange(ctx context.Context, tx *sql.Tx, gallery, version int64, target string, op store.Op, at int64) error {
+func logChange(ctx context.Context, tx *sql.Tx, gallery, version int64, target string, seq int64, op store.Op, at int64) error {
 	_, err := tx.ExecContext(ctx,
-		`INSERT INTO changes (gallery_id, version, target_id, op, at) VALUES (?, ?, ?, ?, ?)`,
-		gallery, version, target, int64(op), at)
+		`INSERT INTO changes (gallery_id, version, target_id, seq, op, at) VALUES (?, ?, ?, ?, ?, ?)`,
+		gallery, version, target, seq, int64(op), at)
 	if err != nil {
 		return fmt.Errorf("%w: log change %d: %w", store.ErrChangeLog, version, err)
 	}

@@ -38,6 +38,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"EachTarget", testEachTarget},
 		{"TargetByImage", testTargetByImage},
 		{"TargetByName", testTargetByName},
+		{"Seq", testSeq},
 		{"Tasks", testTasks},
 		{"CancelledContext", testCancelledContext},
 		{"ConcurrentWriters", testConcurrentWriters},
