@@ -183,6 +183,10 @@ type Store interface {
 	// in creation order, stopping at the first error fn returns.
 	EachTarget(ctx context.Context, gallery int64, fn func(Target) error) error
 
+	// Snapshot calls fn for every target of the gallery without its image,
+	// in creation order, all read at one moment, and returns the gallery
+	// version of that moment.
+	Snapshot(ctx context.Context, gallery int64, fn func(Target) error) (int64, error)
 	// Changes returns up to limit changes with a version above since, in
 	// version order.
 	Changes(ctx context.Context, gallery int64, since int64, limit int) ([]Change, error)

@@ -92,25 +92,27 @@ func (d Dihedral) Apply(src *image.Gray) *image.Gray {
 	for y := 0; y < h; y++ {
 		line := src.Pix[src.PixOffset(src.Rect.Min.X, src.Rect.Min.Y+y):]
 		for x := 0; x < w; x++ {
-			sx := x
-			if d >= Mirror {
-				sx = w - 1 - x
-			}
-			var dx, dy int
-			switch d % 4 {
-			case 0:
-				dx, dy = x, y
-			case 1: // counter-clockwise quarter turn
-				dx, dy = y, w-1-x
-			case 2:
-				dx, dy = w-1-x, h-1-y
-			case 3:
-				dx, dy = h-1-y, x
-			}
-			out.Pix[dy*ow+dx] = line[sx]
+			dx, dy := d.Point(x, y, w, h)
+			out.Pix[dy*ow+dx] = line[x]
 		}
 	}
 	return out
+}
+
+// Point returns where d moves the pixel (x, y) of a w×h picture.
+func (d Dihedral) Point(x, y, w, h int) (int, int) {
+	if d >= Mirror {
+		x = w - 1 - x
+	}
+	switch d % 4 {
+	case 1: // counter-clockwise quarter turn
+		return y, w - 1 - x
+	case 2:
+		return w - 1 - x, h - 1 - y
+	case 3:
+		return h - 1 - y, x
+	}
+	return x, y
 }
 
 // Inverse returns the symmetry that undoes d.

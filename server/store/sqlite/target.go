@@ -339,6 +339,39 @@ func (s *Store) CountTargets(ctx context.Context, gallery int64) (int, error) {
 	return n, nil
 }
 
+// Snapshot calls fn for every target of the gallery, oldest first, within
+// one read transaction, and returns the gallery's version as that
+// transaction sees it: the targets are exactly those of that version.
+func (s *Store) Snapshot(ctx context.Context, gallery int64, fn func(store.Target) error) (int64, error) {
+	tx, err := s.reader.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: snapshot of gallery %d: %w", gallery, err)
+	}
+	defer tx.Rollback()
+	var version int64
+	if err := tx.QueryRowContext(ctx, `SELECT version FROM galleries WHERE id = ?`, gallery).Scan(&version); err != nil {
+		return 0, fmt.Errorf("sqlite: snapshot of gallery %d: %w", gallery, storeError(err))
+	}
+	rows, err := tx.QueryContext(ctx, selectTargetSQL+` WHERE gallery_id = ? ORDER BY created, id`, gallery)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: snapshot of gallery %d: %w", gallery, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var t store.Target
+		if err := scanTarget(rows, &t, false); err != nil {
+			return 0, fmt.Errorf("sqlite: snapshot of gallery %d: %w", gallery, err)
+		}
+		if err := fn(t); err != nil {
+			return 0, err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return 0, fmt.Errorf("sqlite: snapshot of gallery %d: %w", gallery, err)
+	}
+	return version, nil
+}
+
 // EachTarget calls fn for every target of the gallery without its image,
 // oldest first, reading rows as fn consumes them. It returns the first
 // error fn returns, unwrapped. The rows come from one read transaction, so

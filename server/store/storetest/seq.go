@@ -76,3 +76,31 @@ func testSeq(t *testing.T, s store.Store) {
 		}
 	}
 }
+
+// testSnapshot checks that a snapshot's targets are those of the version
+// it reports.
+func testSnapshot(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	g := newGallery(t, s, "alpha")
+	createTargets(t, s, g.ID, 0, 4)
+	if _, err := s.DeleteTargets(ctx, g.ID, []string{TargetID(2)}); err != nil {
+		t.Fatal(err)
+	}
+	var seen []string
+	v, err := s.Snapshot(ctx, g.ID, func(tg store.Target) error {
+		if tg.Image != nil {
+			t.Errorf("snapshot target %s carries its image", tg.ID)
+		}
+		seen = append(seen, tg.ID)
+		return nil
+	})
+	if err != nil || v != 5 {
+		t.Fatalf("Snapshot = version %d, %v; want 5", v, err)
+	}
+	want := []string{TargetID(0), TargetID(1), TargetID(3)}
+	if !reflect.DeepEqual(seen, want) {
+		t.Errorf("snapshot targets %v, want %v", seen, want)
+	}
+	_, err = s.Snapshot(ctx, g.ID+100, func(store.Target) error { return nil })
+	wantErr(t, "Snapshot(missing gallery)", err, store.ErrNotFound)
+}

@@ -39,6 +39,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"TargetByImage", testTargetByImage},
 		{"TargetByName", testTargetByName},
 		{"Seq", testSeq},
+		{"Snapshot", testSnapshot},
 		{"Tasks", testTasks},
 		{"CancelledContext", testCancelledContext},
 		{"ConcurrentWriters", testConcurrentWriters},

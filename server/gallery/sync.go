@@ -1,0 +1,106 @@
+package gallery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/pixmatch/pixmatch/server/store"
+	"github.com/pixmatch/pixmatch/shared/fingerprint"
+)
+
+// A follower (a browser, another server) holds a copy of a gallery's
+// searchable part and keeps it current from the change log.
+
+// ErrTooManyChanges says a follower is so far behind that a snapshot is
+// cheaper than the changes.
+var ErrTooManyChanges = errors.New("more changes than a snapshot")
+
+// Snapshot calls fn for every target of a gallery, without images, with
+// its fingerprint, and returns the version they are all of.
+func (s *Service) Snapshot(ctx context.Context, gallery int64, fn func(store.Target, fingerprint.Fingerprint) error) (int64, error) {
+	sh, err := s.shelf(gallery)
+	if err != nil {
+		return 0, err
+	}
+	if err := sh.open(); err != nil {
+		return 0, err
+	}
+	return s.store.Snapshot(ctx, gallery, func(t store.Target) error {
+		var fp fingerprint.Fingerprint
+		if err := fp.UnmarshalBinary(t.Fingerprint); err != nil {
+			return fmt.Errorf("gallery: target %s: %w", t.ID, err)
+		}
+		return fn(t, fp)
+	})
+}
+
+// Delta is what changed in a gallery between two versions.
+type Delta struct {
+	From, To int64
+	Put      []store.Target // current state, without images
+	Deleted  []int64        // sequence numbers
+}
+
+// Changed returns what changed in a gallery after version since, or
+// ErrTooManyChanges when that is more than limit changes.
+func (s *Service) Changed(ctx context.Context, gallery, since int64, limit int) (Delta, error) {
+	sh, err := s.shelf(gallery)
+	if err != nil {
+		return Delta{}, err
+	}
+	if err := sh.open(); err != nil {
+		return Delta{}, err
+	}
+	changes, err := s.store.Changes(ctx, gallery, since, limit+1)
+	if err != nil {
+		return Delta{}, fmt.Errorf("gallery: changes: %w", err)
+	}
+	if len(changes) > limit {
+		return Delta{}, fmt.Errorf("gallery %d after version %d: %w", gallery, since, ErrTooManyChanges)
+	}
+	d := Delta{From: since, To: since}
+	last := map[int64]store.Change{} // the latest change of each target
+	var order []int64
+	for _, c := range changes {
+		if _, seen := last[c.Seq]; !seen {
+			order = append(order, c.Seq)
+		}
+		last[c.Seq] = c
+		d.To = c.Version
+	}
+	for _, seq := range order {
+		c := last[seq]
+		if c.Op == store.OpDelete {
+			d.Deleted = append(d.Deleted, seq)
+			continue
+		}
+		t, err := s.store.Target(ctx, gallery, c.TargetID, false)
+		switch {
+		case isNotFound(err): // deleted since the log was read
+			d.Deleted = append(d.Deleted, seq)
+		case err != nil:
+			return Delta{}, fmt.Errorf("gallery: changed target: %w", err)
+		default:
+			d.Put = append(d.Put, t)
+		}
+	}
+	return d, nil
+}
+
+// TargetBySeq returns a target by its sequence number, with its image
+// when image is true.
+func (s *Service) TargetBySeq(ctx context.Context, gallery, seq int64, image bool) (store.Target, error) {
+	sh, err := s.shelf(gallery)
+	if err != nil {
+		return store.Target{}, err
+	}
+	if err := sh.open(); err != nil {
+		return store.Target{}, err
+	}
+	t, err := s.store.TargetBySeq(ctx, gallery, seq)
+	if err != nil || !image {
+		return t, err
+	}
+	return s.store.Target(ctx, gallery, t.ID, true)
+}

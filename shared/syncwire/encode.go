@@ -1,0 +1,161 @@
+package syncwire
+
+import (
+	"encoding/binary"
+
+	"github.com/pixmatch/pixmatch/shared/index"
+)
+
+// Record flags.
+const (
+	flagDeleted = 0x01
+	flagActive  = 0x02
+	flagAttrs   = 0x04
+	flagName    = 0x08
+	// codeShift is where the number of codes starts in the flags.
+	codeShift = 4
+	// manyCodes in the high bits says the number of codes follows.
+	manyCodes = 15
+)
+
+// Attribute presence mask: bit 0 Category, bits 1..4 Int, bits 5..8 Str.
+const (
+	maskCategory = 1 << 0
+	maskInt      = 1 << 1
+	maskStr      = 1 << 5
+	maskAll      = 1<<9 - 1
+)
+
+// Encode returns the wire form of b, described in the package doc. Records
+// may come in any order; Encode writes them by ascending Seq. Deleted
+// records carry only their Seq, and Attrs.Group is not carried. Encode
+// returns an error wrapping ErrFormat if b breaks the format's rules: an
+// unknown kind, a width that is not a positive multiple of 64, versions
+// out of order, a Seq of 0, repeated or after To, a delete in a snapshot,
+// a put without codes, or more than the limits allow.
+func Encode(b Batch) ([]byte, error) {
+	if err := checkHeader(&b); err != nil {
+		return nil, err
+	}
+	recs, err := checkRecords(&b)
+	if err != nil {
+		return nil, err
+	}
+	buf := make([]byte, 0, encodedSize(recs))
+	buf = append(buf, magic...)
+	buf = append(buf, FormatVersion, byte(b.Kind))
+	buf = binary.AppendUvarint(buf, uint64(b.Fingerprint))
+	buf = binary.AppendUvarint(buf, uint64(b.Bits))
+	buf = binary.AppendUvarint(buf, uint64(b.From))
+	buf = binary.AppendUvarint(buf, uint64(b.To))
+	buf = binary.AppendUvarint(buf, uint64(len(recs)))
+	words := b.Bits / 64
+	var prev uint64
+	for i := range recs {
+		buf = appendRecord(buf, &recs[i], prev, words)
+		prev = recs[i].Seq
+	}
+	return buf, nil
+}
+
+// encodedSize returns an upper bound of the encoded size of a batch of
+// recs, close enough to allocate once.
+func encodedSize(recs []Record) int {
+	n := len(magic) + 2 + 5*binary.MaxVarintLen64
+	for i := range recs {
+		r := &recs[i]
+		n += binary.MaxVarintLen64 + 2
+		if r.Deleted {
+			continue
+		}
+		n += 8*len(r.Codes) + binary.MaxVarintLen16 + len(r.Name)
+		if r.Attrs != (index.Attributes{Group: r.Attrs.Group}) {
+			n += 2 + 5*binary.MaxVarintLen32
+			for _, s := range r.Attrs.Str {
+				n += binary.MaxVarintLen16 + len(s)
+			}
+		}
+	}
+	return n
+}
+
+// appendRecord appends the wire form of r, which follows a record of Seq
+// prev, to buf. The codes are words wide.
+func appendRecord(buf []byte, r *Record, prev uint64, words int) []byte {
+	buf = binary.AppendUvarint(buf, r.Seq-prev)
+	if r.Deleted {
+		return append(buf, flagDeleted)
+	}
+	var flags byte
+	if r.Active {
+		flags |= flagActive
+	}
+	mask := attrMask(&r.Attrs)
+	if mask != 0 {
+		flags |= flagAttrs
+	}
+	if r.Name != "" {
+		flags |= flagName
+	}
+	n := len(r.Codes) / words
+	if n < manyCodes {
+		buf = append(buf, flags|byte(n)<<codeShift)
+	} else {
+		buf = append(buf, flags|manyCodes<<codeShift)
+		buf = binary.AppendUvarint(buf, uint64(n-manyCodes))
+	}
+	for _, c := range r.Codes {
+		buf = binary.LittleEndian.AppendUint64(buf, c)
+	}
+	if mask != 0 {
+		buf = appendAttrs(buf, &r.Attrs, mask)
+	}
+	if r.Name != "" {
+		buf = appendString(buf, r.Name)
+	}
+	return buf
+}
+
+// attrMask returns the mask of a's non-zero fields, Group aside.
+func attrMask(a *index.Attributes) uint64 {
+	var mask uint64
+	if a.Category != 0 {
+		mask |= maskCategory
+	}
+	for i, v := range a.Int {
+		if v != 0 {
+			mask |= maskInt << i
+		}
+	}
+	for i, s := range a.Str {
+		if s != "" {
+			mask |= maskStr << i
+		}
+	}
+	return mask
+}
+
+// appendAttrs appends the mask and the fields of a it names to buf.
+func appendAttrs(buf []byte, a *index.Attributes, mask uint64) []byte {
+	buf = binary.AppendUvarint(buf, mask)
+	if mask&maskCategory != 0 {
+		buf = binary.AppendVarint(buf, int64(a.Category))
+	}
+	for i, v := range a.Int {
+		if mask&(maskInt<<i) != 0 {
+			buf = binary.AppendVarint(buf, int64(v))
+		}
+	}
+	for i, s := range a.Str {
+		if mask&(maskStr<<i) != 0 {
+			buf = appendString(buf, s)
+		}
+	}
+	return buf
+}
+
+// appendString appends s, prefixed by its length, to buf.
+func appendString(buf []byte, s string) []byte {
+	buf = binary.AppendUvarint(buf, uint64(len(s)))
+	return append(buf, s...)
+}

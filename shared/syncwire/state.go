@@ -1,0 +1,207 @@
+package syncwire
+
+import (
+	"slices"
+	"strconv"
+	"sync"
+
+	"github.com/pixmatch/pixmatch/shared/index"
+)
+
+// State is what a follower holds of a gallery: the gallery's targets at
+// some version, as an index to search, and their names. Batches move it
+// from version to version.
+//
+// A State is safe for concurrent use. Apply is atomic for a snapshot,
+// which builds a new index and swaps it in, but not for a delta, whose
+// puts and deletes go into the held index one by one: a search running
+// meanwhile may see part of a delta.
+//
+// The zero value is not usable; use NewState.
+type State struct {
+	mu      sync.RWMutex
+	idx     *index.Index
+	names   map[uint64]string
+	version int64
+	// fingerprint is the algorithm version of the held codes, once a batch
+	// has set it.
+	fingerprint int
+	hasPrint    bool
+}
+
+// NewState returns an empty State at version 0 whose index holds codes
+// that are bits wide, and which holds no fingerprint version until a batch
+// brings one. It panics unless bits is a positive multiple of 64.
+func NewState(bits int) *State {
+	return &State{idx: index.New(bits), names: make(map[uint64]string)}
+}
+
+// Apply moves s to the version b.To.
+//
+// A snapshot replaces everything s holds. It may bring another fingerprint
+// version than s holds, and codes of another width with it; a snapshot of
+// the fingerprint version s holds must have the width s holds.
+//
+// A delta must start at the version s holds, or Apply returns an error
+// wrapping ErrGap, and must have the fingerprint version and the width s
+// holds, or Apply returns an error wrapping ErrMismatch; a State that has
+// not yet applied anything takes the delta's fingerprint version. A put
+// replaces the target with its Seq, or adds it; a delete removes it, if s
+// holds it.
+//
+// Apply returns an error wrapping ErrFormat, and changes nothing, if b
+// breaks the format's rules (see Encode); records may come in any order.
+// If the index refuses a put because it is full, a delta is left partly
+// applied and the version unchanged: the follower should fetch a snapshot.
+func (s *State) Apply(b Batch) error {
+	if err := checkHeader(&b); err != nil {
+		return err
+	}
+	recs, err := checkRecords(&b)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.follows(&b); err != nil {
+		return err
+	}
+	if b.Kind == Snapshot {
+		return s.replace(&b, recs)
+	}
+	return s.update(&b, recs)
+}
+
+// follows returns an error unless b can be applied to what s holds.
+func (s *State) follows(b *Batch) error {
+	samePrint := s.hasPrint && b.Fingerprint == s.fingerprint
+	mismatch := func(what string) error {
+		return &wrapped{msg: ErrMismatch.Error() + ": " + what, err: ErrMismatch}
+	}
+	switch {
+	case b.Kind == Snapshot && samePrint && b.Bits != s.idx.Bits():
+		return mismatch("snapshot of fingerprint version " + strconv.Itoa(b.Fingerprint) +
+			" has " + strconv.Itoa(b.Bits) + "-bit codes, held ones have " + strconv.Itoa(s.idx.Bits()))
+	case b.Kind == Snapshot:
+		return nil
+	case b.From != s.version:
+		return &wrapped{
+			msg: ErrGap.Error() + ": delta from version " + itoa64(b.From) + ", held version is " + itoa64(s.version),
+			err: ErrGap,
+		}
+	case s.hasPrint && !samePrint:
+		return mismatch("delta of fingerprint version " + strconv.Itoa(b.Fingerprint) +
+			", held version is " + strconv.Itoa(s.fingerprint))
+	case b.Bits != s.idx.Bits():
+		return mismatch("delta has " + strconv.Itoa(b.Bits) + "-bit codes, held ones have " + strconv.Itoa(s.idx.Bits()))
+	}
+	return nil
+}
+
+// replace makes s hold the snapshot b, whose records are recs.
+func (s *State) replace(b *Batch, recs []Record) error {
+	idx := index.New(b.Bits)
+	names := make(map[uint64]string, len(recs))
+	for i := range recs {
+		if err := put(idx, names, &recs[i]); err != nil {
+			return err
+		}
+	}
+	s.idx, s.names = idx, names
+	s.version, s.fingerprint, s.hasPrint = b.To, b.Fingerprint, true
+	return nil
+}
+
+// update applies the delta b, whose records are recs, to s.
+func (s *State) update(b *Batch, recs []Record) error {
+	for i := range recs {
+		r := &recs[i]
+		if r.Deleted {
+			s.idx.Remove(strconv.FormatUint(r.Seq, 10))
+			delete(s.names, r.Seq)
+			continue
+		}
+		if err := put(s.idx, s.names, r); err != nil {
+			return err
+		}
+	}
+	s.version, s.fingerprint, s.hasPrint = b.To, b.Fingerprint, true
+	return nil
+}
+
+// put adds the target of r to idx and its name to names, replacing any
+// target with the same Seq.
+func put(idx *index.Index, names map[uint64]string, r *Record) error {
+	attrs := r.Attrs
+	attrs.Group = ""
+	e := index.Entry{ID: strconv.FormatUint(r.Seq, 10), Codes: r.Codes, Active: r.Active, Attrs: attrs}
+	if err := idx.Put(e); err != nil {
+		return &wrapped{msg: "syncwire: putting seq " + e.ID + ": " + err.Error(), err: err}
+	}
+	if r.Name != "" {
+		names[r.Seq] = r.Name
+	} else {
+		delete(names, r.Seq)
+	}
+	return nil
+}
+
+// Version returns the gallery version s holds: 0 until a batch is applied.
+func (s *State) Version() int64 {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.version
+}
+
+// Fingerprint returns the fingerprint version of the codes s holds, and
+// false if no batch has set one yet.
+func (s *State) Fingerprint() (int, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.fingerprint, s.hasPrint
+}
+
+// Len returns the number of targets s holds, active or not.
+func (s *State) Len() int {
+	return s.Index().Len()
+}
+
+// Index returns the index of the targets s holds, in which a target's ID
+// is its Seq in decimal (strconv.FormatUint(seq, 10)). Applying a snapshot
+// replaces the index, so callers should ask for it again after Apply
+// rather than keep it.
+func (s *State) Index() *index.Index {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.idx
+}
+
+// Name returns the name of the target seq, or "" if it has none or s does
+// not hold it.
+func (s *State) Name(seq uint64) string {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.names[seq]
+}
+
+// Snapshot returns everything s holds as a snapshot at its version, with
+// records in ascending Seq order, for persisting: applying it to a new
+// State restores s. Before any batch is applied, it is an empty snapshot
+// at version 0 of fingerprint version 0.
+func (s *State) Snapshot() Batch {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	b := Batch{Kind: Snapshot, Fingerprint: s.fingerprint, Bits: s.idx.Bits(), To: s.version}
+	b.Records = make([]Record, 0, s.idx.Len())
+	s.idx.Each(func(e index.Entry) bool {
+		// IDs are the Seqs that put wrote; none other gets into idx.
+		seq, _ := strconv.ParseUint(e.ID, 10, 64)
+		b.Records = append(b.Records, Record{Seq: seq, Active: e.Active, Codes: e.Codes, Attrs: e.Attrs})
+		return true
+	})
+	slices.SortFunc(b.Records, compareSeq)
+	for i := range b.Records {
+		b.Records[i].Name = s.names[b.Records[i].Seq]
+	}
+	return b
+}
