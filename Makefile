@@ -5,22 +5,34 @@ ADDR    ?= 127.0.0.1:8080
 DATA    ?= ./data
 BIN     := bin/pixmatch
 
-.PHONY: run build test vet bench clean
+.PHONY: run build test vet bench chromium clean
+
+include wasm/wasm.mk
 
 ## run: build and serve on http://$(ADDR) with the embedded database in $(DATA)
 run: build
 	./$(BIN) serve --addr $(ADDR) --data $(DATA)
 
-## build: compile the pixmatch command into bin/
-build:
+## build: compile the browser module, then the pixmatch command (which embeds it) into bin/
+build: wasm
 	$(GO) build -o $(BIN) ./server/cmd/pixmatch
 
-## test: vet, then every test with the race detector
-test: vet
+## test: vet, then every test with the race detector; the browser tests
+## need Chromium, which this installs from Debian's packages when missing
+test: wasm vet chromium
 	$(GO) test -race -count=1 -timeout 15m ./...
 
+## chromium: make sure Debian's Chromium is installed for the browser tests
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing chromium (Debian package) for the browser tests"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
+	  else echo "make test needs Chromium: run  apt-get install -y chromium  as root" >&2; exit 1; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null \
+	  || { echo "could not install Chromium: run  apt-get install -y chromium  as root" >&2; exit 1; }; }
+
 vet:
-	@unformatted=$$(gofmt -l server shared); \
+	@unformatted=$$(gofmt -l server shared wasm web); \
 	if [ -n "$$unformatted" ]; then echo "not gofmt-formatted:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 

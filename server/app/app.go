@@ -8,6 +8,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/netip"
 
@@ -16,14 +17,21 @@ import (
 
 	"github.com/pixmatch/pixmatch/server/api/alibaba"
 	"github.com/pixmatch/pixmatch/server/api/crs"
+	"github.com/pixmatch/pixmatch/server/api/sync"
+	webapp "github.com/pixmatch/pixmatch/server/api/web"
 	"github.com/pixmatch/pixmatch/server/auth"
 	"github.com/pixmatch/pixmatch/server/fetch"
 	"github.com/pixmatch/pixmatch/server/gallery"
 	"github.com/pixmatch/pixmatch/server/store"
+	"github.com/pixmatch/pixmatch/web"
 )
 
-// New returns the HTTP handler serving every API of svc.
-func New(ctx context.Context, svc *gallery.Service, log *slog.Logger) (*echo.Echo, error) {
+// New returns the HTTP handler serving every API of svc and the web app.
+func New(ctx context.Context, svc *gallery.Service, log *slog.Logger, opts ...Option) (*echo.Echo, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	tokens, err := tokenService(ctx, svc)
 	if err != nil {
 		return nil, err
@@ -46,7 +54,37 @@ func New(ctx context.Context, svc *gallery.Service, log *slog.Logger) (*echo.Ech
 		return nil, err
 	}
 	ali.Register(e)
+	verifier := &auth.Verifier{Keys: svc, Tokens: tokens, Skew: svc.Config().CRS.TimestampSkew}
+	(&sync.Handler{Service: svc, Verifier: verifier, Log: log}).Register(e)
+	app := &webapp.Handler{Static: o.static(), Dist: o.dist()}
+	app.Register(e)
+	e.GET("/", func(c echo.Context) error {
+		if alibaba.IsRPC(c.Request()) {
+			return ali.RPC(c)
+		}
+		return app.Index(c)
+	})
 	return e, nil
+}
+
+// Option changes how New assembles the server.
+type Option func(*options)
+
+type options struct {
+	distFS fs.FS
+}
+
+// WithDist serves the browser module from fsys instead of the one
+// embedded at build time (tests build it themselves).
+func WithDist(fsys fs.FS) Option { return func(o *options) { o.distFS = fsys } }
+
+func (o options) static() fs.FS { return web.Static() }
+
+func (o options) dist() fs.FS {
+	if o.distFS != nil {
+		return o.distFS
+	}
+	return web.Dist()
 }
 
 // alibabaHandler prepares the Alibaba dialect: its fetcher with the

@@ -127,9 +127,11 @@ func (s *Service) Add(ctx context.Context, gallery int64, t store.Target, pic *P
 	}
 	var version int64
 	if old != nil {
+		t.Seq = old.Seq
 		version, err = s.store.UpdateTarget(ctx, t)
 	} else {
 		version, err = s.store.CreateTarget(ctx, t)
+		t.Seq = version // a new target is numbered by the version that made it
 	}
 	if err != nil {
 		return t, fmt.Errorf("gallery: add target: %w", err)

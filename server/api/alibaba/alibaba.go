@@ -49,8 +49,7 @@ func (h *Handler) Register(e *echo.Echo) {
 		h.Log = slog.Default()
 	}
 	h.verifier = &auth.AlibabaVerifier{Keys: h.Service, Now: h.now}
-	e.POST("/", h.rpc)
-	e.GET("/", h.rpc)
+	e.POST("/", h.rpc) // GET / is routed by the caller through IsRPC and RPC
 	for _, op := range []string{"add", "search", "delete"} {
 		e.POST("/item/"+op, h.legacy(op))
 	}
@@ -66,6 +65,17 @@ func (h *Handler) now() time.Time {
 	}
 	return time.Now()
 }
+
+// IsRPC reports whether a request to / is an Alibaba API call (it names
+// an action or carries a signature) rather than a visit to the web app.
+func IsRPC(r *http.Request) bool {
+	q := r.URL.Query()
+	return r.Header.Get("x-acs-action") != "" || q.Has("Action") || q.Has("Signature") ||
+		strings.HasPrefix(r.Header.Get("Authorization"), "ACS3-")
+}
+
+// RPC serves an Alibaba API call to /.
+func (h *Handler) RPC(c echo.Context) error { return h.rpc(c) }
 
 // call is one RPC request, read and authenticated.
 type call struct {

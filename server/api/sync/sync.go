@@ -1,0 +1,232 @@
+// Package sync serves followers of a gallery — the browser's WebAssembly
+// module above all — with the gallery's searchable part: a snapshot, or
+// the changes since the version they hold, in the shared/syncwire format;
+// and, per target, its details and a thumbnail. Requests authenticate like
+// CRS requests (an access token with READ, or a signed query).
+package sync
+
+import (
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/pixmatch/pixmatch/server/auth"
+	"github.com/pixmatch/pixmatch/server/gallery"
+	"github.com/pixmatch/pixmatch/server/store"
+	"github.com/pixmatch/pixmatch/shared/apierror"
+	"github.com/pixmatch/pixmatch/shared/fingerprint"
+	"github.com/pixmatch/pixmatch/shared/index"
+	"github.com/pixmatch/pixmatch/shared/syncwire"
+)
+
+// ContentType is the media type of a syncwire batch.
+const ContentType = "application/x-pixmatch-sync"
+
+// thumbSide is the longer side of a thumbnail, in pixels.
+const thumbSide = 256
+
+// Handler serves the sync API.
+type Handler struct {
+	Service  *gallery.Service
+	Verifier *auth.Verifier
+	Log      *slog.Logger
+}
+
+// Register adds the routes to e.
+func (h *Handler) Register(e *echo.Echo) {
+	if h.Log == nil {
+		h.Log = slog.Default()
+	}
+	e.GET("/sync/:appId", h.batch)
+	e.GET("/sync/:appId/targets/:ref", h.target)
+	e.GET("/sync/:appId/targets/:ref/image", h.image)
+}
+
+// open authenticates a request for READ on the gallery its path names.
+func (h *Handler) open(c echo.Context) (store.Gallery, error) {
+	appID := c.Param("appId")
+	params := auth.ParamsFromValues(c.QueryParams())
+	params["appId"] = appID
+	p, err := h.Verifier.Verify(c.Request().Context(), params, c.Request().Header.Get(echo.HeaderAuthorization))
+	if err != nil {
+		return store.Gallery{}, err
+	}
+	g, err := h.Service.GalleryByAppID(appID)
+	if err != nil {
+		return g, apierror.CRSAppIDNotExist.Because(err)
+	}
+	if !p.Can(appID, g.ID, auth.Read) {
+		if p.Method == auth.Token {
+			return g, apierror.CRSInvalidAppKeyToken.Because(fmt.Errorf("key %q may not read %q", p.KeyID, appID))
+		}
+		return g, apierror.CRSAppIDNotExist.Because(fmt.Errorf("key %q may not read %q", p.KeyID, appID))
+	}
+	if g.Suspended {
+		return g, apierror.CRSAppIDNotExist.Because(gallery.ErrSuspended)
+	}
+	return g, nil
+}
+
+// fail answers with a CRS envelope.
+func (h *Handler) fail(c echo.Context, err error) error {
+	e, ok := errors.AsType[*apierror.Error](err)
+	if !ok || e.Dialect != apierror.CRS {
+		e = apierror.CRSRPCError.Because(err)
+	}
+	h.Log.Info("sync request failed", "path", c.Request().URL.Path, "statusCode", e.CRSCode(), "err", err)
+	return c.JSON(e.Status, map[string]any{"statusCode": e.CRSCode(), "result": map[string]string{"message": e.Message}})
+}
+
+// etag names a gallery version.
+func etag(v int64) string { return `"v` + strconv.FormatInt(v, 10) + `"` }
+
+// batch answers GET /sync/{appId}?since=V: 304 when the gallery is still
+// at V, else the changes since V, or a snapshot when V is 0, unknown, or
+// further behind than a snapshot is large.
+func (h *Handler) batch(c echo.Context) error {
+	g, err := h.open(c)
+	if err != nil {
+		return h.fail(c, err)
+	}
+	since, _ := strconv.ParseInt(c.QueryParam("since"), 10, 64)
+	if since < 0 || since > g.Version {
+		since = 0 // a copy from another life of the gallery: start over
+	}
+	if match := c.Request().Header.Get("If-None-Match"); match != "" && match == etag(g.Version) && since == g.Version {
+		c.Response().Header().Set("ETag", etag(g.Version))
+		return c.NoContent(http.StatusNotModified)
+	}
+	ctx := c.Request().Context()
+	var b syncwire.Batch
+	if since > 0 {
+		n, _ := h.Service.Count(g.ID)
+		d, err := h.Service.Changed(ctx, g.ID, since, max(64, n/2))
+		switch {
+		case errors.Is(err, gallery.ErrTooManyChanges):
+			since = 0
+		case err != nil:
+			return h.fail(c, err)
+		default:
+			b = delta(d)
+		}
+	}
+	if since == 0 {
+		if b, err = h.snapshot(c, g.ID); err != nil {
+			return h.fail(c, err)
+		}
+	}
+	data, err := syncwire.Encode(b)
+	if err != nil {
+		return h.fail(c, err)
+	}
+	res := c.Response()
+	res.Header().Set("ETag", etag(b.To))
+	res.Header().Set("X-Pixmatch-Version", strconv.FormatInt(b.To, 10))
+	res.Header().Set("Cache-Control", "no-cache")
+	if strings.Contains(c.Request().Header.Get("Accept-Encoding"), "gzip") {
+		var z bytes.Buffer
+		w, _ := gzip.NewWriterLevel(&z, gzip.BestCompression)
+		w.Write(data)
+		w.Close()
+		res.Header().Set("Content-Encoding", "gzip")
+		res.Header().Set("Vary", "Accept-Encoding")
+		data = z.Bytes()
+	}
+	return c.Blob(http.StatusOK, ContentType, data)
+}
+
+func (h *Handler) snapshot(c echo.Context, gallery int64) (syncwire.Batch, error) {
+	b := syncwire.Batch{Kind: syncwire.Snapshot, Fingerprint: fingerprint.Version, Bits: fingerprint.Bits}
+	v, err := h.Service.Snapshot(c.Request().Context(), gallery, func(t store.Target, fp fingerprint.Fingerprint) error {
+		b.Records = append(b.Records, record(t, fp.Codes))
+		return nil
+	})
+	b.To = v
+	return b, err
+}
+
+func delta(d gallery.Delta) syncwire.Batch {
+	b := syncwire.Batch{Kind: syncwire.Delta, Fingerprint: fingerprint.Version, Bits: fingerprint.Bits, From: d.From, To: d.To}
+	for _, t := range d.Put {
+		var fp fingerprint.Fingerprint
+		if fp.UnmarshalBinary(t.Fingerprint) != nil {
+			continue // a target being fingerprinted anew: it comes with its next change
+		}
+		b.Records = append(b.Records, record(t, fp.Codes))
+	}
+	for _, seq := range d.Deleted {
+		b.Records = append(b.Records, syncwire.Record{Seq: uint64(seq), Deleted: true})
+	}
+	return b
+}
+
+func record(t store.Target, codes []uint64) syncwire.Record {
+	return syncwire.Record{
+		Seq: uint64(t.Seq), Active: t.Active, Codes: codes, Name: t.Name,
+		Attrs: index.Attributes{Category: t.Category, Int: t.IntAttr, Str: t.StrAttr},
+	}
+}
+
+// lookup finds the target a path names by sequence number or targetId.
+func (h *Handler) lookup(c echo.Context, g store.Gallery, image bool) (store.Target, error) {
+	ref := c.Param("ref")
+	ctx := c.Request().Context()
+	var t store.Target
+	var err error
+	if seq, perr := strconv.ParseInt(ref, 10, 64); perr == nil {
+		t, err = h.Service.TargetBySeq(ctx, g.ID, seq, image)
+	} else {
+		t, err = h.Service.Target(ctx, g.ID, ref, image)
+	}
+	if errors.Is(err, gallery.ErrNotFound) {
+		return t, apierror.CRSTargetNotFound.Because(err)
+	}
+	return t, err
+}
+
+// target answers a target's details.
+func (h *Handler) target(c echo.Context) error {
+	g, err := h.open(c)
+	if err != nil {
+		return h.fail(c, err)
+	}
+	t, err := h.lookup(c, g, false)
+	if err != nil {
+		return h.fail(c, err)
+	}
+	return c.JSON(http.StatusOK, map[string]any{
+		"seq": t.Seq, "targetId": t.ID, "name": t.Name, "meta": t.Meta, "active": t.Active,
+		"size": t.Size, "modified": t.Modified, "productId": t.ProductID, "picName": t.PicName,
+		"customContent": t.CustomContent,
+	})
+}
+
+// image answers a target's thumbnail.
+func (h *Handler) image(c echo.Context) error {
+	g, err := h.open(c)
+	if err != nil {
+		return h.fail(c, err)
+	}
+	t, err := h.lookup(c, g, true)
+	if err != nil {
+		return h.fail(c, err)
+	}
+	tag := fmt.Sprintf(`"%x-%d"`, t.ImageSHA256[:8], thumbSide)
+	c.Response().Header().Set("ETag", tag)
+	c.Response().Header().Set("Cache-Control", "private, max-age=86400")
+	if c.Request().Header.Get("If-None-Match") == tag {
+		return c.NoContent(http.StatusNotModified)
+	}
+	jpg, err := gallery.Thumbnail(t.Image, thumbSide)
+	if err != nil {
+		return h.fail(c, apierror.CRSImageNotCorrect.Because(err))
+	}
+	return c.Blob(http.StatusOK, "image/jpeg", jpg)
+}

@@ -1,0 +1,51 @@
+//go:build js && wasm
+
+// Command wasm is pixmatch's browser module: the server's fingerprinting,
+// index search and gallery sync, compiled to WebAssembly for a page or a
+// Web Worker.
+//
+// Once started, it sets globalThis.pixmatchModule to an object of plain
+// functions:
+//
+//	fingerprint(rgba, width, height, kind)  {version, codes}
+//	search(rgba, width, height, {limit, threshold, filter})
+//	                                        [{seq, name, distance, score}]
+//	apply(bytes)                            {version, count}
+//	exportState()                           Uint8Array
+//	reset()
+//	info()                                  {version, count, fingerprintVersion}
+//
+// rgba holds width×height non-premultiplied RGBA pixels, the layout of a
+// canvas's ImageData; kind is "target" or "query". The codes are those
+// fingerprint.Target and fingerprint.Query compute on the server for an
+// *image.NRGBA of the same pixels, as 16 hex digits each. apply reads a
+// syncwire batch and moves the held gallery forward; exportState encodes a
+// snapshot of it, which apply restores.
+//
+// A failing call throws an Error carrying a message and a code: "gap" when
+// a delta does not follow the held version (its message starts with
+// "gap"), "version" for codes of another fingerprint algorithm, "content"
+// for a picture with nothing to recognise, "filter" for a bad filter,
+// "argument" for bad arguments, "format" for a malformed batch. Where the
+// page forbids creating functions from strings (a Content-Security-Policy
+// without 'unsafe-eval'), the functions return that Error instead of
+// throwing it.
+//
+// The browser decodes pictures and fetches batches; the module imports no
+// image decoder and no network or JSON code, which keeps it small.
+package main
+
+import "syscall/js"
+
+// globalName is the property of globalThis the module is published as.
+const globalName = "pixmatchModule"
+
+func main() {
+	publish()
+	select {} // serve calls from JavaScript for as long as the page lives
+}
+
+// publish sets globalThis.pixmatchModule to a new module's functions.
+func publish() {
+	js.Global().Set(globalName, newModule().exports(newExporter()))
+}

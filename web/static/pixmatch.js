@@ -1,0 +1,297 @@
+// pixmatch.js — image recognition in the browser. Pixmatch runs the same
+// Go matching code as the server, compiled to WebAssembly, in a Web Worker
+// that keeps a synced copy of one gallery (saved in IndexedDB), so a
+// picture is recognised without uploading it, offline too.
+//
+//   const pm = await Pixmatch.open({ base: location.origin, appId, token,
+//     wasmURL: '/app/dist/pixmatch.wasm', execURL: '/app/dist/wasm_exec.js' });
+//   await pm.sync();                     // {version, count, changed}
+//   const { matches, ms } = await pm.search(fileOrBitmapOrVideo, { limit: 5 });
+//
+// The browser decodes and scales the picture (EXIF orientation applied,
+// the longer side at most 1024 pixels); the worker reads its pixels and
+// fingerprints and searches them.
+
+/** The longest side, in pixels, of a picture handed to the module. */
+export const MAX_SIDE = 1024;
+
+/**
+ * An error of the module, of the worker or of the sync API. code is the
+ * module's ("gap", "version", "content", "filter", "argument", "format",
+ * "closed"); status is the HTTP status and statusCode the CRS statusCode
+ * of an error answered by the server.
+ */
+export class PixmatchError extends Error {
+  /**
+   * @param {string} message
+   * @param {{code?: string, status?: number, statusCode?: number}} [details]
+   */
+  constructor(message, details = {}) {
+    super(message);
+    this.name = 'PixmatchError';
+    for (const key of ['code', 'status', 'statusCode']) {
+      if (details[key] !== undefined) this[key] = details[key];
+    }
+  }
+}
+
+/**
+ * A connection to one gallery: the worker running the module and its
+ * synced copy of the gallery.
+ */
+export class Pixmatch {
+  #worker;
+  #pending = new Map();
+  #nextId = 1;
+  #closed = null;
+  #base;
+  #appId;
+  #token;
+
+  /**
+   * Starts the worker, loads the module and restores the gallery saved
+   * for appId. URLs are resolved against the page's address.
+   * @param {{base?: string, appId: string, token?: string, wasmURL?: string,
+   *          execURL?: string, workerURL?: string|URL}} options
+   * @returns {Promise<Pixmatch>}
+   */
+  static async open({
+    base = location.origin,
+    appId,
+    token = '',
+    wasmURL = '/app/dist/pixmatch.wasm',
+    execURL = '/app/dist/wasm_exec.js',
+    workerURL = new URL('./pixmatch-worker.js', import.meta.url),
+  } = {}) {
+    if (!appId) throw new PixmatchError('Pixmatch.open: appId is required', { code: 'argument' });
+    const pm = new Pixmatch(workerURL, absolute(base).replace(/\/+$/, ''), String(appId), String(token));
+    try {
+      await pm.#call('open', {
+        base: pm.#base,
+        appId: pm.#appId,
+        token: pm.#token,
+        wasmURL: absolute(wasmURL),
+        execURL: absolute(execURL),
+      });
+    } catch (err) {
+      pm.close();
+      throw err;
+    }
+    return pm;
+  }
+
+  /** Use Pixmatch.open. */
+  constructor(workerURL, base, appId, token) {
+    this.#base = base;
+    this.#appId = appId;
+    this.#token = token;
+    this.#worker = new Worker(workerURL);
+    this.#worker.onmessage = (event) => this.#settle(event.data);
+    this.#worker.onerror = (event) => {
+      event.preventDefault();
+      this.#fail(new PixmatchError(`pixmatch worker: ${event.message || 'failed'}`));
+      this.#worker.terminate();
+    };
+    this.#worker.onmessageerror = () => this.#fail(new PixmatchError('pixmatch worker: unreadable message'));
+  }
+
+  /** The gallery's appId. */
+  get appId() {
+    return this.#appId;
+  }
+
+  /**
+   * Brings the local copy of the gallery up to date with the server: one
+   * request when nothing changed. The copy is saved when it changed.
+   * @returns {Promise<{version: number, count: number, changed: boolean}>}
+   */
+  sync() {
+    return this.#call('sync');
+  }
+
+  /**
+   * Sets the access token later requests are made with.
+   * @param {string} token
+   */
+  setToken(token) {
+    this.#token = String(token || '');
+    if (!this.#closed) this.#worker.postMessage({ op: 'setToken', args: { token: this.#token } });
+  }
+
+  /**
+   * Returns the fingerprint of a picture: the codes the server computes
+   * for the same pixels.
+   * @param {ImageBitmapSource} source a Blob, ImageBitmap, ImageData, image, canvas or video
+   * @param {'query'|'target'} [kind]
+   * @returns {Promise<{version: number, codes: string[]}>}
+   */
+  async fingerprint(source, kind = 'query') {
+    const { picture, transfer } = await readable(source);
+    return this.#call('fingerprint', { picture, kind }, transfer);
+  }
+
+  /**
+   * Finds the gallery's active targets in a picture, best first.
+   * @param {ImageBitmapSource} source a Blob, ImageBitmap, ImageData, image, canvas or video
+   * @param {{limit?: number, threshold?: number, filter?: string}} [options]
+   *   limit defaults to 5, threshold to the server's; filter is an Alibaba
+   *   filter clause such as 'int_attr >= 2 AND str_attr = "red"'.
+   * @returns {Promise<{matches: {seq: number, name: string, distance: number, score: number}[],
+   *                    ms: {decode: number, fingerprint: number, search: number}}>}
+   */
+  async search(source, { limit = 5, threshold, filter } = {}) {
+    const started = performance.now();
+    const { picture, transfer } = await readable(source);
+    const decoded = performance.now() - started;
+    const options = { limit };
+    if (threshold !== undefined && threshold !== null) options.threshold = threshold;
+    if (filter) options.filter = filter;
+    const result = await this.#call('search', { picture, options }, transfer);
+    result.ms.decode += decoded;
+    return result;
+  }
+
+  /** @returns {Promise<{version: number, count: number, fingerprintVersion: number}>} */
+  info() {
+    return this.#call('info');
+  }
+
+  /**
+   * Forgets the local copy of the gallery and its saved copy; the next
+   * sync fetches a snapshot.
+   * @returns {Promise<{version: number, count: number, fingerprintVersion: number}>}
+   */
+  reset() {
+    return this.#call('reset');
+  }
+
+  /** Stops the worker; calls still waiting fail. */
+  close() {
+    if (this.#closed) return;
+    this.#fail(new PixmatchError('pixmatch: closed', { code: 'closed' }));
+    this.#worker.terminate();
+  }
+
+  /**
+   * The sync API's address of a target's details (JSON {seq, targetId,
+   * name, meta, active, size, modified}); fetch it with headers().
+   * @param {number} seq
+   */
+  targetURL(seq) {
+    return `${this.#base}/sync/${encodeURIComponent(this.#appId)}/targets/${encodeURIComponent(seq)}`;
+  }
+
+  /** The address of a target's JPEG thumbnail; fetch it with headers(). */
+  imageURL(seq) {
+    return `${this.targetURL(seq)}/image`;
+  }
+
+  /** The headers the sync API needs: the access token. */
+  headers() {
+    return { Authorization: this.#token };
+  }
+
+  #call(op, args = {}, transfer = []) {
+    if (this.#closed) {
+      for (const t of transfer) t.close?.();
+      return Promise.reject(this.#closed);
+    }
+    const id = this.#nextId++;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      this.#worker.postMessage({ id, op, args }, transfer);
+    });
+  }
+
+  #settle({ id, result, error }) {
+    const waiting = this.#pending.get(id);
+    if (!waiting) return;
+    this.#pending.delete(id);
+    if (error) waiting.reject(new PixmatchError(error.message, error));
+    else waiting.resolve(result);
+  }
+
+  #fail(err) {
+    this.#closed = err;
+    for (const { reject } of this.#pending.values()) reject(err);
+    this.#pending.clear();
+  }
+}
+
+/** Returns url resolved against the page's address. */
+function absolute(url) {
+  return new URL(url, location.href).href;
+}
+
+/**
+ * Returns the width and height of a picture that fits in MAX_SIDE, or null
+ * when the picture already does.
+ */
+function fitted(width, height) {
+  const long = Math.max(width, height);
+  if (long <= MAX_SIDE) return null;
+  const scale = MAX_SIDE / long;
+  return {
+    resizeWidth: Math.max(1, Math.round(width * scale)),
+    resizeHeight: Math.max(1, Math.round(height * scale)),
+    resizeQuality: 'high',
+  };
+}
+
+/** Returns the intrinsic size of a drawable source, or null when unknown. */
+function sizeOf(source) {
+  const has = (name) => typeof globalThis[name] === 'function' && source instanceof globalThis[name];
+  if (has('HTMLImageElement')) return [source.naturalWidth, source.naturalHeight];
+  if (has('HTMLVideoElement')) return [source.videoWidth, source.videoHeight];
+  if (has('VideoFrame')) return [source.displayWidth, source.displayHeight];
+  if (has('ImageBitmap') || has('ImageData') || has('HTMLCanvasElement') || has('OffscreenCanvas')) {
+    return [source.width, source.height];
+  }
+  return null;
+}
+
+/**
+ * Decodes and scales a picture for the worker. Returns the message part
+ * {picture: {bitmap} | {data, width, height}} and the objects to transfer.
+ * A caller's own ImageBitmap or ImageData is copied, never taken away.
+ */
+async function readable(source) {
+  if (source instanceof Blob) {
+    // Decode once with EXIF orientation applied, then scale if needed.
+    const full = await createImageBitmap(source, { imageOrientation: 'from-image' });
+    const size = fitted(full.width, full.height);
+    if (!size) return bitmapMessage(full);
+    try {
+      return bitmapMessage(await createImageBitmap(full, size));
+    } finally {
+      full.close();
+    }
+  }
+  if (source && typeof source.then === 'function') throw new TypeError('pixmatch: pass the picture, not a promise');
+  if (typeof HTMLImageElement === 'function' && source instanceof HTMLImageElement && !source.complete) {
+    await source.decode();
+  }
+  const known = sizeOf(source);
+  const size = known && fitted(known[0], known[1]);
+  if (typeof ImageData === 'function' && source instanceof ImageData && !size) {
+    // Raw pixels go as they are (copied by postMessage): bit for bit what
+    // the server would fingerprint.
+    return { picture: { data: source.data, width: source.width, height: source.height }, transfer: [] };
+  }
+  if (known) {
+    // One step: a copy of the source at the size wanted.
+    return bitmapMessage(await createImageBitmap(source, { imageOrientation: 'from-image', ...size }));
+  }
+  const full = await createImageBitmap(source, { imageOrientation: 'from-image' });
+  const late = fitted(full.width, full.height);
+  if (!late) return bitmapMessage(full);
+  try {
+    return bitmapMessage(await createImageBitmap(full, late));
+  } finally {
+    full.close();
+  }
+}
+
+function bitmapMessage(bitmap) {
+  return { picture: { bitmap }, transfer: [bitmap] };
+}
