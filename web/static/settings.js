@@ -23,13 +23,24 @@ export class SettingsPanel {
 
   show() {}
 
-  /** Puts the stored keys in the fields. */
+  /**
+   * Puts the stored keys in the fields, or the keys of a connect link
+   * (#connect?appId=…&apiKey=…&apiSecret=…, which the server prints at its
+   * first start), leaving it to the user to press Connect.
+   */
   fill() {
     const s = this.session;
     this.appId.value = s.appId;
     this.apiKey.value = s.apiKey;
     this.apiSecret.value = s.secret;
     this.remember.checked = s.remember;
+    if (location.hash.startsWith('#connect?')) {
+      const link = new URLSearchParams(location.hash.slice('#connect?'.length));
+      this.appId.value = link.get('appId') || this.appId.value;
+      this.apiKey.value = link.get('apiKey') || this.apiKey.value;
+      this.apiSecret.value = link.get('apiSecret') || this.apiSecret.value;
+      history.replaceState(null, '', '#settings'); // the secret leaves the address bar
+    }
   }
 
   bind() {

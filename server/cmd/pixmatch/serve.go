@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
 	"path/filepath"
 	"strings"
 	"time"
@@ -61,7 +62,8 @@ func serve(ctx context.Context, args []string, out io.Writer, getenv func(string
 		return err
 	}
 	defer st.Close()
-	if err := firstStart(ctx, st, out, getenv); err != nil {
+	first, err := firstStart(ctx, st, out, getenv)
+	if err != nil {
 		return err
 	}
 	cfg.Alibaba.Files = filepath.Join(*dir, "files")
@@ -86,6 +88,9 @@ func serve(ctx context.Context, args []string, out io.Writer, getenv func(string
 		srv.Shutdown(shutdown)
 	}()
 	fmt.Fprintf(out, "pixmatch serving http://%s (data in %s)\n", ln.Addr(), *dir)
+	if first != nil {
+		fmt.Fprintf(out, "open the web app connected to it: http://%s/#connect?%s\n", ln.Addr(), first.Encode())
+	}
 	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
@@ -109,11 +114,13 @@ func refresh(ctx context.Context, svc *gallery.Service, log *slog.Logger) {
 	}
 }
 
-// firstStart gives an empty database its first gallery and API key.
-func firstStart(ctx context.Context, st store.Store, out io.Writer, getenv func(string) string) error {
+// firstStart gives an empty database its first gallery and API key, and
+// returns the credentials for the web app's connect link (nil when the
+// database had a gallery already).
+func firstStart(ctx context.Context, st store.Store, out io.Writer, getenv func(string) string) (url.Values, error) {
 	existing, err := st.Galleries(ctx)
 	if err != nil || len(existing) > 0 {
-		return err
+		return nil, err
 	}
 	name := or(getenv("PIXMATCH_INSTANCE"), "default")
 	appID := or(getenv("PIXMATCH_APP_ID"), randomHex(16))
@@ -121,10 +128,10 @@ func firstStart(ctx context.Context, st store.Store, out io.Writer, getenv func(
 	secret := or(getenv("PIXMATCH_API_SECRET"), randomHex(32))
 	g, err := st.CreateGallery(ctx, store.Gallery{Name: name, AppID: appID, Created: time.Now().UnixMilli()})
 	if err != nil {
-		return fmt.Errorf("create the first gallery: %w", err)
+		return nil, fmt.Errorf("create the first gallery: %w", err)
 	}
 	if err := st.CreateKey(ctx, store.Key{ID: key, Secret: secret, Created: time.Now().UnixMilli()}); err != nil {
-		return fmt.Errorf("create the first API key: %w", err)
+		return nil, fmt.Errorf("create the first API key: %w", err)
 	}
 	fmt.Fprintf(out, "first start: created gallery %q and an API key for every gallery\n", g.Name)
 	fmt.Fprintf(out, "  appId (CRS)            %s\n  instance (Alibaba)     %s\n", g.AppID, g.Name)
@@ -132,7 +139,11 @@ func firstStart(ctx context.Context, st store.Store, out io.Writer, getenv func(
 	if getenv("PIXMATCH_API_SECRET") == "" {
 		fmt.Fprintf(out, "  apiSecret / Secret     %s   (printed only now; `pixmatch keys list` shows it later)\n", secret)
 	}
-	return nil
+	link := url.Values{"appId": {appID}, "apiKey": {key}}
+	if getenv("PIXMATCH_API_SECRET") == "" { // a secret from the environment stays out of the logs
+		link.Set("apiSecret", secret)
+	}
+	return link, nil
 }
 
 func or(v, fallback string) string {
