@@ -26,8 +26,6 @@ import (
 	"image"
 	"math/bits"
 
-	"github.com/corona10/goimagehash"
-
 	"github.com/pixmatch/pixmatch/shared/luma"
 )
 
@@ -85,7 +83,8 @@ func TargetOf(work *image.Gray) (Fingerprint, error) {
 	}
 	codes := make([]uint64, len(planes))
 	for i, p := range planes {
-		codes[i] = phash(p)
+		c := lowDCT(p)
+		codes[i] = c.code()
 	}
 	return Fingerprint{Version: Version, Codes: codes}, nil
 }
@@ -98,8 +97,10 @@ func QueryOf(work *image.Gray) (Fingerprint, error) {
 	}
 	codes := make([]uint64, 0, len(planes)*len(luma.Dihedrals))
 	for _, p := range planes {
+		c := lowDCT(p)
 		for _, d := range luma.Dihedrals {
-			codes = append(codes, phash(d.Apply(p)))
+			t := c.turned(d)
+			codes = append(codes, t.code())
 		}
 	}
 	return Fingerprint{Version: Version, Codes: codes}, nil
@@ -159,15 +160,6 @@ func percentile(hist *[256]int, n, pct int) int {
 		}
 	}
 	return 255
-}
-
-// phash is goimagehash's 64-bit perceptual hash of a 64×64 plane.
-func phash(p *image.Gray) uint64 {
-	h, err := goimagehash.PerceptionHash(p)
-	if err != nil { // only for a nil image
-		panic(err)
-	}
-	return h.GetHash()
 }
 
 // Distance is the Hamming distance between two codes.
