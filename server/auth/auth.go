@@ -1,9 +1,12 @@
-// Package auth authenticates requests in the EasyAR Cloud Recognition (CRS)
-// dialect: the APIKey and legacy appKey request signatures, and the access
-// tokens of the token service (POST /token/v2) sent in the Authorization
-// header.
+// Package auth authenticates requests in both dialects pixmatch speaks.
+// For EasyAR Cloud Recognition (CRS): the APIKey and legacy appKey request
+// signatures, and the access tokens of the token service (POST /token/v2)
+// sent in the Authorization header. For Alibaba Cloud Image Search
+// (AlibabaVerifier): the ACS3-HMAC-SHA256 signature of the current SDKs,
+// the classic RPC HMAC-SHA1 signature, and the ROA signature of the
+// legacy /item API.
 //
-// A signature is plain SHA-256 (not HMAC) over the request's parameters,
+// A CRS signature is plain SHA-256 (not HMAC) over the request's parameters,
 // sorted by key and concatenated as key+value, followed by the secret:
 //
 //	sig := auth.Sign(params, secret)
