@@ -5,7 +5,7 @@ ADDR    ?= 127.0.0.1:8080
 DATA    ?= ./data
 BIN     := bin/pixmatch
 
-.PHONY: run build test vet bench chromium clean
+.PHONY: run build test vet bench bench-quality chromium clean
 
 include wasm/wasm.mk
 
@@ -42,6 +42,11 @@ bench:
 	$(GO) test -run '^$$' -bench 'Search|FlatScan' -benchtime 1s ./shared/index
 	$(GO) test -run '^$$' -bench . -benchtime 1s ./shared/quality
 	$(GO) test -run '^$$' -bench Browser -benchtime 20x ./server/e2e
+
+## bench-quality: recognition quality on real photos from Debian's packages
+## (downloaded once into .cache/quality), written to .cache/quality/report
+bench-quality:
+	$(GO) run ./shared/internal/qualitybench -cache .cache/quality -out .cache/quality/report
 
 clean:
 	rm -rf bin

@@ -1,7 +1,13 @@
 // Package distort applies the edits real pictures suffer — recompression,
-// rescaling, brightness changes, mirroring, rotation, framing — to test
-// images, so recognition can be measured against them. Every edit is
-// deterministic.
+// rescaling, blur, noise, tone changes, overlays, mirroring, rotation,
+// cropping, framing, perspective, pasting into another photo — to test
+// images, so recognition can be measured against them.
+//
+// Every edit is deterministic: the edits that draw on chance (the grain of
+// noise, the corner a crop or a logo goes to, the place a picture is
+// pasted) take it from a seed, so the same picture and the same Params
+// always give the same pixels. Catalogue lists the named recipes of the
+// quality benchmark.
 package distort
 
 import (
@@ -16,9 +22,38 @@ import (
 
 // An Edit turns one picture into another.
 type Edit struct {
-	Name  string
+	Name string
+	// Apply makes the edit with the zero Params: seed 0 and no scene.
 	Apply func(image.Image) image.Image
+
+	// vary, when not nil, makes the edit for other Params.
+	vary func(Params) func(image.Image) image.Image
 }
+
+// Params are what an edit may vary with besides the picture.
+type Params struct {
+	// Seed drives every random choice the edit makes.
+	Seed uint64
+	// Scene is the unrelated photo that pasting edits put the picture
+	// into; without one they use a plain grey scene.
+	Scene image.Image
+}
+
+// seeded returns the edit called name that vary makes for each Params.
+func seeded(name string, vary func(Params) func(image.Image) image.Image) Edit {
+	return Edit{Name: name, Apply: vary(Params{}), vary: vary}
+}
+
+// With returns the edit made with p. Edits that draw on no chance ignore p.
+func (e Edit) With(p Params) func(image.Image) image.Image {
+	if e.vary == nil {
+		return e.Apply
+	}
+	return e.vary(p)
+}
+
+// Varies reports whether the edit depends on its Params.
+func (e Edit) Varies() bool { return e.vary != nil }
 
 // JPEG re-encodes at the given quality and decodes again.
 func JPEG(quality int) func(image.Image) image.Image {
@@ -129,14 +164,14 @@ func perPixel(img image.Image, f func(color.NRGBA) color.NRGBA) image.Image {
 // Foundation lists the edits recognition must survive from the start.
 func Foundation() []Edit {
 	return []Edit{
-		{"jpeg-q30", JPEG(30)},
-		{"resize-50", Scale(0.5)},
-		{"brightness+30", Brightness(1.3)},
-		{"mirror", Mirror},
-		{"rotate-90", Rotate(1)},
-		{"rotate-180", Rotate(2)},
-		{"rotate-270", Rotate(3)},
-		{"border-10-black", Border(0.1, color.Black)},
-		{"border-10-white", Border(0.1, color.White)},
+		{Name: "jpeg-q30", Apply: JPEG(30)},
+		{Name: "resize-50", Apply: Scale(0.5)},
+		{Name: "brightness+30", Apply: Brightness(1.3)},
+		{Name: "mirror", Apply: Mirror},
+		{Name: "rotate-90", Apply: Rotate(1)},
+		{Name: "rotate-180", Apply: Rotate(2)},
+		{Name: "rotate-270", Apply: Rotate(3)},
+		{Name: "border-10-black", Apply: Border(0.1, color.Black)},
+		{Name: "border-10-white", Apply: Border(0.1, color.White)},
 	}
 }

@@ -1,0 +1,112 @@
+// Command qualitybench measures how well pixmatch recognises pictures: it
+// builds a corpus of real photographs from Debian packages, makes queries
+// from gallery targets with the recipes of distort.Catalogue, searches a
+// gallery padded to 10,000 entries with the production fingerprint and
+// index, and reports recall and false matches per recipe beside a plain
+// 64-bit pHash baseline.
+//
+//	go run ./shared/internal/qualitybench -cache .cache/quality -out .cache/quality/report
+//
+// The first run downloads the packages with apt-get download into the
+// cache folder, unpacks them with dpkg -x, writes the packages' licences
+// to LICENSES.md there and prepares the pictures; later runs reuse all of
+// it. The report is written to quality.md and quality.json in the output
+// folder, and summarised on standard output. Recipes, seeds and
+// thresholds are fixed, so two runs give the same tables; only the
+// timings vary.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+func main() {
+	cache := flag.String("cache", ".cache/quality", "folder for the downloaded packages, their unpacked trees and the prepared pictures")
+	out := flag.String("out", "", "folder to write quality.md and quality.json to (default: <cache>/report)")
+	workers := flag.Int("workers", runtime.GOMAXPROCS(0), "pictures processed at once")
+	quiet := flag.Bool("q", false, "print only the summary")
+	flag.Parse()
+	if *out == "" {
+		*out = filepath.Join(*cache, "report")
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	defer stop()
+	logf := func(format string, args ...any) {
+		if !*quiet {
+			fmt.Fprintf(os.Stderr, "qualitybench: "+format+"\n", args...)
+		}
+	}
+	if err := run(ctx, *cache, *out, max(1, *workers), logf); err != nil {
+		fmt.Fprintln(os.Stderr, "qualitybench:", err)
+		os.Exit(1)
+	}
+}
+
+// run builds the corpus, measures, and writes the report.
+func run(ctx context.Context, cache, out string, workers int, logf func(string, ...any)) error {
+	start := time.Now()
+	corpus, err := BuildCorpus(ctx, cache, workers, logf)
+	if err != nil {
+		return err
+	}
+	logf("corpus: %d targets, %d non-members, %d pictures to make distractors of (%s)",
+		len(corpus.Targets), len(corpus.NonMembers), len(corpus.Fillers), time.Since(start).Round(time.Millisecond))
+	res, err := Measure(ctx, corpus, galleryEntries, workers, logf)
+	if err != nil {
+		return err
+	}
+	rep := NewReport(corpus, res)
+	if err := rep.Write(out); err != nil {
+		return err
+	}
+	rep.Summarise(os.Stdout)
+	fmt.Printf("report: %s, %s (%s)\n", filepath.Join(out, mdFile), filepath.Join(out, jsonFile), time.Since(start).Round(time.Second))
+	return nil
+}
+
+// parallel calls f(i) for every i in [0, n) on up to workers goroutines
+// and returns the first error, or the context's if it ends first. After
+// an error no new calls start.
+func parallel(ctx context.Context, n, workers int, f func(i int) error) error {
+	var (
+		next     atomic.Int64
+		wg       sync.WaitGroup
+		once     sync.Once
+		firstErr error
+	)
+	fail := func(err error) { once.Do(func() { firstErr = err }) }
+	var failed atomic.Bool
+	for w := 0; w < min(workers, n); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for !failed.Load() {
+				i := int(next.Add(1) - 1)
+				if i >= n {
+					return
+				}
+				if err := ctx.Err(); err != nil {
+					fail(err)
+					failed.Store(true)
+					return
+				}
+				if err := f(i); err != nil {
+					fail(err)
+					failed.Store(true)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return firstErr
+}
