@@ -13,6 +13,7 @@ import (
 	"github.com/pixmatch/pixmatch/shared/distort"
 	"github.com/pixmatch/pixmatch/shared/fingerprint"
 	"github.com/pixmatch/pixmatch/shared/index"
+	"github.com/pixmatch/pixmatch/shared/match"
 	"github.com/pixmatch/pixmatch/shared/syncwire"
 	"github.com/pixmatch/pixmatch/shared/testphoto"
 )
@@ -155,8 +156,8 @@ func encode(t testing.TB, b syncwire.Batch) js.Value {
 	return typedArray("Uint8Array", data)
 }
 
-// match is one search result.
-type match struct {
+// result is one search result.
+type result struct {
 	seq      int
 	name     string
 	distance int
@@ -165,16 +166,16 @@ type match struct {
 
 // search runs search on mod with a picture and options, returning the
 // matches or the error thrown.
-func search(mod js.Value, img image.Image, opts map[string]any) ([]match, js.Value) {
+func search(mod js.Value, img image.Image, opts map[string]any) ([]result, js.Value) {
 	pic := nrgba(img)
 	v, thrown := call(mod, "search", typedArray("Uint8Array", pic.Pix), pic.Rect.Dx(), pic.Rect.Dy(), opts)
 	if !thrown.IsUndefined() {
 		return nil, thrown
 	}
-	ms := make([]match, v.Length())
+	ms := make([]result, v.Length())
 	for i := range ms {
 		m := v.Index(i)
-		ms[i] = match{m.Get("seq").Int(), m.Get("name").String(), m.Get("distance").Int(), m.Get("score").Float()}
+		ms[i] = result{m.Get("seq").Int(), m.Get("name").String(), m.Get("distance").Int(), m.Get("score").Float()}
 	}
 	return ms, thrown
 }
@@ -200,13 +201,7 @@ func distanceTo(t *testing.T, img image.Image, photo string) int {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := fingerprint.Bits
-	for _, a := range q.Codes {
-		for _, b := range target.Codes {
-			d = min(d, fingerprint.Distance(a, b))
-		}
-	}
-	return d
+	return match.Distance(q, target)
 }
 
 func TestApplyAndSearch(t *testing.T) {

@@ -12,7 +12,7 @@ import (
 
 	"github.com/pixmatch/pixmatch/shared/filter"
 	"github.com/pixmatch/pixmatch/shared/fingerprint"
-	"github.com/pixmatch/pixmatch/shared/index"
+	"github.com/pixmatch/pixmatch/shared/match"
 	"github.com/pixmatch/pixmatch/shared/syncwire"
 )
 
@@ -104,7 +104,7 @@ func parseSearchOptions(opts js.Value) (searchOptions, error) {
 	if o.limit, err = optionalInt(opts, "limit", defaultLimit, 1, maxLimit); err != nil {
 		return o, err
 	}
-	if o.threshold, err = optionalInt(opts, "threshold", fingerprint.Threshold, 0, fingerprint.Bits); err != nil {
+	if o.threshold, err = optionalInt(opts, "threshold", fingerprint.Threshold, 1, fingerprint.Bits); err != nil {
 		return o, err
 	}
 	if !isDefined(opts) {
@@ -140,11 +140,11 @@ func (m *module) search(args []js.Value) (any, error) {
 		return nil, pictureError(err)
 	}
 	hashed := time.Now()
-	q := index.Query{Codes: fp.Codes, Limit: opts.limit, MaxDistance: opts.threshold}
+	o := match.Options{Limit: opts.limit, Threshold: opts.threshold}
 	if opts.filter != nil {
-		q.Filter = opts.filter
+		o.Filter = opts.filter
 	}
-	hits, err := m.state.Index().Search(context.Background(), q)
+	hits, err := match.Search(context.Background(), m.state.Index(), fp, o)
 	if err != nil {
 		return nil, err
 	}
@@ -159,7 +159,7 @@ func (m *module) search(args []js.Value) (any, error) {
 			"seq":      seq,
 			"name":     m.state.Name(seq),
 			"distance": h.Distance,
-			"score":    fingerprint.Score(h.Distance),
+			"score":    h.Score,
 		}
 	}
 	result := js.ValueOf(matches)

@@ -8,6 +8,7 @@ import (
 	"github.com/pixmatch/pixmatch/server/store"
 	"github.com/pixmatch/pixmatch/shared/fingerprint"
 	"github.com/pixmatch/pixmatch/shared/index"
+	"github.com/pixmatch/pixmatch/shared/match"
 	"github.com/pixmatch/pixmatch/shared/quality"
 )
 
@@ -56,15 +57,10 @@ func (s *Service) Search(ctx context.Context, gallery int64, pic *Picture, o Sea
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Search.Timeout)
 	defer cancel()
-	bound := fingerprint.Threshold
-	if o.Near {
-		bound = 2*fingerprint.Threshold - 1
-	}
-	hits, err := sh.index.Search(ctx, index.Query{
-		Codes:          q.Codes,
-		Limit:          max(1, o.Limit),
-		MaxDistance:    bound,
+	hits, err := match.Search(ctx, sh.index, q, match.Options{
+		Limit:          o.Limit,
 		Filter:         o.Filter,
+		Near:           o.Near,
 		DistinctGroups: o.DistinctProducts,
 	})
 	if err != nil {
@@ -101,10 +97,8 @@ func (s *Service) Similar(ctx context.Context, gallery int64, pic *Picture) ([]M
 func (s *Service) similar(ctx context.Context, sh *shelf, q fingerprint.Fingerprint, except string, limit int) ([]Match, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Search.Timeout)
 	defer cancel()
-	hits, err := sh.index.Search(ctx, index.Query{
-		Codes:           q.Codes,
+	hits, err := match.Search(ctx, sh.index, q, match.Options{
 		Limit:           limit,
-		MaxDistance:     fingerprint.Threshold,
 		IncludeInactive: true,
 		Exclude:         except,
 	})
@@ -115,14 +109,14 @@ func (s *Service) similar(ctx context.Context, sh *shelf, q fingerprint.Fingerpr
 }
 
 // resolve loads the targets of index hits from the store.
-func (s *Service) resolve(ctx context.Context, gallery int64, hits []index.Hit, images bool) ([]Match, error) {
+func (s *Service) resolve(ctx context.Context, gallery int64, hits []match.Hit, images bool) ([]Match, error) {
 	out := make([]Match, 0, len(hits))
 	for _, h := range hits {
 		t, err := s.store.Target(ctx, gallery, h.ID, images)
 		if err != nil {
 			return nil, fmt.Errorf("gallery: read matched target: %w", err)
 		}
-		out = append(out, Match{Target: t, Distance: h.Distance, Score: fingerprint.Score(h.Distance)})
+		out = append(out, Match{Target: t, Distance: h.Distance, Score: h.Score})
 	}
 	return out, nil
 }
@@ -147,8 +141,8 @@ func (s *Service) queryPrint(ctx context.Context, pic *Picture) (fingerprint.Fin
 	return q, featureDeadline(ctx)
 }
 
-// Compare returns the distance between two pictures: the smallest over
-// the symmetries and planes of a and the planes of b.
+// Compare returns the distance between two pictures as a search of a
+// would see b (match.Distance).
 func (s *Service) Compare(ctx context.Context, a, b *Picture) (int, error) {
 	qa, err := s.queryPrint(ctx, a)
 	if err != nil {
@@ -158,11 +152,5 @@ func (s *Service) Compare(ctx context.Context, a, b *Picture) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	best := fingerprint.Bits
-	for _, x := range qa.Codes {
-		for _, y := range m.fp.Codes {
-			best = min(best, fingerprint.Distance(x, y))
-		}
-	}
-	return best, nil
+	return match.Distance(qa, m.fp), nil
 }

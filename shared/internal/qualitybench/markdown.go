@@ -14,8 +14,8 @@ const maxListed = 30
 func (r *Report) Markdown(w io.Writer) {
 	g := r.Gallery
 	fmt.Fprintf(w, "# pixmatch recognition quality\n\n")
-	fmt.Fprintf(w, "- **pixmatch**: %s — `fingerprint.Target` stored, `fingerprint.Query` searched with `index.Search`; a match is a distance ≤ %d of %d bits.\n",
-		r.Matcher.Name, r.Matcher.Threshold, r.Matcher.Bits)
+	fmt.Fprintf(w, "- **pixmatch**: %s — `fingerprint.Target` stored, `fingerprint.Query` searched with `match.Search`; a match is a distance ≤ %d of %d bits, a flipped or turned query code's distance counting %d more.\n",
+		r.Matcher.Name, r.Matcher.Threshold, r.Matcher.Bits, r.Matcher.TurnPenalty)
 	fmt.Fprintf(w, "- **baseline**: %s — one 64-bit pHash of the whole picture, no border trimming, no flipped or turned codes; a match is a distance ≤ %d.\n",
 		r.Baseline.Name, r.Baseline.Threshold)
 	fmt.Fprintf(w, "- **gallery**: %d entries: %d targets and %d distractors (%d pictures whole, %d mirrored, %d crops; %d blank candidates passed over), %d codes.\n",
@@ -90,7 +90,7 @@ func (r *Report) sizeAndTime(w io.Writer) {
 	fmt.Fprintf(w, "| codes per query | %.2f | 1 |\n", s.QueryCodes)
 	fmt.Fprintf(w, "| time to fingerprint a picture for storing | %s | %.2f ms |\n", ratio(t.TargetMs), t.BaselineMs)
 	fmt.Fprintf(w, "| time to fingerprint a picture for searching | %s | %.2f ms |\n", ratio(t.QueryMs), t.BaselineMs)
-	fmt.Fprintf(w, "| time to search %d entries | %.3f ms (`index.Search`) | %.3f ms (brute force) |\n\n", r.Gallery.Entries, t.SearchMs, t.BaseSearchMs)
+	fmt.Fprintf(w, "| time to search %d entries | %.3f ms (`match.Search`) | %.3f ms (brute force) |\n\n", r.Gallery.Entries, t.SearchMs, t.BaseSearchMs)
 	fmt.Fprintf(w, "Times are means over the %d prepared target pictures (at most 800 px long), measured one at a time in the same run; searches over the first %d. They vary between runs and machines; the tables above do not.\n\n",
 		t.Images, t.Searches)
 }

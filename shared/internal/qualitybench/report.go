@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/pixmatch/pixmatch/shared/fingerprint"
+	"github.com/pixmatch/pixmatch/shared/match"
 )
 
 // The report's files in the output folder.
@@ -50,6 +51,9 @@ type Method struct {
 	Name      string `json:"name"`
 	Bits      int    `json:"bits"`
 	Threshold int    `json:"threshold"`
+	// TurnPenalty is what a flipped or turned query code adds to its
+	// distance; 0 for a method without such codes.
+	TurnPenalty int `json:"turn_penalty,omitempty"`
 }
 
 // CorpusSummary is the corpus's composition.
@@ -107,9 +111,10 @@ type Size struct {
 func NewReport(c *Corpus, r *Results) *Report {
 	rep := &Report{
 		Matcher: Method{
-			Name:      fmt.Sprintf("pixmatch fingerprint v%d + index", fingerprint.Version),
-			Bits:      fingerprint.Bits,
-			Threshold: fingerprint.Threshold,
+			Name:        fmt.Sprintf("pixmatch fingerprint v%d + match", fingerprint.Version),
+			Bits:        fingerprint.Bits,
+			Threshold:   fingerprint.Threshold,
+			TurnPenalty: match.TurnPenalty,
 		},
 		Baseline: Method{Name: "goimagehash PerceptionHash, brute force", Bits: 64, Threshold: baselineThreshold},
 		Gallery:  r.Gallery,

@@ -19,6 +19,7 @@ import (
 	"github.com/pixmatch/pixmatch/shared/distort"
 	"github.com/pixmatch/pixmatch/shared/fingerprint"
 	"github.com/pixmatch/pixmatch/shared/index"
+	"github.com/pixmatch/pixmatch/shared/match"
 )
 
 // The measurement's fixed settings.
@@ -369,16 +370,16 @@ func (g *gallery) query(ctx context.Context, img image.Image, want string) (Outc
 	case err != nil:
 		return o, err
 	default:
-		top, err := g.index.Search(ctx, index.Query{Codes: fp.Codes, Limit: 1, MaxDistance: fingerprint.Bits})
+		top, err := match.Search(ctx, g.index, fp, match.Options{Limit: 1, Threshold: fingerprint.Bits})
 		if err != nil {
 			return o, err
 		}
-		near, err := g.index.Search(ctx, index.Query{Codes: fp.Codes, Limit: g.index.Len(), MaxDistance: fingerprint.Threshold})
+		near, err := match.Search(ctx, g.index, fp, match.Options{Limit: g.index.Len()})
 		if err != nil {
 			return o, err
 		}
 		o.Top = len(top) > 0 && top[0].ID == want
-		o.Found = slices.ContainsFunc(near, func(h index.Hit) bool { return h.ID == want })
+		o.Found = slices.ContainsFunc(near, func(h match.Hit) bool { return h.ID == want })
 		if o.Wrong = len(near) > 0 && near[0].ID != want; o.Wrong {
 			o.Match, o.MatchDistance = g.label[near[0].ID], near[0].Distance
 		}
@@ -402,17 +403,11 @@ func (g *gallery) query(ctx context.Context, img image.Image, want string) (Outc
 	return o, nil
 }
 
-// distance returns the distance of a query fingerprint to an entry: the
-// smallest over all pairs of their codes.
+// distance returns the distance of a query fingerprint to an entry, as a
+// search sees it.
 func (g *gallery) distance(q fingerprint.Fingerprint, id string) int {
 	e, _ := g.index.Get(id)
-	d := fingerprint.Bits
-	for _, a := range q.Codes {
-		for _, b := range e.Codes {
-			d = min(d, fingerprint.Distance(a, b))
-		}
-	}
-	return d
+	return match.Distance(q, fingerprint.Fingerprint{Codes: e.Codes})
 }
 
 // nearest returns the position in g.ids of the baseline code nearest to
@@ -457,7 +452,7 @@ func timeTargets(ctx context.Context, targets []*picture, g *gallery) (Timing, e
 	t.Searches = min(timedSearches, len(queries))
 	t0 := time.Now()
 	for _, q := range queries[:t.Searches] {
-		if _, err := g.index.Search(ctx, index.Query{Codes: q.Codes, Limit: 1, MaxDistance: fingerprint.Threshold}); err != nil {
+		if _, err := match.Search(ctx, g.index, q, match.Options{Limit: 1}); err != nil {
 			return t, fmt.Errorf("measure: timing: %w", err)
 		}
 	}
