@@ -169,3 +169,56 @@ func BenchmarkFromImage(b *testing.B) {
 		FromImage(img, 256)
 	}
 }
+
+// TestIntegralResampleIsResample: the summed-area table resamples to the
+// same pixels as Resample.
+func TestIntegralResampleIsResample(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, size := range [][2]int{{53, 37}, {256, 192}, {1, 1}, {300, 7}} {
+		src := randomGray(rng, size[0], size[1])
+		table := NewIntegral(src)
+		for range 40 {
+			x0, y0 := rng.IntN(size[0]), rng.IntN(size[1])
+			r := image.Rect(x0, y0, x0+1+rng.IntN(size[0]-x0), y0+1+rng.IntN(size[1]-y0))
+			w, h := 1+rng.IntN(70), 1+rng.IntN(70)
+			if !equal(table.Resample(r, w, h), Resample(src, r, w, h)) {
+				t.Fatalf("%v: %v → %d×%d differs from Resample", size, r, w, h)
+			}
+		}
+	}
+}
+
+// TestTurnedUndoesATurn: sampling a turned picture turned back gives the
+// upright picture's window, up to interpolation.
+func TestTurnedUndoesATurn(t *testing.T) {
+	// A smooth pattern, so that interpolation errors stay small.
+	pattern := func(x, y float64) float64 {
+		return 128 + 60*math.Sin(x/9) + 50*math.Cos(y/13+x/31)
+	}
+	const w, h = 240, 180
+	cx, cy := float64(w)/2, float64(h)/2
+	for _, deg := range []float64{0, 3, -7, 12} {
+		turned := image.NewGray(image.Rect(0, 0, w, h))
+		sin, cos := math.Sincos(deg * math.Pi / 180)
+		for y := 0; y < h; y++ {
+			for x := 0; x < w; x++ {
+				// The turned picture at (x, y) shows the upright picture at
+				// that point turned back.
+				u, v := float64(x)+0.5-cx, float64(y)+0.5-cy
+				turned.Pix[y*w+x] = uint8(math.Round(pattern(cx+u*cos-v*sin, cy+u*sin+v*cos)))
+			}
+		}
+		got := NewIntegral(turned).Turned(cx, cy, 0.8*w, 0.8*h, deg, 32)
+		worst := 0.0
+		for oy := 0; oy < 32; oy++ {
+			for ox := 0; ox < 32; ox++ {
+				x := cx - 0.4*w + (float64(ox)+0.5)*0.8*w/32
+				y := cy - 0.4*h + (float64(oy)+0.5)*0.8*h/32
+				worst = math.Max(worst, math.Abs(got[oy*32+ox]-pattern(x, y)))
+			}
+		}
+		if worst > 12 {
+			t.Errorf("%v°: turned back, a pixel is %.1f grey levels off", deg, worst)
+		}
+	}
+}
