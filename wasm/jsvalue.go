@@ -178,14 +178,3 @@ func toUint8Array(b []byte) js.Value {
 	js.CopyBytesToJS(a, b)
 	return a
 }
-
-// hexCode formats a 64-bit code as 16 lower-case hex digits.
-func hexCode(c uint64) string {
-	const digits = "0123456789abcdef"
-	var b [16]byte
-	for i := len(b) - 1; i >= 0; i-- {
-		b[i] = digits[c&15]
-		c >>= 4
-	}
-	return string(b[:])
-}

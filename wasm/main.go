@@ -18,9 +18,13 @@
 // rgba holds width×height non-premultiplied RGBA pixels, the layout of a
 // canvas's ImageData; kind is "target" or "query". The codes are those
 // fingerprint.Target and fingerprint.Query compute on the server for an
-// *image.NRGBA of the same pixels, as 16 hex digits each. apply reads a
-// syncwire batch and moves the held gallery forward; exportState encodes a
-// snapshot of it, which apply restores.
+// *image.NRGBA of the same pixels, each as fingerprint.Code.String writes
+// it: window, turn, degrees, then hash and checks in hex ("centre80 t0 -3
+// 8f3e… 01a2… 77c0… 5b19…"). apply reads a syncwire batch and moves the
+// held gallery forward; exportState encodes a snapshot of it, which apply
+// restores. The held gallery has a part of each target's codes
+// (match.Browser or match.Compact), and search leaves out of the distance
+// the checks the batches did not carry.
 //
 // A failing call throws an Error carrying a message and a code: "gap" when
 // a delta does not follow the held version (its message starts with

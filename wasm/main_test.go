@@ -5,6 +5,7 @@ package main
 import (
 	"image"
 	"image/draw"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"syscall/js"
@@ -84,10 +85,11 @@ func codesOf(t *testing.T, v js.Value) []string {
 	return codes
 }
 
-func hexCodes(codes []uint64) []string {
+// texts returns the codes as text.
+func texts(codes []fingerprint.Code) []string {
 	out := make([]string, len(codes))
 	for i, c := range codes {
-		out[i] = hexCode(c)
+		out[i] = c.String()
 	}
 	return out
 }
@@ -119,8 +121,8 @@ func TestFingerprintMatchesServer(t *testing.T) {
 				t.Fatal(err)
 			}
 			v := mustCall(t, mod, "fingerprint", typedArray(tc.array, pic.Pix), pic.Rect.Dx(), pic.Rect.Dy(), tc.kind)
-			if got := codesOf(t, v); !slices.Equal(got, hexCodes(want.Codes)) {
-				t.Errorf("codes %v, server computes %v", got, hexCodes(want.Codes))
+			if got := codesOf(t, v); !slices.Equal(got, texts(want.Codes)) {
+				t.Errorf("codes %v, server computes %v", got, texts(want.Codes))
 			}
 		})
 	}
@@ -130,7 +132,7 @@ func TestFingerprintMatchesServer(t *testing.T) {
 // them, with int_attr = Seq; the last one is inactive.
 func gallery(t testing.TB) syncwire.Batch {
 	t.Helper()
-	b := syncwire.Batch{Kind: syncwire.Snapshot, Fingerprint: fingerprint.Version, Bits: fingerprint.Bits, To: 10}
+	b := syncwire.Batch{Kind: syncwire.Snapshot, Fingerprint: fingerprint.Version, Tables: int(fingerprint.Windows), Checks: match.Browser.Checks, To: 10}
 	for i, name := range photos {
 		fp, err := fingerprint.Target(nrgba(testphoto.Image(name)))
 		if err != nil {
@@ -139,7 +141,7 @@ func gallery(t testing.TB) syncwire.Batch {
 		b.Records = append(b.Records, syncwire.Record{
 			Seq:    uint64(i + 1),
 			Active: i < len(photos)-1,
-			Codes:  fp.Codes,
+			Codes:  match.Browser.Codes(fp),
 			Attrs:  index.Attributes{Int: [4]int32{int32(i + 1)}},
 			Name:   name,
 		})
@@ -252,7 +254,7 @@ func TestApplyAndSearch(t *testing.T) {
 	// A delta deletes coffee and activates rocket.
 	rocket := gallery(t).Records[4]
 	rocket.Active = true
-	delta := syncwire.Batch{Kind: syncwire.Delta, Fingerprint: fingerprint.Version, Bits: fingerprint.Bits, From: 10, To: 12,
+	delta := syncwire.Batch{Kind: syncwire.Delta, Fingerprint: fingerprint.Version, Tables: int(fingerprint.Windows), Checks: match.Browser.Checks, From: 10, To: 12,
 		Records: []syncwire.Record{{Seq: 3, Deleted: true}, rocket}}
 	mustCall(t, mod, "apply", encode(t, delta))
 	if v, c := info(t, mod); v != 12 || c != len(photos)-1 {
@@ -269,7 +271,7 @@ func TestApplyAndSearch(t *testing.T) {
 func TestGapIsReported(t *testing.T) {
 	mod := newModule().exports(newExporter())
 	mustCall(t, mod, "apply", encode(t, gallery(t)))
-	delta := syncwire.Batch{Kind: syncwire.Delta, Fingerprint: fingerprint.Version, Bits: fingerprint.Bits, From: 11, To: 12}
+	delta := syncwire.Batch{Kind: syncwire.Delta, Fingerprint: fingerprint.Version, Tables: int(fingerprint.Windows), Checks: match.Browser.Checks, From: 11, To: 12}
 	_, thrown := call(mod, "apply", encode(t, delta))
 	if thrown.IsUndefined() {
 		t.Fatal("a delta from 11 applied to version 10")
@@ -391,13 +393,27 @@ func TestThrows(t *testing.T) {
 	mod.Call("apply")
 }
 
+// randomCodes returns made-up codes of the browser's profile for the
+// target seq: a Whole and a Centre80 code with random words.
+func randomCodes(seq uint64) []index.Code {
+	rnd := rand.New(rand.NewPCG(seq, 1))
+	codes := []index.Code{{Table: int(fingerprint.Whole)}, {Table: int(fingerprint.Centre80)}}
+	for i := range codes {
+		codes[i].Key = rnd.Uint64()
+		for k := range match.Browser.Checks {
+			codes[i].Checks[k] = rnd.Uint64()
+		}
+	}
+	return codes
+}
+
 // BenchmarkSearch measures one exported search call on a 1024-pixel
 // picture against a gallery of 10,000 targets: copying the pixels in,
 // fingerprinting, searching and building the result.
 func BenchmarkSearch(b *testing.B) {
 	batch := gallery(b)
 	for seq := uint64(100); len(batch.Records) < 10_000; seq++ {
-		batch.Records = append(batch.Records, syncwire.Record{Seq: seq, Active: true, Codes: []uint64{seq * 0x9e3779b97f4a7c15}})
+		batch.Records = append(batch.Records, syncwire.Record{Seq: seq, Active: true, Codes: randomCodes(seq)})
 	}
 	batch.To = 100_000
 	mod := newModule().exports(newExporter())

@@ -40,7 +40,7 @@ type module struct {
 
 // newModule returns a module holding an empty gallery.
 func newModule() *module {
-	return &module{state: syncwire.NewState(fingerprint.Bits)}
+	return &module{state: syncwire.NewState(int(fingerprint.Windows))}
 }
 
 // exports returns the object of functions published as pixmatchModule,
@@ -83,7 +83,7 @@ func (m *module) fingerprint(args []js.Value) (any, error) {
 	}
 	codes := make([]any, len(fp.Codes))
 	for i, c := range fp.Codes {
-		codes[i] = hexCode(c)
+		codes[i] = c.String()
 	}
 	return map[string]any{"version": fp.Version, "codes": codes}, nil
 }
@@ -140,7 +140,10 @@ func (m *module) search(args []js.Value) (any, error) {
 		return nil, pictureError(err)
 	}
 	hashed := time.Now()
-	o := match.Options{Limit: opts.limit, Threshold: opts.threshold}
+	// The synced codes carry only their first few checks (match.Browser):
+	// the others are left out of the distance.
+	profile := match.Profile{Windows: match.Full.Windows, Checks: m.state.Checks()}
+	o := match.Options{Limit: opts.limit, Threshold: opts.threshold, Profile: profile}
 	if opts.filter != nil {
 		o.Filter = opts.filter
 	}
@@ -184,10 +187,10 @@ func (m *module) apply(args []js.Value) (any, error) {
 	if err != nil {
 		return nil, &callError{code: codeFormat, msg: err.Error()}
 	}
-	if b.Fingerprint != fingerprint.Version || b.Bits != fingerprint.Bits {
+	if b.Fingerprint != fingerprint.Version || b.Tables != int(fingerprint.Windows) {
 		return nil, &callError{code: codeVersion, msg: "batch has fingerprint version " +
-			strconv.Itoa(b.Fingerprint) + " with " + strconv.Itoa(b.Bits) + "-bit codes; this module computes version " +
-			strconv.Itoa(fingerprint.Version) + " with " + strconv.Itoa(fingerprint.Bits) + "-bit codes"}
+			strconv.Itoa(b.Fingerprint) + " with " + strconv.Itoa(b.Tables) + " windows; this module computes version " +
+			strconv.Itoa(fingerprint.Version) + " with " + strconv.Itoa(int(fingerprint.Windows)) + " windows"}
 	}
 	if err := m.state.Apply(b); err != nil {
 		return nil, applyError(err)
@@ -225,7 +228,7 @@ func (m *module) exportState(args []js.Value) (any, error) {
 
 // reset is reset(): forgets the held gallery.
 func (m *module) reset(args []js.Value) (any, error) {
-	m.state = syncwire.NewState(fingerprint.Bits)
+	m.state = syncwire.NewState(int(fingerprint.Windows))
 	return nil, nil
 }
 

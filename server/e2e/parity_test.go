@@ -129,7 +129,7 @@ func sameDecodeSameAnswer(t *testing.T, b *browser, api *crsClient, p parityPhot
 		pixels = fmt.Sprintf("%d, %.2f, %.0f%%", web.MaxDiff, web.MeanDiff, 100*web.Differ)
 	}
 	fmt.Fprintf(report, "%-18s %-9s %-16s %-16s %-4d %s\n", p.name, fmt.Sprintf("%d×%d", web.Width, web.Height),
-		goSide.codes[0], web.Codes[0], d, pixels)
+		hashOf(goSide.codes[0]), hashOf(web.Codes[0]), d, pixels)
 	return d
 }
 
@@ -164,10 +164,10 @@ func samePixelsSameCodes(t *testing.T, b *browser, name string) {
 	if got.Version != fingerprint.Version {
 		t.Errorf("%s: the module's fingerprint version is %d, the server's %d", name, got.Version, fingerprint.Version)
 	}
-	if want := hexCodes(wantTarget.Codes); !slices.Equal(got.Target, want) {
+	if want := texts(wantTarget.Codes); !slices.Equal(got.Target, want) {
 		t.Errorf("%s: target codes in the browser %q, on the server %q", name, got.Target, want)
 	}
-	if want := hexCodes(wantQuery.Codes); !slices.Equal(got.Query, want) {
+	if want := texts(wantQuery.Codes); !slices.Equal(got.Query, want) {
 		t.Errorf("%s: query codes in the browser %q, on the server %q", name, got.Query, want)
 	}
 }
@@ -191,7 +191,7 @@ func decodeInGo(t *testing.T, file []byte) goDecoded {
 		t.Fatal(err)
 	}
 	w, h := info.Size()
-	return goDecoded{width: w, height: h, codes: hexCodes(fp.Codes)}
+	return goDecoded{width: w, height: h, codes: texts(fp.Codes)}
 }
 
 // webDecoded is a JPEG as the browser sees it.
@@ -278,22 +278,31 @@ func nrgba(img image.Image) *image.NRGBA {
 	return out
 }
 
-// hexCodes writes codes as the module does: 16 lowercase hex digits each.
-func hexCodes(codes []uint64) []string {
+// texts writes codes as the module does (fingerprint.Code.String).
+func texts(codes []fingerprint.Code) []string {
 	out := make([]string, len(codes))
 	for i, c := range codes {
-		out[i] = fmt.Sprintf("%016x", c)
+		out[i] = c.String()
 	}
 	return out
 }
 
-// distance returns the Hamming distance between two hex codes.
+// hashOf returns the hash of a code written as text: its fourth field.
+func hashOf(code string) string {
+	if f := strings.Fields(code); len(f) > 3 {
+		return f[3]
+	}
+	return code
+}
+
+// distance returns the Hamming distance between the hashes of two codes
+// written as text.
 func distance(t *testing.T, a, b string) int {
 	t.Helper()
-	x, errA := strconv.ParseUint(a, 16, 64)
-	y, errB := strconv.ParseUint(b, 16, 64)
+	x, errA := strconv.ParseUint(hashOf(a), 16, 64)
+	y, errB := strconv.ParseUint(hashOf(b), 16, 64)
 	if errA != nil || errB != nil {
-		t.Fatalf("codes %q and %q are not 64-bit hex", a, b)
+		t.Fatalf("codes %q and %q have no 64-bit hex hash", a, b)
 	}
 	return fingerprint.Distance(x, y)
 }

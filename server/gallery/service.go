@@ -21,6 +21,7 @@ import (
 	"github.com/pixmatch/pixmatch/server/store"
 	"github.com/pixmatch/pixmatch/shared/fingerprint"
 	"github.com/pixmatch/pixmatch/shared/index"
+	"github.com/pixmatch/pixmatch/shared/match"
 )
 
 // Service runs the galleries of one server.
@@ -65,7 +66,7 @@ func Open(ctx context.Context, st store.Store, cfg config.Config) (*Service, err
 // fingerprint was made by another algorithm version are fingerprinted
 // again from their stored image, and the new fingerprint is saved.
 func (s *Service) load(ctx context.Context, g store.Gallery) (*shelf, error) {
-	sh := &shelf{gallery: g, index: index.New(fingerprint.Bits)}
+	sh := &shelf{gallery: g, index: match.NewIndex()}
 	var stale []string
 	err := s.store.EachTarget(ctx, g.ID, func(t store.Target) error {
 		var fp fingerprint.Fingerprint
@@ -117,7 +118,7 @@ func (s *Service) refingerprint(ctx context.Context, sh *shelf, id string) error
 
 // entry is the index entry of a target.
 func entry(t store.Target, fp fingerprint.Fingerprint) index.Entry {
-	return index.Entry{ID: t.ID, Codes: fp.Codes, Active: t.Active, Attrs: attributes(t)}
+	return index.Entry{ID: t.ID, Codes: match.Full.Codes(fp), Active: t.Active, Attrs: attributes(t)}
 }
 
 // attributes are what filters see of a target.
@@ -188,7 +189,7 @@ func (s *Service) CreateGallery(ctx context.Context, g store.Gallery) (store.Gal
 		return g, fmt.Errorf("gallery: create %q: %w", g.Name, err)
 	}
 	s.mu.Lock()
-	s.shelves[g.ID] = &shelf{gallery: g, index: index.New(fingerprint.Bits)}
+	s.shelves[g.ID] = &shelf{gallery: g, index: match.NewIndex()}
 	s.mu.Unlock()
 	return g, nil
 }

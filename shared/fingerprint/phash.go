@@ -2,6 +2,7 @@ package fingerprint
 
 import (
 	"image"
+	"math"
 
 	"github.com/corona10/goimagehash/etcs"
 	"github.com/corona10/goimagehash/transforms"
@@ -105,3 +106,77 @@ func (c *coefficients) turned(d luma.Dihedral) coefficients {
 }
 
 func pt(x, y int) image.Point { return image.Pt(x, y) }
+
+// basis[n] holds the cosines of the 8 lowest DCT-II frequencies at the n
+// sample points of a side of an n×n grid: basis[n][u*n+x].
+var basis = map[int][]float64{gridSide: cosines(gridSide), checkSide: cosines(checkSide)}
+
+func cosines(n int) []float64 {
+	b := make([]float64, 8*n)
+	for u := 0; u < 8; u++ {
+		for x := 0; x < n; x++ {
+			b[u*n+x] = math.Cos(math.Pi * float64((2*x+1)*u) / float64(2*n))
+		}
+	}
+	return b
+}
+
+// lowGrid returns the 8×8 lowest DCT-II coefficients of an n×n grid of
+// cell means, row by row, n one of the sides basis holds, unscaled like goimagehash's. Each sum
+// folds the grid in half first (the cosines of even frequencies are
+// symmetric about the middle, those of odd ones antisymmetric). Products
+// are rounded before they are added (float64 conversions), so no platform
+// fuses them and every platform computes the same bits.
+func lowGrid(g []float64) coefficients {
+	n := gridLen(g)
+	b := basis[n]
+	half := n / 2
+	rows := make([]float64, n*8) // rows[y*8+u]: row y at frequency u
+	fold := make([]float64, n)   // sums, then differences, of mirrored pairs
+	for y := 0; y < n; y++ {
+		line := g[y*n : (y+1)*n]
+		for x := 0; x < half; x++ {
+			a, z := line[x], line[n-1-x]
+			fold[x], fold[half+x] = a+z, a-z
+		}
+		for u := 0; u < 8; u++ {
+			rows[y*8+u] = dot(fold, b[u*n:], half, u)
+		}
+	}
+	var c coefficients
+	col := make([]float64, n)
+	for u := 0; u < 8; u++ {
+		for y := 0; y < half; y++ {
+			a, z := rows[y*8+u], rows[(n-1-y)*8+u]
+			col[y], col[half+y] = a+z, a-z
+		}
+		for v := 0; v < 8; v++ {
+			c[v*8+u] = dot(col, b[v*n:], half, v)
+		}
+	}
+	return c
+}
+
+// gridLen returns the side of a square grid of len(g) cells.
+func gridLen(g []float64) int {
+	n := int(math.Sqrt(float64(len(g))))
+	if n*n != len(g) {
+		panic("fingerprint: grid is not square")
+	}
+	return n
+}
+
+// dot returns the sum over the first half of a side of the folded values
+// of frequency u's parity times the cosines cos.
+func dot(fold, cos []float64, half, u int) float64 {
+	vals := fold[:half]
+	if u%2 == 1 {
+		vals = fold[half : 2*half]
+	}
+	cos = cos[:len(vals)]
+	var s float64
+	for x, v := range vals {
+		s += float64(v * cos[x])
+	}
+	return s
+}

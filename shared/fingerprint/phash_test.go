@@ -2,6 +2,7 @@ package fingerprint
 
 import (
 	"image"
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -69,4 +70,46 @@ func TestTurnedCoefficients(t *testing.T) {
 		}
 	}
 	t.Logf("symmetry codes vs hashing the turned plane: worst %d bits, mean %.3f over %d", worst, float64(total)/float64(n), n)
+}
+
+// TestWholeHashIsGoimagehash: the hash of a picture's Whole window is
+// goimagehash.PerceptionHash of its working plane resampled to 64×64.
+func TestWholeHashIsGoimagehash(t *testing.T) {
+	for _, name := range testphoto.Names() {
+		work := Plane(testphoto.Image(name), luma.Identity)
+		fp, err := TargetOf(work)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := perceptionHash(t, luma.Resample(work, work.Rect, hashSide, hashSide))
+		if fp.Codes[0].Window != Whole || fp.Codes[0].Hash != want {
+			t.Errorf("%s: first code %v %016x, goimagehash %016x", name, fp.Codes[0].Window, fp.Codes[0].Hash, want)
+		}
+	}
+}
+
+// TestLowGrid compares lowGrid with the DCT-II computed term by term.
+func TestLowGrid(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	for _, n := range []int{gridSide, checkSide} {
+		g := make([]float64, n*n)
+		for i := range g {
+			g[i] = rng.Float64() * 255
+		}
+		c := lowGrid(g)
+		for v := 0; v < 8; v++ {
+			for u := 0; u < 8; u++ {
+				var want float64
+				for y := 0; y < n; y++ {
+					for x := 0; x < n; x++ {
+						want += g[y*n+x] * math.Cos(math.Pi*float64((2*x+1)*u)/float64(2*n)) *
+							math.Cos(math.Pi*float64((2*y+1)*v)/float64(2*n))
+					}
+				}
+				if math.Abs(c[v*8+u]-want) > 1e-6*(1+math.Abs(want)) {
+					t.Fatalf("n=%d (%d,%d): %v, want %v", n, u, v, c[v*8+u], want)
+				}
+			}
+		}
+	}
 }

@@ -18,9 +18,10 @@ func TestConcurrentReadersAndWriter(t *testing.T) {
 	const (
 		readers = 4
 		ids     = 200
+		tables  = 5
 	)
-	x := New(64)
-	m := &model{bits: 64, entries: map[string]Entry{}}
+	x := New(tables)
+	m := newModel()
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 
@@ -31,7 +32,7 @@ func TestConcurrentReadersAndWriter(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			g := newGen(uint64(100+r), 64)
+			g := newGen(uint64(100+r), tables)
 			for ctx.Err() == nil {
 				q := g.query(8, nil)
 				got, err := x.Search(context.Background(), q)
@@ -48,7 +49,7 @@ func TestConcurrentReadersAndWriter(t *testing.T) {
 		}()
 	}
 
-	g := newGen(7, 64)
+	g := newGen(7, tables)
 	for step := 0; step < 20000 || searches.Load() < 200; step++ {
 		id := fmt.Sprintf("t%03d", g.rnd.IntN(ids))
 		switch g.rnd.IntN(4) {
@@ -93,6 +94,9 @@ func wellFormed(hits []Hit, q Query) error {
 		if h.Distance > q.MaxDistance || h.ID == q.Exclude {
 			return fmt.Errorf("hit %+v for query bound %d, exclude %q", h, q.MaxDistance, q.Exclude)
 		}
+		if h.Probe < 0 || h.Probe >= len(q.Probes) || h.Code < 0 || h.Code >= MaxCodes {
+			return fmt.Errorf("hit %+v names no pair of a query with %d probes", h, len(q.Probes))
+		}
 		if seen[h.ID] {
 			return fmt.Errorf("hit %q twice", h.ID)
 		}
@@ -109,10 +113,10 @@ func wellFormed(hits []Hit, q Query) error {
 // checks that the scan stops within a chunk rather than running to the end.
 func TestSearchStopsWhenCancelled(t *testing.T) {
 	const n = 200_000
-	x := New(64)
-	g := newGen(9, 64)
+	x := New(1)
+	g := newGen(9, 1)
 	for i := range n {
-		if err := x.Put(Entry{ID: fmt.Sprint(i), Codes: g.codes(1), Active: true}); err != nil {
+		if err := x.Put(Entry{ID: fmt.Sprint(i), Codes: []Code{g.code()}, Active: true}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -121,7 +125,7 @@ func TestSearchStopsWhenCancelled(t *testing.T) {
 	defer cancel()
 	calls := 0
 	q := Query{
-		Codes:       g.codes(1),
+		Probes:      []Probe{{Key: g.rnd.Uint64(), Tables: 1}},
 		MaxDistance: 64, // every entry reaches the filter
 		Limit:       n,
 		Filter: FilterFunc(func(*Attributes) bool {

@@ -1,20 +1,28 @@
 // Package index keeps a gallery's fingerprints in memory and finds the
 // targets nearest to a query by Hamming distance.
 //
-// An Index holds entries, one per gallery target. Each entry has an ID,
-// one or more codes (perceptual hashes of the width fixed when the index is
-// made, a multiple of 64 bits), an active flag and the attributes filters
-// look at. A query also has one or more codes; its distance to an entry is
-// the smallest Hamming distance over every pair of a query code and an
-// entry code, so several codes per side cover sub-windows of a target or
-// flips and rotations of a query.
+// An Index holds entries, one per gallery target. Each entry has an ID, an
+// active flag, the attributes filters look at, and one or more codes. A
+// code is a 64-bit key, such as the perceptual hash of one window of the
+// target's picture, with Checks check words beside it, and belongs to one
+// of the index's tables, such as the kind of window it was taken from.
+//
+// A query is a set of probes. Each probe has a key, check words, a penalty
+// and the set of tables it is compared with; it never meets the codes of
+// other tables. The distance of a probe to a code is the Hamming distance
+// of the keys plus the penalty, or the distance of a pair of check words
+// less the query's slack for that word, whichever is larger; an entry's
+// distance is the smallest over its pairs. The match policy, which probes
+// meet which tables at what penalty, belongs to the caller.
 //
 // A search returns the entries within a distance bound, nearest first, at
 // most a given number, optionally at most one per product group. It scans
-// every code once, linearly, and keeps the best hits in a bounded heap.
-// Only entries already within the bound are tested for activity, exclusion
-// and the query's attribute filter, so a filter costs nothing on entries
-// too far away to matter.
+// each table's keys once, linearly, with the probes that name that table,
+// and keeps the best hits in a bounded heap. The check words of a pair are
+// read only when its key is already within the bound, and only entries
+// within the bound are tested for activity, exclusion and the query's
+// attribute filter, so checks and filters cost nothing on codes too far
+// away to matter.
 //
 // The package uses only the standard library and builds for every target
 // Go supports, js/wasm included, so the server and the browser search with
@@ -28,29 +36,59 @@ import (
 	"sync"
 )
 
+// Checks is the number of check words beside each key.
+const Checks = 3
+
+// MaxCodes is the most codes an entry may have.
+const MaxCodes = math.MaxUint8
+
+// maxTables is the most tables an index may have: a probe names its
+// tables in a 64-bit mask.
+const maxTables = 64
+
+// maxRows bounds the number of codes in a table so that rows and slots
+// fit in int32.
+const maxRows = math.MaxInt32
+
 // Errors returned by Put and Search, wrapped with context.
 var (
 	// ErrEmptyID reports an entry without an ID.
 	ErrEmptyID = errors.New("index: empty ID")
-	// ErrCodeLength reports codes that are empty or not a whole number of
-	// codes of the index's width.
-	ErrCodeLength = errors.New("index: code length is not a positive multiple of the width")
+	// ErrCodeCount reports an entry without codes or with more than
+	// MaxCodes.
+	ErrCodeCount = errors.New("index: number of codes out of range")
+	// ErrTable reports a code whose table is not one of the index's.
+	ErrTable = errors.New("index: table out of range")
 	// ErrFull reports an index that cannot hold more codes.
 	ErrFull = errors.New("index: too many codes")
+	// ErrNoProbes reports a query without probes.
+	ErrNoProbes = errors.New("index: query without probes")
 	// ErrDistance reports a query with a negative MaxDistance.
 	ErrDistance = errors.New("index: negative MaxDistance")
+	// ErrPenalty reports a probe whose penalty is negative or above
+	// MaxPenalty.
+	ErrPenalty = errors.New("index: penalty out of range")
+	// ErrSlack reports a query with a negative slack.
+	ErrSlack = errors.New("index: negative slack")
 )
 
-// maxRows bounds the number of codes so that rows and slots fit in int32.
-const maxRows = math.MaxInt32
+// Code is one code of an entry.
+type Code struct {
+	// Table is the table the code is searched in, 0 <= Table < Tables().
+	Table int
+	// Key is the code's hash, the one the search scans.
+	Key uint64
+	// Checks are compared only for pairs whose keys are within the
+	// distance bound.
+	Checks [Checks]uint64
+}
 
 // Entry is one gallery target as the index sees it.
 type Entry struct {
 	// ID names the target; it is unique within the index and not empty.
 	ID string
-	// Codes holds the entry's k >= 1 codes of the index's width,
-	// concatenated: len(Codes) is k times Bits()/64.
-	Codes []uint64
+	// Codes holds the entry's 1 to MaxCodes codes, in any tables.
+	Codes []Code
 	// Active entries are found by Search; inactive ones only when the
 	// query asks for them.
 	Active bool
@@ -73,47 +111,48 @@ type Attributes struct {
 // It is safe for concurrent use by many readers and writers; writers are
 // serialised, and readers run in parallel with each other.
 //
-// Codes are stored in rows: row r is codes[r*words:(r+1)*words] and belongs
-// to the entry in slot owner[r], whose code number sub[r] it is. Entries
-// live in slots, with their metadata in parallel slices. Removing a code or
-// an entry moves the last row or slot into the hole, so removal costs time
+// Each table stores its codes in rows, keys in one contiguous slice so
+// that a scan reads nothing else. Entries live in slots, with their
+// metadata in parallel slices; a slot lists where each of its codes lives,
+// in the order they were put. Removing a code or an entry moves the last
+// row of the table or the last slot into the hole, so removal costs time
 // proportional to the entry's codes, not to the index.
 type Index struct {
-	bits  int
-	words int
-
 	mu sync.RWMutex
 
-	// Per row.
-	codes []uint64
-	owner []int32 // slot of the entry the row belongs to
-	sub   []int32 // index of the row's code within its entry
+	tables []table
 
 	// Per slot.
 	ids    []string
-	rows   [][]int32 // the entry's rows, in the order of its codes
+	places [][]place // where the entry's codes live, in their order
 	active []bool
 	attrs  []Attributes
 
 	slotOf  map[string]int32
 	actives int // how many entries are active
+	codes   int // how many codes, over all tables
 }
 
-// New returns an empty index of codes that are bits wide. It panics unless
-// bits is a positive multiple of 64.
-func New(bits int) *Index {
-	if bits <= 0 || bits%64 != 0 {
-		panic(fmt.Sprintf("index: width %d bits is not a positive multiple of 64", bits))
+// place locates one code of an entry: row Row of table Table.
+type place struct {
+	table int32
+	row   int32
+}
+
+// New returns an empty index with the given number of tables. It panics
+// unless 1 <= tables <= 64.
+func New(tables int) *Index {
+	if tables < 1 || tables > maxTables {
+		panic(fmt.Sprintf("index: %d tables, want 1 to %d", tables, maxTables))
 	}
 	return &Index{
-		bits:   bits,
-		words:  bits / 64,
+		tables: make([]table, tables),
 		slotOf: make(map[string]int32),
 	}
 }
 
-// Bits returns the width of the index's codes in bits.
-func (x *Index) Bits() int { return x.bits }
+// Tables returns the number of tables.
+func (x *Index) Tables() int { return len(x.tables) }
 
 // Len returns the number of entries, active or not.
 func (x *Index) Len() int {
@@ -129,6 +168,13 @@ func (x *Index) ActiveLen() int {
 	return x.actives
 }
 
+// Codes returns the number of codes stored, over all entries.
+func (x *Index) Codes() int {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.codes
+}
+
 // setActive sets the active flag of slot s, keeping the count.
 func (x *Index) setActive(s int32, active bool) {
 	if x.active[s] != active {
@@ -141,103 +187,121 @@ func (x *Index) setActive(s int32, active bool) {
 	}
 }
 
-// Codes returns the number of codes stored, over all entries.
-func (x *Index) Codes() int {
-	x.mu.RLock()
-	defer x.mu.RUnlock()
-	return len(x.owner)
-}
-
 // Put adds e, or replaces the entry with the same ID. It keeps a copy of
 // e.Codes; the caller may reuse the slice.
 func (x *Index) Put(e Entry) error {
-	if e.ID == "" {
-		return ErrEmptyID
-	}
-	k, ok := x.count(e.Codes)
-	if !ok {
-		return fmt.Errorf("%w: entry %q has %d words for %d-bit codes", ErrCodeLength, e.ID, len(e.Codes), x.bits)
+	if err := x.validate(e); err != nil {
+		return err
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	s, ok := x.slotOf[e.ID]
-	if ok && len(x.rows[s]) == k {
-		for i, r := range x.rows[s] {
-			copy(x.row(r), e.Codes[i*x.words:])
+	if ok && x.samePlaces(s, e.Codes) {
+		for j, c := range e.Codes {
+			p := x.places[s][j]
+			x.tables[p.table].set(p.row, c)
 		}
 		x.setActive(s, e.Active)
 		x.attrs[s] = e.Attrs
 		return nil
 	}
-	grow := k
-	if ok {
-		grow -= len(x.rows[s])
-	}
-	if len(x.owner)+grow > maxRows {
-		return fmt.Errorf("%w: cannot put %q", ErrFull, e.ID)
+	if err := x.checkRoom(s, ok, e); err != nil {
+		return err
 	}
 	if ok {
-		x.removeRows(s)
+		x.removeCodes(s)
 	} else {
 		s = int32(len(x.ids))
 		x.slotOf[e.ID] = s
 		x.ids = append(x.ids, e.ID)
-		x.rows = append(x.rows, nil)
+		x.places = append(x.places, nil)
 		x.active = append(x.active, false)
 		x.attrs = append(x.attrs, Attributes{})
 	}
 	x.setActive(s, e.Active)
 	x.attrs[s] = e.Attrs
-	x.addRows(s, e.Codes, k)
+	x.addCodes(s, e.Codes)
 	return nil
 }
 
-// count returns how many codes of the index's width codes holds, and
-// whether that is a whole number of at least one.
-func (x *Index) count(codes []uint64) (int, bool) {
-	return len(codes) / x.words, len(codes) > 0 && len(codes)%x.words == 0
-}
-
-// row returns the words of row r.
-func (x *Index) row(r int32) []uint64 {
-	i := int(r) * x.words
-	return x.codes[i : i+x.words : i+x.words]
-}
-
-// addRows appends the k codes as rows owned by slot s.
-func (x *Index) addRows(s int32, codes []uint64, k int) {
-	rows := x.rows[s][:0]
-	if cap(rows) < k {
-		rows = make([]int32, 0, k)
+// validate checks what Put can check without the lock.
+func (x *Index) validate(e Entry) error {
+	if e.ID == "" {
+		return ErrEmptyID
 	}
-	for i := 0; i < k; i++ {
-		rows = append(rows, int32(len(x.owner)))
-		x.owner = append(x.owner, s)
-		x.sub = append(x.sub, int32(i))
+	if len(e.Codes) == 0 || len(e.Codes) > MaxCodes {
+		return fmt.Errorf("%w: entry %q has %d codes, want 1 to %d", ErrCodeCount, e.ID, len(e.Codes), MaxCodes)
 	}
-	x.codes = append(x.codes, codes[:k*x.words]...)
-	x.rows[s] = rows
-}
-
-// removeRows deletes every row of slot s, filling each hole with the
-// current last row. It leaves x.rows[s] empty.
-func (x *Index) removeRows(s int32) {
-	// Read x.rows[s][i] afresh each time: moving a later row of s into a
-	// hole updates its entry in x.rows[s].
-	for i := 0; i < len(x.rows[s]); i++ {
-		r := x.rows[s][i]
-		last := int32(len(x.owner) - 1)
-		if r != last {
-			copy(x.row(r), x.row(last))
-			o, j := x.owner[last], x.sub[last]
-			x.owner[r], x.sub[r] = o, j
-			x.rows[o][j] = r
+	for j, c := range e.Codes {
+		if c.Table < 0 || c.Table >= len(x.tables) {
+			return fmt.Errorf("%w: entry %q code %d is in table %d of %d", ErrTable, e.ID, j, c.Table, len(x.tables))
 		}
-		x.owner = x.owner[:last]
-		x.sub = x.sub[:last]
-		x.codes = x.codes[:int(last)*x.words]
 	}
-	x.rows[s] = x.rows[s][:0]
+	return nil
+}
+
+// samePlaces reports whether slot s has as many codes as codes, each in
+// the same table, so that a replacement can overwrite them in place.
+func (x *Index) samePlaces(s int32, codes []Code) bool {
+	ps := x.places[s]
+	if len(ps) != len(codes) {
+		return false
+	}
+	for j, c := range codes {
+		if int(ps[j].table) != c.Table {
+			return false
+		}
+	}
+	return true
+}
+
+// checkRoom returns ErrFull if putting e, replacing slot s if replace is
+// set, would overflow a table.
+func (x *Index) checkRoom(s int32, replace bool, e Entry) error {
+	var grow [maxTables]int
+	for _, c := range e.Codes {
+		grow[c.Table]++
+	}
+	if replace {
+		for _, p := range x.places[s] {
+			grow[p.table]--
+		}
+	}
+	for t := range x.tables {
+		if len(x.tables[t].keys)+grow[t] > maxRows {
+			return fmt.Errorf("%w: cannot put %q in table %d", ErrFull, e.ID, t)
+		}
+	}
+	return nil
+}
+
+// addCodes appends codes as rows owned by slot s, whose places are empty.
+func (x *Index) addCodes(s int32, codes []Code) {
+	ps := x.places[s][:0]
+	if cap(ps) < len(codes) {
+		ps = make([]place, 0, len(codes))
+	}
+	for j, c := range codes {
+		r := x.tables[c.Table].add(c, s, uint8(j))
+		ps = append(ps, place{table: int32(c.Table), row: r})
+	}
+	x.places[s] = ps
+	x.codes += len(codes)
+}
+
+// removeCodes deletes every row of slot s, filling each hole with the last
+// row of its table. It leaves x.places[s] empty.
+func (x *Index) removeCodes(s int32) {
+	// Read x.places[s][j] afresh each time: moving a later code of s into
+	// a hole updates its place.
+	for j := 0; j < len(x.places[s]); j++ {
+		p := x.places[s][j]
+		if o, k, moved := x.tables[p.table].remove(p.row); moved {
+			x.places[o][k].row = p.row
+		}
+	}
+	x.codes -= len(x.places[s])
+	x.places[s] = x.places[s][:0]
 }
 
 // Remove deletes the entry with the given ID and reports whether there was
@@ -249,24 +313,24 @@ func (x *Index) Remove(id string) bool {
 	if !ok {
 		return false
 	}
-	x.removeRows(s)
+	x.removeCodes(s)
 	x.setActive(s, false)
 	delete(x.slotOf, id)
 	last := int32(len(x.ids) - 1)
 	if s != last {
 		x.ids[s] = x.ids[last]
-		x.rows[s] = x.rows[last]
+		x.places[s] = x.places[last]
 		x.active[s] = x.active[last]
 		x.attrs[s] = x.attrs[last]
-		for _, r := range x.rows[s] {
-			x.owner[r] = s
+		for _, p := range x.places[s] {
+			x.tables[p.table].owner[p.row] = s
 		}
 		x.slotOf[x.ids[s]] = s
 	}
 	// Clear the vacated slot so that it keeps no strings alive.
-	x.ids[last], x.rows[last], x.attrs[last] = "", nil, Attributes{}
+	x.ids[last], x.places[last], x.attrs[last] = "", nil, Attributes{}
 	x.ids = x.ids[:last]
-	x.rows = x.rows[:last]
+	x.places = x.places[:last]
 	x.active = x.active[:last]
 	x.attrs = x.attrs[:last]
 	return true
@@ -295,11 +359,12 @@ func (x *Index) Get(id string) (Entry, bool) {
 	return x.entry(s), true
 }
 
-// entry returns a copy of the entry in slot s.
+// entry returns a copy of the entry in slot s, its codes in the order
+// they were put.
 func (x *Index) entry(s int32) Entry {
-	codes := make([]uint64, 0, len(x.rows[s])*x.words)
-	for _, r := range x.rows[s] {
-		codes = append(codes, x.row(r)...)
+	codes := make([]Code, len(x.places[s]))
+	for j, p := range x.places[s] {
+		codes[j] = x.tables[p.table].code(p)
 	}
 	return Entry{ID: x.ids[s], Codes: codes, Active: x.active[s], Attrs: x.attrs[s]}
 }

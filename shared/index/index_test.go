@@ -14,17 +14,44 @@ import (
 // model is the reference the index is checked against: a map of entries
 // searched by brute force, with every rule of Search written out plainly.
 type model struct {
-	bits    int
 	entries map[string]Entry
 }
+
+func newModel() *model { return &model{entries: map[string]Entry{}} }
 
 func (m *model) put(e Entry) {
 	e.Codes = slices.Clone(e.Codes)
 	m.entries[e.ID] = e
 }
 
+// pairDistance is the distance of probe p to code c as Query defines it.
+func pairDistance(p Probe, c Code, slack [Checks]int) int {
+	d := bits.OnesCount64(p.Key^c.Key) + p.Penalty
+	for i := range Checks {
+		d = max(d, bits.OnesCount64(p.Checks[i]^c.Checks[i])-slack[i])
+	}
+	return d
+}
+
+// nearest returns e's best pair with q: the smallest distance, then the
+// lowest code, then the lowest probe. ok is false if no probe names a
+// table of e's codes.
+func nearest(e Entry, q Query) (h Hit, ok bool) {
+	h = Hit{ID: e.ID, Distance: -1}
+	for ci, c := range e.Codes {
+		for pi, p := range q.Probes {
+			if p.Tables&(1<<c.Table) == 0 {
+				continue
+			}
+			if d := pairDistance(p, c, q.Slack); h.Distance < 0 || d < h.Distance {
+				h.Distance, h.Code, h.Probe = d, ci, pi
+			}
+		}
+	}
+	return h, h.Distance >= 0
+}
+
 func (m *model) search(q Query) []Hit {
-	words := m.bits / 64
 	var all []Hit
 	for _, e := range m.entries {
 		if e.ID == q.Exclude || !(e.Active || q.IncludeInactive) {
@@ -33,20 +60,8 @@ func (m *model) search(q Query) []Hit {
 		if q.Filter != nil && !q.Filter.Match(&e.Attrs) {
 			continue
 		}
-		best := Hit{ID: e.ID, Distance: -1}
-		for ec := 0; ec < len(e.Codes)/words; ec++ {
-			for qc := 0; qc < len(q.Codes)/words; qc++ {
-				d := 0
-				for w := 0; w < words; w++ {
-					d += bits.OnesCount64(e.Codes[ec*words+w] ^ q.Codes[qc*words+w])
-				}
-				if best.Distance < 0 || d < best.Distance {
-					best.Distance, best.EntryCode, best.QueryCode = d, ec, qc
-				}
-			}
-		}
-		if best.Distance <= q.MaxDistance {
-			all = append(all, best)
+		if h, ok := nearest(e, q); ok && h.Distance <= q.MaxDistance {
+			all = append(all, h)
 		}
 	}
 	slices.SortFunc(all, func(a, b Hit) int {
@@ -56,7 +71,7 @@ func (m *model) search(q Query) []Hit {
 		return strings.Compare(a.ID, b.ID)
 	})
 	limit := max(q.Limit, 1)
-	var hits []Hit
+	hits := []Hit{}
 	seen := map[string]bool{}
 	for _, h := range all {
 		if len(hits) == limit {
@@ -73,38 +88,49 @@ func (m *model) search(q Query) []Hit {
 	return hits
 }
 
-// gen makes random entries and queries whose codes cluster around a few
-// centres, so that small distances, ties and shared groups are common.
+// gen makes random entries and queries whose keys and checks cluster
+// around a few centres, so that small distances, ties and shared groups
+// are common. Now and then a check word is random, far from every centre,
+// so that pairs with near keys are kept apart by their checks.
 type gen struct {
 	rnd     *rand.Rand
-	words   int
-	centres [][]uint64
+	tables  int
+	centres []Code
 }
 
-func newGen(seed uint64, bits int) *gen {
-	g := &gen{rnd: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), words: bits / 64}
+func newGen(seed uint64, tables int) *gen {
+	g := &gen{rnd: rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)), tables: tables}
 	for range 6 {
-		c := make([]uint64, g.words)
-		for i := range c {
-			c[i] = g.rnd.Uint64()
+		c := Code{Key: g.rnd.Uint64()}
+		for i := range c.Checks {
+			c.Checks[i] = g.rnd.Uint64()
 		}
 		g.centres = append(g.centres, c)
 	}
 	return g
 }
 
-// codes returns k codes, each a centre with a few bits flipped.
-func (g *gen) codes(k int) []uint64 {
-	out := make([]uint64, 0, k*g.words)
-	for range k {
-		code := slices.Clone(g.centres[g.rnd.IntN(len(g.centres))])
-		for range g.rnd.IntN(10) {
-			b := g.rnd.IntN(64 * g.words)
-			code[b/64] ^= 1 << (b % 64)
-		}
-		out = append(out, code...)
+// flip returns w with up to n random bits flipped.
+func (g *gen) flip(w uint64, n int) uint64 {
+	for range g.rnd.IntN(n + 1) {
+		w ^= 1 << g.rnd.IntN(64)
 	}
-	return out
+	return w
+}
+
+// code returns a centre with a few bits flipped, in a random table.
+func (g *gen) code() Code {
+	c := g.centres[g.rnd.IntN(len(g.centres))]
+	c.Table = g.rnd.IntN(g.tables)
+	c.Key = g.flip(c.Key, 8)
+	for i := range c.Checks {
+		if g.rnd.IntN(12) == 0 {
+			c.Checks[i] = g.rnd.Uint64()
+		} else {
+			c.Checks[i] = g.flip(c.Checks[i], 10)
+		}
+	}
+	return c
 }
 
 func (g *gen) pick(options ...string) string { return options[g.rnd.IntN(len(options))] }
@@ -118,24 +144,53 @@ func (g *gen) entry(id string, maxCodes int) Entry {
 		a.Int[i] = int32(g.rnd.IntN(5))
 		a.Str[i] = g.pick("", "a", "b")
 	}
-	return Entry{
-		ID:     id,
-		Codes:  g.codes(1 + g.rnd.IntN(maxCodes)),
-		Active: g.rnd.IntN(5) != 0,
-		Attrs:  a,
+	e := Entry{ID: id, Active: g.rnd.IntN(5) != 0, Attrs: a}
+	for range 1 + g.rnd.IntN(maxCodes) {
+		e.Codes = append(e.Codes, g.code())
 	}
+	return e
 }
 
-func (g *gen) query(maxCodes int, ids []string) Query {
+// probe returns a code turned into a probe naming random tables: one, all
+// of them (and bits beyond), or any set.
+func (g *gen) probe() Probe {
+	c := g.code()
+	p := Probe{Key: c.Key, Checks: c.Checks}
+	switch g.rnd.IntN(4) {
+	case 0:
+		p.Tables = 1 << c.Table
+	case 1:
+		p.Tables = ^uint64(0)
+	default:
+		p.Tables = g.rnd.Uint64() & (1<<g.tables - 1)
+	}
+	if g.rnd.IntN(3) == 0 {
+		p.Penalty = g.rnd.IntN(7)
+	}
+	return p
+}
+
+func (g *gen) query(maxProbes int, ids []string) Query {
 	q := Query{
-		Codes:           g.codes(1 + g.rnd.IntN(maxCodes)),
 		Limit:           g.rnd.IntN(12) - 1,
 		MaxDistance:     g.rnd.IntN(25),
 		IncludeInactive: g.rnd.IntN(3) == 0,
 		DistinctGroups:  g.rnd.IntN(2) == 0,
 	}
-	if g.rnd.IntN(8) == 0 {
-		q.MaxDistance = g.rnd.IntN(64*g.words + 10)
+	for range 1 + g.rnd.IntN(maxProbes) {
+		q.Probes = append(q.Probes, g.probe())
+	}
+	for i := range q.Slack {
+		if g.rnd.IntN(2) == 0 {
+			q.Slack[i] = g.rnd.IntN(12)
+		}
+	}
+	switch g.rnd.IntN(8) {
+	case 0:
+		q.MaxDistance = g.rnd.IntN(80)
+	case 1:
+		q.MaxDistance = 64 + g.rnd.IntN(100)
+		q.Probes[0].Penalty = g.rnd.IntN(80)
 	}
 	if g.rnd.IntN(4) == 0 && len(ids) > 0 {
 		q.Exclude = ids[g.rnd.IntN(len(ids))]
@@ -150,64 +205,75 @@ func (g *gen) query(maxCodes int, ids []string) Query {
 }
 
 // checkLayout verifies the index's internal bookkeeping: every row owned by
-// a slot that lists it, every slot found by its ID.
+// a slot whose place names it, every slot found by its ID.
 func checkLayout(t *testing.T, x *Index) {
 	t.Helper()
 	n := len(x.ids)
-	if len(x.rows) != n || len(x.active) != n || len(x.attrs) != n || len(x.slotOf) != n {
-		t.Fatalf("slot slices disagree: ids %d rows %d active %d attrs %d map %d",
-			n, len(x.rows), len(x.active), len(x.attrs), len(x.slotOf))
+	if len(x.places) != n || len(x.active) != n || len(x.attrs) != n || len(x.slotOf) != n {
+		t.Fatalf("slot slices disagree: ids %d places %d active %d attrs %d map %d",
+			n, len(x.places), len(x.active), len(x.attrs), len(x.slotOf))
 	}
-	if len(x.sub) != len(x.owner) || len(x.codes) != len(x.owner)*x.words {
-		t.Fatalf("row slices disagree: owner %d sub %d codes %d", len(x.owner), len(x.sub), len(x.codes))
+	rows := 0
+	for i, tab := range x.tables {
+		if len(tab.checks) != len(tab.keys) || len(tab.owner) != len(tab.keys) || len(tab.sub) != len(tab.keys) {
+			t.Fatalf("table %d: row slices disagree: keys %d checks %d owner %d sub %d",
+				i, len(tab.keys), len(tab.checks), len(tab.owner), len(tab.sub))
+		}
+		rows += len(tab.keys)
 	}
-	total := 0
+	total, actives := 0, 0
 	for s, id := range x.ids {
 		if x.slotOf[id] != int32(s) {
 			t.Fatalf("slot %d holds %q, map says %d", s, id, x.slotOf[id])
 		}
-		for j, r := range x.rows[s] {
-			if x.owner[r] != int32(s) || x.sub[r] != int32(j) {
-				t.Fatalf("slot %d code %d is row %d, owned by %d as code %d", s, j, r, x.owner[r], x.sub[r])
+		for j, p := range x.places[s] {
+			tab := &x.tables[p.table]
+			if tab.owner[p.row] != int32(s) || int(tab.sub[p.row]) != j {
+				t.Fatalf("slot %d code %d is table %d row %d, owned by %d as code %d",
+					s, j, p.table, p.row, tab.owner[p.row], tab.sub[p.row])
 			}
 		}
-		total += len(x.rows[s])
+		total += len(x.places[s])
+		if x.active[s] {
+			actives++
+		}
 	}
-	if total != len(x.owner) {
-		t.Fatalf("slots list %d rows, index has %d", total, len(x.owner))
+	if total != rows || total != x.codes {
+		t.Fatalf("slots list %d codes, tables have %d rows, count says %d", total, rows, x.codes)
+	}
+	if actives != x.actives {
+		t.Fatalf("%d slots are active, count says %d", actives, x.actives)
 	}
 }
 
 func TestAgainstBruteForce(t *testing.T) {
 	tests := []struct {
-		bits         int
-		entryCodes   int // most codes per entry
-		queryCodes   int // most codes per query
-		ids          int // size of the ID pool: smaller means more replacing
-		steps        int
-		seed         uint64
-		wantMatching int // searches with at least one hit, at least
+		tables     int
+		entryCodes int // most codes per entry
+		probes     int // most probes per query
+		ids        int // size of the ID pool: smaller means more replacing
+		steps      int
+		seed       uint64
 	}{
-		{bits: 64, entryCodes: 1, queryCodes: 1, ids: 300, steps: 3000, seed: 1},
-		{bits: 64, entryCodes: 4, queryCodes: 8, ids: 300, steps: 3000, seed: 2},
-		{bits: 64, entryCodes: 3, queryCodes: 2, ids: 40, steps: 2000, seed: 3},
-		{bits: 64, entryCodes: 2, queryCodes: 20, ids: 200, steps: 2000, seed: 8},
-		{bits: 128, entryCodes: 3, queryCodes: 3, ids: 200, steps: 2000, seed: 4},
-		{bits: 192, entryCodes: 2, queryCodes: 4, ids: 200, steps: 2000, seed: 5},
-		{bits: 256, entryCodes: 1, queryCodes: 1, ids: 300, steps: 3000, seed: 6},
-		{bits: 256, entryCodes: 4, queryCodes: 8, ids: 300, steps: 3000, seed: 7},
+		{tables: 1, entryCodes: 1, probes: 1, ids: 300, steps: 3000, seed: 1},
+		{tables: 1, entryCodes: 4, probes: 8, ids: 300, steps: 3000, seed: 2},
+		{tables: 3, entryCodes: 3, probes: 2, ids: 40, steps: 2000, seed: 3},
+		{tables: 4, entryCodes: 6, probes: 20, ids: 200, steps: 2000, seed: 4},
+		{tables: 13, entryCodes: 13, probes: 30, ids: 200, steps: 2000, seed: 5},
+		{tables: 2, entryCodes: 2, probes: 12, ids: 60, steps: 2000, seed: 6},
+		{tables: 64, entryCodes: 20, probes: 40, ids: 100, steps: 1500, seed: 7},
 	}
 	for _, tt := range tests {
-		name := fmt.Sprintf("bits=%d/codes=%d/queries=%d/ids=%d", tt.bits, tt.entryCodes, tt.queryCodes, tt.ids)
+		name := fmt.Sprintf("tables=%d/codes=%d/probes=%d/ids=%d", tt.tables, tt.entryCodes, tt.probes, tt.ids)
 		t.Run(name, func(t *testing.T) {
-			g := newGen(tt.seed, tt.bits)
-			x := New(tt.bits)
-			m := &model{bits: tt.bits, entries: map[string]Entry{}}
+			g := newGen(tt.seed, tt.tables)
+			x := New(tt.tables)
+			m := newModel()
 			var ids []string
 			for i := range tt.ids {
 				ids = append(ids, fmt.Sprintf("t%03d", i))
 			}
-			matching := 0
+			searches, matching := 0, 0
 			for step := range tt.steps {
 				id := ids[g.rnd.IntN(len(ids))]
 				switch op := g.rnd.IntN(10); {
@@ -234,7 +300,7 @@ func TestAgainstBruteForce(t *testing.T) {
 						m.entries[id] = e
 					}
 				default:
-					q := g.query(tt.queryCodes, ids)
+					q := g.query(tt.probes, ids)
 					got, err := x.Search(context.Background(), q)
 					if err != nil {
 						t.Fatalf("step %d: Search: %v", step, err)
@@ -243,6 +309,7 @@ func TestAgainstBruteForce(t *testing.T) {
 					if !slices.Equal(got, want) {
 						t.Fatalf("step %d: Search(%+v)\n got %v\nwant %v", step, q, got, want)
 					}
+					searches++
 					if len(got) > 0 {
 						matching++
 					}
@@ -250,10 +317,55 @@ func TestAgainstBruteForce(t *testing.T) {
 			}
 			checkLayout(t, x)
 			checkContents(t, x, m)
-			if matching < tt.steps/10 {
-				t.Errorf("only %d of %d steps were searches with hits: the test data is too sparse", matching, tt.steps)
+			if matching < searches/4 {
+				t.Errorf("only %d of %d searches had hits: the test data is too sparse", matching, searches)
 			}
 		})
+	}
+}
+
+// TestChecksDecide searches pairs whose keys are equal and whose checks
+// differ: the check's distance less its slack must be the distance.
+func TestChecksDecide(t *testing.T) {
+	g := newGen(11, 4)
+	x := New(4)
+	m := newModel()
+	for i := range 300 {
+		e := g.entry(fmt.Sprintf("t%03d", i), 5)
+		e.Active = true
+		if err := x.Put(e); err != nil {
+			t.Fatal(err)
+		}
+		m.put(e)
+	}
+	decided := 0
+	for step := range 500 {
+		// A probe whose key equals a stored code's and whose checks are
+		// that code's with some bits flipped.
+		e := m.entries[fmt.Sprintf("t%03d", g.rnd.IntN(300))]
+		c := e.Codes[g.rnd.IntN(len(e.Codes))]
+		p := Probe{Key: c.Key, Checks: c.Checks, Tables: 1 << c.Table}
+		w := g.rnd.IntN(Checks)
+		p.Checks[w] ^= 1<<g.rnd.IntN(40) - 1
+		q := Query{Probes: []Probe{p}, MaxDistance: g.rnd.IntN(30), Limit: 300}
+		q.Slack[w] = g.rnd.IntN(10)
+		got, err := x.Search(context.Background(), q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := m.search(q)
+		if !slices.Equal(got, want) {
+			t.Fatalf("step %d: got %v, want %v", step, got, want)
+		}
+		own := bits.OnesCount64(p.Checks[w]^c.Checks[w]) - q.Slack[w]
+		for _, h := range got {
+			if h.ID == e.ID && own > 0 && h.Distance == own {
+				decided++
+			}
+		}
+	}
+	if decided < 50 {
+		t.Errorf("only %d searches found their entry at the check's distance", decided)
 	}
 }
 
@@ -270,7 +382,7 @@ func checkContents(t *testing.T, x *Index, m *model) {
 		if !ok || !equalEntries(got, want) {
 			t.Fatalf("Get(%q) = %+v, %v; want %+v", id, got, ok, want)
 		}
-		codes += len(want.Codes) / x.words
+		codes += len(want.Codes)
 		if want.Active {
 			actives++
 		}
@@ -298,94 +410,48 @@ func equalEntries(a, b Entry) bool {
 	return a.ID == b.ID && a.Active == b.Active && a.Attrs == b.Attrs && slices.Equal(a.Codes, b.Codes)
 }
 
-func TestSearchExamples(t *testing.T) {
-	x := New(64)
-	put := func(id string, group string, codes ...uint64) {
-		t.Helper()
-		if err := x.Put(Entry{ID: id, Codes: codes, Active: true, Attrs: Attributes{Group: group}}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	put("b", "", 0b0111, 0b0001)   // nearest to 0: code 1 at distance 1
-	put("a", "p", 0b1000)          // distance 1 to 0, lower ID than b
-	put("c", "p", 0b1100, 0b0011)  // distance 2, same group as a
-	put("d", "", 0xff)             // distance 8
-	put("e", "", 0b0110, 0b000011) // distance 2 twice: code 0 wins
-	tests := []struct {
-		name string
-		q    Query
-		want []Hit
-	}{
-		{"limit zero means one", Query{Codes: []uint64{0}, MaxDistance: 64},
-			[]Hit{{ID: "a", Distance: 1}}},
-		{"ties by ID, then entry code", Query{Codes: []uint64{0}, MaxDistance: 2, Limit: 10},
-			[]Hit{{ID: "a", Distance: 1}, {ID: "b", Distance: 1, EntryCode: 1}, {ID: "c", Distance: 2}, {ID: "e", Distance: 2}}},
-		{"distinct groups", Query{Codes: []uint64{0}, MaxDistance: 2, Limit: 10, DistinctGroups: true},
-			[]Hit{{ID: "a", Distance: 1}, {ID: "b", Distance: 1, EntryCode: 1}, {ID: "e", Distance: 2}}},
-		{"exclude", Query{Codes: []uint64{0}, MaxDistance: 1, Limit: 10, Exclude: "a"},
-			[]Hit{{ID: "b", Distance: 1, EntryCode: 1}}},
-		{"query code that matched", Query{Codes: []uint64{0xf0f0, 0xff, 0b1000}, MaxDistance: 0, Limit: 10},
-			[]Hit{{ID: "a", QueryCode: 2}, {ID: "d", QueryCode: 1}}},
-		{"distance beyond the width", Query{Codes: []uint64{0}, MaxDistance: 1000, Limit: 3},
-			[]Hit{{ID: "a", Distance: 1}, {ID: "b", Distance: 1, EntryCode: 1}, {ID: "c", Distance: 2}}},
-		{"filter", Query{Codes: []uint64{0}, MaxDistance: 64, Limit: 10,
-			Filter: FilterFunc(func(a *Attributes) bool { return a.Group == "p" })},
-			[]Hit{{ID: "a", Distance: 1}, {ID: "c", Distance: 2}}},
-		{"nothing near", Query{Codes: []uint64{^uint64(0)}, MaxDistance: 10}, []Hit{}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			got, err := x.Search(context.Background(), tt.q)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !slices.Equal(got, tt.want) {
-				t.Errorf("got %v, want %v", got, tt.want)
-			}
-		})
-	}
-	x.SetActive("a", false)
-	got, err := x.Search(context.Background(), Query{Codes: []uint64{0}, MaxDistance: 1, Limit: 10})
-	if err != nil || !slices.Equal(got, []Hit{{ID: "b", Distance: 1, EntryCode: 1}}) {
-		t.Errorf("with a inactive: %v, %v", got, err)
-	}
-	got, err = x.Search(context.Background(), Query{Codes: []uint64{0}, MaxDistance: 1, IncludeInactive: true})
-	if err != nil || !slices.Equal(got, []Hit{{ID: "a", Distance: 1}}) {
-		t.Errorf("including inactive: %v, %v", got, err)
-	}
-}
-
 func TestErrors(t *testing.T) {
-	x := New(128)
+	x := New(2)
+	ok := []Code{{Table: 1, Key: 1}}
 	tests := []struct {
 		name string
 		err  error
 		want error
 	}{
-		{"put without ID", x.Put(Entry{Codes: []uint64{1, 2}}), ErrEmptyID},
-		{"put without codes", x.Put(Entry{ID: "a"}), ErrCodeLength},
-		{"put half a code", x.Put(Entry{ID: "a", Codes: []uint64{1, 2, 3}}), ErrCodeLength},
-		{"search without codes", search(x, Query{}), ErrCodeLength},
-		{"search half a code", search(x, Query{Codes: []uint64{1}}), ErrCodeLength},
-		{"negative distance", search(x, Query{Codes: []uint64{1, 2}, MaxDistance: -1}), ErrDistance},
+		{"put without ID", x.Put(Entry{Codes: ok}), ErrEmptyID},
+		{"put without codes", x.Put(Entry{ID: "a"}), ErrCodeCount},
+		{"put too many codes", x.Put(Entry{ID: "a", Codes: make([]Code, MaxCodes+1)}), ErrCodeCount},
+		{"put in a table too far", x.Put(Entry{ID: "a", Codes: []Code{{Table: 0}, {Table: 2}}}), ErrTable},
+		{"put in a negative table", x.Put(Entry{ID: "a", Codes: []Code{{Table: -1}}}), ErrTable},
+		{"search without probes", search(x, Query{}), ErrNoProbes},
+		{"negative distance", search(x, Query{Probes: []Probe{{Tables: 1}}, MaxDistance: -1}), ErrDistance},
+		{"negative penalty", search(x, Query{Probes: []Probe{{Tables: 1}, {Tables: 1, Penalty: -1}}}), ErrPenalty},
+		{"penalty too large", search(x, Query{Probes: []Probe{{Tables: 1, Penalty: MaxPenalty + 1}}}), ErrPenalty},
+		{"negative slack", search(x, Query{Probes: []Probe{{Tables: 1}}, Slack: [Checks]int{0, 0, -1}}), ErrSlack},
 	}
 	for _, tt := range tests {
 		if !errors.Is(tt.err, tt.want) {
 			t.Errorf("%s: error %v, want %v", tt.name, tt.err, tt.want)
 		}
 	}
-	if x.Len() != 0 {
-		t.Errorf("failed puts left %d entries", x.Len())
+	if x.Len() != 0 || x.Codes() != 0 {
+		t.Errorf("failed puts left %d entries, %d codes", x.Len(), x.Codes())
 	}
-	for _, width := range []int{0, -64, 32, 100} {
+	if err := x.Put(Entry{ID: "a", Codes: make([]Code, MaxCodes)}); err != nil {
+		t.Errorf("put of %d codes: %v", MaxCodes, err)
+	}
+	for _, tables := range []int{0, -1, 65} {
 		func() {
 			defer func() {
 				if recover() == nil {
-					t.Errorf("New(%d) did not panic", width)
+					t.Errorf("New(%d) did not panic", tables)
 				}
 			}()
-			New(width)
+			New(tables)
 		}()
+	}
+	if New(64).Tables() != 64 || New(1).Tables() != 1 {
+		t.Error("Tables() does not return what New was given")
 	}
 }
 
@@ -395,18 +461,19 @@ func search(x *Index, q Query) error {
 }
 
 func TestPutAndGetCopy(t *testing.T) {
-	x := New(64)
-	codes := []uint64{1, 2}
+	x := New(3)
+	codes := []Code{{Table: 2, Key: 1, Checks: [Checks]uint64{1, 2, 3}}, {Table: 0, Key: 2}}
+	want := slices.Clone(codes)
 	if err := x.Put(Entry{ID: "a", Codes: codes}); err != nil {
 		t.Fatal(err)
 	}
-	codes[0] = 99
+	codes[0].Key = 99
 	e, _ := x.Get("a")
-	if !slices.Equal(e.Codes, []uint64{1, 2}) {
+	if !slices.Equal(e.Codes, want) {
 		t.Fatalf("Put kept the caller's slice: %v", e.Codes)
 	}
-	e.Codes[1] = 99
-	if e, _ := x.Get("a"); !slices.Equal(e.Codes, []uint64{1, 2}) {
+	e.Codes[1].Key = 99
+	if e, _ := x.Get("a"); !slices.Equal(e.Codes, want) {
 		t.Fatalf("Get shared the index's codes: %v", e.Codes)
 	}
 	if _, ok := x.Get("b"); ok {
@@ -417,10 +484,68 @@ func TestPutAndGetCopy(t *testing.T) {
 	}
 }
 
+// TestReplace puts new codes under an existing ID: in the same tables, the
+// codes are overwritten in place; in other tables or in another number,
+// they move. Searches must see only the new codes either way.
+func TestReplace(t *testing.T) {
+	x := New(3)
+	put := func(id string, codes ...Code) {
+		t.Helper()
+		if err := x.Put(Entry{ID: id, Codes: codes, Active: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	find := func(key uint64, tables uint64) []Hit {
+		t.Helper()
+		hits, err := x.Search(context.Background(), Query{
+			Probes: []Probe{{Key: key, Tables: tables}}, Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return hits
+	}
+	put("a", Code{Table: 0, Key: 1}, Code{Table: 1, Key: 2})
+	put("b", Code{Table: 1, Key: 3}, Code{Table: 0, Key: 4})
+	tests := []struct {
+		name  string
+		codes []Code
+	}{
+		{"same tables", []Code{{Table: 0, Key: 5}, {Table: 1, Key: 6}}},
+		{"other tables", []Code{{Table: 2, Key: 7}, {Table: 1, Key: 8}}},
+		{"more codes", []Code{{Table: 2, Key: 9}, {Table: 2, Key: 10}, {Table: 0, Key: 11}}},
+		{"one code", []Code{{Table: 1, Key: 12}}},
+	}
+	old := []Code{{Table: 0, Key: 1}, {Table: 1, Key: 2}}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			put("a", tt.codes...)
+			checkLayout(t, x)
+			for _, c := range old {
+				if hits := find(c.Key, 1<<c.Table); len(hits) > 0 {
+					t.Errorf("old code %+v still found: %v", c, hits)
+				}
+			}
+			for j, c := range tt.codes {
+				want := []Hit{{ID: "a", Code: j}}
+				if hits := find(c.Key, 1<<c.Table); !slices.Equal(hits, want) {
+					t.Errorf("new code %+v: got %v, want %v", c, hits, want)
+				}
+			}
+			if e, _ := x.Get("b"); !slices.Equal(e.Codes, []Code{{Table: 1, Key: 3}, {Table: 0, Key: 4}}) {
+				t.Errorf("b changed: %v", e.Codes)
+			}
+			if x.Codes() != len(tt.codes)+2 {
+				t.Errorf("Codes() = %d, want %d", x.Codes(), len(tt.codes)+2)
+			}
+			old = tt.codes
+		})
+	}
+}
+
 func TestEachStops(t *testing.T) {
-	x := New(64)
+	x := New(1)
 	for i := range 10 {
-		if err := x.Put(Entry{ID: fmt.Sprint(i), Codes: []uint64{uint64(i)}}); err != nil {
+		if err := x.Put(Entry{ID: fmt.Sprint(i), Codes: []Code{{Key: uint64(i)}}}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -4,16 +4,40 @@ import (
 	"context"
 	"fmt"
 	"math/bits"
+	"slices"
 )
 
+// MaxPenalty is the largest penalty a probe may have.
+const MaxPenalty = 1 << 16
+
+// Probe is one query code.
+type Probe struct {
+	Key    uint64
+	Checks [Checks]uint64
+	// Tables has bit t set if the probe is compared with the codes of
+	// table t. Bits of tables the index does not have are ignored.
+	Tables uint64
+	// Penalty is added to the key distance; 0 <= Penalty <= MaxPenalty.
+	Penalty int
+}
+
 // Query is what Search looks for.
+//
+// The distance of a probe p to an entry code c in a table p names is
+//
+//	k = popcount(p.Key ^ c.Key) + p.Penalty
+//	D = max(k, max over i of popcount(p.Checks[i] ^ c.Checks[i]) - Slack[i])
+//
+// and an entry's distance is the smallest D over its codes and the probes
+// naming their tables. An entry with no such pair is never found.
 type Query struct {
-	// Codes holds one or more codes of the index's width, concatenated.
-	Codes []uint64
+	// Probes holds one or more probes.
+	Probes []Probe
+	// Slack is subtracted from the distance of each check word; >= 0.
+	Slack [Checks]int
 	// Limit is the most hits returned; zero or less means 1.
 	Limit int
-	// MaxDistance is the largest distance a hit may have. Distances larger
-	// than the width are treated as the width.
+	// MaxDistance is the largest distance a hit may have.
 	MaxDistance int
 	// IncludeInactive also finds inactive entries.
 	IncludeInactive bool
@@ -46,27 +70,23 @@ func (f FilterFunc) Match(attrs *Attributes) bool { return f(attrs) }
 type Hit struct {
 	ID       string
 	Distance int
-	// QueryCode and EntryCode are the indexes of the query code and the
-	// entry code whose distance is Distance; among equal pairs, the lowest
-	// entry code, then the lowest query code.
-	QueryCode int
-	EntryCode int
+	// Probe and Code are the indexes, in the query's Probes and the
+	// entry's Codes, of the pair whose distance is Distance. Among equal
+	// pairs it is the lowest code, then the lowest probe.
+	Probe int
+	Code  int
 }
 
-// checkEvery is the number of code comparisons between two looks at the
+// checkEvery is the number of key comparisons between two looks at the
 // context: a few microseconds of scanning.
 const checkEvery = 1 << 14
 
-// Search returns the entries nearest to q's codes, nearest first, ties in
+// Search returns the entries nearest to q's probes, nearest first, ties in
 // ID order. It returns the context's error, wrapped, if ctx is done before
 // the scan finishes.
 func (x *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
-	nq, ok := x.count(q.Codes)
-	if !ok {
-		return nil, fmt.Errorf("%w: query has %d words for %d-bit codes", ErrCodeLength, len(q.Codes), x.bits)
-	}
-	if q.MaxDistance < 0 {
-		return nil, fmt.Errorf("%w: %d", ErrDistance, q.MaxDistance)
+	if err := validateQuery(q); err != nil {
+		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("index: search not started: %w", err)
@@ -75,9 +95,9 @@ func (x *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 	defer x.mu.RUnlock()
 	s := &scan{
 		x:        x,
-		queries:  q.Codes,
-		nq:       nq,
-		bound:    min(q.MaxDistance, x.bits),
+		probes:   q.Probes,
+		slack:    q.Slack,
+		bound:    min(q.MaxDistance, 64+MaxPenalty),
 		inactive: q.IncludeInactive,
 		filter:   q.Filter,
 		exclude:  -1,
@@ -93,235 +113,149 @@ func (x *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 	hits := make([]Hit, len(found))
 	for i, c := range found {
 		hits[i] = Hit{
-			ID:        x.ids[c.slot],
-			Distance:  int(c.dist),
-			QueryCode: int(c.query),
-			EntryCode: int(c.entry),
+			ID:       x.ids[c.slot],
+			Distance: int(c.dist),
+			Probe:    int(c.probe),
+			Code:     int(c.code),
 		}
 	}
 	return hits, nil
 }
 
-// scan is the state of one search.
-type scan struct {
-	x       *Index
-	queries []uint64
-	nq      int
-	// queries256 holds the query codes of a 256-bit index as arrays.
-	queries256 [][4]uint64
-	bound      int // largest distance that can still enter the result
-	inactive   bool
-	filter     Filter
-	exclude    int32
-	top        *topK
-}
-
-// run compares every row with the queries, in chunks between which it
-// checks ctx.
-func (s *scan) run(ctx context.Context) error {
-	done := ctx.Done()
-	rows := len(s.x.owner)
-	chunk := max(checkEvery/(s.x.words*s.nq), 64)
-	scanRows := s.kernel()
-	for lo := 0; lo < rows; lo += chunk {
-		if done != nil {
-			select {
-			case <-done:
-				return ctx.Err()
-			default:
-			}
+// validateQuery checks q's probes and numbers.
+func validateQuery(q Query) error {
+	if len(q.Probes) == 0 {
+		return ErrNoProbes
+	}
+	if q.MaxDistance < 0 {
+		return fmt.Errorf("%w: %d", ErrDistance, q.MaxDistance)
+	}
+	for i, p := range q.Probes {
+		if p.Penalty < 0 || p.Penalty > MaxPenalty {
+			return fmt.Errorf("%w: probe %d has penalty %d, want 0 to %d", ErrPenalty, i, p.Penalty, MaxPenalty)
 		}
-		scanRows(lo, min(lo+chunk, rows))
+	}
+	for i, sl := range q.Slack {
+		if sl < 0 {
+			return fmt.Errorf("%w: check %d has slack %d", ErrSlack, i, sl)
+		}
 	}
 	return nil
 }
 
-// kernel returns the loop that suits the width and the number of query
-// codes. The 64-bit loops take query codes four or eight at a time, padding
-// the last group with copies of the first code, which leaves every minimum
-// unchanged.
-func (s *scan) kernel() func(lo, hi int) {
-	switch {
-	case s.x.words == 1 && s.nq == 1:
-		return s.scanOne
-	case s.x.words == 1 && s.nq <= 4:
-		s.queries = padQueries(s.queries, 4)
-		return s.scanFour
-	case s.x.words == 1:
-		s.queries = padQueries(s.queries, 8)
-		return s.scanEights
-	case s.x.words == 4 && s.nq == 1:
-		return s.scan256One
-	case s.x.words == 4:
-		s.queries256 = make([][4]uint64, s.nq)
-		for i := range s.queries256 {
-			s.queries256[i] = [4]uint64(s.queries[i*4:])
-		}
-		return s.scan256
-	default:
-		return s.scanWide
-	}
+// scan is the state of one search.
+type scan struct {
+	x        *Index
+	probes   []Probe
+	slack    [Checks]int
+	bound    int // largest distance that can still enter the result
+	inactive bool
+	filter   Filter
+	exclude  int32
+	top      *topK
+
+	// byPenalty holds the indexes of the probes in ascending order of
+	// penalty, ties in query order.
+	byPenalty []int32
+
+	// The table being scanned, its probes and their groups.
+	tab    *table
+	mine   []int32
+	groups []group
+	keys   []uint64 // the groups' keys
 }
 
-// padQueries returns the 64-bit codes qs padded to a multiple of n with
-// copies of qs[0].
-func padQueries(qs []uint64, n int) []uint64 {
-	out := make([]uint64, (len(qs)+n-1)/n*n)
-	for i := copy(out, qs); i < len(out); i++ {
-		out[i] = qs[0]
+// run scans every table with the probes that name it, in chunks of rows
+// between which it checks ctx. Each group of probes scans a chunk in turn,
+// so the chunk is read from memory once and from cache after that.
+func (s *scan) run(ctx context.Context) error {
+	done := ctx.Done()
+	n := len(s.probes)
+	s.mine = make([]int32, 0, n)
+	s.groups = make([]group, 0, n/4+2)
+	s.keys = make([]uint64, 0, n+8)
+	s.byPenalty = make([]int32, n)
+	for j := range s.byPenalty {
+		s.byPenalty[j] = int32(j)
 	}
-	return out
-}
-
-// scanOne scans rows [lo, hi) of a 64-bit index with a single query code:
-// the fast path.
-func (s *scan) scanOne(lo, hi int) {
-	q := s.queries[0]
-	bound := s.bound
-	for i, c := range s.x.codes[lo:hi] {
-		if d := bits.OnesCount64(c ^ q); d <= bound {
-			bound = s.offer(int32(lo+i), d, 0)
-		}
-	}
-}
-
-// scanFour scans rows [lo, hi) of a 64-bit index with four query codes,
-// reading each row once for all of them.
-func (s *scan) scanFour(lo, hi int) {
-	q := (*[4]uint64)(s.queries)
-	bound := s.bound
-	for i, c := range s.x.codes[lo:hi] {
-		d := min(bits.OnesCount64(c^q[0]), bits.OnesCount64(c^q[1]),
-			bits.OnesCount64(c^q[2]), bits.OnesCount64(c^q[3]))
-		if d <= bound {
-			bound = s.offer(int32(lo+i), d, s.firstQuery(c, d))
-		}
-	}
-}
-
-// scanEights scans rows [lo, hi) of a 64-bit index with query codes in
-// groups of eight, reading each row once for all of them.
-func (s *scan) scanEights(lo, hi int) {
-	qs := s.queries
-	q := (*[8]uint64)(qs)
-	bound := s.bound
-	for i, c := range s.x.codes[lo:hi] {
-		d := min(bits.OnesCount64(c^q[0]), bits.OnesCount64(c^q[1]),
-			bits.OnesCount64(c^q[2]), bits.OnesCount64(c^q[3]),
-			bits.OnesCount64(c^q[4]), bits.OnesCount64(c^q[5]),
-			bits.OnesCount64(c^q[6]), bits.OnesCount64(c^q[7]))
-		for g := 8; g < len(qs); g += 8 {
-			p := (*[8]uint64)(qs[g:])
-			d = min(d, bits.OnesCount64(c^p[0]), bits.OnesCount64(c^p[1]),
-				bits.OnesCount64(c^p[2]), bits.OnesCount64(c^p[3]),
-				bits.OnesCount64(c^p[4]), bits.OnesCount64(c^p[5]),
-				bits.OnesCount64(c^p[6]), bits.OnesCount64(c^p[7]))
-		}
-		if d <= bound {
-			bound = s.offer(int32(lo+i), d, s.firstQuery(c, d))
-		}
-	}
-}
-
-// firstQuery returns the index of the first 64-bit query code at distance
-// d from c.
-func (s *scan) firstQuery(c uint64, d int) int {
-	qi := 0
-	for bits.OnesCount64(c^s.queries[qi]) != d {
-		qi++
-	}
-	return qi
-}
-
-// scan256 scans rows [lo, hi) of a 256-bit index. A pair whose first half
-// is already beyond the bound, or beyond the row's best pair, is dropped
-// without counting the second half.
-func (s *scan) scan256(lo, hi int) {
-	qs := s.queries256
-	codes := s.x.codes[lo*4 : hi*4]
-	bound := s.bound
-	for r := 0; r+4 <= len(codes); r += 4 {
-		c := (*[4]uint64)(codes[r : r+4])
-		best, bestQ := bound+1, -1
-		for qi := range qs {
-			q := &qs[qi]
-			d := bits.OnesCount64(c[0]^q[0]) + bits.OnesCount64(c[1]^q[1])
-			if d < best {
-				d += bits.OnesCount64(c[2]^q[2]) + bits.OnesCount64(c[3]^q[3])
-				if d < best {
-					best, bestQ = d, qi
-				}
-			}
-		}
-		if bestQ >= 0 {
-			bound = s.offer(int32(lo+r/4), best, bestQ)
-		}
-	}
-}
-
-// scan256One scans rows [lo, hi) of a 256-bit index with a single query
-// code, counting the second half of a row only when the first is within
-// the bound.
-func (s *scan) scan256One(lo, hi int) {
-	q := [4]uint64(s.queries)
-	codes := s.x.codes[lo*4 : hi*4]
-	bound := s.bound
-	for r := 0; r+4 <= len(codes); r += 4 {
-		c := (*[4]uint64)(codes[r : r+4])
-		d := bits.OnesCount64(c[0]^q[0]) + bits.OnesCount64(c[1]^q[1])
-		if d > bound {
+	slices.SortStableFunc(s.byPenalty, func(a, b int32) int {
+		return s.probes[a].Penalty - s.probes[b].Penalty
+	})
+	for t := range s.x.tables {
+		s.tab = &s.x.tables[t]
+		rows := len(s.tab.keys)
+		if rows == 0 || !s.selectProbes(t) {
 			continue
 		}
-		d += bits.OnesCount64(c[2]^q[2]) + bits.OnesCount64(c[3]^q[3])
-		if d <= bound {
-			bound = s.offer(int32(lo+r/4), d, 0)
+		chunk := max(checkEvery/len(s.mine), 64)
+		for lo := 0; lo < rows; lo += chunk {
+			if done != nil {
+				select {
+				case <-done:
+					return ctx.Err()
+				default:
+				}
+			}
+			hi := min(lo+chunk, rows)
+			keys := s.tab.keys[lo:hi:hi]
+			for i := range s.groups {
+				s.scanGroup(keys, lo, &s.groups[i])
+			}
 		}
 	}
+	return nil
 }
 
-// scanWide scans rows [lo, hi) of an index of any width. Like scan256, it
-// drops a pair once its first half is beyond the bound or the row's best.
-func (s *scan) scanWide(lo, hi int) {
-	w := s.x.words
-	half := w / 2
-	codes := s.x.codes[lo*w : hi*w]
-	qs := s.queries
-	bound := s.bound
-	for r := 0; r+w <= len(codes); r += w {
-		row := codes[r : r+w : r+w]
-		best, bestQ := bound+1, -1
-		for qi := 0; qi+w <= len(qs); qi += w {
-			q := qs[qi : qi+w : qi+w]
-			d := 0
-			for j, c := range row[:half] {
-				d += bits.OnesCount64(c ^ q[j])
-			}
-			if d >= best {
-				continue
-			}
-			for j, c := range row[half:] {
-				d += bits.OnesCount64(c ^ q[half+j])
-			}
-			if d < best {
-				best, bestQ = d, qi/w
-			}
-		}
-		if bestQ >= 0 {
-			bound = s.offer(int32(lo+r/w), best, bestQ)
+// selectProbes sets s.mine to the probes that name table t and could be
+// within the bound, in ascending order of penalty, and plans their groups.
+// It reports whether there are any.
+func (s *scan) selectProbes(t int) bool {
+	s.mine = s.mine[:0]
+	for _, j := range s.byPenalty {
+		if p := &s.probes[j]; p.Tables&(1<<t) != 0 && p.Penalty <= s.bound {
+			s.mine = append(s.mine, j)
 		}
 	}
+	if len(s.mine) == 0 {
+		return false
+	}
+	s.plan(s.mine)
+	return true
 }
 
-// offer considers row r at distance d from query code qi and returns the
-// new distance bound. Activity, exclusion and the filter are checked here,
-// only for rows already within the bound.
-func (s *scan) offer(r int32, d, qi int) int {
+// resolve computes the exact distance of row r of the current table to
+// each probe of g, reading the checks only for pairs whose key is within
+// the bound, offers the best pair and returns the new bound.
+func (s *scan) resolve(r int, g *group) int {
+	key := s.tab.keys[r]
+	checks := &s.tab.checks[r]
+	best, bestProbe := s.bound+1, int32(-1)
+	for _, j := range g.probes {
+		p := &s.probes[j]
+		d := bits.OnesCount64(key^p.Key) + p.Penalty
+		for i := 0; i < Checks && d <= best; i++ {
+			d = max(d, bits.OnesCount64(checks[i]^p.Checks[i])-s.slack[i])
+		}
+		if d < best || d == best && j < bestProbe {
+			best, bestProbe = d, j
+		}
+	}
+	if bestProbe < 0 {
+		return s.bound
+	}
+	return s.offer(int32(r), best, bestProbe)
+}
+
+// offer considers row r of the current table at distance d from probe p
+// and returns the new distance bound. Activity, exclusion and the filter
+// are checked here, only for rows already within the bound.
+func (s *scan) offer(r int32, d int, p int32) int {
 	x := s.x
-	slot := x.owner[r]
+	slot := s.tab.owner[r]
 	if slot == s.exclude || !(s.inactive || x.active[slot]) {
 		return s.bound
 	}
-	c := candidate{slot: slot, dist: int32(d), entry: x.sub[r], query: int32(qi)}
+	c := candidate{slot: slot, dist: int32(d), code: int32(s.tab.sub[r]), probe: p}
 	if !s.top.admits(c) {
 		return s.bound
 	}

@@ -6,8 +6,8 @@ import "slices"
 type candidate struct {
 	slot  int32
 	dist  int32
-	entry int32 // index of the entry code that gave dist
-	query int32 // index of the query code that gave dist
+	code  int32 // index of the entry's code that gave dist
+	probe int32 // index of the query's probe that gave dist
 }
 
 // candidateKey names what a result may hold only once: an entry, or with
@@ -18,8 +18,8 @@ type candidateKey struct {
 }
 
 // topK keeps the best limit candidates seen, at most one per key. Better
-// means nearer, then lower ID, then lower entry code, then lower query
-// code, so the result does not depend on the order of the scan.
+// means nearer, then lower ID, then lower code, then lower probe, so the
+// result does not depend on the order of the scan.
 //
 // It is a max-heap: heap[0] is the worst candidate kept, the one a better
 // candidate evicts once the heap is full. at maps each kept key to its
@@ -53,10 +53,10 @@ func (t *topK) less(a, b candidate) bool {
 	if a.slot != b.slot {
 		return t.ids[a.slot] < t.ids[b.slot]
 	}
-	if a.entry != b.entry {
-		return a.entry < b.entry
+	if a.code != b.code {
+		return a.code < b.code
 	}
-	return a.query < b.query
+	return a.probe < b.probe
 }
 
 // full reports whether the heap holds limit candidates.

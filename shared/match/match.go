@@ -1,30 +1,77 @@
 // Package match is pixmatch's search policy: which codes of a query are
-// compared with a gallery's codes at which distance, and how the distance
-// of a match becomes its score. The server, the browser module and the
-// quality harness all search through it, so they find the same targets.
+// compared with which windows of a target, how a hash and its checks make
+// one distance, and how a distance becomes a score. The server, the
+// browser module and the quality harness all search through it, so they
+// find the same targets.
 //
-// A query carries, for each of its planes, the code of the upright plane
-// and the codes of its seven flips and quarter turns (fingerprint.Query).
-// Upright codes match within fingerprint.Threshold. Turned codes are more
-// chances for an unrelated picture to come close, so they must come
-// closer: their distance counts TurnPenalty more. Measured with `make
-// bench-quality` on 10,000 entries, the penalty takes false matches of
-// non-member photos from 3.7% to 0.6% at the same recall; a flipped or
-// turned copy of a target is a few bits from it (median 0), well inside.
+// A target is stored with a code per window (fingerprint.Window); the
+// index keeps one table per window. A query's codes are compared with the
+// tables they can correspond to:
+//
+//   - its upright Whole and Trimmed codes with every window: the query may
+//     show the whole target, or only its centre or a corner of it;
+//   - their seven flips and quarter turns with the target's Whole and
+//     Trimmed windows, at a penalty of TurnPenalty: each is one more chance
+//     for an unrelated picture to come close;
+//   - its central windows with the target's whole and central windows: a
+//     logo or caption at the query's edge is left out of them;
+//   - its Centre80 window turned back by small angles with the target's
+//     Centre80 window: a photo taken askew.
+//
+// The distance of a pair is the larger of the hashes' distance (plus any
+// penalty) and each check's distance less its slack (Slack): a match needs
+// the hash within the threshold and every check close too. Measured with
+// `make bench-quality` (shared/fingerprint/QUALITY.md), the checks take
+// false matches of photos not in a 10,000-entry gallery from about 5% to
+// under 0.1% while the target stays the nearest entry.
 package match
 
 import (
 	"context"
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/pixmatch/pixmatch/shared/fingerprint"
 	"github.com/pixmatch/pixmatch/shared/index"
 )
 
-// TurnPenalty is what a turned or flipped query code adds to its distance.
+// TurnPenalty is what a flipped or quarter-turned query code adds to its
+// distance.
 const TurnPenalty = 4
+
+// Slack is, for each check, how much further than the hash it may be:
+// the central half of a window (Core) changes most under a small shift of
+// the window, so it is allowed most.
+var Slack = [fingerprint.NumChecks]int{fingerprint.Core: 12, fingerprint.Body: 4, fingerprint.Grain: 4}
+
+// NewIndex returns an empty index with a table per target window.
+func NewIndex() *index.Index { return index.New(int(fingerprint.Windows)) }
+
+// tables is the set of target windows a query code is compared with, and
+// the penalty it pays.
+func tables(c fingerprint.Code) (set uint64, penalty int) {
+	bit := windows
+	switch {
+	case c.Degrees != 0:
+		return bit(fingerprint.Centre80), 0
+	case c.Window == fingerprint.Whole || c.Window == fingerprint.Trimmed:
+		if !c.Upright() {
+			return bit(fingerprint.Whole, fingerprint.Trimmed), TurnPenalty
+		}
+		return 1<<fingerprint.Windows - 1, 0
+	default:
+		return bit(fingerprint.Whole, fingerprint.Trimmed, fingerprint.Centre90, fingerprint.Centre80, fingerprint.Centre70, fingerprint.Centre60), 0
+	}
+}
+
+// Probes returns the index probes of a query fingerprint.
+func Probes(q fingerprint.Fingerprint) []index.Probe {
+	out := make([]index.Probe, len(q.Codes))
+	for i, c := range q.Codes {
+		set, penalty := tables(c)
+		out[i] = index.Probe{Key: c.Hash, Checks: c.Checks, Tables: set, Penalty: penalty}
+	}
+	return out
+}
 
 // Options shape a search.
 type Options struct {
@@ -39,16 +86,12 @@ type Options struct {
 	// Near also returns entries up to twice the threshold: the ranked
 	// neighbours an image search service lists, scored below 0.5.
 	Near bool
+	// Profile is the part of the targets' codes the index holds; the
+	// zero value means Full.
+	Profile Profile
 }
 
-// Hit is an entry found, with its effective distance and score.
-type Hit struct {
-	ID       string
-	Distance int     // penalties included
-	Score    float64 // in (0, 1]; 0.5 at the threshold
-}
-
-// Bound is the largest effective distance a search with o returns.
+// Bound is the largest distance a search with o returns.
 func (o Options) Bound() int {
 	t := o.Threshold
 	if t == 0 {
@@ -60,91 +103,46 @@ func (o Options) Bound() int {
 	return t
 }
 
+// profile returns o's profile, Full for the zero value.
+func (o Options) profile() Profile {
+	if o.Profile == (Profile{}) {
+		return Full
+	}
+	return o.Profile
+}
+
+// Hit is an entry found, with its distance and score.
+type Hit struct {
+	ID       string
+	Distance int
+	Score    float64 // in (0, 1]; 0.5 at fingerprint.Threshold
+}
+
 // Search finds the entries of x nearest to the query q, best first.
 func Search(ctx context.Context, x *index.Index, q fingerprint.Fingerprint, o Options) ([]Hit, error) {
-	upright, turned := split(q)
-	limit := max(1, o.Limit)
-	query := func(codes []uint64, bound int) ([]index.Hit, error) {
-		if len(codes) == 0 || bound < 0 {
-			return nil, nil
-		}
-		return x.Search(ctx, index.Query{Codes: codes, Limit: limit, MaxDistance: bound, Filter: o.Filter,
-			IncludeInactive: o.IncludeInactive, DistinctGroups: o.DistinctGroups, Exclude: o.Exclude})
+	if len(q.Codes) == 0 {
+		return nil, nil
 	}
-	a, err := query(upright, o.Bound())
-	if err != nil {
-		return nil, fmt.Errorf("match: %w", err)
-	}
-	b, err := query(turned, o.Bound()-TurnPenalty)
-	if err != nil {
-		return nil, fmt.Errorf("match: %w", err)
-	}
-	best := make(map[string]int, len(a)+len(b))
-	for _, h := range a {
-		best[h.ID] = h.Distance
-	}
-	for _, h := range b {
-		if d, seen := best[h.ID]; !seen || h.Distance+TurnPenalty < d {
-			best[h.ID] = h.Distance + TurnPenalty
-		}
-	}
-	hits := make([]Hit, 0, len(best))
-	for id, d := range best {
-		hits = append(hits, Hit{ID: id, Distance: d, Score: fingerprint.Score(d)})
-	}
-	slices.SortFunc(hits, func(p, q Hit) int {
-		if p.Distance != q.Distance {
-			return p.Distance - q.Distance
-		}
-		return strings.Compare(p.ID, q.ID)
+	found, err := x.Search(ctx, index.Query{
+		Probes:          Probes(q),
+		Slack:           o.profile().slack(),
+		MaxDistance:     o.Bound(),
+		Limit:           max(1, o.Limit),
+		Filter:          o.Filter,
+		IncludeInactive: o.IncludeInactive,
+		DistinctGroups:  o.DistinctGroups,
+		Exclude:         o.Exclude,
 	})
-	if o.DistinctGroups {
-		hits = distinct(x, hits) // the two searches may each bring one of a group
+	if err != nil {
+		return nil, fmt.Errorf("match: %w", err)
 	}
-	return hits[:min(len(hits), limit)], nil
+	hits := make([]Hit, len(found))
+	for i, h := range found {
+		hits[i] = Hit{ID: h.ID, Distance: h.Distance, Score: fingerprint.Score(h.Distance)}
+	}
+	return hits, nil
 }
 
-// distinct keeps the nearest hit of each group.
-func distinct(x *index.Index, hits []Hit) []Hit {
-	seen := map[string]bool{}
-	out := hits[:0]
-	for _, h := range hits {
-		e, ok := x.Get(h.ID)
-		if g := e.Attrs.Group; ok && g != "" {
-			if seen[g] {
-				continue
-			}
-			seen[g] = true
-		}
-		out = append(out, h)
-	}
-	return out
-}
-
-// Distance is the effective distance between a query and a target
-// fingerprint: the nearest pair of their codes, turned codes penalised.
-func Distance(q, target fingerprint.Fingerprint) int {
-	best := fingerprint.Bits + TurnPenalty
-	for i, c := range q.Codes {
-		penalty := 0
-		if !fingerprint.Upright(i) {
-			penalty = TurnPenalty
-		}
-		for _, t := range target.Codes {
-			best = min(best, fingerprint.Distance(c, t)+penalty)
-		}
-	}
-	return best
-}
-
-// split separates a query's upright codes from its turned ones.
-func split(q fingerprint.Fingerprint) (upright, turned []uint64) {
-	for i, c := range q.Codes {
-		if fingerprint.Upright(i) {
-			upright = append(upright, c)
-		} else {
-			turned = append(turned, c)
-		}
-	}
-	return upright, turned
-}
+// Distance is the distance between a query and a target fingerprint as a
+// search of a Full index sees it; see Profile.Distance.
+func Distance(q, target fingerprint.Fingerprint) int { return Full.Distance(q, target) }

@@ -2,12 +2,15 @@ package match
 
 import (
 	"context"
+	"image"
+	"slices"
 	"strconv"
 	"testing"
 
 	"github.com/pixmatch/pixmatch/shared/distort"
 	"github.com/pixmatch/pixmatch/shared/fingerprint"
 	"github.com/pixmatch/pixmatch/shared/index"
+	"github.com/pixmatch/pixmatch/shared/luma"
 	"github.com/pixmatch/pixmatch/shared/testphoto"
 )
 
@@ -85,23 +88,42 @@ func TestUnrelatedPhotosDoNotMatch(t *testing.T) {
 	t.Logf("closest unrelated pair: %d", closest)
 }
 
-// TestSearchAppliesThePolicy checks Search against Distance: the same
-// hits, in order, scored, with turned codes penalised.
+// TestSearchAppliesThePolicy checks Search against Distance, in an index
+// of each profile: the same hits, in order, scored.
 func TestSearchAppliesThePolicy(t *testing.T) {
+	asIs := distort.Edit{Name: "as is", Apply: distort.JPEG(90)}
+	mirror := distort.Edit{Name: "mirror", Apply: distort.Mirror}
+	turned := distort.Edit{Name: "turned", Apply: distort.Rotate(1)}
+	framed := distort.Edit{Name: "framed", Apply: distort.Border(0.15, image.White.C)}
+	for _, tc := range []struct {
+		name    string
+		profile Profile
+		edits   []distort.Edit
+	}{
+		{"full", Full, []distort.Edit{asIs, mirror, {Name: "crop", Apply: distort.Crop(0.13)}, {Name: "askew", Apply: distort.RotateBy(7)}}},
+		{"browser", Browser, []distort.Edit{asIs, mirror, {Name: "crop", Apply: distort.Crop(0.06)}, {Name: "askew", Apply: distort.RotateBy(5)}}},
+		{"compact", Compact, []distort.Edit{asIs, mirror, turned, framed}},
+	} {
+		t.Run(tc.name, func(t *testing.T) { searchAppliesThePolicy(t, tc.profile, tc.edits) })
+	}
+}
+
+func searchAppliesThePolicy(t *testing.T, p Profile, edits []distort.Edit) {
 	ctx := context.Background()
 	gallery := targets(t)
-	x := index.New(fingerprint.Bits)
+	x := NewIndex()
 	names := testphoto.Names()
 	for i, name := range names {
-		if err := x.Put(index.Entry{ID: strconv.Itoa(i), Codes: gallery[name].Codes, Active: true,
+		if err := x.Put(index.Entry{ID: strconv.Itoa(i), Codes: p.Codes(gallery[name]), Active: true,
 			Attrs: index.Attributes{Group: "g" + strconv.Itoa(i/2)}}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	for _, e := range []distort.Edit{{Name: "as is", Apply: distort.JPEG(90)}, {Name: "mirror", Apply: distort.Mirror}} {
+	for _, e := range edits {
 		for i, name := range names {
 			q, _ := fingerprint.Query(e.Apply(testphoto.Image(name)))
 			for _, o := range []Options{{Limit: 3}, {Limit: 3, Near: true}, {Limit: 5, Near: true, DistinctGroups: true}} {
+				o.Profile = p
 				hits, err := Search(ctx, x, q, o)
 				if err != nil {
 					t.Fatal(err)
@@ -111,7 +133,7 @@ func TestSearchAppliesThePolicy(t *testing.T) {
 				}
 				for k, h := range hits {
 					j, _ := strconv.Atoi(h.ID)
-					if want := Distance(q, gallery[names[j]]); h.Distance != want || h.Distance > o.Bound() {
+					if want := p.Distance(q, gallery[names[j]]); h.Distance != want || h.Distance > o.Bound() {
 						t.Errorf("%s of %s: hit %s at %d, Distance says %d (bound %d)", e.Name, name, h.ID, h.Distance, want, o.Bound())
 					}
 					if h.Score != fingerprint.Score(h.Distance) {
@@ -124,57 +146,138 @@ func TestSearchAppliesThePolicy(t *testing.T) {
 			}
 		}
 	}
-	// A turned code alone must come TurnPenalty closer than an upright one.
-	q := fingerprint.Fingerprint{Version: fingerprint.Version, Codes: make([]uint64, 8)}
-	target := fingerprint.Fingerprint{Version: fingerprint.Version, Codes: []uint64{0}}
-	for i := range q.Codes {
-		q.Codes[i] = ^uint64(0) // 64 bits away
+}
+
+// TestProfileCodes checks what a profile keeps of a fingerprint with a
+// code of every window, and of one without a Trimmed code.
+func TestProfileCodes(t *testing.T) {
+	var framed, plain fingerprint.Fingerprint
+	for w := fingerprint.Whole; w < fingerprint.Windows; w++ {
+		c := fingerprint.Code{Window: w, Hash: uint64(w) + 1, Checks: [fingerprint.NumChecks]uint64{11, 22, 33}}
+		framed.Codes = append(framed.Codes, c)
+		if w != fingerprint.Trimmed {
+			plain.Codes = append(plain.Codes, c)
+		}
 	}
-	q.Codes[3] = 0xff // a turn: 8 bits away
-	if d := Distance(q, target); d != 8+TurnPenalty {
-		t.Errorf("turned code at 8 bits: Distance %d, want %d", d, 8+TurnPenalty)
+	win := func(ws ...fingerprint.Window) (s []int) {
+		for _, w := range ws {
+			s = append(s, int(w))
+		}
+		return s
+	}
+	all := win(fingerprint.Whole, fingerprint.Trimmed, fingerprint.Centre90, fingerprint.Centre80, fingerprint.Centre70, fingerprint.Centre60,
+		fingerprint.TopLeft80, fingerprint.TopRight80, fingerprint.BottomLeft80, fingerprint.BottomRight80)
+	for _, tc := range []struct {
+		name   string
+		p      Profile
+		fp     fingerprint.Fingerprint
+		tables []int
+		checks [index.Checks]uint64
+	}{
+		{"full", Full, framed, all, [index.Checks]uint64{11, 22, 33}},
+		{"browser", Browser, framed, win(fingerprint.Whole, fingerprint.Centre80), [index.Checks]uint64{11, 22, 0}},
+		{"compact", Compact, framed, win(fingerprint.Whole), [index.Checks]uint64{11, 22, 0}},
+		{"compact, no border", Compact, plain, win(fingerprint.Whole), [index.Checks]uint64{11, 22, 0}},
+		{"whole and trimmed", Profile{Windows: 3, Checks: 1}, framed, win(fingerprint.Whole, fingerprint.Trimmed), [index.Checks]uint64{11, 0, 0}},
+		{"one window, no checks", Profile{Windows: 1 << fingerprint.Centre60}, framed, win(fingerprint.Centre60), [index.Checks]uint64{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var tables []int
+			for _, c := range tc.p.Codes(tc.fp) {
+				tables = append(tables, c.Table)
+				if c.Key != uint64(c.Table)+1 || c.Checks != tc.checks {
+					t.Errorf("code %+v", c)
+				}
+			}
+			if !slices.Equal(tables, tc.tables) {
+				t.Errorf("tables %v, want %v", tables, tc.tables)
+			}
+		})
 	}
 }
 
-// TestSearchPenalisesTurnedCodes checks the bounds of each kind of code:
-// a query whose only close code is a turn matches only when the turn plus
-// its penalty is within the threshold.
-func TestSearchPenalisesTurnedCodes(t *testing.T) {
-	x := index.New(fingerprint.Bits)
-	if err := x.Put(index.Entry{ID: "t", Codes: []uint64{0}, Active: true}); err != nil {
+// code returns a code of window w whose hash is hashBits ones and whose
+// checks are checkBits ones: at those distances from a code of zeros.
+func code(w fingerprint.Window, turn luma.Dihedral, degrees int8, hashBits, checkBits int) fingerprint.Code {
+	ones := func(n int) uint64 { return 1<<n - 1 }
+	c := fingerprint.Code{Window: w, Turn: turn, Degrees: degrees, Hash: ones(hashBits)}
+	for i := range c.Checks {
+		c.Checks[i] = ones(checkBits)
+	}
+	return c
+}
+
+// TestPolicy checks each rule of the policy on a target whose every
+// window's hash and checks are zeros.
+func TestPolicy(t *testing.T) {
+	var target fingerprint.Fingerprint
+	for w := fingerprint.Whole; w < fingerprint.Windows; w++ {
+		target.Codes = append(target.Codes, code(w, luma.Identity, 0, 0, 0))
+	}
+	x := NewIndex()
+	if err := x.Put(index.Entry{ID: "t", Codes: Full.Codes(target), Active: true}); err != nil {
 		t.Fatal(err)
 	}
-	far := ^uint64(0)
-	query := func(pos int, code uint64) fingerprint.Fingerprint {
-		q := fingerprint.Fingerprint{Version: fingerprint.Version, Codes: []uint64{far, far, far, far, far, far, far, far}}
-		q.Codes[pos] = code
-		return q
+	one := func(c fingerprint.Code) fingerprint.Fingerprint {
+		return fingerprint.Fingerprint{Version: fingerprint.Version, Codes: []fingerprint.Code{c}}
 	}
-	const bits4, bits8 = 0xf, 0xff
-	for _, tc := range []struct {
-		name     string
-		q        fingerprint.Fingerprint
-		o        Options
-		wantDist int // -1: no hit
+	tests := []struct {
+		name string
+		q    fingerprint.Fingerprint
+		o    Options
+		want int // -1: no hit
 	}{
-		{"upright at the threshold", query(0, bits8), Options{}, 8},
-		{"turn at the threshold", query(5, bits8), Options{}, -1},
-		{"turn within threshold minus penalty", query(5, bits4), Options{}, 4 + TurnPenalty},
-		{"turn near", query(5, bits8), Options{Near: true}, 8 + TurnPenalty},
-		{"turn with a wider threshold", query(5, bits8), Options{Threshold: 12}, 12},
-		{"upright past a narrower threshold", query(0, bits8), Options{Threshold: 7}, -1},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			hits, err := Search(context.Background(), x, tc.q, tc.o)
+		{"upright whole at the threshold", one(code(fingerprint.Whole, luma.Identity, 0, 8, 0)), Options{}, 8},
+		{"upright whole past it", one(code(fingerprint.Whole, luma.Identity, 0, 9, 0)), Options{}, -1},
+		{"a turn pays the penalty", one(code(fingerprint.Whole, luma.Mirror, 0, 4, 0)), Options{}, 4 + TurnPenalty},
+		{"a turn at the threshold misses", one(code(fingerprint.Whole, luma.Rotate90, 0, 8, 0)), Options{}, -1},
+		{"a turn found near", one(code(fingerprint.Whole, luma.Rotate90, 0, 8, 0)), Options{Near: true}, 8 + TurnPenalty},
+		{"checks within their slack", one(code(fingerprint.Trimmed, luma.Identity, 0, 2, 12)), Options{}, 8},
+		{"checks past their slack", one(code(fingerprint.Trimmed, luma.Identity, 0, 0, 13)), Options{}, -1},
+		{"wider threshold", one(code(fingerprint.Whole, luma.Identity, 0, 12, 0)), Options{Threshold: 12}, 12},
+		{"a centre window", one(code(fingerprint.Centre60, luma.Identity, 0, 6, 0)), Options{}, 6},
+		{"a window turned back", one(code(fingerprint.Centre80, luma.Identity, -6, 3, 0)), Options{}, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			hits, err := Search(context.Background(), x, tt.q, tt.o)
 			if err != nil {
 				t.Fatal(err)
 			}
 			switch {
-			case tc.wantDist < 0 && len(hits) != 0:
+			case tt.want < 0 && len(hits) != 0:
 				t.Errorf("hits %+v, want none", hits)
-			case tc.wantDist >= 0 && (len(hits) != 1 || hits[0].Distance != tc.wantDist):
-				t.Errorf("hits %+v, want one at %d", hits, tc.wantDist)
+			case tt.want >= 0 && (len(hits) != 1 || hits[0].Distance != tt.want):
+				t.Errorf("hits %+v, want one at %d", hits, tt.want)
+			}
+			if d := Distance(tt.q, target); tt.want >= 0 && d != tt.want {
+				t.Errorf("Distance %d, want %d", d, tt.want)
 			}
 		})
+	}
+}
+
+// TestPolicyTables: a query code meets only the target windows it can
+// correspond to.
+func TestPolicyTables(t *testing.T) {
+	tests := []struct {
+		query fingerprint.Code
+		win   fingerprint.Window
+		meets bool
+	}{
+		{code(fingerprint.Whole, luma.Identity, 0, 0, 0), fingerprint.BottomRight80, true},
+		{code(fingerprint.Whole, luma.Mirror, 0, 0, 0), fingerprint.Trimmed, true},
+		{code(fingerprint.Whole, luma.Mirror, 0, 0, 0), fingerprint.Centre80, false},
+		{code(fingerprint.Centre80, luma.Identity, 0, 0, 0), fingerprint.Centre60, true},
+		{code(fingerprint.Centre80, luma.Identity, 0, 0, 0), fingerprint.TopLeft80, false},
+		{code(fingerprint.Centre80, luma.Identity, 9, 0, 0), fingerprint.Centre80, true},
+		{code(fingerprint.Centre80, luma.Identity, 9, 0, 0), fingerprint.Whole, false},
+	}
+	for _, tt := range tests {
+		q := fingerprint.Fingerprint{Codes: []fingerprint.Code{tt.query}}
+		target := fingerprint.Fingerprint{Codes: []fingerprint.Code{code(tt.win, luma.Identity, 0, 0, 0)}}
+		if got := Distance(q, target) <= fingerprint.Threshold; got != tt.meets {
+			t.Errorf("%v (turn %d, %d°) against %v: meets %v, want %v", tt.query.Window, tt.query.Turn, tt.query.Degrees, tt.win, got, tt.meets)
+		}
 	}
 }

@@ -8,9 +8,9 @@ import (
 	"github.com/pixmatch/pixmatch/shared/index"
 )
 
-// slabWords is the number of code words Decode allocates at a time for
-// the records' codes, unless fewer remain in the input.
-const slabWords = 4096
+// slabCodes is the number of codes Decode allocates at a time for the
+// records' codes, unless fewer remain in the input.
+const slabCodes = 1024
 
 // Decode parses a batch written by Encode. It is strict: input that Encode
 // would not have written, including trailing bytes and varints longer than
@@ -27,11 +27,10 @@ func Decode(data []byte) (Batch, error) {
 		return Batch{}, malformed(d.err)
 	}
 	b.Records = make([]Record, n)
-	words := b.Bits / 64
 	var prev uint64
 	for i := range b.Records {
 		r := &b.Records[i]
-		d.record(r, prev, &b, words)
+		d.record(r, prev, &b)
 		if d.err != "" {
 			return Batch{}, malformed("record " + strconv.Itoa(i) + " at byte " + strconv.Itoa(d.off) + ": " + d.err)
 		}
@@ -51,7 +50,7 @@ type decoder struct {
 	err  string
 	// slab is where codes are decoded to: each record's codes are a
 	// capacity-limited slice of it.
-	slab []uint64
+	slab []index.Code
 }
 
 // fail records what went wrong unless something already had. An empty
@@ -72,14 +71,19 @@ func (d *decoder) header() Batch {
 		d.fail("no " + strconv.Quote(magic) + " header")
 		return Batch{}
 	}
-	if v := d.data[len(magic)]; v != FormatVersion {
+	switch v := d.data[len(magic)]; {
+	case v == 1:
+		d.fail("format version 1, which is no longer read; want " + strconv.Itoa(FormatVersion))
+		return Batch{}
+	case v != FormatVersion:
 		d.fail("format version " + strconv.Itoa(int(v)) + ", want " + strconv.Itoa(FormatVersion))
 		return Batch{}
 	}
 	b := Batch{Kind: Kind(d.data[len(magic)+1])}
 	d.off = len(magic) + 2
 	b.Fingerprint = int(d.uvarint("fingerprint version", MaxFingerprint))
-	b.Bits = int(d.uvarint("code width", MaxBits))
+	b.Tables = int(d.uvarint("number of tables", MaxTables))
+	b.Checks = int(d.uvarint("number of checks", index.Checks))
 	b.From = int64(d.uvarint("from version", math.MaxInt64))
 	b.To = int64(d.uvarint("to version", math.MaxInt64))
 	if d.err == "" {
@@ -164,9 +168,8 @@ func (d *decoder) string(what string) string {
 	return s
 }
 
-// record reads into r the record that follows one of Seq prev in batch b,
-// whose codes are words wide.
-func (d *decoder) record(r *Record, prev uint64, b *Batch, words int) {
+// record reads into r the record that follows one of Seq prev in batch b.
+func (d *decoder) record(r *Record, prev uint64, b *Batch) {
 	delta := d.uvarint("seq", math.MaxUint64)
 	flags := d.byte("flags")
 	if d.err != "" {
@@ -199,7 +202,7 @@ func (d *decoder) record(r *Record, prev uint64, b *Batch, words int) {
 	case n == 0:
 		d.fail("a put without codes")
 	}
-	r.Codes = d.codes(n * words)
+	r.Codes = d.codes(n, b.Tables, b.Checks)
 	if flags&flagAttrs != 0 {
 		d.attrs(&r.Attrs)
 	}
@@ -208,26 +211,37 @@ func (d *decoder) record(r *Record, prev uint64, b *Batch, words int) {
 	}
 }
 
-// codes reads n little-endian words.
-func (d *decoder) codes(n int) []uint64 {
+// codes reads n codes, each in a table below tables, with checks check
+// words.
+func (d *decoder) codes(n, tables, checks int) []index.Code {
 	if d.err != "" {
 		return nil
 	}
-	if n > d.left()/8 {
-		d.fail(strconv.Itoa(n) + " code words cut short")
+	size := CodeSize(checks)
+	if n > d.left()/size {
+		d.fail(strconv.Itoa(n) + " codes cut short: " + strconv.Itoa(d.left()) + " bytes left")
 		return nil
 	}
 	if cap(d.slab)-len(d.slab) < n {
-		d.slab = make([]uint64, 0, max(n, min(slabWords, d.left()/8)))
+		d.slab = make([]index.Code, 0, max(n, min(slabCodes, d.left()/size)))
 	}
 	start, end := len(d.slab), len(d.slab)+n
 	d.slab = d.slab[:end]
 	codes := d.slab[start:end:end]
-	src := d.data[d.off : d.off+8*n]
-	for i := range codes {
-		codes[i] = binary.LittleEndian.Uint64(src[8*i:])
+	for j := range codes {
+		src := d.data[d.off : d.off+size]
+		c := &codes[j]
+		c.Table = int(src[0])
+		if c.Table >= tables {
+			d.fail(tableProblem(j, c.Table, tables))
+			return nil
+		}
+		c.Key = binary.LittleEndian.Uint64(src[1:])
+		for k := range checks {
+			c.Checks[k] = binary.LittleEndian.Uint64(src[9+8*k:])
+		}
+		d.off += size
 	}
-	d.off += 8 * n
 	return codes
 }
 

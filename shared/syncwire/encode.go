@@ -30,9 +30,11 @@ const (
 // may come in any order; Encode writes them by ascending Seq. Deleted
 // records carry only their Seq, and Attrs.Group is not carried. Encode
 // returns an error wrapping ErrFormat if b breaks the format's rules: an
-// unknown kind, a width that is not a positive multiple of 64, versions
-// out of order, a Seq of 0, repeated or after To, a delete in a snapshot,
-// a put without codes, or more than the limits allow.
+// unknown kind, a number of tables out of range, versions out of order, a
+// Seq of 0, repeated or after To, a delete in a snapshot, a put without
+// codes, a code in a table not below Tables or with a non-zero check word
+// beyond Checks, or more than the limits
+// allow.
 func Encode(b Batch) ([]byte, error) {
 	if err := checkHeader(&b); err != nil {
 		return nil, err
@@ -41,18 +43,18 @@ func Encode(b Batch) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	buf := make([]byte, 0, encodedSize(recs))
+	buf := make([]byte, 0, encodedSize(recs, b.Checks))
 	buf = append(buf, magic...)
 	buf = append(buf, FormatVersion, byte(b.Kind))
 	buf = binary.AppendUvarint(buf, uint64(b.Fingerprint))
-	buf = binary.AppendUvarint(buf, uint64(b.Bits))
+	buf = binary.AppendUvarint(buf, uint64(b.Tables))
+	buf = binary.AppendUvarint(buf, uint64(b.Checks))
 	buf = binary.AppendUvarint(buf, uint64(b.From))
 	buf = binary.AppendUvarint(buf, uint64(b.To))
 	buf = binary.AppendUvarint(buf, uint64(len(recs)))
-	words := b.Bits / 64
 	var prev uint64
 	for i := range recs {
-		buf = appendRecord(buf, &recs[i], prev, words)
+		buf = appendRecord(buf, &recs[i], prev, b.Checks)
 		prev = recs[i].Seq
 	}
 	return buf, nil
@@ -60,15 +62,15 @@ func Encode(b Batch) ([]byte, error) {
 
 // encodedSize returns an upper bound of the encoded size of a batch of
 // recs, close enough to allocate once.
-func encodedSize(recs []Record) int {
-	n := len(magic) + 2 + 5*binary.MaxVarintLen64
+func encodedSize(recs []Record, checks int) int {
+	n := len(magic) + 2 + 6*binary.MaxVarintLen64
 	for i := range recs {
 		r := &recs[i]
 		n += binary.MaxVarintLen64 + 2
 		if r.Deleted {
 			continue
 		}
-		n += 8*len(r.Codes) + binary.MaxVarintLen16 + len(r.Name)
+		n += CodeSize(checks)*len(r.Codes) + binary.MaxVarintLen16 + len(r.Name)
 		if r.Attrs != (index.Attributes{Group: r.Attrs.Group}) {
 			n += 2 + 5*binary.MaxVarintLen32
 			for _, s := range r.Attrs.Str {
@@ -80,8 +82,8 @@ func encodedSize(recs []Record) int {
 }
 
 // appendRecord appends the wire form of r, which follows a record of Seq
-// prev, to buf. The codes are words wide.
-func appendRecord(buf []byte, r *Record, prev uint64, words int) []byte {
+// prev, with checks check words a code, to buf.
+func appendRecord(buf []byte, r *Record, prev uint64, checks int) []byte {
 	buf = binary.AppendUvarint(buf, r.Seq-prev)
 	if r.Deleted {
 		return append(buf, flagDeleted)
@@ -97,21 +99,32 @@ func appendRecord(buf []byte, r *Record, prev uint64, words int) []byte {
 	if r.Name != "" {
 		flags |= flagName
 	}
-	n := len(r.Codes) / words
+	n := len(r.Codes)
 	if n < manyCodes {
 		buf = append(buf, flags|byte(n)<<codeShift)
 	} else {
 		buf = append(buf, flags|manyCodes<<codeShift)
 		buf = binary.AppendUvarint(buf, uint64(n-manyCodes))
 	}
-	for _, c := range r.Codes {
-		buf = binary.LittleEndian.AppendUint64(buf, c)
+	for i := range r.Codes {
+		buf = appendCode(buf, &r.Codes[i], checks)
 	}
 	if mask != 0 {
 		buf = appendAttrs(buf, &r.Attrs, mask)
 	}
 	if r.Name != "" {
 		buf = appendString(buf, r.Name)
+	}
+	return buf
+}
+
+// appendCode appends the table, key and first checks check words of c to
+// buf. The caller has checked that the table fits in a byte.
+func appendCode(buf []byte, c *index.Code, checks int) []byte {
+	buf = append(buf, byte(c.Table))
+	buf = binary.LittleEndian.AppendUint64(buf, c.Key)
+	for _, w := range c.Checks[:checks] {
+		buf = binary.LittleEndian.AppendUint64(buf, w)
 	}
 	return buf
 }

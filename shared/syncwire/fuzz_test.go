@@ -5,20 +5,32 @@ import (
 	"errors"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/pixmatch/pixmatch/shared/index"
 )
 
 // FuzzDecode checks that Decode never panics, that what it refuses it
 // refuses with ErrFormat, and that what it accepts re-encodes to the same
-// bytes and so decodes to the same batch.
+// bytes, decodes to the same batch and, if a snapshot, applies.
+//
+// The seeds are the round trip batches but the biggest (they carry 0 to
+// index.Checks check words a code), the hand-made valid and invalid inputs
+// of TestDecodeStrict (format 1, tables, checks and codes out of range and
+// codes cut short or of another batch's size among them) and small random
+// deltas with each number of checks.
 func FuzzDecode(f *testing.F) {
 	for _, tc := range roundTripCases() {
 		if tc.name != "max values" { // too big to mutate usefully
 			f.Add(mustEncode(f, tc.batch))
 		}
 	}
+	for _, tc := range decodeCases() {
+		f.Add([]byte(tc.data))
+	}
 	rnd := rand.New(rand.NewPCG(5, 6))
-	f.Add(mustEncode(f, randomBatch(rnd, Delta, 3, 64, 20)))
-	f.Add([]byte("PXSY"))
+	for checks := range index.Checks + 1 {
+		f.Add(mustEncode(f, randomBatch(rnd, shape{kind: Delta, records: 3, tables: 14, checks: checks, maxCodes: 20})))
+	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		b, err := Decode(data)
 		if err != nil {
@@ -39,9 +51,15 @@ func FuzzDecode(f *testing.F) {
 			t.Fatalf("Decode of the re-encoded batch: %v", err)
 		}
 		sameBatch(t, b2, b)
-		s := NewState(b.Bits)
+		s := NewState(b.Tables)
 		if err := s.Apply(b); err != nil && b.Kind == Snapshot {
 			t.Fatalf("Apply of a decoded snapshot: %v", err)
+		}
+		if b.Kind == Snapshot {
+			sameBatch(t, s.Snapshot(), b)
+			if s.Checks() != b.Checks {
+				t.Fatalf("Checks() = %d after a snapshot of %d checks", s.Checks(), b.Checks)
+			}
 		}
 	})
 }

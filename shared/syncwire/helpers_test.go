@@ -50,12 +50,23 @@ func randomAttrs(rnd *rand.Rand) index.Attributes {
 	return a
 }
 
-// randomPut returns a put of target seq with 1 to maxCodes random codes of
-// the given width in words.
-func randomPut(rnd *rand.Rand, seq uint64, words, maxCodes int) Record {
-	codes := make([]uint64, (1+rnd.IntN(maxCodes))*words)
+// randomCode returns a code in a random table below tables with a random
+// key and random first checks check words; the others are zero, as a
+// batch of checks checks carries them.
+func randomCode(rnd *rand.Rand, tables, checks int) index.Code {
+	c := index.Code{Table: rnd.IntN(tables), Key: rnd.Uint64()}
+	for k := range checks {
+		c.Checks[k] = rnd.Uint64()
+	}
+	return c
+}
+
+// randomPut returns a put of target seq with 1 to maxCodes random codes in
+// tables below tables, each with checks check words.
+func randomPut(rnd *rand.Rand, seq uint64, tables, checks, maxCodes int) Record {
+	codes := make([]index.Code, 1+rnd.IntN(maxCodes))
 	for i := range codes {
-		codes[i] = rnd.Uint64()
+		codes[i] = randomCode(rnd, tables, checks)
 	}
 	return Record{
 		Seq:    seq,
@@ -66,21 +77,30 @@ func randomPut(rnd *rand.Rand, seq uint64, words, maxCodes int) Record {
 	}
 }
 
-// randomBatch returns a batch of the given kind with n records of
+// shape is what randomBatch makes a batch of.
+type shape struct {
+	kind     Kind
+	records  int
+	tables   int
+	checks   int
+	maxCodes int // the most codes a put has
+}
+
+// randomBatch returns a batch of the given shape whose records have
 // increasing random Seqs; a delta's records are deletes one time in three.
-func randomBatch(rnd *rand.Rand, kind Kind, n, bits, maxCodes int) Batch {
-	b := Batch{Kind: kind, Fingerprint: 1 + rnd.IntN(3), Bits: bits}
+func randomBatch(rnd *rand.Rand, sh shape) Batch {
+	b := Batch{Kind: sh.kind, Fingerprint: 1 + rnd.IntN(3), Tables: sh.tables, Checks: sh.checks}
 	var seq uint64
-	for range n {
+	for range sh.records {
 		seq += 1 + uint64(rnd.IntN(1000))
-		r := randomPut(rnd, seq, bits/64, maxCodes)
-		if kind == Delta && rnd.IntN(3) == 0 {
+		r := randomPut(rnd, seq, sh.tables, sh.checks, sh.maxCodes)
+		if sh.kind == Delta && rnd.IntN(3) == 0 {
 			r = Record{Seq: seq, Deleted: true}
 		}
 		b.Records = append(b.Records, r)
 	}
 	b.To = int64(seq) + int64(rnd.IntN(10))
-	if kind == Delta {
+	if sh.kind == Delta {
 		b.From = rnd.Int64N(b.To + 1)
 	}
 	return b
@@ -146,36 +166,55 @@ func mustEncode(t testing.TB, b Batch) []byte {
 // posterTargets is the number of targets of the sizing snapshot.
 const posterTargets = 100_000
 
+// posterTables is the number of tables of the sizing snapshot: one per
+// window of the picture that fingerprint version 2 codes (the whole
+// picture, its content inside a border, four central and eight corner
+// windows). A target has a code in each, but in the second only when the
+// picture has a border.
+const posterTables = 14
+
 var (
-	posterOnce  sync.Once
-	posterBatch Batch
+	posterMu      sync.Mutex
+	posterBatches = map[int]Batch{}
 )
 
 // posterSnapshot returns a snapshot of posterTargets targets as a gallery
-// of posters would have: a few deleted over time (gaps in the Seqs), one
-// or two random 64-bit codes each (two when the picture had a border),
-// names like "poster-01234", nearly all active and with default
-// attributes.
-func posterSnapshot() Batch {
-	posterOnce.Do(func() {
-		rnd := rand.New(rand.NewPCG(100_000, 64))
-		b := Batch{Kind: Snapshot, Fingerprint: 1, Bits: 64, Records: make([]Record, posterTargets)}
-		var seq uint64
-		for i := range b.Records {
-			seq += 1 + uint64(rnd.IntN(3)) // a few targets deleted or updated
-			codes := []uint64{rnd.Uint64()}
-			if rnd.IntN(2) == 0 {
-				codes = append(codes, rnd.Uint64())
+// of posters would have, with checks check words a code: a few deleted
+// over time (gaps in the Seqs), a random code in each of posterTables
+// tables but the second, and in that one for half of them, names like
+// "poster-01234", nearly all active and with default attributes. Random
+// words are the worst case for gzip; real codes are hashes, little
+// better. The snapshot is made once for each checks and shared: callers
+// must not modify it.
+func posterSnapshot(checks int) Batch {
+	posterMu.Lock()
+	defer posterMu.Unlock()
+	if b, ok := posterBatches[checks]; ok {
+		return b
+	}
+	rnd := rand.New(rand.NewPCG(100_000, 64))
+	b := Batch{Kind: Snapshot, Fingerprint: 2, Tables: posterTables, Checks: checks, Records: make([]Record, posterTargets)}
+	var seq uint64
+	for i := range b.Records {
+		seq += 1 + uint64(rnd.IntN(3)) // a few targets deleted or updated
+		bordered := rnd.IntN(2) == 0
+		codes := make([]index.Code, 0, posterTables)
+		for t := range posterTables {
+			if t == 1 && !bordered {
+				continue
 			}
-			r := Record{Seq: seq, Active: rnd.IntN(50) != 0, Codes: codes, Name: fmt.Sprintf("poster-%05d", i)}
-			if rnd.IntN(20) == 0 {
-				r.Attrs.Category = rnd.Int32N(10)
-				r.Attrs.Str[0] = "promo"
-			}
-			b.Records[i] = r
+			c := randomCode(rnd, 1, checks)
+			c.Table = t
+			codes = append(codes, c)
 		}
-		b.To = int64(seq) + 7
-		posterBatch = b
-	})
-	return posterBatch
+		r := Record{Seq: seq, Active: rnd.IntN(50) != 0, Codes: codes, Name: fmt.Sprintf("poster-%05d", i)}
+		if rnd.IntN(20) == 0 {
+			r.Attrs.Category = rnd.Int32N(10)
+			r.Attrs.Str[0] = "promo"
+		}
+		b.Records[i] = r
+	}
+	b.To = int64(seq) + 7
+	posterBatches[checks] = b
+	return b
 }

@@ -27,25 +27,32 @@ type State struct {
 	// has set it.
 	fingerprint int
 	hasPrint    bool
+	// checks is how many check words the held codes carry.
+	checks int
 }
 
-// NewState returns an empty State at version 0 whose index holds codes
-// that are bits wide, and which holds no fingerprint version until a batch
-// brings one. It panics unless bits is a positive multiple of 64.
-func NewState(bits int) *State {
-	return &State{idx: index.New(bits), names: make(map[uint64]string)}
+// NewState returns an empty State at version 0 whose index has the given
+// number of tables, and which holds no fingerprint version until a batch
+// brings one. It panics unless 1 <= tables <= MaxTables, as index.New
+// does.
+func NewState(tables int) *State {
+	return &State{idx: index.New(tables), names: make(map[uint64]string), checks: index.Checks}
 }
 
 // Apply moves s to the version b.To.
 //
-// A snapshot replaces everything s holds. It may bring another fingerprint
-// version than s holds, and codes of another width with it; a snapshot of
-// the fingerprint version s holds must have the width s holds.
+// A snapshot replaces everything s holds, with a new index of the
+// snapshot's Tables. It may bring another fingerprint version than s
+// holds, and another number of tables with it; a snapshot of the
+// fingerprint version s holds must have as many tables as the index s
+// holds, or Apply returns an error wrapping ErrMismatch. It sets the
+// number of check words the held codes carry to its Checks.
 //
 // A delta must start at the version s holds, or Apply returns an error
-// wrapping ErrGap, and must have the fingerprint version and the width s
-// holds, or Apply returns an error wrapping ErrMismatch; a State that has
-// not yet applied anything takes the delta's fingerprint version. A put
+// wrapping ErrGap, and must have the fingerprint version s holds and as
+// many tables as its index and as many checks as the held codes, or Apply
+// returns an error wrapping ErrMismatch; a State that has not yet applied
+// anything takes the delta's fingerprint version and checks. A put
 // replaces the target with its Seq, or adds it; a delete removes it, if s
 // holds it.
 //
@@ -78,10 +85,11 @@ func (s *State) follows(b *Batch) error {
 	mismatch := func(what string) error {
 		return &wrapped{msg: ErrMismatch.Error() + ": " + what, err: ErrMismatch}
 	}
+	held := s.idx.Tables()
 	switch {
-	case b.Kind == Snapshot && samePrint && b.Bits != s.idx.Bits():
+	case b.Kind == Snapshot && samePrint && b.Tables != held:
 		return mismatch("snapshot of fingerprint version " + strconv.Itoa(b.Fingerprint) +
-			" has " + strconv.Itoa(b.Bits) + "-bit codes, held ones have " + strconv.Itoa(s.idx.Bits()))
+			" has " + strconv.Itoa(b.Tables) + " tables, the held index has " + strconv.Itoa(held))
 	case b.Kind == Snapshot:
 		return nil
 	case b.From != s.version:
@@ -92,15 +100,17 @@ func (s *State) follows(b *Batch) error {
 	case s.hasPrint && !samePrint:
 		return mismatch("delta of fingerprint version " + strconv.Itoa(b.Fingerprint) +
 			", held version is " + strconv.Itoa(s.fingerprint))
-	case b.Bits != s.idx.Bits():
-		return mismatch("delta has " + strconv.Itoa(b.Bits) + "-bit codes, held ones have " + strconv.Itoa(s.idx.Bits()))
+	case b.Tables != held:
+		return mismatch("delta has " + strconv.Itoa(b.Tables) + " tables, the held index has " + strconv.Itoa(held))
+	case s.hasPrint && b.Checks != s.checks:
+		return mismatch("delta has " + strconv.Itoa(b.Checks) + " checks a code, the held codes have " + strconv.Itoa(s.checks))
 	}
 	return nil
 }
 
 // replace makes s hold the snapshot b, whose records are recs.
 func (s *State) replace(b *Batch, recs []Record) error {
-	idx := index.New(b.Bits)
+	idx := index.New(b.Tables)
 	names := make(map[uint64]string, len(recs))
 	for i := range recs {
 		if err := put(idx, names, &recs[i]); err != nil {
@@ -108,7 +118,7 @@ func (s *State) replace(b *Batch, recs []Record) error {
 		}
 	}
 	s.idx, s.names = idx, names
-	s.version, s.fingerprint, s.hasPrint = b.To, b.Fingerprint, true
+	s.version, s.fingerprint, s.hasPrint, s.checks = b.To, b.Fingerprint, true, b.Checks
 	return nil
 }
 
@@ -125,7 +135,7 @@ func (s *State) update(b *Batch, recs []Record) error {
 			return err
 		}
 	}
-	s.version, s.fingerprint, s.hasPrint = b.To, b.Fingerprint, true
+	s.version, s.fingerprint, s.hasPrint, s.checks = b.To, b.Fingerprint, true, b.Checks
 	return nil
 }
 
@@ -161,6 +171,15 @@ func (s *State) Fingerprint() (int, bool) {
 	return s.fingerprint, s.hasPrint
 }
 
+// Checks returns how many check words the codes s holds carry: the first
+// of index.Checks; the others are zero. A search must leave the others
+// out of its distance.
+func (s *State) Checks() int {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.checks
+}
+
 // Len returns the number of targets s holds, active or not.
 func (s *State) Len() int {
 	return s.Index().Len()
@@ -186,12 +205,14 @@ func (s *State) Name(seq uint64) string {
 
 // Snapshot returns everything s holds as a snapshot at its version, with
 // records in ascending Seq order, for persisting: applying it to a new
-// State restores s. Before any batch is applied, it is an empty snapshot
-// at version 0 of fingerprint version 0.
+// State restores s. Its Tables is the number of tables of the held index,
+// its Checks the number of check words the held codes carry.
+// Before any batch is applied, it is an empty snapshot at version 0 of
+// fingerprint version 0, with the tables NewState was given.
 func (s *State) Snapshot() Batch {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	b := Batch{Kind: Snapshot, Fingerprint: s.fingerprint, Bits: s.idx.Bits(), To: s.version}
+	b := Batch{Kind: Snapshot, Fingerprint: s.fingerprint, Tables: s.idx.Tables(), Checks: s.checks, To: s.version}
 	b.Records = make([]Record, 0, s.idx.Len())
 	s.idx.Each(func(e index.Entry) bool {
 		// IDs are the Seqs that put wrote; none other gets into idx.

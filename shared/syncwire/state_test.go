@@ -3,6 +3,7 @@ package syncwire
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strconv"
@@ -18,14 +19,17 @@ import (
 type gallery struct {
 	rnd         *rand.Rand
 	fingerprint int
-	bits        int
+	tables      int
+	checks      int
 	version     int64
 	live        map[uint64]Record
 	touched     []uint64 // touched[v-1] is the Seq that version v changed
 }
 
-func newGallery(seed uint64, bits int) *gallery {
-	return &gallery{rnd: rand.New(rand.NewPCG(seed, 99)), fingerprint: 1, bits: bits, live: map[uint64]Record{}}
+// newGallery returns an empty gallery at version 0 whose codes are in
+// tables tables and whose batches carry checks check words a code.
+func newGallery(seed uint64, tables, checks int) *gallery {
+	return &gallery{rnd: rand.New(rand.NewPCG(seed, 99)), fingerprint: 1, tables: tables, checks: checks, live: map[uint64]Record{}}
 }
 
 // change makes one random change: adds a target, updates or deletes one.
@@ -40,11 +44,11 @@ func (g *gallery) change() {
 	switch {
 	case len(seqs) == 0 || op < 5:
 		seq := uint64(g.version)
-		g.live[seq] = randomPut(g.rnd, seq, g.bits/64, 3)
+		g.live[seq] = randomPut(g.rnd, seq, g.tables, g.checks, 3)
 		g.touched = append(g.touched, seq)
 	case op < 8:
 		seq := seqs[g.rnd.IntN(len(seqs))]
-		r := randomPut(g.rnd, seq, g.bits/64, 3)
+		r := randomPut(g.rnd, seq, g.tables, g.checks, 3)
 		if g.rnd.IntN(2) == 0 { // only flip activity
 			r = g.live[seq]
 			r.Active = !r.Active
@@ -60,7 +64,7 @@ func (g *gallery) change() {
 
 // snapshot returns every live target at the current version.
 func (g *gallery) snapshot() Batch {
-	b := Batch{Kind: Snapshot, Fingerprint: g.fingerprint, Bits: g.bits, To: g.version}
+	b := Batch{Kind: Snapshot, Fingerprint: g.fingerprint, Tables: g.tables, Checks: g.checks, To: g.version}
 	for _, r := range g.live {
 		b.Records = append(b.Records, r)
 	}
@@ -69,7 +73,7 @@ func (g *gallery) snapshot() Batch {
 
 // delta returns the changes since version from, in no particular order.
 func (g *gallery) delta(from int64) Batch {
-	b := Batch{Kind: Delta, Fingerprint: g.fingerprint, Bits: g.bits, From: from, To: g.version}
+	b := Batch{Kind: Delta, Fingerprint: g.fingerprint, Tables: g.tables, Checks: g.checks, From: from, To: g.version}
 	seen := map[uint64]bool{}
 	for _, seq := range g.touched[from:] {
 		if seen[seq] {
@@ -107,13 +111,14 @@ func mustApply(t *testing.T, s *State, b Batch) {
 // changes, and checks after each that the follower holds what the gallery
 // does; a second follower starts from nothing with a delta from 0.
 func TestStateFollowsGallery(t *testing.T) {
-	for _, bits := range []int{64, 256} {
-		t.Run(strconv.Itoa(bits), func(t *testing.T) {
-			g := newGallery(uint64(bits), bits)
+	for _, tc := range []struct{ tables, checks int }{{1, 0}, {14, 2}, {MaxTables, 3}, {14, 1}} {
+		tables := tc.tables
+		t.Run(fmt.Sprintf("%d tables, %d checks", tables, tc.checks), func(t *testing.T) {
+			g := newGallery(uint64(tables+tc.checks), tables, tc.checks)
 			for range 40 {
 				g.change()
 			}
-			fromSnapshot, fromNothing := NewState(bits), NewState(bits)
+			fromSnapshot, fromNothing := NewState(tables), NewState(tables)
 			mustApply(t, fromSnapshot, overWire(t, g.snapshot()))
 			for step := range 60 {
 				for range g.rnd.IntN(12) {
@@ -125,8 +130,8 @@ func TestStateFollowsGallery(t *testing.T) {
 						t.Fatalf("step %d: Version() = %d, want %d", step, s.Version(), g.version)
 					}
 					sameBatch(t, s.Snapshot(), g.snapshot())
-					if s.Len() != len(g.live) {
-						t.Fatalf("step %d: Len() = %d, want %d", step, s.Len(), len(g.live))
+					if s.Len() != len(g.live) || s.Checks() != tc.checks {
+						t.Fatalf("step %d: Len(), Checks() = %d, %d; want %d, %d", step, s.Len(), s.Checks(), len(g.live), tc.checks)
 					}
 				}
 			}
@@ -140,19 +145,42 @@ func TestStateFollowsGallery(t *testing.T) {
 }
 
 // TestStateSnapshotRestores persists a state as a snapshot and restores
-// it into a new one.
+// it into a new one, over the wire, with its tables and checks; the
+// restored state then follows the gallery's deltas.
 func TestStateSnapshotRestores(t *testing.T) {
-	g := newGallery(7, 64)
-	for range 200 {
-		g.change()
-	}
-	s := NewState(64)
-	mustApply(t, s, g.snapshot())
-	restored := NewState(64)
-	mustApply(t, restored, overWire(t, s.Snapshot()))
-	sameBatch(t, restored.Snapshot(), s.Snapshot())
-	if fp, ok := restored.Fingerprint(); !ok || fp != g.fingerprint {
-		t.Fatalf("Fingerprint() = %d, %v; want %d, true", fp, ok, g.fingerprint)
+	for checks := range index.Checks + 1 {
+		t.Run(strconv.Itoa(checks)+" checks", func(t *testing.T) {
+			g := newGallery(7, 14, checks)
+			for range 200 {
+				g.change()
+			}
+			s := NewState(14)
+			mustApply(t, s, g.snapshot())
+			for range 20 {
+				g.change()
+			}
+			mustApply(t, s, g.delta(s.Version()))
+			saved := s.Snapshot()
+			if saved.Checks != checks || saved.Tables != 14 || saved.To != g.version {
+				t.Fatalf("Snapshot() has %d checks, %d tables, version %d; want %d, 14, %d",
+					saved.Checks, saved.Tables, saved.To, checks, g.version)
+			}
+			restored := NewState(1)
+			mustApply(t, restored, overWire(t, saved))
+			sameBatch(t, restored.Snapshot(), s.Snapshot())
+			if fp, ok := restored.Fingerprint(); !ok || fp != g.fingerprint {
+				t.Fatalf("Fingerprint() = %d, %v; want %d, true", fp, ok, g.fingerprint)
+			}
+			if got := restored.Index().Tables(); got != 14 {
+				t.Fatalf("restored index has %d tables, want 14", got)
+			}
+			if got := restored.Checks(); got != checks {
+				t.Fatalf("restored Checks() = %d, want %d", got, checks)
+			}
+			g.change()
+			mustApply(t, restored, overWire(t, g.delta(restored.Version())))
+			sameBatch(t, restored.Snapshot(), g.snapshot())
+		})
 	}
 }
 
@@ -160,26 +188,38 @@ func TestStateSnapshotRestores(t *testing.T) {
 // holds are refused and change nothing.
 func TestStateRefuses(t *testing.T) {
 	base := func() *State {
-		s := NewState(64)
-		mustApply(t, s, Batch{Kind: Snapshot, Fingerprint: 1, Bits: 64, To: 5, Records: []Record{
-			{Seq: 2, Active: true, Codes: []uint64{42}, Name: "two"},
+		s := NewState(4)
+		mustApply(t, s, Batch{Kind: Snapshot, Fingerprint: 1, Tables: 4, Checks: 2, To: 5, Records: []Record{
+			{Seq: 2, Active: true, Codes: []index.Code{{Table: 3, Key: 42, Checks: [index.Checks]uint64{7, 8}}}, Name: "two"},
 		}})
 		return s
 	}
-	put := []Record{{Seq: 6, Active: true, Codes: []uint64{1}}}
+	put := []Record{{Seq: 6, Active: true, Codes: []index.Code{{Table: 1, Key: 1}}}}
 	tests := []struct {
 		name  string
 		batch Batch
 		want  error
 	}{
-		{"delta from behind", Batch{Kind: Delta, Fingerprint: 1, Bits: 64, From: 4, To: 6, Records: put}, ErrGap},
-		{"delta from ahead", Batch{Kind: Delta, Fingerprint: 1, Bits: 64, From: 6, To: 7}, ErrGap},
-		{"delta of another fingerprint", Batch{Kind: Delta, Fingerprint: 2, Bits: 64, From: 5, To: 6, Records: put}, ErrMismatch},
-		{"delta of another width", Batch{Kind: Delta, Fingerprint: 1, Bits: 128, From: 5, To: 6}, ErrMismatch},
-		{"snapshot of the held fingerprint, another width", Batch{Kind: Snapshot, Fingerprint: 1, Bits: 128, To: 6}, ErrMismatch},
-		{"repeated seq", Batch{Kind: Delta, Fingerprint: 1, Bits: 64, From: 5, To: 6, Records: append(put, put...)}, ErrFormat},
-		{"unknown kind", Batch{Kind: 9, Fingerprint: 1, Bits: 64, From: 5, To: 6}, ErrFormat},
-		{"put without codes", Batch{Kind: Delta, Fingerprint: 1, Bits: 64, From: 5, To: 6, Records: []Record{{Seq: 6}}}, ErrFormat},
+		{"delta from behind", Batch{Kind: Delta, Fingerprint: 1, Tables: 4, Checks: 2, From: 4, To: 6, Records: put}, ErrGap},
+		{"delta from ahead", Batch{Kind: Delta, Fingerprint: 1, Tables: 4, Checks: 2, From: 6, To: 7}, ErrGap},
+		{"delta of another fingerprint", Batch{Kind: Delta, Fingerprint: 2, Tables: 4, Checks: 2, From: 5, To: 6, Records: put}, ErrMismatch},
+		{"delta of fewer tables", Batch{Kind: Delta, Fingerprint: 1, Tables: 2, Checks: 2, From: 5, To: 6, Records: put}, ErrMismatch},
+		{"delta of more tables", Batch{Kind: Delta, Fingerprint: 1, Tables: 5, Checks: 2, From: 5, To: 6}, ErrMismatch},
+		{"delta of more checks", Batch{Kind: Delta, Fingerprint: 1, Tables: 4, Checks: 3, From: 5, To: 6, Records: put}, ErrMismatch},
+		{"delta of fewer checks", Batch{Kind: Delta, Fingerprint: 1, Tables: 4, Checks: 1, From: 5, To: 6, Records: put}, ErrMismatch},
+		{"empty delta of no checks", Batch{Kind: Delta, Fingerprint: 1, Tables: 4, Checks: 0, From: 5, To: 6}, ErrMismatch},
+		{"snapshot of the held fingerprint, other tables", Batch{Kind: Snapshot, Fingerprint: 1, Tables: 8, Checks: 2, To: 6}, ErrMismatch},
+		{"check word beyond the checks", Batch{Kind: Delta, Fingerprint: 1, Tables: 4, Checks: 2, From: 5, To: 6, Records: []Record{
+			{Seq: 6, Codes: []index.Code{{Checks: [index.Checks]uint64{0, 0, 1}}}}}}, ErrFormat},
+		{"4 checks", Batch{Kind: Delta, Fingerprint: 1, Tables: 4, Checks: index.Checks + 1, From: 5, To: 6}, ErrFormat},
+		{"code beyond the tables", Batch{Kind: Delta, Fingerprint: 1, Tables: 4, Checks: 2, From: 5, To: 6, Records: []Record{
+			{Seq: 6, Codes: []index.Code{{Table: 4}}}}}, ErrFormat},
+		{"negative table", Batch{Kind: Delta, Fingerprint: 1, Tables: 4, Checks: 2, From: 5, To: 6, Records: []Record{
+			{Seq: 6, Codes: []index.Code{{Table: -1}}}}}, ErrFormat},
+		{"no tables", Batch{Kind: Snapshot, Fingerprint: 2, To: 6}, ErrFormat},
+		{"repeated seq", Batch{Kind: Delta, Fingerprint: 1, Tables: 4, Checks: 2, From: 5, To: 6, Records: append(put, put...)}, ErrFormat},
+		{"unknown kind", Batch{Kind: 9, Fingerprint: 1, Tables: 4, From: 5, To: 6}, ErrFormat},
+		{"put without codes", Batch{Kind: Delta, Fingerprint: 1, Tables: 4, Checks: 2, From: 5, To: 6, Records: []Record{{Seq: 6}}}, ErrFormat},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -189,32 +229,84 @@ func TestStateRefuses(t *testing.T) {
 				t.Fatalf("Apply = %v, want an error wrapping %v", err, tc.want)
 			}
 			sameBatch(t, s.Snapshot(), before)
-			if fp, _ := s.Fingerprint(); fp != 1 || s.Index().Bits() != 64 {
-				t.Fatalf("holds fingerprint %d of %d bits after a refused batch", fp, s.Index().Bits())
+			if fp, _ := s.Fingerprint(); fp != 1 || s.Index().Tables() != 4 || s.Checks() != 2 {
+				t.Fatalf("holds fingerprint %d with %d tables and %d checks after a refused batch", fp, s.Index().Tables(), s.Checks())
 			}
 		})
 	}
 }
 
 // TestStateSwitchesFingerprint checks that a snapshot of a new fingerprint
-// version replaces the codes, width included, and that deltas of the old
+// version replaces the codes, tables included, and that deltas of the old
 // version are refused afterwards.
 func TestStateSwitchesFingerprint(t *testing.T) {
-	s := NewState(64)
-	mustApply(t, s, Batch{Kind: Snapshot, Fingerprint: 1, Bits: 64, To: 3, Records: []Record{
-		{Seq: 1, Active: true, Codes: []uint64{1}},
+	s := NewState(1)
+	mustApply(t, s, Batch{Kind: Snapshot, Fingerprint: 1, Tables: 1, To: 3, Records: []Record{
+		{Seq: 1, Active: true, Codes: []index.Code{{Key: 1}}},
 	}})
-	v2 := Batch{Kind: Snapshot, Fingerprint: 2, Bits: 256, To: 4, Records: []Record{
-		{Seq: 1, Active: true, Codes: []uint64{1, 2, 3, 4}}, {Seq: 4, Codes: []uint64{5, 6, 7, 8}},
+	rnd := rand.New(rand.NewPCG(8, 9))
+	v2 := Batch{Kind: Snapshot, Fingerprint: 2, Tables: 14, Checks: 2, To: 4, Records: []Record{
+		randomPut(rnd, 1, 14, 2, 14), randomPut(rnd, 4, 14, 2, 14),
 	}}
 	mustApply(t, s, v2)
-	if fp, _ := s.Fingerprint(); fp != 2 || s.Index().Bits() != 256 || s.Len() != 2 {
-		t.Fatalf("after the switch: fingerprint %d, %d bits, %d targets; want 2, 256, 2", fp, s.Index().Bits(), s.Len())
+	if fp, _ := s.Fingerprint(); fp != 2 || s.Index().Tables() != 14 || s.Checks() != 2 || s.Len() != 2 {
+		t.Fatalf("after the switch: fingerprint %d, %d tables, %d checks, %d targets; want 2, 14, 2, 2",
+			fp, s.Index().Tables(), s.Checks(), s.Len())
 	}
 	sameBatch(t, s.Snapshot(), v2)
-	old := Batch{Kind: Delta, Fingerprint: 1, Bits: 64, From: 4, To: 5, Records: []Record{{Seq: 5, Codes: []uint64{9}}}}
+	old := Batch{Kind: Delta, Fingerprint: 1, Tables: 1, From: 4, To: 5, Records: []Record{{Seq: 5, Codes: []index.Code{{Key: 9}}}}}
 	if err := s.Apply(old); !errors.Is(err, ErrMismatch) {
 		t.Fatalf("Apply of a delta of the old fingerprint = %v, want ErrMismatch", err)
+	}
+}
+
+// TestStateChecks checks which number of check words a State holds: all
+// of them when fresh, then those of the first batch, delta or snapshot; a
+// delta must carry as many, a snapshot may change them.
+func TestStateChecks(t *testing.T) {
+	put := func(seq uint64, checks int) []Record {
+		c := index.Code{Table: 1, Key: seq}
+		for k := range checks {
+			c.Checks[k] = seq<<8 | uint64(k)
+		}
+		return []Record{{Seq: seq, Active: true, Codes: []index.Code{c}}}
+	}
+	s := NewState(4)
+	if got := s.Checks(); got != index.Checks {
+		t.Fatalf("a fresh State's Checks() = %d, want %d", got, index.Checks)
+	}
+	if got := s.Snapshot(); got.Checks != index.Checks || len(got.Records) != 0 {
+		t.Fatalf("a fresh State's Snapshot() has %d checks and %d records, want %d and none", got.Checks, len(got.Records), index.Checks)
+	}
+
+	// A fresh State takes the checks of the delta it applies first.
+	mustApply(t, s, Batch{Kind: Delta, Fingerprint: 1, Tables: 4, Checks: 1, To: 1, Records: put(1, 1)})
+	if got := s.Checks(); got != 1 {
+		t.Fatalf("after a first delta of 1 check, Checks() = %d", got)
+	}
+	if err := s.Apply(Batch{Kind: Delta, Fingerprint: 1, Tables: 4, Checks: 3, From: 1, To: 2, Records: put(2, 3)}); !errors.Is(err, ErrMismatch) {
+		t.Fatalf("a delta of 3 checks after one of 1: Apply = %v, want ErrMismatch", err)
+	}
+	mustApply(t, s, Batch{Kind: Delta, Fingerprint: 1, Tables: 4, Checks: 1, From: 1, To: 2, Records: put(2, 1)})
+
+	// A snapshot sets the checks, even of the held fingerprint.
+	snap2 := Batch{Kind: Snapshot, Fingerprint: 1, Tables: 4, Checks: 2, To: 3, Records: append(put(1, 2), put(3, 2)...)}
+	mustApply(t, s, overWire(t, snap2))
+	if got := s.Checks(); got != 2 {
+		t.Fatalf("after a snapshot of 2 checks, Checks() = %d", got)
+	}
+	err := s.Apply(overWire(t, Batch{Kind: Delta, Fingerprint: 1, Tables: 4, Checks: 3, From: 3, To: 4, Records: put(4, 3)}))
+	if !errors.Is(err, ErrMismatch) {
+		t.Fatalf("a delta of 3 checks after a snapshot of 2: Apply = %v, want ErrMismatch", err)
+	}
+	sameBatch(t, s.Snapshot(), snap2)
+	mustApply(t, s, Batch{Kind: Delta, Fingerprint: 1, Tables: 4, Checks: 2, From: 3, To: 4, Records: put(4, 2)})
+	mustApply(t, s, Batch{Kind: Snapshot, Fingerprint: 1, Tables: 4, Checks: 3, To: 5, Records: put(5, 3)})
+	if got := s.Checks(); got != 3 {
+		t.Fatalf("after a snapshot of 3 checks, Checks() = %d", got)
+	}
+	if got := s.Snapshot(); got.Checks != 3 {
+		t.Fatalf("Snapshot() has %d checks, want 3", got.Checks)
 	}
 }
 
@@ -222,19 +314,19 @@ func TestStateSwitchesFingerprint(t *testing.T) {
 // dropped groups and inactive targets.
 func TestStateDeltaSemantics(t *testing.T) {
 	ctx := context.Background()
-	s := NewState(64)
-	mustApply(t, s, Batch{Kind: Snapshot, Fingerprint: 1, Bits: 64, To: 3, Records: []Record{
-		{Seq: 1, Active: true, Codes: []uint64{0xff}, Name: "one"},
-		{Seq: 3, Active: true, Codes: []uint64{0xff00}, Name: "three"},
+	s := NewState(1)
+	mustApply(t, s, Batch{Kind: Snapshot, Fingerprint: 1, Tables: 1, Checks: 1, To: 3, Records: []Record{
+		{Seq: 1, Active: true, Codes: []index.Code{{Key: 0xff}}, Name: "one"},
+		{Seq: 3, Active: true, Codes: []index.Code{{Key: 0xff00}}, Name: "three"},
 	}})
-	mustApply(t, s, Batch{Kind: Delta, Fingerprint: 1, Bits: 64, From: 3, To: 6, Records: []Record{
+	mustApply(t, s, Batch{Kind: Delta, Fingerprint: 1, Tables: 1, Checks: 1, From: 3, To: 6, Records: []Record{
 		{Seq: 4, Deleted: true}, // never held
 	}})
-	err := s.Apply(Batch{Kind: Delta, Fingerprint: 1, Bits: 64, From: 6, To: 9, Records: []Record{
-		{Seq: 8, Active: false, Codes: []uint64{0xabcdef}, Name: "eight",
+	err := s.Apply(Batch{Kind: Delta, Fingerprint: 1, Tables: 1, Checks: 1, From: 6, To: 9, Records: []Record{
+		{Seq: 8, Active: false, Codes: []index.Code{{Key: 0xabcdef}}, Name: "eight",
 			Attrs: index.Attributes{Category: 4, Group: "product-8"}},
 		{Seq: 5, Deleted: true}, // created and deleted between versions the follower saw
-		{Seq: 3, Active: true, Codes: []uint64{0xff00, 0x1}},
+		{Seq: 3, Active: true, Codes: []index.Code{{Key: 0xff00}, {Key: 0x1, Checks: [index.Checks]uint64{0x77}}}},
 		{Seq: 1, Deleted: true},
 	}})
 	if err != nil {
@@ -252,23 +344,27 @@ func TestStateDeltaSemantics(t *testing.T) {
 	if !ok || e.Attrs.Group != "" || e.Attrs.Category != 4 || e.Active {
 		t.Fatalf("entry 8 = %+v, %v; want inactive, category 4, no group", e, ok)
 	}
-	search := func(code uint64, inactive bool) []index.Hit {
-		hits, err := s.Index().Search(ctx, index.Query{Codes: []uint64{code}, Limit: 5, IncludeInactive: inactive})
+	search := func(p index.Probe, inactive bool) []index.Hit {
+		p.Tables = 1
+		hits, err := s.Index().Search(ctx, index.Query{Probes: []index.Probe{p}, Limit: 5, IncludeInactive: inactive})
 		if err != nil {
 			t.Fatalf("Search: %v", err)
 		}
 		return hits
 	}
-	if hits := search(0xabcdef, false); len(hits) != 0 {
+	if hits := search(index.Probe{Key: 0xabcdef}, false); len(hits) != 0 {
 		t.Errorf("a default search finds the inactive target: %+v", hits)
 	}
-	if hits := search(0xabcdef, true); len(hits) != 1 || hits[0].ID != "8" {
+	if hits := search(index.Probe{Key: 0xabcdef}, true); len(hits) != 1 || hits[0].ID != "8" {
 		t.Errorf("a search including inactive targets = %+v, want target 8", hits)
 	}
-	if hits := search(0x1, false); len(hits) != 1 || hits[0].ID != "3" || hits[0].EntryCode != 1 {
+	if hits := search(index.Probe{Key: 0x1, Checks: [index.Checks]uint64{0x77}}, false); len(hits) != 1 || hits[0].ID != "3" || hits[0].Code != 1 {
 		t.Errorf("search for the new second code of 3 = %+v, want 3 by its code 1", hits)
 	}
-	if hits := search(0xff, true); len(hits) != 0 {
+	if hits := search(index.Probe{Key: 0x1}, false); len(hits) != 0 {
+		t.Errorf("search for the second code of 3 without its check word = %+v, want nothing", hits)
+	}
+	if hits := search(index.Probe{Key: 0xff}, true); len(hits) != 0 {
 		t.Errorf("search for the deleted target 1 = %+v, want nothing", hits)
 	}
 }
@@ -276,18 +372,18 @@ func TestStateDeltaSemantics(t *testing.T) {
 // TestStateConcurrentUse searches while batches are applied; run with
 // -race.
 func TestStateConcurrentUse(t *testing.T) {
-	g := newGallery(11, 64)
+	g := newGallery(11, MaxTables, 2)
 	for range 100 {
 		g.change()
 	}
-	s := NewState(64)
+	s := NewState(MaxTables)
 	mustApply(t, s, g.snapshot())
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	for range 2 {
 		wg.Go(func() {
 			for ctx.Err() == nil {
-				_, _ = s.Index().Search(ctx, index.Query{Codes: []uint64{42}, MaxDistance: 20})
+				_, _ = s.Index().Search(ctx, index.Query{Probes: []index.Probe{{Key: 42, Tables: ^uint64(0)}}, MaxDistance: 20})
 				_ = s.Name(uint64(s.Version()))
 				_ = s.Snapshot()
 			}

@@ -13,16 +13,18 @@
 // # Encoding
 //
 // Integers are unsigned LEB128 varints ("uvarint", as encoding/binary
-// writes them) in their shortest form, except codes, which are 8-byte
-// little-endian words, and attribute integers, which are zigzag varints
-// (binary.AppendVarint). Strings are a uvarint length followed by their
-// bytes. A batch is
+// writes them) in their shortest form, except the words of codes, which
+// are 8-byte little-endian, and attribute integers, which are zigzag
+// varints (binary.AppendVarint). Strings are a uvarint length followed by
+// their bytes. A batch is
 //
 //	magic        "PXSY"
-//	format       1 byte, FormatVersion
+//	format       1 byte, FormatVersion (2)
 //	kind         1 byte, 1 snapshot or 2 delta
 //	fingerprint  uvarint, algorithm version of the codes
-//	bits         uvarint, code width, a positive multiple of 64
+//	tables       uvarint, number of tables of the index the codes belong
+//	             to, 1 to MaxTables
+//	checks       uvarint, check words carried per code, 0 to index.Checks
 //	from, to     uvarint each, gallery versions; a snapshot has from 0
 //	count        uvarint, number of records
 //	records      count records, in ascending Seq order
@@ -39,7 +41,12 @@
 //	               0x08 a name follows
 //	               high 4 bits: the number of codes, 1 to 14; 15 means
 //	                    a uvarint with the number minus 15 follows
-//	codes        the codes, each bits/64 words
+//	codes        the codes, in the record's order, each CodeSize(checks)
+//	             bytes:
+//	               table   1 byte, below the batch's tables
+//	               key     8 bytes
+//	               checks  the batch's checks words of 8 bytes: a code's
+//	                       first check words; the others are zero
 //	attributes   uvarint mask of the fields present, then each present
 //	             field in order: mask 0x001 Category, 0x002..0x010 Int[0..3]
 //	             as zigzag varints, 0x020..0x100 Str[0..3] as strings
@@ -48,16 +55,20 @@
 // The encoding is canonical: only fields with non-zero values are present,
 // and Decode refuses anything Encode would not write, so a decoded batch
 // re-encodes to the same bytes. Every record is self-delimiting and
-// follows from the previous one, so the format is streamed in one pass and
-// compresses well (the HTTP layer gzips it): a snapshot of 100,000 targets
-// with one or two codes and a short name each takes about 16 bytes per
-// target gzipped, nearly all of it the incompressible codes.
+// follows from the previous one, so the format is streamed in one pass.
+// A put costs CodeSize(checks) bytes a code (9 to 33) plus a few bytes of
+// Seq, flags, attributes and name; the HTTP layer gzips the batch, which saves little
+// on the codes, whose key and check words are hashes and so nearly
+// incompressible.
 //
 // A batch's Seqs never exceed its To. Lengths and counts are checked
 // against the limits below and against the input left before anything is
 // allocated, so decoding a hostile batch takes memory in proportion to its
 // size, not to what it claims.
 // Attributes.Group is not carried: followers search without it.
+//
+// Format 1, which carried codes as bare words of a fixed width, is not
+// read any more.
 package syncwire
 
 import (
@@ -70,7 +81,12 @@ import (
 
 // FormatVersion is the version of the wire format that Encode writes and
 // Decode reads.
-const FormatVersion = 1
+const FormatVersion = 2
+
+// CodeSize returns the size in bytes of one code on the wire, in a batch
+// carrying checks check words per code: its table, its key and its check
+// words.
+func CodeSize(checks int) int { return 1 + 8 + 8*checks }
 
 // magic opens every batch.
 const magic = "PXSY"
@@ -84,8 +100,9 @@ const (
 	MaxCodes = 64
 	// MaxStringLen is the longest name or string attribute, in bytes.
 	MaxStringLen = 4096
-	// MaxBits is the widest code.
-	MaxBits = 4096
+	// MaxTables is the most tables a batch's codes may be spread over,
+	// as many as an index.Index may have.
+	MaxTables = 64
 	// MaxFingerprint is the largest fingerprint algorithm version.
 	MaxFingerprint = 1<<31 - 1
 )
@@ -120,9 +137,9 @@ type Record struct {
 	Deleted bool
 	// Active targets are found by a default search.
 	Active bool
-	// Codes holds the target's k >= 1 fingerprint codes, each Bits/64
-	// words, concatenated.
-	Codes []uint64
+	// Codes holds the target's 1 to MaxCodes fingerprint codes, as the
+	// index holds them, each in a table below the batch's Tables.
+	Codes []index.Code
 	// Attrs holds what filters look at; Group is not carried.
 	Attrs index.Attributes
 	// Name is the target's name, if it has one.
@@ -134,8 +151,13 @@ type Batch struct {
 	Kind Kind
 	// Fingerprint is the version of the algorithm that made the codes.
 	Fingerprint int
-	// Bits is the width of one code, a positive multiple of 64.
-	Bits int
+	// Tables is the number of tables of the index the codes belong to,
+	// 1 to MaxTables.
+	Tables int
+	// Checks is how many of each code's check words the batch carries,
+	// 0 to index.Checks: a follower that keeps fewer checks, to sync
+	// less, gets the first ones. Its codes' other check words are zero.
+	Checks int
 	// From and To are gallery versions: a delta takes a copy at From to
 	// To; a snapshot is the gallery at To and has From 0.
 	From, To int64
@@ -153,9 +175,9 @@ var (
 	// ErrGap reports a delta whose From is not the version a State holds.
 	ErrGap = errors.New("syncwire: delta does not follow the held version")
 	// ErrMismatch reports a batch whose codes are of another fingerprint
-	// version or width than those a State holds, when the batch cannot
-	// switch them.
-	ErrMismatch = errors.New("syncwire: batch fingerprint or width differs from the held one")
+	// version or number of tables than those a State holds, when the
+	// batch cannot switch them.
+	ErrMismatch = errors.New("syncwire: batch fingerprint, tables or checks differ from the held ones")
 )
 
 // wrapped is an error with a message of its own that wraps a sentinel.
@@ -192,8 +214,10 @@ func headerProblem(b *Batch) string {
 		return "unknown " + b.Kind.String()
 	case b.Fingerprint < 0 || b.Fingerprint > MaxFingerprint:
 		return "fingerprint version " + strconv.Itoa(b.Fingerprint) + " out of range"
-	case b.Bits <= 0 || b.Bits%64 != 0 || b.Bits > MaxBits:
-		return "code width " + strconv.Itoa(b.Bits) + " is not a multiple of 64 up to " + strconv.Itoa(MaxBits)
+	case b.Tables < 1 || b.Tables > MaxTables:
+		return strconv.Itoa(b.Tables) + " tables, want 1 to " + strconv.Itoa(MaxTables)
+	case b.Checks < 0 || b.Checks > index.Checks:
+		return strconv.Itoa(b.Checks) + " checks, want 0 to " + strconv.Itoa(index.Checks)
 	case b.From < 0 || b.To < b.From:
 		return "versions from " + itoa64(b.From) + " to " + itoa64(b.To)
 	case b.Kind == Snapshot && b.From != 0:
@@ -205,8 +229,9 @@ func headerProblem(b *Batch) string {
 }
 
 // checkRecord returns what is wrong with r as a record of a batch of the
-// given kind, code width in words and version to, or "" if nothing is.
-func checkRecord(r *Record, kind Kind, words int, to int64) string {
+// given kind, number of tables, checks and version to, or "" if nothing
+// is.
+func checkRecord(r *Record, kind Kind, tables, checks int, to int64) string {
 	switch {
 	case r.Seq == 0:
 		return "seq 0"
@@ -216,12 +241,22 @@ func checkRecord(r *Record, kind Kind, words int, to int64) string {
 		return "a delete in a snapshot"
 	case r.Deleted:
 		return ""
-	case len(r.Codes) == 0 || len(r.Codes)%words != 0:
-		return strconv.Itoa(len(r.Codes)) + " words of codes, not a positive multiple of " + strconv.Itoa(words)
-	case len(r.Codes)/words > MaxCodes:
-		return strconv.Itoa(len(r.Codes)/words) + " codes, more than " + strconv.Itoa(MaxCodes)
+	case len(r.Codes) == 0:
+		return "a put without codes"
+	case len(r.Codes) > MaxCodes:
+		return strconv.Itoa(len(r.Codes)) + " codes, more than " + strconv.Itoa(MaxCodes)
 	case len(r.Name) > MaxStringLen:
 		return "name of " + strconv.Itoa(len(r.Name)) + " bytes, more than " + strconv.Itoa(MaxStringLen)
+	}
+	for j, c := range r.Codes {
+		if c.Table < 0 || c.Table >= tables {
+			return tableProblem(j, c.Table, tables)
+		}
+		for k := checks; k < len(c.Checks); k++ {
+			if c.Checks[k] != 0 {
+				return "code " + strconv.Itoa(j) + " has check " + strconv.Itoa(k) + " in a batch of " + strconv.Itoa(checks) + " checks"
+			}
+		}
 	}
 	for _, s := range r.Attrs.Str {
 		if len(s) > MaxStringLen {
@@ -240,17 +275,22 @@ func checkRecords(b *Batch) ([]Record, error) {
 		recs = slices.Clone(recs)
 		slices.SortFunc(recs, compareSeq)
 	}
-	words := b.Bits / 64
 	for i := range recs {
 		r := &recs[i]
 		if i > 0 && r.Seq == recs[i-1].Seq {
 			return nil, malformed("seq " + strconv.FormatUint(r.Seq, 10) + " repeated")
 		}
-		if what := checkRecord(r, b.Kind, words, b.To); what != "" {
+		if what := checkRecord(r, b.Kind, b.Tables, b.Checks, b.To); what != "" {
 			return nil, malformed("seq " + strconv.FormatUint(r.Seq, 10) + ": " + what)
 		}
 	}
 	return recs, nil
+}
+
+// tableProblem describes code j of a record being in table t of a batch
+// of the given number of tables.
+func tableProblem(j, t, tables int) string {
+	return "code " + strconv.Itoa(j) + " in table " + strconv.Itoa(t) + " of " + strconv.Itoa(tables)
 }
 
 // compareSeq orders records by Seq.

@@ -436,8 +436,8 @@ func checkFingerprint(t *testing.T, w *worker) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if fp.Version != fingerprint.Version || !slices.Equal(fp.Codes, hexCodes(want.Codes)) {
-		t.Errorf("fingerprint %+v, the server computes %v", fp, hexCodes(want.Codes))
+	if fp.Version != fingerprint.Version || !slices.Equal(fp.Codes, texts(want.Codes)) {
+		t.Errorf("fingerprint %+v, the server computes %v", fp, texts(want.Codes))
 	}
 }
 
@@ -493,10 +493,11 @@ func wantSync(t *testing.T, w *worker, s *server, want syncResult, requests []sy
 	}
 }
 
-func hexCodes(codes []uint64) []string {
+// texts writes codes as the module does (fingerprint.Code.String).
+func texts(codes []fingerprint.Code) []string {
 	out := make([]string, len(codes))
 	for i, c := range codes {
-		out[i] = fmt.Sprintf("%016x", c)
+		out[i] = c.String()
 	}
 	return out
 }

@@ -120,7 +120,8 @@ export class Pixmatch {
 
   /**
    * Returns the fingerprint of a picture: the codes the server computes
-   * for the same pixels.
+   * for the same pixels, each as text: window, turn, degrees, then hash
+   * and checks in hex, e.g. "centre80 t0 -3 8f3e… 01a2… 77c0… 5b19…".
    * @param {ImageBitmapSource} source a Blob, ImageBitmap, ImageData, image, canvas or video
    * @param {'query'|'target'} [kind]
    * @returns {Promise<{version: number, codes: string[]}>}

@@ -23,6 +23,7 @@ import (
 	"github.com/pixmatch/pixmatch/shared/apierror"
 	"github.com/pixmatch/pixmatch/shared/fingerprint"
 	"github.com/pixmatch/pixmatch/shared/index"
+	"github.com/pixmatch/pixmatch/shared/match"
 	"github.com/pixmatch/pixmatch/shared/syncwire"
 )
 
@@ -104,9 +105,13 @@ func (h *Handler) batch(c echo.Context) error {
 		return c.NoContent(http.StatusNotModified)
 	}
 	ctx := c.Request().Context()
+	n, err := h.Service.Count(g.ID)
+	if err != nil {
+		return h.fail(c, err)
+	}
+	profile := profileFor(n)
 	var b syncwire.Batch
 	if since > 0 {
-		n, _ := h.Service.Count(g.ID)
 		d, err := h.Service.Changed(ctx, g.ID, since, max(64, n/2))
 		switch {
 		case errors.Is(err, gallery.ErrTooManyChanges):
@@ -114,11 +119,11 @@ func (h *Handler) batch(c echo.Context) error {
 		case err != nil:
 			return h.fail(c, err)
 		default:
-			b = delta(d)
+			b = delta(d, profile)
 		}
 	}
 	if since == 0 {
-		if b, err = h.snapshot(c, g.ID); err != nil {
+		if b, err = h.snapshot(c, g.ID, profile); err != nil {
 			return h.fail(c, err)
 		}
 	}
@@ -142,24 +147,50 @@ func (h *Handler) batch(c echo.Context) error {
 	return c.Blob(http.StatusOK, ContentType, data)
 }
 
-func (h *Handler) snapshot(c echo.Context, gallery int64) (syncwire.Batch, error) {
-	b := syncwire.Batch{Kind: syncwire.Snapshot, Fingerprint: fingerprint.Version, Bits: fingerprint.Bits}
+// fullProfileTargets is the most targets a gallery may hold for its
+// followers to be sent match.Browser codes; a larger one's are sent
+// match.Compact codes. Measured (make bench-e2e), a first sync of 50,000
+// targets of match.Browser and one of 100,000 of match.Compact each stay
+// within 3 MB.
+const fullProfileTargets = 50_000
+
+// profileFor returns the part of each target's codes followers of a
+// gallery of n targets are sent.
+func profileFor(n int) match.Profile {
+	if n > fullProfileTargets {
+		return match.Compact
+	}
+	return match.Browser
+}
+
+// snapshot returns every live target of a gallery as a snapshot batch of
+// codes of profile p.
+func (h *Handler) snapshot(c echo.Context, gallery int64, p match.Profile) (syncwire.Batch, error) {
+	b := newBatch(syncwire.Snapshot, p)
 	v, err := h.Service.Snapshot(c.Request().Context(), gallery, func(t store.Target, fp fingerprint.Fingerprint) error {
-		b.Records = append(b.Records, record(t, fp.Codes))
+		if r, ok := record(t, fp, p); ok {
+			b.Records = append(b.Records, r)
+		}
 		return nil
 	})
 	b.To = v
 	return b, err
 }
 
-func delta(d gallery.Delta) syncwire.Batch {
-	b := syncwire.Batch{Kind: syncwire.Delta, Fingerprint: fingerprint.Version, Bits: fingerprint.Bits, From: d.From, To: d.To}
+// delta returns the changes d as a delta batch of codes of profile p.
+func delta(d gallery.Delta, p match.Profile) syncwire.Batch {
+	b := newBatch(syncwire.Delta, p)
+	b.From, b.To = d.From, d.To
 	for _, t := range d.Put {
 		var fp fingerprint.Fingerprint
 		if fp.UnmarshalBinary(t.Fingerprint) != nil {
 			continue // a target being fingerprinted anew: it comes with its next change
 		}
-		b.Records = append(b.Records, record(t, fp.Codes))
+		r, ok := record(t, fp, p)
+		if !ok {
+			r = syncwire.Record{Seq: uint64(t.Seq), Deleted: true}
+		}
+		b.Records = append(b.Records, r)
 	}
 	for _, seq := range d.Deleted {
 		b.Records = append(b.Records, syncwire.Record{Seq: uint64(seq), Deleted: true})
@@ -167,11 +198,20 @@ func delta(d gallery.Delta) syncwire.Batch {
 	return b
 }
 
-func record(t store.Target, codes []uint64) syncwire.Record {
+// newBatch returns an empty batch of the given kind carrying codes of
+// profile p.
+func newBatch(kind syncwire.Kind, p match.Profile) syncwire.Batch {
+	return syncwire.Batch{Kind: kind, Fingerprint: fingerprint.Version, Tables: int(fingerprint.Windows), Checks: p.Checks}
+}
+
+// record returns the record of a target with fingerprint fp, and false if
+// p keeps no code of fp.
+func record(t store.Target, fp fingerprint.Fingerprint, p match.Profile) (syncwire.Record, bool) {
+	codes := p.Codes(fp)
 	return syncwire.Record{
 		Seq: uint64(t.Seq), Active: t.Active, Codes: codes, Name: t.Name,
 		Attrs: index.Attributes{Category: t.Category, Int: t.IntAttr, Str: t.StrAttr},
-	}
+	}, len(codes) > 0
 }
 
 // lookup finds the target a path names by sequence number or targetId.

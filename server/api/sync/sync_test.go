@@ -17,7 +17,7 @@ import (
 	"github.com/pixmatch/pixmatch/server/internal/testserver"
 	"github.com/pixmatch/pixmatch/server/store"
 	"github.com/pixmatch/pixmatch/shared/fingerprint"
-	"github.com/pixmatch/pixmatch/shared/index"
+	"github.com/pixmatch/pixmatch/shared/match"
 	"github.com/pixmatch/pixmatch/shared/syncwire"
 	"github.com/pixmatch/pixmatch/shared/testphoto"
 )
@@ -94,7 +94,8 @@ func (f *follower) finds(photo string) string {
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	hits, err := f.state.Index().Search(context.Background(), index.Query{Codes: q.Codes, MaxDistance: fingerprint.Threshold})
+	profile := match.Profile{Windows: match.Full.Windows, Checks: f.state.Checks()}
+	hits, err := match.Search(context.Background(), f.state.Index(), q, match.Options{Limit: 1, Profile: profile})
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -124,7 +125,7 @@ func TestFollow(t *testing.T) {
 	s := testserver.New(t)
 	coffee := add(t, s, "coffee", "coffee")
 	add(t, s, "rocket", "rocket")
-	f := &follower{t: t, s: s, token: token(t, s, `"READ"`), state: syncwire.NewState(fingerprint.Bits)}
+	f := &follower{t: t, s: s, token: token(t, s, `"READ"`), state: syncwire.NewState(int(fingerprint.Windows))}
 
 	if code, kind := f.sync(); code != 200 || kind != syncwire.Snapshot || f.state.Len() != 2 {
 		t.Fatalf("first sync: %d kind %d, %d targets", code, kind, f.state.Len())
@@ -156,7 +157,7 @@ func TestFollow(t *testing.T) {
 		t.Fatalf("after a delete the copy still finds chelsea (%d held)", f.state.Len())
 	}
 	// A follower that starts over gets the same state as one that followed.
-	fresh := &follower{t: t, s: s, token: f.token, state: syncwire.NewState(fingerprint.Bits)}
+	fresh := &follower{t: t, s: s, token: f.token, state: syncwire.NewState(int(fingerprint.Windows))}
 	fresh.sync()
 	if fresh.state.Version() != f.state.Version() || fresh.state.Len() != f.state.Len() {
 		t.Fatalf("fresh copy: version %d, %d held; followed copy: version %d, %d held",
@@ -168,7 +169,7 @@ func TestFollow(t *testing.T) {
 // gallery receives a snapshot instead of the long log.
 func TestFarBehindGetsSnapshot(t *testing.T) {
 	s := testserver.New(t)
-	f := &follower{t: t, s: s, token: token(t, s, `"READ"`), state: syncwire.NewState(fingerprint.Bits)}
+	f := &follower{t: t, s: s, token: token(t, s, `"READ"`), state: syncwire.NewState(int(fingerprint.Windows))}
 	add(t, s, "coffee", "coffee")
 	f.sync()
 	for i, name := range []string{"astronaut", "camera", "chelsea", "china", "coins", "flower", "rocket"} {

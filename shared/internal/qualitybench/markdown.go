@@ -24,17 +24,17 @@ func (r *Report) Markdown(w io.Writer) {
 		r.Rows[0].Queries, r.Rows[0].NonMemberQueries)
 
 	fmt.Fprintf(w, "## Results\n\n")
-	fmt.Fprintf(w, "| transform | recall@1 pixmatch | recall@1 pHash | recall ≤t pixmatch | recall ≤t pHash | false match pixmatch | false match pHash | wrong match pixmatch | wrong match pHash | median d pixmatch | median d pHash |\n")
-	fmt.Fprintf(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
+	fmt.Fprintf(w, "| transform | recall@1 pixmatch | recall@1 pHash | recall ≤t pixmatch | recall ≤t pHash | false match pixmatch | false match pHash | wrong match pixmatch | wrong match pHash | median d pixmatch | median d pHash | recall@1 browser | false match browser |\n")
+	fmt.Fprintf(w, "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n")
 	for _, row := range append(r.Rows, r.Mean) {
 		name := row.Name
 		if name == r.Mean.Name {
 			name = "**" + name + "**"
 		}
 		p, b := row.Pixmatch, row.Baseline
-		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", name,
+		fmt.Fprintf(w, "| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", name,
 			pct(p.Top1), pct(b.Top1), pct(p.Found), pct(b.Found), pct(p.FalseMatch), pct(b.FalseMatch),
-			pct(p.Wrong), pct(b.Wrong), num(p.MedianDistance), num(b.MedianDistance))
+			pct(p.Wrong), pct(b.Wrong), num(p.MedianDistance), num(b.MedianDistance), pct(row.Browser.Top1), pct(row.Browser.FalseMatch))
 	}
 	fmt.Fprintf(w, "\n%s\n", definitions)
 	if blank := r.Mean.Pixmatch.Blank; blank > 0 {
@@ -73,6 +73,7 @@ const definitions = `- **recall@1**: the query's target is the nearest of all en
 - **false match**: a query made from a non-member (a photo not in the gallery), edited the same way, has any entry within t.
 - **wrong match**: a target query's nearest entry is within t but is another entry.
 - **median d**: the median distance from a target query to its target (a blank query counts as 65).
+- **browser**: pixmatch searching an index of the codes a browser syncs of each target (` + "`match.Browser`" + `: the whole picture and its central 80 %, two checks each), as a gallery of up to 50,000 targets is synced.
 - Recipes are ` + "`distort.Catalogue()`" + `; a recipe that draws on chance takes its seed from the picture's ID and the recipe's name, and the paste recipes paste into a non-member photo.
 `
 

@@ -60,11 +60,11 @@ func tinyRun() (*Corpus, *Results) {
 		Edits: []string{original, "mirror"},
 		Members: [][]Outcome{
 			{{Top: true, Found: true, BaseTop: true, BaseFound: true}, {Top: true, Found: true, BaseTop: true, BaseFound: true}},
-			{{Top: true, Found: true, BaseDistance: 30}, {Wrong: true, Match: "target p:a", MatchDistance: 9, BaseDistance: 28}},
+			{{Top: true, Found: true, BaseDistance: 30, Profiles: []Verdict{{Top: true}}}, {Wrong: true, Match: "target p:a", MatchDistance: 9, BaseDistance: 28, Profiles: []Verdict{{}}}},
 		},
 		NonMembers: [][]Outcome{
 			{{Wrong: true, Match: "distractor p:e #0", MatchDistance: 10, Distance: -1, BaseDistance: -1}, {Distance: -1, BaseDistance: -1}},
-			{{Distance: -1, BaseDistance: -1}, {Distance: -1, BaseDistance: -1}},
+			{{Distance: -1, BaseDistance: -1, Profiles: []Verdict{{Wrong: true}}}, {Distance: -1, BaseDistance: -1, Profiles: []Verdict{{}}}},
 		},
 		TargetIDs:    []string{"p:a", "p:b"},
 		NonMemberIDs: []string{"p:c", "p:d"},
@@ -80,14 +80,15 @@ func TestReport(t *testing.T) {
 	if rep.Mean.Name != "mean of the 1 recipes" || rep.Mean.Pixmatch.Found != 0.5 || rep.Mean.Baseline.Found != 0 {
 		t.Errorf("the mean row %+v should average the mirror row only", rep.Mean)
 	}
-	if rep.Rows[0].Pixmatch.FalseMatch != 0.5 || rep.Rows[1].Pixmatch.Wrong != 0.5 {
+	if rep.Rows[0].Pixmatch.FalseMatch != 0.5 || rep.Rows[1].Pixmatch.Wrong != 0.5 ||
+		rep.Rows[1].Browser != (Scores{Top1: 0.5, FalseMatch: 0.5}) {
 		t.Errorf("rows %+v", rep.Rows)
 	}
 	want := []FalseMatch{{Query: "p:c", Match: "distractor p:e #0", Distance: 10}}
 	if !reflect.DeepEqual(rep.Unedited, want) {
 		t.Errorf("unedited false matches %+v, want %+v", rep.Unedited, want)
 	}
-	if rep.Size.TargetCodes != 1.5 || rep.Size.TargetBytes != 16 || rep.Corpus.TargetCutOuts != 1 || rep.Corpus.FillerOthers != 1 {
+	if rep.Size.TargetCodes != 1.5 || rep.Size.TargetBytes != 4+1.5*codeBytes || rep.Corpus.TargetCutOuts != 1 || rep.Corpus.FillerOthers != 1 {
 		t.Errorf("size %+v, corpus %+v", rep.Size, rep.Corpus)
 	}
 	dir := t.TempDir()
@@ -112,6 +113,7 @@ func TestReport(t *testing.T) {
 	for _, s := range []string{
 		"| original | 100.0 % | 100.0 % | 100.0 % | 100.0 % | 50.0 % | 0.0 % |",
 		"| mirror | 50.0 % | 0.0 % | 50.0 % | 0.0 % |",
+		"| 50.0 % | 50.0 % |\n| **mean",
 		"| **mean of the 1 recipes** |",
 		"| `p:c` | non-member | `distractor p:e #0` | 10 |",
 		"| codes per target | 1.50 (1 with 1, 1 with 2) | 1 |",
@@ -129,5 +131,16 @@ func TestReport(t *testing.T) {
 	}
 	if math.IsNaN(rep.Mean.Pixmatch.MedianDistance) {
 		t.Error("median distance is NaN")
+	}
+}
+
+func TestPct(t *testing.T) {
+	for _, tc := range []struct {
+		x    float64
+		want string
+	}{{0, "0.0 %"}, {0.000833, "0.08 %"}, {0.00996, "1.00 %"}, {0.01, "1.0 %"}, {0.5, "50.0 %"}, {1, "100.0 %"}} {
+		if got := pct(tc.x); got != tc.want {
+			t.Errorf("pct(%g) = %q, want %q", tc.x, got, tc.want)
+		}
 	}
 }

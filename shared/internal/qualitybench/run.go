@@ -55,9 +55,19 @@ type Outcome struct {
 	// MatchDistance is its distance.
 	Match         string
 	MatchDistance int
+	// Profiles has Top, Found and Wrong as above for each of the
+	// gallery's reduced profiles, searched in an index of that profile.
+	Profiles []Verdict
 
 	codes int // the query's pixmatch codes
 }
+
+// Verdict is what a query found in an index of one profile.
+type Verdict struct{ Top, Found, Wrong bool }
+
+// profiles are the reduced profiles measured besides match.Full, each
+// with an index of its own.
+var profiles = []match.Profile{match.Browser}
 
 // Results are the measurements of a run.
 type Results struct {
@@ -107,6 +117,8 @@ type Timing struct {
 // entries.
 type gallery struct {
 	index *index.Index
+	// reduced[i] holds the same entries in profiles[i].
+	reduced []*index.Index
 	// ids are the entry IDs in ascending order, the order ties go by;
 	// base[i] is the baseline code of ids[i].
 	ids  []string
@@ -195,7 +207,7 @@ func fingerprints(img image.Image) (signature, error) {
 // buildGallery fingerprints the targets and enough distractors to fill
 // the index to entries.
 func buildGallery(ctx context.Context, c *Corpus, entries, workers int) (*gallery, error) {
-	g := &gallery{index: index.New(fingerprint.Bits), target: map[*picture]string{}, label: map[string]string{}}
+	g := &gallery{index: match.NewIndex(), target: map[*picture]string{}, label: map[string]string{}}
 	g.stats.TargetCodes = map[int]int{}
 	base := map[string]uint64{}
 	put := func(label string, p signature) error {
@@ -204,7 +216,17 @@ func buildGallery(ctx context.Context, c *Corpus, entries, workers int) (*galler
 			return fmt.Errorf("measure: entry ID %s twice", id)
 		}
 		base[id], g.label[id] = p.base, label
-		return g.index.Put(index.Entry{ID: id, Codes: p.fp.Codes, Active: true})
+		for i, pr := range profiles {
+			if codes := pr.Codes(p.fp); len(codes) > 0 {
+				if err := g.reduced[i].Put(index.Entry{ID: id, Codes: codes, Active: true}); err != nil {
+					return err
+				}
+			}
+		}
+		return g.index.Put(index.Entry{ID: id, Codes: match.Full.Codes(p.fp), Active: true})
+	}
+	for range profiles {
+		g.reduced = append(g.reduced, match.NewIndex())
 	}
 	prints := make([]signature, len(c.Targets))
 	err := parallel(ctx, len(c.Targets), workers, func(i int) (err error) {
@@ -387,6 +409,13 @@ func (g *gallery) query(ctx context.Context, img image.Image, want string) (Outc
 			o.Distance = g.distance(fp, want)
 		}
 		o.codes = len(fp.Codes)
+		for i, pr := range profiles {
+			v, err := verdict(ctx, g.reduced[i], fp, want, pr)
+			if err != nil {
+				return o, err
+			}
+			o.Profiles = append(o.Profiles, v)
+		}
 	}
 	h, err := goimagehash.PerceptionHash(img)
 	if err != nil {
@@ -403,11 +432,33 @@ func (g *gallery) query(ctx context.Context, img image.Image, want string) (Outc
 	return o, nil
 }
 
+// verdict searches x, an index of profile pr, for the query fp whose
+// target has entry ID want ("" for none).
+func verdict(ctx context.Context, x *index.Index, fp fingerprint.Fingerprint, want string, pr match.Profile) (Verdict, error) {
+	top, err := match.Search(ctx, x, fp, match.Options{Limit: 1, Threshold: fingerprint.Bits, Profile: pr})
+	if err != nil {
+		return Verdict{}, err
+	}
+	near, err := match.Search(ctx, x, fp, match.Options{Limit: x.Len(), Profile: pr})
+	if err != nil {
+		return Verdict{}, err
+	}
+	return Verdict{
+		Top:   len(top) > 0 && top[0].ID == want,
+		Found: slices.ContainsFunc(near, func(h match.Hit) bool { return h.ID == want }),
+		Wrong: len(near) > 0 && near[0].ID != want,
+	}, nil
+}
+
 // distance returns the distance of a query fingerprint to an entry, as a
 // search sees it.
 func (g *gallery) distance(q fingerprint.Fingerprint, id string) int {
 	e, _ := g.index.Get(id)
-	return match.Distance(q, fingerprint.Fingerprint{Codes: e.Codes})
+	var target fingerprint.Fingerprint
+	for _, c := range e.Codes {
+		target.Codes = append(target.Codes, fingerprint.Code{Window: fingerprint.Window(c.Table), Hash: c.Key, Checks: c.Checks})
+	}
+	return match.Distance(q, target)
 }
 
 // nearest returns the position in g.ids of the baseline code nearest to

@@ -1,0 +1,5 @@
+//go:build race
+
+package syncwire
+
+func init() { raceEnabled = true }
