@@ -12,7 +12,7 @@ import (
 
 // benchTables is the number of tables of the benchmark fixtures: one code
 // per entry in each.
-const benchTables = 13
+const benchTables = 10
 
 // fixture is an index of n random entries of benchTables codes each,
 // built once per process with a fixed seed and shared by the benchmarks.
@@ -57,9 +57,9 @@ func randomCode(rnd *rand.Rand, table int) Code {
 	return Code{Table: table, Key: rnd.Uint64(), Checks: [Checks]uint64{rnd.Uint64(), rnd.Uint64(), rnd.Uint64()}}
 }
 
-// pixmatchQuery returns a query shaped like pixmatch's: 2 probes naming
-// every table, 14 naming tables 0 and 1, 3 naming tables 0 to 4 and 8
-// naming table 3, penalties 0 or 4. Its last probe is the code in table 3
+// pixmatchQuery returns a query shaped like pixmatch's (shared/match): 2
+// probes naming every table, 14 naming tables 0 and 1, 3 naming tables 0
+// to 5 and 8 naming table 3, penalties 0 or 4. Its last probe is the code in table 3
 // of a stored entry, the planted hit, with 3 key bits and a few check
 // bits flipped.
 func (f *fixture) pixmatchQuery() Query {
@@ -75,7 +75,7 @@ func (f *fixture) pixmatchQuery() Query {
 	}
 	add(2, 1<<benchTables-1)
 	add(14, 0b11)
-	add(3, 0b11111)
+	add(3, 0b111111)
 	add(8, 0b1000)
 	e, _ := f.x.Get(f.ids[len(f.ids)/3])
 	planted := &probes[len(probes)-1]
