@@ -397,14 +397,14 @@ func Score(distance int) float64 {
 	return max(s, 1.0/1024)
 }
 
-// codeSize is the encoded size of a code: window, turn, degrees, hash
-// and checks.
-const codeSize = 3 + 8 + 8*NumChecks
+// CodeSize is the size of a code as MarshalBinary writes it: window,
+// turn, degrees, hash and checks.
+const CodeSize = 3 + 8 + 8*NumChecks
 
 // MarshalBinary encodes f as a version, a count and the codes,
 // little-endian.
 func (f Fingerprint) MarshalBinary() ([]byte, error) {
-	b := make([]byte, 4, 4+codeSize*len(f.Codes))
+	b := make([]byte, 4, 4+CodeSize*len(f.Codes))
 	binary.LittleEndian.PutUint16(b, uint16(f.Version))
 	binary.LittleEndian.PutUint16(b[2:], uint16(len(f.Codes)))
 	for _, c := range f.Codes {
@@ -427,12 +427,12 @@ func (f *Fingerprint) UnmarshalBinary(b []byte) error {
 	if v != Version {
 		return fmt.Errorf("%w: %d (this build knows %d)", ErrVersion, v, Version)
 	}
-	if len(b) != 4+codeSize*n || n == 0 {
+	if len(b) != 4+CodeSize*n || n == 0 {
 		return fmt.Errorf("fingerprint: %d bytes for %d codes", len(b), n)
 	}
 	codes := make([]Code, n)
 	for i := range codes {
-		p := b[4+codeSize*i:]
+		p := b[4+CodeSize*i:]
 		c := Code{Window: Window(p[0]), Turn: luma.Dihedral(p[1]), Degrees: int8(p[2]), Hash: binary.LittleEndian.Uint64(p[3:])}
 		if c.Window >= Windows || int(c.Turn) >= len(luma.Dihedrals) {
 			return fmt.Errorf("fingerprint: code %d: window %d, turn %d", i, p[0], p[1])

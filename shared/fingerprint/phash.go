@@ -122,8 +122,8 @@ func cosines(n int) []float64 {
 }
 
 // lowGrid returns the 8×8 lowest DCT-II coefficients of an n×n grid of
-// cell means, row by row, n one of the sides basis holds, unscaled like goimagehash's. Each sum
-// folds the grid in half first (the cosines of even frequencies are
+// cell means, row by row, n one of the sides basis holds, unscaled like
+// goimagehash's. Each sum folds the grid in half first (the cosines of even frequencies are
 // symmetric about the middle, those of odd ones antisymmetric). Products
 // are rounded before they are added (float64 conversions), so no platform
 // fuses them and every platform computes the same bits.

@@ -57,7 +57,7 @@ func (w Window) share() float64 {
 	switch {
 	case w == Centre90:
 		return 0.9
-	case w == Centre80 || w >= TopLeft80 && w <= BottomRight80:
+	case w == Centre80 || w >= TopLeft80:
 		return 0.8
 	case w == Centre70:
 		return 0.7
@@ -81,7 +81,7 @@ func (w Window) rect(plane, content image.Rectangle) image.Rectangle {
 	cw, ch := int(math.Round(s*W)), int(math.Round(s*H))
 	x, y := (plane.Dx()-cw)/2, (plane.Dy()-ch)/2
 	if !w.Centre() {
-		corner := (w - TopLeft80) % 4 // top left, top right, bottom left, bottom right
+		corner := w - TopLeft80 // top left, top right, bottom left, bottom right
 		x, y = 0, 0
 		if corner&1 != 0 {
 			x = plane.Dx() - cw

@@ -21,6 +21,16 @@ type Probe struct {
 	Penalty int
 }
 
+// Distance is the distance of p to the code c with the given slack, as
+// a Query defines it, whatever tables p names.
+func (p Probe) Distance(c Code, slack [Checks]int) int {
+	d := bits.OnesCount64(p.Key^c.Key) + p.Penalty
+	for i, s := range slack {
+		d = max(d, bits.OnesCount64(p.Checks[i]^c.Checks[i])-s)
+	}
+	return d
+}
+
 // Query is what Search looks for.
 //
 // The distance of a probe p to an entry code c in a table p names is

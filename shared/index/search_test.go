@@ -132,3 +132,24 @@ func TestGroups(t *testing.T) {
 		}
 	}
 }
+
+func TestProbeDistance(t *testing.T) {
+	ones := func(n int) uint64 { return 1<<n - 1 }
+	code := Code{Table: 2, Key: ones(3), Checks: [Checks]uint64{ones(10), 0, ones(6)}}
+	for _, tc := range []struct {
+		name  string
+		p     Probe
+		slack [Checks]int
+		want  int
+	}{
+		{"keys alone", Probe{Key: ones(3), Checks: code.Checks}, [Checks]int{}, 0},
+		{"key distance and penalty", Probe{Penalty: 4, Checks: code.Checks}, [Checks]int{}, 7},
+		{"a check beyond its slack", Probe{Key: ones(3)}, [Checks]int{4, 0, 6}, 6},
+		{"checks within their slack", Probe{Key: ones(1)}, [Checks]int{8, 0, 4}, 2},
+		{"tables do not matter", Probe{Key: ones(3), Checks: code.Checks, Tables: 1}, [Checks]int{}, 0},
+	} {
+		if got := tc.p.Distance(code, tc.slack); got != tc.want {
+			t.Errorf("%s: distance %d, want %d", tc.name, got, tc.want)
+		}
+	}
+}

@@ -132,10 +132,9 @@ func (t *Integral) at(x, y float64) float64 {
 }
 
 // Turned returns the w×h window centred on (cx, cy) of the plane turned
-// back by degrees, as the means of n×n cells, row by row: if the plane is a picture turned by
-// degrees counter-clockwise about (cx, cy), it is that window of the
-// upright picture. Each
-// output pixel is the exact mean of an upright box the size of its cell
+// back by degrees, as the means of n×n cells, row by row: if the plane is
+// a picture turned by degrees counter-clockwise about (cx, cy), it is that
+// window of the upright picture. Each output pixel is the exact mean of an upright box the size of its cell
 // around its turned centre; for the small angles it is used at, the box
 // and the turned cell cover nearly the same pixels. Parts of the window
 // outside the plane read as black, as a turned photo's corners do.

@@ -49,17 +49,16 @@ func NewIndex() *index.Index { return index.New(int(fingerprint.Windows)) }
 // tables is the set of target windows a query code is compared with, and
 // the penalty it pays.
 func tables(c fingerprint.Code) (set uint64, penalty int) {
-	bit := windows
 	switch {
 	case c.Degrees != 0:
-		return bit(fingerprint.Centre80), 0
+		return windows(fingerprint.Centre80), 0
 	case c.Window == fingerprint.Whole || c.Window == fingerprint.Trimmed:
 		if !c.Upright() {
-			return bit(fingerprint.Whole, fingerprint.Trimmed), TurnPenalty
+			return windows(fingerprint.Whole, fingerprint.Trimmed), TurnPenalty
 		}
-		return 1<<fingerprint.Windows - 1, 0
+		return Full.Windows, 0
 	default:
-		return bit(fingerprint.Whole, fingerprint.Trimmed, fingerprint.Centre90, fingerprint.Centre80, fingerprint.Centre70, fingerprint.Centre60), 0
+		return windows(fingerprint.Whole, fingerprint.Trimmed, fingerprint.Centre90, fingerprint.Centre80, fingerprint.Centre70, fingerprint.Centre60), 0
 	}
 }
 

@@ -78,11 +78,7 @@ func (p Profile) Distance(q, target fingerprint.Fingerprint) int {
 			if probe.Tables&(1<<c.Table) == 0 {
 				continue
 			}
-			d := fingerprint.Distance(probe.Key, c.Key) + probe.Penalty
-			for i, s := range slack {
-				d = max(d, fingerprint.Distance(probe.Checks[i], c.Checks[i])-s)
-			}
-			best = min(best, d)
+			best = min(best, probe.Distance(c, slack))
 		}
 	}
 	return best

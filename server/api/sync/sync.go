@@ -147,17 +147,17 @@ func (h *Handler) batch(c echo.Context) error {
 	return c.Blob(http.StatusOK, ContentType, data)
 }
 
-// fullProfileTargets is the most targets a gallery may hold for its
+// browserProfileTargets is the most targets a gallery may hold for its
 // followers to be sent match.Browser codes; a larger one's are sent
-// match.Compact codes. Measured (make bench-e2e), a first sync of 50,000
-// targets of match.Browser and one of 100,000 of match.Compact each stay
-// within 3 MB.
-const fullProfileTargets = 50_000
+// match.Compact codes. Measured (make bench, BenchmarkBrowserSearch), a
+// first sync of 50,000 targets of match.Browser and one of 100,000 of
+// match.Compact each stay within 3 MB.
+const browserProfileTargets = 50_000
 
 // profileFor returns the part of each target's codes followers of a
 // gallery of n targets are sent.
 func profileFor(n int) match.Profile {
-	if n > fullProfileTargets {
+	if n > browserProfileTargets {
 		return match.Compact
 	}
 	return match.Browser

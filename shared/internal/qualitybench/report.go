@@ -147,16 +147,12 @@ func NewReport(c *Corpus, r *Results) *Report {
 	}
 	rep.Size = Size{
 		TargetCodes:   float64(codes) / float64(max(n, 1)),
-		TargetBytes:   float64(4*n+codeBytes*codes) / float64(max(n, 1)), // Fingerprint.MarshalBinary
+		TargetBytes:   float64(4*n+fingerprint.CodeSize*codes) / float64(max(n, 1)), // Fingerprint.MarshalBinary
 		QueryCodes:    r.Gallery.QueryCodes,
 		BaselineBytes: 8,
 	}
 	return rep
 }
-
-// codeBytes is the size of a code as Fingerprint.MarshalBinary writes it:
-// window, turn, degrees, hash and checks.
-const codeBytes = 3 + 8 + 8*fingerprint.NumChecks
 
 // summarise counts the corpus's pictures by use.
 func summarise(c *Corpus) CorpusSummary {
@@ -190,15 +186,6 @@ func summarise(c *Corpus) CorpusSummary {
 // scores computes both methods' scores from the outcomes of the target
 // queries and the non-member queries of one kind.
 func scores(members, nonMembers []Outcome) (pix, base Scores) {
-	rate := func(os []Outcome, f func(Outcome) bool) float64 {
-		n := 0
-		for _, o := range os {
-			if f(o) {
-				n++
-			}
-		}
-		return float64(n) / float64(max(len(os), 1))
-	}
 	pix = Scores{
 		Top1:       rate(members, func(o Outcome) bool { return o.Top }),
 		Found:      rate(members, func(o Outcome) bool { return o.Found }),
@@ -232,21 +219,29 @@ func scores(members, nonMembers []Outcome) (pix, base Scores) {
 // profileScores computes the scores of reduced profile i from the
 // outcomes of the target queries and the non-member queries of one kind.
 func profileScores(members, nonMembers []Outcome, i int) Scores {
-	rate := func(os []Outcome, f func(Verdict) bool) float64 {
-		n := 0
-		for _, o := range os {
-			if i < len(o.Profiles) && f(o.Profiles[i]) {
-				n++
-			}
+	v := func(o Outcome) Verdict {
+		if i < len(o.Profiles) {
+			return o.Profiles[i]
 		}
-		return float64(n) / float64(max(len(os), 1))
+		return Verdict{}
 	}
 	return Scores{
-		Top1:       rate(members, func(v Verdict) bool { return v.Top }),
-		Found:      rate(members, func(v Verdict) bool { return v.Found }),
-		Wrong:      rate(members, func(v Verdict) bool { return v.Wrong }),
-		FalseMatch: rate(nonMembers, func(v Verdict) bool { return v.Wrong }),
+		Top1:       rate(members, func(o Outcome) bool { return v(o).Top }),
+		Found:      rate(members, func(o Outcome) bool { return v(o).Found }),
+		Wrong:      rate(members, func(o Outcome) bool { return v(o).Wrong }),
+		FalseMatch: rate(nonMembers, func(o Outcome) bool { return v(o).Wrong }),
 	}
+}
+
+// rate returns the share of os for which f holds.
+func rate(os []Outcome, f func(Outcome) bool) float64 {
+	n := 0
+	for _, o := range os {
+		if f(o) {
+			n++
+		}
+	}
+	return float64(n) / float64(max(len(os), 1))
 }
 
 // median returns the median of xs, the mean of the middle two for an

@@ -9,6 +9,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/pixmatch/pixmatch/shared/fingerprint"
 )
 
 func TestMedian(t *testing.T) {
@@ -88,7 +90,7 @@ func TestReport(t *testing.T) {
 	if !reflect.DeepEqual(rep.Unedited, want) {
 		t.Errorf("unedited false matches %+v, want %+v", rep.Unedited, want)
 	}
-	if rep.Size.TargetCodes != 1.5 || rep.Size.TargetBytes != 4+1.5*codeBytes || rep.Corpus.TargetCutOuts != 1 || rep.Corpus.FillerOthers != 1 {
+	if rep.Size.TargetCodes != 1.5 || rep.Size.TargetBytes != 4+1.5*fingerprint.CodeSize || rep.Corpus.TargetCutOuts != 1 || rep.Corpus.FillerOthers != 1 {
 		t.Errorf("size %+v, corpus %+v", rep.Size, rep.Corpus)
 	}
 	dir := t.TempDir()

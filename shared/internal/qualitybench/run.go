@@ -392,17 +392,11 @@ func (g *gallery) query(ctx context.Context, img image.Image, want string) (Outc
 	case err != nil:
 		return o, err
 	default:
-		top, err := match.Search(ctx, g.index, fp, match.Options{Limit: 1, Threshold: fingerprint.Bits})
+		v, near, err := verdict(ctx, g.index, fp, want, match.Full)
 		if err != nil {
 			return o, err
 		}
-		near, err := match.Search(ctx, g.index, fp, match.Options{Limit: g.index.Len()})
-		if err != nil {
-			return o, err
-		}
-		o.Top = len(top) > 0 && top[0].ID == want
-		o.Found = slices.ContainsFunc(near, func(h match.Hit) bool { return h.ID == want })
-		if o.Wrong = len(near) > 0 && near[0].ID != want; o.Wrong {
+		if o.Top, o.Found, o.Wrong = v.Top, v.Found, v.Wrong; o.Wrong {
 			o.Match, o.MatchDistance = g.label[near[0].ID], near[0].Distance
 		}
 		if want != "" {
@@ -410,7 +404,7 @@ func (g *gallery) query(ctx context.Context, img image.Image, want string) (Outc
 		}
 		o.codes = len(fp.Codes)
 		for i, pr := range profiles {
-			v, err := verdict(ctx, g.reduced[i], fp, want, pr)
+			v, _, err := verdict(ctx, g.reduced[i], fp, want, pr)
 			if err != nil {
 				return o, err
 			}
@@ -433,21 +427,22 @@ func (g *gallery) query(ctx context.Context, img image.Image, want string) (Outc
 }
 
 // verdict searches x, an index of profile pr, for the query fp whose
-// target has entry ID want ("" for none).
-func verdict(ctx context.Context, x *index.Index, fp fingerprint.Fingerprint, want string, pr match.Profile) (Verdict, error) {
+// target has entry ID want ("" for none). It also returns the entries
+// within the threshold, nearest first.
+func verdict(ctx context.Context, x *index.Index, fp fingerprint.Fingerprint, want string, pr match.Profile) (Verdict, []match.Hit, error) {
 	top, err := match.Search(ctx, x, fp, match.Options{Limit: 1, Threshold: fingerprint.Bits, Profile: pr})
 	if err != nil {
-		return Verdict{}, err
+		return Verdict{}, nil, err
 	}
 	near, err := match.Search(ctx, x, fp, match.Options{Limit: x.Len(), Profile: pr})
 	if err != nil {
-		return Verdict{}, err
+		return Verdict{}, nil, err
 	}
 	return Verdict{
 		Top:   len(top) > 0 && top[0].ID == want,
 		Found: slices.ContainsFunc(near, func(h match.Hit) bool { return h.ID == want }),
 		Wrong: len(near) > 0 && near[0].ID != want,
-	}, nil
+	}, near, nil
 }
 
 // distance returns the distance of a query fingerprint to an entry, as a
