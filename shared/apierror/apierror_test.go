@@ -122,7 +122,7 @@ func TestLookup(t *testing.T) {
 	}{
 		{CRS, "0", []*Error{CRSOK}},
 		{CRS, "6", []*Error{CRSInvalidToken, CRSInvalidAppKeyToken}},
-		{CRS, "21", []*Error{CRSOutOfLimit, CRSOutOfQPS}},
+		{CRS, "21", []*Error{CRSOutOfLimit, CRSOutOfQPS, CRSOverloaded}},
 		{CRS, "4001024", []*Error{CRSTokenExpired}},
 		{Alibaba, "InvalidFilterClause", []*Error{InvalidFilterClause}},
 		{Alibaba, "InternalError", []*Error{InternalError}},
@@ -213,6 +213,7 @@ func TestCRSDecisions(t *testing.T) {
 		{CRSRPCError, "20", 500, "RPC error: the target store could not be read."},
 		{CRSOutOfLimit, "21", 402, "Out of limit: the daily search limit is reached."},
 		{CRSOutOfQPS, "21", 200, "Out of QPS: too many search requests per second."},
+		{CRSOverloaded, "21", 503, "Out of capacity: the server is busy, try again shortly."},
 		{CRSOtherError, "30", 501, "Other error."},
 		{CRSTokenAPIKeyInvalid, "4001011", 401, "API Key invalid"},
 		{CRSTokenTimestampInvalid, "4001012", 400, "Timestamp invalid"},

@@ -71,6 +71,12 @@ var (
 	// It shares statusCode 21 with CRSOutOfLimit and, as the service
 	// documents, is answered with HTTP 200.
 	CRSOutOfQPS = crs(21, 200, "Out of QPS: too many search requests per second.")
+	// CRSOverloaded: the server cannot take the request now — the memory
+	// its pictures or body would need, or its connections, are in use by
+	// requests already running. It shares statusCode 21 with the other
+	// limits, and is answered with HTTP 503 so that clients retry later,
+	// as they do on any 5xx.
+	CRSOverloaded = crs(21, 503, "Out of capacity: the server is busy, try again shortly.")
 	// CRSOtherError: the search failed for a reason no other code names.
 	CRSOtherError = crs(30, 501, "Other error.")
 )
@@ -130,6 +136,7 @@ var crsCatalogue = []*Error{
 	CRSRPCError,
 	CRSOutOfLimit,
 	CRSOutOfQPS,
+	CRSOverloaded,
 	CRSOtherError,
 
 	CRSTokenAPIKeyInvalid,
