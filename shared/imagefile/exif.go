@@ -3,6 +3,7 @@ package imagefile
 import (
 	"bytes"
 	"encoding/binary"
+	"iter"
 )
 
 // orientation finds the EXIF orientation tag of a file: 0 when there is
@@ -25,34 +26,46 @@ var exifHeader = []byte("Exif\x00\x00")
 
 // jpegExif returns the TIFF block of the first Exif APP1 segment.
 func jpegExif(b []byte) []byte {
-	i := 2 // after SOI
-	for i+4 <= len(b) {
-		if b[i] != 0xff {
-			return nil
-		}
-		marker := b[i+1]
-		if marker == 0xff { // fill byte
-			i++
-			continue
-		}
-		if marker == 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker == 0x01 {
-			i += 2
-			continue
-		}
-		if marker == 0xda || marker == 0xd9 { // start of scan, end of image
-			return nil
-		}
-		n := int(binary.BigEndian.Uint16(b[i+2:]))
-		if n < 2 || i+2+n > len(b) {
-			return nil
-		}
-		seg := b[i+4 : i+2+n]
+	for marker, seg := range jpegSegments(b) {
 		if marker == 0xe1 && bytes.HasPrefix(seg, exifHeader) {
 			return seg[len(exifHeader):]
 		}
-		i += 2 + n
 	}
 	return nil
+}
+
+// jpegSegments yields the marker and content of each segment of a JPEG
+// file that has a length, from the start up to its first scan; it stops
+// early at anything malformed.
+func jpegSegments(b []byte) iter.Seq2[byte, []byte] {
+	return func(yield func(byte, []byte) bool) {
+		i := 2 // after SOI
+		for i+4 <= len(b) {
+			if b[i] != 0xff {
+				return
+			}
+			marker := b[i+1]
+			if marker == 0xff { // fill byte
+				i++
+				continue
+			}
+			if marker == 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker == 0x01 {
+				i += 2
+				continue
+			}
+			if marker == 0xda || marker == 0xd9 { // start of scan, end of image
+				return
+			}
+			n := int(binary.BigEndian.Uint16(b[i+2:]))
+			if n < 2 || i+2+n > len(b) {
+				return
+			}
+			if !yield(marker, b[i+4:i+2+n]) {
+				return
+			}
+			i += 2 + n
+		}
+	}
 }
 
 // pngExif returns the content of the eXIf chunk.

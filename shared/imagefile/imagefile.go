@@ -49,6 +49,9 @@ type Limits struct {
 	MaxPixels int // width × height
 	MaxSide   int // longest side in pixels
 	MinSide   int // shortest side in pixels
+	// MaxCost bounds the memory a decode may take, in bytes, as Info.Cost
+	// estimates it from the header.
+	MaxCost int64
 }
 
 // Info describes an image file without decoding its pixels.
@@ -59,6 +62,10 @@ type Info struct {
 	// Orientation is the EXIF orientation tag: 0 when absent, 1–8 when
 	// valid, -1 when the file carries a value outside 1–8.
 	Orientation int
+	// Cost is the most memory, in bytes, that decoding the file may hold
+	// at once, computed from its header (see decodeCost): what a process
+	// must set aside before it decodes.
+	Cost int64
 }
 
 // OrientationValid reports whether the file has no orientation tag or a
@@ -108,7 +115,8 @@ func Inspect(data []byte) (Info, error) {
 	case err != nil:
 		return Info{}, fmt.Errorf("%w: %s header: %v", ErrCorrupt, name, err)
 	}
-	return Info{Format: f, Width: cfg.Width, Height: cfg.Height, Orientation: orientation(f, data)}, nil
+	return Info{Format: f, Width: cfg.Width, Height: cfg.Height, Orientation: orientation(f, data),
+		Cost: decodeCost(f, cfg.ColorModel, cfg.Width, cfg.Height, data)}, nil
 }
 
 // Check reports whether a picture of this size is within the limits.
@@ -123,6 +131,8 @@ func (l Limits) Check(i Info) error {
 		return fmt.Errorf("%w: %d×%d has a side over %d", ErrTooLarge, w, h, l.MaxSide)
 	case l.MinSide > 0 && min(w, h) < l.MinSide:
 		return fmt.Errorf("%w: %d×%d has a side under %d", ErrTooSmall, w, h, l.MinSide)
+	case l.MaxCost > 0 && i.Cost > l.MaxCost:
+		return fmt.Errorf("%w: decoding the %d×%d %s would take %d MB, over %d MB", ErrTooLarge, w, h, i.Format, i.Cost>>20, l.MaxCost>>20)
 	}
 	return nil
 }

@@ -8,15 +8,18 @@ import (
 	"hash/crc32"
 	"image"
 	"image/color"
+	"image/draw"
 	"image/gif"
 	"image/jpeg"
 	"image/png"
 	"os"
+	"runtime"
 	"testing"
 
 	"golang.org/x/image/bmp"
 	"golang.org/x/image/tiff"
 
+	"github.com/pixmatch/pixmatch/shared/imagefile/imagefiletest"
 	"github.com/pixmatch/pixmatch/shared/testphoto"
 )
 
@@ -315,5 +318,70 @@ func TestPNM(t *testing.T) {
 	}
 	if _, _, err := Decode([]byte("P6 -3 2 255\n"), Limits{}); !errors.Is(err, ErrCorrupt) {
 		t.Errorf("bad PPM header: %v", err)
+	}
+}
+
+// TestCostBoundsDecode checks that Info.Cost, computed from the header
+// alone, is at least what decoding really allocates, for every decoder
+// and pixel layout, bombs included: a server that sets Cost aside before
+// decoding never holds more than it set aside.
+func TestCostBoundsDecode(t *testing.T) {
+	photo := testphoto.Image("coffee")
+	gray := image.NewGray(photo.Bounds())
+	draw.Draw(gray, gray.Rect, photo, image.Point{}, draw.Src)
+	deep := image.NewRGBA64(photo.Bounds())
+	draw.Draw(deep, deep.Rect, photo, image.Point{}, draw.Src)
+	files := map[string][]byte{
+		"jpeg 4:2:0":                  encode(t, JPEG, photo),
+		"jpeg grey":                   encode(t, JPEG, gray),
+		"png rgba":                    encode(t, PNG, photo),
+		"png grey":                    encode(t, PNG, gray),
+		"png 16-bit":                  encode(t, PNG, deep),
+		"gif":                         encode(t, GIF, photo),
+		"bmp":                         encode(t, BMP, photo),
+		"tiff":                        encode(t, TIFF, photo),
+		"tiff 16-bit":                 encode(t, TIFF, deep),
+		"webp":                        encode(t, WEBP, photo),
+		"ppm":                         []byte("P6 400 300 255\n" + string(make([]byte, 400*300*3))),
+		"png 16-bit black 1024":       imagefiletest.PNGBlack(1024, 1024, 16, imagefiletest.RGBA),
+		"png bomb 16-bit 2048":        imagefiletest.PNGHeader(2048, 2048, 16, imagefiletest.RGBA, false),
+		"png bomb interlaced 2048":    imagefiletest.PNGHeader(2048, 2048, 8, imagefiletest.RGBA, true),
+		"jpeg bomb progressive 4:2:0": imagefiletest.JPEGHeader(2048, 2048, 3, 2, 2, true),
+		"jpeg bomb progressive grey":  imagefiletest.JPEGHeader(2048, 2048, 1, 1, 1, true),
+		"jpeg bomb progressive 4:4:4": imagefiletest.JPEGHeader(2048, 2048, 3, 1, 1, true),
+		"jpeg bomb progressive CMYK":  imagefiletest.JPEGHeader(2048, 2048, 4, 1, 1, true),
+		"jpeg bomb baseline 4:2:0":    imagefiletest.JPEGHeader(2048, 2048, 3, 2, 2, false),
+		"jpeg bomb progressive 4:1:1": imagefiletest.JPEGHeader(2048, 2048, 3, 4, 1, true),
+	}
+	for name, data := range files {
+		info, err := Inspect(data)
+		if err != nil {
+			t.Errorf("%s: %v", name, err)
+			continue
+		}
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		image.Decode(bytes.NewReader(data)) // bombs fail after allocating: that is the point
+		runtime.ReadMemStats(&after)
+		used := int64(after.TotalAlloc - before.TotalAlloc)
+		t.Logf("%-28s %5d×%-5d cost %8d KB, decoding allocated %8d KB", name, info.Width, info.Height, info.Cost>>10, used>>10)
+		if used > info.Cost {
+			t.Errorf("%s: decoding allocated %d bytes, more than its cost %d", name, used, info.Cost)
+		}
+	}
+}
+
+// TestCostLimit checks that Limits.MaxCost refuses a picture whose decode
+// would take more memory than allowed, from its header alone.
+func TestCostLimit(t *testing.T) {
+	bomb := imagefiletest.PNGHeader(8192, 8192, 16, imagefiletest.RGBA, false)
+	lim := Limits{MaxPixels: 8192 * 8192, MaxCost: 512 << 20}
+	if _, _, err := Decode(bomb, lim); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("8192×8192 16-bit PNG under a 512 MB cost limit: %v, want ErrTooLarge", err)
+	}
+	small := imagefiletest.PNGBlack(64, 64, 16, imagefiletest.RGBA)
+	if _, _, err := Decode(small, lim); err != nil {
+		t.Errorf("64×64 16-bit PNG: %v", err)
 	}
 }
