@@ -10,7 +10,11 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"net/http"
 	"net/netip"
+	"slices"
+	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -20,6 +24,7 @@ import (
 	"github.com/pixmatch/pixmatch/server/api/sync"
 	webapp "github.com/pixmatch/pixmatch/server/api/web"
 	"github.com/pixmatch/pixmatch/server/auth"
+	"github.com/pixmatch/pixmatch/server/budget"
 	"github.com/pixmatch/pixmatch/server/fetch"
 	"github.com/pixmatch/pixmatch/server/gallery"
 	"github.com/pixmatch/pixmatch/server/store"
@@ -48,12 +53,16 @@ func New(ctx context.Context, svc *gallery.Service, log *slog.Logger, opts ...Op
 			return nil
 		},
 	}))
-	(&crs.Handler{Service: svc, Tokens: tokens, Config: svc.Config().CRS, Log: log}).Register(e)
+	limits := svc.Config().Server
+	e.Use(bodyAccounts(budget.New(limits.BodyBytes), limits.BusyWait))
+	crsAPI := &crs.Handler{Service: svc, Tokens: tokens, Config: svc.Config().CRS, Log: log, BodyTimeout: limits.BodyTimeout}
+	crsAPI.Register(e)
 	ali, err := alibabaHandler(ctx, svc, log)
 	if err != nil {
 		return nil, err
 	}
 	ali.Register(e)
+	e.HTTPErrorHandler = unrouted(e, crsAPI, ali)
 	verifier := &auth.Verifier{Keys: svc, Tokens: tokens, Skew: svc.Config().CRS.TimestampSkew}
 	(&sync.Handler{Service: svc, Verifier: verifier, Log: log}).Register(e)
 	app := &webapp.Handler{Static: o.static(), Dist: o.dist()}
@@ -65,6 +74,50 @@ func New(ctx context.Context, svc *gallery.Service, log *slog.Logger, opts ...Op
 		return app.Index(c)
 	})
 	return e, nil
+}
+
+// bodyAccounts gives each request an account on the process's budget of
+// body bytes, closed when the request ends, for the dialects to charge
+// the bodies they read to (see package body).
+func bodyAccounts(bodies *budget.Budget, wait time.Duration) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			a := bodies.Open(wait)
+			defer a.Close()
+			req := c.Request()
+			c.SetRequest(req.WithContext(budget.NewContext(req.Context(), a)))
+			return next(c)
+		}
+	}
+}
+
+// crsPrefixes are the paths of the CRS API and of the APIs that answer in
+// its envelope (sync).
+var crsPrefixes = []string{"/targets", "/target/", "/search", "/v2/", "/similar", "/grade/", "/token/", "/tunnels", "/ping", "/sync/"}
+
+// unrouted answers requests no route serves, and handler failures that
+// reached Echo unanswered, in the envelope of the API their path belongs
+// to; what belongs to none (the web app's paths) gets Echo's answer.
+func unrouted(e *echo.Echo, crsAPI *crs.Handler, ali *alibaba.Handler) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		status := http.StatusInternalServerError
+		if he, ok := errors.AsType[*echo.HTTPError](err); ok {
+			status = he.Code
+		}
+		req := c.Request()
+		p := req.URL.Path
+		switch {
+		case slices.ContainsFunc(crsPrefixes, func(prefix string) bool { return strings.HasPrefix(p, prefix) }):
+			crsAPI.Unrouted(c, status, err)
+		case strings.HasPrefix(p, "/item/") || strings.HasPrefix(p, "/files/") || (p == "/" && alibaba.IsRPC(req)):
+			ali.Unrouted(c, status, err)
+		default:
+			e.DefaultHTTPErrorHandler(err, c)
+		}
+	}
 }
 
 // Option changes how New assembles the server.
@@ -104,7 +157,7 @@ func alibabaHandler(ctx context.Context, svc *gallery.Service, log *slog.Logger)
 		return nil, err
 	}
 	return &alibaba.Handler{
-		Service: svc, Config: cfg, Log: log, URLKey: key,
+		Service: svc, Config: cfg, Log: log, URLKey: key, BodyTimeout: svc.Config().Server.BodyTimeout,
 		Fetcher: &fetch.Fetcher{Timeout: cfg.FetchTimeout, MaxBytes: int64(cfg.MaxImageBytes), Allow: allow},
 	}, nil
 }

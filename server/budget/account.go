@@ -91,7 +91,11 @@ func ReadAll(ctx context.Context, r io.Reader, size, limit int64) ([]byte, error
 		if a == nil {
 			return nil
 		}
-		return a.Take(ctx, n)
+		err := a.Take(ctx, n)
+		if errors.Is(err, ErrTooLarge) { // a body bigger than the whole budget: no room, ever
+			return fmt.Errorf("%w: %w", ErrBusy, err)
+		}
+		return err
 	}
 	if size > limit {
 		return nil, fmt.Errorf("%w: %d bytes, over %d", ErrBodyTooLarge, size, limit)

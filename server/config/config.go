@@ -7,10 +7,46 @@ import "time"
 
 // Config is the whole server configuration.
 type Config struct {
+	Server  Server
 	Images  Images
 	Search  Search
 	CRS     CRS
 	Alibaba Alibaba
+}
+
+// Server bounds what one process takes from its machine, whatever its
+// clients send: memory, connections and time.
+type Server struct {
+	// DecodeBytes is the memory all the pictures being decoded at once
+	// may take, as their headers declare it (imagefile.Info.Cost). A
+	// picture that would need more than all of it is refused as too large.
+	DecodeBytes int64
+	// BodyBytes is the most request-body bytes held in memory at once.
+	// Handling a body takes up to about three times its size (its
+	// parameters, a decoded base64 picture).
+	BodyBytes int64
+	// BusyWait is how long a request waits for its share of either before
+	// it is answered busy (CRS statusCode 21 with HTTP 503, Alibaba
+	// DeniedRequest).
+	BusyWait time.Duration
+
+	// ReadHeaderTimeout is how long a client may take to send its request
+	// line and headers; BodyTimeout how long it may take to send a body.
+	ReadHeaderTimeout time.Duration
+	BodyTimeout       time.Duration
+	// WriteTimeout bounds a response, from the end of its request's
+	// headers (the body, the work and the answer).
+	WriteTimeout time.Duration
+	// IdleTimeout is how long a kept-alive connection may wait for its
+	// next request.
+	IdleTimeout time.Duration
+	// MaxConns caps the open connections. Beyond it, a new connection
+	// takes the place of the one that has waited longest for its first
+	// request or its next one; with none such it is closed at once.
+	MaxConns int
+	// ShutdownTimeout bounds how long a stopping server waits for the
+	// requests in flight.
+	ShutdownTimeout time.Duration
 }
 
 // Images bounds the pictures every dialect accepts.
@@ -47,8 +83,6 @@ type Alibaba struct {
 	MinSide       int   // pixels, each side
 	MaxSide       int   // pixels, each side
 	MaxBodyBytes  int64 // a request body: two pictures in base64 and the rest
-	// BodyTimeout is how long a client may take to send its request body.
-	BodyTimeout time.Duration
 	// FetchTimeout bounds the download of a PicContent given as a URL.
 	FetchTimeout time.Duration
 	// FetchAllow lists networks a PicContent URL may point into although
@@ -70,9 +104,24 @@ func (c CRS) MaxBodyBytes() int64 {
 // Default returns the configuration with the documented defaults: CRS
 // images and meta up to 2 MB, names of 1–64 characters, pages of 5 (at
 // most 100), up to 10 search results, ±5 minutes of clock skew; Alibaba
-// pictures up to 4 MB and 100–4096 pixels a side, fetched within 5 s.
+// pictures up to 4 MB and 100–4096 pixels a side, fetched within 5 s,
+// bodies sent within a minute. The server's own bounds keep one process
+// under about a gigabyte: 512 MB of decodes and 128 MB of bodies at once,
+// each waited for at most a second; 4096 connections, idle ones closed
+// after 30 s.
 func Default() Config {
 	return Config{
+		Server: Server{
+			DecodeBytes:       512 << 20,
+			BodyBytes:         128 << 20,
+			BusyWait:          time.Second,
+			ReadHeaderTimeout: 10 * time.Second,
+			BodyTimeout:       time.Minute,
+			WriteTimeout:      2 * time.Minute,
+			IdleTimeout:       30 * time.Second,
+			MaxConns:          4096,
+			ShutdownTimeout:   15 * time.Second,
+		},
 		Images: Images{MaxPixels: 8192 * 8192, MinSide: 16, FeatureTimeout: 10 * time.Second},
 		Search: Search{Timeout: 3 * time.Second},
 		CRS: CRS{
@@ -89,7 +138,6 @@ func Default() Config {
 			MinSide:       100,
 			MaxSide:       4096,
 			MaxBodyBytes:  16 << 20,
-			BodyTimeout:   time.Minute,
 			FetchTimeout:  5 * time.Second,
 			Files:         "files",
 		},

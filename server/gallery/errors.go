@@ -13,13 +13,17 @@ import (
 // to its own catalogue; any other error is an internal failure of the
 // operation (usually of the store).
 var (
-	ErrNotFound        = store.ErrNotFound // a target or gallery that does not exist
-	ErrExists          = store.ErrExists   // a gallery or key that already exists
-	ErrNoContent       = fingerprint.ErrNoContent
-	ErrImageFormat     = imagefile.ErrFormat   // a format the dialect does not accept
-	ErrImageCorrupt    = imagefile.ErrCorrupt  // undecodable image data
-	ErrImageTooLarge   = imagefile.ErrTooLarge // too many pixels
-	ErrImageTooSmall   = imagefile.ErrTooSmall // a side under the minimum
+	ErrNotFound      = store.ErrNotFound // a target or gallery that does not exist
+	ErrExists        = store.ErrExists   // a gallery or key that already exists
+	ErrNoContent     = fingerprint.ErrNoContent
+	ErrImageFormat   = imagefile.ErrFormat   // a format the dialect does not accept
+	ErrImageCorrupt  = imagefile.ErrCorrupt  // undecodable image data
+	ErrImageTooLarge = imagefile.ErrTooLarge // too many pixels
+	ErrImageTooSmall = imagefile.ErrTooSmall // a side under the minimum
+	ErrOrientation   = errors.New("EXIF orientation outside 1–8")
+	// ErrBusy says the process has no room for the request now: the
+	// memory its picture would take to decode is in use by others.
+	ErrBusy            = errors.New("the server is busy")
 	ErrDuplicate       = errors.New("the gallery already holds this exact image")
 	ErrOverQuota       = errors.New("the gallery is full")
 	ErrSuspended       = errors.New("the gallery is suspended")

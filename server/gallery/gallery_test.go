@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/pixmatch/pixmatch/server/budget"
 	"github.com/pixmatch/pixmatch/server/config"
 	"github.com/pixmatch/pixmatch/server/store"
 	"github.com/pixmatch/pixmatch/server/store/sqlite"
@@ -44,11 +45,20 @@ func picture(t *testing.T, name string, edits ...func(img imageT) imageT) *Pictu
 		}
 		data = jpegOf(t, img)
 	}
-	pic, err := ReadPicture(data, Policy{})
+	pic, err := testService.ReadPicture(context.Background(), data, Policy{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	return pic
+}
+
+// testService decodes the pictures of tests that have no service of
+// their own at hand.
+var testService = &Service{cfg: config.Default(), decodes: budget.New(config.Default().Server.DecodeBytes)}
+
+// given is the search source of a picture decoded already.
+func given(p *Picture) func(context.Context) (*Picture, error) {
+	return func(context.Context) (*Picture, error) { return p, nil }
 }
 
 // crs is how the CRS dialect adds: no duplicates, nothing similar.
@@ -71,7 +81,7 @@ func TestAddSearchUpdateDelete(t *testing.T) {
 	if v, _ := svc.Gallery(g.ID); v.Version != 3 {
 		t.Fatalf("version %d after three adds", v.Version)
 	}
-	ms, err := svc.Search(ctx, g.ID, picture(t, "chelsea", distort.Rotate(1)), SearchOptions{Limit: 3})
+	ms, err := svc.Search(ctx, g.ID, given(picture(t, "chelsea", distort.Rotate(1))), SearchOptions{Limit: 3})
 	if err != nil || len(ms) != 1 || ms[0].Target.ID != added["chelsea"] || ms[0].Score < 0.5 {
 		t.Fatalf("search: %v %+v", err, ms)
 	}
@@ -79,7 +89,7 @@ func TestAddSearchUpdateDelete(t *testing.T) {
 	if _, err := svc.Update(ctx, g.ID, added["chelsea"], Patch{Active: &off}); err != nil {
 		t.Fatal(err)
 	}
-	if ms, _ := svc.Search(ctx, g.ID, picture(t, "chelsea"), SearchOptions{}); len(ms) != 0 {
+	if ms, _ := svc.Search(ctx, g.ID, given(picture(t, "chelsea")), SearchOptions{}); len(ms) != 0 {
 		t.Fatalf("inactive target found: %+v", ms)
 	}
 	if ms, _ := svc.Similar(ctx, g.ID, picture(t, "chelsea")); len(ms) != 1 {
@@ -102,7 +112,7 @@ func TestAddSearchUpdateDelete(t *testing.T) {
 	if _, err := svc.Delete(ctx, g.ID, added["coffee"], added["rocket"]); err != nil {
 		t.Fatal(err)
 	}
-	if ms, _ := svc.Search(ctx, g.ID, picture(t, "rocket"), SearchOptions{}); len(ms) != 0 {
+	if ms, _ := svc.Search(ctx, g.ID, given(picture(t, "rocket")), SearchOptions{}); len(ms) != 0 {
 		t.Fatalf("deleted target found: %+v", ms)
 	}
 }
@@ -125,7 +135,7 @@ func TestReopenRefingerprintsStaleTargets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ms, err := svc2.Search(ctx, g.ID, picture(t, "coffee"), SearchOptions{})
+	ms, err := svc2.Search(ctx, g.ID, given(picture(t, "coffee")), SearchOptions{})
 	if err != nil || len(ms) != 1 {
 		t.Fatalf("search after re-fingerprinting: %v %+v", err, ms)
 	}
@@ -190,7 +200,7 @@ func TestConcurrentWritesAndSearches(t *testing.T) {
 		}()
 		go func() {
 			defer wg.Done()
-			svc.Search(ctx, g.ID, picture(t, names[(i+1)%len(names)]), SearchOptions{})
+			svc.Search(ctx, g.ID, given(picture(t, names[(i+1)%len(names)])), SearchOptions{})
 		}()
 	}
 	wg.Wait()
@@ -198,7 +208,7 @@ func TestConcurrentWritesAndSearches(t *testing.T) {
 		t.Fatalf("version %d, want %d", v.Version, 2*len(names))
 	}
 	for _, name := range names {
-		ms, err := svc.Search(ctx, g.ID, picture(t, name), SearchOptions{})
+		ms, err := svc.Search(ctx, g.ID, given(picture(t, name)), SearchOptions{})
 		if err != nil || len(ms) == 0 || ms[0].Target.Name != "renamed" {
 			t.Fatalf("%s: %v %+v", name, err, ms)
 		}

@@ -1,6 +1,7 @@
 package gallery
 
 import (
+	"context"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -9,10 +10,10 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/pixmatch/pixmatch/shared/subject"
-
 	"github.com/pixmatch/pixmatch/shared/fingerprint"
 	"github.com/pixmatch/pixmatch/shared/imagefile"
+	"github.com/pixmatch/pixmatch/shared/quality"
+	"github.com/pixmatch/pixmatch/shared/subject"
 )
 
 // Policy says which pictures a dialect accepts.
@@ -21,48 +22,77 @@ type Policy struct {
 	Limits  imagefile.Limits
 }
 
-// Picture is an uploaded image file, decoded.
+// Picture is an uploaded image file, decoded and reduced: it keeps the
+// file and the small planes fingerprints and grades are made of, never
+// the decoded pixels, which are dropped as soon as the planes are made.
 type Picture struct {
-	Data  []byte
-	Info  imagefile.Info
-	Image image.Image // as stored; Info.Upright turns it upright
+	Data []byte
+	Info imagefile.Info
 	// Focus is the part of the upright picture that matters most — a
 	// region the client named, or the detected subject — in pixels; empty
 	// for none. It is fingerprinted as well as the whole picture.
 	Focus image.Rectangle
 
-	work *image.Gray // the upright working plane, made on first use
+	work  *image.Gray    // the upright working plane of fingerprints
+	grade quality.Sample // what the grade is computed from
 }
 
-// ReadPicture decodes data under the policy. Errors wrap ErrImageFormat,
-// ErrImageCorrupt, ErrImageTooLarge or ErrImageTooSmall.
-func ReadPicture(data []byte, p Policy) (*Picture, error) {
+// ReadPicture decodes data under the policy, within the process's decode
+// budget, and reduces it to its working planes. Errors wrap
+// ErrImageFormat, ErrImageCorrupt, ErrImageTooLarge (too many pixels, or
+// a decode that would need more than the whole budget), ErrImageTooSmall,
+// ErrOrientation (an EXIF orientation outside 1–8), or ErrBusy when the
+// budget has no room for it within the configured wait.
+func (s *Service) ReadPicture(ctx context.Context, data []byte, p Policy) (*Picture, error) {
+	var pic *Picture
+	err := s.decode(ctx, data, p, func(img image.Image, info imagefile.Info) error {
+		pic = &Picture{Data: data, Info: info,
+			work: fingerprint.Plane(img, info.Upright()), grade: quality.SampleOf(img)}
+		return nil
+	})
+	return pic, err
+}
+
+// decode checks data against the policy, takes its cost from the decode
+// budget, decodes it and hands the pixels to use, which must not keep
+// them: the budget's share is given back when use returns.
+func (s *Service) decode(ctx context.Context, data []byte, p Policy, use func(image.Image, imagefile.Info) error) error {
 	info, err := imagefile.Inspect(data)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if p.Formats != nil && !slices.Contains(p.Formats, info.Format) {
-		return nil, fmt.Errorf("%w: %s is not accepted here", ErrImageFormat, info.Format)
+		return fmt.Errorf("%w: %s is not accepted here", ErrImageFormat, info.Format)
 	}
-	img, info, err := imagefile.Decode(data, p.Limits)
+	lim := p.Limits
+	lim.MaxCost = s.decodes.Capacity()
+	if err := lim.Check(info); err != nil {
+		return err
+	}
+	if !info.OrientationValid() {
+		return fmt.Errorf("%w: EXIF orientation %d", ErrOrientation, info.Orientation)
+	}
+	wait, cancel := context.WithTimeout(ctx, s.cfg.Server.BusyWait)
+	err = s.decodes.Acquire(wait, info.Cost)
+	cancel()
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("%w: decoding a %d×%d %s: %w", ErrBusy, info.Width, info.Height, info.Format, err)
 	}
-	return &Picture{Data: data, Info: info, Image: img}, nil
+	defer s.decodes.Release(info.Cost)
+	img, info, err := imagefile.Decode(data, lim)
+	if err != nil {
+		return err
+	}
+	return use(img, info)
 }
 
-// plane returns the upright working plane that fingerprints are made of.
-func (p *Picture) plane() *image.Gray {
-	if p.work == nil {
-		p.work = fingerprint.Plane(p.Image, p.Info.Upright())
-	}
-	return p.work
-}
+// Grade assesses how well the picture would work as a target.
+func (p *Picture) Grade() quality.Report { return p.grade.Assess() }
 
 // planes returns the working planes to fingerprint: the whole picture,
 // and the focus when there is one.
 func (p *Picture) planes() []*image.Gray {
-	work := p.plane()
+	work := p.work
 	planes := []*image.Gray{work}
 	if p.Focus.Empty() {
 		return planes
@@ -114,7 +144,7 @@ func cmpOr(a, b error) error {
 // it, in pixels of the upright picture; the whole picture when nothing
 // stands out.
 func (p *Picture) DetectSubject() image.Rectangle {
-	work := p.plane()
+	work := p.work
 	w, h := p.Size()
 	found := subject.Detect(work)
 	p.Focus = subject.Scale(found, work.Rect.Size(), image.Pt(w, h))

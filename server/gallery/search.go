@@ -9,7 +9,6 @@ import (
 	"github.com/pixmatch/pixmatch/shared/fingerprint"
 	"github.com/pixmatch/pixmatch/shared/index"
 	"github.com/pixmatch/pixmatch/shared/match"
-	"github.com/pixmatch/pixmatch/shared/quality"
 )
 
 // Match is a target found for a picture.
@@ -32,12 +31,14 @@ type SearchOptions struct {
 	DistinctProducts bool
 }
 
-// Search finds the active targets of a gallery that pic shows, best first.
-// It counts against the gallery's rate and daily limits, and gives up with
-// ErrSearchTimeout after the configured timeout. A picture without content
-// matches nothing. A gallery without active targets gives
-// ErrNoActiveTargets.
-func (s *Service) Search(ctx context.Context, gallery int64, pic *Picture, o SearchOptions) ([]Match, error) {
+// Search finds the active targets of a gallery that a picture shows, best
+// first. Admission comes first: the gallery's rate and daily limits
+// count the search, a suspended gallery refuses it, and a gallery without
+// active targets gives ErrNoActiveTargets, all before read is called to
+// decode the picture. The search itself gives up with ErrSearchTimeout
+// after the configured timeout. A picture without content matches
+// nothing.
+func (s *Service) Search(ctx context.Context, gallery int64, read func(context.Context) (*Picture, error), o SearchOptions) ([]Match, error) {
 	sh, err := s.shelf(gallery)
 	if err != nil {
 		return nil, err
@@ -46,17 +47,21 @@ func (s *Service) Search(ctx context.Context, gallery int64, pic *Picture, o Sea
 		return nil, err
 	}
 	if sh.index.ActiveLen() == 0 {
-		return nil, fmt.Errorf("gallery %q: %w", sh.gallery.Name, ErrNoActiveTargets)
+		return nil, fmt.Errorf("gallery %q: %w", sh.settings().Name, ErrNoActiveTargets)
 	}
-	q, err := s.queryPrint(ctx, pic)
+	pic, err := read(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Search.Timeout)
+	defer cancel()
+	q, err := pic.prints(fingerprint.QueryOf)
 	if errors.Is(err, fingerprint.ErrNoContent) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.Search.Timeout)
-	defer cancel()
 	hits, err := match.Search(ctx, sh.index, q, match.Options{
 		Limit:          o.Limit,
 		Filter:         o.Filter,
@@ -64,15 +69,16 @@ func (s *Service) Search(ctx context.Context, gallery int64, pic *Picture, o Sea
 		DistinctGroups: o.DistinctProducts,
 	})
 	if err != nil {
-		return nil, searchError(err)
+		return nil, searchError(ctx, err)
 	}
 	return s.resolve(ctx, gallery, hits, o.Images)
 }
 
-// searchError tells a search that ran out of time from other failures.
-func searchError(err error) error {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return fmt.Errorf("%w: %v", ErrSearchTimeout, err)
+// searchError tells a search that ran out of time — in the index, or
+// reading its matches from a store slowed by load — from other failures.
+func searchError(ctx context.Context, err error) error {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("%w: %w", ErrSearchTimeout, err)
 	}
 	return fmt.Errorf("gallery: search: %w", err)
 }
@@ -103,9 +109,9 @@ func (s *Service) similar(ctx context.Context, sh *shelf, q fingerprint.Fingerpr
 		Exclude:         except,
 	})
 	if err != nil {
-		return nil, searchError(err)
+		return nil, searchError(ctx, err)
 	}
-	return s.resolve(ctx, sh.gallery.ID, hits, false)
+	return s.resolve(ctx, sh.id, hits, false)
 }
 
 // resolve loads the targets of index hits from the store.
@@ -114,15 +120,12 @@ func (s *Service) resolve(ctx context.Context, gallery int64, hits []match.Hit, 
 	for _, h := range hits {
 		t, err := s.store.Target(ctx, gallery, h.ID, images)
 		if err != nil {
-			return nil, fmt.Errorf("gallery: read matched target: %w", err)
+			return nil, searchError(ctx, fmt.Errorf("read matched target: %w", err))
 		}
 		out = append(out, Match{Target: t, Distance: h.Distance, Score: h.Score})
 	}
 	return out, nil
 }
-
-// Grade assesses how well pic would work as a target.
-func Grade(pic *Picture) quality.Report { return quality.Assess(pic.Image) }
 
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
 

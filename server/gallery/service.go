@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/pixmatch/pixmatch/server/auth"
+	"github.com/pixmatch/pixmatch/server/budget"
 	"github.com/pixmatch/pixmatch/server/config"
 	"github.com/pixmatch/pixmatch/server/store"
 	"github.com/pixmatch/pixmatch/shared/fingerprint"
@@ -26,9 +27,10 @@ import (
 
 // Service runs the galleries of one server.
 type Service struct {
-	store store.Store
-	cfg   config.Config
-	now   func() time.Time
+	store   store.Store
+	cfg     config.Config
+	now     func() time.Time
+	decodes *budget.Budget // the memory of the pictures being decoded
 
 	mu      sync.RWMutex
 	shelves map[int64]*shelf // by gallery ID
@@ -36,6 +38,7 @@ type Service struct {
 
 // shelf is the live state of one gallery.
 type shelf struct {
+	id    int64      // the gallery's ID, fixed for the shelf's life
 	write sync.Mutex // serialises writes: store commit, then index update
 
 	mu      sync.Mutex // guards gallery and the admission counters
@@ -47,7 +50,11 @@ type shelf struct {
 
 // Open starts a service on st, rebuilding every gallery's index from it.
 func Open(ctx context.Context, st store.Store, cfg config.Config) (*Service, error) {
-	s := &Service{store: st, cfg: cfg, now: time.Now, shelves: map[int64]*shelf{}}
+	if cfg.Server.DecodeBytes <= 0 || cfg.Server.BusyWait <= 0 {
+		cfg.Server = config.Default().Server
+	}
+	s := &Service{store: st, cfg: cfg, now: time.Now, shelves: map[int64]*shelf{},
+		decodes: budget.New(cfg.Server.DecodeBytes)}
 	galleries, err := st.Galleries(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("gallery: list galleries: %w", err)
@@ -66,7 +73,7 @@ func Open(ctx context.Context, st store.Store, cfg config.Config) (*Service, err
 // fingerprint was made by another algorithm version are fingerprinted
 // again from their stored image, and the new fingerprint is saved.
 func (s *Service) load(ctx context.Context, g store.Gallery) (*shelf, error) {
-	sh := &shelf{gallery: g, index: match.NewIndex()}
+	sh := &shelf{id: g.ID, gallery: g, index: match.NewIndex()}
 	var stale []string
 	err := s.store.EachTarget(ctx, g.ID, func(t store.Target) error {
 		var fp fingerprint.Fingerprint
@@ -91,11 +98,11 @@ func (s *Service) load(ctx context.Context, g store.Gallery) (*shelf, error) {
 
 // refingerprint recomputes a stale target's fingerprint from its image.
 func (s *Service) refingerprint(ctx context.Context, sh *shelf, id string) error {
-	t, err := s.store.Target(ctx, sh.gallery.ID, id, true)
+	t, err := s.store.Target(ctx, sh.id, id, true)
 	if err != nil {
 		return err
 	}
-	pic, err := ReadPicture(t.Image, Policy{})
+	pic, err := s.ReadPicture(ctx, t.Image, Policy{})
 	if err != nil {
 		return fmt.Errorf("target %s: stored image: %w", id, err)
 	}
@@ -126,6 +133,14 @@ func attributes(t store.Target) index.Attributes {
 	return index.Attributes{Category: t.Category, Int: t.IntAttr, Str: t.StrAttr, Group: t.ProductID}
 }
 
+// settings returns the gallery as it is now: its limits and flags change
+// under sh.mu while requests read them (UpdateGallery, Refresh).
+func (sh *shelf) settings() store.Gallery {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return sh.gallery
+}
+
 // shelf returns the live state of a gallery.
 func (s *Service) shelf(id int64) (*shelf, error) {
 	s.mu.RLock()
@@ -143,9 +158,7 @@ func (s *Service) Gallery(id int64) (store.Gallery, error) {
 	if err != nil {
 		return store.Gallery{}, err
 	}
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	return sh.gallery, nil
+	return sh.settings(), nil
 }
 
 // GalleryByAppID finds a gallery by its CRS appId.
@@ -189,7 +202,7 @@ func (s *Service) CreateGallery(ctx context.Context, g store.Gallery) (store.Gal
 		return g, fmt.Errorf("gallery: create %q: %w", g.Name, err)
 	}
 	s.mu.Lock()
-	s.shelves[g.ID] = &shelf{gallery: g, index: match.NewIndex()}
+	s.shelves[g.ID] = &shelf{id: g.ID, gallery: g, index: match.NewIndex()}
 	s.mu.Unlock()
 	return g, nil
 }

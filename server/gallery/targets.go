@@ -9,7 +9,6 @@ import (
 
 	"github.com/pixmatch/pixmatch/server/store"
 	"github.com/pixmatch/pixmatch/shared/fingerprint"
-	"github.com/pixmatch/pixmatch/shared/quality"
 )
 
 // made is what the service derives from a target's picture.
@@ -35,7 +34,7 @@ func (s *Service) derive(ctx context.Context, pic *Picture) (made, error) {
 	if err != nil {
 		return made{}, err
 	}
-	grade, err := quality.Assess(pic.Image).MarshalBinary()
+	grade, err := pic.Grade().MarshalBinary()
 	if err != nil {
 		return made{}, err
 	}
@@ -117,8 +116,8 @@ func (s *Service) Add(ctx context.Context, gallery int64, t store.Target, pic *P
 			return t, fmt.Errorf("gallery: look up target: %w", err)
 		}
 	}
-	if capacity := sh.gallery.Capacity; old == nil && capacity > 0 && sh.index.Len() >= capacity {
-		return t, fmt.Errorf("gallery %q holds %d targets: %w", sh.gallery.Name, sh.index.Len(), ErrOverQuota)
+	if g := sh.settings(); old == nil && g.Capacity > 0 && sh.index.Len() >= g.Capacity {
+		return t, fmt.Errorf("gallery %q holds %d targets: %w", g.Name, sh.index.Len(), ErrOverQuota)
 	}
 	if o.RefuseDuplicate || o.RefuseSimilar {
 		if err := s.checkNew(ctx, sh, t.ImageSHA256, m.query, t.ID, !o.RefuseSimilar); err != nil {
@@ -144,7 +143,7 @@ func (s *Service) Add(ctx context.Context, gallery int64, t store.Target, pic *P
 // already: exactly (ErrDuplicate) always, nearly (*SimilarError) unless
 // similar pictures are allowed.
 func (s *Service) checkNew(ctx context.Context, sh *shelf, sha [32]byte, query fingerprint.Fingerprint, except string, allowSimilar bool) error {
-	same, err := s.store.TargetByImage(ctx, sh.gallery.ID, sha)
+	same, err := s.store.TargetByImage(ctx, sh.id, sha)
 	switch {
 	case err == nil && same.ID != except:
 		return fmt.Errorf("target %s: %w", same.ID, ErrDuplicate)

@@ -2,6 +2,7 @@ package gallery
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"image"
 	"image/color"
@@ -13,21 +14,27 @@ import (
 )
 
 // Thumbnail returns a target's image as a JPEG whose longer side is at
-// most side pixels, turned upright.
-func Thumbnail(data []byte, side int) ([]byte, error) {
-	img, info, err := imagefile.Decode(data, imagefile.Limits{MaxPixels: 8192 * 8192})
+// most side pixels, turned upright. It decodes within the decode budget,
+// like ReadPicture.
+func (s *Service) Thumbnail(ctx context.Context, data []byte, side int) ([]byte, error) {
+	var small *image.RGBA
+	var info imagefile.Info
+	err := s.decode(ctx, data, Policy{Limits: imagefile.Limits{MaxPixels: s.cfg.Images.MaxPixels}},
+		func(img image.Image, i imagefile.Info) error {
+			w, h := i.Width, i.Height
+			scale := min(1, float64(side)/float64(max(w, h)))
+			tw, th := max(1, int(float64(w)*scale+0.5)), max(1, int(float64(h)*scale+0.5))
+			small = image.NewRGBA(image.Rect(0, 0, tw, th))
+			xdraw.Draw(small, small.Rect, image.NewUniform(color.White), image.Point{}, xdraw.Src)
+			xdraw.CatmullRom.Scale(small, small.Rect, img, img.Bounds(), xdraw.Over, nil)
+			info = i
+			return nil
+		})
 	if err != nil {
 		return nil, fmt.Errorf("gallery: thumbnail: %w", err)
 	}
-	w, h := info.Width, info.Height
-	scale := min(1, float64(side)/float64(max(w, h)))
-	tw, th := max(1, int(float64(w)*scale+0.5)), max(1, int(float64(h)*scale+0.5))
-	small := image.NewRGBA(image.Rect(0, 0, tw, th))
-	xdraw.Draw(small, small.Rect, image.NewUniform(color.White), image.Point{}, xdraw.Src)
-	xdraw.CatmullRom.Scale(small, small.Rect, img, img.Bounds(), xdraw.Over, nil)
-	upright := orient(small, info)
 	var b bytes.Buffer
-	if err := jpeg.Encode(&b, upright, &jpeg.Options{Quality: 80}); err != nil {
+	if err := jpeg.Encode(&b, orient(small, info), &jpeg.Options{Quality: 80}); err != nil {
 		return nil, fmt.Errorf("gallery: thumbnail: %w", err)
 	}
 	return b.Bytes(), nil

@@ -30,6 +30,10 @@ var (
 	CRSDAUIncompatible = crs(8, 403, "Dau databases are not compatible with sense-4.6+ any more.")
 	// CRSTargetNotFound: no target has the requested targetId.
 	CRSTargetNotFound = crs(404, 404, "Target not found")
+	// CRSNoSuchPath: no endpoint of the API has this path and method. The
+	// status-code table's HTTP section words it; it shares statusCode 404
+	// with CRSTargetNotFound.
+	CRSNoSuchPath = crs(404, 404, "Requested URL interface path does not exist")
 	// CRSParameterInvalid: a required parameter is missing or a parameter
 	// has an invalid value.
 	CRSParameterInvalid = crs(414, 400, "Parameter required not exists or not correct")
@@ -55,14 +59,16 @@ var (
 	CRSImageNotCorrect = crs(427, 400, "Image not correct")
 )
 
-// CRS statusCodes answered only by search.
+// CRS statusCodes of search (17–20) and of the limits of a database or of
+// the server (19, 21) on any request.
 var (
 	// CRSNoResult: the query image matches no target.
 	CRSNoResult = crs(17, 404, "No result: there is no matching.")
 	// CRSNoTarget: the database has no active target to search.
 	CRSNoTarget = crs(18, 500, "No target: the database has no active target.")
-	// CRSTimeout: the search did not finish in time.
-	CRSTimeout = crs(19, 408, "Timeout: the search did not finish in time.")
+	// CRSTimeout: the search did not finish in time, or the client took
+	// too long to send its request (HTTP 408, Request Timeout).
+	CRSTimeout = crs(19, 408, "Timeout: the request did not finish in time.")
 	// CRSRPCError: the target store could not be read during the search.
 	CRSRPCError = crs(20, 500, "RPC error: the target store could not be read.")
 	// CRSOutOfLimit: the database's daily search limit is reached.
@@ -120,6 +126,7 @@ var crsCatalogue = []*Error{
 	CRSNonSDKClient,
 	CRSDAUIncompatible,
 	CRSTargetNotFound,
+	CRSNoSuchPath,
 	CRSParameterInvalid,
 	CRSTooLarge,
 	CRSAddFailed,

@@ -51,14 +51,34 @@ type measurements struct {
 	detect, track scale
 }
 
-// measure computes the raw measurements of img.
-func measure(img image.Image) measurements {
+// Sample is what grading needs of a picture: its size and its plane at
+// the tracking scale. A server takes it right after decoding, drops the
+// decoded picture, and grades later; the grade is the same as Assess's.
+type Sample struct {
+	Width, Height int // of the input image
+	plane         *image.Gray
+}
+
+// SampleOf takes the sample of img.
+func SampleOf(img image.Image) Sample {
 	b := img.Bounds()
-	m := measurements{width: b.Dx(), height: b.Dy()}
-	if m.width < minSide || m.height < minSide {
+	s := Sample{Width: b.Dx(), Height: b.Dy()}
+	if s.Width >= minSide && s.Height >= minSide {
+		s.plane = workPlane(img, trackSide)
+	}
+	return s
+}
+
+// Assess grades the picture the sample was taken of.
+func (s Sample) Assess() Report { return grade(measure(s)) }
+
+// measure computes the raw measurements of a sample.
+func measure(s Sample) measurements {
+	m := measurements{width: s.Width, height: s.Height}
+	if s.plane == nil {
 		return m
 	}
-	tp := workPlane(img, trackSide)
+	tp := s.plane
 	m.stdDev = stdDev(tp)
 	if m.stdDev < minStdDev {
 		return m

@@ -101,7 +101,7 @@ type Report struct {
 
 // Assess grades img, a decoded image already turned upright.
 func Assess(img image.Image) Report {
-	return grade(measure(img))
+	return SampleOf(img).Assess()
 }
 
 // Bad reports whether the image is unusable as a target.

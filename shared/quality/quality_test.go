@@ -18,7 +18,7 @@ var repetitive = []string{"brick"}
 func TestAssessPhotos(t *testing.T) {
 	for _, name := range testphoto.Names() {
 		img := testphoto.Image(name)
-		m := measure(img)
+		m := measure(SampleOf(img))
 		r := grade(m)
 		t.Logf("%-17s detection=%d tracking=%d %+v", name, r.Detection(), r.Tracking(), r)
 		t.Logf("%-17s raw: std=%d detect=%+v track=%+v", "", m.stdDev, m.detect, m.track)
@@ -113,7 +113,7 @@ func TestRepetitionIsNotDistinctive(t *testing.T) {
 	// texture, and their highest raw twin shares, including it.
 	worstPhoto, mostTwinsDetect, mostTwinsTrack := 0, 0, 0
 	for _, name := range testphoto.Names() {
-		m := measure(testphoto.Image(name))
+		m := measure(SampleOf(testphoto.Image(name)))
 		r := grade(m)
 		mostTwinsDetect = max(mostTwinsDetect, m.detect.twins)
 		mostTwinsTrack = max(mostTwinsTrack, m.track.twins)
@@ -137,7 +137,7 @@ func TestRepetitionIsNotDistinctive(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			m := measure(tt.img)
+			m := measure(SampleOf(tt.img))
 			r := grade(m)
 			t.Logf("%+v raw detect=%+v track=%+v", r, m.detect, m.track)
 			checkRange(t, tt.name, r)

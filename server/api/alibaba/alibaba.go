@@ -10,7 +10,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -21,6 +20,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/labstack/echo/v4"
 
+	"github.com/pixmatch/pixmatch/server/api/body"
 	"github.com/pixmatch/pixmatch/server/auth"
 	"github.com/pixmatch/pixmatch/server/config"
 	"github.com/pixmatch/pixmatch/server/fetch"
@@ -38,6 +38,8 @@ type Handler struct {
 	URLKey []byte
 	Log    *slog.Logger
 	Now    func() time.Time // time.Now when nil
+	// BodyTimeout is how long a client may take to send a request body.
+	BodyTimeout time.Duration
 
 	verifier *auth.AlibabaVerifier
 	running  sync.WaitGroup // background tasks
@@ -170,30 +172,23 @@ func merge(form, query url.Values) url.Values {
 }
 
 // readBody reads the request body up to the configured limit, giving the
-// client BodyTimeout to send it.
+// client BodyTimeout to send it. Errors: InvalidPicContent over the
+// limit, RequestTimeout for a client too slow to send it, DeniedRequest
+// when the process holds all the body bytes it allows, BadRequest for a
+// body that breaks off.
 func (h *Handler) readBody(c echo.Context) ([]byte, error) {
-	if h.Config.BodyTimeout > 0 {
-		// Not every ResponseWriter supports deadlines (a test recorder
-		// does not); the limit is then the server's own.
-		_ = http.NewResponseController(c.Response().Writer).SetReadDeadline(h.now().Add(h.Config.BodyTimeout))
-	}
-	limit := h.Config.MaxBodyBytes
-	body, err := io.ReadAll(io.LimitReader(c.Request().Body, limit+1))
+	b, err := body.Read(c, h.Config.MaxBodyBytes, h.BodyTimeout)
 	switch {
-	case errors.Is(err, context.DeadlineExceeded) || isTimeout(err):
+	case err == nil:
+		return b, nil
+	case errors.Is(err, body.ErrTooLarge):
+		return nil, apierror.InvalidPicContent.Because(err)
+	case errors.Is(err, body.ErrTimeout):
 		return nil, apierror.RequestTimeout.Because(err)
-	case err != nil:
-		return nil, apierror.BadRequest.Because(fmt.Errorf("read body: %w", err))
-	case int64(len(body)) > limit:
-		return nil, apierror.InvalidPicContent.Because(fmt.Errorf("request body over %d bytes", limit))
+	case errors.Is(err, body.ErrBusy):
+		return nil, apierror.DeniedRequest.Because(err)
 	}
-	return body, nil
-}
-
-// isTimeout reports whether err is a network deadline.
-func isTimeout(err error) bool {
-	var t interface{ Timeout() bool }
-	return errors.As(err, &t) && t.Timeout()
+	return nil, apierror.BadRequest.Because(fmt.Errorf("read body: %w", err))
 }
 
 // instance finds the gallery named by an InstanceName and checks that the

@@ -44,7 +44,7 @@ func (h *Handler) addImage(k *call) error {
 	if err := k.attributes(&t); err != nil {
 		return err
 	}
-	pic, err := h.picture(k, "PicContent")
+	pic, err := h.picture(k.ctx(), k, "PicContent")
 	if err != nil {
 		return err
 	}

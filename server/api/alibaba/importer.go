@@ -195,7 +195,7 @@ func (h *Handler) applyLine(ctx context.Context, g store.Gallery, src source, ra
 	if err != nil {
 		return l, fetchError(err)
 	}
-	pic, err := h.decode(data)
+	pic, err := h.decode(ctx, data)
 	if err != nil {
 		return l, err
 	}

@@ -1,7 +1,7 @@
 package alibaba
 
 import (
-	"errors"
+	"context"
 	"fmt"
 	"net/url"
 	"strconv"
@@ -95,7 +95,7 @@ func (h *Handler) legacyAdd(k *call, body []byte) error {
 	}
 	var all []added
 	for _, p := range req.Pics { // check every picture before adding any
-		pic, err := h.decode(p.Data)
+		pic, err := h.decode(k.ctx(), p.Data)
 		if err != nil {
 			return err
 		}
@@ -133,19 +133,16 @@ func (h *Handler) legacySearch(k *call, body []byte) error {
 	if err != nil {
 		return err
 	}
-	pic, err := h.decode(req.Pic)
+	matches, r, err := h.search(k, func(ctx context.Context) (*gallery.Picture, string, error) {
+		pic, err := h.decode(ctx, req.Pic)
+		if err != nil {
+			return nil, "", err
+		}
+		r, err := focus(pic, req.Region, req.Crop == nil || *req.Crop)
+		return pic, r, err
+	}, gallery.SearchOptions{Limit: req.Start + req.Num, Filter: combine(category, f), Near: true})
 	if err != nil {
 		return err
-	}
-	r, err := focus(pic, req.Region, req.Crop == nil || *req.Crop)
-	if err != nil {
-		return err
-	}
-	matches, err := h.Service.Search(k.ctx(), k.gallery.ID, pic, gallery.SearchOptions{
-		Limit: req.Start + req.Num, Filter: combine(category, f), Near: true,
-	})
-	if err != nil && !errors.Is(err, gallery.ErrNoActiveTargets) {
-		return searchError(err)
 	}
 	type legacyAuction struct {
 		CatID          int32  `json:"CatId"`

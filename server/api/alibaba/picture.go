@@ -1,6 +1,7 @@
 package alibaba
 
 import (
+	"context"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -15,7 +16,7 @@ import (
 
 // picture reads an image parameter: base64 image data, or an http(s) URL
 // the server downloads within the transfer time limit.
-func (h *Handler) picture(k *call, param string) (*gallery.Picture, error) {
+func (h *Handler) picture(ctx context.Context, k *call, param string) (*gallery.Picture, error) {
 	v, _ := k.get(param)
 	if v == "" {
 		return nil, apierror.NoSpecifiedPicContent.Because(fmt.Errorf("no %s", param))
@@ -23,7 +24,7 @@ func (h *Handler) picture(k *call, param string) (*gallery.Picture, error) {
 	var data []byte
 	if fetch.IsURL(v) {
 		var err error
-		if data, err = h.Fetcher.Fetch(k.ctx(), v); err != nil {
+		if data, err = h.Fetcher.Fetch(ctx, v); err != nil {
 			return nil, fetchError(err)
 		}
 	} else {
@@ -38,13 +39,13 @@ func (h *Handler) picture(k *call, param string) (*gallery.Picture, error) {
 	if len(data) > h.Config.MaxImageBytes {
 		return nil, apierror.InvalidPicContent.Because(fmt.Errorf("%s of %d bytes, over %d", param, len(data), h.Config.MaxImageBytes))
 	}
-	return h.decode(data)
+	return h.decode(ctx, data)
 }
 
 // decode reads an image file under Alibaba's rules: PNG, JPG, BMP, GIF,
 // WEBP, TIFF or PPM; each side 100–4096 pixels; no invalid orientation.
-func (h *Handler) decode(data []byte) (*gallery.Picture, error) {
-	pic, err := gallery.ReadPicture(data, gallery.Policy{Limits: imagefile.Limits{
+func (h *Handler) decode(ctx context.Context, data []byte) (*gallery.Picture, error) {
+	pic, err := h.Service.ReadPicture(ctx, data, gallery.Policy{Limits: imagefile.Limits{
 		MaxPixels: h.Config.MaxSide * h.Config.MaxSide,
 		MaxSide:   h.Config.MaxSide,
 		MinSide:   h.Config.MinSide,
@@ -52,10 +53,12 @@ func (h *Handler) decode(data []byte) (*gallery.Picture, error) {
 	switch {
 	case errors.Is(err, gallery.ErrImageTooLarge), errors.Is(err, gallery.ErrImageTooSmall):
 		return nil, apierror.UnsupportedPicPixels.Because(err)
+	case errors.Is(err, gallery.ErrOrientation):
+		return nil, apierror.IncorrectOrientation.Because(err)
+	case errors.Is(err, gallery.ErrBusy):
+		return nil, apierror.DeniedRequest.Because(err)
 	case err != nil:
 		return nil, apierror.UnsupportedPicFormat.Because(err)
-	case !pic.Info.OrientationValid():
-		return nil, apierror.IncorrectOrientation.Because(errors.New("the EXIF orientation is not 1–8"))
 	}
 	return pic, nil
 }

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/labstack/echo/v4"
+
 	"github.com/pixmatch/pixmatch/shared/apierror"
 )
 
@@ -33,6 +35,17 @@ func (h *Handler) fail(k *call, err error) error {
 	return k.c.JSON(e.Status, errorBody{
 		Code: e.Code, Message: e.Message, RequestID: k.requestID, HostID: k.c.Request().Host,
 	})
+}
+
+// Unrouted answers a request to an Alibaba path that no route serves (HTTP
+// status 404 or 405 from the router) as an unsupported operation, or one
+// whose handler failed without answering (500) as an InternalError.
+func (h *Handler) Unrouted(c echo.Context, status int, cause error) error {
+	k := &call{c: c, requestID: newRequestID(), action: c.Request().Method + " " + c.Request().URL.Path}
+	if status >= 500 {
+		return h.fail(k, apierror.InternalError.Because(cause))
+	}
+	return h.fail(k, apierror.UnsupportedOperationType.Because(cause))
 }
 
 // result is the common head of the search-style success bodies (Msg).

@@ -1,6 +1,7 @@
 package alibaba
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -75,14 +76,43 @@ func combine(category *int32, f *filter.Expr) index.Filter {
 	})
 }
 
-// run searches with pic and writes the answer.
-func (h *Handler) run(k *call, pic *gallery.Picture, q query, info picInfo) error {
-	matches, err := h.Service.Search(k.ctx(), k.gallery.ID, pic, gallery.SearchOptions{
+// reader decodes the picture a search action searches with, once the
+// search is admitted, and says the region of it that is searched.
+type reader func(ctx context.Context) (pic *gallery.Picture, region string, err error)
+
+// search runs a search with the picture read gives and returns the
+// matches and the region searched. An empty instance finds nothing, once
+// the picture is checked.
+func (h *Handler) search(k *call, read reader, o gallery.SearchOptions) ([]gallery.Match, string, error) {
+	var region string
+	pictureOf := func(ctx context.Context) (*gallery.Picture, error) {
+		pic, r, err := read(ctx)
+		region = r
+		return pic, err
+	}
+	matches, err := h.Service.Search(k.ctx(), k.gallery.ID, pictureOf, o)
+	if errors.Is(err, gallery.ErrNoActiveTargets) {
+		_, err = pictureOf(k.ctx())
+	}
+	if err != nil {
+		return nil, "", searchError(err)
+	}
+	return matches, region, nil
+}
+
+// run searches with the picture read gives and writes the answer.
+func (h *Handler) run(k *call, read reader, q query) error {
+	matches, region, err := h.search(k, read, gallery.SearchOptions{
 		Limit: q.start + q.num, Filter: q.filter, Near: true, DistinctProducts: q.distinct,
 	})
-	if err != nil && !errors.Is(err, gallery.ErrNoActiveTargets) { // an empty instance finds nothing
-		return searchError(err)
+	if err != nil {
+		return err
 	}
+	cat := int32(OtherCategory)
+	if q.category != nil {
+		cat = *q.category
+	}
+	info := newPicInfo(region, cat)
 	found := 0
 	var auctions []auction
 	for i, m := range matches {
@@ -124,29 +154,19 @@ func (h *Handler) searchByPic(k *call) error {
 	if err != nil {
 		return err
 	}
-	pic, err := h.picture(k, "PicContent")
-	if err != nil {
-		return err
-	}
 	crop, err := k.flag("Crop", true)
 	if err != nil {
 		return err
 	}
 	regionParam, _ := k.get("Region")
-	r, err := focus(pic, regionParam, crop)
-	if err != nil {
-		return err
-	}
-	return h.searchWith(k, pic, q, r)
-}
-
-// searchWith searches with pic, focused on the region r.
-func (h *Handler) searchWith(k *call, pic *gallery.Picture, q query, r string) error {
-	cat := int32(OtherCategory)
-	if q.category != nil {
-		cat = *q.category
-	}
-	return h.run(k, pic, q, newPicInfo(r, cat))
+	return h.run(k, func(ctx context.Context) (*gallery.Picture, string, error) {
+		pic, err := h.picture(ctx, k, "PicContent")
+		if err != nil {
+			return nil, "", err
+		}
+		r, err := focus(pic, regionParam, crop)
+		return pic, r, err
+	}, q)
 }
 
 // searchByName searches with a picture the instance already holds.
@@ -166,18 +186,28 @@ func (h *Handler) searchByName(k *call) error {
 	if err != nil {
 		return apierror.AccessEngineFailed.Because(err)
 	}
-	t, err = h.Service.Target(k.ctx(), k.gallery.ID, t.ID, true)
+	return h.run(k, func(ctx context.Context) (*gallery.Picture, string, error) {
+		return h.stored(ctx, k, t.ID)
+	}, q)
+}
+
+// stored decodes a picture the instance holds, focused on its region.
+func (h *Handler) stored(ctx context.Context, k *call, id string) (*gallery.Picture, string, error) {
+	t, err := h.Service.Target(ctx, k.gallery.ID, id, true)
 	if err != nil {
-		return apierror.AccessEngineFailed.Because(err)
+		return nil, "", apierror.AccessEngineFailed.Because(err)
 	}
-	pic, err := gallery.ReadPicture(t.Image, gallery.Policy{})
+	pic, err := h.Service.ReadPicture(ctx, t.Image, gallery.Policy{})
+	if errors.Is(err, gallery.ErrBusy) {
+		return nil, "", apierror.DeniedRequest.Because(err)
+	}
 	if err != nil {
-		return apierror.AccessEngineFailed.Because(fmt.Errorf("stored picture: %w", err))
+		return nil, "", apierror.AccessEngineFailed.Because(fmt.Errorf("stored picture: %w", err))
 	}
 	if pic.Focus, err = gallery.ParseRegion(t.Region); err != nil {
-		return apierror.AccessEngineFailed.Because(err)
+		return nil, "", apierror.AccessEngineFailed.Because(err)
 	}
-	return h.searchWith(k, pic, q, t.Region)
+	return pic, t.Region, nil
 }
 
 // searchByText answers as a generic instance does: searching by text
@@ -232,11 +262,11 @@ func (h *Handler) searchImage(k *call) error {
 
 // compare scores how alike two pictures are, from 0 to 1.
 func (h *Handler) compare(k *call) error {
-	a, err := h.picture(k, "PrimaryPicContent")
+	a, err := h.picture(k.ctx(), k, "PrimaryPicContent")
 	if err != nil {
 		return err
 	}
-	b, err := h.picture(k, "SecondaryPicContent")
+	b, err := h.picture(k.ctx(), k, "SecondaryPicContent")
 	if err != nil {
 		return err
 	}

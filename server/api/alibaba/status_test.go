@@ -296,7 +296,7 @@ func TestStatusCodes(t *testing.T) {
 			return f.sdkCall(err)
 		}},
 		{code: apierror.RequestTimeout, why: "a body sent slower than the limit",
-			tune: func(c *config.Config, _ *store.Gallery) { c.Alibaba.BodyTimeout = 200 * time.Millisecond },
+			tune: func(c *config.Config, _ *store.Gallery) { c.Server.BodyTimeout = 200 * time.Millisecond },
 			send: func(f *fixture) answer { return slowBody(f.t, f.s) }},
 		{code: apierror.ExtractFeatureTimeout, why: "fingerprint deadline of 1 ns",
 			tune: func(c *config.Config, _ *store.Gallery) { c.Images.FeatureTimeout = time.Nanosecond },

@@ -28,6 +28,8 @@ type Handler struct {
 	Config  config.CRS
 	Log     *slog.Logger
 	Now     func() time.Time // time.Now when nil
+	// BodyTimeout is how long a client may take to send a request body.
+	BodyTimeout time.Duration
 
 	log      *slog.Logger
 	verifier *auth.Verifier
@@ -123,12 +125,17 @@ func (h *Handler) open(c echo.Context, perm auth.Permission) (*request, error) {
 }
 
 // picture reads and decodes the request's image.
-func (h *Handler) picture(r *request) (*gallery.Picture, error) {
+func (h *Handler) picture(ctx context.Context, r *request) (*gallery.Picture, error) {
+	return h.decode(ctx, r, h.policy)
+}
+
+// decode reads the request's image and decodes it under policy.
+func (h *Handler) decode(ctx context.Context, r *request, policy gallery.Policy) (*gallery.Picture, error) {
 	data, err := h.image(r)
 	if err != nil {
 		return nil, err
 	}
-	pic, err := gallery.ReadPicture(data, h.policy)
+	pic, err := h.Service.ReadPicture(ctx, data, policy)
 	return pic, imageError(err)
 }
 
@@ -139,8 +146,11 @@ func imageError(err error) error {
 		return nil
 	case errors.Is(err, gallery.ErrImageTooLarge):
 		return apierror.CRSTooLarge.Because(err)
+	case errors.Is(err, gallery.ErrBusy):
+		return apierror.CRSOverloaded.Because(err)
 	case errors.Is(err, gallery.ErrImageFormat), errors.Is(err, gallery.ErrImageCorrupt),
-		errors.Is(err, gallery.ErrImageTooSmall), errors.Is(err, gallery.ErrNoContent):
+		errors.Is(err, gallery.ErrImageTooSmall), errors.Is(err, gallery.ErrNoContent),
+		errors.Is(err, gallery.ErrOrientation):
 		return apierror.CRSImageNotCorrect.Because(err)
 	}
 	return err

@@ -28,9 +28,29 @@ type message struct {
 // milliseconds, as the service does.
 const dateLayout = "2006-01-02T15:04:05.000Z"
 
-func (h *Handler) envelope(code int, result any) envelope {
-	now := h.now().UTC()
+func (h *Handler) envelope(code int, result any) envelope { return newEnvelope(code, result, h.now()) }
+
+func newEnvelope(code int, result any, now time.Time) envelope {
+	now = now.UTC()
 	return envelope{StatusCode: code, Result: result, Timestamp: now.UnixMilli(), Date: now.Format(dateLayout)}
+}
+
+// Error answers c with the CRS envelope of the catalogue entry e, at the
+// time now: for the APIs that speak CRS's envelope without being its
+// handlers (the sync API, paths no route serves).
+func Error(c echo.Context, e *apierror.Error, now time.Time) error {
+	return c.JSON(e.Status, newEnvelope(e.CRSCode(), message{e.Message}, now))
+}
+
+// Unrouted answers a request to a CRS path that no route serves (HTTP
+// status 404 or 405 from the router), or whose handler failed without
+// answering (500): CRSNoSuchPath or CRSOtherError in the envelope.
+func (h *Handler) Unrouted(c echo.Context, status int, cause error) error {
+	e := apierror.CRSNoSuchPath
+	if status >= 500 {
+		e = apierror.CRSOtherError
+	}
+	return h.fail(c, e.Because(cause), nil)
 }
 
 // ok answers a successful request.

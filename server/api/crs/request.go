@@ -13,9 +13,11 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/pixmatch/pixmatch/server/api/body"
 	"github.com/pixmatch/pixmatch/server/auth"
 	"github.com/pixmatch/pixmatch/server/store"
 	"github.com/pixmatch/pixmatch/shared/apierror"
@@ -41,13 +43,9 @@ type request struct {
 func (h *Handler) read(c echo.Context) (*request, error) {
 	r := &request{params: auth.ParamsFromValues(c.QueryParams())}
 	req := c.Request()
-	limit := h.Config.MaxBodyBytes()
-	body, err := io.ReadAll(io.LimitReader(req.Body, limit+1))
+	body, err := readBody(c, h.Config.MaxBodyBytes(), h.BodyTimeout)
 	if err != nil {
-		return nil, apierror.CRSParameterInvalid.Because(fmt.Errorf("read body: %w", err))
-	}
-	if int64(len(body)) > limit {
-		return nil, apierror.CRSTooLarge.Because(fmt.Errorf("body over %d bytes", limit))
+		return nil, err
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return r, nil
@@ -119,6 +117,25 @@ func (r *request) readMultipart(body []byte, boundary string) error {
 		}
 		r.params[part.FormName()] = string(data)
 	}
+}
+
+// readBody reads a request body of at most limit bytes within timeout.
+// Errors: CRSTooLarge over the limit, CRSTimeout for a client too slow to
+// send it, CRSOverloaded when the process holds all the body bytes it
+// allows, CRSParameterInvalid for a body that breaks off.
+func readBody(c echo.Context, limit int64, timeout time.Duration) ([]byte, error) {
+	b, err := body.Read(c, limit, timeout)
+	switch {
+	case err == nil:
+		return b, nil
+	case errors.Is(err, body.ErrTooLarge):
+		return nil, apierror.CRSTooLarge.Because(err)
+	case errors.Is(err, body.ErrTimeout):
+		return nil, apierror.CRSTimeout.Because(err)
+	case errors.Is(err, body.ErrBusy):
+		return nil, apierror.CRSOverloaded.Because(err)
+	}
+	return nil, apierror.CRSParameterInvalid.Because(err)
 }
 
 // has reports whether the request carries a field.

@@ -1,6 +1,7 @@
 package crs
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"regexp"
@@ -36,11 +37,8 @@ func (h *Handler) search(c echo.Context) error {
 	if err != nil {
 		return h.fail(c, apierror.CRSParameterInvalid.Because(err), nil)
 	}
-	pic, err := h.picture(r)
-	if err != nil {
-		return h.fail(c, err, apierror.CRSImageNotCorrect)
-	}
-	matches, err := h.Service.Search(ctx(c), r.gallery.ID, pic, gallery.SearchOptions{Limit: limit, Images: !notracking})
+	read := func(ctx context.Context) (*gallery.Picture, error) { return h.picture(ctx, r) }
+	matches, err := h.Service.Search(ctx(c), r.gallery.ID, read, gallery.SearchOptions{Limit: limit, Images: !notracking})
 	if err != nil {
 		return h.fail(c, searchError(err), apierror.CRSRPCError)
 	}
@@ -109,7 +107,7 @@ func searchError(err error) error {
 		return apierror.CRSOutOfQPS.Because(err)
 	case errors.Is(err, gallery.ErrDailyLimit):
 		return apierror.CRSOutOfLimit.Because(err)
-	case errors.Is(err, gallery.ErrSearchTimeout):
+	case errors.Is(err, gallery.ErrSearchTimeout), errors.Is(err, gallery.ErrFeatureTimeout):
 		return apierror.CRSTimeout.Because(err)
 	case errors.Is(err, gallery.ErrNoActiveTargets):
 		return apierror.CRSNoTarget.Because(err)
@@ -126,7 +124,7 @@ func (h *Handler) similar(c echo.Context) error {
 	if err != nil {
 		return h.fail(c, err, apierror.CRSRPCError)
 	}
-	pic, err := h.picture(r)
+	pic, err := h.picture(ctx(c), r)
 	if err != nil {
 		return h.fail(c, err, apierror.CRSImageNotCorrect)
 	}
@@ -150,18 +148,14 @@ func (h *Handler) grade(kind string) echo.HandlerFunc {
 		if err != nil {
 			return h.fail(c, err, apierror.CRSRPCError)
 		}
-		data, err := h.image(r)
-		if err != nil {
-			return h.fail(c, err, nil)
-		}
 		// Any size is graded: a picture too small to use is a bad image, -1.
 		lenient := h.policy
 		lenient.Limits.MinSide = 0
-		pic, err := gallery.ReadPicture(data, lenient)
+		pic, err := h.decode(ctx(c), r, lenient)
 		if err != nil {
-			return h.fail(c, imageError(err), nil)
+			return h.fail(c, err, nil)
 		}
-		report := gallery.Grade(pic)
+		report := pic.Grade()
 		switch kind {
 		case "detection":
 			return h.ok(c, map[string]any{"grade": report.Detection()})

@@ -35,7 +35,7 @@ func (h *Handler) create(c echo.Context) error {
 	if err != nil {
 		return h.fail(c, err, apierror.CRSParameterInvalid)
 	}
-	pic, err := h.picture(r)
+	pic, err := h.picture(ctx(c), r)
 	if err != nil {
 		return h.fail(c, err, apierror.CRSImageNotCorrect)
 	}
@@ -157,7 +157,7 @@ func (h *Handler) update(c echo.Context) error {
 	}
 	p := patch(r, t)
 	if r.has("image") || r.file != nil {
-		if p.Picture, err = h.picture(r); err != nil {
+		if p.Picture, err = h.picture(ctx(c), r); err != nil {
 			return h.fail(c, err, apierror.CRSImageNotCorrect)
 		}
 	}

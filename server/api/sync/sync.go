@@ -14,9 +14,11 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/pixmatch/pixmatch/server/api/crs"
 	"github.com/pixmatch/pixmatch/server/auth"
 	"github.com/pixmatch/pixmatch/server/gallery"
 	"github.com/pixmatch/pixmatch/server/store"
@@ -82,7 +84,7 @@ func (h *Handler) fail(c echo.Context, err error) error {
 		e = apierror.CRSRPCError.Because(err)
 	}
 	h.Log.Info("sync request failed", "path", c.Request().URL.Path, "statusCode", e.CRSCode(), "err", err)
-	return c.JSON(e.Status, map[string]any{"statusCode": e.CRSCode(), "result": map[string]string{"message": e.Message}})
+	return crs.Error(c, e, time.Now())
 }
 
 // etag names a gallery version.
@@ -264,7 +266,10 @@ func (h *Handler) image(c echo.Context) error {
 	if c.Request().Header.Get("If-None-Match") == tag {
 		return c.NoContent(http.StatusNotModified)
 	}
-	jpg, err := gallery.Thumbnail(t.Image, thumbSide)
+	jpg, err := h.Service.Thumbnail(c.Request().Context(), t.Image, thumbSide)
+	if errors.Is(err, gallery.ErrBusy) {
+		return h.fail(c, apierror.CRSOverloaded.Because(err))
+	}
 	if err != nil {
 		return h.fail(c, apierror.CRSImageNotCorrect.Because(err))
 	}

@@ -108,7 +108,7 @@ func (f *follower) finds(photo string) string {
 
 func add(t *testing.T, s *testserver.Server, name, photo string) store.Target {
 	t.Helper()
-	pic, err := gallery.ReadPicture(testphoto.File(photo), gallery.Policy{})
+	pic, err := s.Service.ReadPicture(context.Background(), testphoto.File(photo), gallery.Policy{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +220,7 @@ func TestSyncAuth(t *testing.T) {
 // targetId, and its thumbnail.
 func TestTargetDetailsAndThumbnail(t *testing.T) {
 	s := testserver.New(t)
-	pic, _ := gallery.ReadPicture(testphoto.File("chelsea"), gallery.Policy{})
+	pic, _ := s.Service.ReadPicture(context.Background(), testphoto.File("chelsea"), gallery.Policy{})
 	tg, err := s.Service.Add(context.Background(), s.Gallery.ID, store.Target{Name: "cat", Meta: "bWV0YQ==", Active: true}, pic, gallery.AddOptions{})
 	if err != nil {
 		t.Fatal(err)

@@ -124,3 +124,19 @@ func segment(b *bytes.Buffer, marker byte, data []byte) {
 	b.Write([]byte{0xff, marker, byte((len(data) + 2) >> 8), byte(len(data) + 2)})
 	b.Write(data)
 }
+
+// JPEGWithOrientation returns a JPEG file with an Exif APP1 segment,
+// holding the given orientation tag, inserted after its SOI marker.
+func JPEGWithOrientation(jpeg []byte, orientation uint16) []byte {
+	var tiff bytes.Buffer
+	bo := binary.BigEndian
+	tiff.WriteString("MM")
+	for _, v := range []any{uint16(42), uint32(8), uint16(1), uint16(0x0112), uint16(3), uint32(1), orientation, uint16(0), uint32(0)} {
+		binary.Write(&tiff, bo, v)
+	}
+	var out bytes.Buffer
+	out.Write(jpeg[:2])
+	segment(&out, 0xe1, append([]byte("Exif\x00\x00"), tiff.Bytes()...))
+	out.Write(jpeg[2:])
+	return out.Bytes()
+}
