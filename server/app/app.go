@@ -36,6 +36,7 @@ func New(ctx context.Context, svc *gallery.Service, log *slog.Logger, opts ...Op
 	if err != nil {
 		return nil, err
 	}
+	replays := &auth.Memory{} // the process's one memory of one-time values, for both dialects
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
@@ -48,11 +49,12 @@ func New(ctx context.Context, svc *gallery.Service, log *slog.Logger, opts ...Op
 			return nil
 		},
 	}))
-	(&crs.Handler{Service: svc, Tokens: tokens, Config: svc.Config().CRS, Log: log}).Register(e)
+	(&crs.Handler{Service: svc, Tokens: tokens, Config: svc.Config().CRS, Log: log, Replays: replays}).Register(e)
 	ali, err := alibabaHandler(ctx, svc, log)
 	if err != nil {
 		return nil, err
 	}
+	ali.Replays = replays
 	ali.Register(e)
 	verifier := &auth.Verifier{Keys: svc, Tokens: tokens, Skew: svc.Config().CRS.TimestampSkew}
 	(&sync.Handler{Service: svc, Verifier: verifier, Log: log}).Register(e)
