@@ -58,7 +58,8 @@ type Replays interface {
 // measured by TestMemoryBytesPerEntry and BenchmarkMemoryUse), so a full
 // memory takes at most some 45 MiB; filling it takes some 580 remembered
 // requests a second sustained for the 30 minutes an Alibaba nonce may be
-// kept. Memory grows with the keys held, not with Max.
+// kept. A Memory grows with the keys it holds, not with Max, and keeps
+// the size of its busiest moment (Go's maps do not shrink).
 const DefaultReplaysMax = 1 << 20
 
 // replayGranule is the width of the time slices a Memory files its keys
@@ -73,10 +74,11 @@ const replayChunk = 1024
 // Memory is Replays within one process, with bounded memory. It keeps a
 // 64-bit hash of each key under a random per-process seed (two keys share
 // a hash with a chance of about 2⁻⁶⁴ each, which would refuse the second
-// one) in a set, and in the list of its expiry's one-minute slice, so that
-// a slice that ends is forgotten without a scan of the rest. Expired slices are forgotten before each Use, and a Use beyond
-// Max keys is refused with ErrReplaysFull. The zero Memory is ready to
-// use; set its fields before the first Use. It is safe for concurrent use.
+// one) in a set, and in the list of its expiry's one-minute slice, so
+// that a slice that ends is forgotten without a scan of the rest. Expired
+// slices are forgotten before each Use, and a Use beyond Max keys is
+// refused with ErrReplaysFull. The zero Memory is ready to use; set its
+// fields before the first Use. It is safe for concurrent use.
 type Memory struct {
 	// Max is the most keys held at once; DefaultReplaysMax when zero.
 	Max int
