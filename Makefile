@@ -5,7 +5,7 @@ ADDR    ?= 127.0.0.1:8080
 DATA    ?= ./data
 BIN     := bin/pixmatch
 
-.PHONY: run build test vet bench bench-quality chromium clean
+.PHONY: run build test vet bench bench-quality fingerprint-vectors chromium clean
 
 include wasm/wasm.mk
 
@@ -47,6 +47,11 @@ bench:
 ## (downloaded once into .cache/quality), written to .cache/quality/report
 bench-quality:
 	$(GO) run ./shared/internal/qualitybench -cache .cache/quality -out .cache/quality/report
+
+## fingerprint-vectors: after bumping fingerprint.Version, record the codes
+## of the test photos it makes (shared/fingerprint/testdata/vectors.txt)
+fingerprint-vectors:
+	$(GO) test -count=1 -run '^TestVectors$$' ./shared/fingerprint -update
 
 clean:
 	rm -rf bin

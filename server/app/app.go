@@ -41,6 +41,7 @@ func New(ctx context.Context, svc *gallery.Service, log *slog.Logger, opts ...Op
 	if err != nil {
 		return nil, err
 	}
+	replays := &auth.Memory{} // the process's one memory of one-time values, for both dialects
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
@@ -55,12 +56,14 @@ func New(ctx context.Context, svc *gallery.Service, log *slog.Logger, opts ...Op
 	}))
 	limits := svc.Config().Server
 	e.Use(bodyAccounts(budget.New(limits.BodyBytes), limits.BusyWait))
-	crsAPI := &crs.Handler{Service: svc, Tokens: tokens, Config: svc.Config().CRS, Log: log, BodyTimeout: limits.BodyTimeout}
+	crsAPI := &crs.Handler{Service: svc, Tokens: tokens, Config: svc.Config().CRS, Log: log,
+		BodyTimeout: limits.BodyTimeout, Replays: replays}
 	crsAPI.Register(e)
 	ali, err := alibabaHandler(ctx, svc, log)
 	if err != nil {
 		return nil, err
 	}
+	ali.Replays = replays
 	ali.Register(e)
 	e.HTTPErrorHandler = unrouted(e, crsAPI, ali)
 	verifier := &auth.Verifier{Keys: svc, Tokens: tokens, Skew: svc.Config().CRS.TimestampSkew}

@@ -74,6 +74,10 @@ type AlibabaVerifier struct {
 	// Skew is how far a request's date may be from Now, either way;
 	// DefaultAlibabaSkew when zero or negative.
 	Skew time.Duration
+	// Replays remembers the nonces of the requests verified. With none,
+	// nonces are still required but not remembered, and a captured request
+	// is accepted again for as long as its date is within Skew.
+	Replays Replays
 }
 
 // Verify authenticates r and returns the credential that signed it. The
@@ -82,19 +86,27 @@ type AlibabaVerifier struct {
 //   - Authorization "ACS3-HMAC-SHA256 Credential=…,SignedHeaders=…,
 //     Signature=…" is signature V3, the SDK's default. The signed headers
 //     must include host, content-type when sent and every x-acs-* header;
-//     x-acs-content-sha256 must be the SHA-256 of the body and x-acs-date
-//     within Skew of Now.
+//     x-acs-content-sha256 must be the SHA-256 of the body, x-acs-date
+//     within Skew of Now, and x-acs-signature-nonce present.
 //   - Authorization "acs <AccessKeyId>:<signature>" is the ROA scheme of
 //     the 2018 API. Date must be within Skew of Now, and a body must be
 //     covered by a Content-MD5 header that matches it.
 //   - A Signature parameter in the query or the form body is the classic
 //     RPC scheme (SDK option SignatureAlgorithm "v2"), over every query
-//     and form parameter. Timestamp must be within Skew of Now.
+//     and form parameter. Timestamp must be within Skew of Now, and
+//     SignatureNonce present.
 //
 // Any failure to authenticate, including a request signed by none of these
-// schemes, is apierror.NoPermission carrying the cause. An error that is
-// not a catalogue entry is a failure of Keys, for the caller to answer as
-// an internal error.
+// schemes, is apierror.NoPermission carrying the cause.
+//
+// Once the signature has verified, and only then, the request's nonce
+// (its x-acs-signature-nonce header or SignatureNonce parameter) is spent
+// in Replays, scoped by AccessKeyId, until the request's date is more than
+// Skew in the past; an ROA request without a nonce spends its signature
+// instead. A nonce used already is apierror.SignatureNonceUsed, and a full
+// Replays is apierror.DeniedRequest. An error that is not a catalogue entry
+// is a failure of Keys or Replays, for the caller to answer as an internal
+// error.
 func (v *AlibabaVerifier) Verify(ctx context.Context, r AlibabaRequest) (Credential, error) {
 	authz := r.Header.Values("Authorization")
 	if len(authz) > 1 {
@@ -135,7 +147,12 @@ func (v *AlibabaVerifier) verifyV3(ctx context.Context, r AlibabaRequest, fields
 	if err := checkContentSHA256(payload, r.Body); err != nil {
 		return Credential{}, apierror.NoPermission.Because(err)
 	}
-	if err := v.checkDate("x-acs-date", r.Header.Get("x-acs-date"), isoDate); err != nil {
+	nonce, _ := r.headerValue("x-acs-signature-nonce")
+	if nonce == "" {
+		return Credential{}, denied("no x-acs-signature-nonce header")
+	}
+	date, err := v.checkDate("x-acs-date", r.Header.Get("x-acs-date"), isoDate)
+	if err != nil {
 		return Credential{}, apierror.NoPermission.Because(err)
 	}
 	cred, err := lookUp(ctx, v.Keys, a.keyID, apierror.NoPermission)
@@ -152,7 +169,7 @@ func (v *AlibabaVerifier) verifyV3(ctx context.Context, r AlibabaRequest, fields
 	if !hmac.Equal(a.signature, mac.Sum(nil)) {
 		return Credential{}, denied("%s signature of key %q does not match", v3Algorithm, a.keyID)
 	}
-	return cred, nil
+	return v.spend(ctx, cred, onceNonce, nonce, date)
 }
 
 // v3Authorization is the parsed value of a V3 Authorization header.
@@ -315,7 +332,8 @@ func (v *AlibabaVerifier) verifyRPC(ctx context.Context, r AlibabaRequest, form 
 	if err != nil || len(sig) != sha1.Size {
 		return Credential{}, denied("Signature %.80q is not %d base64 bytes", params["Signature"], sha1.Size)
 	}
-	if err := v.checkDate("Timestamp", params["Timestamp"], isoDate); err != nil {
+	date, err := v.checkDate("Timestamp", params["Timestamp"], isoDate)
+	if err != nil {
 		return Credential{}, apierror.NoPermission.Because(err)
 	}
 	id := params["AccessKeyId"]
@@ -328,7 +346,7 @@ func (v *AlibabaVerifier) verifyRPC(ctx context.Context, r AlibabaRequest, form 
 	if !hmac.Equal(sig, mac.Sum(nil)) {
 		return Credential{}, denied("%s signature of AccessKeyId %q does not match", hmacSHA1, id)
 	}
-	return cred, nil
+	return v.spend(ctx, cred, onceNonce, params["SignatureNonce"], date)
 }
 
 // rpcParams merges the query and form parameters. A parameter given twice,
@@ -382,7 +400,8 @@ func (v *AlibabaVerifier) verifyROA(ctx context.Context, r AlibabaRequest, crede
 	if err := checkContentMD5(r.Header.Values("Content-MD5"), r.Body); err != nil {
 		return Credential{}, apierror.NoPermission.Because(err)
 	}
-	if err := v.checkDate("Date", r.Header.Get("Date"), http.TimeFormat); err != nil {
+	date, err := v.checkDate("Date", r.Header.Get("Date"), http.TimeFormat)
+	if err != nil {
 		return Credential{}, apierror.NoPermission.Because(err)
 	}
 	cred, err := lookUp(ctx, v.Keys, id, apierror.NoPermission)
@@ -398,7 +417,7 @@ func (v *AlibabaVerifier) verifyROA(ctx context.Context, r AlibabaRequest, crede
 		mac := hmac.New(sha1.New, []byte(cred.Secret))
 		mac.Write([]byte(head + resource))
 		if hmac.Equal(sig, mac.Sum(nil)) {
-			return cred, nil
+			return v.spendROA(ctx, cred, r.Header, sig, date)
 		}
 	}
 	return Credential{}, denied("ROA signature of AccessKeyId %q does not match", id)
@@ -474,27 +493,32 @@ func roaResources(path string, query url.Values) ([]string, error) {
 }
 
 // checkDate reports whether text, the value of the header or parameter
-// name, is a date in the given layout no more than Skew from Now.
-func (v *AlibabaVerifier) checkDate(name, text, layout string) error {
+// name, is a date in the given layout no more than Skew from Now, and
+// returns it.
+func (v *AlibabaVerifier) checkDate(name, text, layout string) (time.Time, error) {
 	if text == "" {
-		return fmt.Errorf("no %s", name)
+		return time.Time{}, fmt.Errorf("no %s", name)
 	}
 	t, err := time.Parse(layout, text)
 	if err != nil {
-		return fmt.Errorf("%s %.60q is not of the form %q", name, text, layout)
-	}
-	skew := v.Skew
-	if skew <= 0 {
-		skew = DefaultAlibabaSkew
+		return time.Time{}, fmt.Errorf("%s %.60q is not of the form %q", name, text, layout)
 	}
 	now := time.Now()
 	if v.Now != nil {
 		now = v.Now()
 	}
-	if off := t.Sub(now); off > skew || off < -skew {
-		return fmt.Errorf("%s %s is %v from now, more than %v", name, text, off.Round(time.Second), skew)
+	if off := t.Sub(now); off > v.skew() || off < -v.skew() {
+		return time.Time{}, fmt.Errorf("%s %s is %v from now, more than %v", name, text, off.Round(time.Second), v.skew())
 	}
-	return nil
+	return t, nil
+}
+
+// skew returns Skew, or DefaultAlibabaSkew when Skew is not positive.
+func (v *AlibabaVerifier) skew() time.Duration {
+	if v.Skew <= 0 {
+		return DefaultAlibabaSkew
+	}
+	return v.Skew
 }
 
 // headerValue returns the value of the header name as signature V3 signs

@@ -170,6 +170,8 @@ func TestAlibabaRefusals(t *testing.T) {
 		{"V3 payload hash not hex", signedV3(with(v3Headers(body), "x-acs-content-sha256", "zz"), nil, body), "is not 32 hex bytes"},
 		{"V3 payload hash of another body", signedV3(v3Headers("x"), nil, body), "is not the SHA-256 of the 17-byte body"},
 		{"V3 no date", signedV3(with(v3Headers(body), "x-acs-date", "\x00"), nil, body), "no x-acs-date"},
+		{"V3 no nonce", signedV3(with(v3Headers(body), "x-acs-signature-nonce", "\x00"), nil, body), "no x-acs-signature-nonce"},
+		{"V3 empty nonce", signedV3(with(v3Headers(body), "x-acs-signature-nonce", " "), nil, body), "no x-acs-signature-nonce"},
 		{"V3 date not ISO 8601", signedV3(with(v3Headers(body), "x-acs-date", testTime.Format(http.TimeFormat)), nil, body), "is not of the form"},
 		{"V3 repeated query parameter", repeated, `query parameter "A" is given 2 times`},
 		{"ROA no colon", withHeader(good, "Authorization", "acs test_ak"), "is not acs <AccessKeyId>:<signature>"},

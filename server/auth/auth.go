@@ -18,6 +18,12 @@
 // are issued and read by Tokens; they are AES-256-GCM sealed claims, opaque
 // base64 to a client, as EasyAR's are.
 //
+// A signature alone does not stop a captured request from being sent again
+// while its date is acceptable. The verifiers remember each request's
+// one-time value in a Replays (Memory in one process): every Alibaba
+// nonce, and the signature of every signed CRS write (Verifier.Consume),
+// and refuse one seen again.
+//
 // The package knows nothing of galleries: credentials come through the Keys
 // interface, and the server decides which appIds and galleries exist.
 package auth
@@ -106,39 +112,41 @@ func writeString(h hash.Hash, s string, buf []byte) {
 }
 
 // checkSignature reports whether params carry the signature of the other
-// params under secret. The comparison takes the same time wherever the
-// signatures differ, and hex digits may be of either case.
-func checkSignature(params map[string]string, secret string) error {
+// params under secret, and returns it as bytes: the same whatever the case
+// of its hex digits. The comparison takes the same time wherever the
+// signatures differ.
+func checkSignature(params map[string]string, secret string) ([]byte, error) {
 	got, ok := params[SignatureParam]
 	if !ok || got == "" {
-		return errors.New("no signature")
+		return nil, errors.New("no signature")
 	}
 	sent, err := hex.DecodeString(got)
 	if err != nil || len(sent) != sha256.Size {
-		return fmt.Errorf("signature %.80q is not %d hex bytes", got, sha256.Size)
+		return nil, fmt.Errorf("signature %.80q is not %d hex bytes", got, sha256.Size)
 	}
 	want := signatureSum(params, secret)
 	if subtle.ConstantTimeCompare(sent, want[:]) != 1 {
-		return errors.New("signature does not match")
+		return nil, errors.New("signature does not match")
 	}
-	return nil
+	return sent, nil
 }
 
 // checkTimestamp reports whether text is a timestamp in integer
-// milliseconds since the Unix epoch no more than skew away from now.
-func checkTimestamp(text string, now time.Time, skew time.Duration) error {
+// milliseconds since the Unix epoch no more than skew away from now, and
+// returns it.
+func checkTimestamp(text string, now time.Time, skew time.Duration) (time.Time, error) {
 	if text == "" {
-		return errors.New("no timestamp")
+		return time.Time{}, errors.New("no timestamp")
 	}
 	ms, err := strconv.ParseInt(text, 10, 64)
 	if err != nil {
-		return fmt.Errorf("timestamp %.40q is not an integer of milliseconds", text)
+		return time.Time{}, fmt.Errorf("timestamp %.40q is not an integer of milliseconds", text)
 	}
-	off := time.UnixMilli(ms).Sub(now)
-	if off > skew || off < -skew {
-		return fmt.Errorf("timestamp %d is %v from now, more than %v", ms, off.Round(time.Millisecond), skew)
+	ts := time.UnixMilli(ms)
+	if off := ts.Sub(now); off > skew || off < -skew {
+		return time.Time{}, fmt.Errorf("timestamp %d is %v from now, more than %v", ms, off.Round(time.Millisecond), skew)
 	}
-	return nil
+	return ts, nil
 }
 
 // lookUp returns the credential for id. A key Keys does not hold gives the

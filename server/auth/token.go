@@ -162,10 +162,10 @@ func (t *Tokens) Issue(ctx context.Context, keys Keys, params map[string]string,
 		return IssuedToken{}, err
 	}
 	now := t.now()
-	if err := checkTimestamp(params["timestamp"], now, skewOr(t.Skew)); err != nil {
+	if _, err := checkTimestamp(params["timestamp"], now, skewOr(t.Skew)); err != nil {
 		return IssuedToken{}, apierror.CRSTokenTimestampInvalid.Because(err)
 	}
-	if err := checkSignature(params, cred.Secret); err != nil {
+	if _, err := checkSignature(params, cred.Secret); err != nil {
 		return IssuedToken{}, apierror.CRSTokenSignatureInvalid.Because(fmt.Errorf("token request by %q: %w", id, err))
 	}
 	expires, err := parseExpires(params["expires"])

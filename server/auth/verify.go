@@ -57,6 +57,12 @@ type Principal struct {
 	Gallery int64
 
 	acl ACL // the token's ACL; nil for signed requests
+
+	// once is the key of the request's one-time value, its signature, for
+	// Consume; empty for a token. onceUntil is when its timestamp leaves
+	// the allowed skew.
+	once      string
+	onceUntil time.Time
 }
 
 // Grants returns the rights p holds on the database appID, leaving aside
@@ -93,6 +99,10 @@ type Verifier struct {
 	// Skew is how far a request's timestamp may be from Now, either way;
 	// DefaultSkew when zero.
 	Skew time.Duration
+	// Replays remembers the signatures Consume spends. With none, nothing
+	// is remembered, and a captured write is accepted again for as long as
+	// its timestamp is within Skew.
+	Replays Replays
 }
 
 // Verify authenticates a request from its parameters (query string, body
@@ -125,40 +135,70 @@ func (v *Verifier) Verify(ctx context.Context, params map[string]string, authori
 		if params["appId"] == "" {
 			return Principal{}, apierror.CRSInvalidAppID.Because(errors.New("apiKey request without appId"))
 		}
-		cred, err := v.checkSigned(ctx, params, "apiKey")
-		if err != nil {
-			return Principal{}, err
-		}
-		return Principal{KeyID: cred.ID, Method: APIKey, AppID: params["appId"], Gallery: cred.Gallery}, nil
+		return v.checkSigned(ctx, params, APIKey)
 	}
 	if _, ok := params["appKey"]; ok {
-		cred, err := v.checkSigned(ctx, params, "appKey")
-		if err != nil {
-			return Principal{}, err
-		}
-		return Principal{KeyID: cred.ID, Method: AppKey, AppID: params["appId"], Gallery: cred.Gallery}, nil
+		return v.checkSigned(ctx, params, AppKey)
 	}
 	return Principal{}, apierror.CRSInvalidAppID.Because(errors.New("no apiKey, appKey or Authorization token"))
 }
 
 // checkSigned checks the timestamp, key and signature of a request signed
-// with the key named by the parameter idParam, and returns the key.
-func (v *Verifier) checkSigned(ctx context.Context, params map[string]string, idParam string) (Credential, error) {
+// with method, APIKey or AppKey, whose key is the parameter of the same
+// name, and returns its Principal.
+func (v *Verifier) checkSigned(ctx context.Context, params map[string]string, method Method) (Principal, error) {
+	idParam := method.String()
 	id := params[idParam]
 	if id == "" {
-		return Credential{}, apierror.CRSInvalidAppID.Because(fmt.Errorf("%s is empty", idParam))
+		return Principal{}, apierror.CRSInvalidAppID.Because(fmt.Errorf("%s is empty", idParam))
 	}
-	if err := checkTimestamp(params["timestamp"], v.now(), skewOr(v.Skew)); err != nil {
-		return Credential{}, apierror.CRSInvalidDate.Because(err)
+	skew := skewOr(v.Skew)
+	ts, err := checkTimestamp(params["timestamp"], v.now(), skew)
+	if err != nil {
+		return Principal{}, apierror.CRSInvalidDate.Because(err)
 	}
 	cred, err := lookUp(ctx, v.Keys, id, apierror.CRSAppIDNotExist)
 	if err != nil {
-		return Credential{}, err
+		return Principal{}, err
 	}
-	if err := checkSignature(params, cred.Secret); err != nil {
-		return Credential{}, apierror.CRSInvalidSignature.Because(fmt.Errorf("%s %q: %w", idParam, id, err))
+	sig, err := checkSignature(params, cred.Secret)
+	if err != nil {
+		return Principal{}, apierror.CRSInvalidSignature.Because(fmt.Errorf("%s %q: %w", idParam, id, err))
 	}
-	return cred, nil
+	return Principal{KeyID: cred.ID, Method: method, AppID: params["appId"], Gallery: cred.Gallery,
+		once: onceKey("crs", cred.ID, string(sig)), onceUntil: ts.Add(skew)}, nil
+}
+
+// Consume spends the one-time value of p, which Verify returned for a
+// request that writes (create, update, delete), so that the same request
+// sent again is refused. The value is the request's signature, remembered
+// in Replays until its timestamp is more than Skew in the past: a signed
+// write is never legitimately sent twice with the same signature, since
+// a client signs each request with a new timestamp.
+//
+// A signature used already is CRSInvalidDate: the timestamp is the only
+// one-time value of the protocol, and a client told its date is invalid
+// takes the server's time from the answer's envelope and signs again,
+// which is right for one retrying a request whose answer it lost. A full
+// Replays is CRSOverloaded. A token-authenticated Principal, or a Verifier
+// without Replays, spends nothing: tokens are bearer credentials sent many
+// times. Reads are not meant to be spent: a replayed read changes nothing.
+// An error that is not a catalogue entry is a failure of Replays, for the
+// caller to answer as an internal error.
+func (v *Verifier) Consume(ctx context.Context, p Principal) error {
+	if p.once == "" || v.Replays == nil {
+		return nil
+	}
+	err := v.Replays.Use(ctx, p.once, p.onceUntil)
+	switch {
+	case errors.Is(err, ErrReplayed):
+		return apierror.CRSInvalidDate.Because(fmt.Errorf("%s %q: the signature of this write was used already: %w", p.Method, p.KeyID, err))
+	case errors.Is(err, ErrReplaysFull):
+		return apierror.CRSOverloaded.Because(err)
+	case err != nil:
+		return fmt.Errorf("auth: remember the signature of %s %q: %w", p.Method, p.KeyID, err)
+	}
+	return nil
 }
 
 // verifyToken authenticates a request carrying an access token.

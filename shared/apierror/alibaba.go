@@ -182,6 +182,23 @@ var (
 	InternalError = alibaba("InternalError", 500, "An internal server error occurred.")
 )
 
+// Alibaba Cloud common errors: answered by the gateway in front of every
+// Alibaba Cloud API, Image Search included, and so listed in no product's
+// error table. Each carries the code, HTTP status and message the gateway
+// sends.
+var (
+	// SignatureNonceUsed: the request's signature nonce (SignatureNonce,
+	// or the x-acs-signature-nonce header) was used already by the same
+	// AccessKey within the time a request's date is accepted: the request
+	// is a replay, or a client reused a nonce.
+	SignatureNonceUsed = alibaba("SignatureNonceUsed", 400, "Specified signature nonce was used already.")
+)
+
+// alibabaCommon lists the Alibaba common errors.
+var alibabaCommon = []*Error{
+	SignatureNonceUsed,
+}
+
 // alibabaCatalogue lists the Alibaba entries in table order.
 var alibabaCatalogue = []*Error{
 	NoPermission,

@@ -1,6 +1,8 @@
 // Package apierror is the catalogue of every error a pixmatch client can
 // receive, in both wire dialects: the EasyAR Cloud Recognition (CRS)
-// statusCodes and the Alibaba Cloud Image Search error codes.
+// statusCodes and the Alibaba Cloud Image Search error codes, with the few
+// Alibaba Cloud common errors (answered by Alibaba's gateway to any API)
+// that pixmatch answers too.
 //
 // Each entry is a package variable holding the code, the HTTP status to
 // answer with and the message exactly as the service documents it. Code
@@ -15,6 +17,7 @@
 package apierror
 
 import (
+	"slices"
 	"strconv"
 )
 
@@ -105,8 +108,9 @@ func (e *Error) CRSCode() int {
 	return n
 }
 
-// catalogue is every entry, CRS first, each dialect in its table's order.
-var catalogue = append(append([]*Error(nil), crsCatalogue...), alibabaCatalogue...)
+// catalogue is every entry, CRS first, each dialect in its table's order,
+// the Alibaba common errors last.
+var catalogue = slices.Concat(crsCatalogue, alibabaCatalogue, alibabaCommon)
 
 // byCode indexes catalogue by dialect and code.
 var byCode = indexByCode(catalogue)
@@ -126,7 +130,9 @@ func indexByCode(entries []*Error) map[dialectCode][]*Error {
 }
 
 // All returns the whole catalogue: the CRS entries, then the Alibaba ones,
-// each in the order of its documentation. The slice is the caller's own.
+// each in the order of its documentation, then the Alibaba Cloud common
+// errors (SignatureNonceUsed), which no product table lists. The slice is
+// the caller's own.
 func All() []*Error {
 	return append([]*Error(nil), catalogue...)
 }

@@ -127,6 +127,7 @@ func TestLookup(t *testing.T) {
 		{CRS, "4001024", []*Error{CRSTokenExpired}},
 		{Alibaba, "InvalidFilterClause", []*Error{InvalidFilterClause}},
 		{Alibaba, "InternalError", []*Error{InternalError}},
+		{Alibaba, "SignatureNonceUsed", []*Error{SignatureNonceUsed}},
 		{Alibaba, "414", nil},
 		{CRS, "NoPermission", nil},
 		{CRS, "5", nil},

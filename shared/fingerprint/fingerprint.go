@@ -22,7 +22,13 @@
 // compared with which target window, and how close is a match.
 //
 // Fingerprints record the version of the algorithm that made them;
-// fingerprints of different versions are never compared.
+// fingerprints of different versions are never compared. Galleries store
+// codes made by earlier builds, so any change to the codes an image
+// produces needs a new Version. testdata/vectors.txt holds every code of
+// the test photos (shared/testphoto) with the Version that made them, and
+// TestVectors fails when one moves under the same Version; after bumping
+// Version, `make fingerprint-vectors` (go test ./shared/fingerprint -run
+// Vectors -update) rewrites it.
 package fingerprint
 
 import (
@@ -38,7 +44,7 @@ import (
 )
 
 // Version identifies the algorithm. It changes whenever the codes an image
-// produces would change.
+// produces would change (TestVectors holds it to that).
 const Version = 2
 
 // Bits is the width of a hash and of a check word.

@@ -40,6 +40,9 @@ type Handler struct {
 	Now    func() time.Time // time.Now when nil
 	// BodyTimeout is how long a client may take to send a request body.
 	BodyTimeout time.Duration
+	// Replays remembers the nonces of the requests, so that a replayed
+	// request is refused; a Memory of the handler's own when nil.
+	Replays auth.Replays
 
 	verifier *auth.AlibabaVerifier
 	running  sync.WaitGroup // background tasks
@@ -50,7 +53,10 @@ func (h *Handler) Register(e *echo.Echo) {
 	if h.Log == nil {
 		h.Log = slog.Default()
 	}
-	h.verifier = &auth.AlibabaVerifier{Keys: h.Service, Now: h.now}
+	if h.Replays == nil {
+		h.Replays = &auth.Memory{}
+	}
+	h.verifier = &auth.AlibabaVerifier{Keys: h.Service, Now: h.now, Replays: h.Replays}
 	e.POST("/", h.rpc) // GET / is routed by the caller through IsRPC and RPC
 	for _, op := range []string{"add", "search", "delete"} {
 		e.POST("/item/"+op, h.legacy(op))

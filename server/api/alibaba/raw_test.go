@@ -100,6 +100,15 @@ func rpc(t testing.TB, s *testserver.Server, action string, params map[string]st
 // legacy sends a meta^content body to /item/{op}, signed ROA-style.
 func legacy(t testing.TB, s *testserver.Server, op string, body []byte) answer {
 	t.Helper()
+	res, err := http.DefaultClient.Do(legacyRequest(s, op, body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return decode(t, res)
+}
+
+// legacyRequest returns the request legacy sends.
+func legacyRequest(s *testserver.Server, op string, body []byte) *http.Request {
 	sum := md5.Sum(body)
 	h := http.Header{}
 	h.Set("Accept", "application/json")
@@ -119,9 +128,5 @@ func legacy(t testing.TB, s *testserver.Server, op string, body []byte) answer {
 	h.Set("Authorization", "acs "+testserver.Key+":"+base64.StdEncoding.EncodeToString(mac.Sum(nil)))
 	req, _ := http.NewRequest(http.MethodPost, s.URL()+"/item/"+op+"?instanceName="+testserver.Instance, bytes.NewReader(body))
 	req.Header = h
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return decode(t, res)
+	return req
 }

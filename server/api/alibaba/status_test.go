@@ -107,6 +107,13 @@ func TestStatusCodes(t *testing.T) {
 			_, err := bad.Detail(&imagesearch.DetailRequest{InstanceName: instance})
 			return f.sdkCall(err)
 		}},
+		{code: apierror.SignatureNonceUsed, why: "a captured request sent again", send: func(f *fixture) answer {
+			sdk, w := tappedSDK(f.t, f.s.Addr(), false)
+			if _, err := sdk.Detail(&imagesearch.DetailRequest{InstanceName: instance}); err != nil {
+				f.t.Fatal(err)
+			}
+			return resend(f.t, f.s.Addr(), w.captured())
+		}},
 		{code: apierror.BadRequest, why: "Crop neither true nor false", send: func(f *fixture) answer {
 			return rpc(f.t, f.s, "SearchImageByPic", map[string]string{"InstanceName": testserver.Instance, "PicContent": coffee, "Crop": "maybe"})
 		}},

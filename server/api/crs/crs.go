@@ -30,6 +30,10 @@ type Handler struct {
 	Now     func() time.Time // time.Now when nil
 	// BodyTimeout is how long a client may take to send a request body.
 	BodyTimeout time.Duration
+	// Replays remembers the signatures of writes, so that a replayed
+	// write is refused (auth.Verifier.Consume); a Memory of the handler's
+	// own when nil.
+	Replays auth.Replays
 
 	log      *slog.Logger
 	verifier *auth.Verifier
@@ -42,7 +46,10 @@ func (h *Handler) Register(e *echo.Echo) {
 	if h.log == nil {
 		h.log = slog.Default()
 	}
-	h.verifier = &auth.Verifier{Keys: h.Service, Tokens: h.Tokens, Now: h.now, Skew: h.Config.TimestampSkew}
+	if h.Replays == nil {
+		h.Replays = &auth.Memory{}
+	}
+	h.verifier = &auth.Verifier{Keys: h.Service, Tokens: h.Tokens, Now: h.now, Skew: h.Config.TimestampSkew, Replays: h.Replays}
 	imgs := h.Service.Config().Images
 	h.policy = gallery.Policy{
 		Formats: []imagefile.Format{imagefile.JPEG, imagefile.PNG},
@@ -120,6 +127,11 @@ func (h *Handler) open(c echo.Context, perm auth.Permission) (*request, error) {
 	}
 	if r.gallery.Suspended {
 		return nil, apierror.CRSAppIDNotExist.Because(fmt.Errorf("database %q: %w", r.gallery.AppID, gallery.ErrSuspended))
+	}
+	if perm&auth.Write != 0 { // a replayed write would undo a later change
+		if err := h.verifier.Consume(ctx, p); err != nil {
+			return nil, err
+		}
 	}
 	return r, nil
 }
