@@ -107,15 +107,63 @@ export function isOffline(err) {
   return /failed to fetch|networkerror|load failed|network error|network request failed/i.test(message);
 }
 
+/** The CRS statusCode of a picture the server cannot use. */
+export const IMAGE_NOT_CORRECT = 427;
+
+/** What a blank picture is called. */
+export const BLANK = 'The picture is blank: there is nothing in it to recognise.';
+/** What a file that does not decode is called. */
+export const UNDECODABLE = 'The file does not decode: it is damaged or not a picture.';
+
 /**
- * Reports whether err is the recognition module saying the picture has
- * nothing to recognise (blank or flat, a covered lens): no match rather
- * than a failure.
+ * A picture that cannot be recognised, as this browser finds it: code
+ * 'content' when it is blank (the recognition module finds nothing in
+ * it), 'decode' when the file does not decode.
+ */
+export class PictureError extends Error {
+  /**
+   * @param {'content'|'decode'} code
+   * @param {unknown} [cause] the error that revealed it
+   */
+  constructor(code, cause) {
+    super(code === 'content' ? BLANK : UNDECODABLE, cause ? { cause } : undefined);
+    this.name = 'PictureError';
+    this.code = code;
+  }
+}
+
+/**
+ * Reports whether err says the picture has nothing to recognise (blank
+ * or flat, a covered lens): no match rather than a failure. The
+ * recognition module's errors say so with the same code.
  * @param {unknown} err
  * @returns {boolean}
  */
 export function isBlankPicture(err) {
   return Boolean(err && typeof err === 'object' && err.code === 'content');
+}
+
+/**
+ * Reports whether err says the file does not decode as a picture.
+ * @param {unknown} err
+ * @returns {boolean}
+ */
+export function isUndecodable(err) {
+  return Boolean(err && typeof err === 'object' && err.code === 'decode');
+}
+
+/**
+ * Returns the error to show for err, given what this browser found in the
+ * picture ('content', 'decode', or '' for nothing wrong or not known):
+ * the server answers statusCode 427 alike for a blank picture and a
+ * damaged file, and the browser can tell which.
+ * @param {unknown} err
+ * @param {string} found
+ * @returns {unknown}
+ */
+export function explainPicture(err, found) {
+  const refused = err instanceof CrsError && err.code === IMAGE_NOT_CORRECT;
+  return refused && (found === 'content' || found === 'decode') ? new PictureError(found, err) : err;
 }
 
 /**
@@ -128,6 +176,8 @@ export function messageOf(err) {
   if (err instanceof CrsError) {
     return err.code > 0 ? `${err.message} (code ${err.code})` : err.message;
   }
+  if (isBlankPicture(err)) return BLANK;
+  if (isUndecodable(err)) return UNDECODABLE;
   if (isOffline(err)) return new OfflineError().message;
   if (err && typeof err === 'object') {
     // Errors of the recognition module may carry a CRS statusCode.
