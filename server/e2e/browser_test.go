@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -25,8 +26,12 @@ const debianChromium = "/usr/bin/chromium"
 const stepLimit = 20 * time.Second
 
 // helperJS is run in every document the tab loads: small read-only
-// helpers the tests use to read what the page shows.
-const helperJS = `window.e2e = {
+// helpers the tests use to read what the page shows, and a listener that
+// writes each Content Security Policy violation of the page to the
+// console, where the browser's log of it goes too (see violation).
+const helperJS = `document.addEventListener('securitypolicyviolation', (e) =>
+  console.error('securitypolicyviolation: ' + e.effectiveDirective + ' blocked ' + (e.blockedURI || 'inline') + ' at ' + e.sourceFile + ':' + e.lineNumber));
+window.e2e = {
   el: (id) => document.getElementById(id),
   text: (id) => document.getElementById(id).textContent,
   shown: (id) => { const n = document.getElementById(id); return !n.hidden && n.getClientRects().length > 0; },
@@ -45,6 +50,33 @@ type browser struct {
 	base string          // the server's URL
 	tab  context.Context // the tab, for as long as the test runs
 	ctx  context.Context // the tab within the test's time limit
+
+	mu         sync.Mutex
+	violations []string // the CSP violations reported so far (see violation)
+}
+
+// violation reports whether a console message is about a Content
+// Security Policy violation: the browser's own log line ("Refused to …
+// because it violates the following Content Security Policy directive")
+// or the one helperJS writes for a securitypolicyviolation event.
+func violation(text string) bool {
+	return strings.Contains(text, "Content Security Policy") || strings.Contains(text, "securitypolicyviolation")
+}
+
+// noteViolation records a violation.
+func (b *browser) noteViolation(where, text string) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.violations = append(b.violations, where+": "+text)
+}
+
+// cspViolations returns the violations recorded so far: the page's (of
+// every document the tab loaded) and those of the workers watchWorkers
+// follows.
+func (b *browser) cspViolations() []string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return slices.Clone(b.violations)
 }
 
 // chromiumPath returns the browser to drive: $PIXMATCH_CHROMIUM, else
@@ -123,6 +155,9 @@ func newBrowser(t testing.TB, base string, limit time.Duration, flags ...chromed
 			}
 			if m.Type == chromedp.ConsoleError || m.IsException() {
 				t.Logf("page %s: %s (%s:%d)", m.Type, m.Text, m.URL, m.Line+1)
+			}
+			if violation(m.Text) {
+				b.noteViolation("page", m.Text)
 			}
 		}
 	})

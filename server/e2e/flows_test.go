@@ -185,7 +185,8 @@ func (b *browser) rowButton(name, button string) {
 }
 
 // TestOffline syncs a gallery, lets the service worker take the page,
-// stops the server, reloads, and still recognises in the browser.
+// stops the server, reloads, and still recognises in the browser; the
+// Gallery tab counts the targets the browser holds.
 func TestOffline(t *testing.T) {
 	s := newSite(t)
 	s.api().addPhotos("astronaut", "coffee", "chelsea")
@@ -214,4 +215,9 @@ func TestOffline(t *testing.T) {
 	wantMatch(t, "offline, in the browser", local, "chelsea")
 	wantState(t, "offline, on the server", server, "offline", "error")
 	b.waitUntil("the offline badge", `e2e.shown('offline')`, 10*time.Second)
+
+	// The Gallery tab cannot list the targets without the server, but it
+	// counts those this browser holds.
+	b.click("tab-gallery")
+	b.waitUntil("the count of the synced copy", `e2e.text('count') === '3' && /^Offline: .* holds 3 targets/.test(e2e.text('targets'))`, 10*time.Second)
 }

@@ -26,6 +26,7 @@ export class CameraPanel {
     this.video = /** @type {HTMLVideoElement} */ (byId('video'));
     this.overlay = /** @type {HTMLCanvasElement} */ (byId('overlay'));
     this.viewer = byId('viewer');
+    this.label = byId('camera-match');
     this.fpsLabel = byId('fps');
     this.status = byId('camera-status');
     this.run = 0; // bumped by every start and stop; a loop runs while it holds its own
@@ -45,7 +46,7 @@ export class CameraPanel {
     // The viewer takes the video's shape, so the overlay lines up with it.
     this.video.addEventListener('loadedmetadata', () => {
       const { videoWidth: w, videoHeight: h } = this.video;
-      if (w) this.viewer.style.aspectRatio = `${w} / ${h}`;
+      if (w && h) this.viewer.style.setProperty('--aspect', String(w / h));
     });
     this.startButton.addEventListener('click', () => this.start());
     this.stopButton.addEventListener('click', () => this.stop());
@@ -98,6 +99,9 @@ export class CameraPanel {
     this.stream = null;
     this.video.srcObject = null;
     this.overlay.getContext('2d').clearRect(0, 0, this.overlay.width, this.overlay.height);
+    this.label.hidden = true;
+    this.label.textContent = '';
+    delete this.label.dataset.state;
     this.startButton.disabled = false;
     this.stopButton.disabled = true;
     if (this.status.textContent.startsWith('Recognising')) this.status.textContent = 'Camera stopped.';
@@ -190,8 +194,17 @@ export class CameraPanel {
     }
   }
 
-  /** Draws the match (name and score) over the video. */
+  /**
+   * Shows the match over the video: its name and score in #camera-match
+   * (changed only when they change), a green frame on the overlay.
+   */
   draw(best) {
+    const text = best ? `${best.name} · ${formatScore(best.score)}` : 'no match';
+    if (this.label.textContent !== text || this.label.hidden) {
+      this.label.textContent = text;
+      this.label.dataset.state = best ? 'match' : 'nomatch';
+      this.label.hidden = false;
+    }
     const { videoWidth: w, videoHeight: h } = this.video;
     const canvas = this.overlay;
     if (canvas.width !== w || canvas.height !== h) {
@@ -200,17 +213,6 @@ export class CameraPanel {
     }
     const ctx = canvas.getContext('2d');
     ctx.clearRect(0, 0, w, h);
-    const font = Math.max(14, Math.round(h * 0.05));
-    const pad = Math.round(font * 0.6);
-    const text = best ? `${best.name} · ${formatScore(best.score)}` : 'no match';
-    ctx.font = `600 ${font}px system-ui, sans-serif`;
-    const boxW = ctx.measureText(text).width + 2 * pad;
-    const boxH = font + 2 * pad;
-    ctx.fillStyle = best ? 'rgba(21, 128, 61, 0.85)' : 'rgba(0, 0, 0, 0.55)';
-    ctx.fillRect(pad, h - pad - boxH, boxW, boxH);
-    ctx.fillStyle = '#fff';
-    ctx.textBaseline = 'middle';
-    ctx.fillText(text, 2 * pad, h - pad - boxH / 2);
     if (best) {
       const line = Math.max(4, Math.round(h * 0.012));
       ctx.strokeStyle = 'rgba(34, 197, 94, 0.9)';

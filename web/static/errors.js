@@ -1,7 +1,9 @@
 // errors.js — what went wrong, in words a person can act on.
 //
-// Every CRS statusCode the server can answer maps to a human message here;
-// a code the table does not know falls back to the server's own message.
+// Every CRS statusCode the server can answer maps to a human message here
+// (server/api/web's TestErrorMessages holds the keys to the catalogue in
+// shared/apierror); a code the table does not know falls back to the
+// server's own message.
 
 /**
  * Human messages for the CRS statusCodes: the business table, the
@@ -14,7 +16,6 @@ export const CRS_MESSAGES = Object.freeze({
   2: 'The request signature is wrong. Check the API secret in Settings.',
   3: "The request's time is more than 5 minutes away from the server's clock. Check this device's date and time.",
   4: 'This appId does not exist, or this key may not use it. Check the appId in Settings.',
-  5: 'This key has been disabled.',
   6: 'The access token is invalid or has expired. Connect again in Settings.',
   7: 'This database is billed per daily active user and only accepts the EasyAR SDK, not this app.',
   8: 'This database is billed per daily active user and does not accept EasyAR Sense 4.6 or later.',
@@ -22,9 +23,9 @@ export const CRS_MESSAGES = Object.freeze({
   18: 'The gallery has no active target to search. Add or activate a target first.',
   19: 'The search took too long and was abandoned. Try again.',
   20: 'The server could not read its target store. Try again later.',
-  21: 'Too many searches: the per-second or daily search limit is reached. Wait and try again.',
+  21: 'The server cannot take this now: a search limit (per second or per day) is reached, or the server is busy. Wait and try again.',
   30: 'The server failed for an unexpected reason.',
-  403: 'This target already exists: the same image is already in the gallery.',
+  403: 'A target with this name and this very image file is already in the gallery.',
   404: 'Target not found: it may have been deleted already.',
   414: 'A field is missing or not valid. A name needs 1–64 plain ASCII characters; the image must be a JPEG or PNG.',
   417: 'The image could not be added to the gallery.',
@@ -33,7 +34,7 @@ export const CRS_MESSAGES = Object.freeze({
   422: 'The image or the meta is too large: each may be at most 2 MB.',
   424: 'The target could not be activated or deactivated.',
   426: 'Too many results asked for: a search returns at most 10.',
-  427: 'The image is not a readable JPEG or PNG, or it is too small.',
+  427: 'The image cannot be used: it is not a readable JPEG or PNG, it is too small, or it is blank (nothing in it to recognise).',
   4001011: 'The API key is not valid. Check the API key in Settings.',
   4001012: "The request's timestamp was refused: this device's clock is more than 5 minutes off.",
   4001015: 'The signature was refused. Check the API secret in Settings.',
@@ -106,15 +107,63 @@ export function isOffline(err) {
   return /failed to fetch|networkerror|load failed|network error|network request failed/i.test(message);
 }
 
+/** The CRS statusCode of a picture the server cannot use. */
+export const IMAGE_NOT_CORRECT = 427;
+
+/** What a blank picture is called. */
+export const BLANK = 'The picture is blank: there is nothing in it to recognise.';
+/** What a file that does not decode is called. */
+export const UNDECODABLE = 'The file does not decode: it is damaged or not a picture.';
+
 /**
- * Reports whether err is the recognition module saying the picture has
- * nothing to recognise (blank or flat, a covered lens): no match rather
- * than a failure.
+ * A picture that cannot be recognised, as this browser finds it: code
+ * 'content' when it is blank (the recognition module finds nothing in
+ * it), 'decode' when the file does not decode.
+ */
+export class PictureError extends Error {
+  /**
+   * @param {'content'|'decode'} code
+   * @param {unknown} [cause] the error that revealed it
+   */
+  constructor(code, cause) {
+    super(code === 'content' ? BLANK : UNDECODABLE, cause ? { cause } : undefined);
+    this.name = 'PictureError';
+    this.code = code;
+  }
+}
+
+/**
+ * Reports whether err says the picture has nothing to recognise (blank
+ * or flat, a covered lens): no match rather than a failure. The
+ * recognition module's errors say so with the same code.
  * @param {unknown} err
  * @returns {boolean}
  */
 export function isBlankPicture(err) {
   return Boolean(err && typeof err === 'object' && err.code === 'content');
+}
+
+/**
+ * Reports whether err says the file does not decode as a picture.
+ * @param {unknown} err
+ * @returns {boolean}
+ */
+export function isUndecodable(err) {
+  return Boolean(err && typeof err === 'object' && err.code === 'decode');
+}
+
+/**
+ * Returns the error to show for err, given what this browser found in the
+ * picture ('content', 'decode', or '' for nothing wrong or not known):
+ * the server answers statusCode 427 alike for a blank picture and a
+ * damaged file, and the browser can tell which.
+ * @param {unknown} err
+ * @param {string} found
+ * @returns {unknown}
+ */
+export function explainPicture(err, found) {
+  const refused = err instanceof CrsError && err.code === IMAGE_NOT_CORRECT;
+  return refused && (found === 'content' || found === 'decode') ? new PictureError(found, err) : err;
 }
 
 /**
@@ -127,6 +176,8 @@ export function messageOf(err) {
   if (err instanceof CrsError) {
     return err.code > 0 ? `${err.message} (code ${err.code})` : err.message;
   }
+  if (isBlankPicture(err)) return BLANK;
+  if (isUndecodable(err)) return UNDECODABLE;
   if (isOffline(err)) return new OfflineError().message;
   if (err && typeof err === 'object') {
     // Errors of the recognition module may carry a CRS statusCode.

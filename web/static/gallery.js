@@ -2,10 +2,10 @@
 // /targets/infos, the total from /targets/count), with buttons to edit,
 // activate or deactivate and delete each, and the add form above. After
 // every change the browser's copy is synced, so recognition in the
-// browser follows.
+// browser follows. Offline, the tab counts the targets of that copy.
 
 import { byId, decodeMeta, el, notify, whileBusy } from './ui.js';
-import { messageOf } from './errors.js';
+import { isOffline, messageOf } from './errors.js';
 import { TargetForm } from './target-form.js';
 import { TargetEditor } from './target-editor.js';
 
@@ -29,6 +29,7 @@ export class GalleryPanel {
     this.page = 1;
     this.total = 0;
     this.loads = 0;
+    this.offline = false; // whether the server could not be reached: the count is the browser's
     /** @type {Map<string, any>} the targets of the page shown, by id */
     this.onPage = new Map();
     this.bind();
@@ -57,9 +58,12 @@ export class GalleryPanel {
     });
     this.next.addEventListener('click', () => this.turn(this.page + 1));
     this.list.addEventListener('click', (e) => this.act(e));
-    // A new connection (or another appId) shows its own gallery.
+    // A new connection (or another appId) shows its own gallery; a server
+    // that is back shows the list again.
     this.session.addEventListener('change', () => {
       const s = this.session;
+      const news = !s.offline || (s.gallery.count != null && s.gallery.count !== this.total);
+      if (this.offline && this.visible && news) this.refresh();
       if (s.conn.state !== 'connected' || s.appId === this.shownFor) return;
       this.page = 1;
       if (this.visible) this.refresh();
@@ -93,9 +97,20 @@ export class GalleryPanel {
         await this.refresh();
         return;
       }
+      this.offline = false;
       this.render(listed.targets || [], this.total ? '' : 'No targets yet: add one above.');
     } catch (err) {
-      if (mine === this.loads) this.render([], messageOf(err));
+      if (mine !== this.loads) return;
+      this.offline = isOffline(err);
+      const held = session.gallery.count;
+      if (!this.offline || held == null) {
+        this.render([], messageOf(err));
+        return;
+      }
+      // The list needs the server; the count is the synced copy's.
+      this.total = held;
+      const n = `${held} ${held === 1 ? 'target' : 'targets'}`;
+      this.render([], `Offline: the list needs the server. This browser holds ${n} (version ${session.gallery.version}) and recognises them.`);
     }
   }
 
@@ -103,10 +118,10 @@ export class GalleryPanel {
     this.onPage = new Map(targets.map((t) => [t.targetId, t]));
     this.list.replaceChildren(...targets.map((t) => this.row(t)));
     if (note) this.list.append(el('li', { class: 'note muted', text: note }));
-    const pages = Math.max(1, Math.ceil(this.total / PAGE_SIZE));
+    const pages = this.offline ? 1 : Math.max(1, Math.ceil(this.total / PAGE_SIZE));
     this.count.textContent = String(this.total);
-    this.pageInfo.textContent = `Page ${this.page} of ${pages}`;
-    this.prev.disabled = this.page <= 1;
+    this.pageInfo.textContent = this.offline ? 'in this browser' : `Page ${this.page} of ${pages}`;
+    this.prev.disabled = this.offline || this.page <= 1;
     this.next.disabled = this.page >= pages;
   }
 

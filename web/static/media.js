@@ -1,6 +1,8 @@
 // media.js — turns whatever picture the user gives (a photo, a paste, a
 // drop) into an upload the CRS API accepts: a JPEG or PNG of at most 2 MB.
 
+import { PictureError } from './errors.js';
+
 /** The largest image file the CRS API accepts, in bytes. */
 export const MAX_IMAGE_BYTES = 2 * 1024 * 1024;
 
@@ -21,7 +23,8 @@ export async function sniffType(blob) {
 /**
  * Returns blob unchanged when it is a JPEG or PNG within the size limit;
  * otherwise the picture re-encoded as a JPEG (upright, scaled down until it
- * fits). Throws when the browser cannot decode the picture.
+ * fits). Throws a PictureError (code 'decode') for a file that is
+ * neither, and does not decode.
  * @param {Blob} blob
  * @param {{maxBytes?: number, maxSide?: number}} [opts]
  * @returns {Promise<Blob>}
@@ -32,8 +35,9 @@ export async function uploadable(blob, { maxBytes = MAX_IMAGE_BYTES, maxSide = 2
   let bitmap;
   try {
     bitmap = await createImageBitmap(blob, { imageOrientation: 'from-image' });
-  } catch {
-    throw new Error('This browser cannot read that picture. Use a JPEG or PNG.');
+  } catch (err) {
+    // Neither a JPEG or PNG to send as it is, nor a picture to convert.
+    throw new PictureError('decode', err);
   }
   try {
     let side = Math.min(maxSide, Math.max(bitmap.width, bitmap.height));

@@ -18,7 +18,8 @@ export const MAX_SIDE = 1024;
 /**
  * An error of the module, of the worker or of the sync API. code is the
  * module's ("gap", "version", "content", "filter", "argument", "format",
- * "closed"); status is the HTTP status and statusCode the CRS statusCode
+ * "closed"), or "decode" for a Blob that does not decode as a picture;
+ * status is the HTTP status and statusCode the CRS statusCode
  * of an error answered by the server.
  */
 export class PixmatchError extends Error {
@@ -259,7 +260,12 @@ function sizeOf(source) {
 async function readable(source) {
   if (source instanceof Blob) {
     // Decode once with EXIF orientation applied, then scale if needed.
-    const full = await createImageBitmap(source, { imageOrientation: 'from-image' });
+    let full;
+    try {
+      full = await createImageBitmap(source, { imageOrientation: 'from-image' });
+    } catch (err) {
+      throw new PixmatchError(`pixmatch: the file does not decode as a picture (${err.message})`, { code: 'decode' });
+    }
     const size = fitted(full.width, full.height);
     if (!size) return bitmapMessage(full);
     try {

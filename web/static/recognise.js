@@ -4,7 +4,9 @@
 
 import { byId, renderResult } from './ui.js';
 import { blobToBase64 } from './crs.js';
-import { CrsError, NO_RESULT, OfflineError, isBlankPicture, isOffline, messageOf } from './errors.js';
+import {
+  BLANK, CrsError, IMAGE_NOT_CORRECT, NO_RESULT, OfflineError, UNDECODABLE, isBlankPicture, isOffline, isUndecodable, messageOf,
+} from './errors.js';
 import { imageFrom, uploadable } from './media.js';
 
 /** How many matches each side asks for. */
@@ -77,28 +79,38 @@ export class RecognisePanel {
     this.picture.src = this.pictureURL;
     byId('picture-box').hidden = false;
     const stale = () => mine !== this.run;
-    await Promise.all([this.matchLocally(file, stale), this.matchOnServer(file, stale)]);
+    const local = this.matchLocally(file, stale);
+    await Promise.all([local, this.matchOnServer(file, stale, local)]);
   }
 
+  /**
+   * Matches the picture in this browser and shows the result. Resolves to
+   * what the module found wrong with the picture: 'content' (blank),
+   * 'decode' (the file does not decode) or '' (nothing, or not known).
+   * @returns {Promise<string>}
+   */
   async matchLocally(file, stale) {
     let view;
+    let found = '';
     try {
       const pm = await this.session.localIndex();
       const t0 = performance.now();
       const res = await pm.search(file, { limit: LOCAL_LIMIT });
       const elapsed = performance.now() - t0;
-      if (stale()) return;
+      if (stale()) return found;
       const best = res.matches[0] || null;
       this.app.lastLocal = { ...res, state: best ? 'match' : 'nomatch', elapsed, best };
       view = this.localView(res, best, elapsed);
     } catch (err) {
-      if (stale()) return;
-      const blank = isBlankPicture(err);
-      const message = blank ? 'No match: the picture is blank, there is nothing to recognise.' : messageOf(err);
-      this.app.lastLocal = { state: blank ? 'nomatch' : 'error', error: message, matches: [] };
-      view = { state: blank ? 'nomatch' : 'error', message };
+      if (isBlankPicture(err) || isUndecodable(err)) found = err.code;
+      if (stale()) return found;
+      view = found === 'content'
+        ? { state: 'nomatch', message: `No match: ${lower(BLANK)}` }
+        : { state: 'error', message: messageOf(err) };
+      this.app.lastLocal = { state: view.state, error: view.message, matches: [] };
     }
     renderResult(this.local, view);
+    return found;
   }
 
   localView(res, best, elapsed) {
@@ -123,7 +135,11 @@ export class RecognisePanel {
     };
   }
 
-  async matchOnServer(file, stale) {
+  /**
+   * Asks the server and shows its answer; local resolves to what this
+   * browser found wrong with the picture, which explains a refusal.
+   */
+  async matchOnServer(file, stale, local) {
     let view;
     let elapsed;
     try {
@@ -151,8 +167,9 @@ export class RecognisePanel {
         others: (result.targets || []).slice(1),
       };
     } catch (err) {
+      const found = await local;
       if (stale()) return;
-      view = serverFailure(err);
+      view = serverFailure(err, found);
       if (view.state !== 'offline') view.ms = elapsed;
       const statusCode = err instanceof CrsError ? err.code : null;
       this.app.lastServer = { state: view.state, statusCode, error: view.message, elapsed };
@@ -161,15 +178,35 @@ export class RecognisePanel {
   }
 }
 
-/** The server side's card for a failed search. */
-function serverFailure(err) {
-  if (err instanceof CrsError && err.code === NO_RESULT) {
+/**
+ * The server side's card for a failed search. found is what this browser
+ * found wrong with the picture: the server answers no match for a blank
+ * picture, and 427 for a blank one or a damaged file alike.
+ */
+function serverFailure(err, found) {
+  const code = err instanceof CrsError ? err.code : null;
+  if (found === 'content' && (code === NO_RESULT || code === IMAGE_NOT_CORRECT)) {
+    return { state: 'nomatch', message: `No match: ${lower(BLANK)}` };
+  }
+  if (code === NO_RESULT) {
     return { state: 'nomatch', message: err.message };
+  }
+  if (found === 'decode' && code === IMAGE_NOT_CORRECT) {
+    return { state: 'error', message: `Refused, as ${lower(UNDECODABLE)} (code ${code})` };
+  }
+  if (isUndecodable(err)) {
+    // uploadable() could neither send the file as it is nor convert it.
+    return { state: 'error', message: `Not sent to the server, as ${lower(UNDECODABLE)}` };
   }
   if (isOffline(err)) {
     return { state: 'offline', message: 'Offline: the server cannot be reached. The match in this browser still works.' };
   }
   return { state: 'error', message: messageOf(err) };
+}
+
+/** Returns a sentence with its first letter in lower case. */
+function lower(text) {
+  return text.charAt(0).toLowerCase() + text.slice(1);
 }
 
 function fmt(ms) {

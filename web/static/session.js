@@ -5,7 +5,7 @@
 // the sync API.
 
 import { CrsClient, requestToken } from './crs.js';
-import { CrsError, TOKEN_CODES, isOffline, messageOf } from './errors.js';
+import { CrsError, TOKEN_CODES, isBlankPicture, isOffline, isUndecodable, messageOf } from './errors.js';
 
 const SETTINGS_KEY = 'pixmatch.settings';
 const TOKEN_KEY = 'pixmatch.token';
@@ -220,6 +220,25 @@ export class Session extends EventTarget {
     if (this.pm) return this.pm;
     if (this.appId && this.token) return this.openIndex();
     throw new Error('Not connected: enter your keys in Settings and press Connect.');
+  }
+
+  /**
+   * Tells what this browser finds wrong with a picture file: 'content'
+   * when it is blank (the recognition module finds nothing in it to
+   * recognise), 'decode' when it does not decode, '' when nothing is
+   * wrong or it cannot tell. Never rejects.
+   * @param {Blob} file
+   * @returns {Promise<''|'content'|'decode'>}
+   */
+  async inspect(file) {
+    try {
+      if (this.pm) await this.pm.fingerprint(file, 'target');
+      else (await createImageBitmap(file)).close();
+      return '';
+    } catch (err) {
+      if (isBlankPicture(err) || isUndecodable(err)) return err.code;
+      return this.pm ? '' : 'decode';
+    }
   }
 
   /**

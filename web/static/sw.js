@@ -12,7 +12,11 @@ const THUMB_CACHE = `pixmatch-thumbs-${VERSION}`;
 /** Thumbnails kept at most; the oldest go first. */
 const MAX_THUMBS = 500;
 
-/** The app shell, fetched on install. */
+/**
+ * The app shell, fetched on install: the page, every file under /app/
+ * and the module (server/api/web's TestServiceWorkerShell holds this list
+ * to the files the server embeds).
+ */
 const SHELL = [
   '/',
   '/app/app.js',

@@ -1,11 +1,16 @@
 // target-form.js — the "Add a target" form of the Gallery tab. Before a
 // target is added, the picture is graded (POST /grade/detection) and
 // compared with the gallery (POST /similar); similar targets are shown
-// with an "Add anyway" button instead of adding.
+// with an "Add anyway" button instead of adding. The button is not
+// offered when the add would be refused as a duplicate: the server
+// refuses (403) only a target with the same name and the same image file,
+// which /similar lists with a score of 1; the form then asks for another
+// name. A picture the server cannot use (427) is called what this
+// browser finds it is: blank, or a file that does not decode.
 
 import { byId, el, formatScore, notify, whileBusy } from './ui.js';
 import { blobToBase64 } from './crs.js';
-import { CrsError, messageOf } from './errors.js';
+import { BLANK, CrsError, explainPicture, messageOf } from './errors.js';
 import { nameFromFile, nameProblem, uploadable } from './media.js';
 
 /** What each detection grade means. */
@@ -20,6 +25,8 @@ const GRADES = {
 
 /** The CRS statusCode of a write refused because a similar target exists. */
 const SIMILAR_EXISTS = 419;
+/** The CRS statusCode of a write refused because the same target exists. */
+const TARGET_EXISTS = 403;
 
 /** The add form. */
 export class TargetForm {
@@ -90,9 +97,10 @@ export class TargetForm {
   }
 
   /**
-   * Starts reading the file as base64 and grading it; shows the grade.
+   * Starts reading the file as base64 and grading it, and asks this
+   * browser what is wrong with the picture, if anything; shows the grade.
    * @param {File} file
-   * @returns {{file: File, image: Promise<string>, grade: Promise<number>}}
+   * @returns {{file: File, image: Promise<string>, grade: Promise<number>, found: Promise<string>}}
    */
   prepare(file) {
     if (this.prepared && this.prepared.file === file) return this.prepared;
@@ -100,17 +108,16 @@ export class TargetForm {
     const grade = image
       .then((data) => this.session.crs.post('/grade/detection', { image: data }))
       .then((r) => Number(r.grade));
-    const prepared = { file, image, grade };
+    const found = this.session.inspect(file);
+    const prepared = { file, image, grade, found };
     this.prepared = prepared;
     this.showGrade('busy', 'Grading the image…');
-    grade.then(
-      (g) => {
-        if (this.prepared === prepared) this.showGrade(g < 0 || g >= 3 ? 'warn' : 'ok', `Grade ${g}: ${GRADES[g] || 'unknown'}`, g);
-      },
-      (err) => {
-        if (this.prepared === prepared) this.showGrade('error', `No grade: ${messageOf(err)}`);
-      },
-    );
+    Promise.allSettled([grade, found]).then(async ([g]) => {
+      if (this.prepared !== prepared) return;
+      if ((await found) === 'content') this.showGrade('warn', BLANK, g.value);
+      else if (g.status === 'rejected') this.showGrade('error', `No grade: ${messageOf(explainPicture(g.reason, await found))}`);
+      else this.showGrade(g.value < 0 || g.value >= 3 ? 'warn' : 'ok', `Grade ${g.value}: ${GRADES[g.value] || 'unknown'}`, g.value);
+    });
     return prepared;
   }
 
@@ -131,10 +138,22 @@ export class TargetForm {
     const problem = nameProblem(name);
     if (problem) throw new Error(problem);
     const p = this.prepare(file);
-    const image = await p.image;
-    const fields = { image, name, meta: this.meta.value, active: this.active.checked ? '1' : '0' };
-    const [similar] = await Promise.all([this.session.crs.post('/similar', { image }), p.grade.catch(() => null)]);
+    let fields;
+    let similar;
+    try {
+      const image = await p.image;
+      fields = { image, name, meta: this.meta.value, active: this.active.checked ? '1' : '0' };
+      [similar] = await Promise.all([this.session.crs.post('/similar', { image }), p.grade.catch(() => null)]);
+    } catch (err) {
+      throw explainPicture(err, await p.found);
+    }
     const hits = (similar && similar.results) || [];
+    if (hits.some((t) => t.name === name && Number(t.score) >= 1)) {
+      // The same picture under the same name: adding it anyway would be
+      // refused as a duplicate (403).
+      this.hold(null, hits, exists(name));
+      return;
+    }
     if (hits.length) {
       this.hold(fields, hits, `${hits.length === 1 ? 'A similar target is' : 'Similar targets are'} already in the gallery:`);
       return;
@@ -161,7 +180,11 @@ export class TargetForm {
         this.hold(fields, [], `${err.message} Add it anyway?`);
         return;
       }
-      throw err;
+      if (err instanceof CrsError && err.code === TARGET_EXISTS) {
+        await this.showExisting(fields);
+        return;
+      }
+      throw explainPicture(err, this.prepared ? await this.prepared.found : '');
     }
     this.release();
     this.file.value = '';
@@ -173,12 +196,23 @@ export class TargetForm {
     this.onAdded();
   }
 
-  /** Holds an add back and shows the similar targets, with "Add anyway". */
+  /**
+   * Holds an add back and shows the similar targets, with "Add anyway"
+   * when fields may be added anyway (null: they may not).
+   */
   hold(fields, targets, text) {
     this.held = fields;
+    this.anyway.hidden = !fields;
     this.warning.querySelector('.warning-text').textContent = text;
     this.warning.querySelector('.similar-list').replaceChildren(...targets.map((t) => this.similarItem(t)));
     this.warning.hidden = false;
+  }
+
+  /** Shows the target the server refused the add for (403): the same name and file. */
+  async showExisting(fields) {
+    const similar = await this.session.crs.post('/similar', { image: fields.image }).catch(() => null);
+    const same = ((similar && similar.results) || []).filter((t) => t.name === fields.name);
+    this.hold(null, same, exists(fields.name));
   }
 
   similarItem(t) {
@@ -195,4 +229,9 @@ export class TargetForm {
     this.held = null;
     this.warning.hidden = true;
   }
+}
+
+/** Says that a target of this name already holds the picture, and what to do. */
+function exists(name) {
+  return `“${name}” is already in the gallery with this picture. To add the picture again, give it another name.`;
 }
