@@ -233,30 +233,17 @@ func (s *Service) Update(ctx context.Context, gallery int64, id string, p Patch)
 }
 
 func apply(t *store.Target, p Patch) {
-	set := func(dst *string, v *string) {
-		if v != nil {
-			*dst = *v
-		}
-	}
-	set(&t.Name, p.Name)
-	set(&t.Size, p.Size)
-	set(&t.Meta, p.Meta)
-	set(&t.Type, p.Type)
-	if p.Active != nil {
-		t.Active = *p.Active
-	}
-	if p.AllowSimilar != nil {
-		t.AllowSimilar = *p.AllowSimilar
-	}
-	set(&t.CustomContent, p.CustomContent)
-	if p.Category != nil {
-		t.Category = *p.Category
-	}
+	assign(&t.Name, p.Name)
+	assign(&t.Size, p.Size)
+	assign(&t.Meta, p.Meta)
+	assign(&t.Type, p.Type)
+	assign(&t.Active, p.Active)
+	assign(&t.AllowSimilar, p.AllowSimilar)
+	assign(&t.CustomContent, p.CustomContent)
+	assign(&t.Category, p.Category)
 	for i := range 4 {
-		if p.IntAttr[i] != nil {
-			t.IntAttr[i] = *p.IntAttr[i]
-		}
-		set(&t.StrAttr[i], p.StrAttr[i])
+		assign(&t.IntAttr[i], p.IntAttr[i])
+		assign(&t.StrAttr[i], p.StrAttr[i])
 	}
 }
 
