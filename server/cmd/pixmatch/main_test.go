@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
@@ -297,4 +298,26 @@ func TestSuspendAndResumeWhileServing(t *testing.T) {
 		t.Fatalf("resume: %q", got)
 	}
 	countAnswers(0)
+}
+
+// TestVersion prints the version for `pixmatch version` and `--version`.
+func TestVersion(t *testing.T) {
+	for _, arg := range []string{"version", "--version", "-version"} {
+		var out bytes.Buffer
+		if err := run(context.Background(), []string{arg}, &out, os.Getenv); err != nil {
+			t.Fatalf("%s: %v", arg, err)
+		}
+		if got := out.String(); !strings.HasPrefix(got, "pixmatch ") || !strings.Contains(got, "go1.") {
+			t.Fatalf("%s printed %q", arg, got)
+		}
+	}
+	info := &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "v1.2.3"}, Settings: []debug.BuildSetting{
+		{Key: "vcs.revision", Value: "0123abcd"}, {Key: "vcs.time", Value: "2026-01-02T03:04:05Z"}, {Key: "vcs.modified", Value: "true"},
+	}}
+	if got, want := describe(info, ""), "pixmatch v1.2.3 (revision 0123abcd, 2026-01-02T03:04:05Z, modified) go1.26.0"; got != want {
+		t.Errorf("describe = %q, want %q", got, want)
+	}
+	if got, want := describe(&debug.BuildInfo{GoVersion: "go1.26.0"}, "v9-dirty"), "pixmatch v9-dirty go1.26.0"; got != want {
+		t.Errorf("describe with -X main.version = %q, want %q", got, want)
+	}
 }
