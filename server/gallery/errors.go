@@ -20,7 +20,7 @@ var (
 	ErrImageCorrupt    = imagefile.ErrCorrupt  // undecodable image data
 	ErrImageTooLarge   = imagefile.ErrTooLarge // too many pixels
 	ErrImageTooSmall   = imagefile.ErrTooSmall // a side under the minimum
-	ErrDuplicate       = errors.New("the gallery already holds this exact image")
+	ErrDuplicate       = errors.New("the gallery already holds this exact image under this name")
 	ErrOverQuota       = errors.New("the gallery is full")
 	ErrSuspended       = errors.New("the gallery is suspended")
 	ErrThrottled       = errors.New("too many searches per second")

@@ -66,11 +66,11 @@ func setPicture(t *store.Target, pic *Picture, m made) error {
 
 // AddOptions say what Add refuses or replaces.
 type AddOptions struct {
-	// RefuseDuplicate refuses an image file another target has
-	// (ErrDuplicate).
+	// RefuseDuplicate refuses the same target again: an image file
+	// another target has, under that target's name (ErrDuplicate).
 	RefuseDuplicate bool
 	// RefuseSimilar refuses a picture within the match threshold of
-	// another target (*SimilarError).
+	// another target, a byte-identical one included (*SimilarError).
 	RefuseSimilar bool
 	// Replace lets a target with the same ProductID and PicName be
 	// replaced, keeping its ID; without it that is ErrExists.
@@ -120,10 +120,8 @@ func (s *Service) Add(ctx context.Context, gallery int64, t store.Target, pic *P
 	if capacity := sh.gallery.Capacity; old == nil && capacity > 0 && sh.index.Len() >= capacity {
 		return t, fmt.Errorf("gallery %q holds %d targets: %w", sh.gallery.Name, sh.index.Len(), ErrOverQuota)
 	}
-	if o.RefuseDuplicate || o.RefuseSimilar {
-		if err := s.checkNew(ctx, sh, t.ImageSHA256, m.query, t.ID, !o.RefuseSimilar); err != nil {
-			return t, err
-		}
+	if err := s.checkNew(ctx, sh, t, m.query, o); err != nil {
+		return t, err
 	}
 	var version int64
 	if old != nil {
@@ -140,21 +138,25 @@ func (s *Service) Add(ctx context.Context, gallery int64, t store.Target, pic *P
 	return t, sh.index.Put(entry(t, m.fp))
 }
 
-// checkNew refuses a picture that another target than except holds
-// already: exactly (ErrDuplicate) always, nearly (*SimilarError) unless
-// similar pictures are allowed.
-func (s *Service) checkNew(ctx context.Context, sh *shelf, sha [32]byte, query fingerprint.Fingerprint, except string, allowSimilar bool) error {
-	same, err := s.store.TargetByImage(ctx, sh.gallery.ID, sha)
-	switch {
-	case err == nil && same.ID != except:
-		return fmt.Errorf("target %s: %w", same.ID, ErrDuplicate)
-	case err != nil && !isNotFound(err):
-		return fmt.Errorf("gallery: look up image: %w", err)
+// checkNew refuses t's new picture (whose query fingerprint is query) as
+// o asks, looking at every target but t itself: ErrDuplicate when
+// another target has the byte-identical image file and t's name, then
+// *SimilarError when another target's picture, identical or not, is
+// within the match threshold.
+func (s *Service) checkNew(ctx context.Context, sh *shelf, t store.Target, query fingerprint.Fingerprint, o AddOptions) error {
+	if o.RefuseDuplicate {
+		same, err := s.store.TargetByImageAndName(ctx, sh.gallery.ID, t.ImageSHA256, t.Name, t.ID)
+		switch {
+		case err == nil:
+			return fmt.Errorf("target %s: %w", same.ID, ErrDuplicate)
+		case !isNotFound(err):
+			return fmt.Errorf("gallery: look up image: %w", err)
+		}
 	}
-	if allowSimilar {
+	if !o.RefuseSimilar {
 		return nil
 	}
-	matches, err := s.similar(ctx, sh, query, except, similarLimit)
+	matches, err := s.similar(ctx, sh, query, t.ID, similarLimit)
 	if err != nil {
 		return err
 	}
@@ -188,8 +190,9 @@ type Patch struct {
 }
 
 // Update changes the fields of a target that p sets. A new picture is
-// checked for duplicates and similar targets like Add does, unless the
-// update allows similar images.
+// refused like a CRS add: ErrDuplicate for another target's identical
+// file under the target's (new) name, and, unless the target (after the
+// update) allows similar images, *SimilarError.
 func (s *Service) Update(ctx context.Context, gallery int64, id string, p Patch) (store.Target, error) {
 	sh, err := s.shelf(gallery)
 	if err != nil {
@@ -214,10 +217,11 @@ func (s *Service) Update(ctx context.Context, gallery int64, id string, p Patch)
 	apply(&t, p)
 	fp := m.fp
 	if p.Picture != nil {
-		if err := s.checkNew(ctx, sh, p.Picture.sha256(), m.query, id, t.AllowSimilar); err != nil {
+		if err := setPicture(&t, p.Picture, m); err != nil {
 			return t, err
 		}
-		if err := setPicture(&t, p.Picture, m); err != nil {
+		o := AddOptions{RefuseDuplicate: true, RefuseSimilar: !t.AllowSimilar}
+		if err := s.checkNew(ctx, sh, t, m.query, o); err != nil {
 			return t, err
 		}
 	} else if err := fp.UnmarshalBinary(t.Fingerprint); err != nil {
