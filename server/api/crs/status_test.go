@@ -145,6 +145,10 @@ func TestStatusCodes(t *testing.T) {
 			send: func(e *env, c *client, _ string) reply {
 				return c.json(http.MethodPost, "/targets", map[string]any{"image": b64(photo("coffee")), "name": "x", "size": "wide"})
 			}},
+		{name: "414 size NaN", http: 400, code: 414,
+			send: func(e *env, c *client, _ string) reply {
+				return c.json(http.MethodPost, "/targets", map[string]any{"image": b64(photo("coffee")), "name": "x", "size": "NaN"})
+			}},
 		{name: "422 image over 2 MB", http: 413, code: 422, message: "The image or meta exceeds its maximum permitted size",
 			send: func(e *env, c *client, _ string) reply {
 				big := append(append([]byte{}, photo("coffee")...), make([]byte, 2<<20)...)

@@ -1,6 +1,7 @@
 package crs_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"testing"
 )
@@ -28,5 +29,27 @@ func TestAllowSimilarForcesTheAdd(t *testing.T) {
 	r.into(t, &sim)
 	if len(sim.Results) != 3 || sim.Results[0].Score != 1 || sim.Results[2].Score != 1 {
 		t.Fatalf("similar: %s", r.raw)
+	}
+}
+
+// TestSizeIsAPositiveFiniteDecimal refuses every size that is not a
+// positive, finite decimal number with 414 and nothing stored, and
+// accepts the decimal forms.
+func TestSizeIsAPositiveFiniteDecimal(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	before := e.Snapshot()
+	for _, size := range []any{"NaN", "nan", "Inf", "+Inf", "-Inf", "Infinity", "1e400", "-0", "0", "0.0", "-1",
+		"0x10", "0x1p4", "1_0", "+20", "20cm", "", ".", "1e", "1e+", "2e6", "1.2.3", json.Number("1e400"), json.Number("-0")} {
+		r := c.json(http.MethodPost, "/targets", map[string]any{"image": b64(photo("coffee")), "name": "x", "size": size})
+		want(t, r, 400, 414)
+	}
+	if after := e.Snapshot(); after != before {
+		t.Fatalf("refused sizes changed the gallery: %s -> %s", before, after)
+	}
+	id := c.createTarget("coffee", photo("coffee"), nil)
+	for _, size := range []any{"20", "20.5", ".5", "5.", "2e1", "1E-2", "007", json.Number("12.50")} {
+		r := c.json(http.MethodPut, "/target/"+id, map[string]any{"size": size})
+		want(t, r, 200, 0)
 	}
 }
