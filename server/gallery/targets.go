@@ -192,7 +192,9 @@ type Patch struct {
 // Update changes the fields of a target that p sets. A new picture is
 // refused like a CRS add: ErrDuplicate for another target's identical
 // file under the target's (new) name, and, unless the target (after the
-// update) allows similar images, *SimilarError.
+// update) allows similar images, *SimilarError. A patch that sets nothing
+// writes nothing: the target comes back as it is, its version and
+// modification time unchanged.
 func (s *Service) Update(ctx context.Context, gallery int64, id string, p Patch) (store.Target, error) {
 	sh, err := s.shelf(gallery)
 	if err != nil {
@@ -200,6 +202,13 @@ func (s *Service) Update(ctx context.Context, gallery int64, id string, p Patch)
 	}
 	if err := sh.open(); err != nil {
 		return store.Target{}, err
+	}
+	if p == (Patch{}) {
+		t, err := s.store.Target(ctx, gallery, id, false)
+		if err != nil {
+			return t, fmt.Errorf("gallery: update target: %w", err)
+		}
+		return t, nil
 	}
 	var m made
 	if p.Picture != nil {

@@ -53,3 +53,34 @@ func TestSizeIsAPositiveFiniteDecimal(t *testing.T) {
 		want(t, r, 200, 0)
 	}
 }
+
+// TestEmptyUpdateChangesNothing sends PUTs that carry no known field:
+// each answers the target as it is and writes nothing.
+func TestEmptyUpdateChangesNothing(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	id := c.createTarget("coffee", photo("coffee"), nil)
+	var stored target
+	c.query(http.MethodGet, "/target/"+id, nil).into(t, &stored)
+	before := e.Snapshot()
+	for _, body := range []map[string]any{{}, {"unknown": "field", "other": 1}} {
+		r := c.json(http.MethodPut, "/target/"+id, body)
+		want(t, r, 200, 0)
+		var got struct {
+			target
+			Target target `json:"target"`
+		}
+		r.into(t, &got)
+		if got.TargetID != id || got.Name != "coffee" || got.Modified != stored.Modified || got.Target.Modified != stored.Modified {
+			t.Fatalf("PUT %v answered %s; want the target as stored (modified %d)", body, r.raw, stored.Modified)
+		}
+	}
+	if after := e.Snapshot(); after != before {
+		t.Fatalf("an empty update wrote: %s -> %s", before, after)
+	}
+	var now target
+	c.query(http.MethodGet, "/target/"+id, nil).into(t, &now)
+	if now.Modified != stored.Modified {
+		t.Fatalf("modified %d after empty updates, was %d", now.Modified, stored.Modified)
+	}
+}
