@@ -1,6 +1,7 @@
 package crs_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"testing"
@@ -82,5 +83,41 @@ func TestEmptyUpdateChangesNothing(t *testing.T) {
 	c.query(http.MethodGet, "/target/"+id, nil).into(t, &now)
 	if now.Modified != stored.Modified {
 		t.Fatalf("modified %d after empty updates, was %d", now.Modified, stored.Modified)
+	}
+}
+
+// TestCustomFieldsComeBackAsSent creates a target with custom fields whose
+// numbers a float64 would change, and finds their exact bytes in the
+// create, get, list and search answers.
+func TestCustomFieldsComeBackAsSent(t *testing.T) {
+	e := newEnv(t)
+	c := e.client()
+	extra := map[string]any{
+		"big":    json.Number("12345678901234567890"),
+		"price":  json.Number("1.50"),
+		"nested": json.RawMessage(`{"a":[1.0,2e3,-0.000]}`),
+	}
+	sent := [][]byte{[]byte(`"big":12345678901234567890`), []byte(`"price":1.50`), []byte(`"nested":{"a":[1.0,2e3,-0.000]}`)}
+	p := map[string]any{"image": b64(photo("coffee")), "name": "coffee"}
+	for k, v := range extra {
+		p[k] = v
+	}
+	r := c.json(http.MethodPost, "/targets", p)
+	want(t, r, 200, 0)
+	var created struct{ TargetID string }
+	r.into(t, &created)
+	answers := map[string]reply{
+		"create": r,
+		"get":    c.query(http.MethodGet, "/target/"+created.TargetID, nil),
+		"list":   c.query(http.MethodGet, "/targets/infos", nil),
+		"search": c.json(http.MethodPost, "/search", map[string]any{"image": b64(photo("coffee"))}),
+	}
+	for what, r := range answers {
+		want(t, r, 200, 0)
+		for _, field := range sent {
+			if !bytes.Contains(r.Result, field) {
+				t.Errorf("%s answer lacks %s: %s", what, field, r.Result)
+			}
+		}
 	}
 }
