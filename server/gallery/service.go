@@ -6,6 +6,10 @@
 // Writes to a gallery are serialised: the store commits first, then the
 // index is updated, so the index always reflects a committed prefix of the
 // gallery's change log. At start the indexes are rebuilt from the store.
+//
+// Admin holds the rules for galleries and API keys over the store alone:
+// the admin commands use it directly, and Service through it, so the two
+// cannot disagree; a server picks up the commands' changes with Refresh.
 package gallery
 
 import (
@@ -181,9 +185,6 @@ func (s *Service) Galleries() []store.Gallery {
 	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
 }
-
-// Admin returns the rules for galleries and keys the service applies.
-func (s *Service) Admin() *Admin { return s.admin }
 
 // CreateGallery creates an empty gallery under the rules of Admin and
 // serves it at once.
