@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"fmt"
 	"runtime/debug"
 	"strings"
@@ -17,17 +18,14 @@ var version string
 func versionText() string {
 	info, ok := debug.ReadBuildInfo()
 	if !ok {
-		return "pixmatch " + or(version, "(unknown)")
+		return "pixmatch " + cmp.Or(version, "(unknown)")
 	}
 	return describe(info, version)
 }
 
 // describe writes the version line of a build.
 func describe(info *debug.BuildInfo, override string) string {
-	v := or(override, info.Main.Version)
-	if v == "" {
-		v = "(devel)"
-	}
+	v := cmp.Or(override, info.Main.Version, "(devel)")
 	var vcs []string
 	settings := map[string]string{}
 	for _, s := range info.Settings {
