@@ -4,6 +4,10 @@ GO      ?= go
 ADDR    ?= 127.0.0.1:8080
 DATA    ?= ./data
 BIN     := bin/pixmatch
+# VERSION is what `pixmatch version` prints: the git tag or commit, with
+# "-dirty" for uncommitted changes. A plain `go build` prints the module
+# version and VCS revision Go records, when it records them.
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
 
 .PHONY: run build test vet bench bench-quality fingerprint-vectors chromium clean
 
@@ -15,7 +19,7 @@ run: build
 
 ## build: compile the browser module, then the pixmatch command (which embeds it) into bin/
 build: wasm
-	$(GO) build -o $(BIN) ./server/cmd/pixmatch
+	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./server/cmd/pixmatch
 
 ## test: vet, then every test with the race detector; the browser tests
 ## need Chromium, which this installs from Debian's packages when missing

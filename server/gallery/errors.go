@@ -24,7 +24,7 @@ var (
 	// ErrBusy says the process has no room for the request now: the
 	// memory its picture would take to decode is in use by others.
 	ErrBusy            = errors.New("the server is busy")
-	ErrDuplicate       = errors.New("the gallery already holds this exact image")
+	ErrDuplicate       = errors.New("the gallery already holds this exact image under this name")
 	ErrOverQuota       = errors.New("the gallery is full")
 	ErrSuspended       = errors.New("the gallery is suspended")
 	ErrThrottled       = errors.New("too many searches per second")

@@ -100,8 +100,12 @@ func TestAddSearchUpdateDelete(t *testing.T) {
 	if !errors.As(err, &similar) || similar.Matches[0].Target.ID != added["coffee"] {
 		t.Fatalf("similar add: %v", err)
 	}
-	if _, err := svc.Add(ctx, g.ID, store.Target{Name: "again"}, picture(t, "coffee"), AddOptions{RefuseDuplicate: true}); !errors.Is(err, ErrDuplicate) {
-		t.Fatalf("duplicate add: %v", err)
+	if _, err := svc.Add(ctx, g.ID, store.Target{Name: "coffee"}, picture(t, "coffee"), AddOptions{RefuseDuplicate: true}); !errors.Is(err, ErrDuplicate) {
+		t.Fatalf("duplicate add (same file, same name): %v", err)
+	}
+	_, err = svc.Add(ctx, g.ID, store.Target{Name: "again"}, picture(t, "coffee"), crs)
+	if !errors.As(err, &similar) || similar.Matches[0].Distance != 0 {
+		t.Fatalf("the same file under another name, similar refused: %v", err)
 	}
 	if _, err := svc.Delete(ctx, g.ID, added["coffee"], "missing"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("delete with a missing ID: %v", err)

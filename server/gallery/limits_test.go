@@ -118,9 +118,8 @@ func TestSettingsChangeDuringWork(t *testing.T) {
 				return
 			default:
 			}
-			h := g
-			h.Capacity, h.QPS = 1000+i%7, 1000+i%5
-			svc.UpdateGallery(ctx, h)
+			capacity, qps := 1000+i%7, 1000+i%5
+			svc.UpdateGallery(ctx, g.Name, GalleryChange{Capacity: &capacity, QPS: &qps})
 		}
 	}()
 	go func() {

@@ -6,6 +6,10 @@
 // Writes to a gallery are serialised: the store commits first, then the
 // index is updated, so the index always reflects a committed prefix of the
 // gallery's change log. At start the indexes are rebuilt from the store.
+//
+// Admin holds the rules for galleries and API keys over the store alone:
+// the admin commands use it directly, and Service through it, so the two
+// cannot disagree; a server picks up the commands' changes with Refresh.
 package gallery
 
 import (
@@ -28,6 +32,7 @@ import (
 // Service runs the galleries of one server.
 type Service struct {
 	store   store.Store
+	admin   *Admin
 	cfg     config.Config
 	now     func() time.Time
 	decodes *budget.Budget // the memory of the pictures being decoded
@@ -53,7 +58,7 @@ func Open(ctx context.Context, st store.Store, cfg config.Config) (*Service, err
 	if cfg.Server.DecodeBytes <= 0 || cfg.Server.BusyWait <= 0 {
 		cfg.Server = config.Default().Server
 	}
-	s := &Service{store: st, cfg: cfg, now: time.Now, shelves: map[int64]*shelf{},
+	s := &Service{store: st, admin: NewAdmin(st), cfg: cfg, now: time.Now, shelves: map[int64]*shelf{},
 		decodes: budget.New(cfg.Server.DecodeBytes)}
 	galleries, err := st.Galleries(ctx)
 	if err != nil {
@@ -194,12 +199,12 @@ func (s *Service) Galleries() []store.Gallery {
 	return out
 }
 
-// CreateGallery creates an empty gallery.
+// CreateGallery creates an empty gallery under the rules of Admin and
+// serves it at once.
 func (s *Service) CreateGallery(ctx context.Context, g store.Gallery) (store.Gallery, error) {
-	g.Created = s.now().UnixMilli()
-	g, err := s.store.CreateGallery(ctx, g)
+	g, err := s.admin.CreateGallery(ctx, g)
 	if err != nil {
-		return g, fmt.Errorf("gallery: create %q: %w", g.Name, err)
+		return g, err
 	}
 	s.mu.Lock()
 	s.shelves[g.ID] = &shelf{id: g.ID, gallery: g, index: match.NewIndex()}
@@ -207,48 +212,44 @@ func (s *Service) CreateGallery(ctx context.Context, g store.Gallery) (store.Gal
 	return g, nil
 }
 
-// UpdateGallery changes a gallery's limits and flags.
-func (s *Service) UpdateGallery(ctx context.Context, g store.Gallery) error {
-	sh, err := s.shelf(g.ID)
+// UpdateGallery makes an administrator's change to the named gallery
+// under the rules of Admin, and applies it at once.
+func (s *Service) UpdateGallery(ctx context.Context, name string, c GalleryChange) (store.Gallery, error) {
+	_, g, err := s.admin.UpdateGallery(ctx, name, c)
 	if err != nil {
-		return err
+		return g, err
 	}
-	if err := s.store.UpdateGallery(ctx, g); err != nil {
-		return fmt.Errorf("gallery: update %q: %w", g.Name, err)
+	if sh, err := s.shelf(g.ID); err == nil {
+		sh.adopt(g)
 	}
-	sh.mu.Lock()
-	g.Version = sh.gallery.Version
-	sh.gallery = g
-	sh.admission = admission{}
-	sh.mu.Unlock()
-	return nil
+	return g, nil
 }
 
-// DeleteGallery removes a gallery with its targets and keys.
-func (s *Service) DeleteGallery(ctx context.Context, id int64) error {
-	if err := s.store.DeleteGallery(ctx, id); err != nil {
-		return fmt.Errorf("gallery: delete %d: %w", id, err)
+// DeleteGallery removes the named gallery as Admin does, and stops
+// serving it.
+func (s *Service) DeleteGallery(ctx context.Context, name string) (Removed, error) {
+	r, err := s.admin.DeleteGallery(ctx, name)
+	if err != nil {
+		return r, err
 	}
 	s.mu.Lock()
-	delete(s.shelves, id)
+	delete(s.shelves, r.Gallery.ID)
 	s.mu.Unlock()
-	return nil
+	return r, nil
 }
 
-// CreateKey saves an API key.
-func (s *Service) CreateKey(ctx context.Context, k store.Key) error {
-	k.Created = s.now().UnixMilli()
-	if err := s.store.CreateKey(ctx, k); err != nil {
-		return fmt.Errorf("gallery: create key: %w", err)
-	}
-	return nil
+// CreateKey saves an API key under the rules of Admin and returns it.
+func (s *Service) CreateKey(ctx context.Context, k store.Key) (store.Key, error) {
+	return s.admin.CreateKey(ctx, k)
 }
 
 // Keys lists the API keys.
-func (s *Service) Keys(ctx context.Context) ([]store.Key, error) { return s.store.Keys(ctx) }
+func (s *Service) Keys(ctx context.Context) ([]store.Key, error) { return s.admin.Keys(ctx) }
 
-// DeleteKey removes an API key.
-func (s *Service) DeleteKey(ctx context.Context, id string) error { return s.store.DeleteKey(ctx, id) }
+// DeleteKey removes an API key and returns it as it was.
+func (s *Service) DeleteKey(ctx context.Context, id string) (store.Key, error) {
+	return s.admin.DeleteKey(ctx, id)
+}
 
 // Credential implements auth.Keys over the stored API keys.
 func (s *Service) Credential(ctx context.Context, id string) (auth.Credential, error) {
@@ -298,13 +299,7 @@ func (s *Service) Refresh(ctx context.Context) error {
 			s.mu.Unlock()
 			continue
 		}
-		sh.mu.Lock()
-		if settingsOf(sh.gallery) != settingsOf(g) {
-			g.Version = sh.gallery.Version
-			sh.gallery = g
-			sh.admission = admission{}
-		}
-		sh.mu.Unlock()
+		sh.adopt(g)
 	}
 	s.mu.Lock()
 	for id := range s.shelves {
@@ -314,6 +309,19 @@ func (s *Service) Refresh(ctx context.Context) error {
 	}
 	s.mu.Unlock()
 	return nil
+}
+
+// adopt takes g's settings when an administrator changed them; the
+// version stays the one the service committed, and the search counters
+// start again under the new limits.
+func (sh *shelf) adopt(g store.Gallery) {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if settingsOf(sh.gallery) != settingsOf(g) {
+		g.Version = sh.gallery.Version
+		sh.gallery = g
+		sh.admission = admission{}
+	}
 }
 
 // settingsOf is what an administrator can change in a gallery.

@@ -65,11 +65,11 @@ func setPicture(t *store.Target, pic *Picture, m made) error {
 
 // AddOptions say what Add refuses or replaces.
 type AddOptions struct {
-	// RefuseDuplicate refuses an image file another target has
-	// (ErrDuplicate).
+	// RefuseDuplicate refuses the same target again: an image file
+	// another target has, under that target's name (ErrDuplicate).
 	RefuseDuplicate bool
 	// RefuseSimilar refuses a picture within the match threshold of
-	// another target (*SimilarError).
+	// another target, a byte-identical one included (*SimilarError).
 	RefuseSimilar bool
 	// Replace lets a target with the same ProductID and PicName be
 	// replaced, keeping its ID; without it that is ErrExists.
@@ -119,10 +119,8 @@ func (s *Service) Add(ctx context.Context, gallery int64, t store.Target, pic *P
 	if g := sh.settings(); old == nil && g.Capacity > 0 && sh.index.Len() >= g.Capacity {
 		return t, fmt.Errorf("gallery %q holds %d targets: %w", g.Name, sh.index.Len(), ErrOverQuota)
 	}
-	if o.RefuseDuplicate || o.RefuseSimilar {
-		if err := s.checkNew(ctx, sh, t.ImageSHA256, m.query, t.ID, !o.RefuseSimilar); err != nil {
-			return t, err
-		}
+	if err := s.checkNew(ctx, sh, t, m.query, o); err != nil {
+		return t, err
 	}
 	var version int64
 	if old != nil {
@@ -139,21 +137,25 @@ func (s *Service) Add(ctx context.Context, gallery int64, t store.Target, pic *P
 	return t, sh.index.Put(entry(t, m.fp))
 }
 
-// checkNew refuses a picture that another target than except holds
-// already: exactly (ErrDuplicate) always, nearly (*SimilarError) unless
-// similar pictures are allowed.
-func (s *Service) checkNew(ctx context.Context, sh *shelf, sha [32]byte, query fingerprint.Fingerprint, except string, allowSimilar bool) error {
-	same, err := s.store.TargetByImage(ctx, sh.id, sha)
-	switch {
-	case err == nil && same.ID != except:
-		return fmt.Errorf("target %s: %w", same.ID, ErrDuplicate)
-	case err != nil && !isNotFound(err):
-		return fmt.Errorf("gallery: look up image: %w", err)
+// checkNew refuses t's new picture (whose query fingerprint is query) as
+// o asks, looking at every target but t itself: ErrDuplicate when
+// another target has the byte-identical image file and t's name, then
+// *SimilarError when another target's picture, identical or not, is
+// within the match threshold.
+func (s *Service) checkNew(ctx context.Context, sh *shelf, t store.Target, query fingerprint.Fingerprint, o AddOptions) error {
+	if o.RefuseDuplicate {
+		same, err := s.store.TargetByImageAndName(ctx, sh.id, t.ImageSHA256, t.Name, t.ID)
+		switch {
+		case err == nil:
+			return fmt.Errorf("target %s: %w", same.ID, ErrDuplicate)
+		case !isNotFound(err):
+			return fmt.Errorf("gallery: look up image: %w", err)
+		}
 	}
-	if allowSimilar {
+	if !o.RefuseSimilar {
 		return nil
 	}
-	matches, err := s.similar(ctx, sh, query, except, similarLimit)
+	matches, err := s.similar(ctx, sh, query, t.ID, similarLimit)
 	if err != nil {
 		return err
 	}
@@ -187,8 +189,11 @@ type Patch struct {
 }
 
 // Update changes the fields of a target that p sets. A new picture is
-// checked for duplicates and similar targets like Add does, unless the
-// update allows similar images.
+// refused like a CRS add: ErrDuplicate for another target's identical
+// file under the target's (new) name, and, unless the target (after the
+// update) allows similar images, *SimilarError. A patch that sets nothing
+// writes nothing: the target comes back as it is, its version and
+// modification time unchanged.
 func (s *Service) Update(ctx context.Context, gallery int64, id string, p Patch) (store.Target, error) {
 	sh, err := s.shelf(gallery)
 	if err != nil {
@@ -196,6 +201,13 @@ func (s *Service) Update(ctx context.Context, gallery int64, id string, p Patch)
 	}
 	if err := sh.open(); err != nil {
 		return store.Target{}, err
+	}
+	if p == (Patch{}) {
+		t, err := s.store.Target(ctx, gallery, id, false)
+		if err != nil {
+			return t, fmt.Errorf("gallery: update target: %w", err)
+		}
+		return t, nil
 	}
 	var m made
 	if p.Picture != nil {
@@ -213,10 +225,11 @@ func (s *Service) Update(ctx context.Context, gallery int64, id string, p Patch)
 	apply(&t, p)
 	fp := m.fp
 	if p.Picture != nil {
-		if err := s.checkNew(ctx, sh, p.Picture.sha256(), m.query, id, t.AllowSimilar); err != nil {
+		if err := setPicture(&t, p.Picture, m); err != nil {
 			return t, err
 		}
-		if err := setPicture(&t, p.Picture, m); err != nil {
+		o := AddOptions{RefuseDuplicate: true, RefuseSimilar: !t.AllowSimilar}
+		if err := s.checkNew(ctx, sh, t, m.query, o); err != nil {
 			return t, err
 		}
 	} else if err := fp.UnmarshalBinary(t.Fingerprint); err != nil {
@@ -232,30 +245,17 @@ func (s *Service) Update(ctx context.Context, gallery int64, id string, p Patch)
 }
 
 func apply(t *store.Target, p Patch) {
-	set := func(dst *string, v *string) {
-		if v != nil {
-			*dst = *v
-		}
-	}
-	set(&t.Name, p.Name)
-	set(&t.Size, p.Size)
-	set(&t.Meta, p.Meta)
-	set(&t.Type, p.Type)
-	if p.Active != nil {
-		t.Active = *p.Active
-	}
-	if p.AllowSimilar != nil {
-		t.AllowSimilar = *p.AllowSimilar
-	}
-	set(&t.CustomContent, p.CustomContent)
-	if p.Category != nil {
-		t.Category = *p.Category
-	}
+	assign(&t.Name, p.Name)
+	assign(&t.Size, p.Size)
+	assign(&t.Meta, p.Meta)
+	assign(&t.Type, p.Type)
+	assign(&t.Active, p.Active)
+	assign(&t.AllowSimilar, p.AllowSimilar)
+	assign(&t.CustomContent, p.CustomContent)
+	assign(&t.Category, p.Category)
 	for i := range 4 {
-		if p.IntAttr[i] != nil {
-			t.IntAttr[i] = *p.IntAttr[i]
-		}
-		set(&t.StrAttr[i], p.StrAttr[i])
+		assign(&t.IntAttr[i], p.IntAttr[i])
+		assign(&t.StrAttr[i], p.StrAttr[i])
 	}
 }
 

@@ -168,6 +168,10 @@ type Store interface {
 	// TargetByImage returns a target of the gallery whose image file has
 	// the given SHA-256, if any.
 	TargetByImage(ctx context.Context, gallery int64, sha256 [32]byte) (Target, error)
+	// TargetByImageAndName returns a target of the gallery, other than
+	// the one with ID except, whose image file has the given SHA-256 and
+	// whose Name is name, if any: to CRS, the same target again.
+	TargetByImageAndName(ctx context.Context, gallery int64, sha256 [32]byte, name, except string) (Target, error)
 	// TargetBySeq returns the target with the given sequence number.
 	TargetBySeq(ctx context.Context, gallery, seq int64) (Target, error)
 	// TargetByName returns the target with the given Alibaba ProductId and

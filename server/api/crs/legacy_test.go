@@ -13,7 +13,7 @@ import (
 // bound to one database and sends no appId.
 func TestLegacyAppKey(t *testing.T) {
 	e := newEnv(t)
-	if err := e.svc.CreateKey(context.Background(), store.Key{ID: "test_app_key", Secret: "test_app_secret", Gallery: e.gallery.ID}); err != nil {
+	if _, err := e.svc.CreateKey(context.Background(), store.Key{ID: "test_app_key", Secret: "test_app_secret", Gallery: e.gallery.ID}); err != nil {
 		t.Fatal(err)
 	}
 	c := &client{e: e, key: "test_app_key", secret: "test_app_secret", legacy: true}

@@ -145,6 +145,10 @@ func TestStatusCodes(t *testing.T) {
 			send: func(e *env, c *client, _ string) reply {
 				return c.json(http.MethodPost, "/targets", map[string]any{"image": b64(photo("coffee")), "name": "x", "size": "wide"})
 			}},
+		{name: "414 size NaN", http: 400, code: 414,
+			send: func(e *env, c *client, _ string) reply {
+				return c.json(http.MethodPost, "/targets", map[string]any{"image": b64(photo("coffee")), "name": "x", "size": "NaN"})
+			}},
 		{name: "422 image over 2 MB", http: 413, code: 422, message: "The image or meta exceeds its maximum permitted size",
 			send: func(e *env, c *client, _ string) reply {
 				big := append(append([]byte{}, photo("coffee")...), make([]byte, 2<<20)...)
@@ -176,6 +180,14 @@ func TestStatusCodes(t *testing.T) {
 			send: func(e *env, c *client, _ string) reply {
 				return c.json(http.MethodPost, "/targets", map[string]any{"image": b64(edited(e.t, "coffee", distort.Scale(0.5))), "name": "again"})
 			}},
+		{name: "419 the same image under another name", http: 409, code: 419, setup: withTarget,
+			send: func(e *env, c *client, _ string) reply {
+				return c.json(http.MethodPost, "/targets", map[string]any{"image": b64(photo("coffee")), "name": "again"})
+			}},
+		{name: "419 image update to another target's file", http: 409, code: 419, setup: withTwoTargets,
+			send: func(e *env, c *client, id string) reply {
+				return c.json(http.MethodPut, "/target/"+id, map[string]any{"image": b64(photo("coffee"))})
+			}},
 		{name: "420 store refuses the delete", http: 500, code: 420, message: "Target delete failed",
 			setup: func(e *env) string {
 				id := withTarget(e)
@@ -194,10 +206,18 @@ func TestStatusCodes(t *testing.T) {
 			send: func(e *env, c *client, id string) reply {
 				return c.json(http.MethodPut, "/target/"+id, map[string]any{"active": "0"})
 			}},
-		{name: "403 the same image twice", http: 409, code: 403, message: "Target already exists",
+		{name: "403 the same image and name, allowSimilar 1", http: 409, code: 403, message: "Target already exists",
 			setup: withTarget,
 			send: func(e *env, c *client, _ string) reply {
-				return c.json(http.MethodPost, "/targets", map[string]any{"image": b64(photo("coffee")), "name": "again", "allowSimilar": "1"})
+				return c.json(http.MethodPost, "/targets", map[string]any{"image": b64(photo("coffee")), "name": "coffee", "allowSimilar": "1"})
+			}},
+		{name: "403 the same image and name, no allowSimilar", http: 409, code: 403, setup: withTarget,
+			send: func(e *env, c *client, _ string) reply {
+				return c.json(http.MethodPost, "/targets", map[string]any{"image": b64(photo("coffee")), "name": "coffee"})
+			}},
+		{name: "403 image update to another target's file and name", http: 409, code: 403, setup: withTwoTargets,
+			send: func(e *env, c *client, id string) reply {
+				return c.json(http.MethodPut, "/target/"+id, map[string]any{"image": b64(photo("coffee")), "name": "coffee", "allowSimilar": "1"})
 			}},
 		{name: "426 expectNumber 11", http: 400, code: 426, message: "Judge exceeds maxium candidates", setup: withTarget,
 			send: func(e *env, c *client, _ string) reply {
@@ -291,6 +311,13 @@ func TestStatusCodes(t *testing.T) {
 
 // withTarget adds the coffee photo as a target.
 func withTarget(e *env) string { return e.client().createTarget("coffee", photo("coffee"), nil) }
+
+// withTwoTargets adds the coffee and rocket photos as targets and returns
+// the rocket's ID.
+func withTwoTargets(e *env) string {
+	withTarget(e)
+	return e.client().createTarget("rocket", photo("rocket"), nil)
+}
 
 // rawJSON sends an already signed body.
 func (c *client) rawJSON(method, path string, body map[string]any) reply {

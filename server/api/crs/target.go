@@ -13,25 +13,9 @@ import (
 // and grade as strings, modified as milliseconds, the grade metrics as
 // numbers, and any custom fields given at creation as they were given.
 func targetJSON(t store.Target, appID string, tracking bool) map[string]any {
-	m := map[string]any{}
-	if t.Extra != "" {
-		var extra map[string]any
-		if json.Unmarshal([]byte(t.Extra), &extra) == nil {
-			for k, v := range extra {
-				m[k] = v
-			}
-		}
-	}
-	m["targetId"] = t.ID
-	m["name"] = t.Name
-	m["size"] = t.Size
-	m["meta"] = t.Meta
-	m["type"] = t.Type
-	m["active"] = bit(t.Active)
+	m := listedJSON(t, appID)
 	m["allowSimilar"] = bit(t.AllowSimilar)
-	m["modified"] = t.Modified
 	m["date"] = strconv.FormatInt(t.Created, 10)
-	m["appKey"] = appID
 	var r quality.Report
 	if r.UnmarshalBinary(t.Grade) == nil {
 		m["grade"] = strconv.Itoa(r.Detection())
@@ -52,18 +36,34 @@ func targetJSON(t store.Target, appID string, tracking bool) map[string]any {
 	return m
 }
 
-// listedJSON is the short form of a target in GET /targets/infos.
+// listedJSON is the short form of a target in GET /targets/infos, with
+// its custom fields as they were given.
 func listedJSON(t store.Target, appID string) map[string]any {
-	return map[string]any{
-		"targetId": t.ID,
-		"name":     t.Name,
-		"size":     t.Size,
-		"meta":     t.Meta,
-		"type":     t.Type,
-		"appKey":   appID,
-		"active":   bit(t.Active),
-		"modified": t.Modified,
+	m := extraJSON(t)
+	m["targetId"] = t.ID
+	m["name"] = t.Name
+	m["size"] = t.Size
+	m["meta"] = t.Meta
+	m["type"] = t.Type
+	m["appKey"] = appID
+	m["active"] = bit(t.Active)
+	m["modified"] = t.Modified
+	return m
+}
+
+// extraJSON returns the custom fields given at creation, each as the raw
+// JSON it was sent as: 12345678901234567890 and 1.50 come back as they
+// are, not as the float64 that decoding would make of them.
+func extraJSON(t store.Target) map[string]any {
+	m := map[string]any{}
+	var extra map[string]json.RawMessage
+	if t.Extra == "" || json.Unmarshal([]byte(t.Extra), &extra) != nil {
+		return m
 	}
+	for k, v := range extra {
+		m[k] = v
+	}
+	return m
 }
 
 // withTarget returns the target's fields at the top level and again under

@@ -107,12 +107,36 @@ func (h *Handler) checkName(name string) error {
 	return nil
 }
 
+// checkSize accepts a positive, finite decimal number of centimetres (up
+// to ten kilometres): digits with an optional fraction and exponent, as
+// "20", "20.5", ".5" or "2e1". NaN, Inf, hexadecimal, digit separators,
+// signs and zero are refused.
 func checkSize(size string) error {
-	v, err := strconv.ParseFloat(strings.TrimSpace(size), 64)
-	if err != nil || v <= 0 || v > 1e6 {
+	s := strings.TrimSpace(size)
+	v, err := strconv.ParseFloat(s, 64)
+	if !decimal(s) || err != nil || v <= 0 || v > 1e6 {
 		return fmt.Errorf("size must be a positive number of centimetres, not %q", size)
 	}
 	return nil
+}
+
+// decimal reports whether s is digits with an optional fraction and an
+// optional exponent, with a digit before or after the point.
+func decimal(s string) bool {
+	mantissa, exp, hasExp := strings.Cut(strings.ToLower(s), "e")
+	whole, frac, _ := strings.Cut(mantissa, ".")
+	if hasExp {
+		exp = strings.TrimPrefix(strings.TrimPrefix(exp, "-"), "+")
+		if !digits(exp) || exp == "" {
+			return false
+		}
+	}
+	return digits(whole) && digits(frac) && whole+frac != ""
+}
+
+// digits reports whether s holds only ASCII digits (an empty s does).
+func digits(s string) bool {
+	return strings.Trim(s, "0123456789") == ""
 }
 
 // extraFields returns the request's unknown fields as a JSON object.

@@ -4,6 +4,7 @@
 //	pixmatch serve     [--addr 127.0.0.1:8080] [--data ./data]
 //	pixmatch galleries [list | create NAME | update NAME | delete NAME] [flags]
 //	pixmatch keys      [list | create | delete ID] [flags]
+//	pixmatch version   (or --version)
 //
 // On its first start with an empty data folder, serve creates a gallery
 // and an API key from PIXMATCH_INSTANCE (the gallery name, "default" when
@@ -38,6 +39,7 @@ const usage = `usage:
   pixmatch serve     [--addr HOST:PORT] [--data DIR]
   pixmatch galleries [list | create NAME | update NAME | delete NAME] [--data DIR] [flags]
   pixmatch keys      [list | create | delete ID] [--data DIR] [flags]
+  pixmatch version
 Run a command with -h for its flags.`
 
 // run executes one command line. getenv reads the environment.
@@ -53,6 +55,9 @@ func run(ctx context.Context, args []string, out io.Writer, getenv func(string) 
 		return galleries(ctx, args[1:], out)
 	case "keys", "key":
 		return keys(ctx, args[1:], out)
+	case "version", "--version", "-version":
+		fmt.Fprintln(out, versionText())
+		return nil
 	case "help", "-h", "--help":
 		fmt.Fprintln(out, usage)
 		return nil

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"testing"
@@ -155,42 +156,168 @@ func TestFirstStartAndKillNine(t *testing.T) {
 	}
 }
 
-// TestAdminCommands creates galleries and keys from the command line.
-func TestAdminCommands(t *testing.T) {
-	dir := t.TempDir()
-	ctx := context.Background()
-	var out bytes.Buffer
-	runOK := func(args ...string) string {
-		t.Helper()
-		out.Reset()
-		if err := run(ctx, append(args, "--data", dir), &out, func(string) string { return "" }); err != nil {
-			t.Fatalf("%v: %v", args, err)
-		}
-		return out.String()
+// admin runs pixmatch command lines on one data folder in this process.
+type admin struct {
+	t   *testing.T
+	dir string
+}
+
+// ok runs a command that must succeed and returns what it printed.
+func (a admin) ok(args ...string) string {
+	a.t.Helper()
+	out, err := a.run(args...)
+	if err != nil {
+		a.t.Fatalf("%v: %v", args, err)
 	}
-	runOK("galleries", "create", "shop", "--qps", "5", "--dau")
-	if got := runOK("galleries", "list"); !strings.Contains(got, "shop") || !strings.Contains(got, "true") {
+	return out
+}
+
+// fails runs a command that must fail and returns its error message.
+func (a admin) fails(args ...string) string {
+	a.t.Helper()
+	out, err := a.run(args...)
+	if err == nil {
+		a.t.Fatalf("%v succeeded: %s", args, out)
+	}
+	return err.Error()
+}
+
+func (a admin) run(args ...string) (string, error) {
+	var out bytes.Buffer
+	err := run(context.Background(), append(args, "--data", a.dir), &out, func(string) string { return "" })
+	return out.String(), err
+}
+
+// TestAdminCommands creates, lists, updates and deletes galleries and
+// keys from the command line; each change says what it did.
+func TestAdminCommands(t *testing.T) {
+	a := admin{t, t.TempDir()}
+	if got := a.ok("galleries", "create", "shop", "--qps", "5", "--dau", "--app-id", "app-shop"); got != "created gallery \"shop\", appId app-shop\n" {
+		t.Fatalf("galleries create: %q", got)
+	}
+	if got := a.ok("galleries", "list"); !strings.Contains(got, "shop") || !strings.Contains(got, "true") {
 		t.Fatalf("galleries list:\n%s", got)
 	}
-	runOK("galleries", "update", "shop", "--qps", "7")
-	if got := runOK("galleries"); !strings.Contains(got, " 7 ") {
+	if got := a.ok("galleries", "update", "shop", "--qps", "7", "--capacity", "10"); got != "updated gallery \"shop\": capacity 0 -> 10, qps 5 -> 7\n" {
+		t.Fatalf("galleries update: %q", got)
+	}
+	if got := a.ok("galleries", "update", "shop", "--qps", "7"); got != "gallery \"shop\" unchanged\n" {
+		t.Fatalf("an update that changes nothing: %q", got)
+	}
+	if got := a.ok("galleries"); !strings.Contains(got, " 7 ") {
 		t.Fatalf("after update:\n%s", got)
 	}
-	if got := runOK("keys", "create", "--gallery", "shop", "--id", "k1", "--secret", "s1"); !strings.Contains(got, "k1") {
-		t.Fatalf("keys create: %s", got)
+	if got := a.ok("keys", "create", "--gallery", "shop", "--id", "k1", "--secret", "s1"); got != "created key k1 with secret s1 for gallery \"shop\"\n" {
+		t.Fatalf("keys create: %q", got)
 	}
-	if got := runOK("keys", "list"); !strings.Contains(got, "k1") || !strings.Contains(got, "shop") {
+	a.ok("keys", "create", "--id", "k2", "--secret", "s2")
+	if got := a.ok("keys", "list"); !strings.Contains(got, "k1") || !strings.Contains(got, "shop") {
 		t.Fatalf("keys list:\n%s", got)
 	}
-	runOK("keys", "delete", "k1")
-	if got := runOK("keys", "list"); strings.Contains(got, "k1") {
+	if got := a.ok("keys", "delete", "k2"); got != "deleted key k2 (every gallery)\n" {
+		t.Fatalf("keys delete: %q", got)
+	}
+	if got := a.ok("keys", "list"); strings.Contains(got, "k2") {
 		t.Fatalf("key still listed after delete:\n%s", got)
 	}
-	runOK("galleries", "delete", "shop")
-	if err := run(ctx, []string{"galleries", "update", "shop", "--data", dir}, &out, os.Getenv); err == nil {
-		t.Fatal("updating a deleted gallery succeeded")
+	if got := a.ok("galleries", "delete", "shop"); got != "deleted gallery \"shop\" (appId app-shop) with 0 targets and 1 key bound to it (k1)\n" {
+		t.Fatalf("galleries delete: %q", got)
 	}
-	if err := run(ctx, []string{"frobnicate"}, &out, os.Getenv); err == nil {
+	if got := a.ok("keys", "list"); strings.Contains(got, "k1") {
+		t.Fatalf("a key bound to a deleted gallery is still listed:\n%s", got)
+	}
+	if got := a.fails("galleries", "update", "shop"); got != `there is no gallery named "shop"` {
+		t.Fatalf("updating a deleted gallery: %s", got)
+	}
+	if got := a.fails("keys", "delete", "k1"); got != `there is no key "k1"` {
+		t.Fatalf("deleting a deleted key: %s", got)
+	}
+	if _, err := a.run("frobnicate"); err == nil {
 		t.Fatal("an unknown command succeeded")
+	}
+}
+
+// TestAdminRefusals checks that a refused command says why in words, not
+// with a database error, and changes nothing.
+func TestAdminRefusals(t *testing.T) {
+	a := admin{t, t.TempDir()}
+	a.ok("galleries", "create", "shop", "--app-id", "app-shop")
+	a.ok("keys", "create", "--id", "k1")
+	before := a.ok("galleries") + a.ok("keys")
+	for _, tt := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"galleries", "create", "shop"}, `a gallery named "shop" already exists`},
+		{[]string{"galleries", "create", "other", "--app-id", "app-shop"}, `a gallery with appId "app-shop" already exists ("shop")`},
+		{[]string{"galleries", "create", "two words"}, `a gallery name is 1 to 20 letters, digits, '-', '_' or '.', not "two words"`},
+		{[]string{"galleries", "create", "other", "--qps", "-1"}, "qps must be 0 (unlimited) or more, not -1"},
+		{[]string{"galleries", "update", "shop", "--capacity", "-5"}, "capacity must be 0 (unlimited) or more, not -5"},
+		{[]string{"galleries", "update", "shop", "--app-id", "new"}, "the appId of a gallery cannot change: create a new gallery instead"},
+		{[]string{"galleries", "update", "shop", "--suspended", "--resume"}, "--suspended and --resume contradict each other"},
+		{[]string{"galleries", "delete"}, "galleries delete needs a gallery name"},
+		{[]string{"keys", "create", "--id", "k1"}, `a key "k1" already exists`},
+		{[]string{"keys", "create", "--gallery", "nope"}, `there is no gallery named "nope"`},
+	} {
+		if got := a.fails(tt.args...); got != tt.want {
+			t.Errorf("%v: %q, want %q", tt.args, got, tt.want)
+		}
+	}
+	if after := a.ok("galleries") + a.ok("keys"); after != before {
+		t.Fatalf("refused commands changed something:\n%s\n%s", before, after)
+	}
+}
+
+// TestSuspendAndResumeWhileServing suspends and resumes a gallery from the
+// command line while a server runs on the same folder: the server follows
+// within its two-second refresh.
+func TestSuspendAndResumeWhileServing(t *testing.T) {
+	dir := t.TempDir()
+	s := startServer(t, dir, "PIXMATCH_APP_ID=app1", "PIXMATCH_API_KEY=key1", "PIXMATCH_API_SECRET=secret1", "PIXMATCH_INSTANCE=shop")
+	a := admin{t, dir}
+	countAnswers := func(want int) {
+		t.Helper()
+		deadline := time.Now().Add(5 * time.Second)
+		for {
+			code, _ := get(t, s.url, "/targets/count", "app1", "key1", "secret1")
+			if code == want {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("count answers statusCode %d, want %d", code, want)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	countAnswers(0)
+	if got := a.ok("galleries", "update", "shop", "--suspended"); got != "updated gallery \"shop\": suspended false -> true\n" {
+		t.Fatalf("suspend: %q", got)
+	}
+	countAnswers(4) // a suspended database: appId not exist
+	if got := a.ok("galleries", "update", "shop", "--resume"); got != "updated gallery \"shop\": suspended true -> false\n" {
+		t.Fatalf("resume: %q", got)
+	}
+	countAnswers(0)
+}
+
+// TestVersion prints the version for `pixmatch version` and `--version`.
+func TestVersion(t *testing.T) {
+	for _, arg := range []string{"version", "--version", "-version"} {
+		var out bytes.Buffer
+		if err := run(context.Background(), []string{arg}, &out, os.Getenv); err != nil {
+			t.Fatalf("%s: %v", arg, err)
+		}
+		if got := out.String(); !strings.HasPrefix(got, "pixmatch ") || !strings.Contains(got, "go1.") {
+			t.Fatalf("%s printed %q", arg, got)
+		}
+	}
+	info := &debug.BuildInfo{GoVersion: "go1.26.0", Main: debug.Module{Version: "v1.2.3"}, Settings: []debug.BuildSetting{
+		{Key: "vcs.revision", Value: "0123abcd"}, {Key: "vcs.time", Value: "2026-01-02T03:04:05Z"}, {Key: "vcs.modified", Value: "true"},
+	}}
+	if got, want := describe(info, ""), "pixmatch v1.2.3 (revision 0123abcd, 2026-01-02T03:04:05Z, modified) go1.26.0"; got != want {
+		t.Errorf("describe = %q, want %q", got, want)
+	}
+	if got, want := describe(&debug.BuildInfo{GoVersion: "go1.26.0"}, "v9-dirty"), "pixmatch v9-dirty go1.26.0"; got != want {
+		t.Errorf("describe with -X main.version = %q, want %q", got, want)
 	}
 }

@@ -265,6 +265,21 @@ func (s *Store) TargetByImage(ctx context.Context, gallery int64, sha256 [32]byt
 	return t, nil
 }
 
+// TargetByImageAndName returns the oldest target of the gallery, other
+// than except, whose image has the given SHA-256 and whose name is name,
+// without its image.
+func (s *Store) TargetByImageAndName(ctx context.Context, gallery int64, sha256 [32]byte, name, except string) (store.Target, error) {
+	var t store.Target
+	row := s.reader.QueryRowContext(ctx, selectTargetSQL+
+		` WHERE gallery_id = ? AND image_sha256 = ? AND name = ? AND id <> ? ORDER BY created, id LIMIT 1`,
+		gallery, sha256[:], name, except)
+	if err := scanTarget(row, &t, false); err != nil {
+		return store.Target{}, fmt.Errorf("sqlite: target %q of gallery %d with image %x: %w",
+			name, gallery, sha256[:8], storeError(err))
+	}
+	return t, nil
+}
+
 // TargetBySeq returns the target of the gallery with the given sequence
 // number, without its image.
 func (s *Store) TargetBySeq(ctx context.Context, gallery, seq int64) (store.Target, error) {

@@ -356,6 +356,39 @@ func testTargetByImage(t *testing.T, s store.Store) {
 			t.Errorf("TargetByImage(%d, %x) = %s, %v; want %s", tt.gallery, tt.sum[:4], got.ID, err, tt.want)
 		}
 	}
+	testTargetByImageAndName(t, s, g.ID)
+}
+
+// testTargetByImageAndName finds a target by its image file and name,
+// leaving one target out: the same target again, to CRS.
+func testTargetByImageAndName(t *testing.T, s store.Store, gallery int64) {
+	ctx := context.Background()
+	first := Target(gallery, 1, 256)
+	twin := Target(gallery, 20, 256) // first's file under another name
+	twin.Image, twin.ImageSHA256 = first.Image, first.ImageSHA256
+	if _, err := s.CreateTarget(ctx, twin); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, except string
+		want         string // target ID, or "" for ErrNotFound
+	}{
+		{first.Name, "", TargetID(1)},
+		{twin.Name, "", TargetID(20)},
+		{twin.Name, TargetID(1), TargetID(20)},
+		{first.Name, TargetID(1), ""}, // the target itself is left out
+		{"target 3", "", ""},          // another target's name, another file
+	}
+	for _, tt := range tests {
+		got, err := s.TargetByImageAndName(ctx, gallery, first.ImageSHA256, tt.name, tt.except)
+		if tt.want == "" {
+			wantErr(t, "TargetByImageAndName(absent or left out)", err, store.ErrNotFound)
+			continue
+		}
+		if err != nil || got.ID != tt.want || got.Image != nil {
+			t.Errorf("TargetByImageAndName(%q, except %q) = %s, %v; want %s", tt.name, tt.except, got.ID, err, tt.want)
+		}
+	}
 }
 
 func testCancelledContext(t *testing.T, s store.Store) {
