@@ -34,7 +34,10 @@ func (h *Handler) resolve(bucket, p string) (source, error) {
 		return source{base: strings.TrimRight(bucket, "/") + p, f: h.Fetcher}, nil
 	}
 	folder, ok := h.Config.Buckets[bucket]
-	if !ok {
+	switch {
+	case !ok && fetch.HasScheme(bucket):
+		return source{}, apierror.InvalidPicUrl.Because(fmt.Errorf("BucketName %.40q is a URL that is not http(s)", bucket))
+	case !ok:
 		return source{}, apierror.BadRequest.Because(fmt.Errorf("no bucket %q is configured", bucket))
 	}
 	dir := path.Clean(strings.TrimPrefix(p, "/"))
