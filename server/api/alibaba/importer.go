@@ -185,11 +185,10 @@ func (l metaLine) target() (store.Target, error) {
 	case len([]rune(l.CustomContent)) > maxCustom:
 		return t, apierror.InvalidCustomContent.Because(errors.New("CustomContent over 4096 characters"))
 	}
-	if l.CategoryID != nil {
-		if _, known := categories[*l.CategoryID]; !known {
-			return t, apierror.InvalidCategory.Because(fmt.Errorf("CategoryId %d", *l.CategoryID))
+	if l.CategoryID != nil { // checked, then ignored: the instance is generic
+		if err := checkCategory(*l.CategoryID); err != nil {
+			return t, err
 		}
-		t.Category = *l.CategoryID
 	}
 	for i, v := range [4]*int32{l.IntAttr, l.IntAttr2, l.IntAttr3, l.IntAttr4} {
 		if v != nil {

@@ -31,11 +31,12 @@ type searchBody struct {
 // reports it for categories other than 0–2.
 const maxSortExpr = 5.37633353624177e+24
 
-// query holds what the search actions share.
+// query holds what the search actions share. A CategoryId is checked
+// and ignored: a generic instance searches every picture, so a client
+// written for product search, which sends one, finds what it looks for.
 type query struct {
 	start, num int
-	category   *int32
-	filter     index.Filter // the category and Filter together
+	filter     index.Filter // Filter, or nil
 	distinct   bool
 	threshold  float64
 }
@@ -46,14 +47,14 @@ func (k *call) query() (query, error) {
 	if q.start, q.num, err = k.window(); err != nil {
 		return q, err
 	}
-	if q.category, err = k.category(); err != nil {
+	if err = k.checkCategory(); err != nil {
 		return q, err
 	}
 	f, err := k.filter()
 	if err != nil {
 		return q, err
 	}
-	q.filter = combine(q.category, f)
+	q.filter = indexFilter(f)
 	if q.distinct, err = k.flag("DistinctProductId", false); err != nil {
 		return q, err
 	}
@@ -61,18 +62,13 @@ func (k *call) query() (query, error) {
 	return q, err
 }
 
-// combine restricts a filter to a category.
-func combine(category *int32, f *filter.Expr) index.Filter {
-	switch {
-	case category == nil && f == nil:
+// indexFilter is f as the index takes it: nil, not a nil *filter.Expr,
+// when there is none.
+func indexFilter(f *filter.Expr) index.Filter {
+	if f == nil {
 		return nil
-	case category == nil:
-		return f
 	}
-	id := *category
-	return index.FilterFunc(func(a *index.Attributes) bool {
-		return a.Category == id && (f == nil || f.Match(a))
-	})
+	return f
 }
 
 // run searches with pic and writes the answer.
@@ -142,11 +138,7 @@ func (h *Handler) searchByPic(k *call) error {
 
 // searchWith searches with pic, focused on the region r.
 func (h *Handler) searchWith(k *call, pic *gallery.Picture, q query, r string) error {
-	cat := int32(OtherCategory)
-	if q.category != nil {
-		cat = *q.category
-	}
-	return h.run(k, pic, q, newPicInfo(r, cat))
+	return h.run(k, pic, q, newPicInfo(r))
 }
 
 // searchByName searches with a picture the instance already holds.

@@ -120,7 +120,7 @@ func (h *Handler) dump(ctx context.Context, f *os.File, gallery int64) (int, err
 }
 
 func lineOf(t store.Target) metaLine {
-	cat := t.Category
+	cat := int32(OtherCategory)
 	l := metaLine{OperationType: "ADD", ProductID: t.ProductID, PicName: t.PicName, CategoryID: &cat,
 		CustomContent: t.CustomContent, Region: t.Region,
 		StrAttr: t.StrAttr[0], StrAttr2: t.StrAttr[1], StrAttr3: t.StrAttr[2], StrAttr4: t.StrAttr[3]}
