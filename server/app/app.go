@@ -27,6 +27,7 @@ import (
 	"github.com/pixmatch/pixmatch/server/budget"
 	"github.com/pixmatch/pixmatch/server/fetch"
 	"github.com/pixmatch/pixmatch/server/gallery"
+	"github.com/pixmatch/pixmatch/server/jobs"
 	"github.com/pixmatch/pixmatch/server/store"
 	"github.com/pixmatch/pixmatch/web"
 )
@@ -59,7 +60,7 @@ func New(ctx context.Context, svc *gallery.Service, log *slog.Logger, opts ...Op
 	crsAPI := &crs.Handler{Service: svc, Tokens: tokens, Config: svc.Config().CRS, Log: log,
 		BodyTimeout: limits.BodyTimeout, Replays: replays}
 	crsAPI.Register(e)
-	ali, err := alibabaHandler(ctx, svc, log)
+	ali, err := alibabaHandler(ctx, svc, log, o.jobs(ctx, log))
 	if err != nil {
 		return nil, err
 	}
@@ -128,6 +129,22 @@ type Option func(*options)
 
 type options struct {
 	distFS fs.FS
+	runner *jobs.Runner
+}
+
+// WithJobs makes r the owner of the background jobs the server starts:
+// Alibaba imports, dumps and their callbacks. The caller stops it when
+// shutting down, after the HTTP server and before the store:
+// r.Stop(ctx) interrupts the jobs and waits for them. Without it, the
+// jobs run under New's ctx, cancelled when it ends but waited for by
+// nobody.
+func WithJobs(r *jobs.Runner) Option { return func(o *options) { o.runner = r } }
+
+func (o options) jobs(ctx context.Context, log *slog.Logger) *jobs.Runner {
+	if o.runner != nil {
+		return o.runner
+	}
+	return jobs.New(ctx, log)
 }
 
 // WithDist serves the browser module from fsys instead of the one
@@ -144,8 +161,9 @@ func (o options) dist() fs.FS {
 }
 
 // alibabaHandler prepares the Alibaba dialect: its fetcher with the
-// configured allow-list, and the key that signs its file links.
-func alibabaHandler(ctx context.Context, svc *gallery.Service, log *slog.Logger) (*alibaba.Handler, error) {
+// configured allow-list, the key that signs its file links, the owner of
+// its jobs, and the end of the tasks the last stop interrupted.
+func alibabaHandler(ctx context.Context, svc *gallery.Service, log *slog.Logger, runner *jobs.Runner) (*alibaba.Handler, error) {
 	cfg := svc.Config().Alibaba
 	var allow []netip.Prefix
 	for _, s := range cfg.FetchAllow {
@@ -159,10 +177,14 @@ func alibabaHandler(ctx context.Context, svc *gallery.Service, log *slog.Logger)
 	if err != nil {
 		return nil, err
 	}
-	return &alibaba.Handler{
-		Service: svc, Config: cfg, Log: log, URLKey: key, BodyTimeout: svc.Config().Server.BodyTimeout,
+	h := &alibaba.Handler{
+		Service: svc, Config: cfg, Log: log, URLKey: key, Jobs: runner, BodyTimeout: svc.Config().Server.BodyTimeout,
 		Fetcher: &fetch.Fetcher{Timeout: cfg.FetchTimeout, MaxBytes: int64(cfg.MaxImageBytes), Allow: allow},
-	}, nil
+	}
+	if err := h.EndInterrupted(ctx); err != nil {
+		return nil, err
+	}
+	return h, nil
 }
 
 // Names of the stored keys: the one that seals access tokens, and the

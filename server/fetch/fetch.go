@@ -93,6 +93,28 @@ func IsURL(s string) bool {
 	return hasPrefixFold(s, "http://") || hasPrefixFold(s, "https://")
 }
 
+// HasScheme reports whether s begins like a URL of any scheme: a scheme
+// (a letter, then letters, digits, '+', '-' or '.'), a colon and a slash,
+// as in "file:///etc/passwd", "gopher://host/" or "ftp://host/a.jpg". No
+// base64 string does (the alphabets have no colon), so a PicContent or a
+// BucketName that HasScheme but is not IsURL is a URL this package
+// refuses, not data.
+func HasScheme(s string) bool {
+	scheme, rest, ok := strings.Cut(s, ":")
+	if !ok || scheme == "" || !strings.HasPrefix(rest, "/") {
+		return false
+	}
+	for i, c := range scheme {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+		case i > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.'):
+		default:
+			return false
+		}
+	}
+	return true
+}
+
 func hasPrefixFold(s, prefix string) bool {
 	return len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix)
 }

@@ -435,6 +435,35 @@ func TestIsURL(t *testing.T) {
 	}
 }
 
+func TestHasScheme(t *testing.T) {
+	tests := []struct {
+		s    string
+		want bool
+	}{
+		{"http://example.com/a.jpg", true},
+		{"file:///etc/passwd", true},
+		{"FILE:/etc/passwd", true},
+		{"gopher://127.0.0.1:70/_x", true},
+		{"ftp://example.com/a.jpg", true},
+		{"svn+ssh://host/repo", true},
+		{"x-custom.v1://thing", true},
+		{"/9j/4AAQSkZJRgABAQEASABIAAD/2wBDAAMCAgMCAgMDAwMEAwMEBQgFBQQEBQoHBwYIDAoMDAsKCwsNDhIQDQ4RDgsLEBYQERMUFRUVDA8XGBYUGBIUFRT/", false},
+		{"iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGP4z8DwHwAFAAH/q842iQAAAABJRU5ErkJggg==", false},
+		{"://example.com", false},
+		{"1http://example.com", false},
+		{"+a://x", false},
+		{"ht tp://x", false},
+		{"hello: world", false},
+		{"data:image/png;base64,iVBOR", false},
+		{"", false},
+	}
+	for _, tt := range tests {
+		if got := HasScheme(tt.s); got != tt.want {
+			t.Errorf("HasScheme(%.30q) = %v, want %v", tt.s, got, tt.want)
+		}
+	}
+}
+
 func BenchmarkFetch(b *testing.B) {
 	body := pattern(1 << 20)
 	srv := newPicServer(b, body)

@@ -143,6 +143,12 @@ func (s *Service) Tasks(ctx context.Context, gallery int64, kind store.TaskKind,
 	return s.store.Tasks(ctx, gallery, kind, p)
 }
 
+// FailRunningTasks ends every running task of every gallery as failed,
+// with code and message, and returns how many it ended.
+func (s *Service) FailRunningTasks(ctx context.Context, code, message string) (int, error) {
+	return s.store.FailRunningTasks(ctx, code, message)
+}
+
 // Task returns one task of a gallery.
 func (s *Service) Task(ctx context.Context, gallery, id int64) (store.Task, error) {
 	return s.store.Task(ctx, gallery, id)

@@ -20,6 +20,9 @@ var (
 	ErrExists   = errors.New("already exists")
 	// ErrChangeLog marks a write that failed while logging its change.
 	ErrChangeLog = errors.New("change log")
+	// ErrTaskRunning marks a CreateTask refused because a task of the same
+	// gallery and kind is still running.
+	ErrTaskRunning = errors.New("a task of the same kind is still running")
 )
 
 // Gallery is one collection of targets: a CRS database (found by AppID)
@@ -113,12 +116,19 @@ const (
 	TaskImport TaskKind = "import" // add and delete targets listed in a file
 )
 
+// Task statuses the store knows: a task is running until its Status is
+// anything else (an outcome such as SUCCESS, NORMAL or TaskFailed).
+const (
+	TaskRunning = "PROCESSING"
+	TaskFailed  = "FAIL"
+)
+
 // Task is a background job on a gallery, with its progress.
 type Task struct {
 	ID       int64
 	Gallery  int64
 	Kind     TaskKind
-	Status   string // e.g. PROCESSING, SUCCESS, FAIL
+	Status   string // TaskRunning, then an outcome: e.g. SUCCESS, TaskFailed
 	Code     string // "0" on success, else an error code
 	Message  string
 	Source   string // where the task reads from (import)
@@ -196,6 +206,10 @@ type Store interface {
 	Changes(ctx context.Context, gallery int64, since int64, limit int) ([]Change, error)
 
 	// CreateTask records a new background task and returns it with its ID.
+	// A running task (Status TaskRunning) is the only one of its gallery
+	// and kind: the check that no other is running and the insert are one
+	// atomic step, and CreateTask fails with ErrTaskRunning, recording
+	// nothing, when one is.
 	CreateTask(ctx context.Context, t Task) (Task, error)
 	// UpdateTask saves a task's progress and outcome.
 	UpdateTask(ctx context.Context, t Task) error
@@ -204,6 +218,11 @@ type Store interface {
 	// Tasks lists a page of a gallery's tasks of one kind, newest first,
 	// and how many there are in all.
 	Tasks(ctx context.Context, gallery int64, kind TaskKind, p Page) ([]Task, int, error)
+	// FailRunningTasks ends every running task of every gallery: its
+	// Status becomes TaskFailed, with code and message, and Modified now.
+	// It returns how many it ended. A server calls it as it starts, when
+	// no task an earlier process began can still be running.
+	FailRunningTasks(ctx context.Context, code, message string) (int, error)
 
 	// Setting returns a server-wide value saved under name (ErrNotFound
 	// if none); PutSetting saves one. They hold secrets such as the token

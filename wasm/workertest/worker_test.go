@@ -194,7 +194,7 @@ func (s *server) token() string {
 
 // add stores a photo as an active target named after it, with int_attr n.
 func (s *server) add(photo string, n int32) store.Target {
-	pic, err := gallery.ReadPicture(testphoto.File(photo), gallery.Policy{})
+	pic, err := s.svc.ReadPicture(context.Background(), testphoto.File(photo), gallery.Policy{})
 	if err != nil {
 		s.t.Fatal(err)
 	}

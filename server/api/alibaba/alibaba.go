@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -25,6 +24,7 @@ import (
 	"github.com/pixmatch/pixmatch/server/config"
 	"github.com/pixmatch/pixmatch/server/fetch"
 	"github.com/pixmatch/pixmatch/server/gallery"
+	"github.com/pixmatch/pixmatch/server/jobs"
 	"github.com/pixmatch/pixmatch/server/store"
 	"github.com/pixmatch/pixmatch/shared/apierror"
 )
@@ -43,13 +43,19 @@ type Handler struct {
 	// Replays remembers the nonces of the requests, so that a replayed
 	// request is refused; a Memory of the handler's own when nil.
 	Replays auth.Replays
+	// Jobs owns the imports, dumps and callbacks the handler starts;
+	// required. Stopping it interrupts them, and then refuses new ones
+	// with InternalError.
+	Jobs *jobs.Runner
 
 	verifier *auth.AlibabaVerifier
-	running  sync.WaitGroup // background tasks
 }
 
 // Register adds the routes to e.
 func (h *Handler) Register(e *echo.Echo) {
+	if h.Jobs == nil {
+		panic("alibaba: Handler.Jobs is nil")
+	}
 	if h.Log == nil {
 		h.Log = slog.Default()
 	}
@@ -63,9 +69,6 @@ func (h *Handler) Register(e *echo.Echo) {
 	}
 	e.GET("/files/:gallery/:name", h.file)
 }
-
-// Wait blocks until the background tasks started so far have ended.
-func (h *Handler) Wait() { h.running.Wait() }
 
 func (h *Handler) now() time.Time {
 	if h.Now != nil {

@@ -28,6 +28,27 @@ func (h *Handler) folder(gallery int64) string {
 	return filepath.Join(h.Config.Files, strconv.FormatInt(gallery, 10))
 }
 
+// makeFolder makes a gallery's folder, and the folder of every gallery's
+// files, private to the server's user (0700) when it creates them.
+func (h *Handler) makeFolder(gallery int64) error {
+	return os.MkdirAll(h.folder(gallery), 0o700)
+}
+
+// createFile creates (or empties) a task's file in its gallery's folder,
+// readable by the server's user only (0600): dumps hold every picture's
+// metadata, and only a signed link serves them.
+func (h *Handler) createFile(gallery int64, name string) (*os.File, error) {
+	f, err := os.OpenFile(filepath.Join(h.folder(gallery), name), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := f.Chmod(0o600); err != nil { // a file left by an earlier database keeps its mode otherwise
+		f.Close()
+		return nil, err
+	}
+	return f, nil
+}
+
 // fileURL is a link, valid for two hours, to a task's result file.
 func (h *Handler) fileURL(t store.Task, base string) string {
 	expires := h.now().Add(linkLifetime).Unix()

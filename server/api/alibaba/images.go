@@ -25,9 +25,11 @@ type catOption struct {
 	Name string `json:"Name"`
 }
 
-func newPicInfo(r string, category int32) picInfo {
-	return picInfo{Region: r, CategoryID: category, MultiRegion: []region{{r}},
-		AllCategories: []catOption{{category, categories[category]}}}
+// newPicInfo describes a picture of region r, in OtherCategory as every
+// picture of a generic instance is.
+func newPicInfo(r string) picInfo {
+	return picInfo{Region: r, CategoryID: OtherCategory, MultiRegion: []region{{r}},
+		AllCategories: []catOption{{OtherCategory, categories[OtherCategory]}}}
 }
 
 // addImage indexes a picture under a ProductId and PicName; the same pair
@@ -64,17 +66,14 @@ func (h *Handler) addImage(k *call) error {
 	return k.ok(struct {
 		writeResult
 		PicInfo picInfo `json:"PicInfo"`
-	}{k.writeResult(), newPicInfo(t.Region, t.Category)})
+	}{k.writeResult(), newPicInfo(t.Region)})
 }
 
-// attributes reads CategoryId, CustomContent and the attributes into t.
+// attributes checks CategoryId and reads CustomContent and the attributes
+// into t; t stays in OtherCategory.
 func (k *call) attributes(t *store.Target) error {
-	cat, err := k.category()
-	if err != nil {
+	if err := k.checkCategory(); err != nil {
 		return err
-	}
-	if cat != nil {
-		t.Category = *cat
 	}
 	custom, err := k.customContent()
 	if err != nil {
@@ -222,9 +221,11 @@ type auction struct {
 	StrAttr4       string   `json:"StrAttr4"`
 }
 
+// newAuction describes t. Its CategoryId is OtherCategory, even for a
+// picture stored under another one by an earlier pixmatch.
 func newAuction(t store.Target) auction {
 	return auction{
-		ProductID: t.ProductID, PicName: t.PicName, CategoryID: t.Category, CustomContent: t.CustomContent,
+		ProductID: t.ProductID, PicName: t.PicName, CategoryID: OtherCategory, CustomContent: t.CustomContent,
 		IntAttr: t.IntAttr[0], IntAttr2: t.IntAttr[1], IntAttr3: t.IntAttr[2], IntAttr4: t.IntAttr[3],
 		StrAttr: t.StrAttr[0], StrAttr2: t.StrAttr[1], StrAttr3: t.StrAttr[2], StrAttr4: t.StrAttr[3],
 	}

@@ -6,12 +6,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"path/filepath"
 	"strings"
 
-	"github.com/pixmatch/pixmatch/server/fetch"
 	"github.com/pixmatch/pixmatch/server/gallery"
 	"github.com/pixmatch/pixmatch/server/store"
 	"github.com/pixmatch/pixmatch/shared/apierror"
@@ -20,63 +17,9 @@ import (
 // maxMetaBytes bounds an increment.meta file.
 const maxMetaBytes = 64 << 20
 
-// source is where a batch import reads its increment.meta and pictures:
-// a local folder named by a configured bucket, or an http(s) base URL.
-type source struct {
-	dir  string // local folder, or ""
-	base string // URL of the folder, or ""
-	f    *fetch.Fetcher
-}
-
-// resolve finds the folder a BucketName and Path name.
-func (h *Handler) resolve(bucket, path string) (source, error) {
-	if fetch.IsURL(bucket) {
-		return source{base: strings.TrimRight(bucket, "/") + path, f: h.Fetcher}, nil
-	}
-	root, ok := h.Config.Buckets[bucket]
-	if !ok {
-		return source{}, apierror.BadRequest.Because(fmt.Errorf("no bucket %q is configured", bucket))
-	}
-	dir := filepath.Join(root, filepath.FromSlash(path))
-	if rel, err := filepath.Rel(root, dir); err != nil || strings.HasPrefix(rel, "..") {
-		return source{}, apierror.BadRequest.Because(fmt.Errorf("Path %q leaves bucket %q", path, bucket))
-	}
-	return source{dir: dir}, nil
-}
-
-// read returns a file of the folder.
-func (s source) read(ctx context.Context, name string, limit int64) ([]byte, error) {
-	if s.base != "" {
-		return s.f.Fetch(ctx, s.base+"/"+name)
-	}
-	if strings.Contains(name, "..") || filepath.IsAbs(name) {
-		return nil, fmt.Errorf("%w: %q leaves the folder", fetch.ErrURL, name)
-	}
-	f, err := os.Open(filepath.Join(s.dir, filepath.FromSlash(name)))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("%w: %v", fetch.ErrNotFound, err)
-	}
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b, err := readAtMost(f, limit)
-	if err != nil {
-		return nil, err
-	}
-	return b, nil
-}
-
-func readAtMost(f *os.File, limit int64) ([]byte, error) {
-	b, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%w: over %d bytes", fetch.ErrTooLarge, limit)
-	}
-	return b, nil
-}
+// progressEvery is how many lines an import goes between saving its
+// progress.
+const progressEvery = 100
 
 // startImport begins adding and deleting the pictures an increment.meta
 // lists. Only one import per instance runs at a time.
@@ -85,29 +28,19 @@ func (h *Handler) startImport(ctx context.Context, g store.Gallery, bucket, path
 	if err != nil {
 		return store.Task{}, err
 	}
-	running, _, err := h.Service.Tasks(ctx, g.ID, store.TaskImport, store.Page{Limit: 1})
-	if err != nil {
-		return store.Task{}, err
-	}
-	if len(running) > 0 && running[0].Status == statusProcessing {
-		return store.Task{}, apierror.DeniedRequest.Because(fmt.Errorf("import %d of instance %q is still running", running[0].ID, g.Name))
-	}
-	if err := os.MkdirAll(h.folder(g.ID), 0o755); err != nil {
-		return store.Task{}, apierror.InternalOssError.Because(err)
-	}
-	t, err := h.Service.CreateTask(ctx, store.Task{Gallery: g.ID, Kind: store.TaskImport, Status: statusProcessing,
+	t, job, err := h.startTask(ctx, store.Task{Gallery: g.ID, Kind: store.TaskImport, Status: store.TaskRunning,
 		Source: bucket + "\n" + path, Callback: callback})
 	if err != nil {
+		src.close()
 		return t, err
 	}
-	h.running.Add(1)
-	go func(t store.Task) { // its own copy: the caller answers with the original
-		defer h.running.Done()
-		t = h.runImport(t, g, src)
+	job.Go(func(ctx context.Context) {
+		defer src.close()
+		done := h.runImport(ctx, t, g, src) // its own copy: the caller answers with t
 		if callback != "" {
-			h.call(t, g, callback, base)
+			h.call(ctx, done, g, callback, base)
 		}
-	}(t)
+	})
 	return t, nil
 }
 
@@ -120,54 +53,83 @@ type importError struct {
 	Message   string `json:"Message"`
 }
 
+// report is an import's report of the lines that failed, written to a
+// file made when the first line fails.
+type report struct {
+	h    *Handler
+	t    *store.Task
+	file *os.File
+	enc  *json.Encoder
+}
+
+// add writes a failed line, with the catalogue's code and message only.
+func (r *report) add(line int, l metaLine, err error) error {
+	if r.file == nil {
+		r.t.Result = fmt.Sprintf("import-%d.errors", r.t.ID)
+		f, err := r.h.createFile(r.t.Gallery, r.t.Result)
+		if err != nil {
+			r.t.Result = ""
+			return err
+		}
+		r.file, r.enc = f, json.NewEncoder(f)
+	}
+	e := asAlibaba(err)
+	return r.enc.Encode(importError{Line: line, ProductID: l.ProductID, PicName: l.PicName, Code: e.Code, Message: e.Message})
+}
+
+// close syncs and closes the file, if there is one.
+func (r *report) close() error {
+	if r.file == nil {
+		return nil
+	}
+	return errors.Join(r.file.Sync(), r.file.Close())
+}
+
 // runImport applies every line of the increment.meta, recording the
-// lines that fail in a report.
-func (h *Handler) runImport(t store.Task, g store.Gallery, src source) store.Task {
-	ctx := context.Background()
+// lines that fail in a report, until the lines or ctx end.
+func (h *Handler) runImport(ctx context.Context, t store.Task, g store.Gallery, src source) store.Task {
 	meta, err := src.read(ctx, "increment.meta", maxMetaBytes)
+	if ctx.Err() != nil {
+		return h.interrupted(ctx, t)
+	}
 	if err != nil {
-		return h.finish(t, statusFail, codeOf(fetchError(err)), "increment.meta: "+err.Error())
+		e := asAlibaba(fetchError(err))
+		h.Log.Warn("import: read increment.meta", "gallery", g.Name, "task", t.ID, "err", err)
+		return h.finish(ctx, t, store.TaskFailed, e.Code, "increment.meta: "+e.Message)
 	}
 	lines := bytes.Split(bytes.TrimRight(meta, "\n"), []byte("\n"))
 	t.Total = len(lines)
-	var report *json.Encoder
-	var reportFile *os.File
+	rep := &report{h: h, t: &t}
 	for i, raw := range lines {
-		if len(bytes.TrimSpace(raw)) == 0 {
-			t.Done++
-			continue
+		var lineErr error
+		var l metaLine
+		if len(bytes.TrimSpace(raw)) > 0 {
+			l, lineErr = h.applyLine(ctx, g, src, raw)
 		}
-		l, lineErr := h.applyLine(ctx, g, src, raw)
+		if ctx.Err() != nil {
+			rep.close()
+			return h.interrupted(ctx, t)
+		}
 		t.Done++
-		if lineErr == nil {
-			continue
-		}
-		t.Failed++
-		if report == nil {
-			t.Result = fmt.Sprintf("import-%d.errors", t.ID)
-			var err error
-			if reportFile, err = os.Create(filepath.Join(h.folder(g.ID), t.Result)); err != nil {
-				return h.finish(t, statusFail, "InternalOssError", err.Error())
+		if lineErr != nil {
+			t.Failed++
+			if err := rep.add(i+1, l, lineErr); err != nil {
+				rep.close()
+				return h.failTask(ctx, t, apierror.InternalOssError.Because(fmt.Errorf("import report: %w", err)))
 			}
-			defer reportFile.Close()
-			report = json.NewEncoder(reportFile)
 		}
-		e := asAlibaba(lineErr)
-		report.Encode(importError{Line: i + 1, ProductID: l.ProductID, PicName: l.PicName, Code: e.Code, Message: e.Message})
-		if t.Done%100 == 0 {
+		if t.Done%progressEvery == 0 {
 			h.Service.UpdateTask(ctx, t)
 		}
 	}
-	if reportFile != nil {
-		if err := reportFile.Sync(); err != nil {
-			return h.finish(t, statusFail, "InternalOssError", err.Error())
-		}
+	if err := rep.close(); err != nil {
+		return h.failTask(ctx, t, apierror.InternalOssError.Because(fmt.Errorf("import report: %w", err)))
 	}
 	msg := "success"
 	if t.Failed > 0 {
 		msg = fmt.Sprintf("%d of %d lines failed", t.Failed, t.Total)
 	}
-	return h.finish(t, statusNormal, "0", msg)
+	return h.finish(ctx, t, statusNormal, "0", msg)
 }
 
 // applyLine adds or deletes the picture one line names.
@@ -223,11 +185,10 @@ func (l metaLine) target() (store.Target, error) {
 	case len([]rune(l.CustomContent)) > maxCustom:
 		return t, apierror.InvalidCustomContent.Because(errors.New("CustomContent over 4096 characters"))
 	}
-	if l.CategoryID != nil {
-		if _, known := categories[*l.CategoryID]; !known {
-			return t, apierror.InvalidCategory.Because(fmt.Errorf("CategoryId %d", *l.CategoryID))
+	if l.CategoryID != nil { // checked, then ignored: the instance is generic
+		if err := checkCategory(*l.CategoryID); err != nil {
+			return t, err
 		}
-		t.Category = *l.CategoryID
 	}
 	for i, v := range [4]*int32{l.IntAttr, l.IntAttr2, l.IntAttr3, l.IntAttr4} {
 		if v != nil {
@@ -251,10 +212,8 @@ func asAlibaba(err error) *apierror.Error {
 	return apierror.InternalError
 }
 
-func codeOf(err error) string { return asAlibaba(err).Code }
-
 // call tells a client's callback address that its import has ended.
-func (h *Handler) call(t store.Task, g store.Gallery, callback, base string) {
+func (h *Handler) call(ctx context.Context, t store.Task, g store.Gallery, callback, base string) {
 	body := map[string]any{
 		"InstanceName": g.Name, "Id": t.ID, "Status": t.Status, "Code": t.Code, "Msg": t.Message,
 		"Total": t.Total, "Done": t.Done, "Failed": t.Failed,
@@ -263,7 +222,7 @@ func (h *Handler) call(t store.Task, g store.Gallery, callback, base string) {
 		body["ErrorUrl"] = h.fileURL(t, base)
 	}
 	b, _ := json.Marshal(body)
-	if err := h.Fetcher.Post(context.Background(), callback, "application/json", b); err != nil {
+	if err := h.Fetcher.Post(ctx, callback, "application/json", b); err != nil {
 		h.Log.Warn("import callback failed", "task", t.ID, "err", err)
 	}
 }

@@ -136,7 +136,7 @@ func (h *Handler) dumpMetaList(k *call) error {
 	for i, t := range tasks {
 		list[i] = dumpEntry{ID: t.ID, Status: t.Status, Code: t.Code, Msg: t.Message,
 			UtcCreate: strconv.FormatInt(t.Created, 10), UtcModified: t.Modified}
-		if t.Result != "" {
+		if t.Status == statusSuccess { // a failed dump's file is incomplete
 			list[i].MetaURL = h.fileURL(t, baseURL(k.c))
 		}
 	}

@@ -69,12 +69,10 @@ func (h *Handler) legacyAdd(k *call, body []byte) error {
 	if len([]rune(req.ItemID)) > maxNameLength {
 		return apierror.InvalidProductId.Because(fmt.Errorf("item_id over %d characters", maxNameLength))
 	}
-	if req.CatID != nil {
-		cat, err := parseCategory(strconv.Itoa(int(*req.CatID)))
-		if err != nil {
+	if req.CatID != nil { // checked, then ignored: the instance is generic
+		if err := checkCategory(*req.CatID); err != nil {
 			return err
 		}
-		base.Category = *cat
 	}
 	if req.IntAttr != nil {
 		base.IntAttr[0] = *req.IntAttr
@@ -123,9 +121,8 @@ func (h *Handler) legacySearch(k *call, body []byte) error {
 	if err != nil {
 		return err
 	}
-	var category *int32
-	if req.CatID != nil {
-		if category, err = parseCategory(strconv.Itoa(int(*req.CatID))); err != nil {
+	if req.CatID != nil { // checked, then ignored: the instance is generic
+		if err := checkCategory(*req.CatID); err != nil {
 			return err
 		}
 	}
@@ -140,7 +137,7 @@ func (h *Handler) legacySearch(k *call, body []byte) error {
 		}
 		r, err := focus(pic, req.Region, req.Crop == nil || *req.Crop)
 		return pic, r, err
-	}, gallery.SearchOptions{Limit: req.Start + req.Num, Filter: combine(category, f), Near: true})
+	}, gallery.SearchOptions{Limit: req.Start + req.Num, Filter: indexFilter(f), Near: true})
 	if err != nil {
 		return err
 	}
@@ -158,15 +155,12 @@ func (h *Handler) legacySearch(k *call, body []byte) error {
 			continue
 		}
 		auctions = append(auctions, legacyAuction{
-			CatID: m.Target.Category, ItemID: m.Target.ProductID, ProductID: m.Target.ProductID,
+			CatID: OtherCategory, ItemID: m.Target.ProductID, ProductID: m.Target.ProductID,
 			CustContent: m.Target.CustomContent, PicName: m.Target.PicName,
 			SortExprValues: strconv.FormatFloat(m.Score*maxSortExpr, 'g', 15, 64) + ";0",
 		})
 	}
 	cat := int32(OtherCategory)
-	if category != nil {
-		cat = *category
-	}
 	return k.ok(struct {
 		legacyResult
 		Head struct {

@@ -20,7 +20,8 @@ const (
 	maxWindow     = 500 // Start+Num
 	defaultNum    = 10
 	// OtherCategory is the category of everything outside the product
-	// categories; generic instances use it for every image.
+	// categories. Every pixmatch instance is a generic one, which files
+	// every picture under it whatever CategoryId the client sends.
 	OtherCategory = 88888888
 )
 
@@ -69,25 +70,26 @@ func (k *call) names() (product, pic string, err error) {
 	return product, pic, err
 }
 
-// category reads CategoryId: nil when absent.
-func (k *call) category() (*int32, error) {
+// checkCategory checks CategoryId, when sent, against the categories.
+// A generic instance refuses an unknown one but then ignores it: it files
+// every picture under OtherCategory and searches all of them.
+func (k *call) checkCategory() error {
 	v, ok := k.get("CategoryId")
 	if !ok || v == "" {
-		return nil, nil
+		return nil
 	}
-	return parseCategory(v)
-}
-
-func parseCategory(v string) (*int32, error) {
 	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 32)
 	if err != nil {
-		return nil, apierror.InvalidCategory.Because(fmt.Errorf("CategoryId %q is not a number", v))
+		return apierror.InvalidCategory.Because(fmt.Errorf("CategoryId %q is not a number", v))
 	}
-	id := int32(n)
+	return checkCategory(int32(n))
+}
+
+func checkCategory(id int32) error {
 	if _, known := categories[id]; !known {
-		return nil, apierror.InvalidCategory.Because(fmt.Errorf("CategoryId %d is not a category", id))
+		return apierror.InvalidCategory.Because(fmt.Errorf("CategoryId %d is not a category", id))
 	}
-	return &id, nil
+	return nil
 }
 
 // attrNames are the parameter names of the four integer and string

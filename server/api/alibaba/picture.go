@@ -15,19 +15,23 @@ import (
 )
 
 // picture reads an image parameter: base64 image data, or an http(s) URL
-// the server downloads within the transfer time limit.
+// the server downloads within the transfer time limit. A URL of any other
+// scheme is InvalidPicUrl.
 func (h *Handler) picture(ctx context.Context, k *call, param string) (*gallery.Picture, error) {
 	v, _ := k.get(param)
 	if v == "" {
 		return nil, apierror.NoSpecifiedPicContent.Because(fmt.Errorf("no %s", param))
 	}
 	var data []byte
-	if fetch.IsURL(v) {
+	switch {
+	case fetch.IsURL(v):
 		var err error
 		if data, err = h.Fetcher.Fetch(ctx, v); err != nil {
 			return nil, fetchError(err)
 		}
-	} else {
+	case fetch.HasScheme(v): // file://, gopher://…: a URL, not base64
+		return nil, apierror.InvalidPicUrl.Because(fmt.Errorf("%s is a URL that is not http(s): %.40q", param, v))
+	default:
 		if base64.StdEncoding.DecodedLen(len(v)) > h.Config.MaxImageBytes+3 {
 			return nil, apierror.InvalidPicContent.Because(fmt.Errorf("%s of %d base64 characters", param, len(v)))
 		}

@@ -223,7 +223,7 @@ func TestNoncesFull(t *testing.T) {
 	s := testserver.New(t)
 	ec := echo.New()
 	(&alibaba.Handler{Service: s.Service, Config: s.Service.Config().Alibaba,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Replays: &auth.Memory{Max: 1}}).Register(ec)
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Replays: &auth.Memory{Max: 1}, Jobs: s.Jobs}).Register(ec)
 	small := httptest.NewServer(ec)
 	defer small.Close()
 	f := &fixture{t: t, s: s, sdk: newSDK(t, strings.TrimPrefix(small.URL, "http://"), testserver.Key, testserver.Secret, false)}

@@ -32,11 +32,12 @@ type searchBody struct {
 // reports it for categories other than 0–2.
 const maxSortExpr = 5.37633353624177e+24
 
-// query holds what the search actions share.
+// query holds what the search actions share. A CategoryId is checked
+// and ignored: a generic instance searches every picture, so a client
+// written for product search, which sends one, finds what it looks for.
 type query struct {
 	start, num int
-	category   *int32
-	filter     index.Filter // the category and Filter together
+	filter     index.Filter // Filter, or nil
 	distinct   bool
 	threshold  float64
 }
@@ -47,14 +48,14 @@ func (k *call) query() (query, error) {
 	if q.start, q.num, err = k.window(); err != nil {
 		return q, err
 	}
-	if q.category, err = k.category(); err != nil {
+	if err = k.checkCategory(); err != nil {
 		return q, err
 	}
 	f, err := k.filter()
 	if err != nil {
 		return q, err
 	}
-	q.filter = combine(q.category, f)
+	q.filter = indexFilter(f)
 	if q.distinct, err = k.flag("DistinctProductId", false); err != nil {
 		return q, err
 	}
@@ -62,18 +63,13 @@ func (k *call) query() (query, error) {
 	return q, err
 }
 
-// combine restricts a filter to a category.
-func combine(category *int32, f *filter.Expr) index.Filter {
-	switch {
-	case category == nil && f == nil:
+// indexFilter is f as the index takes it: nil, not a nil *filter.Expr,
+// when there is none.
+func indexFilter(f *filter.Expr) index.Filter {
+	if f == nil {
 		return nil
-	case category == nil:
-		return f
 	}
-	id := *category
-	return index.FilterFunc(func(a *index.Attributes) bool {
-		return a.Category == id && (f == nil || f.Match(a))
-	})
+	return f
 }
 
 // reader decodes the picture a search action searches with, once the
@@ -108,11 +104,7 @@ func (h *Handler) run(k *call, read reader, q query) error {
 	if err != nil {
 		return err
 	}
-	cat := int32(OtherCategory)
-	if q.category != nil {
-		cat = *q.category
-	}
-	info := newPicInfo(region, cat)
+	info := newPicInfo(region)
 	found := 0
 	var auctions []auction
 	for i, m := range matches {

@@ -7,19 +7,27 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
+	"time"
 
+	"github.com/pixmatch/pixmatch/server/jobs"
 	"github.com/pixmatch/pixmatch/server/store"
 	"github.com/pixmatch/pixmatch/shared/apierror"
 )
 
-// Task statuses, as Alibaba reports them.
+// Task statuses, as Alibaba reports them: store.TaskRunning
+// (PROCESSING) until the task ends, then one of these.
 const (
-	statusProcessing = "PROCESSING"
-	statusSuccess    = "SUCCESS" // a finished dump
-	statusNormal     = "NORMAL"  // a finished import
-	statusFail       = "FAIL"
+	statusSuccess = "SUCCESS" // a finished dump
+	statusNormal  = "NORMAL"  // a finished import
 )
+
+// recordTimeout bounds the write of a task's outcome, which must happen
+// even when the task's context has ended.
+const recordTimeout = 5 * time.Second
+
+// interruptedMessage is the Msg of a task the server stopped before it
+// ended, then or at its next start.
+const interruptedMessage = "The task was interrupted: the server stopped before it ended."
 
 // metaLine is one line of an increment.meta file, and of a dump: what
 // the batch import reads, and what a dump writes so that it can be
@@ -42,44 +50,68 @@ type metaLine struct {
 	StrAttr4      string `json:"StrAttr4,omitempty"`
 }
 
+// startTask reserves a job for t, makes its gallery's folder and records
+// t as running. A task of the same kind still running, or a server that
+// is stopping, refuses it with nothing recorded. The caller runs or
+// drops the job.
+func (h *Handler) startTask(ctx context.Context, t store.Task) (store.Task, *jobs.Job, error) {
+	job, err := h.Jobs.Start(string(t.Kind))
+	if err != nil {
+		return t, nil, apierror.InternalError.Because(err)
+	}
+	if err := h.makeFolder(t.Gallery); err != nil {
+		job.Drop()
+		return t, nil, apierror.InternalOssError.Because(err)
+	}
+	t, err = h.Service.CreateTask(ctx, t)
+	if err != nil {
+		job.Drop()
+		if errors.Is(err, store.ErrTaskRunning) {
+			return t, nil, apierror.DeniedRequest.Because(err)
+		}
+		return t, nil, err
+	}
+	return t, job, nil
+}
+
 // startDump begins writing every picture's metadata to a file. The file
 // is created before the task is acknowledged, so a folder that cannot be
 // written fails the request.
 func (h *Handler) startDump(ctx context.Context, g store.Gallery) (store.Task, error) {
-	if err := os.MkdirAll(h.folder(g.ID), 0o755); err != nil {
-		return store.Task{}, apierror.InternalOssError.Because(err)
-	}
-	t, err := h.Service.CreateTask(ctx, store.Task{Gallery: g.ID, Kind: store.TaskDump, Status: statusProcessing})
+	t, job, err := h.startTask(ctx, store.Task{Gallery: g.ID, Kind: store.TaskDump, Status: store.TaskRunning})
 	if err != nil {
 		return t, err
 	}
 	t.Result = fmt.Sprintf("dump-%d.meta", t.ID)
-	f, err := os.Create(filepath.Join(h.folder(g.ID), t.Result))
+	f, err := h.createFile(g.ID, t.Result)
 	if err != nil {
-		h.finish(t, statusFail, "InternalOssError", err.Error())
-		return t, apierror.InternalOssError.Because(err)
+		job.Drop()
+		err = apierror.InternalOssError.Because(fmt.Errorf("dump file: %w", err))
+		h.failTask(ctx, t, err)
+		return t, err
 	}
-	h.running.Add(1)
-	go func(t store.Task) { // its own copy: the caller answers with the original
-		defer h.running.Done()
-		n, err := h.dump(f, g.ID)
+	job.Go(func(ctx context.Context) {
+		t := t // its own copy: the caller answers with the original
+		n, err := h.dump(ctx, f, g.ID)
 		t.Total, t.Done = n, n
-		if err != nil {
-			h.Log.Error("dump failed", "gallery", g.Name, "task", t.ID, "err", err)
-			h.finish(t, statusFail, "InternalOssError", err.Error())
-			return
+		switch {
+		case ctx.Err() != nil:
+			h.interrupted(ctx, t)
+		case err != nil:
+			h.failTask(ctx, t, apierror.InternalOssError.Because(fmt.Errorf("dump: %w", err)))
+		default:
+			h.finish(ctx, t, statusSuccess, "0", "success")
 		}
-		h.finish(t, statusSuccess, "0", "success")
-	}(t)
+	})
 	return t, nil
 }
 
 // dump writes one metaLine per target into f, synced and closed.
-func (h *Handler) dump(f *os.File, gallery int64) (int, error) {
+func (h *Handler) dump(ctx context.Context, f *os.File, gallery int64) (int, error) {
 	w := bufio.NewWriter(f)
 	enc := json.NewEncoder(w)
 	n := 0
-	err := h.Service.Each(context.Background(), gallery, func(t store.Target) error {
+	err := h.Service.Each(ctx, gallery, func(t store.Target) error {
 		n++
 		return enc.Encode(lineOf(t))
 	})
@@ -88,7 +120,7 @@ func (h *Handler) dump(f *os.File, gallery int64) (int, error) {
 }
 
 func lineOf(t store.Target) metaLine {
-	cat := t.Category
+	cat := int32(OtherCategory)
 	l := metaLine{OperationType: "ADD", ProductID: t.ProductID, PicName: t.PicName, CategoryID: &cat,
 		CustomContent: t.CustomContent, Region: t.Region,
 		StrAttr: t.StrAttr[0], StrAttr2: t.StrAttr[1], StrAttr3: t.StrAttr[2], StrAttr4: t.StrAttr[3]}
@@ -100,13 +132,44 @@ func lineOf(t store.Target) metaLine {
 	return l
 }
 
-// finish records a task's outcome.
-func (h *Handler) finish(t store.Task, status, code, msg string) store.Task {
+// finish records a task's outcome, even after ctx has ended.
+func (h *Handler) finish(ctx context.Context, t store.Task, status, code, msg string) store.Task {
 	t.Status, t.Code, t.Message = status, code, msg
-	if err := h.Service.UpdateTask(context.Background(), t); err != nil {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
+	defer cancel()
+	if err := h.Service.UpdateTask(ctx, t); err != nil {
 		h.Log.Error("record task outcome", "task", t.ID, "err", err)
 	}
 	return t
+}
+
+// failTask records that a task failed with the catalogue entry err
+// carries: the client sees its code and message, the log the whole error,
+// whose paths and causes are the server's business.
+func (h *Handler) failTask(ctx context.Context, t store.Task, err error) store.Task {
+	e := asAlibaba(err)
+	h.Log.Error("task failed", "kind", t.Kind, "gallery", t.Gallery, "task", t.ID, "code", e.Code, "err", err)
+	return h.finish(ctx, t, store.TaskFailed, e.Code, e.Message)
+}
+
+// interrupted records that the server stopped a task before it ended.
+func (h *Handler) interrupted(ctx context.Context, t store.Task) store.Task {
+	h.Log.Warn("task interrupted", "kind", t.Kind, "gallery", t.Gallery, "task", t.ID, "cause", context.Cause(ctx))
+	return h.finish(ctx, t, store.TaskFailed, apierror.InternalError.Code, interruptedMessage)
+}
+
+// EndInterrupted marks the tasks an earlier process left running as
+// failed, interrupted. A server calls it as it starts, before it serves:
+// an import left PROCESSING would refuse every later one.
+func (h *Handler) EndInterrupted(ctx context.Context) error {
+	n, err := h.Service.FailRunningTasks(ctx, apierror.InternalError.Code, interruptedMessage)
+	if err != nil {
+		return fmt.Errorf("alibaba: end interrupted tasks: %w", err)
+	}
+	if n > 0 {
+		h.Log.Warn("tasks interrupted by the last stop marked failed", "tasks", n)
+	}
+	return nil
 }
 
 // listTasks returns a page of tasks, or the one with the given ID.

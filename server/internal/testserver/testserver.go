@@ -11,12 +11,14 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
+	"time"
 
 	_ "modernc.org/sqlite" // the driver of the side connection
 
 	"github.com/pixmatch/pixmatch/server/app"
 	"github.com/pixmatch/pixmatch/server/config"
 	"github.com/pixmatch/pixmatch/server/gallery"
+	"github.com/pixmatch/pixmatch/server/jobs"
 	"github.com/pixmatch/pixmatch/server/store"
 	"github.com/pixmatch/pixmatch/server/store/sqlite"
 )
@@ -38,6 +40,9 @@ type Server struct {
 	Service *gallery.Service
 	Gallery store.Gallery
 	Config  config.Config
+	// Jobs owns the server's background jobs; it is stopped when the test
+	// ends, or by Reopen.
+	Jobs *jobs.Runner
 }
 
 // Tune changes the configuration or the first gallery before the server
@@ -77,12 +82,24 @@ func (s *Server) start(st store.Store) {
 	if s.Service, err = gallery.Open(ctx, st, s.Config); err != nil {
 		s.T.Fatal(err)
 	}
-	h, err := app.New(ctx, s.Service, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	s.Jobs = jobs.New(ctx, log)
+	s.T.Cleanup(s.stopJobs) // after the server closes, before the store does
+	h, err := app.New(ctx, s.Service, log, app.WithJobs(s.Jobs))
 	if err != nil {
 		s.T.Fatal(err)
 	}
 	s.HTTP = httptest.NewServer(h)
 	s.T.Cleanup(s.HTTP.Close)
+}
+
+// stopJobs stops the server's background jobs, as a shutdown does.
+func (s *Server) stopJobs() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.Jobs.Stop(ctx); err != nil {
+		s.T.Errorf("stop the background jobs: %v", err)
+	}
 }
 
 // URL is the server's base URL.
@@ -96,6 +113,7 @@ func (s *Server) Addr() string { return s.HTTP.Listener.Addr().String() }
 func (s *Server) Reopen(tune ...func(*config.Config)) *Server {
 	s.T.Helper()
 	s.HTTP.Close()
+	s.stopJobs()
 	st, err := sqlite.Open(context.Background(), s.DBPath)
 	if err != nil {
 		s.T.Fatal(err)

@@ -140,6 +140,12 @@ var migrations = []migration{
 		`UPDATE changes SET seq = COALESCE((SELECT t.seq FROM targets t
 			WHERE t.gallery_id = changes.gallery_id AND t.id = changes.target_id), 0)`,
 	}},
+	// CreateTask looks for a running task of the same gallery and kind,
+	// and a starting server for every running task: both read this index
+	// instead of every task ever recorded.
+	{name: "running tasks", steps: []string{
+		`CREATE INDEX tasks_by_status ON tasks (status, gallery_id, kind)`,
+	}},
 }
 
 // migrate brings the schema of db up to the newest version in one

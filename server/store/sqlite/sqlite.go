@@ -50,15 +50,26 @@ var pragmas = []string{
 // Open opens the database file at path, creating it and its directory if
 // needed, and brings its schema up to date. It fails with an error wrapping
 // ErrSchemaTooNew if the file was written by a newer pixmatch.
+//
+// What it creates is private to the server's user: the directory 0700,
+// the file 0600, created before the driver opens it (SQLite gives the
+// -wal and -shm files the database file's mode). An existing directory or
+// file keeps its mode.
 func Open(ctx context.Context, path string) (*Store, error) {
 	if path == "" || strings.ContainsRune(path, '?') || strings.HasPrefix(path, ":memory:") {
 		return nil, fmt.Errorf("sqlite: open %q: want the path of a database file", path)
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}
 	s := &Store{}
-	var err error
 	if s.writer, err = openPool(ctx, path, 1, false); err != nil {
 		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
 	}

@@ -12,7 +12,11 @@ const taskColumns = `gallery_id, kind, status, code, message, source, callback, 
 	total, done, failed, created, modified`
 
 // CreateTask records a new task and returns it with its ID. The store
-// sets Created (and Modified) to now when zero.
+// sets Created (and Modified) to now when zero. A running task is refused
+// with store.ErrTaskRunning while another of its gallery and kind runs:
+// the check and the insert share one write transaction, and write
+// transactions are serialised (BEGIN IMMEDIATE), so no other CreateTask
+// can come between them.
 func (s *Store) CreateTask(ctx context.Context, t store.Task) (store.Task, error) {
 	if t.Created == 0 {
 		t.Created = now()
@@ -21,6 +25,17 @@ func (s *Store) CreateTask(ctx context.Context, t store.Task) (store.Task, error
 		t.Modified = t.Created
 	}
 	err := s.write(ctx, func(tx *sql.Tx) error {
+		if t.Status == store.TaskRunning {
+			var running int64
+			err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM tasks WHERE gallery_id = ? AND kind = ? AND status = ?`,
+				t.Gallery, string(t.Kind), store.TaskRunning).Scan(&running)
+			if err != nil {
+				return err
+			}
+			if running > 0 {
+				return store.ErrTaskRunning
+			}
+		}
 		res, err := tx.ExecContext(ctx, `INSERT INTO tasks (`+taskColumns+`)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			t.Gallery, string(t.Kind), t.Status, t.Code, t.Message, t.Source, t.Callback, t.Result,
@@ -52,6 +67,25 @@ func (s *Store) UpdateTask(ctx context.Context, t store.Task) error {
 		return fmt.Errorf("sqlite: update task %d of gallery %d: %w", t.ID, t.Gallery, storeError(err))
 	}
 	return nil
+}
+
+// FailRunningTasks ends every running task of every gallery as failed,
+// with code and message, and returns how many it ended.
+func (s *Store) FailRunningTasks(ctx context.Context, code, message string) (int, error) {
+	var n int64
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE tasks SET status = ?, code = ?, message = ?, modified = ?
+			WHERE status = ?`, store.TaskFailed, code, message, now(), store.TaskRunning)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: fail running tasks: %w", err)
+	}
+	return int(n), nil
 }
 
 // Task returns one task of a gallery.

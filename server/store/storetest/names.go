@@ -60,8 +60,13 @@ func testTasks(t *testing.T, s store.Store) {
 	g := newGallery(t, s, "alpha")
 	other := newGallery(t, s, "beta")
 	var made []store.Task
-	for i, kind := range []store.TaskKind{store.TaskDump, store.TaskImport, store.TaskDump, store.TaskDump} {
-		task, err := s.CreateTask(ctx, store.Task{Gallery: g.ID, Kind: kind, Status: "PROCESSING", Source: "src", Callback: "cb", Created: baseTime + int64(i)})
+	// At most one task of a gallery and kind runs (testRunningTasks); the
+	// earlier dumps are recorded as ended.
+	for i, m := range []struct {
+		kind   store.TaskKind
+		status string
+	}{{store.TaskDump, store.TaskFailed}, {store.TaskImport, store.TaskRunning}, {store.TaskDump, store.TaskFailed}, {store.TaskDump, store.TaskRunning}} {
+		task, err := s.CreateTask(ctx, store.Task{Gallery: g.ID, Kind: m.kind, Status: m.status, Source: "src", Callback: "cb", Created: baseTime + int64(i)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -70,7 +75,7 @@ func testTasks(t *testing.T, s store.Store) {
 		}
 		made = append(made, task)
 	}
-	if _, err := s.CreateTask(ctx, store.Task{Gallery: other.ID, Kind: store.TaskDump, Status: "PROCESSING"}); err != nil {
+	if _, err := s.CreateTask(ctx, store.Task{Gallery: other.ID, Kind: store.TaskDump, Status: store.TaskRunning}); err != nil {
 		t.Fatal(err)
 	}
 	done := made[2]

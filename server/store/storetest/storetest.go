@@ -41,6 +41,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Seq", testSeq},
 		{"Snapshot", testSnapshot},
 		{"Tasks", testTasks},
+		{"RunningTasks", testRunningTasks},
+		{"ConcurrentTasks", testConcurrentTasks},
+		{"FailRunningTasks", testFailRunningTasks},
 		{"CancelledContext", testCancelledContext},
 		{"ConcurrentWriters", testConcurrentWriters},
 	}
