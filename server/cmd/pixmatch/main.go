@@ -25,7 +25,7 @@ import (
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := untilSignal()
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Getenv); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
@@ -33,6 +33,12 @@ func main() {
 		}
 		os.Exit(2)
 	}
+}
+
+// untilSignal returns a context that ends on SIGINT or SIGTERM: serve then
+// stops in order (see serve).
+func untilSignal() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 }
 
 const usage = `usage:

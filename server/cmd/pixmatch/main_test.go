@@ -26,7 +26,9 @@ import (
 // test starts it as a child process.
 func TestMain(m *testing.M) {
 	if args := os.Getenv("PIXMATCH_TEST_RUN"); args != "" {
-		if err := run(context.Background(), strings.Fields(args), os.Stdout, os.Getenv); err != nil {
+		ctx, stop := untilSignal()
+		defer stop()
+		if err := run(ctx, strings.Fields(args), os.Stdout, os.Getenv); err != nil {
 			fmt.Fprintln(os.Stderr, err)
 			os.Exit(2)
 		}

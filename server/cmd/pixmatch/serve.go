@@ -2,25 +2,22 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"net/netip"
-	"net/url"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pixmatch/pixmatch/server/app"
 	"github.com/pixmatch/pixmatch/server/config"
 	"github.com/pixmatch/pixmatch/server/gallery"
-	"github.com/pixmatch/pixmatch/server/store"
+	"github.com/pixmatch/pixmatch/server/jobs"
 	"github.com/pixmatch/pixmatch/server/store/sqlite"
 )
 
@@ -31,11 +28,12 @@ func openStore(ctx context.Context, dir string) (*sqlite.Store, error) {
 	return sqlite.Open(ctx, filepath.Join(dir, databaseFile))
 }
 
-func serve(ctx context.Context, args []string, out io.Writer, getenv func(string) string, log *slog.Logger) error {
+// serveFlags reads the command line of serve into the configuration.
+func serveFlags(args []string) (addr, dir string, cfg config.Config, err error) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	addr := fs.String("addr", "127.0.0.1:8080", "address to listen on")
-	dir := fs.String("data", "./data", "folder of the embedded database")
-	cfg := config.Default()
+	fs.StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
+	fs.StringVar(&dir, "data", "./data", "folder of the embedded database")
+	cfg = config.Default()
 	fs.Func("bucket", "NAME=DIR: a local folder Alibaba batch imports may read as BucketName NAME (repeatable)", func(v string) error {
 		name, folder, ok := strings.Cut(v, "=")
 		if !ok || name == "" || folder == "" {
@@ -54,47 +52,70 @@ func serve(ctx context.Context, args []string, out io.Writer, getenv func(string
 		cfg.Alibaba.FetchAllow = append(cfg.Alibaba.FetchAllow, v)
 		return nil
 	})
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	st, err := openStore(ctx, *dir)
+	err = fs.Parse(args)
+	cfg.Alibaba.Files = filepath.Join(dir, "files")
+	return addr, dir, cfg, err
+}
+
+// serve runs the server until ctx ends, then stops it in order: no new
+// connections, the requests in flight drained (within ShutdownTimeout),
+// the background jobs stopped, and the store closed last.
+func serve(ctx context.Context, args []string, out io.Writer, getenv func(string) string, log *slog.Logger) error {
+	addr, dir, cfg, err := serveFlags(args)
 	if err != nil {
 		return err
 	}
-	defer st.Close()
+	// Listen before anything is created: a port in use fails the first
+	// start before it makes a database and prints a secret it would lose.
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return err
+	}
+	defer ln.Close()
+	st, err := openStore(ctx, dir)
+	if err != nil {
+		return err
+	}
+	defer st.Close() // last: after the requests and the jobs that use it
 	first, err := firstStart(ctx, st, out, getenv)
 	if err != nil {
 		return err
 	}
-	cfg.Alibaba.Files = filepath.Join(*dir, "files")
 	svc, err := gallery.Open(ctx, st, cfg)
 	if err != nil {
 		return err
 	}
-	handler, err := app.New(ctx, svc, log)
+	runner := jobs.New(context.WithoutCancel(ctx), log)
+	handler, err := app.New(ctx, svc, log, app.WithJobs(runner))
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", *addr)
-	if err != nil {
-		return err
-	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
-	go refresh(ctx, svc, log)
-	go func() {
-		<-ctx.Done()
-		shutdown, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		srv.Shutdown(shutdown)
-	}()
-	fmt.Fprintf(out, "pixmatch serving http://%s (data in %s)\n", ln.Addr(), *dir)
+	srv := newHTTPServer(ln, handler, cfg.Server, log)
+	limitMemory(cfg.Server, log)
+
+	var owned sync.WaitGroup
+	owned.Go(func() { refresh(ctx, svc, log) })
+	fmt.Fprintf(out, "pixmatch serving http://%s (data in %s)\n", ln.Addr(), dir)
 	if first != nil {
 		fmt.Fprintf(out, "open the web app connected to it: http://%s/#connect?%s\n", ln.Addr(), first.Encode())
 	}
-	if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
-		return err
+	served := make(chan error, 1)
+	go func() { served <- srv.serve() }()
+	select {
+	case err = <-served: // the listener failed
+	case <-ctx.Done():
+		log.Info("stopping: draining requests", "timeout", cfg.Server.ShutdownTimeout)
+		err = srv.shutdown(cfg.Server.ShutdownTimeout)
+		<-served
 	}
-	return nil
+	stopping, cancel := context.WithTimeout(context.Background(), cfg.Server.ShutdownTimeout)
+	defer cancel()
+	if jerr := runner.Stop(stopping); jerr != nil {
+		err = errors.Join(err, fmt.Errorf("stop jobs: %w", jerr))
+	}
+	owned.Wait()
+	log.Info("stopped")
+	return err
 }
 
 // refresh picks up galleries changed by the admin commands while the
@@ -112,49 +133,4 @@ func refresh(ctx context.Context, svc *gallery.Service, log *slog.Logger) {
 			}
 		}
 	}
-}
-
-// firstStart gives an empty database its first gallery and API key, and
-// returns the credentials for the web app's connect link (nil when the
-// database had a gallery already).
-func firstStart(ctx context.Context, st store.Store, out io.Writer, getenv func(string) string) (url.Values, error) {
-	existing, err := st.Galleries(ctx)
-	if err != nil || len(existing) > 0 {
-		return nil, err
-	}
-	name := or(getenv("PIXMATCH_INSTANCE"), "default")
-	appID := or(getenv("PIXMATCH_APP_ID"), randomHex(16))
-	key := or(getenv("PIXMATCH_API_KEY"), randomHex(16))
-	secret := or(getenv("PIXMATCH_API_SECRET"), randomHex(32))
-	g, err := st.CreateGallery(ctx, store.Gallery{Name: name, AppID: appID, Created: time.Now().UnixMilli()})
-	if err != nil {
-		return nil, fmt.Errorf("create the first gallery: %w", err)
-	}
-	if err := st.CreateKey(ctx, store.Key{ID: key, Secret: secret, Created: time.Now().UnixMilli()}); err != nil {
-		return nil, fmt.Errorf("create the first API key: %w", err)
-	}
-	fmt.Fprintf(out, "first start: created gallery %q and an API key for every gallery\n", g.Name)
-	fmt.Fprintf(out, "  appId (CRS)            %s\n  instance (Alibaba)     %s\n", g.AppID, g.Name)
-	fmt.Fprintf(out, "  apiKey / AccessKeyId   %s\n", key)
-	if getenv("PIXMATCH_API_SECRET") == "" {
-		fmt.Fprintf(out, "  apiSecret / Secret     %s   (printed only now; `pixmatch keys list` shows it later)\n", secret)
-	}
-	link := url.Values{"appId": {appID}, "apiKey": {key}}
-	if getenv("PIXMATCH_API_SECRET") == "" { // a secret from the environment stays out of the logs
-		link.Set("apiSecret", secret)
-	}
-	return link, nil
-}
-
-func or(v, fallback string) string {
-	if v != "" {
-		return v
-	}
-	return fallback
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	rand.Read(b)
-	return hex.EncodeToString(b)
 }
