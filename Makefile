@@ -9,7 +9,7 @@ BIN     := bin/pixmatch
 # version and VCS revision Go records, when it records them.
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
 
-.PHONY: run build test vet bench bench-quality fingerprint-vectors chromium clean
+.PHONY: run build test test-abuse vet bench bench-quality fingerprint-vectors chromium clean
 
 include wasm/wasm.mk
 
@@ -26,6 +26,12 @@ build: wasm
 test: wasm vet chromium
 	$(GO) test -race -count=1 -timeout 15m ./...
 
+## test-abuse: attacks on a real server process, about two minutes: decompression
+## bombs and floods of bodies from 16 clients for 30 s, then 6,000 slow connections;
+## prints the server's peak memory and how long an ordinary client waited
+test-abuse:
+	$(GO) test -tags abuse -count=1 -v -timeout 10m ./server/abuse
+
 ## chromium: make sure Debian's Chromium is installed for the browser tests
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
@@ -39,6 +45,7 @@ vet:
 	@unformatted=$$(gofmt -l server shared wasm web); \
 	if [ -n "$$unformatted" ]; then echo "not gofmt-formatted:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags abuse ./server/abuse
 
 ## bench: speed benchmarks; each reports against a baseline run in the same process
 bench:

@@ -266,3 +266,22 @@ func TestCanonicalQuery(t *testing.T) {
 		}
 	}
 }
+
+// TestSignROAVerifies checks that a request SignROA signed passes the
+// verifier, and fails once its body is changed.
+func TestSignROAVerifies(t *testing.T) {
+	v := &AlibabaVerifier{Keys: alibabaKeys()}
+	body := []byte("item_id,0,1^x")
+	r, _ := http.NewRequest(http.MethodPost, "http://example/item/add?instanceName=shop", nil)
+	r.Header.Set("Content-Type", "application/octet-stream")
+	SignROA(r, body, "2018-01-20", "test_ak", "test_sk")
+	req := AlibabaRequest{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Header: r.Header, Host: "example", Body: body}
+	if _, err := v.Verify(context.Background(), req); err != nil {
+		t.Fatalf("a SignROA request: %v", err)
+	}
+	SignROA(r, body, "2018-01-20", "test_ak", "test_sk")
+	req.Body = []byte("item_id,0,1^y")
+	if _, err := v.Verify(context.Background(), req); err == nil {
+		t.Fatal("a changed body verified")
+	}
+}

@@ -3,7 +3,6 @@ package alibaba_test
 import (
 	"bytes"
 	"crypto/hmac"
-	"crypto/md5"
 	"crypto/rand"
 	"crypto/sha1"
 	"encoding/base64"
@@ -17,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pixmatch/pixmatch/server/auth"
 	"github.com/pixmatch/pixmatch/server/internal/testserver"
 )
 
@@ -109,24 +109,9 @@ func legacy(t testing.TB, s *testserver.Server, op string, body []byte) answer {
 
 // legacyRequest returns the request legacy sends.
 func legacyRequest(s *testserver.Server, op string, body []byte) *http.Request {
-	sum := md5.Sum(body)
-	h := http.Header{}
-	h.Set("Accept", "application/json")
-	h.Set("Content-MD5", base64.StdEncoding.EncodeToString(sum[:]))
-	h.Set("Content-Type", "application/octet-stream")
-	h.Set("Date", time.Now().UTC().Format(http.TimeFormat))
-	h.Set("x-acs-signature-method", "HMAC-SHA1")
-	h.Set("x-acs-signature-version", "1.0")
-	h.Set("x-acs-signature-nonce", nonce())
-	h.Set("x-acs-version", "2018-01-20")
-	toSign := "POST\n" + h.Get("Accept") + "\n" + h.Get("Content-MD5") + "\n" + h.Get("Content-Type") + "\n" + h.Get("Date") + "\n" +
-		"x-acs-signature-method:HMAC-SHA1\nx-acs-signature-nonce:" + h.Get("x-acs-signature-nonce") +
-		"\nx-acs-signature-version:1.0\nx-acs-version:2018-01-20\n" +
-		"/item/" + op + "?instanceName=" + testserver.Instance
-	mac := hmac.New(sha1.New, []byte(testserver.Secret))
-	mac.Write([]byte(toSign))
-	h.Set("Authorization", "acs "+testserver.Key+":"+base64.StdEncoding.EncodeToString(mac.Sum(nil)))
 	req, _ := http.NewRequest(http.MethodPost, s.URL()+"/item/"+op+"?instanceName="+testserver.Instance, bytes.NewReader(body))
-	req.Header = h
+	req.Header.Set("Accept", "application/json")
+	req.Header.Set("Content-Type", "application/octet-stream")
+	auth.SignROA(req, body, "2018-01-20", testserver.Key, testserver.Secret)
 	return req
 }

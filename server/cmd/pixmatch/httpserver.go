@@ -76,7 +76,7 @@ func limitMemory(lim config.Server, log *slog.Logger) {
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	const margin = 128 << 20
-	limit := int64(m.HeapAlloc) + lim.DecodeBytes + 2*lim.BodyBytes + margin
+	limit := int64(m.HeapAlloc) + lim.DecodeBytes + lim.BodyBytes + margin
 	debug.SetMemoryLimit(limit)
 	log.Debug("memory limit", "bytes", limit)
 }
