@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -44,6 +45,7 @@ func New(ctx context.Context, svc *gallery.Service, log *slog.Logger, opts ...Op
 	}
 	replays := &auth.Memory{} // the process's one memory of one-time values, for both dialects
 	e := echo.New()
+	e.JSONSerializer = plainJSON{}
 	e.HideBanner = true
 	e.HidePort = true
 	e.Use(middleware.RequestID())
@@ -122,6 +124,20 @@ func unrouted(e *echo.Echo, crsAPI *crs.Handler, ali *alibaba.Handler) echo.HTTP
 			e.DefaultHTTPErrorHandler(err, c)
 		}
 	}
+}
+
+// plainJSON writes JSON answers as Echo's default does, but without
+// escaping <, > and & in strings: the API's answers are not HTML, and a
+// client's own values (custom fields, meta) come back byte for byte.
+type plainJSON struct{ echo.DefaultJSONSerializer }
+
+func (plainJSON) Serialize(c echo.Context, v any, indent string) error {
+	enc := json.NewEncoder(c.Response())
+	enc.SetEscapeHTML(false)
+	if indent != "" {
+		enc.SetIndent("", indent)
+	}
+	return enc.Encode(v)
 }
 
 // Option changes how New assembles the server.

@@ -150,8 +150,11 @@ func extraFields(r *request) (string, error) {
 	if len(extra) == 0 {
 		return "", nil
 	}
-	b, err := json.Marshal(extra)
-	return string(b), err
+	var b strings.Builder // the values as sent: no HTML escaping
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	err := enc.Encode(extra)
+	return strings.TrimSuffix(b.String(), "\n"), err
 }
 
 // writeError maps what can refuse a new or changed target.

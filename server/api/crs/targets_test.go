@@ -96,13 +96,19 @@ func TestCustomFieldsComeBackAsSent(t *testing.T) {
 		"big":    json.Number("12345678901234567890"),
 		"price":  json.Number("1.50"),
 		"nested": json.RawMessage(`{"a":[1.0,2e3,-0.000]}`),
+		"html":   "<b>&</b>",
 	}
-	sent := [][]byte{[]byte(`"big":12345678901234567890`), []byte(`"price":1.50`), []byte(`"nested":{"a":[1.0,2e3,-0.000]}`)}
+	sent := [][]byte{[]byte(`"big":12345678901234567890`), []byte(`"price":1.50`), []byte(`"nested":{"a":[1.0,2e3,-0.000]}`),
+		[]byte(`"html":"<b>&</b>"`)}
 	p := map[string]any{"image": b64(photo("coffee")), "name": "coffee"}
 	for k, v := range extra {
 		p[k] = v
 	}
-	r := c.json(http.MethodPost, "/targets", p)
+	var body bytes.Buffer // sent as a client that does not escape HTML writes it
+	enc := json.NewEncoder(&body)
+	enc.SetEscapeHTML(false)
+	enc.Encode(c.sign(p))
+	r := c.raw(http.MethodPost, "/targets", "application/json", body.Bytes())
 	want(t, r, 200, 0)
 	var created struct{ TargetID string }
 	r.into(t, &created)
