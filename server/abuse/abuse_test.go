@@ -46,12 +46,16 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	binary = filepath.Join(dir, "pixmatch")
-	build := exec.Command("go", "build", "-o", binary, "github.com/pixmatch/pixmatch/server/cmd/pixmatch")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build pixmatch:", err)
-		os.Exit(1)
+	// PIXMATCH_ABUSE_BINARY attacks another build (an older one, to
+	// compare) instead of this tree's.
+	if binary = os.Getenv("PIXMATCH_ABUSE_BINARY"); binary == "" {
+		binary = filepath.Join(dir, "pixmatch")
+		build := exec.Command("go", "build", "-o", binary, "github.com/pixmatch/pixmatch/server/cmd/pixmatch")
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "build pixmatch:", err)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
@@ -125,6 +129,44 @@ func (s *server) files() int {
 		s.t.Fatalf("read the server's open files: %v", err)
 	}
 	return len(fds)
+}
+
+// watch kills the server once its resident memory passes limit (so that
+// a server without bounds cannot take the machine down with it) and
+// reports whether it did; it runs until stop is closed.
+func (s *server) watch(limit int64, stop <-chan struct{}) <-chan kill {
+	killed := make(chan kill, 1)
+	go func() {
+		defer close(killed)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+			b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+			if err != nil {
+				return
+			}
+			for line := range strings.Lines(string(b)) {
+				if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok { // not VmHWM: what it holds now
+					kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+					if kb<<10 > limit {
+						s.cmd.Process.Kill()
+						killed <- kill{rss: kb << 10, at: time.Now()}
+						return
+					}
+				}
+			}
+		}
+	}()
+	return killed
+}
+
+// kill is when watch killed the server, and its resident memory then.
+type kill struct {
+	rss int64
+	at  time.Time
 }
 
 // alive fails the test if the server process has ended.

@@ -130,6 +130,8 @@ func TestBombs(t *testing.T) {
 	base := s.peak()
 	t.Logf("peak memory before the attack: %d MB", base>>20)
 
+	watching := make(chan struct{})
+	killed := s.watch(4*peakLimit, watching)
 	stop := time.Now().Add(bombTime)
 	var mu sync.Mutex
 	answers := map[string]map[string]int{} // attack → answer → count
@@ -162,6 +164,10 @@ func TestBombs(t *testing.T) {
 		time.Sleep(250 * time.Millisecond)
 	}
 	wg.Wait()
+	close(watching)
+	if k, ok := <-killed; ok {
+		t.Fatalf("the server was killed at %d MB resident, over 4 GB, %v into the attack", k.rss>>20, k.at.Sub(stop.Add(-bombTime)).Round(100*time.Millisecond))
+	}
 	s.alive()
 	for _, a := range attacks {
 		t.Logf("%-45s %v", a.name, answers[a.name])
