@@ -65,6 +65,11 @@ func TestAddDuplicate(t *testing.T) {
 	b.typeInto("add-name", "astronaut-again")
 	b.click("add-submit")
 	b.waitUntil("the warning for another name", `e2e.shown('similar-warning') && e2e.shown('add-anyway')`, 15*time.Second)
+	b.click("add-anyway")
+	b.waitUntil("astronaut-again in the list", `e2e.row('astronaut-again') !== null`, 20*time.Second)
+	if n := api.count(); n != 2 {
+		t.Errorf("after Add anyway under another name the server holds %d targets, want 2", n)
+	}
 
 	// A similar picture held back; meanwhile the same file is added under
 	// the same name elsewhere, so "Add anyway" is refused with 403.
@@ -81,8 +86,8 @@ func TestAddDuplicate(t *testing.T) {
 	b.waitUntil("what exists", `!e2e.shown('add-anyway') && e2e.shown('similar-warning') &&
 		/^“astronaut-2” is already in the gallery with this picture/.test(document.querySelector('#similar-warning .warning-text').textContent) &&
 		[...document.querySelectorAll('#similar-warning .similar .name')].some((n) => /^astronaut-2 · /.test(n.textContent))`, 15*time.Second)
-	if n := api.count(); n != 2 {
-		t.Errorf("the server holds %d targets, want 2 (astronaut, astronaut-2)", n)
+	if n := api.count(); n != 3 {
+		t.Errorf("the server holds %d targets, want 3 (astronaut, astronaut-again, astronaut-2)", n)
 	}
 }
 

@@ -1,7 +1,9 @@
 // Package imagefile reads uploaded image files safely. It identifies the
 // format, refuses pictures whose dimensions exceed the limits before a
-// single pixel is decoded (no decompression bombs), decodes, and reports
-// the EXIF orientation so the picture can be turned upright.
+// single pixel is decoded (no decompression bombs), computes from the
+// header the memory decoding will take (Info.Cost) so that a server can
+// set it aside or refuse it first, decodes, and reports the EXIF
+// orientation so the picture can be turned upright.
 //
 // It is a server-side package: the browser decodes images itself and
 // hands pixels to the shared packages directly.

@@ -24,8 +24,12 @@ import (
 const linkLifetime = 2 * time.Hour
 
 // folder is where a gallery's task files are written.
-func (h *Handler) folder(gallery int64) string {
-	return filepath.Join(h.Config.Files, strconv.FormatInt(gallery, 10))
+func (h *Handler) folder(gallery int64) string { return TaskFolder(h.Config.Files, gallery) }
+
+// TaskFolder is the folder, under the files folder, of a gallery's dumps
+// and import reports.
+func TaskFolder(files string, gallery int64) string {
+	return filepath.Join(files, strconv.FormatInt(gallery, 10))
 }
 
 // makeFolder makes a gallery's folder, and the folder of every gallery's

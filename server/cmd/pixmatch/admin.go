@@ -6,9 +6,12 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"text/tabwriter"
 
+	"github.com/pixmatch/pixmatch/server/api/alibaba"
 	"github.com/pixmatch/pixmatch/server/gallery"
 	"github.com/pixmatch/pixmatch/server/store"
 )
@@ -112,7 +115,7 @@ func galleries(ctx context.Context, args []string, out io.Writer) error {
 		case "update":
 			return updateGallery(ctx, a, name, c, out)
 		case "delete":
-			return deleteGallery(ctx, a, name, out)
+			return deleteGallery(ctx, a, name, *dir, out)
 		}
 		return listGalleries(ctx, a, out)
 	})
@@ -156,10 +159,15 @@ func updateGallery(ctx context.Context, a *gallery.Admin, name string, c gallery
 	return nil
 }
 
-func deleteGallery(ctx context.Context, a *gallery.Admin, name string, out io.Writer) error {
+// deleteGallery deletes a gallery, and the dumps and import reports it
+// left in the data folder dir.
+func deleteGallery(ctx context.Context, a *gallery.Admin, name, dir string, out io.Writer) error {
 	r, err := a.DeleteGallery(ctx, name)
 	if err != nil {
 		return err
+	}
+	if err := os.RemoveAll(alibaba.TaskFolder(filepath.Join(dir, filesFolder), r.Gallery.ID)); err != nil {
+		fmt.Fprintf(out, "deleted gallery %q, but not its task files: %v\n", r.Gallery.Name, err)
 	}
 	ids := make([]string, len(r.Keys))
 	for i, k := range r.Keys {

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -222,8 +223,14 @@ func TestAdminCommands(t *testing.T) {
 	if got := a.ok("keys", "list"); strings.Contains(got, "k2") {
 		t.Fatalf("key still listed after delete:\n%s", got)
 	}
+	taskFiles := filepath.Join(a.dir, "files", "1") // a dump the gallery left
+	os.MkdirAll(taskFiles, 0o700)
+	os.WriteFile(filepath.Join(taskFiles, "dump-1.meta"), []byte("{}\n"), 0o600)
 	if got := a.ok("galleries", "delete", "shop"); got != "deleted gallery \"shop\" (appId app-shop) with 0 targets and 1 key bound to it (k1)\n" {
 		t.Fatalf("galleries delete: %q", got)
+	}
+	if _, err := os.Stat(taskFiles); !os.IsNotExist(err) {
+		t.Fatalf("the deleted gallery's task files are still there: %v", err)
 	}
 	if got := a.ok("keys", "list"); strings.Contains(got, "k1") {
 		t.Fatalf("a key bound to a deleted gallery is still listed:\n%s", got)

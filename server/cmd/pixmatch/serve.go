@@ -21,8 +21,12 @@ import (
 	"github.com/pixmatch/pixmatch/server/store/sqlite"
 )
 
-// databaseFile is the name of the embedded database inside the data folder.
-const databaseFile = "pixmatch.db"
+// The embedded database and the folder of dumps and import reports,
+// inside the data folder.
+const (
+	databaseFile = "pixmatch.db"
+	filesFolder  = "files"
+)
 
 func openStore(ctx context.Context, dir string) (*sqlite.Store, error) {
 	return sqlite.Open(ctx, filepath.Join(dir, databaseFile))
@@ -53,7 +57,7 @@ func serveFlags(args []string) (addr, dir string, cfg config.Config, err error) 
 		return nil
 	})
 	err = fs.Parse(args)
-	cfg.Alibaba.Files = filepath.Join(dir, "files")
+	cfg.Alibaba.Files = filepath.Join(dir, filesFolder)
 	return addr, dir, cfg, err
 }
 
