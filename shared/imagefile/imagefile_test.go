@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"image"
 	"image/color"
 	"image/draw"
@@ -78,29 +77,9 @@ func TestDecodeFormats(t *testing.T) {
 	}
 }
 
-// pngHeader returns a PNG file with a valid IHDR claiming w×h and no pixels.
-func pngHeader(w, h uint32) []byte {
-	var b bytes.Buffer
-	b.WriteString("\x89PNG\r\n\x1a\n")
-	ihdr := make([]byte, 13)
-	binary.BigEndian.PutUint32(ihdr[0:], w)
-	binary.BigEndian.PutUint32(ihdr[4:], h)
-	ihdr[8], ihdr[9] = 8, 2 // 8-bit RGB
-	chunk(&b, "IHDR", ihdr)
-	chunk(&b, "IDAT", []byte{0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01})
-	chunk(&b, "IEND", nil)
-	return b.Bytes()
-}
-
-func chunk(b *bytes.Buffer, typ string, data []byte) {
-	binary.Write(b, binary.BigEndian, uint32(len(data)))
-	b.WriteString(typ)
-	b.Write(data)
-	crc := crc32.NewIEEE()
-	crc.Write([]byte(typ))
-	crc.Write(data)
-	binary.Write(b, binary.BigEndian, crc.Sum32())
-}
+// pngHeader returns a PNG file with a valid IHDR claiming w×h 8-bit RGB
+// pixels and no pixels.
+func pngHeader(w, h int) []byte { return imagefiletest.PNGHeader(w, h, 8, imagefiletest.RGB, false) }
 
 func TestDecodeRefuses(t *testing.T) {
 	photo := encode(t, JPEG, testphoto.Image("coffee"))
@@ -184,7 +163,7 @@ func withJPEGExif(jpg, tiffBlock []byte) []byte {
 func withPNGExif(p, tiffBlock []byte) []byte {
 	var b bytes.Buffer
 	b.Write(p[:33]) // signature + IHDR
-	chunk(&b, "eXIf", tiffBlock)
+	imagefiletest.PNGChunk(&b, "eXIf", tiffBlock)
 	b.Write(p[33:])
 	return b.Bytes()
 }

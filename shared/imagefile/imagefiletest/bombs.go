@@ -26,9 +26,9 @@ const (
 func PNGHeader(width, height int, depth, colourType byte, interlaced bool) []byte {
 	var b bytes.Buffer
 	b.WriteString("\x89PNG\r\n\x1a\n")
-	chunk(&b, "IHDR", ihdr(width, height, depth, colourType, interlaced))
-	chunk(&b, "IDAT", []byte{0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01})
-	chunk(&b, "IEND", nil)
+	PNGChunk(&b, "IHDR", ihdr(width, height, depth, colourType, interlaced))
+	PNGChunk(&b, "IDAT", []byte{0x78, 0x9c, 0x03, 0x00, 0x00, 0x00, 0x00, 0x01})
+	PNGChunk(&b, "IEND", nil)
 	return b.Bytes()
 }
 
@@ -40,7 +40,7 @@ func PNGHeader(width, height int, depth, colourType byte, interlaced bool) []byt
 func PNGBlack(width, height int, depth, colourType byte) []byte {
 	var b bytes.Buffer
 	b.WriteString("\x89PNG\r\n\x1a\n")
-	chunk(&b, "IHDR", ihdr(width, height, depth, colourType, false))
+	PNGChunk(&b, "IHDR", ihdr(width, height, depth, colourType, false))
 	var idat bytes.Buffer
 	z, _ := zlib.NewWriterLevel(&idat, zlib.BestCompression)
 	channels := map[byte]int{Grey: 1, RGB: 3, Palette: 1, GreyAlpha: 2, RGBA: 4}[colourType]
@@ -49,8 +49,8 @@ func PNGBlack(width, height int, depth, colourType byte) []byte {
 		z.Write(row)
 	}
 	z.Close()
-	chunk(&b, "IDAT", idat.Bytes())
-	chunk(&b, "IEND", nil)
+	PNGChunk(&b, "IDAT", idat.Bytes())
+	PNGChunk(&b, "IEND", nil)
 	return b.Bytes()
 }
 
@@ -65,7 +65,8 @@ func ihdr(width, height int, depth, colourType byte, interlaced bool) []byte {
 	return h
 }
 
-func chunk(b *bytes.Buffer, typ string, data []byte) {
+// PNGChunk appends a PNG chunk of the given type to b, with its CRC.
+func PNGChunk(b *bytes.Buffer, typ string, data []byte) {
 	binary.Write(b, binary.BigEndian, uint32(len(data)))
 	b.WriteString(typ)
 	b.Write(data)
