@@ -53,6 +53,7 @@ bench:
 	$(GO) test -run '^$$' -bench 'Search|FlatScan' -benchtime 1s ./shared/index
 	$(GO) test -run '^$$' -bench . -benchtime 1s ./shared/quality
 	$(GO) test -run '^$$' -bench Browser -benchtime 20x ./server/e2e
+	$(GO) test -run '^$$' -bench 'ReadMatches|Delta' -benchtime 5x ./server/gallery
 
 ## bench-quality: recognition quality on real photos from Debian's packages
 ## (downloaded once into .cache/quality), written to .cache/quality/report

@@ -188,6 +188,15 @@ func (s slowStore) Target(ctx context.Context, gallery int64, id string, image b
 	return s.Store.Target(ctx, gallery, id, image)
 }
 
+func (s slowStore) TargetsByID(ctx context.Context, gallery int64, ids []string, image bool) ([]store.Target, error) {
+	select {
+	case <-time.After(s.delay):
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	return s.Store.TargetsByID(ctx, gallery, ids, image)
+}
+
 // TestSearchTimeoutReadingMatches checks that a search whose deadline
 // passes while it reads its matches from a slow store is a timeout
 // (ErrSearchTimeout), not a failure of the store.

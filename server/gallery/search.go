@@ -114,15 +114,26 @@ func (s *Service) similar(ctx context.Context, sh *shelf, q fingerprint.Fingerpr
 	return s.resolve(ctx, sh.id, hits, false)
 }
 
-// resolve loads the targets of index hits from the store.
+// resolve loads the targets of index hits from the store, in one read. A
+// target deleted since the index was searched is left out.
 func (s *Service) resolve(ctx context.Context, gallery int64, hits []match.Hit, images bool) ([]Match, error) {
+	ids := make([]string, len(hits))
+	for i, h := range hits {
+		ids[i] = h.ID
+	}
+	ts, err := s.store.TargetsByID(ctx, gallery, ids, images)
+	if err != nil {
+		return nil, searchError(ctx, fmt.Errorf("read matched targets: %w", err))
+	}
+	byID := make(map[string]store.Target, len(ts))
+	for _, t := range ts {
+		byID[t.ID] = t
+	}
 	out := make([]Match, 0, len(hits))
 	for _, h := range hits {
-		t, err := s.store.Target(ctx, gallery, h.ID, images)
-		if err != nil {
-			return nil, searchError(ctx, fmt.Errorf("read matched target: %w", err))
+		if t, ok := byID[h.ID]; ok {
+			out = append(out, Match{Target: t, Distance: h.Distance, Score: h.Score})
 		}
-		out = append(out, Match{Target: t, Distance: h.Distance, Score: h.Score})
 	}
 	return out, nil
 }

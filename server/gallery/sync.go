@@ -69,20 +69,25 @@ func (s *Service) Changed(ctx context.Context, gallery, since int64, limit int) 
 		last[c.Seq] = c
 		d.To = c.Version
 	}
+	var put []string
 	for _, seq := range order {
-		c := last[seq]
-		if c.Op == store.OpDelete {
-			d.Deleted = append(d.Deleted, seq)
-			continue
+		if c := last[seq]; c.Op != store.OpDelete {
+			put = append(put, c.TargetID)
 		}
-		t, err := s.store.Target(ctx, gallery, c.TargetID, false)
-		switch {
-		case isNotFound(err): // deleted since the log was read
-			d.Deleted = append(d.Deleted, seq)
-		case err != nil:
-			return Delta{}, fmt.Errorf("gallery: changed target: %w", err)
-		default:
+	}
+	current, err := s.store.TargetsByID(ctx, gallery, put, false) // one read for the whole delta
+	if err != nil {
+		return Delta{}, fmt.Errorf("gallery: changed targets: %w", err)
+	}
+	bySeq := make(map[int64]store.Target, len(current))
+	for _, t := range current {
+		bySeq[t.Seq] = t
+	}
+	for _, seq := range order {
+		if t, ok := bySeq[seq]; ok && last[seq].Op != store.OpDelete {
 			d.Put = append(d.Put, t)
+		} else { // deleted, or deleted since the log was read
+			d.Deleted = append(d.Deleted, seq)
 		}
 	}
 	return d, nil

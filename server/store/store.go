@@ -175,6 +175,11 @@ type Store interface {
 	DeleteTargets(ctx context.Context, gallery int64, ids []string) (int64, error)
 	// Target returns one target; with image false, Target.Image stays nil.
 	Target(ctx context.Context, gallery int64, id string, image bool) (Target, error)
+	// TargetsByID returns the targets of the gallery with the given IDs
+	// that exist, in the order of ids (a repeated ID once), with their
+	// images when image is true, in one round trip: a search's matches or
+	// a sync delta are read at once, not one query each.
+	TargetsByID(ctx context.Context, gallery int64, ids []string, image bool) ([]Target, error)
 	// TargetByImage returns a target of the gallery whose image file has
 	// the given SHA-256, if any.
 	TargetByImage(ctx context.Context, gallery int64, sha256 [32]byte) (Target, error)

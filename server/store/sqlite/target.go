@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"fmt"
 	"strings"
 
@@ -250,6 +251,49 @@ func (s *Store) Target(ctx context.Context, gallery int64, id string, image bool
 		return store.Target{}, fmt.Errorf("sqlite: target %s of gallery %d: %w", id, gallery, storeError(err))
 	}
 	return t, nil
+}
+
+// TargetsByID returns the targets of the gallery with the given IDs that
+// exist, in the order of ids (a repeated ID once), their images only when
+// image is true, in one query: the IDs travel as one JSON array, which
+// json_each unpacks (SQLite and D1 alike; no limit on bound parameters).
+func (s *Store) TargetsByID(ctx context.Context, gallery int64, ids []string, image bool) ([]store.Target, error) {
+	ids = unique(ids)
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	list, err := json.Marshal(ids)
+	if err != nil {
+		return nil, err
+	}
+	query := selectTargetSQL
+	if image {
+		query = selectTargetImageSQL
+	}
+	rows, err := s.reader.QueryContext(ctx, query+
+		` WHERE gallery_id = ? AND id IN (SELECT value FROM json_each(?))`, gallery, string(list))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %d targets of gallery %d: %w", len(ids), gallery, err)
+	}
+	defer rows.Close()
+	found := make(map[string]store.Target, len(ids))
+	for rows.Next() {
+		var t store.Target
+		if err := scanTarget(rows, &t, image); err != nil {
+			return nil, fmt.Errorf("sqlite: %d targets of gallery %d: %w", len(ids), gallery, err)
+		}
+		found[t.ID] = t
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: %d targets of gallery %d: %w", len(ids), gallery, err)
+	}
+	out := make([]store.Target, 0, len(found))
+	for _, id := range ids {
+		if t, ok := found[id]; ok {
+			out = append(out, t)
+		}
+	}
+	return out, nil
 }
 
 // TargetByImage returns the oldest target of the gallery whose image has

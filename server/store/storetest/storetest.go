@@ -35,6 +35,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"DeleteTargets", testDeleteTargets},
 		{"Changes", testChanges},
 		{"Targets", testTargets},
+		{"TargetsByID", testTargetsByID},
 		{"EachTarget", testEachTarget},
 		{"TargetByImage", testTargetByImage},
 		{"TargetByName", testTargetByName},

@@ -472,3 +472,36 @@ func testConcurrentWriters(t *testing.T, s store.Store) {
 		t.Errorf("CountTargets = %d, %v; want %d", n, err, writers*(each-each/5))
 	}
 }
+
+// testTargetsByID reads targets by ID in one call: in the order asked,
+// each once, with or without images, skipping IDs that do not exist or
+// belong to another gallery.
+func testTargetsByID(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	g := newGallery(t, s, "alpha")
+	other := newGallery(t, s, "beta")
+	createTargets(t, s, g.ID, 0, 600)
+	createTargets(t, s, other.ID, 1000, 1002)
+
+	ask := []string{TargetID(7), TargetID(3), "missing", TargetID(1000), TargetID(7), TargetID(599)}
+	got, err := s.TargetsByID(ctx, g.ID, ask, false)
+	want := []store.Target{withoutImage(Target(g.ID, 7, 256)), withoutImage(Target(g.ID, 3, 256)), withoutImage(Target(g.ID, 599, 256))}
+	if err != nil || !sameTargets(got, want) {
+		t.Errorf("TargetsByID(%v) = %v, %v; want targets 7, 3, 599 without images", ask, ids(got), err)
+	}
+	withImages, err := s.TargetsByID(ctx, g.ID, []string{TargetID(5)}, true)
+	if err != nil || len(withImages) != 1 || !sameTargets(withImages[0], Target(g.ID, 5, 256)) {
+		t.Errorf("TargetsByID with images = %v, %v; want target 5 with its image", ids(withImages), err)
+	}
+	var all []string // more IDs than a statement may bind as parameters on D1
+	for n := 599; n >= 0; n-- {
+		all = append(all, TargetID(n))
+	}
+	got, err = s.TargetsByID(ctx, g.ID, all, false)
+	if err != nil || len(got) != 600 || got[0].ID != TargetID(599) || got[599].ID != TargetID(0) {
+		t.Errorf("TargetsByID of 600 IDs: %d targets, %v", len(got), err)
+	}
+	if got, err := s.TargetsByID(ctx, g.ID, nil, false); err != nil || len(got) != 0 {
+		t.Errorf("TargetsByID(nil) = %v, %v; want none", ids(got), err)
+	}
+}
