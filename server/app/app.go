@@ -59,20 +59,20 @@ func New(ctx context.Context, svc *gallery.Service, log *slog.Logger, opts ...Op
 	}))
 	limits := svc.Config().Server
 	e.Use(bodyAccounts(budget.New(limits.BodyBytes), limits.BusyWait))
-	crsAPI := &crs.Handler{Service: svc, Tokens: tokens, Config: svc.Config().CRS, Log: log,
-		BodyTimeout: limits.BodyTimeout, Replays: replays}
-	crsAPI.Register(e)
-	ali, err := alibabaHandler(ctx, svc, log, o.jobs(ctx, log))
+	keys := Keys(svc)
+	crsAPI := crs.New(crs.Deps{Service: svc, Keys: keys, Tokens: tokens, Replays: replays,
+		Config: svc.Config().CRS, BodyTimeout: limits.BodyTimeout, Log: log})
+	crsAPI.Routes(e)
+	ali, err := alibabaHandler(ctx, svc, alibaba.Deps{Keys: keys, Replays: replays, Jobs: o.jobs(ctx, log), Log: log})
 	if err != nil {
 		return nil, err
 	}
-	ali.Replays = replays
-	ali.Register(e)
+	ali.Routes(e)
 	e.HTTPErrorHandler = unrouted(e, crsAPI, ali)
-	verifier := &auth.Verifier{Keys: svc, Tokens: tokens, Skew: svc.Config().CRS.TimestampSkew}
-	(&sync.Handler{Service: svc, Verifier: verifier, Log: log}).Register(e)
-	app := &webapp.Handler{Static: o.static(), Dist: o.dist()}
-	app.Register(e)
+	verifier := &auth.Verifier{Keys: keys, Tokens: tokens, Skew: svc.Config().CRS.TimestampSkew}
+	sync.New(svc, verifier, log).Routes(e)
+	app := webapp.New(o.static(), o.dist())
+	app.Routes(e)
 	e.GET("/", func(c echo.Context) error {
 		if alibaba.IsRPC(c.Request()) {
 			return ali.RPC(c)
@@ -179,7 +179,7 @@ func (o options) dist() fs.FS {
 // alibabaHandler prepares the Alibaba dialect: its fetcher with the
 // configured allow-list, the key that signs its file links, the owner of
 // its jobs, and the end of the tasks the last stop interrupted.
-func alibabaHandler(ctx context.Context, svc *gallery.Service, log *slog.Logger, runner *jobs.Runner) (*alibaba.Handler, error) {
+func alibabaHandler(ctx context.Context, svc *gallery.Service, d alibaba.Deps) (*alibaba.Handler, error) {
 	cfg := svc.Config().Alibaba
 	var allow []netip.Prefix
 	for _, s := range cfg.FetchAllow {
@@ -193,10 +193,9 @@ func alibabaHandler(ctx context.Context, svc *gallery.Service, log *slog.Logger,
 	if err != nil {
 		return nil, err
 	}
-	h := &alibaba.Handler{
-		Service: svc, Config: cfg, Log: log, URLKey: key, Jobs: runner, BodyTimeout: svc.Config().Server.BodyTimeout,
-		Fetcher: &fetch.Fetcher{Timeout: cfg.FetchTimeout, MaxBytes: int64(cfg.MaxImageBytes), Allow: allow},
-	}
+	d.Service, d.Config, d.URLKey, d.BodyTimeout = svc, cfg, key, svc.Config().Server.BodyTimeout
+	d.Fetcher = &fetch.Fetcher{Timeout: cfg.FetchTimeout, MaxBytes: int64(cfg.MaxImageBytes), Allow: allow}
+	h := alibaba.New(d)
 	if err := h.EndInterrupted(ctx); err != nil {
 		return nil, err
 	}

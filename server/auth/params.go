@@ -22,6 +22,12 @@ func ParamsFromJSON(body []byte) (map[string]string, error) {
 	if err := json.Unmarshal(body, &fields); err != nil {
 		return nil, fmt.Errorf("auth: parse request body: %w", err)
 	}
+	return ParamsFromFields(fields)
+}
+
+// ParamsFromFields is ParamsFromJSON for a body already parsed into its
+// top-level fields, so that a handler parses a body once.
+func ParamsFromFields(fields map[string]json.RawMessage) (map[string]string, error) {
 	params := make(map[string]string, len(fields))
 	for k, raw := range fields {
 		v, err := paramText(raw)

@@ -159,28 +159,28 @@ func TestAdminKeysAndDelete(t *testing.T) {
 func TestServiceUsesAdmin(t *testing.T) {
 	ctx := context.Background()
 	svc, _, g := open(t)
-	if _, err := svc.CreateGallery(ctx, store.Gallery{Name: "g"}); !errors.Is(err, ErrExists) {
+	if _, err := svc.Galleries.Create(ctx, store.Gallery{Name: "g"}); !errors.Is(err, ErrExists) {
 		t.Errorf("service created a second gallery named g: %v", err)
 	}
-	if _, err := svc.CreateGallery(ctx, store.Gallery{Name: "bad name"}); !errors.Is(err, ErrInvalid) {
+	if _, err := svc.Galleries.Create(ctx, store.Gallery{Name: "bad name"}); !errors.Is(err, ErrInvalid) {
 		t.Errorf("service created a gallery with a bad name: %v", err)
 	}
-	if _, err := svc.UpdateGallery(ctx, "g", GalleryChange{Suspended: ptr(true)}); err != nil {
+	if _, err := svc.Galleries.Update(ctx, "g", GalleryChange{Suspended: ptr(true)}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Count(g.ID); !errors.Is(err, ErrSuspended) {
+	if _, err := svc.Targets.Count(g.ID); !errors.Is(err, ErrSuspended) {
 		t.Fatalf("suspension not applied at once: %v", err)
 	}
-	if _, err := svc.UpdateGallery(ctx, "g", GalleryChange{QPS: ptr(-1)}); !errors.Is(err, ErrInvalid) {
+	if _, err := svc.Galleries.Update(ctx, "g", GalleryChange{QPS: ptr(-1)}); !errors.Is(err, ErrInvalid) {
 		t.Errorf("service set a negative QPS: %v", err)
 	}
-	if _, err := svc.CreateKey(ctx, store.Key{ID: "k", Gallery: g.ID + 100}); !errors.Is(err, ErrNotFound) {
+	if _, err := svc.Galleries.CreateKey(ctx, store.Key{ID: "k", Gallery: g.ID + 100}); !errors.Is(err, ErrNotFound) {
 		t.Errorf("service bound a key to a missing gallery: %v", err)
 	}
-	if _, err := svc.DeleteGallery(ctx, "g"); err != nil {
+	if _, err := svc.Galleries.Delete(ctx, "g"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.GalleryByAppID(g.AppID); !errors.Is(err, ErrNotFound) {
+	if _, err := svc.Galleries.ByAppID(g.AppID); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("deleted gallery still served: %v", err)
 	}
 }

@@ -14,25 +14,13 @@ type admission struct {
 	searches int
 }
 
-// open refuses any request to a suspended gallery.
-func (sh *shelf) open() error {
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	if sh.gallery.Suspended {
-		return fmt.Errorf("gallery %q: %w", sh.gallery.Name, ErrSuspended)
-	}
-	return nil
-}
-
 // admitSearch counts one search at now, or refuses it when the gallery is
-// suspended, over its rate or out of its daily allowance.
+// over its rate or out of its daily allowance. (A suspended gallery is
+// refused before, by live.)
 func (sh *shelf) admitSearch(now time.Time) error {
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	g := sh.gallery
-	if g.Suspended {
-		return fmt.Errorf("gallery %q: %w", g.Name, ErrSuspended)
-	}
 	if g.QPS > 0 {
 		if sh.limiter == nil {
 			sh.limiter = rate.NewLimiter(rate.Limit(g.QPS), g.QPS)

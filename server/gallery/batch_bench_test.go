@@ -27,7 +27,7 @@ func benchGallery(b *testing.B, n int) (*sqlite.Store, store.Gallery, []string) 
 	if err != nil {
 		b.Fatal(err)
 	}
-	pic, err := testService.ReadPicture(ctx, testphoto.File("coffee"), Policy{})
+	pic, err := testService.Pictures.Read(ctx, testphoto.File("coffee"), Policy{})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -92,7 +92,7 @@ func BenchmarkDelta(b *testing.B) {
 			}
 		}
 		t1 := time.Now()
-		d, err := svc.Changed(ctx, g.ID, 0, 20000)
+		d, err := svc.Sync.Changed(ctx, g.ID, 0, 20000)
 		if err != nil || len(d.Put) != len(ids) {
 			b.Fatal(len(d.Put), err)
 		}

@@ -28,7 +28,7 @@ func open(t *testing.T) (*Service, *sqlite.Store, store.Gallery) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g, err := svc.CreateGallery(ctx, store.Gallery{Name: "g", AppID: "app"})
+	g, err := svc.Galleries.Create(ctx, store.Gallery{Name: "g", AppID: "app"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func picture(t *testing.T, name string, edits ...func(img imageT) imageT) *Pictu
 		}
 		data = jpegOf(t, img)
 	}
-	pic, err := testService.ReadPicture(context.Background(), data, Policy{})
+	pic, err := testService.Pictures.Read(context.Background(), data, Policy{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,7 +54,14 @@ func picture(t *testing.T, name string, edits ...func(img imageT) imageT) *Pictu
 
 // testService decodes the pictures of tests that have no service of
 // their own at hand.
-var testService = &Service{cfg: config.Default(), decodes: budget.New(config.Default().Server.DecodeBytes)}
+var testService = bare(config.Default())
+
+// bare is a service without a store: enough to decode pictures.
+func bare(cfg config.Config) *Service {
+	s := &Service{cfg: cfg, decodes: budget.New(cfg.Server.DecodeBytes)}
+	s.Pictures = &Pictures{s}
+	return s
+}
 
 // given is the search source of a picture decoded already.
 func given(p *Picture) func(context.Context) (*Picture, error) {
@@ -69,54 +76,54 @@ func TestAddSearchUpdateDelete(t *testing.T) {
 	svc, _, g := open(t)
 	added := map[string]string{}
 	for _, name := range []string{"coffee", "chelsea", "rocket"} {
-		tg, err := svc.Add(ctx, g.ID, store.Target{Name: name, Active: true}, picture(t, name), crs)
+		tg, err := svc.Targets.Add(ctx, g.ID, Target{Name: name, Active: true}, picture(t, name), crs)
 		if err != nil {
 			t.Fatal(err)
 		}
 		added[name] = tg.ID
 	}
-	if n, _ := svc.Count(g.ID); n != 3 {
+	if n, _ := svc.Targets.Count(g.ID); n != 3 {
 		t.Fatalf("count %d", n)
 	}
-	if v, _ := svc.Gallery(g.ID); v.Version != 3 {
+	if v, _ := svc.Galleries.ByID(g.ID); v.Version != 3 {
 		t.Fatalf("version %d after three adds", v.Version)
 	}
-	ms, err := svc.Search(ctx, g.ID, given(picture(t, "chelsea", distort.Rotate(1))), SearchOptions{Limit: 3})
+	ms, err := svc.Recognition.Search(ctx, g.ID, given(picture(t, "chelsea", distort.Rotate(1))), SearchOptions{Limit: 3})
 	if err != nil || len(ms) != 1 || ms[0].Target.ID != added["chelsea"] || ms[0].Score < 0.5 {
 		t.Fatalf("search: %v %+v", err, ms)
 	}
 	off := false
-	if _, err := svc.Update(ctx, g.ID, added["chelsea"], Patch{Active: &off}); err != nil {
+	if _, err := svc.Targets.Update(ctx, g.ID, added["chelsea"], Patch{Active: &off}); err != nil {
 		t.Fatal(err)
 	}
-	if ms, _ := svc.Search(ctx, g.ID, given(picture(t, "chelsea")), SearchOptions{}); len(ms) != 0 {
+	if ms, _ := svc.Recognition.Search(ctx, g.ID, given(picture(t, "chelsea")), SearchOptions{}); len(ms) != 0 {
 		t.Fatalf("inactive target found: %+v", ms)
 	}
-	if ms, _ := svc.Similar(ctx, g.ID, picture(t, "chelsea")); len(ms) != 1 {
+	if ms, _ := svc.Recognition.Similar(ctx, g.ID, picture(t, "chelsea")); len(ms) != 1 {
 		t.Fatalf("similar misses the inactive target: %+v", ms)
 	}
-	_, err = svc.Add(ctx, g.ID, store.Target{Name: "again"}, picture(t, "coffee", distort.JPEG(50)), crs)
+	_, err = svc.Targets.Add(ctx, g.ID, Target{Name: "again"}, picture(t, "coffee", distort.JPEG(50)), crs)
 	var similar *SimilarError
 	if !errors.As(err, &similar) || similar.Matches[0].Target.ID != added["coffee"] {
 		t.Fatalf("similar add: %v", err)
 	}
-	if _, err := svc.Add(ctx, g.ID, store.Target{Name: "coffee"}, picture(t, "coffee"), AddOptions{RefuseDuplicate: true}); !errors.Is(err, ErrDuplicate) {
+	if _, err := svc.Targets.Add(ctx, g.ID, Target{Name: "coffee"}, picture(t, "coffee"), AddOptions{RefuseDuplicate: true}); !errors.Is(err, ErrDuplicate) {
 		t.Fatalf("duplicate add (same file, same name): %v", err)
 	}
-	_, err = svc.Add(ctx, g.ID, store.Target{Name: "again"}, picture(t, "coffee"), crs)
+	_, err = svc.Targets.Add(ctx, g.ID, Target{Name: "again"}, picture(t, "coffee"), crs)
 	if !errors.As(err, &similar) || similar.Matches[0].Distance != 0 {
 		t.Fatalf("the same file under another name, similar refused: %v", err)
 	}
-	if _, err := svc.Delete(ctx, g.ID, added["coffee"], "missing"); !errors.Is(err, ErrNotFound) {
+	if _, err := svc.Targets.Delete(ctx, g.ID, added["coffee"], "missing"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("delete with a missing ID: %v", err)
 	}
-	if n, _ := svc.Count(g.ID); n != 3 {
+	if n, _ := svc.Targets.Count(g.ID); n != 3 {
 		t.Fatalf("failed delete removed targets: count %d", n)
 	}
-	if _, err := svc.Delete(ctx, g.ID, added["coffee"], added["rocket"]); err != nil {
+	if _, err := svc.Targets.Delete(ctx, g.ID, added["coffee"], added["rocket"]); err != nil {
 		t.Fatal(err)
 	}
-	if ms, _ := svc.Search(ctx, g.ID, given(picture(t, "rocket")), SearchOptions{}); len(ms) != 0 {
+	if ms, _ := svc.Recognition.Search(ctx, g.ID, given(picture(t, "rocket")), SearchOptions{}); len(ms) != 0 {
 		t.Fatalf("deleted target found: %+v", ms)
 	}
 }
@@ -126,11 +133,14 @@ func TestAddSearchUpdateDelete(t *testing.T) {
 func TestReopenRefingerprintsStaleTargets(t *testing.T) {
 	ctx := context.Background()
 	svc, st, g := open(t)
-	tg, err := svc.Add(ctx, g.ID, store.Target{Name: "coffee", Active: true}, picture(t, "coffee"), AddOptions{})
+	added, err := svc.Targets.Add(ctx, g.ID, Target{Name: "coffee", Active: true}, picture(t, "coffee"), AddOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tg.Image = nil
+	tg, err := st.Target(ctx, g.ID, added.ID, false)
+	if err != nil {
+		t.Fatal(err)
+	}
 	tg.Fingerprint = []byte{0xff, 0xff, 1, 0, 1, 2, 3, 4, 5, 6, 7, 8} // version 65535
 	if _, err := st.UpdateTarget(ctx, tg); err != nil {
 		t.Fatal(err)
@@ -139,7 +149,7 @@ func TestReopenRefingerprintsStaleTargets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ms, err := svc2.Search(ctx, g.ID, given(picture(t, "coffee")), SearchOptions{})
+	ms, err := svc2.Recognition.Search(ctx, g.ID, given(picture(t, "coffee")), SearchOptions{})
 	if err != nil || len(ms) != 1 {
 		t.Fatalf("search after re-fingerprinting: %v %+v", err, ms)
 	}
@@ -165,10 +175,10 @@ func TestRefresh(t *testing.T) {
 	if err := svc.Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.GalleryByAppID("other"); err != nil {
+	if _, err := svc.Galleries.ByAppID("other"); err != nil {
 		t.Fatalf("new gallery not loaded: %v", err)
 	}
-	if got, _ := svc.Gallery(g.ID); got.QPS != 3 {
+	if got, _ := svc.Galleries.ByID(g.ID); got.QPS != 3 {
 		t.Fatalf("QPS %d after refresh, want 3", got.QPS)
 	}
 	if err := st.DeleteGallery(ctx, other.ID); err != nil {
@@ -177,7 +187,7 @@ func TestRefresh(t *testing.T) {
 	if err := svc.Refresh(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.GalleryByAppID("other"); !errors.Is(err, ErrNotFound) {
+	if _, err := svc.Galleries.ByAppID("other"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("deleted gallery still served: %v", err)
 	}
 }
@@ -192,27 +202,27 @@ func TestConcurrentWritesAndSearches(t *testing.T) {
 		wg.Add(2)
 		go func() {
 			defer wg.Done()
-			tg, err := svc.Add(ctx, g.ID, store.Target{Name: name, Active: true}, picture(t, name), AddOptions{})
+			tg, err := svc.Targets.Add(ctx, g.ID, Target{Name: name, Active: true}, picture(t, name), AddOptions{})
 			if err != nil {
 				t.Error(err)
 				return
 			}
 			n := "renamed"
-			if _, err := svc.Update(ctx, g.ID, tg.ID, Patch{Name: &n}); err != nil {
+			if _, err := svc.Targets.Update(ctx, g.ID, tg.ID, Patch{Name: &n}); err != nil {
 				t.Error(err)
 			}
 		}()
 		go func() {
 			defer wg.Done()
-			svc.Search(ctx, g.ID, given(picture(t, names[(i+1)%len(names)])), SearchOptions{})
+			svc.Recognition.Search(ctx, g.ID, given(picture(t, names[(i+1)%len(names)])), SearchOptions{})
 		}()
 	}
 	wg.Wait()
-	if v, _ := svc.Gallery(g.ID); v.Version != int64(2*len(names)) {
+	if v, _ := svc.Galleries.ByID(g.ID); v.Version != int64(2*len(names)) {
 		t.Fatalf("version %d, want %d", v.Version, 2*len(names))
 	}
 	for _, name := range names {
-		ms, err := svc.Search(ctx, g.ID, given(picture(t, name)), SearchOptions{})
+		ms, err := svc.Recognition.Search(ctx, g.ID, given(picture(t, name)), SearchOptions{})
 		if err != nil || len(ms) == 0 || ms[0].Target.Name != "renamed" {
 			t.Fatalf("%s: %v %+v", name, err, ms)
 		}

@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/pixmatch/pixmatch/server/budget"
 	"github.com/pixmatch/pixmatch/server/config"
 	"github.com/pixmatch/pixmatch/server/store"
 	"github.com/pixmatch/pixmatch/shared/imagefile"
@@ -21,7 +20,7 @@ import (
 func TestAdmissionBeforeDecode(t *testing.T) {
 	ctx := context.Background()
 	svc, st, g := open(t)
-	if _, err := svc.Add(ctx, g.ID, store.Target{Name: "coffee", Active: true}, picture(t, "coffee"), AddOptions{}); err != nil {
+	if _, err := svc.Targets.Add(ctx, g.ID, Target{Name: "coffee", Active: true}, picture(t, "coffee"), AddOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	g.QPS, g.DailySearches = 1, 2
@@ -34,12 +33,12 @@ func TestAdmissionBeforeDecode(t *testing.T) {
 	var reads atomic.Int32
 	read := func(ctx context.Context) (*Picture, error) {
 		reads.Add(1)
-		return svc.ReadPicture(ctx, testphoto.File("coffee"), Policy{})
+		return svc.Pictures.Read(ctx, testphoto.File("coffee"), Policy{})
 	}
-	if _, err := svc.Search(ctx, g.ID, read, SearchOptions{Limit: 1}); err != nil {
+	if _, err := svc.Recognition.Search(ctx, g.ID, read, SearchOptions{Limit: 1}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Search(ctx, g.ID, read, SearchOptions{Limit: 1}); !errors.Is(err, ErrThrottled) {
+	if _, err := svc.Recognition.Search(ctx, g.ID, read, SearchOptions{Limit: 1}); !errors.Is(err, ErrThrottled) {
 		t.Fatalf("second search in the same second: %v, want ErrThrottled", err)
 	}
 	if n := reads.Load(); n != 1 {
@@ -48,7 +47,7 @@ func TestAdmissionBeforeDecode(t *testing.T) {
 	g.Suspended = true
 	st.UpdateGallery(ctx, g)
 	svc.Refresh(ctx)
-	if _, err := svc.Search(ctx, g.ID, read, SearchOptions{Limit: 1}); !errors.Is(err, ErrSuspended) {
+	if _, err := svc.Recognition.Search(ctx, g.ID, read, SearchOptions{Limit: 1}); !errors.Is(err, ErrSuspended) {
 		t.Fatalf("search of a suspended gallery: %v, want ErrSuspended", err)
 	}
 	if n := reads.Load(); n != 1 {
@@ -64,22 +63,22 @@ func TestDecodeBudget(t *testing.T) {
 	cfg := config.Default()
 	cfg.Server.DecodeBytes = 64 << 20
 	cfg.Server.BusyWait = 50 * time.Millisecond
-	svc := &Service{cfg: cfg, decodes: newTestBudget(cfg)}
+	svc := bare(cfg)
 	ctx := context.Background()
 	huge := imagefiletest.PNGHeader(4096, 4096, 16, imagefiletest.RGBA, false) // 128 MB to decode
-	if _, err := svc.ReadPicture(ctx, huge, Policy{}); !errors.Is(err, ErrImageTooLarge) {
+	if _, err := svc.Pictures.Read(ctx, huge, Policy{}); !errors.Is(err, ErrImageTooLarge) {
 		t.Fatalf("a picture needing twice the budget: %v, want ErrImageTooLarge", err)
 	}
 	big := imagefiletest.PNGHeader(2048, 2048, 16, imagefiletest.RGBA, false) // 32 MB
 	svc.decodes.Acquire(ctx, 40<<20)                                          // decodes in flight
-	if _, err := svc.ReadPicture(ctx, big, Policy{}); !errors.Is(err, ErrBusy) {
+	if _, err := svc.Pictures.Read(ctx, big, Policy{}); !errors.Is(err, ErrBusy) {
 		t.Fatalf("a picture that does not fit beside the decodes in flight: %v, want ErrBusy", err)
 	}
-	if _, err := svc.ReadPicture(ctx, testphoto.File("coffee"), Policy{}); err != nil {
+	if _, err := svc.Pictures.Read(ctx, testphoto.File("coffee"), Policy{}); err != nil {
 		t.Fatalf("an ordinary picture beside the decodes in flight: %v", err)
 	}
 	svc.decodes.Release(40 << 20)
-	if _, err := svc.ReadPicture(ctx, big, Policy{}); !errors.Is(err, ErrImageCorrupt) {
+	if _, err := svc.Pictures.Read(ctx, big, Policy{}); !errors.Is(err, ErrImageCorrupt) {
 		t.Fatalf("the bomb once there is room: %v, want it decoded and found corrupt", err)
 	}
 	if used := svc.decodes.InUse(); used != 0 {
@@ -91,7 +90,7 @@ func TestDecodeBudget(t *testing.T) {
 // refused before decoding.
 func TestOrientationRefused(t *testing.T) {
 	data := withOrientation(t, testphoto.File("coffee"), 9)
-	if _, err := testService.ReadPicture(context.Background(), data, Policy{}); !errors.Is(err, ErrOrientation) {
+	if _, err := testService.Pictures.Read(context.Background(), data, Policy{}); !errors.Is(err, ErrOrientation) {
 		t.Fatalf("orientation 9: %v, want ErrOrientation", err)
 	}
 }
@@ -119,7 +118,7 @@ func TestSettingsChangeDuringWork(t *testing.T) {
 			default:
 			}
 			capacity, qps := 1000+i%7, 1000+i%5
-			svc.UpdateGallery(ctx, g.Name, GalleryChange{Capacity: &capacity, QPS: &qps})
+			svc.Galleries.Update(ctx, g.Name, GalleryChange{Capacity: &capacity, QPS: &qps})
 		}
 	}()
 	go func() {
@@ -141,26 +140,24 @@ func TestSettingsChangeDuringWork(t *testing.T) {
 		work.Add(2)
 		go func() {
 			defer work.Done()
-			if _, err := svc.Add(ctx, g.ID, store.Target{Name: name, Active: true}, pics[i], AddOptions{}); err != nil {
+			if _, err := svc.Targets.Add(ctx, g.ID, Target{Name: name, Active: true}, pics[i], AddOptions{}); err != nil {
 				t.Error(err)
 			}
 		}()
 		go func() {
 			defer work.Done()
 			for range 3 {
-				svc.Search(ctx, g.ID, given(pics[(i+1)%len(pics)]), SearchOptions{Limit: 1})
+				svc.Recognition.Search(ctx, g.ID, given(pics[(i+1)%len(pics)]), SearchOptions{Limit: 1})
 			}
 		}()
 	}
 	work.Wait()
 	close(stop)
 	changers.Wait()
-	if n, _ := svc.Count(g.ID); n != len(names) {
+	if n, _ := svc.Targets.Count(g.ID); n != len(names) {
 		t.Fatalf("%d targets after %d adds", n, len(names))
 	}
 }
-
-func newTestBudget(cfg config.Config) *budget.Budget { return budget.New(cfg.Server.DecodeBytes) }
 
 func withOrientation(t *testing.T, jpeg []byte, o uint16) []byte {
 	t.Helper()
@@ -209,14 +206,14 @@ func TestSearchTimeoutReadingMatches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Add(ctx, g.ID, store.Target{Name: "coffee", Active: true}, picture(t, "coffee"), AddOptions{}); err != nil {
+	if _, err := svc.Targets.Add(ctx, g.ID, Target{Name: "coffee", Active: true}, picture(t, "coffee"), AddOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	_, err = svc.Search(ctx, g.ID, given(picture(t, "coffee")), SearchOptions{Limit: 1})
+	_, err = svc.Recognition.Search(ctx, g.ID, given(picture(t, "coffee")), SearchOptions{Limit: 1})
 	if !errors.Is(err, ErrSearchTimeout) {
 		t.Fatalf("search reading its match from a slow store: %v, want ErrSearchTimeout", err)
 	}
-	if _, err := svc.Similar(ctx, g.ID, picture(t, "coffee")); !errors.Is(err, ErrSearchTimeout) {
+	if _, err := svc.Recognition.Similar(ctx, g.ID, picture(t, "coffee")); !errors.Is(err, ErrSearchTimeout) {
 		t.Fatalf("similar reading its match from a slow store: %v, want ErrSearchTimeout", err)
 	}
 }

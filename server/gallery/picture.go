@@ -37,15 +37,19 @@ type Picture struct {
 	grade quality.Sample // what the grade is computed from
 }
 
-// ReadPicture decodes data under the policy, within the process's decode
+// Pictures decode the pictures requests carry and the service keeps,
+// within the process's decode budget.
+type Pictures struct{ s *Service }
+
+// Read decodes data under the policy, within the process's decode
 // budget, and reduces it to its working planes. Errors wrap
 // ErrImageFormat, ErrImageCorrupt, ErrImageTooLarge (too many pixels, or
 // a decode that would need more than the whole budget), ErrImageTooSmall,
 // ErrOrientation (an EXIF orientation outside 1–8), or ErrBusy when the
 // budget has no room for it within the configured wait.
-func (s *Service) ReadPicture(ctx context.Context, data []byte, p Policy) (*Picture, error) {
+func (ps *Pictures) Read(ctx context.Context, data []byte, p Policy) (*Picture, error) {
 	var pic *Picture
-	err := s.decode(ctx, data, p, func(img image.Image, info imagefile.Info) error {
+	err := ps.s.decode(ctx, data, p, func(img image.Image, info imagefile.Info) error {
 		pic = &Picture{Data: data, Info: info,
 			work: fingerprint.Plane(img, info.Upright()), grade: quality.SampleOf(img)}
 		return nil

@@ -11,9 +11,13 @@ import (
 	"github.com/pixmatch/pixmatch/shared/match"
 )
 
+// Recognition finds the targets a picture shows: search, the similar
+// check, and comparing two pictures.
+type Recognition struct{ s *Service }
+
 // Match is a target found for a picture.
 type Match struct {
-	Target   store.Target
+	Target   Target
 	Distance int
 	Score    float64 // in (0, 1]; 0.5 at the match threshold
 }
@@ -38,8 +42,9 @@ type SearchOptions struct {
 // decode the picture. The search itself gives up with ErrSearchTimeout
 // after the configured timeout. A picture without content matches
 // nothing.
-func (s *Service) Search(ctx context.Context, gallery int64, read func(context.Context) (*Picture, error), o SearchOptions) ([]Match, error) {
-	sh, err := s.shelf(gallery)
+func (r *Recognition) Search(ctx context.Context, gallery int64, read func(context.Context) (*Picture, error), o SearchOptions) ([]Match, error) {
+	s := r.s
+	sh, err := s.live(gallery)
 	if err != nil {
 		return nil, err
 	}
@@ -85,12 +90,10 @@ func searchError(ctx context.Context, err error) error {
 
 // Similar lists the targets of a gallery, active or not, that look like
 // pic: what would refuse pic as a new target.
-func (s *Service) Similar(ctx context.Context, gallery int64, pic *Picture) ([]Match, error) {
-	sh, err := s.shelf(gallery)
+func (r *Recognition) Similar(ctx context.Context, gallery int64, pic *Picture) ([]Match, error) {
+	s := r.s
+	sh, err := s.live(gallery)
 	if err != nil {
-		return nil, err
-	}
-	if err := sh.open(); err != nil {
 		return nil, err
 	}
 	q, err := s.queryPrint(ctx, pic)
@@ -132,7 +135,7 @@ func (s *Service) resolve(ctx context.Context, gallery int64, hits []match.Hit, 
 	out := make([]Match, 0, len(hits))
 	for _, h := range hits {
 		if t, ok := byID[h.ID]; ok {
-			out = append(out, Match{Target: t, Distance: h.Distance, Score: h.Score})
+			out = append(out, Match{Target: targetOf(t), Distance: h.Distance, Score: h.Score})
 		}
 	}
 	return out, nil
@@ -157,7 +160,8 @@ func (s *Service) queryPrint(ctx context.Context, pic *Picture) (fingerprint.Fin
 
 // Compare returns the distance between two pictures as a search of a
 // would see b (match.Distance).
-func (s *Service) Compare(ctx context.Context, a, b *Picture) (int, error) {
+func (r *Recognition) Compare(ctx context.Context, a, b *Picture) (int, error) {
+	s := r.s
 	qa, err := s.queryPrint(ctx, a)
 	if err != nil {
 		return 0, err

@@ -1,7 +1,28 @@
 // Package gallery is pixmatch's service layer: it owns the store and one
 // in-memory index per gallery, and keeps the two consistent. Every dialect
 // (CRS, Alibaba, sync, the web app) goes through it; none of them touches
-// the store or an index directly.
+// the store or an index directly, and none speaks the store's rows: the
+// service's types are Target, Task and Match, and the mapping to and from
+// rows (target.go, tasks.go) and the defaults of a new target (NewTarget)
+// live here once.
+//
+// A Service's surface is grouped by what a caller does, each group a
+// field of the Service:
+//
+//   - Galleries: galleries and API keys, under Admin's rules;
+//   - Targets: add, change, delete and read targets (by ID, by Alibaba's
+//     ProductId and PicName, by filter);
+//   - Pictures: decode uploads within the process's decode budget, make
+//     thumbnails;
+//   - Recognition: search, the similar check, comparing two pictures;
+//   - Tasks: the records of background jobs (imports, dumps);
+//   - Sync: what followers of a gallery (browsers) copy: snapshots and
+//     changes.
+//
+// Every rule is enforced in one place: a gallery that does not exist or
+// is suspended is refused by live, which every group but Galleries goes
+// through; the search limits by admitSearch; capacity, duplicates and the
+// similar check by Targets.Add and Targets.Update.
 //
 // Writes to a gallery are serialised: the store commits first, then the
 // index is updated, so the index always reflects a committed prefix of the
@@ -16,11 +37,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"sync"
 	"time"
 
-	"github.com/pixmatch/pixmatch/server/auth"
 	"github.com/pixmatch/pixmatch/server/budget"
 	"github.com/pixmatch/pixmatch/server/config"
 	"github.com/pixmatch/pixmatch/server/store"
@@ -31,6 +50,13 @@ import (
 
 // Service runs the galleries of one server.
 type Service struct {
+	Galleries   *Galleries
+	Targets     *Targets
+	Pictures    *Pictures
+	Recognition *Recognition
+	Tasks       *Tasks
+	Sync        *Sync
+
 	store   store.Store
 	admin   *Admin
 	cfg     config.Config
@@ -60,6 +86,8 @@ func Open(ctx context.Context, st store.Store, cfg config.Config) (*Service, err
 	}
 	s := &Service{store: st, admin: NewAdmin(st), cfg: cfg, now: time.Now, shelves: map[int64]*shelf{},
 		decodes: budget.New(cfg.Server.DecodeBytes)}
+	s.Galleries, s.Targets, s.Pictures = &Galleries{s}, &Targets{s}, &Pictures{s}
+	s.Recognition, s.Tasks, s.Sync = &Recognition{s}, &Tasks{s}, &Sync{s}
 	galleries, err := st.Galleries(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("gallery: list galleries: %w", err)
@@ -107,7 +135,7 @@ func (s *Service) refingerprint(ctx context.Context, sh *shelf, id string) error
 	if err != nil {
 		return err
 	}
-	pic, err := s.ReadPicture(ctx, t.Image, Policy{})
+	pic, err := s.Pictures.Read(ctx, t.Image, Policy{})
 	if err != nil {
 		return fmt.Errorf("target %s: stored image: %w", id, err)
 	}
@@ -130,12 +158,7 @@ func (s *Service) refingerprint(ctx context.Context, sh *shelf, id string) error
 
 // entry is the index entry of a target.
 func entry(t store.Target, fp fingerprint.Fingerprint) index.Entry {
-	return index.Entry{ID: t.ID, Codes: match.Full.Codes(fp), Active: t.Active, Attrs: attributes(t)}
-}
-
-// attributes are what filters see of a target.
-func attributes(t store.Target) index.Attributes {
-	return index.Attributes{Category: t.Category, Int: t.IntAttr, Str: t.StrAttr, Group: t.ProductID}
+	return index.Entry{ID: t.ID, Codes: match.Full.Codes(fp), Active: t.Active, Attrs: targetOf(t).Attributes()}
 }
 
 // settings returns the gallery as it is now: its limits and flags change
@@ -157,110 +180,18 @@ func (s *Service) shelf(id int64) (*shelf, error) {
 	return sh, nil
 }
 
-// Gallery returns a gallery by ID.
-func (s *Service) Gallery(id int64) (store.Gallery, error) {
+// live returns the live state of a gallery that serves requests: the one
+// place that refuses a gallery that does not exist (ErrNotFound) or is
+// suspended (ErrSuspended).
+func (s *Service) live(id int64) (*shelf, error) {
 	sh, err := s.shelf(id)
 	if err != nil {
-		return store.Gallery{}, err
+		return nil, err
 	}
-	return sh.settings(), nil
-}
-
-// GalleryByAppID finds a gallery by its CRS appId.
-func (s *Service) GalleryByAppID(appID string) (store.Gallery, error) {
-	return s.find(func(g store.Gallery) bool { return g.AppID == appID }, "appId "+appID)
-}
-
-// GalleryByName finds a gallery by its name (the Alibaba instance name).
-func (s *Service) GalleryByName(name string) (store.Gallery, error) {
-	return s.find(func(g store.Gallery) bool { return g.Name == name }, "name "+name)
-}
-
-func (s *Service) find(match func(store.Gallery) bool, what string) (store.Gallery, error) {
-	for _, g := range s.Galleries() {
-		if match(g) {
-			return g, nil
-		}
+	if g := sh.settings(); g.Suspended {
+		return nil, fmt.Errorf("gallery %q: %w", g.Name, ErrSuspended)
 	}
-	return store.Gallery{}, fmt.Errorf("gallery with %s: %w", what, ErrNotFound)
-}
-
-// Galleries lists every gallery, by ID.
-func (s *Service) Galleries() []store.Gallery {
-	s.mu.RLock()
-	out := make([]store.Gallery, 0, len(s.shelves))
-	for _, sh := range s.shelves {
-		sh.mu.Lock()
-		out = append(out, sh.gallery)
-		sh.mu.Unlock()
-	}
-	s.mu.RUnlock()
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
-	return out
-}
-
-// CreateGallery creates an empty gallery under the rules of Admin and
-// serves it at once.
-func (s *Service) CreateGallery(ctx context.Context, g store.Gallery) (store.Gallery, error) {
-	g, err := s.admin.CreateGallery(ctx, g)
-	if err != nil {
-		return g, err
-	}
-	s.mu.Lock()
-	s.shelves[g.ID] = &shelf{id: g.ID, gallery: g, index: match.NewIndex()}
-	s.mu.Unlock()
-	return g, nil
-}
-
-// UpdateGallery makes an administrator's change to the named gallery
-// under the rules of Admin, and applies it at once.
-func (s *Service) UpdateGallery(ctx context.Context, name string, c GalleryChange) (store.Gallery, error) {
-	_, g, err := s.admin.UpdateGallery(ctx, name, c)
-	if err != nil {
-		return g, err
-	}
-	if sh, err := s.shelf(g.ID); err == nil {
-		sh.adopt(g)
-	}
-	return g, nil
-}
-
-// DeleteGallery removes the named gallery as Admin does, and stops
-// serving it.
-func (s *Service) DeleteGallery(ctx context.Context, name string) (Removed, error) {
-	r, err := s.admin.DeleteGallery(ctx, name)
-	if err != nil {
-		return r, err
-	}
-	s.mu.Lock()
-	delete(s.shelves, r.Gallery.ID)
-	s.mu.Unlock()
-	return r, nil
-}
-
-// CreateKey saves an API key under the rules of Admin and returns it.
-func (s *Service) CreateKey(ctx context.Context, k store.Key) (store.Key, error) {
-	return s.admin.CreateKey(ctx, k)
-}
-
-// Keys lists the API keys.
-func (s *Service) Keys(ctx context.Context) ([]store.Key, error) { return s.admin.Keys(ctx) }
-
-// DeleteKey removes an API key and returns it as it was.
-func (s *Service) DeleteKey(ctx context.Context, id string) (store.Key, error) {
-	return s.admin.DeleteKey(ctx, id)
-}
-
-// Credential implements auth.Keys over the stored API keys.
-func (s *Service) Credential(ctx context.Context, id string) (auth.Credential, error) {
-	k, err := s.store.Key(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return auth.Credential{}, fmt.Errorf("key %q: %w", id, auth.ErrUnknownKey)
-	}
-	if err != nil {
-		return auth.Credential{}, err
-	}
-	return auth.Credential{ID: k.ID, Secret: k.Secret, Gallery: k.Gallery}, nil
+	return sh, nil
 }
 
 // Setting and PutSetting read and write server-wide values.

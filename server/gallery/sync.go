@@ -9,8 +9,10 @@ import (
 	"github.com/pixmatch/pixmatch/shared/fingerprint"
 )
 
-// A follower (a browser, another server) holds a copy of a gallery's
-// searchable part and keeps it current from the change log.
+// Sync is what a follower (a browser, another server) reads to hold a
+// copy of a gallery's searchable part and keep it current from the change
+// log.
+type Sync struct{ s *Service }
 
 // ErrTooManyChanges says a follower is so far behind that a snapshot is
 // cheaper than the changes.
@@ -18,38 +20,40 @@ var ErrTooManyChanges = errors.New("more changes than a snapshot")
 
 // Snapshot calls fn for every target of a gallery, without images, with
 // its fingerprint, and returns the version they are all of.
-func (s *Service) Snapshot(ctx context.Context, gallery int64, fn func(store.Target, fingerprint.Fingerprint) error) (int64, error) {
-	sh, err := s.shelf(gallery)
-	if err != nil {
+func (y *Sync) Snapshot(ctx context.Context, gallery int64, fn func(Target, fingerprint.Fingerprint) error) (int64, error) {
+	if _, err := y.s.live(gallery); err != nil {
 		return 0, err
 	}
-	if err := sh.open(); err != nil {
-		return 0, err
-	}
-	return s.store.Snapshot(ctx, gallery, func(t store.Target) error {
+	return y.s.store.Snapshot(ctx, gallery, func(t store.Target) error {
 		var fp fingerprint.Fingerprint
 		if err := fp.UnmarshalBinary(t.Fingerprint); err != nil {
 			return fmt.Errorf("gallery: target %s: %w", t.ID, err)
 		}
-		return fn(t, fp)
+		return fn(targetOf(t), fp)
 	})
 }
 
 // Delta is what changed in a gallery between two versions.
 type Delta struct {
 	From, To int64
-	Put      []store.Target // current state, without images
-	Deleted  []int64        // sequence numbers
+	Put      []Change // the current state of the targets put
+	Deleted  []int64  // sequence numbers
+}
+
+// Change is a target as a delta sends it: its current state, without
+// image, and its fingerprint, which a follower indexes; Fingerprint is
+// nil for a target whose stored fingerprint is of another version (it
+// is being made anew, and comes with its next change).
+type Change struct {
+	Target      Target
+	Fingerprint *fingerprint.Fingerprint
 }
 
 // Changed returns what changed in a gallery after version since, or
 // ErrTooManyChanges when that is more than limit changes.
-func (s *Service) Changed(ctx context.Context, gallery, since int64, limit int) (Delta, error) {
-	sh, err := s.shelf(gallery)
-	if err != nil {
-		return Delta{}, err
-	}
-	if err := sh.open(); err != nil {
+func (y *Sync) Changed(ctx context.Context, gallery, since int64, limit int) (Delta, error) {
+	s := y.s
+	if _, err := s.live(gallery); err != nil {
 		return Delta{}, err
 	}
 	changes, err := s.store.Changes(ctx, gallery, since, limit+1)
@@ -85,7 +89,12 @@ func (s *Service) Changed(ctx context.Context, gallery, since int64, limit int) 
 	}
 	for _, seq := range order {
 		if t, ok := bySeq[seq]; ok && last[seq].Op != store.OpDelete {
-			d.Put = append(d.Put, t)
+			c := Change{Target: targetOf(t)}
+			var fp fingerprint.Fingerprint
+			if fp.UnmarshalBinary(t.Fingerprint) == nil {
+				c.Fingerprint = &fp
+			}
+			d.Put = append(d.Put, c)
 		} else { // deleted, or deleted since the log was read
 			d.Deleted = append(d.Deleted, seq)
 		}
@@ -93,19 +102,17 @@ func (s *Service) Changed(ctx context.Context, gallery, since int64, limit int) 
 	return d, nil
 }
 
-// TargetBySeq returns a target by its sequence number, with its image
-// when image is true.
-func (s *Service) TargetBySeq(ctx context.Context, gallery, seq int64, image bool) (store.Target, error) {
-	sh, err := s.shelf(gallery)
-	if err != nil {
-		return store.Target{}, err
-	}
-	if err := sh.open(); err != nil {
-		return store.Target{}, err
+// BySeq returns a target by its sequence number, with its image when
+// image is true.
+func (y *Sync) BySeq(ctx context.Context, gallery, seq int64, image bool) (Target, error) {
+	s := y.s
+	if _, err := s.live(gallery); err != nil {
+		return Target{}, err
 	}
 	t, err := s.store.TargetBySeq(ctx, gallery, seq)
 	if err != nil || !image {
-		return t, err
+		return targetOf(t), err
 	}
-	return s.store.Target(ctx, gallery, t.ID, true)
+	t, err = s.store.Target(ctx, gallery, t.ID, true)
+	return targetOf(t), err
 }

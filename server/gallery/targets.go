@@ -11,6 +11,11 @@ import (
 	"github.com/pixmatch/pixmatch/shared/fingerprint"
 )
 
+// Targets are the targets of the galleries: added, changed, deleted and
+// read. Every method refuses a gallery that does not exist or is
+// suspended.
+type Targets struct{ s *Service }
+
 // made is what the service derives from a target's picture.
 type made struct {
 	fp    fingerprint.Fingerprint
@@ -76,20 +81,21 @@ type AddOptions struct {
 	Replace bool
 }
 
-// Add creates a target from t's fields and pic. t.ID is generated when
-// empty; t.ProductID and t.PicName default to the ID and the name.
-func (s *Service) Add(ctx context.Context, gallery int64, t store.Target, pic *Picture, o AddOptions) (store.Target, error) {
-	sh, err := s.shelf(gallery)
+// Add creates a target from t's fields (start from NewTarget) and pic.
+// t.ID is generated when empty; t.ProductID and t.PicName default to the
+// ID and the name. It refuses a gallery at its capacity (ErrOverQuota) and
+// what o says (ErrDuplicate, *SimilarError).
+func (ts *Targets) Add(ctx context.Context, gallery int64, nt Target, pic *Picture, o AddOptions) (Target, error) {
+	s := ts.s
+	sh, err := s.live(gallery)
 	if err != nil {
-		return t, err
-	}
-	if err := sh.open(); err != nil {
-		return t, err
+		return nt, err
 	}
 	m, err := s.derive(ctx, pic)
 	if err != nil {
-		return t, err
+		return nt, err
 	}
+	t := rowOf(gallery, nt)
 	if t.ID == "" {
 		t.ID = uuid.NewString()
 	}
@@ -99,7 +105,7 @@ func (s *Service) Add(ctx context.Context, gallery int64, t store.Target, pic *P
 	t.Created = s.now().UnixMilli()
 	t.Modified = t.Created
 	if err := setPicture(&t, pic, m); err != nil {
-		return t, err
+		return nt, err
 	}
 
 	sh.write.Lock()
@@ -113,14 +119,14 @@ func (s *Service) Add(ctx context.Context, gallery int64, t store.Target, pic *P
 			t.ID, t.Created = prev.ID, prev.Created
 			t.Modified = max(t.Modified, prev.Modified+1)
 		case !isNotFound(err):
-			return t, fmt.Errorf("gallery: look up target: %w", err)
+			return nt, fmt.Errorf("gallery: look up target: %w", err)
 		}
 	}
 	if g := sh.settings(); old == nil && g.Capacity > 0 && sh.index.Len() >= g.Capacity {
-		return t, fmt.Errorf("gallery %q holds %d targets: %w", g.Name, sh.index.Len(), ErrOverQuota)
+		return nt, fmt.Errorf("gallery %q holds %d targets: %w", g.Name, sh.index.Len(), ErrOverQuota)
 	}
 	if err := s.checkNew(ctx, sh, t, m.query, o); err != nil {
-		return t, err
+		return nt, err
 	}
 	var version int64
 	if old != nil {
@@ -131,10 +137,11 @@ func (s *Service) Add(ctx context.Context, gallery int64, t store.Target, pic *P
 		t.Seq = version // a new target is numbered by the version that made it
 	}
 	if err != nil {
-		return t, fmt.Errorf("gallery: add target: %w", err)
+		return nt, fmt.Errorf("gallery: add target: %w", err)
 	}
 	s.committed(sh, version)
-	return t, sh.index.Put(entry(t, m.fp))
+	t.Image = nil // the caller has the picture; answers carry no copy of it
+	return targetOf(t), sh.index.Put(entry(t, m.fp))
 }
 
 // checkNew refuses t's new picture (whose query fingerprint is query) as
@@ -194,25 +201,23 @@ type Patch struct {
 // update) allows similar images, *SimilarError. A patch that sets nothing
 // writes nothing: the target comes back as it is, its version and
 // modification time unchanged.
-func (s *Service) Update(ctx context.Context, gallery int64, id string, p Patch) (store.Target, error) {
-	sh, err := s.shelf(gallery)
+func (ts *Targets) Update(ctx context.Context, gallery int64, id string, p Patch) (Target, error) {
+	s := ts.s
+	sh, err := s.live(gallery)
 	if err != nil {
-		return store.Target{}, err
-	}
-	if err := sh.open(); err != nil {
-		return store.Target{}, err
+		return Target{}, err
 	}
 	if p == (Patch{}) {
 		t, err := s.store.Target(ctx, gallery, id, false)
 		if err != nil {
-			return t, fmt.Errorf("gallery: update target: %w", err)
+			return Target{}, fmt.Errorf("gallery: update target: %w", err)
 		}
-		return t, nil
+		return targetOf(t), nil
 	}
 	var m made
 	if p.Picture != nil {
 		if m, err = s.derive(ctx, p.Picture); err != nil {
-			return store.Target{}, err
+			return Target{}, err
 		}
 	}
 
@@ -220,31 +225,33 @@ func (s *Service) Update(ctx context.Context, gallery int64, id string, p Patch)
 	defer sh.write.Unlock()
 	t, err := s.store.Target(ctx, gallery, id, false)
 	if err != nil {
-		return t, fmt.Errorf("gallery: update target: %w", err)
+		return Target{}, fmt.Errorf("gallery: update target: %w", err)
 	}
 	apply(&t, p)
 	fp := m.fp
 	if p.Picture != nil {
 		if err := setPicture(&t, p.Picture, m); err != nil {
-			return t, err
+			return Target{}, err
 		}
 		o := AddOptions{RefuseDuplicate: true, RefuseSimilar: !t.AllowSimilar}
 		if err := s.checkNew(ctx, sh, t, m.query, o); err != nil {
-			return t, err
+			return Target{}, err
 		}
 	} else if err := fp.UnmarshalBinary(t.Fingerprint); err != nil {
-		return t, fmt.Errorf("gallery: target %s: %w", id, err)
+		return Target{}, fmt.Errorf("gallery: target %s: %w", id, err)
 	}
 	t.Modified = max(s.now().UnixMilli(), t.Modified+1)
 	version, err := s.store.UpdateTarget(ctx, t)
 	if err != nil {
-		return t, fmt.Errorf("gallery: update target: %w", err)
+		return Target{}, fmt.Errorf("gallery: update target: %w", err)
 	}
 	s.committed(sh, version)
-	return t, sh.index.Put(entry(t, fp))
+	t.Image = nil
+	return targetOf(t), sh.index.Put(entry(t, fp))
 }
 
-func apply(t *store.Target, p Patch) {
+// Apply sets the fields of t that p sets.
+func (p Patch) Apply(t *Target) {
 	assign(&t.Name, p.Name)
 	assign(&t.Size, p.Size)
 	assign(&t.Meta, p.Meta)
@@ -259,25 +266,32 @@ func apply(t *store.Target, p Patch) {
 	}
 }
 
+// apply is Patch.Apply on a stored row, keeping what the service derived.
+func apply(r *store.Target, p Patch) {
+	t := targetOf(*r)
+	p.Apply(&t)
+	kept := *r
+	*r = rowOf(r.Gallery, t)
+	r.ImageSHA256, r.Fingerprint, r.Grade = kept.ImageSHA256, kept.Fingerprint, kept.Grade
+}
+
 // Delete removes the targets with the given IDs, all or none, and returns
 // them as they were.
-func (s *Service) Delete(ctx context.Context, gallery int64, ids ...string) ([]store.Target, error) {
-	sh, err := s.shelf(gallery)
+func (ts *Targets) Delete(ctx context.Context, gallery int64, ids ...string) ([]Target, error) {
+	s := ts.s
+	sh, err := s.live(gallery)
 	if err != nil {
-		return nil, err
-	}
-	if err := sh.open(); err != nil {
 		return nil, err
 	}
 	sh.write.Lock()
 	defer sh.write.Unlock()
-	gone := make([]store.Target, 0, len(ids))
+	gone := make([]Target, 0, len(ids))
 	for _, id := range ids {
 		t, err := s.store.Target(ctx, gallery, id, false)
 		if err != nil {
 			return nil, fmt.Errorf("gallery: delete target: %w", err)
 		}
-		gone = append(gone, t)
+		gone = append(gone, targetOf(t))
 	}
 	version, err := s.store.DeleteTargets(ctx, gallery, ids)
 	if err != nil {
@@ -290,37 +304,28 @@ func (s *Service) Delete(ctx context.Context, gallery int64, ids ...string) ([]s
 	return gone, nil
 }
 
-// Target returns one target, with its image when image is true.
-func (s *Service) Target(ctx context.Context, gallery int64, id string, image bool) (store.Target, error) {
-	sh, err := s.shelf(gallery)
-	if err != nil {
-		return store.Target{}, err
+// Get returns one target, with its image when image is true.
+func (ts *Targets) Get(ctx context.Context, gallery int64, id string, image bool) (Target, error) {
+	if _, err := ts.s.live(gallery); err != nil {
+		return Target{}, err
 	}
-	if err := sh.open(); err != nil {
-		return store.Target{}, err
-	}
-	return s.store.Target(ctx, gallery, id, image)
+	t, err := ts.s.store.Target(ctx, gallery, id, image)
+	return targetOf(t), err
 }
 
-// Targets lists a page of targets, oldest first, without images.
-func (s *Service) Targets(ctx context.Context, gallery int64, p store.Page) ([]store.Target, error) {
-	sh, err := s.shelf(gallery)
-	if err != nil {
+// List returns a page of targets, oldest first, without images.
+func (ts *Targets) List(ctx context.Context, gallery int64, p store.Page) ([]Target, error) {
+	if _, err := ts.s.live(gallery); err != nil {
 		return nil, err
 	}
-	if err := sh.open(); err != nil {
-		return nil, err
-	}
-	return s.store.Targets(ctx, gallery, p)
+	rows, err := ts.s.store.Targets(ctx, gallery, p)
+	return targetsOf(rows), err
 }
 
 // Count returns how many targets a gallery holds, active or not.
-func (s *Service) Count(gallery int64) (int, error) {
-	sh, err := s.shelf(gallery)
+func (ts *Targets) Count(gallery int64) (int, error) {
+	sh, err := ts.s.live(gallery)
 	if err != nil {
-		return 0, err
-	}
-	if err := sh.open(); err != nil {
 		return 0, err
 	}
 	return sh.index.Len(), nil

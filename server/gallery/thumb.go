@@ -15,8 +15,9 @@ import (
 
 // Thumbnail returns a target's image as a JPEG whose longer side is at
 // most side pixels, turned upright. It decodes within the decode budget,
-// like ReadPicture.
-func (s *Service) Thumbnail(ctx context.Context, data []byte, side int) ([]byte, error) {
+// like Read.
+func (ps *Pictures) Thumbnail(ctx context.Context, data []byte, side int) ([]byte, error) {
+	s := ps.s
 	var small *image.RGBA
 	var info imagefile.Info
 	err := s.decode(ctx, data, Policy{Limits: imagefile.Limits{MaxPixels: s.cfg.Images.MaxPixels}},

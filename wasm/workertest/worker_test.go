@@ -164,7 +164,7 @@ func (s *server) takeRequests() []syncRequest {
 
 // version returns the gallery's version on the server.
 func (s *server) version() int64 {
-	g, err := s.svc.GalleryByAppID(appID)
+	g, err := s.svc.Galleries.ByAppID(appID)
 	if err != nil {
 		s.t.Fatal(err)
 	}
@@ -193,13 +193,13 @@ func (s *server) token() string {
 }
 
 // add stores a photo as an active target named after it, with int_attr n.
-func (s *server) add(photo string, n int32) store.Target {
-	pic, err := s.svc.ReadPicture(context.Background(), testphoto.File(photo), gallery.Policy{})
+func (s *server) add(photo string, n int32) gallery.Target {
+	pic, err := s.svc.Pictures.Read(context.Background(), testphoto.File(photo), gallery.Policy{})
 	if err != nil {
 		s.t.Fatal(err)
 	}
-	t := store.Target{Name: photo, Active: true, IntAttr: [4]int32{n}}
-	tg, err := s.svc.Add(context.Background(), s.gallery.ID, t, pic, gallery.AddOptions{})
+	t := gallery.Target{Name: photo, Active: true, IntAttr: [4]int32{n}}
+	tg, err := s.svc.Targets.Add(context.Background(), s.gallery.ID, t, pic, gallery.AddOptions{})
 	if err != nil {
 		s.t.Fatalf("adding %s: %v", photo, err)
 	}
@@ -384,10 +384,10 @@ func TestWorkerSyncsAndSearches(t *testing.T) {
 	// Changes on the server arrive as a delta.
 	s.add("rocket", 10)
 	off := false
-	if _, err := s.svc.Update(context.Background(), s.gallery.ID, chelsea.ID, gallery.Patch{Active: &off}); err != nil {
+	if _, err := s.svc.Targets.Update(context.Background(), s.gallery.ID, chelsea.ID, gallery.Patch{Active: &off}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.svc.Delete(context.Background(), s.gallery.ID, astronaut.ID); err != nil {
+	if _, err := s.svc.Targets.Delete(context.Background(), s.gallery.ID, astronaut.ID); err != nil {
 		t.Fatal(err)
 	}
 	wantSync(t, w, s, syncResult{s.version(), 3, true}, []syncRequest{{since: itoa(v), ifNoneMatch: etag(v), authorization: token, status: 200, gzipped: true}})

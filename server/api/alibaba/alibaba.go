@@ -20,6 +20,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/pixmatch/pixmatch/server/api/body"
+	"github.com/pixmatch/pixmatch/server/api/dialect"
 	"github.com/pixmatch/pixmatch/server/auth"
 	"github.com/pixmatch/pixmatch/server/config"
 	"github.com/pixmatch/pixmatch/server/fetch"
@@ -29,40 +30,78 @@ import (
 	"github.com/pixmatch/pixmatch/shared/apierror"
 )
 
-// Handler serves the Alibaba Image Search API of a gallery service.
-type Handler struct {
+// Deps are what the Alibaba handler works with.
+type Deps struct {
 	Service *gallery.Service
+	// Keys holds the AccessKey pairs signatures are checked with.
+	Keys    auth.Keys
 	Config  config.Alibaba
 	Fetcher *fetch.Fetcher
 	// URLKey signs the links to dump files and import reports.
 	URLKey []byte
-	Log    *slog.Logger
-	Now    func() time.Time // time.Now when nil
-	// BodyTimeout is how long a client may take to send a request body.
-	BodyTimeout time.Duration
 	// Replays remembers the nonces of the requests, so that a replayed
-	// request is refused; a Memory of the handler's own when nil.
+	// request is refused: the process's one memory, shared with the other
+	// dialects; a Memory of the handler's own when nil.
 	Replays auth.Replays
 	// Jobs owns the imports, dumps and callbacks the handler starts;
 	// required. Stopping it interrupts them, and then refuses new ones
 	// with InternalError.
 	Jobs *jobs.Runner
-
-	verifier *auth.AlibabaVerifier
+	// BodyTimeout is how long a client may take to send a request body.
+	BodyTimeout time.Duration
+	Log         *slog.Logger
+	Now         dialect.Clock // the wall clock when nil
 }
 
-// Register adds the routes to e.
-func (h *Handler) Register(e *echo.Echo) {
-	if h.Jobs == nil {
-		panic("alibaba: Handler.Jobs is nil")
+// Handler serves the Alibaba Image Search API of a gallery service.
+type Handler struct {
+	svc         *gallery.Service
+	cfg         config.Alibaba
+	fetcher     *fetch.Fetcher
+	urlKey      []byte
+	jobs        *jobs.Runner
+	bodyTimeout time.Duration
+	log         *slog.Logger
+	clock       dialect.Clock
+	verifier    *auth.AlibabaVerifier
+	actions     map[string]func(*call) error // by action name, built once
+}
+
+// New returns the Alibaba handler over d. It panics without d.Jobs.
+func New(d Deps) *Handler {
+	if d.Jobs == nil {
+		panic("alibaba: Deps.Jobs is nil")
 	}
-	if h.Log == nil {
-		h.Log = slog.Default()
+	if d.Replays == nil {
+		d.Replays = &auth.Memory{}
 	}
-	if h.Replays == nil {
-		h.Replays = &auth.Memory{}
+	h := &Handler{
+		svc: d.Service, cfg: d.Config, fetcher: d.Fetcher, urlKey: d.URLKey, jobs: d.Jobs,
+		bodyTimeout: d.BodyTimeout, log: dialect.Logger(d.Log), clock: d.Now,
+		verifier: &auth.AlibabaVerifier{Keys: d.Keys, Now: d.Now.Now, Replays: d.Replays},
 	}
-	h.verifier = &auth.AlibabaVerifier{Keys: h.Service, Now: h.now, Replays: h.Replays}
+	h.actions = map[string]func(*call) error{
+		"AddImage":              h.addImage,
+		"DeleteImage":           h.deleteImage,
+		"UpdateImage":           h.updateImage,
+		"CheckImageExists":      h.checkImageExists,
+		"SearchImageByPic":      h.searchByPic,
+		"SearchImageByName":     h.searchByName,
+		"SearchImageByText":     h.searchByText,
+		"SearchImageByFilter":   h.searchByFilter,
+		"SearchImage":           h.searchImage,
+		"CompareSimilarByImage": h.compare,
+		"Detail":                h.detail,
+		"DumpMeta":              h.dumpMeta,
+		"DumpMetaList":          h.dumpMetaList,
+		"IncreaseInstance":      h.increaseInstance,
+		"IncreaseList":          h.increaseList,
+	}
+	return h
+}
+
+// Routes adds the routes to e.
+func (h *Handler) Routes(e *echo.Echo) {
 	e.POST("/", h.rpc) // GET / is routed by the caller through IsRPC and RPC
 	for _, op := range []string{"add", "search", "delete"} {
 		e.POST("/item/"+op, h.legacy(op))
@@ -70,12 +109,7 @@ func (h *Handler) Register(e *echo.Echo) {
 	e.GET("/files/:gallery/:name", h.file)
 }
 
-func (h *Handler) now() time.Time {
-	if h.Now != nil {
-		return h.Now()
-	}
-	return time.Now()
-}
+func (h *Handler) now() time.Time { return h.clock.Now() }
 
 // IsRPC reports whether a request to / is an Alibaba API call (it names
 // an action or carries a signature) rather than a visit to the web app.
@@ -98,27 +132,6 @@ type call struct {
 
 	key     auth.Credential
 	gallery store.Gallery
-}
-
-// actions maps each action to its handler.
-func (h *Handler) actions() map[string]func(*call) error {
-	return map[string]func(*call) error{
-		"AddImage":              h.addImage,
-		"DeleteImage":           h.deleteImage,
-		"UpdateImage":           h.updateImage,
-		"CheckImageExists":      h.checkImageExists,
-		"SearchImageByPic":      h.searchByPic,
-		"SearchImageByName":     h.searchByName,
-		"SearchImageByText":     h.searchByText,
-		"SearchImageByFilter":   h.searchByFilter,
-		"SearchImage":           h.searchImage,
-		"CompareSimilarByImage": h.compare,
-		"Detail":                h.detail,
-		"DumpMeta":              h.dumpMeta,
-		"DumpMetaList":          h.dumpMetaList,
-		"IncreaseInstance":      h.increaseInstance,
-		"IncreaseList":          h.increaseList,
-	}
 }
 
 // rpc serves POST / and GET /: reads the request, checks its signature,
@@ -151,7 +164,7 @@ func (h *Handler) rpc(c echo.Context) error {
 	if err != nil {
 		return h.fail(k, err)
 	}
-	run, ok := h.actions()[k.action]
+	run, ok := h.actions[k.action]
 	if !ok {
 		return h.fail(k, apierror.UnsupportedOperationType.Because(fmt.Errorf("action %q", k.action)))
 	}
@@ -186,7 +199,7 @@ func merge(form, query url.Values) url.Values {
 // when the process holds all the body bytes it allows, BadRequest for a
 // body that breaks off.
 func (h *Handler) readBody(c echo.Context) ([]byte, error) {
-	b, err := body.Read(c, h.Config.MaxBodyBytes, h.BodyTimeout)
+	b, err := body.Read(c, h.cfg.MaxBodyBytes, h.bodyTimeout)
 	switch {
 	case err == nil:
 		return b, nil
@@ -210,7 +223,7 @@ func (h *Handler) instance(k *call, name string) error {
 	case len(name) > maxName:
 		return apierror.InvalidInstance.Because(fmt.Errorf("InstanceName of %d characters, over %d", len(name), maxName))
 	}
-	g, err := h.Service.GalleryByName(name)
+	g, err := h.svc.Galleries.ByName(name)
 	if errors.Is(err, gallery.ErrNotFound) {
 		return apierror.InvalidInstance.Because(err)
 	}
@@ -248,7 +261,7 @@ func (k *call) takeRequestID() error {
 func newRequestID() string { return strings.ToUpper(uuid.NewString()) }
 
 // ctx returns the request's context.
-func (k *call) ctx() context.Context { return k.c.Request().Context() }
+func (k *call) ctx() context.Context { return dialect.Ctx(k.c) }
 
 // baseURL is the address clients reach this server at.
 func baseURL(c echo.Context) string { return c.Scheme() + "://" + c.Request().Host }

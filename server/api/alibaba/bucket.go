@@ -31,9 +31,9 @@ type source struct {
 // the source when the import ends.
 func (h *Handler) resolve(bucket, p string) (source, error) {
 	if fetch.IsURL(bucket) {
-		return source{base: strings.TrimRight(bucket, "/") + p, f: h.Fetcher}, nil
+		return source{base: strings.TrimRight(bucket, "/") + p, f: h.fetcher}, nil
 	}
-	folder, ok := h.Config.Buckets[bucket]
+	folder, ok := h.cfg.Buckets[bucket]
 	switch {
 	case !ok && fetch.HasScheme(bucket):
 		return source{}, apierror.InvalidPicUrl.Because(fmt.Errorf("BucketName %.40q is a URL that is not http(s)", bucket))

@@ -15,7 +15,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/pixmatch/pixmatch/server/store"
+	"github.com/pixmatch/pixmatch/server/gallery"
 	"github.com/pixmatch/pixmatch/shared/apierror"
 )
 
@@ -24,7 +24,7 @@ import (
 const linkLifetime = 2 * time.Hour
 
 // folder is where a gallery's task files are written.
-func (h *Handler) folder(gallery int64) string { return TaskFolder(h.Config.Files, gallery) }
+func (h *Handler) folder(gallery int64) string { return TaskFolder(h.cfg.Files, gallery) }
 
 // TaskFolder is the folder, under the files folder, of a gallery's dumps
 // and import reports.
@@ -54,14 +54,14 @@ func (h *Handler) createFile(gallery int64, name string) (*os.File, error) {
 }
 
 // fileURL is a link, valid for two hours, to a task's result file.
-func (h *Handler) fileURL(t store.Task, base string) string {
+func (h *Handler) fileURL(t gallery.Task, base string) string {
 	expires := h.now().Add(linkLifetime).Unix()
 	return fmt.Sprintf("%s/files/%d/%s?Expires=%d&Signature=%s",
 		base, t.Gallery, t.Result, expires, h.sign(t.Gallery, t.Result, expires))
 }
 
 func (h *Handler) sign(gallery int64, name string, expires int64) string {
-	m := hmac.New(sha256.New, h.URLKey)
+	m := hmac.New(sha256.New, h.urlKey)
 	fmt.Fprintf(m, "%d\n%s\n%d", gallery, name, expires)
 	return hex.EncodeToString(m.Sum(nil))
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 
 	"github.com/pixmatch/pixmatch/server/gallery"
-	"github.com/pixmatch/pixmatch/server/store"
 	"github.com/pixmatch/pixmatch/shared/apierror"
 )
 
@@ -35,7 +34,7 @@ func newPicInfo(r string) picInfo {
 // addImage indexes a picture under a ProductId and PicName; the same pair
 // again replaces the earlier picture.
 func (h *Handler) addImage(k *call) error {
-	t := store.Target{Type: "ImageTarget", Size: "20", Active: true, Category: OtherCategory}
+	t := gallery.NewTarget()
 	var err error
 	if t.ProductID, err = k.productID(); err != nil {
 		return err
@@ -59,7 +58,7 @@ func (h *Handler) addImage(k *call) error {
 		return err
 	}
 	t.Name, t.Meta = t.PicName, t.CustomContent
-	t, err = h.Service.Add(k.ctx(), k.gallery.ID, t, pic, gallery.AddOptions{Replace: true})
+	t, err = h.svc.Targets.Add(k.ctx(), k.gallery.ID, t, pic, gallery.AddOptions{Replace: true})
 	if err != nil {
 		return writeError(err)
 	}
@@ -71,7 +70,7 @@ func (h *Handler) addImage(k *call) error {
 
 // attributes checks CategoryId and reads CustomContent and the attributes
 // into t; t stays in OtherCategory.
-func (k *call) attributes(t *store.Target) error {
+func (k *call) attributes(t *gallery.Target) error {
 	if err := k.checkCategory(); err != nil {
 		return err
 	}
@@ -139,7 +138,7 @@ func (h *Handler) deleteImage(k *call) error {
 	if err != nil {
 		return err
 	}
-	var gone []store.Target
+	var gone []gallery.Target
 	if byFilter {
 		f, err := k.filter()
 		if err != nil {
@@ -148,7 +147,7 @@ func (h *Handler) deleteImage(k *call) error {
 		if f == nil {
 			return apierror.InvalidFilterClause.Because(errors.New("IsDeleteByFilter without a Filter"))
 		}
-		gone, err = h.Service.DeleteWhere(k.ctx(), k.gallery.ID, f)
+		gone, err = h.svc.Targets.DeleteWhere(k.ctx(), k.gallery.ID, f)
 		if err != nil {
 			return writeError(err)
 		}
@@ -161,7 +160,7 @@ func (h *Handler) deleteImage(k *call) error {
 		if len([]rune(pic)) > maxNameLength {
 			return apierror.InvalidPicName.Because(errors.New("PicName over 256 characters"))
 		}
-		if gone, err = h.Service.DeleteByName(k.ctx(), k.gallery.ID, product, pic); err != nil {
+		if gone, err = h.svc.Targets.DeleteByName(k.ctx(), k.gallery.ID, product, pic); err != nil {
 			return writeError(err)
 		}
 	}
@@ -197,7 +196,7 @@ func (h *Handler) updateImage(k *call) error {
 		return err
 	}
 	p.Meta = p.CustomContent
-	if _, err := h.Service.UpdateByName(k.ctx(), k.gallery.ID, product, pic, p); err != nil {
+	if _, err := h.svc.Targets.UpdateByName(k.ctx(), k.gallery.ID, product, pic, p); err != nil {
 		return writeError(err)
 	}
 	return k.ok(k.writeResult())
@@ -223,7 +222,7 @@ type auction struct {
 
 // newAuction describes t. Its CategoryId is OtherCategory, even for a
 // picture stored under another one by an earlier pixmatch.
-func newAuction(t store.Target) auction {
+func newAuction(t gallery.Target) auction {
 	return auction{
 		ProductID: t.ProductID, PicName: t.PicName, CategoryID: OtherCategory, CustomContent: t.CustomContent,
 		IntAttr: t.IntAttr[0], IntAttr2: t.IntAttr[1], IntAttr3: t.IntAttr[2], IntAttr4: t.IntAttr[3],
@@ -237,7 +236,7 @@ func (h *Handler) checkImageExists(k *call) error {
 	if err != nil {
 		return err
 	}
-	t, err := h.Service.TargetByName(k.ctx(), k.gallery.ID, product, pic)
+	t, err := h.svc.Targets.ByName(k.ctx(), k.gallery.ID, product, pic)
 	exists := err == nil
 	if err != nil && !errors.Is(err, gallery.ErrNotFound) {
 		return apierror.AccessEngineFailed.Because(err)

@@ -23,13 +23,13 @@ const progressEvery = 100
 
 // startImport begins adding and deleting the pictures an increment.meta
 // lists. Only one import per instance runs at a time.
-func (h *Handler) startImport(ctx context.Context, g store.Gallery, bucket, path, callback, base string) (store.Task, error) {
+func (h *Handler) startImport(ctx context.Context, g store.Gallery, bucket, path, callback, base string) (gallery.Task, error) {
 	src, err := h.resolve(bucket, path)
 	if err != nil {
-		return store.Task{}, err
+		return gallery.Task{}, err
 	}
-	t, job, err := h.startTask(ctx, store.Task{Gallery: g.ID, Kind: store.TaskImport, Status: store.TaskRunning,
-		Source: bucket + "\n" + path, Callback: callback})
+	t, job, err := h.startTask(ctx, gallery.Task{Gallery: g.ID, Kind: gallery.TaskImport, Status: gallery.TaskRunning,
+		Bucket: bucket, Path: path, Callback: callback})
 	if err != nil {
 		src.close()
 		return t, err
@@ -57,7 +57,7 @@ type importError struct {
 // file made when the first line fails.
 type report struct {
 	h    *Handler
-	t    *store.Task
+	t    *gallery.Task
 	file *os.File
 	enc  *json.Encoder
 }
@@ -87,15 +87,15 @@ func (r *report) close() error {
 
 // runImport applies every line of the increment.meta, recording the
 // lines that fail in a report, until the lines or ctx end.
-func (h *Handler) runImport(ctx context.Context, t store.Task, g store.Gallery, src source) store.Task {
+func (h *Handler) runImport(ctx context.Context, t gallery.Task, g store.Gallery, src source) gallery.Task {
 	meta, err := src.read(ctx, "increment.meta", maxMetaBytes)
 	if ctx.Err() != nil {
 		return h.interrupted(ctx, t)
 	}
 	if err != nil {
 		e := asAlibaba(fetchError(err))
-		h.Log.Warn("import: read increment.meta", "gallery", g.Name, "task", t.ID, "err", err)
-		return h.finish(ctx, t, store.TaskFailed, e.Code, "increment.meta: "+e.Message)
+		h.log.Warn("import: read increment.meta", "gallery", g.Name, "task", t.ID, "err", err)
+		return h.finish(ctx, t, gallery.TaskFailed, e.Code, "increment.meta: "+e.Message)
 	}
 	lines := bytes.Split(bytes.TrimRight(meta, "\n"), []byte("\n"))
 	t.Total = len(lines)
@@ -119,7 +119,7 @@ func (h *Handler) runImport(ctx context.Context, t store.Task, g store.Gallery, 
 			}
 		}
 		if t.Done%progressEvery == 0 {
-			h.Service.UpdateTask(ctx, t)
+			h.svc.Tasks.Update(ctx, t)
 		}
 	}
 	if err := rep.close(); err != nil {
@@ -143,7 +143,7 @@ func (h *Handler) applyLine(ctx context.Context, g store.Gallery, src source, ra
 	}
 	switch strings.ToUpper(l.OperationType) {
 	case "DELETE":
-		_, err := h.Service.DeleteByName(ctx, g.ID, l.ProductID, l.PicName)
+		_, err := h.svc.Targets.DeleteByName(ctx, g.ID, l.ProductID, l.PicName)
 		return l, err
 	case "ADD", "":
 	default:
@@ -153,7 +153,7 @@ func (h *Handler) applyLine(ctx context.Context, g store.Gallery, src source, ra
 	if err != nil {
 		return l, err
 	}
-	data, err := src.read(ctx, l.PicName, int64(h.Config.MaxImageBytes))
+	data, err := src.read(ctx, l.PicName, int64(h.cfg.MaxImageBytes))
 	if err != nil {
 		return l, fetchError(err)
 	}
@@ -164,7 +164,7 @@ func (h *Handler) applyLine(ctx context.Context, g store.Gallery, src source, ra
 	if t.Region, err = focus(pic, l.Region, l.Crop == nil || *l.Crop); err != nil {
 		return l, err
 	}
-	_, err = h.Service.Add(ctx, g.ID, t, pic, gallery.AddOptions{Replace: true})
+	_, err = h.svc.Targets.Add(ctx, g.ID, t, pic, gallery.AddOptions{Replace: true})
 	if err != nil {
 		return l, writeError(err)
 	}
@@ -172,9 +172,10 @@ func (h *Handler) applyLine(ctx context.Context, g store.Gallery, src source, ra
 }
 
 // target checks a line's fields and makes the target they describe.
-func (l metaLine) target() (store.Target, error) {
-	t := store.Target{Type: "ImageTarget", Size: "20", Active: true, Category: OtherCategory,
-		ProductID: l.ProductID, PicName: l.PicName, Name: l.PicName, CustomContent: l.CustomContent, Meta: l.CustomContent}
+func (l metaLine) target() (gallery.Target, error) {
+	t := gallery.NewTarget()
+	t.ProductID, t.PicName, t.Name = l.ProductID, l.PicName, l.PicName
+	t.CustomContent, t.Meta = l.CustomContent, l.CustomContent
 	switch {
 	case l.PicName == "":
 		return t, apierror.NoSpecifiedPicName.Because(errors.New("no PicName"))
@@ -213,7 +214,7 @@ func asAlibaba(err error) *apierror.Error {
 }
 
 // call tells a client's callback address that its import has ended.
-func (h *Handler) call(ctx context.Context, t store.Task, g store.Gallery, callback, base string) {
+func (h *Handler) call(ctx context.Context, t gallery.Task, g store.Gallery, callback, base string) {
 	body := map[string]any{
 		"InstanceName": g.Name, "Id": t.ID, "Status": t.Status, "Code": t.Code, "Msg": t.Message,
 		"Total": t.Total, "Done": t.Done, "Failed": t.Failed,
@@ -222,7 +223,7 @@ func (h *Handler) call(ctx context.Context, t store.Task, g store.Gallery, callb
 		body["ErrorUrl"] = h.fileURL(t, base)
 	}
 	b, _ := json.Marshal(body)
-	if err := h.Fetcher.Post(ctx, callback, "application/json", b); err != nil {
-		h.Log.Warn("import callback failed", "task", t.ID, "err", err)
+	if err := h.fetcher.Post(ctx, callback, "application/json", b); err != nil {
+		h.log.Warn("import callback failed", "task", t.ID, "err", err)
 	}
 }

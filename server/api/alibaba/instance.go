@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/pixmatch/pixmatch/server/store"
+	"github.com/pixmatch/pixmatch/server/gallery"
 	"github.com/pixmatch/pixmatch/shared/apierror"
 )
 
@@ -16,7 +16,7 @@ const serviceTypeGeneric = 1
 
 // detail describes the instance.
 func (h *Handler) detail(k *call) error {
-	n, err := h.Service.Count(k.gallery.ID)
+	n, err := h.svc.Targets.Count(k.gallery.ID)
 	if err != nil {
 		return apierror.AccessEngineFailed.Because(err)
 	}
@@ -128,7 +128,7 @@ func (h *Handler) dumpMetaList(k *call) error {
 	if err != nil {
 		return err
 	}
-	tasks, total, err := h.listTasks(k.ctx(), k.gallery.ID, store.TaskDump, num, size, id)
+	tasks, total, err := h.listTasks(k.ctx(), k.gallery.ID, gallery.TaskDump, num, size, id)
 	if err != nil {
 		return apierror.InternalOssError.Because(err)
 	}
@@ -201,14 +201,13 @@ func (h *Handler) increaseList(k *call) error {
 	if err != nil {
 		return err
 	}
-	tasks, total, err := h.listTasks(k.ctx(), k.gallery.ID, store.TaskImport, num, size, id)
+	tasks, total, err := h.listTasks(k.ctx(), k.gallery.ID, gallery.TaskImport, num, size, id)
 	if err != nil {
 		return apierror.InternalOssError.Because(err)
 	}
 	list := make([]increment, len(tasks))
 	for i, t := range tasks {
-		bucket, path, _ := strings.Cut(t.Source, "\n")
-		list[i] = increment{ID: t.ID, BucketName: bucket, Path: path, CallbackAddress: t.Callback,
+		list[i] = increment{ID: t.ID, BucketName: t.Bucket, Path: t.Path, CallbackAddress: t.Callback,
 			Status: t.Status, Code: t.Code, Msg: t.Message,
 			UtcCreate: strconv.FormatInt(t.Created, 10), UtcModified: t.Modified}
 		if t.Result != "" {

@@ -11,7 +11,6 @@ import (
 	"github.com/pixmatch/pixmatch/server/api/alibaba/metabody"
 	"github.com/pixmatch/pixmatch/server/auth"
 	"github.com/pixmatch/pixmatch/server/gallery"
-	"github.com/pixmatch/pixmatch/server/store"
 	"github.com/pixmatch/pixmatch/shared/apierror"
 )
 
@@ -64,8 +63,8 @@ func (h *Handler) legacyAdd(k *call, body []byte) error {
 	if err != nil {
 		return err
 	}
-	base := store.Target{Type: "ImageTarget", Size: "20", Active: true, Category: OtherCategory,
-		ProductID: req.ItemID, CustomContent: req.CustContent, Meta: req.CustContent}
+	base := gallery.NewTarget()
+	base.ProductID, base.CustomContent, base.Meta = req.ItemID, req.CustContent, req.CustContent
 	if len([]rune(req.ItemID)) > maxNameLength {
 		return apierror.InvalidProductId.Because(fmt.Errorf("item_id over %d characters", maxNameLength))
 	}
@@ -89,7 +88,7 @@ func (h *Handler) legacyAdd(k *call, body []byte) error {
 	crop := req.Crop == nil || *req.Crop
 	type added struct {
 		pic *gallery.Picture
-		t   store.Target
+		t   gallery.Target
 	}
 	var all []added
 	for _, p := range req.Pics { // check every picture before adding any
@@ -108,7 +107,7 @@ func (h *Handler) legacyAdd(k *call, body []byte) error {
 		all = append(all, added{pic, t})
 	}
 	for _, a := range all {
-		if _, err := h.Service.Add(k.ctx(), k.gallery.ID, a.t, a.pic, gallery.AddOptions{Replace: true}); err != nil {
+		if _, err := h.svc.Targets.Add(k.ctx(), k.gallery.ID, a.t, a.pic, gallery.AddOptions{Replace: true}); err != nil {
 			return writeError(err)
 		}
 	}
@@ -197,13 +196,13 @@ func (h *Handler) legacyDelete(k *call, body []byte) error {
 		return err
 	}
 	if req.PicNames == nil {
-		if _, err := h.Service.DeleteByName(k.ctx(), k.gallery.ID, req.ItemID, ""); err != nil {
+		if _, err := h.svc.Targets.DeleteByName(k.ctx(), k.gallery.ID, req.ItemID, ""); err != nil {
 			return writeError(err)
 		}
 		return k.ok(k.legacyOK())
 	}
 	for _, name := range req.PicNames {
-		if _, err := h.Service.DeleteByName(k.ctx(), k.gallery.ID, req.ItemID, name); err != nil {
+		if _, err := h.svc.Targets.DeleteByName(k.ctx(), k.gallery.ID, req.ItemID, name); err != nil {
 			return writeError(err)
 		}
 	}

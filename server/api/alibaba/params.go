@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/pixmatch/pixmatch/server/gallery"
 	"github.com/pixmatch/pixmatch/shared/apierror"
 	"github.com/pixmatch/pixmatch/shared/filter"
 )
@@ -22,7 +23,7 @@ const (
 	// OtherCategory is the category of everything outside the product
 	// categories. Every pixmatch instance is a generic one, which files
 	// every picture under it whatever CategoryId the client sends.
-	OtherCategory = 88888888
+	OtherCategory = gallery.OtherCategory
 )
 
 // categories are the CategoryId values Alibaba knows, with their names.

@@ -26,13 +26,13 @@ func (h *Handler) picture(ctx context.Context, k *call, param string) (*gallery.
 	switch {
 	case fetch.IsURL(v):
 		var err error
-		if data, err = h.Fetcher.Fetch(ctx, v); err != nil {
+		if data, err = h.fetcher.Fetch(ctx, v); err != nil {
 			return nil, fetchError(err)
 		}
 	case fetch.HasScheme(v): // file://, gopher://…: a URL, not base64
 		return nil, apierror.InvalidPicUrl.Because(fmt.Errorf("%s is a URL that is not http(s): %.40q", param, v))
 	default:
-		if base64.StdEncoding.DecodedLen(len(v)) > h.Config.MaxImageBytes+3 {
+		if base64.StdEncoding.DecodedLen(len(v)) > h.cfg.MaxImageBytes+3 {
 			return nil, apierror.InvalidPicContent.Because(fmt.Errorf("%s of %d base64 characters", param, len(v)))
 		}
 		var err error
@@ -40,8 +40,8 @@ func (h *Handler) picture(ctx context.Context, k *call, param string) (*gallery.
 			return nil, apierror.UnsupportedPicFormat.Because(fmt.Errorf("%s is neither a URL nor base64: %w", param, err))
 		}
 	}
-	if len(data) > h.Config.MaxImageBytes {
-		return nil, apierror.InvalidPicContent.Because(fmt.Errorf("%s of %d bytes, over %d", param, len(data), h.Config.MaxImageBytes))
+	if len(data) > h.cfg.MaxImageBytes {
+		return nil, apierror.InvalidPicContent.Because(fmt.Errorf("%s of %d bytes, over %d", param, len(data), h.cfg.MaxImageBytes))
 	}
 	return h.decode(ctx, data)
 }
@@ -49,10 +49,10 @@ func (h *Handler) picture(ctx context.Context, k *call, param string) (*gallery.
 // decode reads an image file under Alibaba's rules: PNG, JPG, BMP, GIF,
 // WEBP, TIFF or PPM; each side 100–4096 pixels; no invalid orientation.
 func (h *Handler) decode(ctx context.Context, data []byte) (*gallery.Picture, error) {
-	pic, err := h.Service.ReadPicture(ctx, data, gallery.Policy{Limits: imagefile.Limits{
-		MaxPixels: h.Config.MaxSide * h.Config.MaxSide,
-		MaxSide:   h.Config.MaxSide,
-		MinSide:   h.Config.MinSide,
+	pic, err := h.svc.Pictures.Read(ctx, data, gallery.Policy{Limits: imagefile.Limits{
+		MaxPixels: h.cfg.MaxSide * h.cfg.MaxSide,
+		MaxSide:   h.cfg.MaxSide,
+		MinSide:   h.cfg.MinSide,
 	}})
 	switch {
 	case errors.Is(err, gallery.ErrImageTooLarge), errors.Is(err, gallery.ErrImageTooSmall):

@@ -22,6 +22,7 @@ import (
 
 	"github.com/pixmatch/pixmatch/server/api/alibaba"
 	"github.com/pixmatch/pixmatch/server/api/alibaba/metabody"
+	"github.com/pixmatch/pixmatch/server/app"
 	"github.com/pixmatch/pixmatch/server/auth"
 	"github.com/pixmatch/pixmatch/server/internal/testserver"
 	"github.com/pixmatch/pixmatch/shared/apierror"
@@ -222,8 +223,8 @@ func TestReplayedLegacyDelete(t *testing.T) {
 func TestNoncesFull(t *testing.T) {
 	s := testserver.New(t)
 	ec := echo.New()
-	(&alibaba.Handler{Service: s.Service, Config: s.Service.Config().Alibaba,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Replays: &auth.Memory{Max: 1}, Jobs: s.Jobs}).Register(ec)
+	alibaba.New(alibaba.Deps{Service: s.Service, Keys: app.Keys(s.Service), Config: s.Service.Config().Alibaba,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Replays: &auth.Memory{Max: 1}, Jobs: s.Jobs}).Routes(ec)
 	small := httptest.NewServer(ec)
 	defer small.Close()
 	f := &fixture{t: t, s: s, sdk: newSDK(t, strings.TrimPrefix(small.URL, "http://"), testserver.Key, testserver.Secret, false)}

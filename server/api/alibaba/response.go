@@ -2,10 +2,11 @@ package alibaba
 
 import (
 	"errors"
-	"log/slog"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
+
+	"github.com/pixmatch/pixmatch/server/api/dialect"
 
 	"github.com/pixmatch/pixmatch/shared/apierror"
 )
@@ -26,12 +27,7 @@ func (h *Handler) fail(k *call, err error) error {
 	if !ok || e.Dialect != apierror.Alibaba {
 		e = apierror.InternalError.Because(err)
 	}
-	level := slog.LevelInfo
-	if e.Status >= 500 {
-		level = slog.LevelError
-	}
-	h.Log.Log(k.c.Request().Context(), level, "alibaba request failed",
-		"action", k.action, "code", e.Code, "requestId", k.requestID, "err", err)
+	dialect.Failed(h.log, k.c, e, err, "action", k.action, "requestId", k.requestID)
 	return k.c.JSON(e.Status, errorBody{
 		Code: e.Code, Message: e.Message, RequestID: k.requestID, HostID: k.c.Request().Host,
 	})

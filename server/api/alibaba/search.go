@@ -86,7 +86,7 @@ func (h *Handler) search(k *call, read reader, o gallery.SearchOptions) ([]galle
 		region = r
 		return pic, err
 	}
-	matches, err := h.Service.Search(k.ctx(), k.gallery.ID, pictureOf, o)
+	matches, err := h.svc.Recognition.Search(k.ctx(), k.gallery.ID, pictureOf, o)
 	if errors.Is(err, gallery.ErrNoActiveTargets) {
 		_, err = pictureOf(k.ctx())
 	}
@@ -171,7 +171,7 @@ func (h *Handler) searchByName(k *call) error {
 	if err != nil {
 		return err
 	}
-	t, err := h.Service.TargetByName(k.ctx(), k.gallery.ID, product, name)
+	t, err := h.svc.Targets.ByName(k.ctx(), k.gallery.ID, product, name)
 	if errors.Is(err, gallery.ErrNotFound) {
 		return apierror.PicNotExist.Because(err)
 	}
@@ -185,11 +185,11 @@ func (h *Handler) searchByName(k *call) error {
 
 // stored decodes a picture the instance holds, focused on its region.
 func (h *Handler) stored(ctx context.Context, k *call, id string) (*gallery.Picture, string, error) {
-	t, err := h.Service.Target(ctx, k.gallery.ID, id, true)
+	t, err := h.svc.Targets.Get(ctx, k.gallery.ID, id, true)
 	if err != nil {
 		return nil, "", apierror.AccessEngineFailed.Because(err)
 	}
-	pic, err := h.Service.ReadPicture(ctx, t.Image, gallery.Policy{})
+	pic, err := h.svc.Pictures.Read(ctx, t.Image, gallery.Policy{})
 	if errors.Is(err, gallery.ErrBusy) {
 		return nil, "", apierror.DeniedRequest.Because(err)
 	}
@@ -225,7 +225,7 @@ func (h *Handler) searchByFilter(k *call) error {
 	if f == nil {
 		return apierror.InvalidFilterClause.Because(errors.New("no Filter"))
 	}
-	ts, err := h.Service.Find(k.ctx(), k.gallery.ID, f, start, num)
+	ts, err := h.svc.Targets.Find(k.ctx(), k.gallery.ID, f, start, num)
 	if err != nil {
 		return apierror.AccessEngineFailed.Because(err)
 	}
@@ -262,7 +262,7 @@ func (h *Handler) compare(k *call) error {
 	if err != nil {
 		return err
 	}
-	d, err := h.Service.Compare(k.ctx(), a, b)
+	d, err := h.svc.Recognition.Compare(k.ctx(), a, b)
 	if err != nil {
 		return writeError(err)
 	}

@@ -9,12 +9,13 @@ import (
 	"os"
 	"time"
 
+	"github.com/pixmatch/pixmatch/server/gallery"
 	"github.com/pixmatch/pixmatch/server/jobs"
 	"github.com/pixmatch/pixmatch/server/store"
 	"github.com/pixmatch/pixmatch/shared/apierror"
 )
 
-// Task statuses, as Alibaba reports them: store.TaskRunning
+// Task statuses, as Alibaba reports them: gallery.TaskRunning
 // (PROCESSING) until the task ends, then one of these.
 const (
 	statusSuccess = "SUCCESS" // a finished dump
@@ -54,8 +55,8 @@ type metaLine struct {
 // t as running. A task of the same kind still running, or a server that
 // is stopping, refuses it with nothing recorded. The caller runs or
 // drops the job.
-func (h *Handler) startTask(ctx context.Context, t store.Task) (store.Task, *jobs.Job, error) {
-	job, err := h.Jobs.Start(string(t.Kind))
+func (h *Handler) startTask(ctx context.Context, t gallery.Task) (gallery.Task, *jobs.Job, error) {
+	job, err := h.jobs.Start(string(t.Kind))
 	if err != nil {
 		return t, nil, apierror.InternalError.Because(err)
 	}
@@ -63,10 +64,10 @@ func (h *Handler) startTask(ctx context.Context, t store.Task) (store.Task, *job
 		job.Drop()
 		return t, nil, apierror.InternalOssError.Because(err)
 	}
-	t, err = h.Service.CreateTask(ctx, t)
+	t, err = h.svc.Tasks.Create(ctx, t)
 	if err != nil {
 		job.Drop()
-		if errors.Is(err, store.ErrTaskRunning) {
+		if errors.Is(err, gallery.ErrTaskRunning) {
 			return t, nil, apierror.DeniedRequest.Because(err)
 		}
 		return t, nil, err
@@ -77,8 +78,8 @@ func (h *Handler) startTask(ctx context.Context, t store.Task) (store.Task, *job
 // startDump begins writing every picture's metadata to a file. The file
 // is created before the task is acknowledged, so a folder that cannot be
 // written fails the request.
-func (h *Handler) startDump(ctx context.Context, g store.Gallery) (store.Task, error) {
-	t, job, err := h.startTask(ctx, store.Task{Gallery: g.ID, Kind: store.TaskDump, Status: store.TaskRunning})
+func (h *Handler) startDump(ctx context.Context, g store.Gallery) (gallery.Task, error) {
+	t, job, err := h.startTask(ctx, gallery.Task{Gallery: g.ID, Kind: gallery.TaskDump, Status: gallery.TaskRunning})
 	if err != nil {
 		return t, err
 	}
@@ -107,11 +108,11 @@ func (h *Handler) startDump(ctx context.Context, g store.Gallery) (store.Task, e
 }
 
 // dump writes one metaLine per target into f, synced and closed.
-func (h *Handler) dump(ctx context.Context, f *os.File, gallery int64) (int, error) {
+func (h *Handler) dump(ctx context.Context, f *os.File, id int64) (int, error) {
 	w := bufio.NewWriter(f)
 	enc := json.NewEncoder(w)
 	n := 0
-	err := h.Service.Each(ctx, gallery, func(t store.Target) error {
+	err := h.svc.Targets.Each(ctx, id, func(t gallery.Target) error {
 		n++
 		return enc.Encode(lineOf(t))
 	})
@@ -119,7 +120,7 @@ func (h *Handler) dump(ctx context.Context, f *os.File, gallery int64) (int, err
 	return n, err
 }
 
-func lineOf(t store.Target) metaLine {
+func lineOf(t gallery.Target) metaLine {
 	cat := int32(OtherCategory)
 	l := metaLine{OperationType: "ADD", ProductID: t.ProductID, PicName: t.PicName, CategoryID: &cat,
 		CustomContent: t.CustomContent, Region: t.Region,
@@ -133,12 +134,12 @@ func lineOf(t store.Target) metaLine {
 }
 
 // finish records a task's outcome, even after ctx has ended.
-func (h *Handler) finish(ctx context.Context, t store.Task, status, code, msg string) store.Task {
+func (h *Handler) finish(ctx context.Context, t gallery.Task, status, code, msg string) gallery.Task {
 	t.Status, t.Code, t.Message = status, code, msg
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recordTimeout)
 	defer cancel()
-	if err := h.Service.UpdateTask(ctx, t); err != nil {
-		h.Log.Error("record task outcome", "task", t.ID, "err", err)
+	if err := h.svc.Tasks.Update(ctx, t); err != nil {
+		h.log.Error("record task outcome", "task", t.ID, "err", err)
 	}
 	return t
 }
@@ -146,43 +147,43 @@ func (h *Handler) finish(ctx context.Context, t store.Task, status, code, msg st
 // failTask records that a task failed with the catalogue entry err
 // carries: the client sees its code and message, the log the whole error,
 // whose paths and causes are the server's business.
-func (h *Handler) failTask(ctx context.Context, t store.Task, err error) store.Task {
+func (h *Handler) failTask(ctx context.Context, t gallery.Task, err error) gallery.Task {
 	e := asAlibaba(err)
-	h.Log.Error("task failed", "kind", t.Kind, "gallery", t.Gallery, "task", t.ID, "code", e.Code, "err", err)
-	return h.finish(ctx, t, store.TaskFailed, e.Code, e.Message)
+	h.log.Error("task failed", "kind", t.Kind, "gallery", t.Gallery, "task", t.ID, "code", e.Code, "err", err)
+	return h.finish(ctx, t, gallery.TaskFailed, e.Code, e.Message)
 }
 
 // interrupted records that the server stopped a task before it ended.
-func (h *Handler) interrupted(ctx context.Context, t store.Task) store.Task {
-	h.Log.Warn("task interrupted", "kind", t.Kind, "gallery", t.Gallery, "task", t.ID, "cause", context.Cause(ctx))
-	return h.finish(ctx, t, store.TaskFailed, apierror.InternalError.Code, interruptedMessage)
+func (h *Handler) interrupted(ctx context.Context, t gallery.Task) gallery.Task {
+	h.log.Warn("task interrupted", "kind", t.Kind, "gallery", t.Gallery, "task", t.ID, "cause", context.Cause(ctx))
+	return h.finish(ctx, t, gallery.TaskFailed, apierror.InternalError.Code, interruptedMessage)
 }
 
 // EndInterrupted marks the tasks an earlier process left running as
 // failed, interrupted. A server calls it as it starts, before it serves:
 // an import left PROCESSING would refuse every later one.
 func (h *Handler) EndInterrupted(ctx context.Context) error {
-	n, err := h.Service.FailRunningTasks(ctx, apierror.InternalError.Code, interruptedMessage)
+	n, err := h.svc.Tasks.FailRunning(ctx, apierror.InternalError.Code, interruptedMessage)
 	if err != nil {
 		return fmt.Errorf("alibaba: end interrupted tasks: %w", err)
 	}
 	if n > 0 {
-		h.Log.Warn("tasks interrupted by the last stop marked failed", "tasks", n)
+		h.log.Warn("tasks interrupted by the last stop marked failed", "tasks", n)
 	}
 	return nil
 }
 
 // listTasks returns a page of tasks, or the one with the given ID.
-func (h *Handler) listTasks(ctx context.Context, gallery int64, kind store.TaskKind, num, size int, id int64) ([]store.Task, int, error) {
+func (h *Handler) listTasks(ctx context.Context, g int64, kind gallery.TaskKind, num, size int, id int64) ([]gallery.Task, int, error) {
 	if id != 0 {
-		t, err := h.Service.Task(ctx, gallery, id)
-		if errors.Is(err, store.ErrNotFound) || (err == nil && t.Kind != kind) {
+		t, err := h.svc.Tasks.Get(ctx, g, id)
+		if errors.Is(err, gallery.ErrNotFound) || (err == nil && t.Kind != kind) {
 			return nil, 0, nil
 		}
 		if err != nil {
 			return nil, 0, err
 		}
-		return []store.Task{t}, 1, nil
+		return []gallery.Task{t}, 1, nil
 	}
-	return h.Service.Tasks(ctx, gallery, kind, store.Page{Offset: (num - 1) * size, Limit: size})
+	return h.svc.Tasks.List(ctx, g, kind, store.Page{Offset: (num - 1) * size, Limit: size})
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/pixmatch/pixmatch/server/api/dialect"
 	"github.com/pixmatch/pixmatch/server/auth"
 	"github.com/pixmatch/pixmatch/server/config"
 	"github.com/pixmatch/pixmatch/server/gallery"
@@ -21,41 +22,55 @@ import (
 	"github.com/pixmatch/pixmatch/shared/imagefile"
 )
 
-// Handler serves the CRS API of a gallery service.
-type Handler struct {
+// Deps are what the CRS handler works with.
+type Deps struct {
 	Service *gallery.Service
-	Tokens  *auth.Tokens
+	// Keys holds the API keys signatures are checked with.
+	Keys   auth.Keys
+	Tokens *auth.Tokens
+	// Replays remembers the signatures of writes, so that a replayed
+	// write is refused (auth.Verifier.Consume): the process's one memory,
+	// shared with the other dialects; a Memory of the handler's own when
+	// nil.
+	Replays auth.Replays
 	Config  config.CRS
-	Log     *slog.Logger
-	Now     func() time.Time // time.Now when nil
 	// BodyTimeout is how long a client may take to send a request body.
 	BodyTimeout time.Duration
-	// Replays remembers the signatures of writes, so that a replayed
-	// write is refused (auth.Verifier.Consume); a Memory of the handler's
-	// own when nil.
-	Replays auth.Replays
-
-	log      *slog.Logger
-	verifier *auth.Verifier
-	policy   gallery.Policy
+	Log         *slog.Logger
+	Now         dialect.Clock // the wall clock when nil
 }
 
-// Register adds the CRS routes to e.
-func (h *Handler) Register(e *echo.Echo) {
-	h.log = h.Log
-	if h.log == nil {
-		h.log = slog.Default()
-	}
-	if h.Replays == nil {
-		h.Replays = &auth.Memory{}
-	}
-	h.verifier = &auth.Verifier{Keys: h.Service, Tokens: h.Tokens, Now: h.now, Skew: h.Config.TimestampSkew, Replays: h.Replays}
-	imgs := h.Service.Config().Images
-	h.policy = gallery.Policy{
-		Formats: []imagefile.Format{imagefile.JPEG, imagefile.PNG},
-		Limits:  imagefile.Limits{MaxPixels: imgs.MaxPixels, MinSide: imgs.MinSide},
-	}
+// Handler serves the CRS API of a gallery service.
+type Handler struct {
+	svc         *gallery.Service
+	tokens      *auth.Tokens
+	cfg         config.CRS
+	bodyTimeout time.Duration
+	log         *slog.Logger
+	clock       dialect.Clock
+	verifier    *auth.Verifier
+	policy      gallery.Policy
+}
 
+// New returns the CRS handler over d.
+func New(d Deps) *Handler {
+	if d.Replays == nil {
+		d.Replays = &auth.Memory{}
+	}
+	imgs := d.Service.Config().Images
+	return &Handler{
+		svc: d.Service, tokens: d.Tokens, cfg: d.Config, bodyTimeout: d.BodyTimeout,
+		log: dialect.Logger(d.Log), clock: d.Now,
+		verifier: &auth.Verifier{Keys: d.Keys, Tokens: d.Tokens, Now: d.Now.Now, Skew: d.Config.TimestampSkew, Replays: d.Replays},
+		policy: gallery.Policy{
+			Formats: []imagefile.Format{imagefile.JPEG, imagefile.PNG},
+			Limits:  imagefile.Limits{MaxPixels: imgs.MaxPixels, MinSide: imgs.MinSide},
+		},
+	}
+}
+
+// Routes adds the CRS routes to e.
+func (h *Handler) Routes(e *echo.Echo) {
 	e.GET("/ping", h.ping)
 	e.GET("/ping/", h.ping)
 	for _, p := range []string{"/targets", "/targets/"} {
@@ -102,11 +117,11 @@ func (h *Handler) open(c echo.Context, perm auth.Permission) (*request, error) {
 	r.principal = p
 	switch {
 	case p.AppID != "":
-		r.gallery, err = h.Service.GalleryByAppID(p.AppID)
+		r.gallery, err = h.svc.Galleries.ByAppID(p.AppID)
 	case p.Gallery != 0:
-		r.gallery, err = h.Service.Gallery(p.Gallery)
+		r.gallery, err = h.svc.Galleries.ByID(p.Gallery)
 	default: // an appKey for every gallery, without appId: the only one, if it is
-		all := h.Service.Galleries()
+		all := h.svc.Galleries.List()
 		if len(all) != 1 {
 			return nil, apierror.CRSInvalidAppID.Because(fmt.Errorf("appKey %q names no appId and the server has %d databases", p.KeyID, len(all)))
 		}
@@ -125,8 +140,8 @@ func (h *Handler) open(c echo.Context, perm auth.Permission) (*request, error) {
 		}
 		return nil, apierror.CRSAppIDNotExist.Because(denied)
 	}
-	if r.gallery.Suspended {
-		return nil, apierror.CRSAppIDNotExist.Because(fmt.Errorf("database %q: %w", r.gallery.AppID, gallery.ErrSuspended))
+	if err := h.svc.Galleries.Serving(r.gallery.ID); err != nil {
+		return nil, apierror.CRSAppIDNotExist.Because(fmt.Errorf("database %q: %w", r.gallery.AppID, err))
 	}
 	if perm&auth.Write != 0 { // a replayed write would undo a later change
 		if err := h.verifier.Consume(ctx, p); err != nil {
@@ -147,7 +162,7 @@ func (h *Handler) decode(ctx context.Context, r *request, policy gallery.Policy)
 	if err != nil {
 		return nil, err
 	}
-	pic, err := h.Service.ReadPicture(ctx, data, policy)
+	pic, err := h.svc.Pictures.Read(ctx, data, policy)
 	return pic, imageError(err)
 }
 
@@ -169,7 +184,7 @@ func imageError(err error) error {
 }
 
 // ctx returns the request's context.
-func ctx(c echo.Context) context.Context { return c.Request().Context() }
+var ctx = dialect.Ctx
 
 // tunnel answers the legacy WebSocket recognition tunnel of the Sense 3
 // SDKs, which pixmatch does not implement.

@@ -2,12 +2,12 @@ package crs
 
 import (
 	"errors"
-	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/pixmatch/pixmatch/server/api/dialect"
 	"github.com/pixmatch/pixmatch/shared/apierror"
 )
 
@@ -68,21 +68,11 @@ func (h *Handler) fail(c echo.Context, err error, fallback *apierror.Error) erro
 	if !ok {
 		e = fallback.Because(err)
 	}
-	level := slog.LevelInfo
-	if e.Status >= 500 {
-		level = slog.LevelError
-	}
-	h.log.Log(c.Request().Context(), level, "crs request failed",
-		"method", c.Request().Method, "path", c.Path(), "statusCode", e.CRSCode(), "err", err)
+	dialect.Failed(h.log, c, e, err)
 	return c.JSON(e.Status, h.envelope(e.CRSCode(), message{e.Message}))
 }
 
-func (h *Handler) now() time.Time {
-	if h.Now != nil {
-		return h.Now()
-	}
-	return time.Now()
-}
+func (h *Handler) now() time.Time { return h.clock.Now() }
 
 // asCRS finds the CRS catalogue entry in err's chain.
 func asCRS(err error) (*apierror.Error, bool) {

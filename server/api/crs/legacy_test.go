@@ -13,7 +13,7 @@ import (
 // bound to one database and sends no appId.
 func TestLegacyAppKey(t *testing.T) {
 	e := newEnv(t)
-	if _, err := e.svc.CreateKey(context.Background(), store.Key{ID: "test_app_key", Secret: "test_app_secret", Gallery: e.gallery.ID}); err != nil {
+	if _, err := e.svc.Galleries.CreateKey(context.Background(), store.Key{ID: "test_app_key", Secret: "test_app_secret", Gallery: e.gallery.ID}); err != nil {
 		t.Fatal(err)
 	}
 	c := &client{e: e, key: "test_app_key", secret: "test_app_secret", legacy: true}
@@ -56,7 +56,7 @@ func TestUnboundAppKey(t *testing.T) {
 	c := &client{e: e, key: testKey, secret: testSecret, legacy: true, stringTS: true}
 	c.createTarget("coffee", photo("coffee"), nil)
 	want(t, c.query(http.MethodGet, "/targets/infos", nil), 200, 0)
-	if _, err := e.svc.CreateGallery(context.Background(), store.Gallery{Name: "second", AppID: "second"}); err != nil {
+	if _, err := e.svc.Galleries.Create(context.Background(), store.Gallery{Name: "second", AppID: "second"}); err != nil {
 		t.Fatal(err)
 	}
 	want(t, c.query(http.MethodGet, "/targets/infos", nil), 400, 1)

@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/pixmatch/pixmatch/server/api/crs"
+	"github.com/pixmatch/pixmatch/server/app"
 	"github.com/pixmatch/pixmatch/server/auth"
 )
 
@@ -85,8 +86,8 @@ func TestReplaysFull(t *testing.T) {
 	e := newEnv(t)
 	id := e.client().createTarget("coffee", photo("coffee"), nil)
 	ec := echo.New()
-	(&crs.Handler{Service: e.svc, Config: e.svc.Config().CRS, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Replays: &auth.Memory{Max: 1}}).Register(ec)
+	crs.New(crs.Deps{Service: e.svc, Keys: app.Keys(e.svc), Config: e.svc.Config().CRS,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Replays: &auth.Memory{Max: 1}}).Routes(ec)
 	small := httptest.NewServer(ec)
 	defer small.Close()
 	c := (&env{Server: e.Server, t: t, srv: small, svc: e.svc, gallery: e.gallery}).client()

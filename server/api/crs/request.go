@@ -43,7 +43,7 @@ type request struct {
 func (h *Handler) read(c echo.Context) (*request, error) {
 	r := &request{params: auth.ParamsFromValues(c.QueryParams())}
 	req := c.Request()
-	body, err := readBody(c, h.Config.MaxBodyBytes(), h.BodyTimeout)
+	body, err := readBody(c, h.cfg.MaxBodyBytes(), h.bodyTimeout)
 	if err != nil {
 		return nil, err
 	}
@@ -66,11 +66,14 @@ func (h *Handler) read(c echo.Context) (*request, error) {
 }
 
 func (r *request) readJSON(body []byte) error {
-	fields := map[string]json.RawMessage{}
+	var fields map[string]json.RawMessage
+	if b := bytes.TrimSpace(body); len(b) == 0 || b[0] != '{' {
+		return errors.New("body is not a JSON object")
+	}
 	if err := json.Unmarshal(body, &fields); err != nil {
 		return fmt.Errorf("body is not a JSON object: %w", err)
 	}
-	flat, err := auth.ParamsFromJSON(body)
+	flat, err := auth.ParamsFromFields(fields)
 	if err != nil {
 		return err
 	}
@@ -212,7 +215,7 @@ func (h *Handler) image(r *request) ([]byte, error) {
 	if i := strings.Index(s, ";base64,"); strings.HasPrefix(s, "data:") && i > 0 {
 		s = s[i+len(";base64,"):] // a data URL, as a browser canvas gives
 	}
-	if base64.StdEncoding.DecodedLen(len(s)) > h.Config.MaxImageBytes+3 {
+	if base64.StdEncoding.DecodedLen(len(s)) > h.cfg.MaxImageBytes+3 {
 		return nil, apierror.CRSTooLarge.Because(fmt.Errorf("image of %d base64 characters", len(s)))
 	}
 	data, err := decodeBase64(s)
@@ -223,8 +226,8 @@ func (h *Handler) image(r *request) ([]byte, error) {
 }
 
 func (h *Handler) checkImageSize(data []byte) ([]byte, error) {
-	if len(data) > h.Config.MaxImageBytes {
-		return nil, apierror.CRSTooLarge.Because(fmt.Errorf("image of %d bytes, over %d", len(data), h.Config.MaxImageBytes))
+	if len(data) > h.cfg.MaxImageBytes {
+		return nil, apierror.CRSTooLarge.Because(fmt.Errorf("image of %d bytes, over %d", len(data), h.cfg.MaxImageBytes))
 	}
 	return data, nil
 }

@@ -38,7 +38,7 @@ func (h *Handler) search(c echo.Context) error {
 		return h.fail(c, apierror.CRSParameterInvalid.Because(err), nil)
 	}
 	read := func(ctx context.Context) (*gallery.Picture, error) { return h.picture(ctx, r) }
-	matches, err := h.Service.Search(ctx(c), r.gallery.ID, read, gallery.SearchOptions{Limit: limit, Images: !notracking})
+	matches, err := h.svc.Recognition.Search(ctx(c), r.gallery.ID, read, gallery.SearchOptions{Limit: limit, Images: !notracking})
 	if err != nil {
 		return h.fail(c, searchError(err), apierror.CRSRPCError)
 	}
@@ -66,8 +66,8 @@ func (h *Handler) expectNumber(r *request) (int, error) {
 		return 0, apierror.CRSParameterInvalid.Because(err)
 	case !ok:
 		return 1, nil
-	case n > h.Config.MaxExpectNumber:
-		return 0, apierror.CRSTooManyCandidates.Because(fmt.Errorf("expectNumber %d is over %d", n, h.Config.MaxExpectNumber))
+	case n > h.cfg.MaxExpectNumber:
+		return 0, apierror.CRSTooManyCandidates.Because(fmt.Errorf("expectNumber %d is over %d", n, h.cfg.MaxExpectNumber))
 	case n < 1:
 		return 0, apierror.CRSParameterInvalid.Because(fmt.Errorf("expectNumber %d is under 1", n))
 	}
@@ -128,7 +128,7 @@ func (h *Handler) similar(c echo.Context) error {
 	if err != nil {
 		return h.fail(c, err, apierror.CRSImageNotCorrect)
 	}
-	matches, err := h.Service.Similar(ctx(c), r.gallery.ID, pic)
+	matches, err := h.svc.Recognition.Similar(ctx(c), r.gallery.ID, pic)
 	if err != nil {
 		return h.fail(c, searchError(err), apierror.CRSRPCError)
 	}

@@ -5,19 +5,17 @@ import (
 	"encoding/json"
 	"strconv"
 
-	"github.com/pixmatch/pixmatch/server/store"
-	"github.com/pixmatch/pixmatch/shared/quality"
+	"github.com/pixmatch/pixmatch/server/gallery"
 )
 
 // targetJSON writes a target the way CRS does: size, active, allowSimilar
 // and grade as strings, modified as milliseconds, the grade metrics as
 // numbers, and any custom fields given at creation as they were given.
-func targetJSON(t store.Target, appID string, tracking bool) map[string]any {
+func targetJSON(t gallery.Target, appID string, tracking bool) map[string]any {
 	m := listedJSON(t, appID)
 	m["allowSimilar"] = bit(t.AllowSimilar)
 	m["date"] = strconv.FormatInt(t.Created, 10)
-	var r quality.Report
-	if r.UnmarshalBinary(t.Grade) == nil {
+	if r := t.Grade; r != nil {
 		m["grade"] = strconv.Itoa(r.Detection())
 		m["detectableRate"] = r.DetectableRate
 		m["detectableDistinctiveness"] = r.DetectableDistinctiveness
@@ -38,7 +36,7 @@ func targetJSON(t store.Target, appID string, tracking bool) map[string]any {
 
 // listedJSON is the short form of a target in GET /targets/infos, with
 // its custom fields as they were given.
-func listedJSON(t store.Target, appID string) map[string]any {
+func listedJSON(t gallery.Target, appID string) map[string]any {
 	m := extraJSON(t)
 	m["targetId"] = t.ID
 	m["name"] = t.Name
@@ -54,7 +52,7 @@ func listedJSON(t store.Target, appID string) map[string]any {
 // extraJSON returns the custom fields given at creation, each as the raw
 // JSON it was sent as: 12345678901234567890 and 1.50 come back as they
 // are, not as the float64 that decoding would make of them.
-func extraJSON(t store.Target) map[string]any {
+func extraJSON(t gallery.Target) map[string]any {
 	m := map[string]any{}
 	var extra map[string]json.RawMessage
 	if t.Extra == "" || json.Unmarshal([]byte(t.Extra), &extra) != nil {

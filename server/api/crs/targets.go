@@ -15,9 +15,6 @@ import (
 	"github.com/pixmatch/pixmatch/shared/apierror"
 )
 
-// targetType is the only target type CRS knows.
-const targetType = "ImageTarget"
-
 // knownFields are the create fields CRS defines; any other field is kept
 // with the target and returned unmodified.
 var knownFields = map[string]bool{
@@ -31,7 +28,7 @@ func (h *Handler) create(c echo.Context) error {
 	if err != nil {
 		return h.fail(c, err, apierror.CRSAddFailed)
 	}
-	t, err := h.targetFields(r, true)
+	f, err := h.readFields(r, true)
 	if err != nil {
 		return h.fail(c, err, apierror.CRSParameterInvalid)
 	}
@@ -39,65 +36,87 @@ func (h *Handler) create(c echo.Context) error {
 	if err != nil {
 		return h.fail(c, err, apierror.CRSImageNotCorrect)
 	}
-	t, err = h.Service.Add(ctx(c), r.gallery.ID, t, pic, gallery.AddOptions{RefuseDuplicate: true, RefuseSimilar: !t.AllowSimilar})
+	t := f.target()
+	t, err = h.svc.Targets.Add(ctx(c), r.gallery.ID, t, pic, gallery.AddOptions{RefuseDuplicate: true, RefuseSimilar: !t.AllowSimilar})
 	if err != nil {
 		return h.fail(c, writeError(err), apierror.CRSAddFailed)
 	}
 	return h.ok(c, withTarget(targetJSON(t, r.gallery.AppID, false)))
 }
 
-// targetFields validates the descriptive fields of a create (all of them,
-// with defaults) or an update (only those present, into a store.Target
-// whose unset fields stay zero; see patch).
-func (h *Handler) targetFields(r *request, create bool) (store.Target, error) {
-	t := store.Target{Size: "20", Type: targetType, Active: true}
+// fields are the descriptive fields a create or an update sends,
+// validated; nil where the request does not send them.
+type fields struct {
+	name, size, meta, typ *string
+	active, allowSimilar  *bool
+	extra                 string // custom fields, on a create
+}
+
+// readFields validates the descriptive fields of a create (where the name
+// is required, and custom fields are kept) or an update.
+func (h *Handler) readFields(r *request, create bool) (fields, error) {
+	var f fields
 	var err error
 	check := func(e error) {
 		if err == nil && e != nil {
 			err = apierror.CRSParameterInvalid.Because(e)
 		}
 	}
-	name, ok, e := r.text("name", false)
-	check(e)
-	if ok || create {
+	if name, ok, e := r.text("name", false); ok || create || e != nil {
+		check(e)
 		check(h.checkName(name))
-		t.Name = name
+		f.name = &name
 	}
 	if size, ok, e := r.text("size", true); ok || e != nil {
 		check(e)
 		check(checkSize(size))
-		t.Size = size
+		f.size = &size
 	}
 	if meta, ok, e := r.text("meta", false); ok || e != nil {
 		check(e)
-		if len(meta) > h.Config.MaxMetaBytes && err == nil {
-			err = apierror.CRSTooLarge.Because(fmt.Errorf("meta of %d bytes, over %d", len(meta), h.Config.MaxMetaBytes))
+		if len(meta) > h.cfg.MaxMetaBytes && err == nil {
+			err = apierror.CRSTooLarge.Because(fmt.Errorf("meta of %d bytes, over %d", len(meta), h.cfg.MaxMetaBytes))
 		}
-		t.Meta = meta
+		f.meta = &meta
 	}
 	if typ, ok, e := r.text("type", false); ok || e != nil {
 		check(e)
-		if typ != targetType {
-			check(fmt.Errorf("type must be %q, not %q", targetType, typ))
+		if typ != gallery.TargetType {
+			check(fmt.Errorf("type must be %q, not %q", gallery.TargetType, typ))
 		}
+		f.typ = &typ
 	}
 	if v, ok, e := r.flag("active"); ok || e != nil {
 		check(e)
-		t.Active = v
+		f.active = &v
 	}
 	if v, ok, e := r.flag("allowSimilar"); ok || e != nil {
 		check(e)
-		t.AllowSimilar = v
+		f.allowSimilar = &v
 	}
 	if create && err == nil {
-		t.Extra, err = extraFields(r)
+		f.extra, err = extraFields(r)
 	}
-	return t, err
+	return f, err
+}
+
+// target is the new target the fields of a create describe.
+func (f fields) target() gallery.Target {
+	t := gallery.NewTarget()
+	t.Extra = f.extra
+	f.patch().Apply(&t)
+	return t
+}
+
+// patch is the change the fields of an update make.
+func (f fields) patch() gallery.Patch {
+	return gallery.Patch{Name: f.name, Size: f.size, Meta: f.meta, Type: f.typ,
+		Active: f.active, AllowSimilar: f.allowSimilar}
 }
 
 func (h *Handler) checkName(name string) error {
-	if name == "" || len(name) > h.Config.MaxNameLength {
-		return fmt.Errorf("name must have 1 to %d characters, not %d", h.Config.MaxNameLength, len(name))
+	if name == "" || len(name) > h.cfg.MaxNameLength {
+		return fmt.Errorf("name must have 1 to %d characters, not %d", h.cfg.MaxNameLength, len(name))
 	}
 	for _, c := range []byte(name) {
 		if c < 0x20 || c > 0x7e {
@@ -178,11 +197,11 @@ func (h *Handler) update(c echo.Context) error {
 	if err != nil {
 		return h.fail(c, err, apierror.CRSEnableFailed)
 	}
-	t, err := h.targetFields(r, false)
+	f, err := h.readFields(r, false)
 	if err != nil {
 		return h.fail(c, err, apierror.CRSParameterInvalid)
 	}
-	p := patch(r, t)
+	p := f.patch()
 	if r.has("image") || r.file != nil {
 		if p.Picture, err = h.picture(ctx(c), r); err != nil {
 			return h.fail(c, err, apierror.CRSImageNotCorrect)
@@ -192,35 +211,11 @@ func (h *Handler) update(c echo.Context) error {
 	if p.Active != nil {
 		fallback = apierror.CRSEnableFailed
 	}
-	t, err = h.Service.Update(ctx(c), r.gallery.ID, c.Param("id"), p)
+	t, err := h.svc.Targets.Update(ctx(c), r.gallery.ID, c.Param("id"), p)
 	if err != nil {
 		return h.fail(c, writeError(err), fallback)
 	}
 	return h.ok(c, withTarget(targetJSON(t, r.gallery.AppID, false)))
-}
-
-// patch turns the fields present in an update into a gallery.Patch.
-func patch(r *request, t store.Target) gallery.Patch {
-	var p gallery.Patch
-	if r.has("name") {
-		p.Name = &t.Name
-	}
-	if r.has("size") {
-		p.Size = &t.Size
-	}
-	if r.has("meta") {
-		p.Meta = &t.Meta
-	}
-	if r.has("type") {
-		p.Type = &t.Type
-	}
-	if r.has("active") {
-		p.Active = &t.Active
-	}
-	if r.has("allowSimilar") {
-		p.AllowSimilar = &t.AllowSimilar
-	}
-	return p
 }
 
 func (h *Handler) get(c echo.Context) error {
@@ -228,7 +223,7 @@ func (h *Handler) get(c echo.Context) error {
 	if err != nil {
 		return h.fail(c, err, apierror.CRSRPCError)
 	}
-	t, err := h.Service.Target(ctx(c), r.gallery.ID, c.Param("id"), true)
+	t, err := h.svc.Targets.Get(ctx(c), r.gallery.ID, c.Param("id"), true)
 	if errors.Is(err, gallery.ErrNotFound) {
 		return h.fail(c, apierror.CRSTargetNotFound.Because(err), nil)
 	}
@@ -243,7 +238,7 @@ func (h *Handler) delete(c echo.Context) error {
 	if err != nil {
 		return h.fail(c, err, apierror.CRSDeleteFailed)
 	}
-	gone, err := h.Service.Delete(ctx(c), r.gallery.ID, c.Param("id"))
+	gone, err := h.svc.Targets.Delete(ctx(c), r.gallery.ID, c.Param("id"))
 	if err != nil {
 		return h.fail(c, writeError(err), apierror.CRSDeleteFailed)
 	}
@@ -270,7 +265,7 @@ func (h *Handler) deleteMany(c echo.Context) error {
 	if len(ids) == 0 {
 		return h.fail(c, apierror.CRSParameterInvalid.Because(errors.New("targetId lists no target")), nil)
 	}
-	gone, err := h.Service.Delete(ctx(c), r.gallery.ID, ids...)
+	gone, err := h.svc.Targets.Delete(ctx(c), r.gallery.ID, ids...)
 	if err != nil {
 		return h.fail(c, writeError(err), apierror.CRSDeleteFailed)
 	}
@@ -290,7 +285,7 @@ func (h *Handler) list(c echo.Context) error {
 	if err != nil {
 		return h.fail(c, apierror.CRSParameterInvalid.Because(err), nil)
 	}
-	ts, err := h.Service.Targets(ctx(c), r.gallery.ID, store.Page{Offset: (num - 1) * size, Limit: size})
+	ts, err := h.svc.Targets.List(ctx(c), r.gallery.ID, store.Page{Offset: (num - 1) * size, Limit: size})
 	if err != nil {
 		return h.fail(c, err, apierror.CRSRPCError)
 	}
@@ -303,7 +298,7 @@ func (h *Handler) list(c echo.Context) error {
 
 // page reads pageNum (from 1) and pageSize (1 to the maximum).
 func (h *Handler) page(r *request) (num, size int, err error) {
-	num, size = 1, h.Config.DefaultPageSize
+	num, size = 1, h.cfg.DefaultPageSize
 	if n, ok, e := r.integer("pageNum"); e != nil {
 		return 0, 0, e
 	} else if ok {
@@ -317,8 +312,8 @@ func (h *Handler) page(r *request) (num, size int, err error) {
 	if num < 1 || num > 1<<30 {
 		return 0, 0, fmt.Errorf("pageNum %d is not a page number", num)
 	}
-	if size < 1 || size > h.Config.MaxPageSize {
-		return 0, 0, fmt.Errorf("pageSize %d is outside 1–%d", size, h.Config.MaxPageSize)
+	if size < 1 || size > h.cfg.MaxPageSize {
+		return 0, 0, fmt.Errorf("pageSize %d is outside 1–%d", size, h.cfg.MaxPageSize)
 	}
 	return num, size, nil
 }
@@ -328,7 +323,7 @@ func (h *Handler) count(c echo.Context) error {
 	if err != nil {
 		return h.fail(c, err, apierror.CRSRPCError)
 	}
-	n, err := h.Service.Count(r.gallery.ID)
+	n, err := h.svc.Targets.Count(r.gallery.ID)
 	if err != nil {
 		return h.fail(c, err, apierror.CRSRPCError)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/pixmatch/pixmatch/server/api/dialect"
 	"github.com/pixmatch/pixmatch/server/auth"
 	"github.com/pixmatch/pixmatch/shared/apierror"
 )
@@ -26,7 +27,7 @@ func (h *Handler) token(c echo.Context) error {
 	if err != nil {
 		return h.tokenFail(c, err)
 	}
-	issued, err := h.Tokens.Issue(ctx(c), h.Service, r.params, h.authorizeToken)
+	issued, err := h.tokens.Issue(ctx(c), h.verifier.Keys, r.params, h.authorizeToken)
 	if err != nil {
 		return h.tokenFail(c, err)
 	}
@@ -45,7 +46,7 @@ func (h *Handler) token(c echo.Context) error {
 // and that it may use.
 func (h *Handler) authorizeToken(_ context.Context, cred auth.Credential, appIDs []string) error {
 	for _, id := range appIDs {
-		g, err := h.Service.GalleryByAppID(id)
+		g, err := h.svc.Galleries.ByAppID(id)
 		if err != nil {
 			return fmt.Errorf("appId %q: %w (%v)", id, auth.ErrNotAuthorized, err)
 		}
@@ -61,6 +62,6 @@ func (h *Handler) tokenFail(c echo.Context, err error) error {
 	if !ok {
 		e = apierror.CRSTokenGenerateFail.Because(err)
 	}
-	h.log.Info("token request failed", "statusCode", e.CRSCode(), "err", err)
+	dialect.Failed(h.log, c, e, err)
 	return c.JSON(e.Status, tokenEnvelope{envelope: h.envelope(e.CRSCode(), message{e.Message}), Msg: e.Message})
 }

@@ -19,12 +19,12 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/pixmatch/pixmatch/server/api/crs"
+	"github.com/pixmatch/pixmatch/server/api/dialect"
 	"github.com/pixmatch/pixmatch/server/auth"
 	"github.com/pixmatch/pixmatch/server/gallery"
 	"github.com/pixmatch/pixmatch/server/store"
 	"github.com/pixmatch/pixmatch/shared/apierror"
 	"github.com/pixmatch/pixmatch/shared/fingerprint"
-	"github.com/pixmatch/pixmatch/shared/index"
 	"github.com/pixmatch/pixmatch/shared/match"
 	"github.com/pixmatch/pixmatch/shared/syncwire"
 )
@@ -37,16 +37,19 @@ const thumbSide = 256
 
 // Handler serves the sync API.
 type Handler struct {
-	Service  *gallery.Service
-	Verifier *auth.Verifier
-	Log      *slog.Logger
+	svc      *gallery.Service
+	verifier *auth.Verifier
+	log      *slog.Logger
 }
 
-// Register adds the routes to e.
-func (h *Handler) Register(e *echo.Echo) {
-	if h.Log == nil {
-		h.Log = slog.Default()
-	}
+// New returns the sync handler over svc: requests authenticate with
+// verifier as CRS requests do.
+func New(svc *gallery.Service, verifier *auth.Verifier, log *slog.Logger) *Handler {
+	return &Handler{svc: svc, verifier: verifier, log: dialect.Logger(log)}
+}
+
+// Routes adds the routes to e.
+func (h *Handler) Routes(e *echo.Echo) {
 	e.GET("/sync/:appId", h.batch)
 	e.GET("/sync/:appId/targets/:ref", h.target)
 	e.GET("/sync/:appId/targets/:ref/image", h.image)
@@ -57,11 +60,11 @@ func (h *Handler) open(c echo.Context) (store.Gallery, error) {
 	appID := c.Param("appId")
 	params := auth.ParamsFromValues(c.QueryParams())
 	params["appId"] = appID
-	p, err := h.Verifier.Verify(c.Request().Context(), params, c.Request().Header.Get(echo.HeaderAuthorization))
+	p, err := h.verifier.Verify(c.Request().Context(), params, c.Request().Header.Get(echo.HeaderAuthorization))
 	if err != nil {
 		return store.Gallery{}, err
 	}
-	g, err := h.Service.GalleryByAppID(appID)
+	g, err := h.svc.Galleries.ByAppID(appID)
 	if err != nil {
 		return g, apierror.CRSAppIDNotExist.Because(err)
 	}
@@ -71,8 +74,8 @@ func (h *Handler) open(c echo.Context) (store.Gallery, error) {
 		}
 		return g, apierror.CRSAppIDNotExist.Because(fmt.Errorf("key %q may not read %q", p.KeyID, appID))
 	}
-	if g.Suspended {
-		return g, apierror.CRSAppIDNotExist.Because(gallery.ErrSuspended)
+	if err := h.svc.Galleries.Serving(g.ID); err != nil {
+		return g, apierror.CRSAppIDNotExist.Because(err)
 	}
 	return g, nil
 }
@@ -83,7 +86,7 @@ func (h *Handler) fail(c echo.Context, err error) error {
 	if !ok || e.Dialect != apierror.CRS {
 		e = apierror.CRSRPCError.Because(err)
 	}
-	h.Log.Info("sync request failed", "path", c.Request().URL.Path, "statusCode", e.CRSCode(), "err", err)
+	dialect.Failed(h.log, c, e, err)
 	return crs.Error(c, e, time.Now())
 }
 
@@ -107,14 +110,14 @@ func (h *Handler) batch(c echo.Context) error {
 		return c.NoContent(http.StatusNotModified)
 	}
 	ctx := c.Request().Context()
-	n, err := h.Service.Count(g.ID)
+	n, err := h.svc.Targets.Count(g.ID)
 	if err != nil {
 		return h.fail(c, err)
 	}
 	profile := profileFor(n)
 	var b syncwire.Batch
 	if since > 0 {
-		d, err := h.Service.Changed(ctx, g.ID, since, max(64, n/2))
+		d, err := h.svc.Sync.Changed(ctx, g.ID, since, max(64, n/2))
 		switch {
 		case errors.Is(err, gallery.ErrTooManyChanges):
 			since = 0
@@ -167,9 +170,9 @@ func profileFor(n int) match.Profile {
 
 // snapshot returns every live target of a gallery as a snapshot batch of
 // codes of profile p.
-func (h *Handler) snapshot(c echo.Context, gallery int64, p match.Profile) (syncwire.Batch, error) {
+func (h *Handler) snapshot(c echo.Context, id int64, p match.Profile) (syncwire.Batch, error) {
 	b := newBatch(syncwire.Snapshot, p)
-	v, err := h.Service.Snapshot(c.Request().Context(), gallery, func(t store.Target, fp fingerprint.Fingerprint) error {
+	v, err := h.svc.Sync.Snapshot(c.Request().Context(), id, func(t gallery.Target, fp fingerprint.Fingerprint) error {
 		if r, ok := record(t, fp, p); ok {
 			b.Records = append(b.Records, r)
 		}
@@ -183,14 +186,13 @@ func (h *Handler) snapshot(c echo.Context, gallery int64, p match.Profile) (sync
 func delta(d gallery.Delta, p match.Profile) syncwire.Batch {
 	b := newBatch(syncwire.Delta, p)
 	b.From, b.To = d.From, d.To
-	for _, t := range d.Put {
-		var fp fingerprint.Fingerprint
-		if fp.UnmarshalBinary(t.Fingerprint) != nil {
+	for _, c := range d.Put {
+		if c.Fingerprint == nil {
 			continue // a target being fingerprinted anew: it comes with its next change
 		}
-		r, ok := record(t, fp, p)
+		r, ok := record(c.Target, *c.Fingerprint, p)
 		if !ok {
-			r = syncwire.Record{Seq: uint64(t.Seq), Deleted: true}
+			r = syncwire.Record{Seq: uint64(c.Target.Seq), Deleted: true}
 		}
 		b.Records = append(b.Records, r)
 	}
@@ -208,24 +210,21 @@ func newBatch(kind syncwire.Kind, p match.Profile) syncwire.Batch {
 
 // record returns the record of a target with fingerprint fp, and false if
 // p keeps no code of fp.
-func record(t store.Target, fp fingerprint.Fingerprint, p match.Profile) (syncwire.Record, bool) {
+func record(t gallery.Target, fp fingerprint.Fingerprint, p match.Profile) (syncwire.Record, bool) {
 	codes := p.Codes(fp)
-	return syncwire.Record{
-		Seq: uint64(t.Seq), Active: t.Active, Codes: codes, Name: t.Name,
-		Attrs: index.Attributes{Category: t.Category, Int: t.IntAttr, Str: t.StrAttr},
-	}, len(codes) > 0
+	return syncwire.Record{Seq: uint64(t.Seq), Active: t.Active, Codes: codes, Name: t.Name, Attrs: t.Attributes()}, len(codes) > 0
 }
 
 // lookup finds the target a path names by sequence number or targetId.
-func (h *Handler) lookup(c echo.Context, g store.Gallery, image bool) (store.Target, error) {
+func (h *Handler) lookup(c echo.Context, g store.Gallery, image bool) (gallery.Target, error) {
 	ref := c.Param("ref")
 	ctx := c.Request().Context()
-	var t store.Target
+	var t gallery.Target
 	var err error
 	if seq, perr := strconv.ParseInt(ref, 10, 64); perr == nil {
-		t, err = h.Service.TargetBySeq(ctx, g.ID, seq, image)
+		t, err = h.svc.Sync.BySeq(ctx, g.ID, seq, image)
 	} else {
-		t, err = h.Service.Target(ctx, g.ID, ref, image)
+		t, err = h.svc.Targets.Get(ctx, g.ID, ref, image)
 	}
 	if errors.Is(err, gallery.ErrNotFound) {
 		return t, apierror.CRSTargetNotFound.Because(err)
@@ -260,13 +259,13 @@ func (h *Handler) image(c echo.Context) error {
 	if err != nil {
 		return h.fail(c, err)
 	}
-	tag := fmt.Sprintf(`"%x-%d"`, t.ImageSHA256[:8], thumbSide)
+	tag := fmt.Sprintf(`"%x-%d"`, t.ImageHash[:8], thumbSide)
 	c.Response().Header().Set("ETag", tag)
 	c.Response().Header().Set("Cache-Control", "private, max-age=86400")
 	if c.Request().Header.Get("If-None-Match") == tag {
 		return c.NoContent(http.StatusNotModified)
 	}
-	jpg, err := h.Service.Thumbnail(c.Request().Context(), t.Image, thumbSide)
+	jpg, err := h.svc.Pictures.Thumbnail(c.Request().Context(), t.Image, thumbSide)
 	if errors.Is(err, gallery.ErrBusy) {
 		return h.fail(c, apierror.CRSOverloaded.Because(err))
 	}

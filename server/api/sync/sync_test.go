@@ -15,7 +15,6 @@ import (
 	"github.com/pixmatch/pixmatch/server/auth"
 	"github.com/pixmatch/pixmatch/server/gallery"
 	"github.com/pixmatch/pixmatch/server/internal/testserver"
-	"github.com/pixmatch/pixmatch/server/store"
 	"github.com/pixmatch/pixmatch/shared/fingerprint"
 	"github.com/pixmatch/pixmatch/shared/match"
 	"github.com/pixmatch/pixmatch/shared/syncwire"
@@ -106,13 +105,13 @@ func (f *follower) finds(photo string) string {
 	return f.state.Name(seq)
 }
 
-func add(t *testing.T, s *testserver.Server, name, photo string) store.Target {
+func add(t *testing.T, s *testserver.Server, name, photo string) gallery.Target {
 	t.Helper()
-	pic, err := s.Service.ReadPicture(context.Background(), testphoto.File(photo), gallery.Policy{})
+	pic, err := s.Service.Pictures.Read(context.Background(), testphoto.File(photo), gallery.Policy{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	tg, err := s.Service.Add(context.Background(), s.Gallery.ID, store.Target{Name: name, Active: true}, pic, gallery.AddOptions{})
+	tg, err := s.Service.Targets.Add(context.Background(), s.Gallery.ID, gallery.Target{Name: name, Active: true}, pic, gallery.AddOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -139,7 +138,7 @@ func TestFollow(t *testing.T) {
 
 	chelsea := add(t, s, "chelsea", "chelsea")
 	off := false
-	if _, err := s.Service.Update(context.Background(), s.Gallery.ID, coffee.ID, gallery.Patch{Active: &off}); err != nil {
+	if _, err := s.Service.Targets.Update(context.Background(), s.Gallery.ID, coffee.ID, gallery.Patch{Active: &off}); err != nil {
 		t.Fatal(err)
 	}
 	if code, kind := f.sync(); code != 200 || kind != syncwire.Delta {
@@ -149,7 +148,7 @@ func TestFollow(t *testing.T) {
 		t.Fatalf("after the delta: chelsea %q, deactivated coffee %q", f.finds("chelsea"), f.finds("coffee"))
 	}
 
-	if _, err := s.Service.Delete(context.Background(), s.Gallery.ID, chelsea.ID); err != nil {
+	if _, err := s.Service.Targets.Delete(context.Background(), s.Gallery.ID, chelsea.ID); err != nil {
 		t.Fatal(err)
 	}
 	f.sync()
@@ -176,7 +175,7 @@ func TestFarBehindGetsSnapshot(t *testing.T) {
 		tg := add(t, s, name, name)
 		for j := 0; j < 10; j++ { // long histories
 			n := fmt.Sprintf("%s-%d-%d", name, i, j)
-			s.Service.Update(context.Background(), s.Gallery.ID, tg.ID, gallery.Patch{Name: &n})
+			s.Service.Targets.Update(context.Background(), s.Gallery.ID, tg.ID, gallery.Patch{Name: &n})
 		}
 	}
 	if code, kind := f.sync(); code != 200 || kind != syncwire.Snapshot || f.state.Len() != 8 {
@@ -220,8 +219,8 @@ func TestSyncAuth(t *testing.T) {
 // targetId, and its thumbnail.
 func TestTargetDetailsAndThumbnail(t *testing.T) {
 	s := testserver.New(t)
-	pic, _ := s.Service.ReadPicture(context.Background(), testphoto.File("chelsea"), gallery.Policy{})
-	tg, err := s.Service.Add(context.Background(), s.Gallery.ID, store.Target{Name: "cat", Meta: "bWV0YQ==", Active: true}, pic, gallery.AddOptions{})
+	pic, _ := s.Service.Pictures.Read(context.Background(), testphoto.File("chelsea"), gallery.Policy{})
+	tg, err := s.Service.Targets.Add(context.Background(), s.Gallery.ID, gallery.Target{Name: "cat", Meta: "bWV0YQ==", Active: true}, pic, gallery.AddOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

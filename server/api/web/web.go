@@ -31,12 +31,16 @@ import (
 
 // Handler serves the app's files.
 type Handler struct {
-	Static fs.FS // index.html, sw.js, scripts, styles
-	Dist   fs.FS // pixmatch.wasm, wasm_exec.js
+	static fs.FS // index.html, sw.js, scripts, styles
+	dist   fs.FS // pixmatch.wasm, wasm_exec.js
 
 	mu    sync.Mutex
 	files map[string]*file // "static/name", "dist/name" → a file read once
 }
+
+// New returns the handler serving the app's static files and the built
+// module (dist).
+func New(static, dist fs.FS) *Handler { return &Handler{static: static, dist: dist} }
 
 func init() {
 	mime.AddExtensionType(".wasm", "application/wasm")
@@ -44,10 +48,10 @@ func init() {
 	mime.AddExtensionType(".mjs", "text/javascript")
 }
 
-// Register adds the routes under /app/ and /sw.js to e, for GET and
+// Routes adds the routes under /app/ and /sw.js to e, for GET and
 // HEAD, and HEAD /. The page at GET / is served by Index, which the
 // caller routes (GET / is shared with the Alibaba API).
-func (h *Handler) Register(e *echo.Echo) {
+func (h *Handler) Routes(e *echo.Echo) {
 	routes := map[string]echo.HandlerFunc{
 		"/sw.js":      func(c echo.Context) error { return h.serve(c, "static", "sw.js") },
 		"/app/dist/*": func(c echo.Context) error { return h.serve(c, "dist", c.Param("*")) },
@@ -123,9 +127,9 @@ func (w *lengthWriter) WriteHeader(code int) {
 // Only files that exist are kept: a request for any other name costs a
 // lookup, never memory.
 func (h *Handler) file(dir, name string) (*file, error) {
-	fsys := h.Static
+	fsys := h.static
 	if dir == "dist" {
-		fsys = h.Dist
+		fsys = h.dist
 	}
 	key := dir + "/" + name
 	h.mu.Lock()

@@ -27,9 +27,9 @@ func newServer(t *testing.T) *httptest.Server {
 		".hidden":    {Data: []byte("no")},
 		"sub/x.js":   {Data: []byte("export {}")},
 	}
-	h := &Handler{Static: static, Dist: fstest.MapFS{}}
+	h := New(static, fstest.MapFS{})
 	e := echo.New()
-	h.Register(e)
+	h.Routes(e)
 	e.GET("/", h.Index)
 	srv := httptest.NewServer(e)
 	t.Cleanup(srv.Close)
