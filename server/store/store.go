@@ -84,6 +84,10 @@ type Target struct {
 	Height      int
 	Fingerprint []byte // encoded shared/fingerprint value
 	Grade       []byte // encoded shared/quality report
+	// Features is the encoded feature record (shared/feature). Reads of
+	// targets leave it nil (TargetFeatures and EachFeatures read it); a
+	// write with Features nil keeps what is stored.
+	Features []byte
 
 	Created  int64 // unix milliseconds
 	Modified int64 // unix milliseconds
@@ -180,6 +184,12 @@ type Store interface {
 	// images when image is true, in one round trip: a search's matches or
 	// a sync delta are read at once, not one query each.
 	TargetsByID(ctx context.Context, gallery int64, ids []string, image bool) ([]Target, error)
+	// TargetFeatures returns the feature records of the targets with the
+	// given IDs that have one, by ID, in one round trip.
+	TargetFeatures(ctx context.Context, gallery int64, ids []string) (map[string][]byte, error)
+	// EachFeatures calls fn with the ID and feature record of every target
+	// of the gallery that has one, stopping at the first error fn returns.
+	EachFeatures(ctx context.Context, gallery int64, fn func(id string, features []byte) error) error
 	// TargetByImage returns a target of the gallery whose image file has
 	// the given SHA-256, if any.
 	TargetByImage(ctx context.Context, gallery int64, sha256 [32]byte) (Target, error)

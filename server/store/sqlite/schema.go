@@ -146,6 +146,19 @@ var migrations = []migration{
 	{name: "running tasks", steps: []string{
 		`CREATE INDEX tasks_by_status ON tasks (status, gallery_id, kind)`,
 	}},
+	// A target's feature record (keypoints and descriptors) is read only
+	// to verify a shortlist and to rebuild the index: a table of its own,
+	// so that neither the targets' rows grow nor their image overflow is
+	// walked to reach it. It goes with its target.
+	{name: "feature records", steps: []string{
+		`CREATE TABLE target_features (
+			gallery_id INTEGER NOT NULL,
+			id         TEXT NOT NULL,
+			features   BLOB NOT NULL,
+			PRIMARY KEY (gallery_id, id),
+			FOREIGN KEY (gallery_id, id) REFERENCES targets (gallery_id, id) ON DELETE CASCADE
+		)`,
+	}},
 }
 
 // migrate brings the schema of db up to the newest version in one

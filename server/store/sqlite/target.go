@@ -147,7 +147,21 @@ func createTarget(ctx context.Context, tx *sql.Tx, t *store.Target, at int64) (i
 	if _, err := tx.ExecContext(ctx, insertTargetSQL, append(args, imageArgs(t)...)...); err != nil {
 		return 0, err
 	}
+	if err := putFeatures(ctx, tx, t); err != nil {
+		return 0, err
+	}
 	return v, logChange(ctx, tx, t.Gallery, v, t.ID, t.Seq, store.OpPut, at)
+}
+
+// putFeatures writes t's feature record, when it has one, in place of the
+// stored one.
+func putFeatures(ctx context.Context, tx *sql.Tx, t *store.Target) error {
+	if t.Features == nil {
+		return nil
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO target_features (gallery_id, id, features) VALUES (?, ?, ?)
+		ON CONFLICT (gallery_id, id) DO UPDATE SET features = excluded.features`, t.Gallery, t.ID, t.Features)
+	return err
 }
 
 // UpdateTarget replaces the stored target's fields with t's and logs the
@@ -172,6 +186,9 @@ func (s *Store) UpdateTarget(ctx context.Context, t store.Target) (int64, error)
 		var seq int64
 		if err := tx.QueryRowContext(ctx, query, args...).Scan(&seq); err != nil {
 			return err // sql.ErrNoRows for a missing target
+		}
+		if err := putFeatures(ctx, tx, &t); err != nil {
+			return err
 		}
 		var err error
 		if v, err = advance(ctx, tx, t.Gallery, 1); err != nil {
@@ -294,6 +311,58 @@ func (s *Store) TargetsByID(ctx context.Context, gallery int64, ids []string, im
 		}
 	}
 	return out, nil
+}
+
+// TargetFeatures returns the feature records of the targets with the
+// given IDs that have one, in one query (see TargetsByID).
+func (s *Store) TargetFeatures(ctx context.Context, gallery int64, ids []string) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	list, err := json.Marshal(unique(ids))
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.reader.QueryContext(ctx, `SELECT id, features FROM target_features
+		WHERE gallery_id = ? AND id IN (SELECT value FROM json_each(?))`, gallery, string(list))
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: feature records of gallery %d: %w", gallery, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var f []byte
+		if err := rows.Scan(&id, &f); err != nil {
+			return nil, fmt.Errorf("sqlite: feature records of gallery %d: %w", gallery, err)
+		}
+		out[id] = f
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: feature records of gallery %d: %w", gallery, err)
+	}
+	return out, nil
+}
+
+// EachFeatures calls fn for the feature record of every target of the
+// gallery that has one, in no set order.
+func (s *Store) EachFeatures(ctx context.Context, gallery int64, fn func(id string, features []byte) error) error {
+	rows, err := s.reader.QueryContext(ctx, `SELECT id, features FROM target_features WHERE gallery_id = ?`, gallery)
+	if err != nil {
+		return fmt.Errorf("sqlite: feature records of gallery %d: %w", gallery, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var f []byte
+		if err := rows.Scan(&id, &f); err != nil {
+			return fmt.Errorf("sqlite: feature records of gallery %d: %w", gallery, err)
+		}
+		if err := fn(id, f); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }
 
 // TargetByImage returns the oldest target of the gallery whose image has

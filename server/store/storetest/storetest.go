@@ -36,6 +36,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Changes", testChanges},
 		{"Targets", testTargets},
 		{"TargetsByID", testTargetsByID},
+		{"Features", testFeatures},
 		{"EachTarget", testEachTarget},
 		{"TargetByImage", testTargetByImage},
 		{"TargetByName", testTargetByName},

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
@@ -503,5 +504,69 @@ func testTargetsByID(t *testing.T, s store.Store) {
 	}
 	if got, err := s.TargetsByID(ctx, g.ID, nil, false); err != nil || len(got) != 0 {
 		t.Errorf("TargetsByID(nil) = %v, %v; want none", ids(got), err)
+	}
+}
+
+// testFeatures keeps feature records with their targets: written by a
+// create, replaced by an update that carries one and kept by one that
+// does not, read by ID and all at once, and gone with the target and
+// with its gallery.
+func testFeatures(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	g := newGallery(t, s, "alpha")
+	other := newGallery(t, s, "beta")
+	with := func(n int, f string) store.Target {
+		tg := Target(g.ID, n, 64)
+		tg.Features = []byte(f)
+		return tg
+	}
+	for n := range 3 {
+		if _, err := s.CreateTarget(ctx, with(n, fmt.Sprint("features of ", n))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.CreateTarget(ctx, Target(g.ID, 3, 64)); err != nil { // without a record
+		t.Fatal(err)
+	}
+	o := Target(other.ID, 100, 64)
+	o.Features = []byte("other")
+	if _, err := s.CreateTarget(ctx, o); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.TargetFeatures(ctx, g.ID, []string{TargetID(0), TargetID(2), TargetID(3), TargetID(100), "missing"})
+	if err != nil || len(got) != 2 || string(got[TargetID(0)]) != "features of 0" || string(got[TargetID(2)]) != "features of 2" {
+		t.Errorf("TargetFeatures = %q, %v; want the records of targets 0 and 2", got, err)
+	}
+	if row, err := s.Target(ctx, g.ID, TargetID(0), true); err != nil || row.Features != nil {
+		t.Errorf("Target read its feature record (%q, %v); reads leave it nil", row.Features, err)
+	}
+	keep := Target(g.ID, 1, 64)
+	keep.Name = "renamed"
+	if _, err := s.UpdateTarget(ctx, keep); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UpdateTarget(ctx, with(2, "new features of 2")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UpdateTarget(ctx, with(3, "first features of 3")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DeleteTargets(ctx, g.ID, []string{TargetID(0)}); err != nil {
+		t.Fatal(err)
+	}
+	all := map[string]string{}
+	err = s.EachFeatures(ctx, g.ID, func(id string, f []byte) error {
+		all[id] = string(f)
+		return nil
+	})
+	want := map[string]string{TargetID(1): "features of 1", TargetID(2): "new features of 2", TargetID(3): "first features of 3"}
+	if err != nil || fmt.Sprint(all) != fmt.Sprint(want) {
+		t.Errorf("EachFeatures = %v, %v; want %v", all, err, want)
+	}
+	if err := s.DeleteGallery(ctx, other.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.TargetFeatures(ctx, other.ID, []string{TargetID(100)}); err != nil || len(got) != 0 {
+		t.Errorf("the feature record of a deleted gallery's target: %q, %v", got, err)
 	}
 }
