@@ -5,6 +5,15 @@
 // index, and reports recall and false matches per recipe beside a plain
 // 64-bit pHash baseline.
 //
+// A second table, the camera table, searches every recogniser (pixmatch,
+// the pHash baseline and an anchor: OpenCV ORB features, a FLANN-LSH vote
+// and RANSAC homographies, run by anchor.py under Debian's python3-opencv)
+// with the same camera-like queries of distort.CameraCatalogue, and
+// measures how far the corners a recogniser reports are from where the
+// target really is. The anchor indexes the targets and the first
+// distractors only (-anchor-entries, 1,000 by default): its index search
+// grows with the gallery, and at 10,000 entries a query takes seconds.
+//
 //	go run ./shared/internal/qualitybench -cache .cache/quality -out .cache/quality/report
 //
 // The first run downloads the packages with apt-get download into the
