@@ -9,7 +9,7 @@ BIN     := bin/pixmatch
 # version and VCS revision Go records, when it records them.
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
 
-.PHONY: run build test test-abuse vet bench bench-quality fingerprint-vectors chromium clean
+.PHONY: run build test test-abuse vet bench bench-quality fingerprint-vectors chromium opencv clean
 
 include wasm/wasm.mk
 
@@ -41,6 +41,15 @@ chromium:
 	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null \
 	  || { echo "could not install Chromium: run  apt-get install -y chromium  as root" >&2; exit 1; }; }
 
+## opencv: make sure Debian's python3-opencv is installed for the anchor of make bench-quality
+opencv:
+	@/usr/bin/python3 -c 'import cv2' >/dev/null 2>&1 || { \
+	  echo "installing python3-opencv (Debian package) for the benchmark's anchor"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
+	  else echo "make bench-quality needs OpenCV: run  apt-get install -y python3-opencv  as root" >&2; exit 1; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-opencv >/dev/null \
+	  || { echo "could not install python3-opencv: run  apt-get install -y python3-opencv  as root" >&2; exit 1; }; }
+
 vet:
 	@unformatted=$$(gofmt -l server shared wasm web); \
 	if [ -n "$$unformatted" ]; then echo "not gofmt-formatted:"; echo "$$unformatted"; exit 1; fi
@@ -56,8 +65,9 @@ bench:
 	$(GO) test -run '^$$' -bench 'ReadMatches|Delta' -benchtime 5x ./server/gallery
 
 ## bench-quality: recognition quality on real photos from Debian's packages
-## (downloaded once into .cache/quality), written to .cache/quality/report
-bench-quality:
+## (downloaded once into .cache/quality), written to .cache/quality/report;
+## the camera table's anchor column runs Debian's python3-opencv
+bench-quality: opencv
 	$(GO) run ./shared/internal/qualitybench -cache .cache/quality -out .cache/quality/report
 
 ## fingerprint-vectors: after bumping fingerprint.Version, record the codes

@@ -72,3 +72,57 @@ func turn(degrees float64) func(Params) func(image.Image) image.Image {
 		return RotateBy(degrees)
 	}
 }
+
+// CameraCatalogue lists the recipes that show a picture as a phone camera
+// sees a print of it, in the order and under the names the benchmark
+// report shows. Each reports where the picture's corners are in the
+// result (Edit.Locate). All draw on chance (Params.Seed) and take their
+// scene, the photo behind or in front of the print, from Params.Scene.
+// Frames are FrameLong × FrameShort (see Shot).
+//
+//	cam-tilt-20, -35, -50     tilted by 20°, 35°, 50° about an axis of any
+//	                          direction, covering 40 % of the frame
+//	cam-rotate-30             turned 30° either way, covering 40 % of it
+//	cam-paste-50, -25, -10    upright, covering 50, 25 and 10 % of it
+//	cam-cover-30              the picture itself (no frame), 30 % of its
+//	                          area hidden behind a block of the scene
+//	camera                    tilted by 25°, covering 35 % of the frame,
+//	                          then blurred (σ = 1 px), ×0.8 brightness,
+//	                          JPEG q70
+func CameraCatalogue() []Edit {
+	shot := func(tilt, area float64, roll bool) func(Params) func(image.Image) (image.Image, Quad) {
+		return func(p Params) func(image.Image) (image.Image, Quad) {
+			s := Shot{Tilt: tilt, Area: area, Seed: p.Seed}
+			if roll {
+				s.Roll = 30
+				if p.Seed&1 != 0 {
+					s.Roll = -30
+				}
+			}
+			return func(img image.Image) (image.Image, Quad) { return s.Take(p.Scene, img) }
+		}
+	}
+	return []Edit{
+		located("cam-tilt-20", shot(20, 0.40, false)),
+		located("cam-tilt-35", shot(35, 0.40, false)),
+		located("cam-tilt-50", shot(50, 0.40, false)),
+		located("cam-rotate-30", shot(0, 0.40, true)),
+		located("cam-paste-50", shot(0, 0.50, false)),
+		located("cam-paste-25", shot(0, 0.25, false)),
+		located("cam-paste-10", shot(0, 0.10, false)),
+		located("cam-cover-30", func(p Params) func(image.Image) (image.Image, Quad) {
+			hide := Cover(p.Scene, 0.30, p.Seed)
+			return func(img image.Image) (image.Image, Quad) {
+				b := img.Bounds()
+				return hide(img), corners(b.Dx(), b.Dy())
+			}
+		}),
+		located("camera", func(p Params) func(image.Image) (image.Image, Quad) {
+			take := shot(25, 0.35, false)(p)
+			return func(img image.Image) (image.Image, Quad) {
+				frame, q := take(img)
+				return JPEG(70)(Brightness(0.8)(Blur(1)(frame))), q
+			}
+		}),
+	}
+}

@@ -7,7 +7,9 @@
 // noise, the corner a crop or a logo goes to, the place a picture is
 // pasted) take it from a seed, so the same picture and the same Params
 // always give the same pixels. Catalogue lists the named recipes of the
-// quality benchmark.
+// quality benchmark; CameraCatalogue, those that show the picture as a
+// camera sees a print of it, each reporting where the picture's corners
+// are in the frame (Edit.Locate).
 package distort
 
 import (
@@ -28,6 +30,9 @@ type Edit struct {
 
 	// vary, when not nil, makes the edit for other Params.
 	vary func(Params) func(image.Image) image.Image
+	// locate, when not nil, makes the edit and reports where the
+	// picture's corners land.
+	locate func(Params) func(image.Image) (image.Image, Quad)
 }
 
 // Params are what an edit may vary with besides the picture.
@@ -54,6 +59,28 @@ func (e Edit) With(p Params) func(image.Image) image.Image {
 
 // Varies reports whether the edit depends on its Params.
 func (e Edit) Varies() bool { return e.vary != nil }
+
+// Locate returns the edit made with p as a function that also reports
+// where the picture's corners are in the result; ok is false for an edit
+// that does not know (the recipes of Catalogue).
+func (e Edit) Locate(p Params) (edit func(image.Image) (image.Image, Quad), ok bool) {
+	if e.locate == nil {
+		return nil, false
+	}
+	return e.locate(p), true
+}
+
+// located returns the edit called name that locate makes for each Params.
+func located(name string, locate func(Params) func(image.Image) (image.Image, Quad)) Edit {
+	vary := func(p Params) func(image.Image) image.Image {
+		f := locate(p)
+		return func(img image.Image) image.Image {
+			out, _ := f(img)
+			return out
+		}
+	}
+	return Edit{Name: name, Apply: vary(Params{}), vary: vary, locate: locate}
+}
 
 // JPEG re-encodes at the given quality and decodes again.
 func JPEG(quality int) func(image.Image) image.Image {

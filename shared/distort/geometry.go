@@ -154,13 +154,40 @@ func warp(in *image.NRGBA, w, h int, src func(x, y float64) (float64, float64)) 
 	return out
 }
 
+// paint draws in onto the part r of dst: the pixel centre (x+0.5, y+0.5)
+// of dst shows the point src(x+0.5, y+0.5) of in, interpolated bilinearly
+// and laid over what dst has there; outside in, dst shows through, so the
+// picture's outline is smooth.
+func paint(dst *image.NRGBA, r image.Rectangle, in *image.NRGBA, src func(x, y float64) (float64, float64)) {
+	for y := r.Min.Y; y < r.Max.Y; y++ {
+		for x := r.Min.X; x < r.Max.X; x++ {
+			sx, sy := src(float64(x)+0.5, float64(y)+0.5)
+			c := sample(in, sx-0.5, sy-0.5, 0)
+			if c[3] == 0 {
+				continue
+			}
+			d := dst.Pix[dst.PixOffset(x, y):][:4]
+			a, da := float64(c[3])/255, float64(d[3])/255
+			outA := a + da*(1-a)
+			for i := 0; i < 3; i++ {
+				d[i] = clamp8((float64(c[i])*a + float64(d[i])*da*(1-a)) / outA)
+			}
+			d[3] = clamp8(255 * outA)
+		}
+	}
+}
+
 // bilinear samples in at (x, y), in pixel-centre coordinates, blending the
 // four nearest pixels; outside the picture it is opaque black, with the
 // edge blended towards it over one pixel.
-func bilinear(in *image.NRGBA, x, y float64) [4]uint8 {
+func bilinear(in *image.NRGBA, x, y float64) [4]uint8 { return sample(in, x, y, 255) }
+
+// sample is bilinear with the picture surrounded by black of opacity
+// outside (0 for transparent, 255 for opaque).
+func sample(in *image.NRGBA, x, y float64, outside uint8) [4]uint8 {
 	w, h := in.Rect.Dx(), in.Rect.Dy()
-	if x < -1 || y < -1 || x >= float64(w) || y >= float64(h) {
-		return [4]uint8{0, 0, 0, 255}
+	if !(x >= -1 && y >= -1 && x < float64(w) && y < float64(h)) { // NaN is outside too
+		return [4]uint8{0, 0, 0, outside}
 	}
 	x0, y0 := int(math.Floor(x)), int(math.Floor(y))
 	fx, fy := x-float64(x0), y-float64(y0)
@@ -171,7 +198,7 @@ func bilinear(in *image.NRGBA, x, y float64) [4]uint8 {
 	}{{0, 0, (1 - fx) * (1 - fy)}, {1, 0, fx * (1 - fy)}, {0, 1, (1 - fx) * fy}, {1, 1, fx * fy}} {
 		px, py := x0+t.dx, y0+t.dy
 		if px < 0 || py < 0 || px >= w || py >= h {
-			acc[3] += t.wt * 255 // black
+			acc[3] += t.wt * float64(outside) // black
 			continue
 		}
 		p := in.Pix[py*in.Stride+4*px:]

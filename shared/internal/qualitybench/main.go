@@ -5,6 +5,15 @@
 // index, and reports recall and false matches per recipe beside a plain
 // 64-bit pHash baseline.
 //
+// A second table, the camera table, searches every recogniser (pixmatch,
+// the pHash baseline and an anchor: OpenCV ORB features, a FLANN-LSH vote
+// and RANSAC homographies, run by anchor.py under Debian's python3-opencv)
+// with the same camera-like queries of distort.CameraCatalogue, and
+// measures how far the corners a recogniser reports are from where the
+// target really is. The anchor indexes the targets and the first
+// distractors only (-anchor-entries, 1,000 by default): its index search
+// grows with the gallery, and at 10,000 entries a query takes seconds.
+//
 //	go run ./shared/internal/qualitybench -cache .cache/quality -out .cache/quality/report
 //
 // The first run downloads the packages with apt-get download into the
@@ -34,6 +43,11 @@ func main() {
 	out := flag.String("out", "", "folder to write quality.md and quality.json to (default: <cache>/report)")
 	workers := flag.Int("workers", runtime.GOMAXPROCS(0), "pictures processed at once")
 	quiet := flag.Bool("q", false, "print only the summary")
+	var opt cameraOptions
+	flag.BoolVar(&opt.camera, "camera", true, "measure the camera table too")
+	flag.BoolVar(&opt.anchor, "anchor", true, "add the OpenCV anchor to the camera table (needs Debian's python3-opencv)")
+	flag.IntVar(&opt.anchorEntries, "anchor-entries", 1000, "gallery entries the anchor indexes: every target, then distractors (0: all)")
+	flag.IntVar(&opt.anchorProcs, "anchor-procs", 0, "anchor processes, each holding the whole index (default: -workers)")
 	flag.Parse()
 	if *out == "" {
 		*out = filepath.Join(*cache, "report")
@@ -45,18 +59,32 @@ func main() {
 			fmt.Fprintf(os.Stderr, "qualitybench: "+format+"\n", args...)
 		}
 	}
-	if err := run(ctx, *cache, *out, max(1, *workers), logf); err != nil {
+	if opt.anchorProcs <= 0 {
+		opt.anchorProcs = max(1, *workers)
+	}
+	if err := run(ctx, *cache, *out, max(1, *workers), opt, logf); err != nil {
 		fmt.Fprintln(os.Stderr, "qualitybench:", err)
 		os.Exit(1)
 	}
 }
 
+// cameraOptions choose what the camera table measures.
+type cameraOptions struct {
+	camera, anchor             bool
+	anchorEntries, anchorProcs int
+}
+
 // run builds the corpus, measures, and writes the report.
-func run(ctx context.Context, cache, out string, workers int, logf func(string, ...any)) error {
+func run(ctx context.Context, cache, out string, workers int, opt cameraOptions, logf func(string, ...any)) error {
 	start := time.Now()
 	corpus, err := BuildCorpus(ctx, cache, workers, logf)
 	if err != nil {
 		return err
+	}
+	if opt.anchor && opt.camera {
+		if err := checkOpenCV(ctx); err != nil { // before the long run, not after it
+			return err
+		}
 	}
 	logf("corpus: %d targets, %d non-members, %d pictures to make distractors of (%s)",
 		len(corpus.Targets), len(corpus.NonMembers), len(corpus.Fillers), time.Since(start).Round(time.Millisecond))
@@ -65,12 +93,44 @@ func run(ctx context.Context, cache, out string, workers int, logf func(string, 
 		return err
 	}
 	rep := NewReport(corpus, res)
+	if opt.camera {
+		if rep.Camera, err = camera(ctx, corpus, res, cache, workers, opt, logf); err != nil {
+			return err
+		}
+	}
 	if err := rep.Write(out); err != nil {
 		return err
 	}
 	rep.Summarise(os.Stdout)
 	fmt.Printf("report: %s, %s (%s)\n", filepath.Join(out, mdFile), filepath.Join(out, jsonFile), time.Since(start).Round(time.Second))
 	return nil
+}
+
+// camera measures the camera table: pixmatch, the pHash baseline and,
+// unless opt says not to, the anchor.
+func camera(ctx context.Context, c *Corpus, res *Results, cache string, workers int, opt cameraOptions, logf func(string, ...any)) (*CameraReport, error) {
+	start := time.Now()
+	cols := []column{{rec: newHashColumn(workers)}, {rec: &phashColumn{workers: workers}}}
+	if opt.anchor {
+		a, err := newAnchorColumn(ctx, filepath.Join(cache, "anchor"), opt.anchorProcs)
+		if err != nil {
+			return nil, err
+		}
+		cols = append(cols, column{rec: a, entries: opt.anchorEntries})
+	}
+	defer func() {
+		for _, col := range cols {
+			if err := col.rec.Close(); err != nil {
+				logf("%v", err)
+			}
+		}
+	}()
+	cr, err := MeasureCamera(ctx, c, res, cols, workers, logf)
+	if err != nil {
+		return nil, err
+	}
+	logf("camera table (%s)", time.Since(start).Round(time.Millisecond))
+	return NewCameraReport(cr), nil
 }
 
 // parallel calls f(i) for every i in [0, n) on up to workers goroutines

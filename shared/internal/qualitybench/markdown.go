@@ -40,6 +40,9 @@ func (r *Report) Markdown(w io.Writer) {
 	if blank := r.Mean.Pixmatch.Blank; blank > 0 {
 		fmt.Fprintf(w, "pixmatch refused %d edited queries as blank (no content); they count as misses.\n\n", blank)
 	}
+	if r.Camera != nil {
+		r.Camera.Markdown(w)
+	}
 	r.falseMatches(w)
 	r.sizeAndTime(w)
 	r.corpus(w)

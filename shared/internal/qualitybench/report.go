@@ -36,6 +36,8 @@ type Report struct {
 	// that it should not have: a non-member matching an entry, a target
 	// whose nearest entry within the threshold is another.
 	Unedited []FalseMatch `json:"unedited_false_matches"`
+	// Camera is the camera table, when it was measured.
+	Camera *CameraReport `json:"camera,omitempty"`
 }
 
 // FalseMatch is a query that matched the wrong entry.
@@ -334,6 +336,9 @@ func (r *Report) Summarise(w io.Writer) {
 	}
 	fmt.Fprintf(w, "weakest (recall at threshold): %s\n", strings.Join(names, ", "))
 	t := r.Timing
+	if r.Camera != nil {
+		r.Camera.Summarise(w)
+	}
 	fmt.Fprintf(w, "fingerprint per picture: Target %.2f ms, Query %.2f ms, pHash %.2f ms; %.2f codes (%.1f bytes) per target\n",
 		t.TargetMs, t.QueryMs, t.BaselineMs, r.Size.TargetCodes, r.Size.TargetBytes)
 }

@@ -80,6 +80,11 @@ type Results struct {
 	TargetIDs, NonMemberIDs []string
 	Gallery                 GalleryStats
 	Timing                  Timing
+
+	// gallery holds the index's entries, targets first, for other
+	// recognisers to enrol (MeasureCamera); targetIDs, each target's ID.
+	gallery   []Entry
+	targetIDs map[*picture]string
 }
 
 // GalleryStats describe the searched index.
@@ -128,6 +133,8 @@ type gallery struct {
 	target map[*picture]string
 	label  map[string]string
 	stats  GalleryStats
+	// entries are the indexed pictures in the order they were put.
+	entries []Entry
 }
 
 // Measure builds a gallery of the targets padded with distractors to
@@ -142,7 +149,7 @@ func Measure(ctx context.Context, c *Corpus, entries, workers int, logf func(str
 		return nil, err
 	}
 	logf("gallery: %d entries, %d codes (%s)", g.stats.Entries, g.stats.Codes, time.Since(start).Round(time.Millisecond))
-	res := &Results{Gallery: g.stats}
+	res := &Results{Gallery: g.stats, gallery: g.entries, targetIDs: g.target}
 	for _, p := range c.Targets {
 		res.TargetIDs = append(res.TargetIDs, p.ID)
 	}
@@ -244,6 +251,7 @@ func buildGallery(ctx context.Context, c *Corpus, entries, workers int) (*galler
 		if err := put("target "+t.ID, prints[i]); err != nil {
 			return nil, err
 		}
+		g.entries = append(g.entries, Entry{ID: g.target[t], Image: t.Image})
 	}
 	if err := addDistractors(ctx, g, c.Fillers, entries-len(c.Targets), workers, put); err != nil {
 		return nil, err
@@ -290,9 +298,11 @@ func addDistractors(ctx context.Context, g *gallery, fillers []*picture, need, w
 				g.stats.Blank++
 				continue
 			}
-			if err := put(fmt.Sprintf("distractor %s #%d", f.ID, round), prints[i]); err != nil {
+			label := fmt.Sprintf("distractor %s #%d", f.ID, round)
+			if err := put(label, prints[i]); err != nil {
 				return err
 			}
+			g.entries = append(g.entries, Entry{ID: entryID(label), Image: distractor(f, round)})
 			switch {
 			case round == 0:
 				g.stats.Whole++
