@@ -55,6 +55,7 @@ bench:
 	$(GO) test -run '^$$' -bench 'Speedup|Hash' -benchtime 2s ./shared/fingerprint
 	$(GO) test -run '^$$' -bench 'Search|FlatScan' -benchtime 1s ./shared/index
 	$(GO) test -run '^$$' -bench . -benchtime 1s ./shared/quality
+	$(GO) test -run '^$$' -bench 'QueryVsFingerprint|Extract' -benchtime 20x ./shared/feature
 	$(GO) test -run '^$$' -bench Browser -benchtime 20x ./server/e2e
 
 ## bench-quality: recognition quality on real photos from Debian's packages
