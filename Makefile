@@ -9,7 +9,7 @@ BIN     := bin/pixmatch
 # version and VCS revision Go records, when it records them.
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
 
-.PHONY: run build test test-abuse vet bench bench-quality fingerprint-vectors chromium opencv clean
+.PHONY: run build test test-abuse vet bench bench-quality fingerprint-vectors feature-pattern feature-vectors chromium opencv clean
 
 include wasm/wasm.mk
 
@@ -22,9 +22,12 @@ build: wasm
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./server/cmd/pixmatch
 
 ## test: vet, then every test with the race detector; the browser tests
-## need Chromium, which this installs from Debian's packages when missing
+## need Chromium, which this installs from Debian's packages when missing.
+## The pattern trainer's check runs without the detector (it starts no
+## goroutines, and the detector makes it take a minute)
 test: wasm vet chromium
 	$(GO) test -race -count=1 -timeout 15m ./...
+	$(GO) test -count=1 ./shared/internal/brieftrain
 
 ## test-abuse: attacks on a real server process, about two minutes: decompression
 ## bombs and floods of bodies from 16 clients for 30 s, then 6,000 slow connections;
@@ -61,6 +64,7 @@ bench:
 	$(GO) test -run '^$$' -bench 'Speedup|Hash' -benchtime 2s ./shared/fingerprint
 	$(GO) test -run '^$$' -bench 'Search|FlatScan' -benchtime 1s ./shared/index
 	$(GO) test -run '^$$' -bench . -benchtime 1s ./shared/quality
+	$(GO) test -run '^$$' -bench 'QueryVsFingerprint|Extract' -benchtime 20x ./shared/feature
 	$(GO) test -run '^$$' -bench Browser -benchtime 20x ./server/e2e
 	$(GO) test -run '^$$' -bench 'ReadMatches|Delta' -benchtime 5x ./server/gallery
 
@@ -74,6 +78,18 @@ bench-quality: opencv
 ## of the test photos it makes (shared/fingerprint/testdata/vectors.txt)
 fingerprint-vectors:
 	$(GO) test -count=1 -run '^TestVectors$$' ./shared/fingerprint -update
+
+## feature-pattern: learn the descriptor's sampling pattern from the test
+## photos (shared/feature/pattern_data.go); bump feature.Version with it
+feature-pattern:
+	$(GO) run ./shared/internal/brieftrain -out shared/feature/pattern_data.go
+
+## feature-vectors: after bumping feature.Version, record the features of
+## the test photos (shared/feature/testdata/vectors.txt), then check that
+## the browser's build (js/wasm, run by Node) makes the same
+feature-vectors:
+	$(GO) test -count=1 -run '^TestVectors$$' ./shared/feature -update
+	PATH="$$($(GO) env GOROOT)/lib/wasm:$$PATH" GOOS=js GOARCH=wasm $(GO) test -count=1 -run '^TestVectors$$' ./shared/feature
 
 clean:
 	rm -rf bin

@@ -2,18 +2,15 @@ package fingerprint
 
 import (
 	"bytes"
-	"errors"
 	"flag"
 	"fmt"
 	"image"
 	"image/color"
 	"image/draw"
-	"io/fs"
-	"os"
-	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/pixmatch/pixmatch/shared/internal/golden"
 	"github.com/pixmatch/pixmatch/shared/testphoto"
 )
 
@@ -40,35 +37,9 @@ var update = flag.Bool("update", false, "rewrite "+vectorsFile+" from the codes 
 // to force it, when the codes moved for a reason that is not the
 // fingerprint's, a new JPEG decoder say).
 func TestVectors(t *testing.T) {
-	got := vectors(t)
-	want, err := os.ReadFile(vectorsFile)
-	if err != nil && !(*update && errors.Is(err, fs.ErrNotExist)) {
-		t.Fatalf("%v: make it with the update (make fingerprint-vectors)", err)
-	}
-	var changed string
-	if err == nil && vectorsVersion(want) == strconv.Itoa(Version) {
-		changed = changedCodes(got, want)
-	}
-	if *update {
-		if changed != "" {
-			t.Fatalf("codes changed under fingerprint.Version %d: bump it before the update; %s", Version, changed)
-		}
-		if err := os.WriteFile(vectorsFile, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		t.Logf("wrote %s for fingerprint.Version %d", vectorsFile, Version)
-		return
-	}
-	const how = "go test ./shared/fingerprint -run Vectors -update, or make fingerprint-vectors"
-	switch {
-	case vectorsVersion(want) != strconv.Itoa(Version):
-		t.Fatalf("fingerprint.Version is %d but %s was made with version %q: run the update (%s) and commit it",
-			Version, vectorsFile, vectorsVersion(want), how)
-	case changed != "":
-		t.Fatalf("codes changed: bump fingerprint.Version, then run the update (%s); %s", how, changed)
-	case !bytes.Equal(got, want):
-		t.Fatalf("the test photos are not those of %s: run the update (%s) and commit it", vectorsFile, how)
-	}
+	golden.File{Path: vectorsFile, Version: Version, Name: "fingerprint.Version", What: "codes",
+		How:     "go test ./shared/fingerprint -run Vectors -update, or make fingerprint-vectors",
+		Changed: changedCodes}.Check(t, vectors(t), *update)
 }
 
 // vectors returns the text of vectorsFile for this build: a version line,
@@ -122,19 +93,6 @@ func cropped(img image.Image) image.Image {
 	return img.(interface {
 		SubImage(image.Rectangle) image.Image
 	}).SubImage(image.Rect(r.Min.X+dx, r.Min.Y+dy, r.Max.X-dx, r.Max.Y-dy))
-}
-
-// vectorsVersion returns the number on the "version" line of a vectors
-// file, as text, or "" if there is none.
-func vectorsVersion(text []byte) string {
-	for line := range strings.Lines(string(text)) {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "version "); ok {
-			if _, err := strconv.Atoi(v); err == nil {
-				return v
-			}
-		}
-	}
-	return ""
 }
 
 // changedCodes describes the first code that differs between two vectors

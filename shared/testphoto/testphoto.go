@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	xdraw "golang.org/x/image/draw"
 )
 
 //go:embed photos/*.jpg
@@ -56,5 +58,23 @@ func Image(name string) image.Image {
 		panic("testphoto: " + name + ": " + err.Error())
 	}
 	decoded[name] = img
+	return img
+}
+
+// Decoded returns the named photograph scaled to w×h (Catmull-Rom) and
+// decoded again from a JPEG of quality 90: a picture of that size as the
+// server receives one (*image.YCbCr).
+func Decoded(name string, w, h int) image.Image {
+	big := image.NewRGBA(image.Rect(0, 0, w, h))
+	src := Image(name)
+	xdraw.CatmullRom.Scale(big, big.Rect, src, src.Bounds(), xdraw.Src, nil)
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, big, &jpeg.Options{Quality: 90}); err != nil {
+		panic("testphoto: " + err.Error())
+	}
+	img, err := jpeg.Decode(&b)
+	if err != nil {
+		panic("testphoto: " + err.Error())
+	}
 	return img
 }

@@ -1,0 +1,149 @@
+package feature
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+)
+
+// Record is what is stored for a target: its features and the size of
+// the plane they were found on.
+type Record struct {
+	Width, Height int
+	Features      []Feature
+}
+
+// Errors of decoding a record.
+var (
+	// ErrVersion is a record made by another Version of the features:
+	// it must be made again from the picture.
+	ErrVersion = errors.New("feature: record of another version")
+	// ErrFormat is bytes that are not a record, or a Record that cannot
+	// be encoded.
+	ErrFormat = errors.New("feature: malformed record")
+)
+
+// The record format, little-endian: a header of Version, Width, Height
+// and the number of features (uint16 each), then per feature
+//
+//	X, Y, Size   uint16, in 1/8 pixel
+//	Angle        uint16, in 2⁻¹⁶ turn
+//	Response     float32 bits
+//	Octave       uint8
+//	Desc         4 × uint64
+//
+// Coordinates and sizes below MaxRecordSide pixels, the precision
+// Extract rounds to, keep a record exact: decoding gives back the
+// features that were encoded, bit for bit.
+const (
+	recordHeader  = 8
+	FeatureSize   = 13 + 32 // bytes a feature takes in a record
+	MaxRecordSide = 8192    // planes and coordinates of a record are below this
+	maxRecordLen  = 1<<16 - 1
+)
+
+// MarshalBinary encodes r. It fails with ErrFormat when r cannot be
+// encoded exactly: a side of 0 or from MaxRecordSide, more than 65,535
+// features, a coordinate or size outside [0, MaxRecordSide) or not a
+// multiple of 1/8, an angle outside [0, 2π) or not a multiple of 2⁻¹⁶
+// turn, an octave outside [0, MaxLevels).
+func (r Record) MarshalBinary() ([]byte, error) {
+	if r.Width <= 0 || r.Height <= 0 || r.Width >= MaxRecordSide || r.Height >= MaxRecordSide {
+		return nil, fmt.Errorf("%w: a %d×%d plane", ErrFormat, r.Width, r.Height)
+	}
+	if len(r.Features) > maxRecordLen {
+		return nil, fmt.Errorf("%w: %d features", ErrFormat, len(r.Features))
+	}
+	b := make([]byte, recordHeader, recordHeader+FeatureSize*len(r.Features))
+	binary.LittleEndian.PutUint16(b, Version)
+	binary.LittleEndian.PutUint16(b[2:], uint16(r.Width))
+	binary.LittleEndian.PutUint16(b[4:], uint16(r.Height))
+	binary.LittleEndian.PutUint16(b[6:], uint16(len(r.Features)))
+	for i, f := range r.Features {
+		x, okX := eighths(f.X)
+		y, okY := eighths(f.Y)
+		size, okS := eighths(f.Size)
+		turn, okA := turns(f.Angle)
+		if !okX || !okY || !okS || !okA || !inRecord(r.Width, r.Height, x, y, f.Response, f.Octave) {
+			return nil, fmt.Errorf("%w: feature %d %+v cannot be encoded exactly", ErrFormat, i, f.Keypoint)
+		}
+		for _, v := range [4]uint16{x, y, size, turn} {
+			b = binary.LittleEndian.AppendUint16(b, v)
+		}
+		b = binary.LittleEndian.AppendUint32(b, math.Float32bits(f.Response))
+		b = append(b, uint8(f.Octave))
+		for _, w := range f.Desc {
+			b = binary.LittleEndian.AppendUint64(b, w)
+		}
+	}
+	return b, nil
+}
+
+// eighths returns v in 1/8 pixel, and whether that is exact and in range.
+func eighths(v float32) (uint16, bool) {
+	e := v * 8
+	if !(e >= 0 && e < 8*MaxRecordSide) || e != float32(uint16(e)) {
+		return 0, false
+	}
+	return uint16(e), true
+}
+
+// turns returns an angle in 2⁻¹⁶ turn, and whether that is exact and in
+// range.
+func turns(a float32) (uint16, bool) {
+	t := a / angleUnit
+	if !(t >= 0 && t < 65535.5) {
+		return 0, false
+	}
+	n := uint16(t + 0.5)
+	return n, float32(n)*angleUnit == a
+}
+
+// inRecord reports whether a feature's centre, in 1/8 pixel, lies on a
+// w×h plane, its response is a number and its octave a pyramid level.
+func inRecord(w, h int, x, y uint16, response float32, octave int8) bool {
+	finite := !math.IsNaN(float64(response)) && !math.IsInf(float64(response), 0)
+	return int(x) < 8*w && int(y) < 8*h && finite && octave >= 0 && octave < MaxLevels
+}
+
+// UnmarshalBinary decodes a record MarshalBinary wrote. A record of
+// another Version is refused with ErrVersion; anything else that is not
+// such a record with ErrFormat (never a panic: records are read from
+// storage that may be damaged).
+func (r *Record) UnmarshalBinary(b []byte) error {
+	if len(b) < 2 {
+		return fmt.Errorf("%w: %d bytes", ErrFormat, len(b))
+	}
+	if v := binary.LittleEndian.Uint16(b); v != Version {
+		return fmt.Errorf("%w: %d (this build makes %d)", ErrVersion, v, Version)
+	}
+	if len(b) < recordHeader {
+		return fmt.Errorf("%w: %d bytes", ErrFormat, len(b))
+	}
+	w, h := int(binary.LittleEndian.Uint16(b[2:])), int(binary.LittleEndian.Uint16(b[4:]))
+	n := int(binary.LittleEndian.Uint16(b[6:]))
+	if w == 0 || h == 0 || w >= MaxRecordSide || h >= MaxRecordSide || len(b) != recordHeader+FeatureSize*n {
+		return fmt.Errorf("%w: %d bytes for a %d×%d plane and %d features", ErrFormat, len(b), w, h, n)
+	}
+	fs := make([]Feature, n)
+	for i := range fs {
+		p := b[recordHeader+FeatureSize*i:]
+		u := func(k int) uint16 { return binary.LittleEndian.Uint16(p[2*k:]) }
+		x, y, size, turn := u(0), u(1), u(2), u(3)
+		response, octave := math.Float32frombits(binary.LittleEndian.Uint32(p[8:])), int8(p[12])
+		if !inRecord(w, h, x, y, response, octave) {
+			return fmt.Errorf("%w: feature %d is out of range", ErrFormat, i)
+		}
+		f := Feature{Keypoint: Keypoint{
+			X: float32(x) / 8, Y: float32(y) / 8, Size: float32(size) / 8,
+			Angle: float32(turn) * angleUnit, Response: response, Octave: octave,
+		}}
+		for k := range f.Desc {
+			f.Desc[k] = binary.LittleEndian.Uint64(p[13+8*k:])
+		}
+		fs[i] = f
+	}
+	r.Width, r.Height, r.Features = w, h, fs
+	return nil
+}

@@ -1,0 +1,150 @@
+package feature
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"math"
+	"reflect"
+	"testing"
+
+	"github.com/pixmatch/pixmatch/shared/testphoto"
+)
+
+// photoRecord returns the record of a test photo as a target.
+func photoRecord(t testing.TB, name string) Record {
+	g := Plane(testphoto.Image(name), TargetOptions)
+	r := Record{Width: g.Rect.Dx(), Height: g.Rect.Dy(), Features: Extract(g, TargetOptions)}
+	if len(r.Features) == 0 {
+		t.Fatalf("%s: no features", name)
+	}
+	return r
+}
+
+// TestRecordRoundTrip checks that a record of Extract's features decodes
+// to exactly what was encoded, in FeatureSize bytes a feature.
+func TestRecordRoundTrip(t *testing.T) {
+	for _, name := range []string{"chelsea", "camera"} {
+		r := photoRecord(t, name)
+		b, err := r.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b) != recordHeader+FeatureSize*len(r.Features) {
+			t.Errorf("%s: %d bytes for %d features", name, len(b), len(r.Features))
+		}
+		var got Record
+		if err := got.UnmarshalBinary(b); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, r) {
+			t.Errorf("%s: the record decodes to something else", name)
+		}
+	}
+	empty := Record{Width: 40, Height: 30}
+	b, err := empty.MarshalBinary()
+	var got Record
+	if err != nil || got.UnmarshalBinary(b) != nil || got.Width != 40 || len(got.Features) != 0 {
+		t.Errorf("a record without features: %v, %+v", err, got)
+	}
+}
+
+// TestRecordRefusesDamage decodes damaged and foreign bytes: each is
+// refused with the right error and leaves the record as it was.
+func TestRecordRefusesDamage(t *testing.T) {
+	good, err := photoRecord(t, "coins").MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit := func(f func(b []byte) []byte) []byte { return f(bytes.Clone(good)) }
+	feature0 := recordHeader
+	for _, c := range []struct {
+		name string
+		b    []byte
+		want error
+	}{
+		{"empty", nil, ErrFormat},
+		{"one byte", good[:1], ErrFormat},
+		{"another version", edit(func(b []byte) []byte { binary.LittleEndian.PutUint16(b, Version+1); return b }), ErrVersion},
+		{"header only", good[:recordHeader], ErrFormat},
+		{"cut short", good[:len(good)-1], ErrFormat},
+		{"a byte more", append(bytes.Clone(good), 0), ErrFormat},
+		{"zero width", edit(func(b []byte) []byte { binary.LittleEndian.PutUint16(b[2:], 0); return b }), ErrFormat},
+		{"too wide", edit(func(b []byte) []byte { binary.LittleEndian.PutUint16(b[2:], MaxRecordSide); return b }), ErrFormat},
+		{"off the plane", edit(func(b []byte) []byte {
+			binary.LittleEndian.PutUint16(b[feature0:], uint16(8*binary.LittleEndian.Uint16(b[2:])))
+			return b
+		}), ErrFormat},
+		{"not a number", edit(func(b []byte) []byte {
+			binary.LittleEndian.PutUint32(b[feature0+8:], math.Float32bits(float32(math.NaN())))
+			return b
+		}), ErrFormat},
+		{"no such octave", edit(func(b []byte) []byte { b[feature0+12] = MaxLevels; return b }), ErrFormat},
+	} {
+		r := Record{Width: 7, Height: 9}
+		before := r
+		err := r.UnmarshalBinary(c.b)
+		if !errors.Is(err, c.want) {
+			t.Errorf("%s: %v, want %v", c.name, err, c.want)
+		}
+		if !reflect.DeepEqual(r, before) {
+			t.Errorf("%s: the refused bytes changed the record", c.name)
+		}
+	}
+}
+
+// TestRecordRefusesWhatItCannotKeep marshals records that would not come
+// back the same, or not fit.
+func TestRecordRefusesWhatItCannotKeep(t *testing.T) {
+	base := photoRecord(t, "rocket")
+	for _, c := range []struct {
+		name string
+		edit func(r *Record)
+	}{
+		{"no width", func(r *Record) { r.Width = 0 }},
+		{"too tall", func(r *Record) { r.Height = MaxRecordSide }},
+		{"between eighths", func(r *Record) { r.Features[0].X += 0.01 }},
+		{"off the plane", func(r *Record) { r.Features[1].Y = float32(r.Height) }},
+		{"negative", func(r *Record) { r.Features[2].X = -1 }},
+		{"huge patch", func(r *Record) { r.Features[3].Size = MaxRecordSide }},
+		{"angle of a turn", func(r *Record) { r.Features[4].Angle = 2 * math.Pi }},
+		{"angle between steps", func(r *Record) { r.Features[4].Angle = 0.1 }},
+		{"infinite response", func(r *Record) { r.Features[5].Response = float32(math.Inf(1)) }},
+		{"octave", func(r *Record) { r.Features[6].Octave = -1 }},
+		{"too many", func(r *Record) { r.Features = make([]Feature, maxRecordLen+1) }},
+	} {
+		r := base
+		r.Features = append([]Feature(nil), base.Features...)
+		c.edit(&r)
+		if b, err := r.MarshalBinary(); !errors.Is(err, ErrFormat) || b != nil {
+			t.Errorf("%s: %d bytes, %v; want ErrFormat", c.name, len(b), err)
+		}
+	}
+}
+
+// FuzzRecord decodes arbitrary bytes: never a panic, and what decodes
+// encodes back to the same bytes.
+func FuzzRecord(f *testing.F) {
+	r := photoRecord(f, "flower")
+	for _, n := range []int{0, 1, 3} {
+		small := Record{Width: r.Width, Height: r.Height, Features: r.Features[:n]}
+		b, err := small.MarshalBinary()
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var r Record
+		if r.UnmarshalBinary(b) != nil {
+			return
+		}
+		again, err := r.MarshalBinary()
+		if err != nil {
+			t.Fatalf("a decoded record does not encode: %v", err)
+		}
+		if !bytes.Equal(again, b) {
+			t.Fatalf("decoded and encoded again, the bytes differ")
+		}
+	})
+}
