@@ -1,0 +1,122 @@
+package feature
+
+import "math/bits"
+
+// MatchOptions tunes Match.
+type MatchOptions struct {
+	// Ratio is Lowe's ratio test: a query feature's nearest target feature
+	// is kept only when its distance is below Ratio times the distance to
+	// the second nearest, so that features that fit several places equally
+	// well are dropped. 0 (or 1 and more) turns the test off. A target with
+	// a single feature has no second nearest, and the test passes.
+	Ratio float64
+	// MaxDistance is the largest distance, in bits, of a kept pair. 0 means
+	// no bound.
+	MaxDistance int
+	// Mutual keeps a pair only when the query feature is also the nearest
+	// of all the query features to its target feature (a cross-check).
+	Mutual bool
+}
+
+// DefaultMatchOptions are the matching settings of Verify: Lowe's ratio
+// 0.8, as in the anchor run (camera-anchors.md §1), and a bound of 80
+// bits. Unrelated 256-bit descriptors differ in about 128 ± 8 bits, so the
+// bound removes only pairs six standard deviations nearer than chance
+// would not; the ratio test does the real work. No cross-check: it drops
+// true pairs when a print repeats a pattern, and the inlier count of
+// Verify counts each target feature once anyway.
+var DefaultMatchOptions = MatchOptions{Ratio: 0.8, MaxDistance: 80}
+
+// Pair is a query feature and the target feature matched to it.
+type Pair struct {
+	Query, Target int // indexes into the query's and the target's features
+	Distance      int // Hamming distance between their descriptors
+}
+
+// noDistance is above every distance between two descriptors.
+const noDistance = 257
+
+// Match returns, for each query feature in order, its nearest target
+// feature by Hamming distance, when the pair passes o's tests. Of target
+// features at the same distance the first is the nearest.
+//
+// It compares every query feature with every target feature: the
+// target's descriptors are first copied into one flat array, and a tight
+// loop computes four popcounts per pair, keeping the two nearest. The
+// cross-check then looks for the nearest query feature of each target
+// feature still paired, the same way. This is the exact matcher; the slow
+// twin in the tests holds it to its definition.
+func Match(query, target []Feature, o MatchOptions) []Pair {
+	if len(query) == 0 || len(target) == 0 {
+		return nil
+	}
+	flat := flatten(target)
+	maxd := o.MaxDistance
+	if maxd <= 0 {
+		maxd = noDistance
+	}
+	ratio := o.Ratio
+	if ratio <= 0 || ratio >= 1 {
+		ratio = 0
+	}
+	var pairs []Pair
+	for qi := range query {
+		d1, d2, t1 := nearest(&query[qi].Desc, flat)
+		if d1 > maxd || ratio > 0 && d2 != noDistance && !(float64(d1) < ratio*float64(d2)) {
+			continue
+		}
+		pairs = append(pairs, Pair{Query: qi, Target: t1, Distance: d1})
+	}
+	if o.Mutual {
+		pairs = mutual(pairs, query, target)
+	}
+	return pairs
+}
+
+// nearest returns the distances from q to its nearest and second nearest
+// descriptors in flat (four words each) and the index of the nearest.
+func nearest(q *Descriptor, flat []uint64) (d1, d2, i1 int) {
+	d1, d2 = noDistance, noDistance
+	a, b, c, e := q[0], q[1], q[2], q[3]
+	for j := 0; j+4 <= len(flat); j += 4 {
+		t := flat[j : j+4 : j+4]
+		d := bits.OnesCount64(a^t[0]) + bits.OnesCount64(b^t[1]) +
+			bits.OnesCount64(c^t[2]) + bits.OnesCount64(e^t[3])
+		if d < d2 {
+			if d < d1 {
+				d1, d2, i1 = d, d1, j
+			} else {
+				d2 = d
+			}
+		}
+	}
+	return d1, d2, i1 / 4
+}
+
+// mutual keeps the pairs whose query feature is also the nearest query
+// feature to their target feature, the first of equals. It is a second
+// pass, over the targets of the pairs kept so far only.
+func mutual(pairs []Pair, query, target []Feature) []Pair {
+	flat := flatten(query)
+	back := make([]int, len(target)) // nearest query feature + 1, 0 for not yet known
+	kept := pairs[:0]
+	for _, p := range pairs {
+		if back[p.Target] == 0 {
+			_, _, q := nearest(&target[p.Target].Desc, flat)
+			back[p.Target] = q + 1
+		}
+		if back[p.Target]-1 == p.Query {
+			kept = append(kept, p)
+		}
+	}
+	return kept
+}
+
+// flatten copies the descriptors of fs into one array, four words each.
+func flatten(fs []Feature) []uint64 {
+	flat := make([]uint64, 0, 4*len(fs))
+	for i := range fs {
+		flat = append(flat, fs[i].Desc[:]...)
+	}
+	return flat
+}

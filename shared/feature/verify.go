@@ -1,0 +1,173 @@
+package feature
+
+// Geometric verification (a section of the package's documentation)
+//
+// Verify decides whether a target is in a query frame, and where, from the
+// features of both. It takes four steps, each usable on its own:
+//
+//  1. Match pairs each query feature with its nearest target feature by
+//     Hamming distance, exactly (brute force), keeping a pair only when it
+//     is distinctly nearer than the second nearest (Lowe's ratio test) and
+//     within a distance bound; optionally mutual (a cross-check).
+//  2. FitHomography finds, by RANSAC, the homography (the map from the
+//     target's plane to the frame that a camera's view of a flat print
+//     is) under which the most pairs land within a few pixels of each
+//     other: deterministic for a seed, with an adaptive number of samples,
+//     samples of nearly collinear or mirrored points skipped, and the best
+//     refitted by least squares on its inliers.
+//  3. CheckOutline projects the target's four corners into the frame and
+//     asks whether a camera could have seen that quadrilateral: in front of
+//     the camera, convex, not mirrored, of plausible area, angles and side
+//     ratios. It rejects the degenerate fits that many inliers in a small
+//     patch can produce, which a bound on the homography's determinant
+//     catches only by also losing strongly tilted views.
+//  4. The number of inliers, counting each target feature once, is the
+//     evidence: at least VerifyOptions.MinInliers, spread over at least
+//     VerifyOptions.MinSpread of the target, and the score rises with it
+//     from 0.5 at that threshold towards 1.
+//
+// The homography maps target-plane pixels to frame pixels, so the corners
+// Verify returns are where to draw the target's outline over the frame.
+
+import (
+	"errors"
+	"math"
+)
+
+// VerifyOptions tunes Verify.
+type VerifyOptions struct {
+	Match   MatchOptions
+	RANSAC  RANSACOptions
+	Outline OutlineLimits
+	// MinInliers is the least number of inliers, each target feature
+	// counted once, for the target to be found; Score is 0.5 there. Less
+	// than 5 counts as 5: any four pairs fit a homography exactly.
+	MinInliers int
+	// MinSpread is the least area of the convex hull of the inliers in the
+	// target's plane, as a fraction of the target's area. Pairs that match
+	// one textured patch of the target to one patch of the frame can fit a
+	// plausible-looking homography with many inliers, all huddled in that
+	// patch; a camera's view of the print spreads its inliers over the
+	// part of the print in the frame.
+	MinSpread float64
+}
+
+// DefaultVerifyOptions are Verify's settings for a query frame whose long
+// side is about 640 pixels.
+//
+// MinInliers is 20, as in the anchor run on real photos (camera-anchors.md
+// §1), where 20 kept non-member false matches at 1 in 200 and 15 let 7 in.
+// Matches that are wrong in place stay well below it (TestVerifyChance,
+// any count accepted, 300 pairs): at random places they reach 5 inliers,
+// huddled in one patch of each picture 11.
+//
+// MinSpread is 2 %. Of 1,200 huddled sets (σ 8 to 12 px, 300 pairs),
+// 1.4 % passed every other check, with up to 69 inliers; their inliers
+// covered at most 1.1 % of the target. A frame showing as little of the
+// print as the outline's MaxArea allows (a sixteenth) leaves 6 %.
+var DefaultVerifyOptions = VerifyOptions{
+	Match:      DefaultMatchOptions,
+	RANSAC:     DefaultRANSACOptions,
+	Outline:    DefaultOutlineLimits,
+	MinInliers: 20,
+	MinSpread:  0.02,
+}
+
+// Verdict is where Verify found the target in the frame.
+type Verdict struct {
+	Inliers int        // matched target features the homography explains
+	H       Homography // from the target's plane to the frame
+	// Corners are the target's corners in the frame, clockwise from its
+	// top-left: the images of (0, 0), (w, 0), (w, h) and (0, h).
+	Corners [4]Point
+	// Score is 1 − MinInliers / (2·Inliers): 0.5 at MinInliers, 0.75 at
+	// twice as many, 0.875 at four times, approaching 1. (Like
+	// fingerprint.Score, it is 0.5 at the acceptance threshold; it
+	// rises with the evidence instead of falling with a distance.)
+	Score float64
+}
+
+// verify's reasons for a refusal besides the outline's.
+var (
+	errSize          = errors.New("feature: a frame or target without pixels")
+	errTooFewPairs   = errors.New("feature: too few matched pairs")
+	errNoFit         = errors.New("feature: no homography fits the pairs")
+	errTooFewInliers = errors.New("feature: too few inliers")
+	errHuddled       = errors.New("feature: the inliers cover too little of the target")
+)
+
+// Verify looks for the target (targetW×targetH, the plane its features
+// were extracted from) in the query frame (frameW×frameH) and reports
+// whether it is there and where: it matches the features, fits a
+// homography by RANSAC, checks the target's outline in the frame, and
+// counts the inliers against o.MinInliers. It is deterministic for
+// o.RANSAC.Seed. Features whose positions are not finite are ignored.
+//
+// When it reports false, the Verdict holds what was established before
+// the step that failed (inliers, homography, corners), with Score 0.
+func Verify(query []Feature, frameW, frameH int, target []Feature, targetW, targetH int, o VerifyOptions) (Verdict, bool) {
+	v, err := verify(query, frameW, frameH, target, targetW, targetH, o)
+	return v, err == nil
+}
+
+// verify is Verify, with the reason for a refusal.
+func verify(query []Feature, frameW, frameH int, target []Feature, targetW, targetH int, o VerifyOptions) (Verdict, error) {
+	var v Verdict
+	if frameW <= 0 || frameH <= 0 || targetW <= 0 || targetH <= 0 {
+		return v, errSize
+	}
+	need := max(o.MinInliers, 5)
+	pairs := Match(query, target, o.Match)
+	from, to := make([]Point, 0, len(pairs)), make([]Point, 0, len(pairs))
+	targetOf := make([]int, 0, len(pairs))
+	for _, p := range pairs {
+		f, t := position(&target[p.Target].Keypoint), position(&query[p.Query].Keypoint)
+		if finite(f) && finite(t) {
+			from, to = append(from, f), append(to, t)
+			targetOf = append(targetOf, p.Target)
+		}
+	}
+	if distinct(targetOf) < need {
+		return v, errTooFewPairs
+	}
+	ro := o.RANSAC
+	ro.MinInliers = max(ro.MinInliers, need)
+	fit, ok := FitHomography(from, to, ro)
+	if !ok {
+		return v, errNoFit
+	}
+	ids, spread := make([]int, len(fit.Inliers)), make([]Point, len(fit.Inliers))
+	for k, i := range fit.Inliers {
+		ids[k], spread[k] = targetOf[i], from[i]
+	}
+	v.H, v.Inliers = fit.H, distinct(ids)
+	if v.Inliers < need {
+		return v, errTooFewInliers
+	}
+	if v.Corners, ok = fit.H.Corners(targetW, targetH); !ok {
+		return v, ErrOutlineHorizon
+	}
+	if err := CheckOutline(v.Corners, targetW, targetH, frameW, frameH, o.Outline); err != nil {
+		return v, err
+	}
+	if hullArea(spread) < o.MinSpread*float64(targetW)*float64(targetH) {
+		return v, errHuddled
+	}
+	v.Score = 1 - float64(need)/(2*float64(v.Inliers))
+	return v, nil
+}
+
+func position(k *Keypoint) Point { return Point{float64(k.X), float64(k.Y)} }
+
+func finite(p Point) bool {
+	return !math.IsNaN(p.X) && !math.IsNaN(p.Y) && !math.IsInf(p.X, 0) && !math.IsInf(p.Y, 0)
+}
+
+// distinct counts the distinct values in s.
+func distinct(s []int) int {
+	seen := make(map[int]struct{}, len(s))
+	for _, v := range s {
+		seen[v] = struct{}{}
+	}
+	return len(seen)
+}
