@@ -36,7 +36,7 @@ func plainRANSAC(from, to []Point, samples int) model {
 }
 
 // BenchmarkFitHomography times FitHomography on 300 pairs at 80 % and
-// 50 % outliers (a 50° view) and on 300 pairs at random places (a
+// 50 % outliers (a 50° pose) and on 300 pairs at random places (a
 // non-member, which runs to the bound), each against the plain loop with
 // the samples 99.5 % confidence needs at 20 % inliers (3,300), in
 // alternation on the same data; it reports the ratio.

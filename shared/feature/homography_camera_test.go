@@ -2,7 +2,7 @@ package feature
 
 import "math"
 
-// view places a flat print before a pinhole camera. The print's centre is
+// pose places a flat print before a pinhole camera. The print's centre is
 // on the line of sight through the frame point (U, V), given as fractions
 // of the frame's size from its centre, at Dist print-lengths (its longer
 // side) from the camera. The print is turned by Tilt degrees away from
@@ -10,14 +10,14 @@ import "math"
 // from its x axis, after being rolled by Roll degrees about its normal.
 // The focal length is F frame-widths (0.6 is a wide phone camera, 2 a
 // zoom).
-type view struct {
+type pose struct {
 	Tilt, Azimuth, Roll float64
 	F, Dist, U, V       float64
 }
 
-// camera returns the homography of the view v of a w×h print in a fw×fh
+// camera returns the homography of the pose v of a w×h print in a fw×fh
 // frame, with w > 0 in front of the camera.
-func camera(v view, w, h, fw, fh float64) Homography {
+func camera(v pose, w, h, fw, fh float64) Homography {
 	f := v.F * fw
 	los := unit3([3]float64{v.U * fw, v.V * fh, f})
 	// The print's axes, facing the camera: ex across the line of sight

@@ -7,11 +7,9 @@ import (
 	"testing"
 )
 
-// Sizes of the synthetic scenes: a target plane and a camera frame.
-const (
-	targetW, targetH = 480, 360
-	frameW, frameH   = 640, 480
-)
+// Sizes of the synthetic scenes: a target plane (the camera frame is
+// frameW×frameH, as in camera_test.go).
+const targetW, targetH = 480, 360
 
 // scene is a set of correspondences from a target's plane to a frame:
 // inliers under a known homography with noise, and outliers.
@@ -69,18 +67,18 @@ func cornerError(a, b Homography) float64 {
 	return e
 }
 
-// The views of the RANSAC tests: the print fills 30 to 80 % of the
+// The synthViews of the RANSAC tests: the print fills 30 to 80 % of the
 // frame's width.
 var fitViews = []struct {
 	name string
-	v    view
+	v    pose
 }{
-	{"rotation 30°", view{Roll: 30, F: 1, Dist: 1 / 0.7}},
-	{"rotation 150°, scale 0.3, off-centre", view{Roll: 150, F: 1, Dist: 1 / 0.3, U: 0.25, V: -0.2}},
-	{"translation", view{F: 1, Dist: 1 / 0.5, U: -0.2, V: 0.15}},
-	{"perspective 35°", view{Tilt: 35, Azimuth: 90, Roll: 5, F: 0.8, Dist: 0.8 / 0.7}},
-	{"perspective 50°", view{Tilt: 50, Azimuth: 20, Roll: -10, F: 0.8, Dist: 0.8 / 0.6}},
-	{"perspective 60°", view{Tilt: 60, Azimuth: 200, Roll: 40, F: 0.7, Dist: 0.7 / 0.6, U: 0.1}},
+	{"rotation 30°", pose{Roll: 30, F: 1, Dist: 1 / 0.7}},
+	{"rotation 150°, scale 0.3, off-centre", pose{Roll: 150, F: 1, Dist: 1 / 0.3, U: 0.25, V: -0.2}},
+	{"translation", pose{F: 1, Dist: 1 / 0.5, U: -0.2, V: 0.15}},
+	{"perspective 35°", pose{Tilt: 35, Azimuth: 90, Roll: 5, F: 0.8, Dist: 0.8 / 0.7}},
+	{"perspective 50°", pose{Tilt: 50, Azimuth: 20, Roll: -10, F: 0.8, Dist: 0.8 / 0.6}},
+	{"perspective 60°", pose{Tilt: 60, Azimuth: 200, Roll: 40, F: 0.7, Dist: 0.7 / 0.6, U: 0.1}},
 }
 
 // TestFitHomography recovers known homographies — similarities and
@@ -219,7 +217,7 @@ func TestFitHomographyMirrored(t *testing.T) {
 func TestFromFour(t *testing.T) {
 	rng := rand.New(rand.NewPCG(15, 16))
 	for range 1000 {
-		h := camera(view{Tilt: 60 * rng.Float64(), Azimuth: 360 * rng.Float64(), Roll: 360 * rng.Float64(),
+		h := camera(pose{Tilt: 60 * rng.Float64(), Azimuth: 360 * rng.Float64(), Roll: 360 * rng.Float64(),
 			F: 0.6 + rng.Float64(), Dist: 1 + 3*rng.Float64()}, targetW, targetH, frameW, frameH)
 		s := makeScene(rng, h, 4, 0, gaussian(0))
 		r := ransac{from: s.from, to: s.to}
@@ -248,7 +246,7 @@ func TestFromFour(t *testing.T) {
 
 // TestProject: composition, the horizon and the sign convention.
 func TestProject(t *testing.T) {
-	h := camera(view{Tilt: 50, Azimuth: 30, Roll: 20, F: 0.8, Dist: 1.2}, targetW, targetH, frameW, frameH)
+	h := camera(pose{Tilt: 50, Azimuth: 30, Roll: 20, F: 0.8, Dist: 1.2}, targetW, targetH, frameW, frameH)
 	g := Homography{0.5, 0.1, 3, -0.2, 0.7, 8, 0.0001, 0.0002, 1}
 	p := Point{100, 50}
 	gp, _ := g.Project(p)

@@ -7,8 +7,8 @@ import (
 	"testing"
 )
 
-// corners returns the outline of a targetW×targetH target in view v.
-func corners(t *testing.T, v view) [4]Point {
+// corners returns the outline of a targetW×targetH target in pose v.
+func corners(t *testing.T, v pose) [4]Point {
 	t.Helper()
 	c, ok := camera(v, targetW, targetH, frameW, frameH).Corners(targetW, targetH)
 	if !ok {
@@ -17,27 +17,27 @@ func corners(t *testing.T, v view) [4]Point {
 	return c
 }
 
-// TestCheckOutline accepts cameras' views up to 65° and rejects squashed,
+// TestCheckOutline accepts cameras' synthViews up to 65° and rejects squashed,
 // folded, self-intersecting, mirrored, tiny and huge outlines, each for
 // its reason.
 func TestCheckOutline(t *testing.T) {
-	mirror := func(c [4]Point) [4]Point { // the view of the print's mirror image
+	mirror := func(c [4]Point) [4]Point { // the pose of the print's mirror image
 		return [4]Point{c[1], c[0], c[3], c[2]}
 	}
 	rect := func(x, y, w, h float64) [4]Point { return [4]Point{{x, y}, {x + w, y}, {x + w, y + h}, {x, y + h}} }
-	persp65 := corners(t, view{Tilt: 65, Azimuth: 90, F: 0.7, Dist: 1.2})
+	persp65 := corners(t, pose{Tilt: 65, Azimuth: 90, F: 0.7, Dist: 1.2})
 	cases := []struct {
 		name string
 		c    [4]Point
 		want error
 	}{
-		{"facing, 70 % of the frame", corners(t, view{F: 1, Dist: 1 / 0.7}), nil},
-		{"rotated 30°", corners(t, view{Roll: 30, F: 1, Dist: 1.5}), nil},
-		{"upside down, small", corners(t, view{Roll: 180, F: 1, Dist: 8}), nil},
-		{"tilt 20°", corners(t, view{Tilt: 20, Azimuth: 0, F: 0.8, Dist: 1.2}), nil},
-		{"tilt 35° off-centre", corners(t, view{Tilt: 35, Azimuth: 45, Roll: 10, F: 0.7, Dist: 1.5, U: 0.3, V: -0.3}), nil},
-		{"tilt 50°", corners(t, view{Tilt: 50, Azimuth: 200, F: 0.6, Dist: 1}), nil},
-		{"tilt 60° near", corners(t, view{Tilt: 60, Azimuth: 300, Roll: -40, F: 0.6, Dist: 1}), nil},
+		{"facing, 70 % of the frame", corners(t, pose{F: 1, Dist: 1 / 0.7}), nil},
+		{"rotated 30°", corners(t, pose{Roll: 30, F: 1, Dist: 1.5}), nil},
+		{"upside down, small", corners(t, pose{Roll: 180, F: 1, Dist: 8}), nil},
+		{"tilt 20°", corners(t, pose{Tilt: 20, Azimuth: 0, F: 0.8, Dist: 1.2}), nil},
+		{"tilt 35° off-centre", corners(t, pose{Tilt: 35, Azimuth: 45, Roll: 10, F: 0.7, Dist: 1.5, U: 0.3, V: -0.3}), nil},
+		{"tilt 50°", corners(t, pose{Tilt: 50, Azimuth: 200, F: 0.6, Dist: 1}), nil},
+		{"tilt 60° near", corners(t, pose{Tilt: 60, Azimuth: 300, Roll: -40, F: 0.6, Dist: 1}), nil},
 		{"tilt 65°", persp65, nil},
 		{"cropped: 3 frames", rect(-300, -200, 1100, 840), nil},
 		{"squashed", rect(100, 200, 400, 30), ErrOutlineShape},
@@ -50,8 +50,8 @@ func TestCheckOutline(t *testing.T) {
 		{"all at one point", [4]Point{{5, 5}, {5, 5}, {5, 5}, {5, 5}}, ErrOutlineConvex},
 		{"a NaN corner", [4]Point{{100, 100}, {500, 100}, {math.NaN(), 400}, {100, 400}}, ErrOutlineConvex},
 		{"an infinite corner", [4]Point{{100, 100}, {500, 100}, {math.Inf(1), 400}, {100, 400}}, ErrOutlineConvex},
-		{"mirrored", mirror(corners(t, view{Roll: 10, F: 1, Dist: 1.5})), ErrOutlineMirrored},
-		{"mirrored at 50°", mirror(corners(t, view{Tilt: 50, Azimuth: 200, F: 0.6, Dist: 1})), ErrOutlineMirrored},
+		{"mirrored", mirror(corners(t, pose{Roll: 10, F: 1, Dist: 1.5})), ErrOutlineMirrored},
+		{"mirrored at 50°", mirror(corners(t, pose{Tilt: 50, Azimuth: 200, F: 0.6, Dist: 1})), ErrOutlineMirrored},
 		{"tiny: 0.4 % of the frame", rect(300, 200, 40, 30), ErrOutlineArea},
 		{"huge: 20 frames", rect(-1200, -900, 640*4.5, 480*4.5), ErrOutlineArea},
 	}
@@ -63,8 +63,8 @@ func TestCheckOutline(t *testing.T) {
 }
 
 // TestCheckOutlineEnvelope checks DefaultOutlineLimits against the
-// simulation that chose them: random cameras' views of prints tilted up
-// to 65° are all accepted (bar the area bounds), while views at 80 to 85°
+// simulation that chose them: random cameras' synthViews of prints tilted up
+// to 65° are all accepted (bar the area bounds), while synthViews at 80 to 85°
 // start to be rejected, so the limits are not vacuous.
 func TestCheckOutlineEnvelope(t *testing.T) {
 	rng := rand.New(rand.NewPCG(17, 18))
@@ -76,7 +76,7 @@ func TestCheckOutlineEnvelope(t *testing.T) {
 			if a < 1 {
 				w, h = 600*a, 600
 			}
-			v := view{Tilt: lo + (hi-lo)*rng.Float64(), Azimuth: 360 * rng.Float64(), Roll: 360 * rng.Float64(),
+			v := pose{Tilt: lo + (hi-lo)*rng.Float64(), Azimuth: 360 * rng.Float64(), Roll: 360 * rng.Float64(),
 				F: 0.6 + 1.4*rng.Float64(), Dist: 1 / (0.05 + 0.95*rng.Float64()),
 				U: 0.8 * (rng.Float64() - 0.5), V: 0.8 * (rng.Float64() - 0.5)}
 			c, ok := camera(v, w, h, frameW, frameH).Corners(int(w), int(h))
@@ -95,9 +95,9 @@ func TestCheckOutlineEnvelope(t *testing.T) {
 		return shape, all
 	}
 	if _, n := rejected(0, 65, 20000); n > 0 {
-		t.Errorf("%d of 20,000 views tilted up to 65° rejected", n)
+		t.Errorf("%d of 20,000 synthViews tilted up to 65° rejected", n)
 	}
 	if shape, n := rejected(80, 85, 20000); shape < 400 || shape != n {
-		t.Errorf("%d of 20,000 views tilted 80 to 85° rejected for their shape, %d in all", shape, n)
+		t.Errorf("%d of 20,000 synthViews tilted 80 to 85° rejected for their shape, %d in all", shape, n)
 	}
 }

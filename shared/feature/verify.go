@@ -1,34 +1,5 @@
 package feature
 
-// Geometric verification (a section of the package's documentation)
-//
-// Verify decides whether a target is in a query frame, and where, from the
-// features of both. It takes four steps, each usable on its own:
-//
-//  1. Match pairs each query feature with its nearest target feature by
-//     Hamming distance, exactly (brute force), keeping a pair only when it
-//     is distinctly nearer than the second nearest (Lowe's ratio test) and
-//     within a distance bound; optionally mutual (a cross-check).
-//  2. FitHomography finds, by RANSAC, the homography (the map from the
-//     target's plane to the frame that a camera's view of a flat print
-//     is) under which the most pairs land within a few pixels of each
-//     other: deterministic for a seed, with an adaptive number of samples,
-//     samples of nearly collinear or mirrored points skipped, and the best
-//     refitted by least squares on its inliers.
-//  3. CheckOutline projects the target's four corners into the frame and
-//     asks whether a camera could have seen that quadrilateral: in front of
-//     the camera, convex, not mirrored, of plausible area, angles and side
-//     ratios. It rejects the degenerate fits that many inliers in a small
-//     patch can produce, which a bound on the homography's determinant
-//     catches only by also losing strongly tilted views.
-//  4. The number of inliers, counting each target feature once, is the
-//     evidence: at least VerifyOptions.MinInliers, spread over at least
-//     VerifyOptions.MinSpread of the target, and the score rises with it
-//     from 0.5 at that threshold towards 1.
-//
-// The homography maps target-plane pixels to frame pixels, so the corners
-// Verify returns are where to draw the target's outline over the frame.
-
 import (
 	"errors"
 	"math"

@@ -7,7 +7,7 @@ import (
 )
 
 // FuzzVerify runs Verify on features drawn from the fuzzer's numbers: a
-// view of the target at any tilt and roll, true and false matches, and
+// pose of the target at any tilt and roll, true and false matches, and
 // positions replaced by NaN, infinities or huge values. It must not
 // panic, and what it returns must be finite and consistent.
 func FuzzVerify(f *testing.F) {
@@ -18,7 +18,7 @@ func FuzzVerify(f *testing.F) {
 	f.Add(uint64(5), uint8(40), uint8(10), uint8(70), uint8(10), uint8(2), int16(32767), int16(2))
 	f.Fuzz(func(t *testing.T, seed uint64, nIn, nFalse, tilt, roll, poison uint8, fw, fh int16) {
 		rng := rand.New(rand.NewPCG(seed, 27))
-		v := view{Tilt: float64(tilt % 90), Azimuth: 360 * rng.Float64(), Roll: 360 * float64(roll) / 256,
+		v := pose{Tilt: float64(tilt % 90), Azimuth: 360 * rng.Float64(), Roll: 360 * float64(roll) / 256,
 			F: 0.6 + rng.Float64(), Dist: 1 + 5*rng.Float64(), U: rng.Float64() - 0.5, V: rng.Float64() - 0.5}
 		s := synth(rng, camera(v, targetW, targetH, frameW, frameH), 300, int(nIn), int(nFalse), 20)
 		bad := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), math.MaxFloat32, -1e30, 0}

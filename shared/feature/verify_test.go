@@ -8,8 +8,8 @@ import (
 	"time"
 )
 
-// views are synthetic features of a target and of a frame that sees it.
-type views struct {
+// synthViews are synthetic features of a target and of a frame that sees it.
+type synthViews struct {
 	query, target []Feature
 }
 
@@ -23,8 +23,8 @@ func feature(p Point, d Descriptor) Feature {
 // changed), beside nFalse features close in descriptor to other target
 // features but at random places (false matches), and nOther unrelated
 // ones, in a random order.
-func synth(rng *rand.Rand, h Homography, nT, nIn, nFalse, nOther int) views {
-	var v views
+func synth(rng *rand.Rand, h Homography, nT, nIn, nFalse, nOther int) synthViews {
+	var v synthViews
 	for range nT {
 		p := Point{rng.Float64() * targetW, rng.Float64() * targetH}
 		v.target = append(v.target, feature(p, randomDescriptor(rng)))
@@ -50,7 +50,7 @@ func synth(rng *rand.Rand, h Homography, nT, nIn, nFalse, nOther int) views {
 	return v
 }
 
-// TestVerify finds the target in every test view, among as many false
+// TestVerify finds the target in every test pose, among as many false
 // matches as true ones and unrelated features, with its outline within
 // 3 px and the score the inlier count gives.
 func TestVerify(t *testing.T) {
@@ -95,7 +95,7 @@ func TestVerifyScore(t *testing.T) {
 	}
 }
 
-// TestVerifyRefuses: what is not a camera's view of the target is refused,
+// TestVerifyRefuses: what is not a camera's pose of the target is refused,
 // for its reason, and each refusal leaves Score 0. Where a reason is
 // named, the checks before it passed.
 func TestVerifyRefuses(t *testing.T) {
@@ -108,17 +108,17 @@ func TestVerifyRefuses(t *testing.T) {
 	}
 	cases := []struct {
 		name string
-		v    views
+		v    synthViews
 		fw   int
 		want error
 	}{
 		{"mirrored", synth(rng, camera(fitViews[1].v, targetW, targetH, frameW, frameH).Mul(mirror), 300, 80, 0, 0), frameW, nil},
 		{"false matches only", synth(rng, Identity, 300, 0, 200, 100), frameW, nil},
-		{"19 features", views{clean.query[:19], clean.target}, frameW, errTooFewPairs},
-		{"one feature 101 times", views{dup, clean.target}, frameW, errTooFewPairs},
-		{"no target features", views{clean.query, nil}, frameW, errTooFewPairs},
+		{"19 features", synthViews{clean.query[:19], clean.target}, frameW, errTooFewPairs},
+		{"one feature 101 times", synthViews{dup, clean.target}, frameW, errTooFewPairs},
+		{"no target features", synthViews{clean.query, nil}, frameW, errTooFewPairs},
 		{"a frame 0 pixels wide", clean, 0, errSize},
-		{"tiny: 0.3 % of the frame", synth(rng, camera(view{F: 1, Dist: 15}, targetW, targetH, frameW, frameH), 3000, 40, 0, 0), frameW, ErrOutlineArea},
+		{"tiny: 0.3 % of the frame", synth(rng, camera(pose{F: 1, Dist: 15}, targetW, targetH, frameW, frameH), 3000, 40, 0, 0), frameW, ErrOutlineArea},
 		// One of the 1.4 % of huddled sets that pass every other check, here
 		// with 69 inliers; their hulls cover at most 1.1 % of the target.
 		{"huddled", huddled(rand.New(rand.NewPCG(87, 33)), 300, 8), frameW, errHuddled},
@@ -134,10 +134,10 @@ func TestVerifyRefuses(t *testing.T) {
 // huddled returns pairs that match one patch of the target to one patch
 // of the frame, every target feature to a random feature of the frame's
 // patch: what a textured area matched by its texture alone looks like.
-func huddled(rng *rand.Rand, n int, sigma float64) views {
+func huddled(rng *rand.Rand, n int, sigma float64) synthViews {
 	cf := Point{sigma*3 + rng.Float64()*(targetW-sigma*6), sigma*3 + rng.Float64()*(targetH-sigma*6)}
 	ct := Point{sigma*3 + rng.Float64()*(frameW-sigma*6), sigma*3 + rng.Float64()*(frameH-sigma*6)}
-	var v views
+	var v synthViews
 	for range n {
 		d := randomDescriptor(rng)
 		f := Point{cf.X + sigma*rng.NormFloat64(), cf.Y + sigma*rng.NormFloat64()}
@@ -149,8 +149,8 @@ func huddled(rng *rand.Rand, n int, sigma float64) views {
 
 // chancePairs returns n exact descriptor matches at independent random
 // places in the target and the frame.
-func chancePairs(rng *rand.Rand, n int) views {
-	var v views
+func chancePairs(rng *rand.Rand, n int) synthViews {
+	var v synthViews
 	for range n {
 		d := randomDescriptor(rng)
 		v.target = append(v.target, feature(Point{rng.Float64() * targetW, rng.Float64() * targetH}, d))
@@ -171,11 +171,11 @@ func TestVerifyChance(t *testing.T) {
 	anyCount.MinInliers = 5
 	trials := []struct {
 		name string
-		make func() views
+		make func() synthViews
 	}{
-		{"random places", func() views { return chancePairs(rng, 300) }},
-		{"huddled σ 10 px", func() views { return huddled(rng, 300, 10) }},
-		{"huddled σ 30 px", func() views { return huddled(rng, 300, 30) }},
+		{"random places", func() synthViews { return chancePairs(rng, 300) }},
+		{"huddled σ 10 px", func() synthViews { return huddled(rng, 300, 10) }},
+		{"huddled σ 30 px", func() synthViews { return huddled(rng, 300, 30) }},
 	}
 	const runs = 20
 	for _, tr := range trials {
@@ -205,7 +205,7 @@ func BenchmarkVerify(b *testing.B) {
 	other := synth(rng, h, 500, 0, 60, 440)
 	for _, c := range []struct {
 		name string
-		v    views
+		v    synthViews
 	}{{"member", member}, {"non-member", other}} {
 		b.Run(c.name, func(b *testing.B) {
 			var base, ours time.Duration
