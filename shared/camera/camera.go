@@ -1,0 +1,108 @@
+// Package camera is the feature tier of recognition: it finds a print in
+// a camera frame — tilted, turned, small, partly covered, on a busy
+// background — where the hash tier (shared/match) sees another picture.
+// A server, the quality harness and (later) a browser use it the same way:
+//
+//  1. Each target's features (shared/feature, TargetOptions) go into a
+//     Tier: the words of its strongest BagFeatures features, in a
+//     bag-of-words index (shared/bow) over the trained Vocabulary. That is
+//     all a tier keeps of a target in memory, a few KB; the target's
+//     feature record (its features with their geometry) is kept by the
+//     caller — a store — and read only when the target is verified.
+//  2. A query frame's features (QueryOptions) are quantised the same way
+//     and the tier's Shortlist names the targets sharing the most
+//     informative words with it.
+//  3. Verify checks each shortlisted target's record against the frame
+//     (feature.Verify: matching, a RANSAC homography, the outline a camera
+//     could have seen) and returns the targets found, each with its
+//     corners in the frame and a score, 0.5 at the least evidence
+//     accepted.
+package camera
+
+import (
+	"cmp"
+	"context"
+	"slices"
+
+	"github.com/pixmatch/pixmatch/shared/bow"
+	"github.com/pixmatch/pixmatch/shared/feature"
+)
+
+// Settings of the tier, chosen by measurement with make bench-quality.
+const (
+	// BagFeatures is how many of a target's strongest features its bag
+	// of words holds: what the tier keeps of it in memory.
+	BagFeatures = 300
+	// Shortlist is how many targets a query verifies.
+	Shortlist = 10
+)
+
+// Tier holds the targets of one gallery for the feature tier. It is safe
+// for concurrent use.
+type Tier struct {
+	vocab *bow.Vocabulary
+	words *bow.Index
+}
+
+// New returns an empty tier over the vocabulary v.
+func New(v *bow.Vocabulary) *Tier {
+	return &Tier{vocab: v, words: bow.NewIndex(v.Words())}
+}
+
+// Len returns how many targets the tier holds.
+func (t *Tier) Len() int { return t.words.Len() }
+
+// bag is the bag of words of the strongest n features of fs.
+func (t *Tier) bag(fs []feature.Feature, n int) bow.Bag {
+	fs = fs[:min(n, len(fs))]
+	ds := make([]bow.Descriptor, len(fs))
+	for i, f := range fs {
+		ds[i] = bow.Descriptor(f.Desc)
+	}
+	return t.vocab.Bag(ds)
+}
+
+// Put adds or replaces the target id with its features (strongest first,
+// as feature.Extract gives them).
+func (t *Tier) Put(id string, fs []feature.Feature) { t.words.Put(id, t.bag(fs, BagFeatures)) }
+
+// Remove takes the target id out of the tier.
+func (t *Tier) Remove(id string) { t.words.Remove(id) }
+
+// Shortlist returns, best first, the n targets most worth verifying
+// against a query's features.
+func (t *Tier) Shortlist(q []feature.Feature, n int) []bow.Hit {
+	return t.words.Query(t.bag(q, len(q)), n)
+}
+
+// Found is a target verified in a frame.
+type Found struct {
+	ID      string
+	Verdict feature.Verdict
+}
+
+// Verify checks each target of ids whose record records holds against
+// the query's features in a frameW×frameH frame, stopping early when ctx
+// ends, and returns those found, most inliers first (ties by ID).
+func Verify(ctx context.Context, q []feature.Feature, frameW, frameH int, ids []string, records map[string]feature.Record, o feature.VerifyOptions) ([]Found, error) {
+	var found []Found
+	for _, id := range ids {
+		if err := ctx.Err(); err != nil {
+			return found, err
+		}
+		r, ok := records[id]
+		if !ok {
+			continue
+		}
+		if v, ok := feature.Verify(q, frameW, frameH, r.Features, r.Width, r.Height, o); ok {
+			found = append(found, Found{ID: id, Verdict: v})
+		}
+	}
+	slices.SortFunc(found, func(a, b Found) int {
+		if c := cmp.Compare(b.Verdict.Inliers, a.Verdict.Inliers); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.ID, b.ID)
+	})
+	return found, nil
+}
