@@ -6,7 +6,6 @@ import (
 	"sort"
 
 	"github.com/pixmatch/pixmatch/server/store"
-	"github.com/pixmatch/pixmatch/shared/match"
 )
 
 // Galleries are the galleries a server serves and the API keys that use
@@ -72,7 +71,7 @@ func (gs *Galleries) Create(ctx context.Context, g store.Gallery) (store.Gallery
 		return g, err
 	}
 	s.mu.Lock()
-	s.shelves[g.ID] = &shelf{id: g.ID, gallery: g, index: match.NewIndex()}
+	s.shelves[g.ID] = s.newShelf(g)
 	s.mu.Unlock()
 	return g, nil
 }

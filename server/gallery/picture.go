@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pixmatch/pixmatch/shared/feature"
 	"github.com/pixmatch/pixmatch/shared/fingerprint"
 	"github.com/pixmatch/pixmatch/shared/imagefile"
 	"github.com/pixmatch/pixmatch/shared/quality"
@@ -34,6 +35,7 @@ type Picture struct {
 	Focus image.Rectangle
 
 	work  *image.Gray    // the upright working plane of fingerprints
+	feat  *image.Gray    // the upright plane local features are found on
 	grade quality.Sample // what the grade is computed from
 }
 
@@ -51,7 +53,9 @@ func (ps *Pictures) Read(ctx context.Context, data []byte, p Policy) (*Picture, 
 	var pic *Picture
 	err := ps.s.decode(ctx, data, p, func(img image.Image, info imagefile.Info) error {
 		pic = &Picture{Data: data, Info: info,
-			work: fingerprint.Plane(img, info.Upright()), grade: quality.SampleOf(img)}
+			work:  fingerprint.Plane(img, info.Upright()),
+			feat:  info.Upright().Apply(feature.Plane(img, feature.TargetOptions)),
+			grade: quality.SampleOf(img)}
 		return nil
 	})
 	return pic, err

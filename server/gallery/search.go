@@ -1,11 +1,14 @@
 package gallery
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/pixmatch/pixmatch/server/store"
+	"github.com/pixmatch/pixmatch/shared/feature"
 	"github.com/pixmatch/pixmatch/shared/fingerprint"
 	"github.com/pixmatch/pixmatch/shared/index"
 	"github.com/pixmatch/pixmatch/shared/match"
@@ -15,11 +18,17 @@ import (
 // check, and comparing two pictures.
 type Recognition struct{ s *Service }
 
-// Match is a target found for a picture.
+// Match is a target found for a picture, by either tier.
 type Match struct {
-	Target   Target
+	Target Target
+	// Distance is the hash tier's distance to the picture; -1 when only
+	// the feature tier found the target.
 	Distance int
-	Score    float64 // in (0, 1]; 0.5 at the match threshold
+	Score    float64 // in (0, 1]; 0.5 at the match threshold of either tier
+	// Corners are where the feature tier found the target's corners in
+	// the picture, clockwise from the target's top-left, in pixels of the
+	// upright picture; nil when it did not locate the target.
+	Corners []Point
 }
 
 // SearchOptions shape a search.
@@ -60,23 +69,90 @@ func (r *Recognition) Search(ctx context.Context, gallery int64, read func(conte
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Search.Timeout)
 	defer cancel()
-	q, err := pic.prints(fingerprint.QueryOf)
+	q, err := queryOf(pic)
 	if errors.Is(err, fingerprint.ErrNoContent) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	hits, err := match.Search(ctx, sh.index, q, match.Options{
+	return s.find(ctx, sh, q, match.Options{
 		Limit:          o.Limit,
 		Filter:         o.Filter,
 		Near:           o.Near,
 		DistinctGroups: o.DistinctProducts,
+	}, o.Images)
+}
+
+// query is what both tiers search with: the picture's hash fingerprint
+// and its local features.
+type query struct {
+	pic   *Picture
+	print fingerprint.Fingerprint
+	feats []feature.Feature
+}
+
+// queryOf makes the query of a picture to search with.
+func queryOf(pic *Picture) (query, error) {
+	fp, err := pic.prints(fingerprint.QueryOf)
+	if err != nil {
+		return query{}, err
+	}
+	return query{pic: pic, print: fp, feats: pic.features(feature.QueryOptions)}, nil
+}
+
+// find searches a gallery with both tiers — the hash tier's index and the
+// feature tier's shortlist, verified — and merges their answers: a target
+// either finds is a match, scored by the better of the two, with its
+// corners when the feature tier located it; best first, at most one per
+// product when o asks, at most o.Limit.
+func (s *Service) find(ctx context.Context, sh *shelf, q query, o match.Options, images bool) ([]Match, error) {
+	hits, err := match.Search(ctx, sh.index, q.print, o)
+	if err != nil {
+		return nil, searchError(ctx, err)
+	}
+	found, err := s.locate(ctx, sh, q.pic, q.feats, func(e index.Entry) bool {
+		return (e.Active || o.IncludeInactive) && e.ID != o.Exclude && (o.Filter == nil || o.Filter.Match(&e.Attrs))
 	})
 	if err != nil {
 		return nil, searchError(ctx, err)
 	}
-	return s.resolve(ctx, gallery, hits, o.Images)
+	merged := make([]Match, 0, len(hits)+len(found))
+	for _, h := range hits {
+		m := Match{Target: Target{ID: h.ID}, Distance: h.Distance, Score: h.Score}
+		if l, ok := found[h.ID]; ok {
+			m.Score, m.Corners = max(m.Score, l.score), l.corners
+			delete(found, h.ID)
+		}
+		merged = append(merged, m)
+	}
+	for id, l := range found {
+		merged = append(merged, Match{Target: Target{ID: id}, Distance: -1, Score: l.score, Corners: l.corners})
+	}
+	slices.SortFunc(merged, func(a, b Match) int {
+		if c := cmp.Compare(b.Score, a.Score); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.Target.ID, b.Target.ID)
+	})
+	if o.DistinctGroups {
+		merged = distinctProducts(sh, merged)
+	}
+	return s.resolve(ctx, sh.id, merged[:min(len(merged), max(o.Limit, 1))], images)
+}
+
+// distinctProducts keeps the best match of each product.
+func distinctProducts(sh *shelf, ms []Match) []Match {
+	seen := map[string]bool{}
+	out := ms[:0]
+	for _, m := range ms {
+		e, _ := sh.index.Get(m.Target.ID)
+		if !seen[e.Attrs.Group] {
+			seen[e.Attrs.Group] = true
+			out = append(out, m)
+		}
+	}
+	return out
 }
 
 // searchError tells a search that ran out of time — in the index, or
@@ -96,33 +172,27 @@ func (r *Recognition) Similar(ctx context.Context, gallery int64, pic *Picture) 
 	if err != nil {
 		return nil, err
 	}
-	q, err := s.queryPrint(ctx, pic)
+	q, err := queryOf(pic)
 	if err != nil {
 		return nil, err
 	}
 	return s.similar(ctx, sh, q, "", similarLimit)
 }
 
-func (s *Service) similar(ctx context.Context, sh *shelf, q fingerprint.Fingerprint, except string, limit int) ([]Match, error) {
+// similar lists the targets, active or not, other than except, that q
+// finds with either tier.
+func (s *Service) similar(ctx context.Context, sh *shelf, q query, except string, limit int) ([]Match, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Search.Timeout)
 	defer cancel()
-	hits, err := match.Search(ctx, sh.index, q, match.Options{
-		Limit:           limit,
-		IncludeInactive: true,
-		Exclude:         except,
-	})
-	if err != nil {
-		return nil, searchError(ctx, err)
-	}
-	return s.resolve(ctx, sh.id, hits, false)
+	return s.find(ctx, sh, q, match.Options{Limit: limit, IncludeInactive: true, Exclude: except}, false)
 }
 
-// resolve loads the targets of index hits from the store, in one read. A
-// target deleted since the index was searched is left out.
-func (s *Service) resolve(ctx context.Context, gallery int64, hits []match.Hit, images bool) ([]Match, error) {
-	ids := make([]string, len(hits))
-	for i, h := range hits {
-		ids[i] = h.ID
+// resolve reads the targets of matches from the store, in one read. A
+// target deleted since the search is left out.
+func (s *Service) resolve(ctx context.Context, gallery int64, ms []Match, images bool) ([]Match, error) {
+	ids := make([]string, len(ms))
+	for i, m := range ms {
+		ids[i] = m.Target.ID
 	}
 	ts, err := s.store.TargetsByID(ctx, gallery, ids, images)
 	if err != nil {
@@ -132,10 +202,11 @@ func (s *Service) resolve(ctx context.Context, gallery int64, hits []match.Hit, 
 	for _, t := range ts {
 		byID[t.ID] = t
 	}
-	out := make([]Match, 0, len(hits))
-	for _, h := range hits {
-		if t, ok := byID[h.ID]; ok {
-			out = append(out, Match{Target: targetOf(t), Distance: h.Distance, Score: h.Score})
+	out := make([]Match, 0, len(ms))
+	for _, m := range ms {
+		if t, ok := byID[m.Target.ID]; ok {
+			m.Target = targetOf(t)
+			out = append(out, m)
 		}
 	}
 	return out, nil

@@ -43,6 +43,8 @@ import (
 	"github.com/pixmatch/pixmatch/server/budget"
 	"github.com/pixmatch/pixmatch/server/config"
 	"github.com/pixmatch/pixmatch/server/store"
+	"github.com/pixmatch/pixmatch/shared/bow"
+	"github.com/pixmatch/pixmatch/shared/camera"
 	"github.com/pixmatch/pixmatch/shared/fingerprint"
 	"github.com/pixmatch/pixmatch/shared/index"
 	"github.com/pixmatch/pixmatch/shared/match"
@@ -62,6 +64,8 @@ type Service struct {
 	cfg     config.Config
 	now     func() time.Time
 	decodes *budget.Budget // the memory of the pictures being decoded
+	vocab   *bow.Vocabulary
+	records *recordCache // decoded feature records read last
 
 	mu      sync.RWMutex
 	shelves map[int64]*shelf // by gallery ID
@@ -76,7 +80,8 @@ type shelf struct {
 	gallery store.Gallery
 	admission
 
-	index *index.Index
+	index *index.Index // the hash tier
+	tier  *camera.Tier // the feature tier
 }
 
 // Open starts a service on st, rebuilding every gallery's index from it.
@@ -84,8 +89,12 @@ func Open(ctx context.Context, st store.Store, cfg config.Config) (*Service, err
 	if cfg.Server.DecodeBytes <= 0 || cfg.Server.BusyWait <= 0 {
 		cfg.Server = config.Default().Server
 	}
+	vocab, err := camera.Vocabulary()
+	if err != nil {
+		return nil, fmt.Errorf("gallery: %w", err)
+	}
 	s := &Service{store: st, admin: NewAdmin(st), cfg: cfg, now: time.Now, shelves: map[int64]*shelf{},
-		decodes: budget.New(cfg.Server.DecodeBytes)}
+		decodes: budget.New(cfg.Server.DecodeBytes), vocab: vocab, records: newRecordCache(recordCacheFeatures)}
 	s.Galleries, s.Targets, s.Pictures = &Galleries{s}, &Targets{s}, &Pictures{s}
 	s.Recognition, s.Tasks, s.Sync = &Recognition{s}, &Tasks{s}, &Sync{s}
 	galleries, err := st.Galleries(ctx)
@@ -102,11 +111,16 @@ func Open(ctx context.Context, st store.Store, cfg config.Config) (*Service, err
 	return s, nil
 }
 
-// load builds the index of one gallery from the store. Targets whose
-// fingerprint was made by another algorithm version are fingerprinted
-// again from their stored image, and the new fingerprint is saved.
+// newShelf returns the live state of a gallery without targets.
+func (s *Service) newShelf(g store.Gallery) *shelf {
+	return &shelf{id: g.ID, gallery: g, index: match.NewIndex(), tier: camera.New(s.vocab)}
+}
+
+// load builds the indexes of one gallery from the store. Targets whose
+// fingerprint or feature record was made by another algorithm version
+// (or that have no record) get them anew from their stored image, saved.
 func (s *Service) load(ctx context.Context, g store.Gallery) (*shelf, error) {
-	sh := &shelf{id: g.ID, gallery: g, index: match.NewIndex()}
+	sh := s.newShelf(g)
 	var stale []string
 	err := s.store.EachTarget(ctx, g.ID, func(t store.Target) error {
 		var fp fingerprint.Fingerprint
@@ -126,18 +140,30 @@ func (s *Service) load(ctx context.Context, g store.Gallery) (*shelf, error) {
 			return nil, fmt.Errorf("gallery: load %q: %w", g.Name, err)
 		}
 	}
+	if err := s.loadFeatures(ctx, sh); err != nil {
+		return nil, fmt.Errorf("gallery: load %q: %w", g.Name, err)
+	}
 	return sh, nil
+}
+
+// stored reads a target with its image and decodes the image.
+func (s *Service) stored(ctx context.Context, sh *shelf, id string) (store.Target, *Picture, error) {
+	t, err := s.store.Target(ctx, sh.id, id, true)
+	if err != nil {
+		return t, nil, err
+	}
+	pic, err := s.Pictures.Read(ctx, t.Image, Policy{})
+	if err != nil {
+		return t, nil, fmt.Errorf("target %s: stored image: %w", id, err)
+	}
+	return t, pic, nil
 }
 
 // refingerprint recomputes a stale target's fingerprint from its image.
 func (s *Service) refingerprint(ctx context.Context, sh *shelf, id string) error {
-	t, err := s.store.Target(ctx, sh.id, id, true)
+	t, pic, err := s.stored(ctx, sh, id)
 	if err != nil {
 		return err
-	}
-	pic, err := s.Pictures.Read(ctx, t.Image, Policy{})
-	if err != nil {
-		return fmt.Errorf("target %s: stored image: %w", id, err)
 	}
 	if pic.Focus, err = ParseRegion(t.Region); err != nil {
 		return fmt.Errorf("target %s: %w", id, err)

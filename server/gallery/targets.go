@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/pixmatch/pixmatch/server/store"
+	"github.com/pixmatch/pixmatch/shared/feature"
 	"github.com/pixmatch/pixmatch/shared/fingerprint"
 )
 
@@ -18,9 +19,10 @@ type Targets struct{ s *Service }
 
 // made is what the service derives from a target's picture.
 type made struct {
-	fp    fingerprint.Fingerprint
-	query fingerprint.Fingerprint
-	grade []byte
+	fp     fingerprint.Fingerprint
+	query  query // what the similar check searches with
+	grade  []byte
+	record []byte // the encoded feature record
 }
 
 // derive fingerprints and grades pic, giving up with ErrFeatureTimeout
@@ -43,10 +45,17 @@ func (s *Service) derive(ctx context.Context, pic *Picture) (made, error) {
 	if err != nil {
 		return made{}, err
 	}
+	// The target's own features are what it is verified with, and what
+	// the similar check looks for in the gallery.
+	feats := pic.features(feature.TargetOptions)
+	record, err := pic.record(feats).MarshalBinary()
+	if err != nil {
+		return made{}, err
+	}
 	if err := featureDeadline(ctx); err != nil {
 		return made{}, err
 	}
-	return made{fp: fp, query: q, grade: grade}, nil
+	return made{fp: fp, query: query{pic: pic, print: q, feats: feats}, grade: grade, record: record}, nil
 }
 
 // featureDeadline reports a fingerprinting deadline that has passed.
@@ -63,7 +72,7 @@ func setPicture(t *store.Target, pic *Picture, m made) error {
 	if err != nil {
 		return err
 	}
-	t.Image, t.ImageSHA256, t.Fingerprint, t.Grade = pic.Data, pic.sha256(), b, m.grade
+	t.Image, t.ImageSHA256, t.Fingerprint, t.Grade, t.Features = pic.Data, pic.sha256(), b, m.grade, m.record
 	t.Width, t.Height = pic.Size()
 	return nil
 }
@@ -140,8 +149,15 @@ func (ts *Targets) Add(ctx context.Context, gallery int64, nt Target, pic *Pictu
 		return nt, fmt.Errorf("gallery: add target: %w", err)
 	}
 	s.committed(sh, version)
+	s.placed(sh, t.ID, m.query.feats)
 	t.Image = nil // the caller has the picture; answers carry no copy of it
 	return targetOf(t), sh.index.Put(entry(t, m.fp))
+}
+
+// placed puts a target's new features into its gallery's feature tier.
+func (s *Service) placed(sh *shelf, id string, feats []feature.Feature) {
+	sh.tier.Put(id, feats)
+	s.records.forget(sh.id, id)
 }
 
 // checkNew refuses t's new picture (whose query fingerprint is query) as
@@ -149,7 +165,7 @@ func (ts *Targets) Add(ctx context.Context, gallery int64, nt Target, pic *Pictu
 // another target has the byte-identical image file and t's name, then
 // *SimilarError when another target's picture, identical or not, is
 // within the match threshold.
-func (s *Service) checkNew(ctx context.Context, sh *shelf, t store.Target, query fingerprint.Fingerprint, o AddOptions) error {
+func (s *Service) checkNew(ctx context.Context, sh *shelf, t store.Target, q query, o AddOptions) error {
 	if o.RefuseDuplicate {
 		same, err := s.store.TargetByImageAndName(ctx, sh.id, t.ImageSHA256, t.Name, t.ID)
 		switch {
@@ -162,7 +178,7 @@ func (s *Service) checkNew(ctx context.Context, sh *shelf, t store.Target, query
 	if !o.RefuseSimilar {
 		return nil
 	}
-	matches, err := s.similar(ctx, sh, query, t.ID, similarLimit)
+	matches, err := s.similar(ctx, sh, q, t.ID, similarLimit)
 	if err != nil {
 		return err
 	}
@@ -246,6 +262,9 @@ func (ts *Targets) Update(ctx context.Context, gallery int64, id string, p Patch
 		return Target{}, fmt.Errorf("gallery: update target: %w", err)
 	}
 	s.committed(sh, version)
+	if p.Picture != nil {
+		s.placed(sh, t.ID, m.query.feats)
+	}
 	t.Image = nil
 	return targetOf(t), sh.index.Put(entry(t, fp))
 }
@@ -300,6 +319,8 @@ func (ts *Targets) Delete(ctx context.Context, gallery int64, ids ...string) ([]
 	s.committed(sh, version)
 	for _, id := range ids {
 		sh.index.Remove(id)
+		sh.tier.Remove(id)
+		s.records.forget(sh.id, id)
 	}
 	return gone, nil
 }

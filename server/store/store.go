@@ -190,6 +190,11 @@ type Store interface {
 	// EachFeatures calls fn with the ID and feature record of every target
 	// of the gallery that has one, stopping at the first error fn returns.
 	EachFeatures(ctx context.Context, gallery int64, fn func(id string, features []byte) error) error
+	// SetFeatures replaces the feature record of an existing target
+	// (ErrNotFound otherwise) without logging a change: a record made
+	// anew from the stored picture (for another version of the features)
+	// changes nothing a follower copies.
+	SetFeatures(ctx context.Context, gallery int64, id string, features []byte) error
 	// TargetByImage returns a target of the gallery whose image file has
 	// the given SHA-256, if any.
 	TargetByImage(ctx context.Context, gallery int64, sha256 [32]byte) (Target, error)

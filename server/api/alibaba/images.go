@@ -2,6 +2,7 @@ package alibaba
 
 import (
 	"errors"
+	"math"
 
 	"github.com/pixmatch/pixmatch/server/gallery"
 	"github.com/pixmatch/pixmatch/shared/apierror"
@@ -204,11 +205,14 @@ func (h *Handler) updateImage(k *call) error {
 
 // auction is one picture in a result list.
 type auction struct {
-	ProductID      string   `json:"ProductId"`
-	PicName        string   `json:"PicName"`
-	CategoryID     int32    `json:"CategoryId"`
-	CustomContent  string   `json:"CustomContent"`
-	Score          *float64 `json:"Score,omitempty"`
+	ProductID     string   `json:"ProductId"`
+	PicName       string   `json:"PicName"`
+	CategoryID    int32    `json:"CategoryId"`
+	CustomContent string   `json:"CustomContent"`
+	Score         *float64 `json:"Score,omitempty"`
+	// Corners are where the feature tier found the picture's corners in
+	// the query picture (pixmatch's own field; SDKs ignore it).
+	Corners        []corner `json:"Corners,omitempty"`
 	SortExprValues string   `json:"SortExprValues,omitempty"`
 	IntAttr        int32    `json:"IntAttr"`
 	IntAttr2       int32    `json:"IntAttr2"`
@@ -222,6 +226,22 @@ type auction struct {
 
 // newAuction describes t. Its CategoryId is OtherCategory, even for a
 // picture stored under another one by an earlier pixmatch.
+// corner is a point of the query picture, in pixels.
+type corner struct {
+	X float64 `json:"X"`
+	Y float64 `json:"Y"`
+}
+
+// cornersOf writes where a match's corners are, rounded to a tenth of a
+// pixel; nil when the feature tier did not locate it.
+func cornersOf(m gallery.Match) []corner {
+	var out []corner
+	for _, c := range m.Corners {
+		out = append(out, corner{math.Round(c.X*10) / 10, math.Round(c.Y*10) / 10})
+	}
+	return out
+}
+
 func newAuction(t gallery.Target) auction {
 	return auction{
 		ProductID: t.ProductID, PicName: t.PicName, CategoryID: OtherCategory, CustomContent: t.CustomContent,

@@ -118,6 +118,7 @@ func (h *Handler) run(k *call, read reader, q query) error {
 		a := newAuction(m.Target)
 		score := m.Score
 		a.Score = &score
+		a.Corners = cornersOf(m)
 		a.SortExprValues = strconv.FormatFloat(score*maxSortExpr, 'g', 15, 64) + ";0"
 		auctions = append(auctions, a)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"strconv"
 	"strings"
@@ -48,13 +49,28 @@ func (h *Handler) search(c echo.Context) error {
 	targets := make([]map[string]any, len(matches))
 	for i, m := range matches {
 		targets[i] = targetJSON(m.Target, r.gallery.AppID, !notracking)
-		targets[i]["score"] = m.Score
+		matchJSON(targets[i], m)
 	}
 	result := map[string]any{"target": targets[0]}
 	if limit > 1 {
 		result["targets"] = targets
 	}
 	return h.ok(c, result)
+}
+
+// matchJSON adds to a target's JSON what the search found of it: its
+// score and, when the feature tier located it, "corners": where the
+// target's four corners are in the query picture, clockwise from its
+// top-left, in pixels of the upright picture.
+func matchJSON(m map[string]any, found gallery.Match) {
+	m["score"] = found.Score
+	if found.Corners != nil {
+		corners := make([]map[string]float64, len(found.Corners))
+		for i, c := range found.Corners {
+			corners[i] = map[string]float64{"x": math.Round(c.X*10) / 10, "y": math.Round(c.Y*10) / 10}
+		}
+		m["corners"] = corners
+	}
 }
 
 // expectNumber reads how many results a search wants: 1 to the maximum.
@@ -135,7 +151,7 @@ func (h *Handler) similar(c echo.Context) error {
 	results := make([]map[string]any, len(matches))
 	for i, m := range matches {
 		results[i] = targetJSON(m.Target, r.gallery.AppID, false)
-		results[i]["score"] = m.Score
+		matchJSON(results[i], m)
 	}
 	return h.ok(c, map[string]any{"results": results, "date": h.now().UTC().Format(dateLayout)})
 }

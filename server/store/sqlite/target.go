@@ -344,6 +344,22 @@ func (s *Store) TargetFeatures(ctx context.Context, gallery int64, ids []string)
 	return out, nil
 }
 
+// SetFeatures replaces the feature record of an existing target, logging
+// no change.
+func (s *Store) SetFeatures(ctx context.Context, gallery int64, id string, features []byte) error {
+	err := s.write(ctx, func(tx *sql.Tx) error {
+		var one int
+		if err := tx.QueryRowContext(ctx, `SELECT 1 FROM targets WHERE gallery_id = ? AND id = ?`, gallery, id).Scan(&one); err != nil {
+			return err
+		}
+		return putFeatures(ctx, tx, &store.Target{Gallery: gallery, ID: id, Features: features})
+	})
+	if err != nil {
+		return fmt.Errorf("sqlite: feature record of target %s: %w", id, storeError(err))
+	}
+	return nil
+}
+
 // EachFeatures calls fn for the feature record of every target of the
 // gallery that has one, in no set order.
 func (s *Store) EachFeatures(ctx context.Context, gallery int64, fn func(id string, features []byte) error) error {

@@ -563,6 +563,17 @@ func testFeatures(t *testing.T, s store.Store) {
 	if err != nil || fmt.Sprint(all) != fmt.Sprint(want) {
 		t.Errorf("EachFeatures = %v, %v; want %v", all, err, want)
 	}
+	before, _ := s.Gallery(ctx, g.ID)
+	if err := s.SetFeatures(ctx, g.ID, TargetID(1), []byte("remade")); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := s.TargetFeatures(ctx, g.ID, []string{TargetID(1)}); string(got[TargetID(1)]) != "remade" {
+		t.Errorf("after SetFeatures the record is %q", got[TargetID(1)])
+	}
+	if after, _ := s.Gallery(ctx, g.ID); after.Version != before.Version {
+		t.Errorf("SetFeatures moved the gallery's version %d -> %d", before.Version, after.Version)
+	}
+	wantErr(t, "SetFeatures of a missing target", s.SetFeatures(ctx, g.ID, "missing", []byte("x")), store.ErrNotFound)
 	if err := s.DeleteGallery(ctx, other.ID); err != nil {
 		t.Fatal(err)
 	}

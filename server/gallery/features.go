@@ -1,0 +1,222 @@
+package gallery
+
+import (
+	"container/list"
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/pixmatch/pixmatch/server/store"
+	"github.com/pixmatch/pixmatch/shared/camera"
+	"github.com/pixmatch/pixmatch/shared/feature"
+	"github.com/pixmatch/pixmatch/shared/index"
+)
+
+// The feature tier (shared/camera) finds a target printed in a camera
+// frame. Each gallery keeps a camera.Tier beside its hash index: what it
+// holds of a target is a bag of words; the target's feature record (its
+// features and their geometry) is in the store, read for the few targets
+// a search verifies, through a cache of decoded records.
+
+// Point is a position in a picture, in pixels of the upright picture.
+type Point struct{ X, Y float64 }
+
+// features returns the local features of the picture, found with o.
+func (p *Picture) features(o feature.Options) []feature.Feature { return feature.Extract(p.feat, o) }
+
+// record returns the stored form of a target picture's features.
+func (p *Picture) record(fs []feature.Feature) feature.Record {
+	return feature.Record{Width: p.feat.Rect.Dx(), Height: p.feat.Rect.Dy(), Features: fs}
+}
+
+// toPicture returns where a point of the feature plane is in the upright
+// picture.
+func (p *Picture) toPicture(q feature.Point) Point {
+	w, h := p.Size()
+	return Point{q.X * float64(w) / float64(p.feat.Rect.Dx()), q.Y * float64(h) / float64(p.feat.Rect.Dy())}
+}
+
+// located is a target the feature tier found in a picture.
+type located struct {
+	score   float64
+	corners []Point // clockwise from the target's top-left, in the picture
+}
+
+// locate runs the feature tier of a gallery on query features q of pic:
+// the shortlist of the gallery's tier, the targets accept lets through
+// (by their index entry), their records verified. It returns the found
+// targets by ID.
+func (s *Service) locate(ctx context.Context, sh *shelf, pic *Picture, q []feature.Feature, accept func(index.Entry) bool) (map[string]located, error) {
+	var ids []string
+	for _, h := range sh.tier.Shortlist(q, camera.Shortlist) {
+		if e, ok := sh.index.Get(h.ID); ok && accept(e) {
+			ids = append(ids, h.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	records, err := s.records.get(ctx, s.store, sh.id, ids)
+	if err != nil {
+		return nil, fmt.Errorf("read feature records: %w", err)
+	}
+	found, err := camera.Verify(ctx, q, pic.feat.Rect.Dx(), pic.feat.Rect.Dy(), ids, records, feature.DefaultVerifyOptions)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[string]located, len(found))
+	for _, f := range found {
+		l := located{score: f.Verdict.Score}
+		for _, c := range f.Verdict.Corners {
+			l.corners = append(l.corners, pic.toPicture(c))
+		}
+		out[f.ID] = l
+	}
+	return out, nil
+}
+
+// loadFeatures puts every target's feature record of a gallery into its
+// tier, and makes the record anew from the stored picture for a target
+// that has none or one of another feature.Version.
+func (s *Service) loadFeatures(ctx context.Context, sh *shelf) error {
+	have := map[string]bool{}
+	err := s.store.EachFeatures(ctx, sh.id, func(id string, b []byte) error {
+		var r feature.Record
+		if err := r.UnmarshalBinary(b); errors.Is(err, feature.ErrVersion) {
+			return nil // made anew below
+		} else if err != nil {
+			return fmt.Errorf("target %s: feature record: %w", id, err)
+		}
+		sh.tier.Put(id, r.Features)
+		have[id] = true
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	var missing []string
+	sh.index.Each(func(e index.Entry) bool {
+		if !have[e.ID] {
+			missing = append(missing, e.ID)
+		}
+		return true
+	})
+	for _, id := range missing {
+		if err := s.refeature(ctx, sh, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// refeature makes a target's feature record from its stored picture,
+// saves it and puts it into the tier.
+func (s *Service) refeature(ctx context.Context, sh *shelf, id string) error {
+	_, pic, err := s.stored(ctx, sh, id)
+	if err != nil {
+		return err
+	}
+	fs := pic.features(feature.TargetOptions)
+	b, err := pic.record(fs).MarshalBinary()
+	if err != nil {
+		return fmt.Errorf("target %s: %w", id, err)
+	}
+	if err := s.store.SetFeatures(ctx, sh.id, id, b); err != nil {
+		return fmt.Errorf("target %s: save feature record: %w", id, err)
+	}
+	sh.tier.Put(id, fs)
+	s.records.forget(sh.id, id)
+	return nil
+}
+
+// recordCache keeps the decoded feature records read last, up to a number
+// of features in all, so that a target searched for again is not read
+// and decoded again.
+type recordCache struct {
+	mu       sync.Mutex
+	max      int // features
+	features int
+	order    *list.List // of *cached, most recent first
+	byKey    map[recordKey]*list.Element
+}
+
+type recordKey struct {
+	gallery int64
+	id      string
+}
+
+type cached struct {
+	key    recordKey
+	record feature.Record
+}
+
+// recordCacheFeatures bounds the cache: 200,000 features, about 10 MB of
+// descriptors and geometry, the records of 400 targets.
+const recordCacheFeatures = 200_000
+
+func newRecordCache(maxFeatures int) *recordCache {
+	return &recordCache{max: maxFeatures, order: list.New(), byKey: map[recordKey]*list.Element{}}
+}
+
+// get returns the decoded records of the targets ids of a gallery that
+// have one, reading those it does not hold from st in one query.
+func (c *recordCache) get(ctx context.Context, st store.Store, gallery int64, ids []string) (map[string]feature.Record, error) {
+	out := make(map[string]feature.Record, len(ids))
+	var missing []string
+	c.mu.Lock()
+	for _, id := range ids {
+		if el, ok := c.byKey[recordKey{gallery, id}]; ok {
+			c.order.MoveToFront(el)
+			out[id] = el.Value.(*cached).record
+		} else {
+			missing = append(missing, id)
+		}
+	}
+	c.mu.Unlock()
+	if len(missing) == 0 {
+		return out, nil
+	}
+	raw, err := st.TargetFeatures(ctx, gallery, missing)
+	if err != nil {
+		return nil, err
+	}
+	for id, b := range raw {
+		var r feature.Record
+		if err := r.UnmarshalBinary(b); err != nil {
+			continue // of another version: made anew at the next start
+		}
+		out[id] = r
+		c.put(recordKey{gallery, id}, r)
+	}
+	return out, nil
+}
+
+func (c *recordCache) put(k recordKey, r feature.Record) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.byKey[k]; ok {
+		c.features -= len(el.Value.(*cached).record.Features)
+		c.order.Remove(el)
+	}
+	c.byKey[k] = c.order.PushFront(&cached{key: k, record: r})
+	c.features += len(r.Features)
+	for c.features > c.max && c.order.Len() > 1 {
+		last := c.order.Back()
+		old := last.Value.(*cached)
+		c.order.Remove(last)
+		delete(c.byKey, old.key)
+		c.features -= len(old.record.Features)
+	}
+}
+
+// forget drops a target's record, changed or deleted.
+func (c *recordCache) forget(gallery int64, id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if el, ok := c.byKey[recordKey{gallery, id}]; ok {
+		c.features -= len(el.Value.(*cached).record.Features)
+		c.order.Remove(el)
+		delete(c.byKey, recordKey{gallery, id})
+	}
+}
