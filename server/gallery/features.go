@@ -10,6 +10,7 @@ import (
 	"github.com/pixmatch/pixmatch/server/store"
 	"github.com/pixmatch/pixmatch/shared/camera"
 	"github.com/pixmatch/pixmatch/shared/feature"
+	"github.com/pixmatch/pixmatch/shared/fingerprint"
 	"github.com/pixmatch/pixmatch/shared/index"
 )
 
@@ -43,13 +44,16 @@ type located struct {
 	corners []Point // clockwise from the target's top-left, in the picture
 }
 
-// locate runs the feature tier of a gallery on query features q of pic:
-// the shortlist of the gallery's tier, the targets accept lets through
-// (by their index entry), their records verified. It returns the found
-// targets by ID.
-func (s *Service) locate(ctx context.Context, sh *shelf, pic *Picture, q []feature.Feature, accept func(index.Entry) bool) (map[string]located, error) {
+// locate runs the feature tier of a gallery on the features of q: the
+// shortlist of the gallery's tier, the targets accept lets through (by
+// their index entry), their records verified. It returns the found
+// targets by ID, with their corners in q's picture.
+func (s *Service) locate(ctx context.Context, sh *shelf, q Query, accept func(index.Entry) bool) (map[string]located, error) {
+	if len(q.Features) == 0 {
+		return nil, nil
+	}
 	var ids []string
-	for _, h := range sh.tier.Shortlist(q, camera.Shortlist) {
+	for _, h := range sh.tier.Shortlist(q.Features, camera.Shortlist) {
 		if e, ok := sh.index.Get(h.ID); ok && accept(e) {
 			ids = append(ids, h.ID)
 		}
@@ -61,7 +65,7 @@ func (s *Service) locate(ctx context.Context, sh *shelf, pic *Picture, q []featu
 	if err != nil {
 		return nil, fmt.Errorf("read feature records: %w", err)
 	}
-	found, err := camera.Verify(ctx, q, pic.feat.Rect.Dx(), pic.feat.Rect.Dy(), ids, records, feature.DefaultVerifyOptions)
+	found, err := camera.Verify(ctx, q.Features, q.Width, q.Height, ids, records, feature.DefaultVerifyOptions)
 	if err != nil {
 		return nil, err
 	}
@@ -69,7 +73,7 @@ func (s *Service) locate(ctx context.Context, sh *shelf, pic *Picture, q []featu
 	for _, f := range found {
 		l := located{score: f.Verdict.Score}
 		for _, c := range f.Verdict.Corners {
-			l.corners = append(l.corners, pic.toPicture(c))
+			l.corners = append(l.corners, q.corner(c))
 		}
 		out[f.ID] = l
 	}
@@ -219,4 +223,38 @@ func (c *recordCache) forget(gallery int64, id string) {
 		c.order.Remove(el)
 		delete(c.byKey, recordKey{gallery, id})
 	}
+}
+
+// ErrQuery reports a query sent in place of a picture that cannot be
+// read: a fingerprint or a feature record that does not decode, of
+// another version, or with more features than a query has.
+var ErrQuery = errors.New("malformed query")
+
+// ParseQuery reads a query a client made itself: a query fingerprint
+// (fingerprint.QueryOf of its picture, encoded; may be empty, and then
+// only the feature tier searches) and a feature record of the picture's
+// features (feature.QueryOptions, found on the record's plane). Errors
+// wrap ErrQuery.
+func ParseQuery(print, features []byte) (Query, error) {
+	var q Query
+	if len(print) > 0 {
+		if err := q.Print.UnmarshalBinary(print); err != nil {
+			return q, fmt.Errorf("%w: fingerprint: %w", ErrQuery, err)
+		}
+		if len(q.Print.Codes) > fingerprint.MaxQueryCodes { // more would only cost index time
+			return q, fmt.Errorf("%w: %d codes, a query has at most %d", ErrQuery, len(q.Print.Codes), fingerprint.MaxQueryCodes)
+		}
+	}
+	var r feature.Record
+	if err := r.UnmarshalBinary(features); err != nil {
+		return q, fmt.Errorf("%w: features: %w", ErrQuery, err)
+	}
+	if len(r.Features) > feature.QueryOptions.Max {
+		return q, fmt.Errorf("%w: %d features, a query has at most %d", ErrQuery, len(r.Features), feature.QueryOptions.Max)
+	}
+	if len(q.Print.Codes) == 0 && len(r.Features) == 0 {
+		return q, fmt.Errorf("%w: neither codes nor features", ErrQuery)
+	}
+	q.Features, q.Width, q.Height = r.Features, r.Width, r.Height
+	return q, nil
 }

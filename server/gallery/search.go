@@ -52,6 +52,20 @@ type SearchOptions struct {
 // after the configured timeout. A picture without content matches
 // nothing.
 func (r *Recognition) Search(ctx context.Context, gallery int64, read func(context.Context) (*Picture, error), o SearchOptions) ([]Match, error) {
+	return r.SearchQuery(ctx, gallery, func(ctx context.Context) (Query, error) {
+		pic, err := read(ctx)
+		if err != nil {
+			return Query{}, err
+		}
+		return queryOf(pic)
+	}, o)
+}
+
+// SearchQuery is Search with a query made beforehand — by a browser that
+// sends its features instead of the picture (see ParseQuery) — read after
+// the search is admitted. The corners of the answer are in pixels of the
+// query's plane.
+func (r *Recognition) SearchQuery(ctx context.Context, gallery int64, read func(context.Context) (Query, error), o SearchOptions) ([]Match, error) {
 	s := r.s
 	sh, err := s.live(gallery)
 	if err != nil {
@@ -63,19 +77,15 @@ func (r *Recognition) Search(ctx context.Context, gallery int64, read func(conte
 	if sh.index.ActiveLen() == 0 {
 		return nil, fmt.Errorf("gallery %q: %w", sh.settings().Name, ErrNoActiveTargets)
 	}
-	pic, err := read(ctx)
-	if err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.Search.Timeout)
-	defer cancel()
-	q, err := queryOf(pic)
+	q, err := read(ctx)
 	if errors.Is(err, fingerprint.ErrNoContent) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Search.Timeout)
+	defer cancel()
 	return s.find(ctx, sh, q, match.Options{
 		Limit:          o.Limit,
 		Filter:         o.Filter,
@@ -84,21 +94,39 @@ func (r *Recognition) Search(ctx context.Context, gallery int64, read func(conte
 	}, o.Images)
 }
 
-// query is what both tiers search with: the picture's hash fingerprint
-// and its local features.
-type query struct {
-	pic   *Picture
-	print fingerprint.Fingerprint
-	feats []feature.Feature
+// Query is what both tiers search with: a picture's query fingerprint
+// (the hash tier) and its local features (the feature tier), found on a
+// Width×Height plane. A server makes it from a decoded picture; a browser
+// sends it instead of the picture.
+type Query struct {
+	Print         fingerprint.Fingerprint
+	Features      []feature.Feature
+	Width, Height int
+	// scale maps the features' plane to the picture the corners of an
+	// answer are given in; 1 when nil.
+	scale func(feature.Point) Point
+}
+
+// corner returns where a point of the features' plane is in the picture.
+func (q Query) corner(p feature.Point) Point {
+	if q.scale == nil {
+		return Point{p.X, p.Y}
+	}
+	return q.scale(p)
 }
 
 // queryOf makes the query of a picture to search with.
-func queryOf(pic *Picture) (query, error) {
+func queryOf(pic *Picture) (Query, error) {
 	fp, err := pic.prints(fingerprint.QueryOf)
 	if err != nil {
-		return query{}, err
+		return Query{}, err
 	}
-	return query{pic: pic, print: fp, feats: pic.features(feature.QueryOptions)}, nil
+	return pic.query(fp, pic.features(feature.QueryOptions)), nil
+}
+
+// query is the query of pic with the given fingerprint and features.
+func (p *Picture) query(fp fingerprint.Fingerprint, feats []feature.Feature) Query {
+	return Query{Print: fp, Features: feats, Width: p.feat.Rect.Dx(), Height: p.feat.Rect.Dy(), scale: p.toPicture}
 }
 
 // find searches a gallery with both tiers — the hash tier's index and the
@@ -106,12 +134,12 @@ func queryOf(pic *Picture) (query, error) {
 // either finds is a match, scored by the better of the two, with its
 // corners when the feature tier located it; best first, at most one per
 // product when o asks, at most o.Limit.
-func (s *Service) find(ctx context.Context, sh *shelf, q query, o match.Options, images bool) ([]Match, error) {
-	hits, err := match.Search(ctx, sh.index, q.print, o)
+func (s *Service) find(ctx context.Context, sh *shelf, q Query, o match.Options, images bool) ([]Match, error) {
+	hits, err := match.Search(ctx, sh.index, q.Print, o)
 	if err != nil {
 		return nil, searchError(ctx, err)
 	}
-	found, err := s.locate(ctx, sh, q.pic, q.feats, func(e index.Entry) bool {
+	found, err := s.locate(ctx, sh, q, func(e index.Entry) bool {
 		return (e.Active || o.IncludeInactive) && e.ID != o.Exclude && (o.Filter == nil || o.Filter.Match(&e.Attrs))
 	})
 	if err != nil {
@@ -181,7 +209,7 @@ func (r *Recognition) Similar(ctx context.Context, gallery int64, pic *Picture) 
 
 // similar lists the targets, active or not, other than except, that q
 // finds with either tier.
-func (s *Service) similar(ctx context.Context, sh *shelf, q query, except string, limit int) ([]Match, error) {
+func (s *Service) similar(ctx context.Context, sh *shelf, q Query, except string, limit int) ([]Match, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Search.Timeout)
 	defer cancel()
 	return s.find(ctx, sh, q, match.Options{Limit: limit, IncludeInactive: true, Exclude: except}, false)

@@ -20,7 +20,7 @@ type Targets struct{ s *Service }
 // made is what the service derives from a target's picture.
 type made struct {
 	fp     fingerprint.Fingerprint
-	query  query // what the similar check searches with
+	query  Query // what the similar check searches with
 	grade  []byte
 	record []byte // the encoded feature record
 }
@@ -55,7 +55,7 @@ func (s *Service) derive(ctx context.Context, pic *Picture) (made, error) {
 	if err := featureDeadline(ctx); err != nil {
 		return made{}, err
 	}
-	return made{fp: fp, query: query{pic: pic, print: q, feats: feats}, grade: grade, record: record}, nil
+	return made{fp: fp, query: pic.query(q, feats), grade: grade, record: record}, nil
 }
 
 // featureDeadline reports a fingerprinting deadline that has passed.
@@ -149,7 +149,7 @@ func (ts *Targets) Add(ctx context.Context, gallery int64, nt Target, pic *Pictu
 		return nt, fmt.Errorf("gallery: add target: %w", err)
 	}
 	s.committed(sh, version)
-	s.placed(sh, t.ID, m.query.feats)
+	s.placed(sh, t.ID, m.query.Features)
 	t.Image = nil // the caller has the picture; answers carry no copy of it
 	return targetOf(t), sh.index.Put(entry(t, m.fp))
 }
@@ -165,7 +165,7 @@ func (s *Service) placed(sh *shelf, id string, feats []feature.Feature) {
 // another target has the byte-identical image file and t's name, then
 // *SimilarError when another target's picture, identical or not, is
 // within the match threshold.
-func (s *Service) checkNew(ctx context.Context, sh *shelf, t store.Target, q query, o AddOptions) error {
+func (s *Service) checkNew(ctx context.Context, sh *shelf, t store.Target, q Query, o AddOptions) error {
 	if o.RefuseDuplicate {
 		same, err := s.store.TargetByImageAndName(ctx, sh.id, t.ImageSHA256, t.Name, t.ID)
 		switch {
@@ -263,7 +263,7 @@ func (ts *Targets) Update(ctx context.Context, gallery int64, id string, p Patch
 	}
 	s.committed(sh, version)
 	if p.Picture != nil {
-		s.placed(sh, t.ID, m.query.feats)
+		s.placed(sh, t.ID, m.query.Features)
 	}
 	t.Image = nil
 	return targetOf(t), sh.index.Put(entry(t, fp))

@@ -167,13 +167,18 @@ func TargetOf(work *image.Gray) (Fingerprint, error) {
 	return Fingerprint{Version: Version, Codes: codes}, nil
 }
 
+// MaxQueryCodes is the most codes QueryOf makes: the whole picture and
+// its content in every symmetry, three central windows, and the central
+// 80 % turned back by each of Angles.
+var MaxQueryCodes = 2*len(luma.Dihedrals) + 3 + len(Angles)
+
 // QueryOf is Query for a working plane made by Plane.
 func QueryOf(work *image.Gray) (Fingerprint, error) {
 	f, err := newFrame(work)
 	if err != nil {
 		return Fingerprint{}, err
 	}
-	codes := make([]Code, 0, 2*len(luma.Dihedrals)+3+len(Angles))
+	codes := make([]Code, 0, MaxQueryCodes)
 	for _, w := range []Window{Whole, Trimmed} {
 		if w == Trimmed && !f.trimmed {
 			continue

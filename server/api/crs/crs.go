@@ -92,6 +92,8 @@ func (h *Handler) Routes(e *echo.Echo) {
 	for _, p := range []string{"/search", "/search/", "/v2/search", "/v2/search/"} {
 		e.POST(p, h.search)
 	}
+	e.POST("/search/features", h.searchFeatures)
+	e.POST("/search/features/", h.searchFeatures)
 	e.POST("/tunnels", h.tunnel)
 	e.POST("/tunnels/", h.tunnel)
 	e.POST("/token/v2", h.token)

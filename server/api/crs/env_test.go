@@ -218,6 +218,23 @@ func (c *client) multipart(path string, params map[string]any, image []byte) rep
 	return c.raw(http.MethodPost, path, w.FormDataContentType(), b.Bytes())
 }
 
+// parts sends params, signed, as form fields and files as file parts by
+// field name.
+func (c *client) parts(path string, params map[string]any, files map[string][]byte) reply {
+	c.e.t.Helper()
+	var b bytes.Buffer
+	w := multipart.NewWriter(&b)
+	for k, v := range c.sign(params) {
+		w.WriteField(k, render(v))
+	}
+	for name, data := range files {
+		fw, _ := w.CreateFormFile(name, name+".bin")
+		fw.Write(data)
+	}
+	w.Close()
+	return c.raw(http.MethodPost, path, w.FormDataContentType(), b.Bytes())
+}
+
 func b64(data []byte) string { return base64.StdEncoding.EncodeToString(data) }
 
 // want checks a reply's HTTP status and statusCode.

@@ -33,6 +33,9 @@ type request struct {
 	json map[string]json.RawMessage
 	// file is the image file part of a multipart body.
 	file []byte
+	// parts are the other file parts of a multipart body, by field name
+	// (a browser's features and fingerprint).
+	parts map[string][]byte
 
 	principal auth.Principal
 	gallery   store.Gallery
@@ -115,6 +118,11 @@ func (r *request) readMultipart(body []byte, boundary string) error {
 		if part.FileName() != "" {
 			if part.FormName() == "image" {
 				r.file = data
+			} else if part.FormName() == "features" || part.FormName() == "fingerprint" {
+				if r.parts == nil {
+					r.parts = map[string][]byte{}
+				}
+				r.parts[part.FormName()] = data
 			}
 			continue // file parts are not signed
 		}
@@ -230,6 +238,23 @@ func (h *Handler) checkImageSize(data []byte) ([]byte, error) {
 		return nil, apierror.CRSTooLarge.Because(fmt.Errorf("image of %d bytes, over %d", len(data), h.cfg.MaxImageBytes))
 	}
 	return data, nil
+}
+
+// binary returns the binary field name: a file part of a multipart body,
+// or a base64 field. A missing field is nil.
+func (r *request) binary(name string) ([]byte, error) {
+	if b, ok := r.parts[name]; ok {
+		return b, nil
+	}
+	s, ok, err := r.text(name, false)
+	if err != nil || !ok || s == "" {
+		return nil, err
+	}
+	b, err := decodeBase64(s)
+	if err != nil {
+		return nil, fmt.Errorf("%s is not base64: %w", name, err)
+	}
+	return b, nil
 }
 
 // decodeBase64 reads standard or URL-safe base64, padded or not, ignoring

@@ -23,23 +23,73 @@ import (
 // result.targets, each with a score in (0, 1]. No match is HTTP 404 with
 // statusCode 17.
 func (h *Handler) search(c echo.Context) error {
-	r, err := h.open(c, auth.Read)
+	r, o, err := h.openSearch(c)
 	if err != nil {
 		return h.fail(c, err, apierror.CRSRPCError)
 	}
+	read := func(ctx context.Context) (*gallery.Picture, error) { return h.picture(ctx, r) }
+	matches, err := h.svc.Recognition.Search(ctx(c), r.gallery.ID, read, o)
+	return h.found(c, r, matches, err, o)
+}
+
+// openSearch opens a search request: authenticated for reading, from a
+// client the database serves, with its expectNumber and notracking.
+func (h *Handler) openSearch(c echo.Context) (*request, gallery.SearchOptions, error) {
+	r, err := h.open(c, auth.Read)
+	if err != nil {
+		return nil, gallery.SearchOptions{}, err
+	}
 	if err := h.checkClient(c, r); err != nil {
-		return h.fail(c, err, nil)
+		return r, gallery.SearchOptions{}, err
 	}
 	limit, err := h.expectNumber(r)
 	if err != nil {
-		return h.fail(c, err, nil)
+		return r, gallery.SearchOptions{}, err
 	}
 	notracking, _, err := r.flag("notracking")
 	if err != nil {
-		return h.fail(c, apierror.CRSParameterInvalid.Because(err), nil)
+		return r, gallery.SearchOptions{}, apierror.CRSParameterInvalid.Because(err)
 	}
-	read := func(ctx context.Context) (*gallery.Picture, error) { return h.picture(ctx, r) }
-	matches, err := h.svc.Recognition.Search(ctx(c), r.gallery.ID, read, gallery.SearchOptions{Limit: limit, Images: !notracking})
+	return r, gallery.SearchOptions{Limit: limit, Images: !notracking}, nil
+}
+
+// searchFeatures recognises a picture a client describes instead of
+// sending it (POST /search/features): "features", a feature record of the
+// picture (shared/feature, QueryOptions, encoded), and optionally
+// "fingerprint", its query fingerprint (shared/fingerprint), each base64
+// in a JSON or form body or a file part of a multipart one. It answers as
+// /search does; corners are in pixels of the record's plane.
+func (h *Handler) searchFeatures(c echo.Context) error {
+	r, o, err := h.openSearch(c)
+	if err != nil {
+		return h.fail(c, err, apierror.CRSRPCError)
+	}
+	read := func(context.Context) (gallery.Query, error) {
+		features, err := r.binary("features")
+		if err != nil {
+			return gallery.Query{}, apierror.CRSParameterInvalid.Because(err)
+		}
+		if features == nil {
+			return gallery.Query{}, apierror.CRSParameterInvalid.Because(errors.New("no features"))
+		}
+		print, err := r.binary("fingerprint")
+		if err != nil {
+			return gallery.Query{}, apierror.CRSParameterInvalid.Because(err)
+		}
+		q, err := gallery.ParseQuery(print, features)
+		if err != nil {
+			return q, apierror.CRSParameterInvalid.Because(err)
+		}
+		return q, nil
+	}
+	matches, err := h.svc.Recognition.SearchQuery(ctx(c), r.gallery.ID, read, o)
+	return h.found(c, r, matches, err, o)
+}
+
+// found answers a search: the best match as result.target and, when
+// expectNumber asked for more, every match as result.targets; no match is
+// statusCode 17.
+func (h *Handler) found(c echo.Context, r *request, matches []gallery.Match, err error, o gallery.SearchOptions) error {
 	if err != nil {
 		return h.fail(c, searchError(err), apierror.CRSRPCError)
 	}
@@ -48,11 +98,11 @@ func (h *Handler) search(c echo.Context) error {
 	}
 	targets := make([]map[string]any, len(matches))
 	for i, m := range matches {
-		targets[i] = targetJSON(m.Target, r.gallery.AppID, !notracking)
+		targets[i] = targetJSON(m.Target, r.gallery.AppID, o.Images)
 		matchJSON(targets[i], m)
 	}
 	result := map[string]any{"target": targets[0]}
-	if limit > 1 {
+	if o.Limit > 1 {
 		result["targets"] = targets
 	}
 	return h.ok(c, result)
