@@ -63,7 +63,11 @@ func New(ctx context.Context, svc *gallery.Service, log *slog.Logger, opts ...Op
 	crsAPI := crs.New(crs.Deps{Service: svc, Keys: keys, Tokens: tokens, Replays: replays,
 		Config: svc.Config().CRS, BodyTimeout: limits.BodyTimeout, Log: log})
 	crsAPI.Routes(e)
-	ali, err := alibabaHandler(ctx, svc, alibaba.Deps{Keys: keys, Replays: replays, Jobs: o.jobs(ctx, log), Log: log})
+	runner := o.jobs(ctx, log)
+	if err := remakeFeatures(svc, runner, log); err != nil {
+		return nil, err
+	}
+	ali, err := alibabaHandler(ctx, svc, alibaba.Deps{Keys: keys, Replays: replays, Jobs: runner, Log: log})
 	if err != nil {
 		return nil, err
 	}
@@ -80,6 +84,28 @@ func New(ctx context.Context, svc *gallery.Service, log *slog.Logger, opts ...Op
 		return app.Index(c)
 	})
 	return e, nil
+}
+
+// remakeFeatures makes, in a job of runner, the feature records the
+// service found missing when it opened (see gallery.Targets.RemakeFeatures);
+// the server serves meanwhile, finding those targets by the hash tier.
+func remakeFeatures(svc *gallery.Service, runner *jobs.Runner, log *slog.Logger) error {
+	n := svc.Targets.Unfeatured()
+	if n == 0 {
+		return nil
+	}
+	job, err := runner.Start("features")
+	if err != nil {
+		return err
+	}
+	job.Go(func(ctx context.Context) {
+		log.Info("making feature records", "targets", n)
+		made, err := svc.Targets.RemakeFeatures(ctx, func(g int64, id string, err error) {
+			log.Warn("no feature record: the hash tier alone finds the target", "gallery", g, "target", id, "err", err)
+		})
+		log.Info("feature records made", "made", made, "of", n, "err", err)
+	})
+	return nil
 }
 
 // bodyAccounts gives each request an account on the process's budget of

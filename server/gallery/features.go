@@ -80,60 +80,6 @@ func (s *Service) locate(ctx context.Context, sh *shelf, q Query, accept func(in
 	return out, nil
 }
 
-// loadFeatures puts every target's feature record of a gallery into its
-// tier, and makes the record anew from the stored picture for a target
-// that has none or one of another feature.Version.
-func (s *Service) loadFeatures(ctx context.Context, sh *shelf) error {
-	have := map[string]bool{}
-	err := s.store.EachFeatures(ctx, sh.id, func(id string, b []byte) error {
-		var r feature.Record
-		if err := r.UnmarshalBinary(b); errors.Is(err, feature.ErrVersion) {
-			return nil // made anew below
-		} else if err != nil {
-			return fmt.Errorf("target %s: feature record: %w", id, err)
-		}
-		sh.tier.Put(id, r.Features)
-		have[id] = true
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	var missing []string
-	sh.index.Each(func(e index.Entry) bool {
-		if !have[e.ID] {
-			missing = append(missing, e.ID)
-		}
-		return true
-	})
-	for _, id := range missing {
-		if err := s.refeature(ctx, sh, id); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// refeature makes a target's feature record from its stored picture,
-// saves it and puts it into the tier.
-func (s *Service) refeature(ctx context.Context, sh *shelf, id string) error {
-	_, pic, err := s.stored(ctx, sh, id)
-	if err != nil {
-		return err
-	}
-	fs := pic.features(feature.TargetOptions)
-	b, err := pic.record(fs).MarshalBinary()
-	if err != nil {
-		return fmt.Errorf("target %s: %w", id, err)
-	}
-	if err := s.store.SetFeatures(ctx, sh.id, id, b); err != nil {
-		return fmt.Errorf("target %s: save feature record: %w", id, err)
-	}
-	sh.tier.Put(id, fs)
-	s.records.forget(sh.id, id)
-	return nil
-}
-
 // recordCache keeps the decoded feature records read last, up to a number
 // of features in all, so that a target searched for again is not read
 // and decoded again.

@@ -68,35 +68,78 @@ func TestFeatureTierFindsPrint(t *testing.T) {
 }
 
 // TestStaleFeatureRecordsMadeAnew stores a feature record of another
-// version, as a database from an older pixmatch holds, and checks that
-// Open makes the record anew from the stored picture.
+// version and a damaged one, as a database from an older pixmatch or a
+// torn disk holds, and a target whose stored picture no longer decodes.
+// Open serves at once with the hash tier for them; RemakeFeatures then
+// makes the two records anew from the stored pictures and reports the
+// third, which keeps the hash tier alone.
 func TestStaleFeatureRecordsMadeAnew(t *testing.T) {
 	ctx := context.Background()
 	svc, st, g := open(t)
-	tg, err := svc.Targets.Add(ctx, g.ID, Target{Name: "coffee", Active: true}, picture(t, "coffee"), AddOptions{})
+	var ids []string
+	for _, n := range []string{"coffee", "rocket", "grass"} {
+		tg, err := svc.Targets.Add(ctx, g.ID, Target{Name: n, Active: true}, picture(t, n), AddOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, tg.ID)
+	}
+	stale := []byte{0xff, 0xff, 1, 0, 1, 0, 0, 0} // version 65535, no features
+	if err := st.SetFeatures(ctx, g.ID, ids[0], stale); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetFeatures(ctx, g.ID, ids[1], []byte{1, 2, 3}); err != nil {
+		t.Fatal(err)
+	}
+	broken, err := st.Target(ctx, g.ID, ids[2], false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	stale := []byte{0xff, 0xff, 1, 0, 1, 0, 0, 0} // version 65535, no features
-	if err := st.SetFeatures(ctx, g.ID, tg.ID, stale); err != nil {
+	broken.Image = []byte("not a picture any more")
+	if _, err := st.UpdateTarget(ctx, broken); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetFeatures(ctx, g.ID, ids[2], stale); err != nil {
 		t.Fatal(err)
 	}
 	again, err := Open(ctx, st, svc.cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	recs, err := st.TargetFeatures(ctx, g.ID, []string{tg.ID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var r feature.Record
-	if err := r.UnmarshalBinary(recs[tg.ID]); err != nil || len(r.Features) == 0 {
-		t.Fatalf("the stale record was not made anew: %v, %d features", err, len(r.Features))
+	if n := again.Targets.Unfeatured(); n != 3 {
+		t.Fatalf("Unfeatured %d after Open, want 3", n)
 	}
 	shoot, _ := distort.CameraCatalogue()[0].Locate(distort.Params{Seed: 1, Scene: distort.Mirror(testphoto.Image("grass"))})
 	frame, _ := shoot(testphoto.Image("coffee"))
-	ms, err := again.Recognition.Search(ctx, g.ID, given(picture(t, "coffee", func(imageT) imageT { return frame })), SearchOptions{Limit: 1})
-	if err != nil || len(ms) == 0 || ms[0].Target.ID != tg.ID || ms[0].Corners == nil {
+	camera := given(picture(t, "coffee", func(imageT) imageT { return frame }))
+	if ms, err := again.Recognition.Search(ctx, g.ID, camera, SearchOptions{Limit: 1}); err != nil || len(ms) != 0 && ms[0].Corners != nil {
+		t.Fatalf("a target without a record was located: %+v, %v", ms, err)
+	}
+	stopped, cancel := context.WithCancel(ctx)
+	cancel()
+	if made, err := again.Targets.RemakeFeatures(stopped, nil); made != 0 || err == nil || again.Targets.Unfeatured() != 3 {
+		t.Fatalf("RemakeFeatures after its context ended: made %d, %v, %d left", made, err, again.Targets.Unfeatured())
+	}
+	var skipped []string
+	made, err := again.Targets.RemakeFeatures(ctx, func(_ int64, id string, err error) { skipped = append(skipped, id) })
+	if err != nil || made != 2 || len(skipped) != 1 || skipped[0] != ids[2] {
+		t.Fatalf("RemakeFeatures made %d, skipped %v, %v; want 2 made and %s skipped", made, skipped, err, ids[2])
+	}
+	if n := again.Targets.Unfeatured(); n != 0 {
+		t.Errorf("Unfeatured %d after RemakeFeatures", n)
+	}
+	recs, err := st.TargetFeatures(ctx, g.ID, ids[:2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range ids[:2] {
+		var r feature.Record
+		if err := r.UnmarshalBinary(recs[id]); err != nil || len(r.Features) == 0 {
+			t.Fatalf("%s: the record was not made anew: %v, %d features", id, err, len(r.Features))
+		}
+	}
+	ms, err := again.Recognition.Search(ctx, g.ID, camera, SearchOptions{Limit: 1})
+	if err != nil || len(ms) == 0 || ms[0].Target.ID != ids[0] || ms[0].Corners == nil {
 		t.Fatalf("search after the record was made anew: %+v, %v", ms, err)
 	}
 }

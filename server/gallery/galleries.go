@@ -3,7 +3,6 @@ package gallery
 import (
 	"context"
 	"fmt"
-	"sort"
 
 	"github.com/pixmatch/pixmatch/server/store"
 )
@@ -15,14 +14,11 @@ type Galleries struct{ s *Service }
 
 // List returns every gallery, by ID, as the service holds it now.
 func (gs *Galleries) List() []store.Gallery {
-	s := gs.s
-	s.mu.RLock()
-	out := make([]store.Gallery, 0, len(s.shelves))
-	for _, sh := range s.shelves {
-		out = append(out, sh.settings())
+	shelves := gs.s.shelfList()
+	out := make([]store.Gallery, len(shelves))
+	for i, sh := range shelves {
+		out[i] = sh.settings()
 	}
-	s.mu.RUnlock()
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
 	return out
 }
 

@@ -34,9 +34,11 @@
 package gallery
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -82,6 +84,8 @@ type shelf struct {
 
 	index *index.Index // the hash tier
 	tier  *camera.Tier // the feature tier
+
+	pending []string // targets without a feature record (see RemakeFeatures); under mu
 }
 
 // Open starts a service on st, rebuilding every gallery's index from it.
@@ -204,6 +208,18 @@ func (s *Service) shelf(id int64) (*shelf, error) {
 		return nil, fmt.Errorf("gallery %d: %w", id, ErrNotFound)
 	}
 	return sh, nil
+}
+
+// shelfList returns the live state of every gallery, by ID.
+func (s *Service) shelfList() []*shelf {
+	s.mu.RLock()
+	out := make([]*shelf, 0, len(s.shelves))
+	for _, sh := range s.shelves {
+		out = append(out, sh)
+	}
+	s.mu.RUnlock()
+	slices.SortFunc(out, func(a, b *shelf) int { return cmp.Compare(a.id, b.id) })
+	return out
 }
 
 // live returns the live state of a gallery that serves requests: the one

@@ -1,0 +1,134 @@
+package gallery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/pixmatch/pixmatch/server/store"
+	"github.com/pixmatch/pixmatch/shared/feature"
+	"github.com/pixmatch/pixmatch/shared/index"
+)
+
+// A target's feature record is made when its picture is added or
+// replaced. Open puts the records it finds into the feature tier; a
+// target without a usable record — stored before the feature tier
+// existed, made by another feature.Version, or unreadable — is left for
+// RemakeFeatures, which the server runs in the background: extracting
+// features takes tens of milliseconds a target, too long to hold up the
+// start of a large gallery. Until its record is made, the hash tier alone
+// finds such a target.
+
+// loadFeatures puts every usable feature record of a gallery into its
+// tier and notes the targets without one as pending.
+func (s *Service) loadFeatures(ctx context.Context, sh *shelf) error {
+	have := map[string]bool{}
+	err := s.store.EachFeatures(ctx, sh.id, func(id string, b []byte) error {
+		var r feature.Record
+		if err := r.UnmarshalBinary(b); err != nil {
+			return nil // another version, or damaged: made anew
+		}
+		sh.tier.Put(id, r.Features)
+		have[id] = true
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	sh.index.Each(func(e index.Entry) bool {
+		if !have[e.ID] {
+			sh.pending = append(sh.pending, e.ID)
+		}
+		return true
+	})
+	return nil
+}
+
+// Unfeatured returns how many targets of every gallery wait for
+// RemakeFeatures.
+func (ts *Targets) Unfeatured() int {
+	n := 0
+	for _, sh := range ts.s.shelfList() {
+		sh.mu.Lock()
+		n += len(sh.pending)
+		sh.mu.Unlock()
+	}
+	return n
+}
+
+// RemakeFeatures makes the feature records Open found missing, one
+// target at a time, from the stored pictures, and puts them into the
+// feature tier. A target deleted meanwhile is passed over; one whose
+// picture cannot be read is reported to skipped (nil: not reported) and
+// stays with the hash tier alone. It stops when ctx ends, leaving the
+// rest for the next Open, and returns how many records it made.
+func (ts *Targets) RemakeFeatures(ctx context.Context, skipped func(gallery int64, id string, err error)) (int, error) {
+	made := 0
+	for _, sh := range ts.s.shelfList() {
+		for {
+			if err := ctx.Err(); err != nil {
+				return made, context.Cause(ctx)
+			}
+			id, ok := sh.nextPending()
+			if !ok {
+				break
+			}
+			err := ts.s.refeature(ctx, sh, id)
+			switch {
+			case err == nil, errors.Is(err, store.ErrNotFound):
+			case ctx.Err() != nil:
+				sh.putPending(id)
+				return made, context.Cause(ctx)
+			case skipped != nil:
+				skipped(sh.id, id, err)
+			}
+			if err == nil {
+				made++
+			}
+		}
+	}
+	return made, nil
+}
+
+// nextPending takes the next target waiting for its feature record.
+func (sh *shelf) nextPending() (string, bool) {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if len(sh.pending) == 0 {
+		return "", false
+	}
+	id := sh.pending[0]
+	sh.pending = sh.pending[1:]
+	return id, true
+}
+
+// putPending gives back a target nextPending took.
+func (sh *shelf) putPending(id string) {
+	sh.mu.Lock()
+	sh.pending = append([]string{id}, sh.pending...)
+	sh.mu.Unlock()
+}
+
+// refeature makes a target's feature record from its stored picture,
+// saves it and puts it into the tier. It holds the gallery's writes, so
+// that a picture replaced meanwhile is not overwritten by the old one's
+// record.
+func (s *Service) refeature(ctx context.Context, sh *shelf, id string) error {
+	sh.write.Lock()
+	defer sh.write.Unlock()
+	_, pic, err := s.stored(ctx, sh, id)
+	if err != nil {
+		return err
+	}
+	fs := pic.features(feature.TargetOptions)
+	b, err := pic.record(fs).MarshalBinary()
+	if err != nil {
+		return fmt.Errorf("target %s: %w", id, err)
+	}
+	if err := s.store.SetFeatures(ctx, sh.id, id, b); err != nil {
+		return fmt.Errorf("target %s: save feature record: %w", id, err)
+	}
+	sh.tier.Put(id, fs)
+	s.records.forget(sh.id, id)
+	return nil
+}
