@@ -9,7 +9,7 @@ import (
 
 type imageT = image.Image
 
-func jpegOf(t *testing.T, img image.Image) []byte {
+func jpegOf(t testing.TB, img image.Image) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 85}); err != nil {
