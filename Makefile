@@ -68,6 +68,7 @@ bench:
 	$(GO) test -run '^$$' -bench 'QueryVsFingerprint|Extract' -benchtime 20x ./shared/feature
 	$(GO) test -run '^$$' -bench Browser -benchtime 20x ./server/e2e
 	$(GO) test -run '^$$' -bench 'ReadMatches|Delta' -benchtime 5x ./server/gallery
+	$(GO) test -run '^$$' -bench Enrol -benchtime 56x ./server/gallery
 	$(GO) test -run '^$$' -bench CameraSearch -benchtime 300x ./server/gallery -args -benchcache $(CURDIR)/.cache/bench
 
 ## bench-quality: recognition quality on real photos from Debian's packages

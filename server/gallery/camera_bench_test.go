@@ -234,19 +234,8 @@ func benchIDs(ctx context.Context, st *sqlite.Store) (map[string]string, error) 
 // buildCameraGallery adds the test photos as targets, then the decoys.
 func buildCameraGallery(b *testing.B, path string) {
 	ctx := context.Background()
-	st, err := sqlite.Open(ctx, path)
-	if err != nil {
-		b.Fatal(err)
-	}
+	svc, st, g := benchService(b, path)
 	defer st.Close()
-	svc, err := Open(ctx, st, config.Default())
-	if err != nil {
-		b.Fatal(err)
-	}
-	g, err := svc.Galleries.Create(ctx, store.Gallery{Name: "bench", AppID: "bench"})
-	if err != nil {
-		b.Fatal(err)
-	}
 	var pool []feature.Feature // what decoys are made of
 	var codes int
 	names := testphoto.Names()

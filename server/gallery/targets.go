@@ -41,13 +41,14 @@ func (s *Service) derive(ctx context.Context, pic *Picture) (made, error) {
 	if err != nil {
 		return made{}, err
 	}
-	grade, err := pic.Grade().MarshalBinary()
+	// The target's own features are what it is verified with, what the
+	// similar check looks for in the gallery, and what its grade counts
+	// the stable ones of.
+	feats := pic.features(feature.TargetOptions)
+	grade, err := pic.gradeWith(feats).MarshalBinary()
 	if err != nil {
 		return made{}, err
 	}
-	// The target's own features are what it is verified with, and what
-	// the similar check looks for in the gallery.
-	feats := pic.features(feature.TargetOptions)
 	record, err := pic.record(feats).MarshalBinary()
 	if err != nil {
 		return made{}, err

@@ -7,17 +7,18 @@ import (
 
 // binaryVersion is the first byte of an encoded Report. It changes when the
 // layout or the meaning of the grades does, so stored grades from another
-// version are recognised as stale rather than misread.
-const binaryVersion = 1
+// version are recognised as stale rather than misread. Version 1 had no
+// DetectableFeatureStability; it is still read (see UnmarshalBinary).
+const binaryVersion = 2
 
 // binaryLen is the length of an encoded Report: the version byte and one
 // signed byte per metric.
-const binaryLen = 1 + 10
+const binaryLen = 1 + 11
 
-// metrics lists pointers to the fields of r in their encoded order (the
-// order of the struct).
-func (r *Report) metrics() [10]*int {
-	return [10]*int{
+// metrics lists pointers to the fields of r in their encoded order:
+// version 1's ten, then the stability.
+func (r *Report) metrics() [11]*int {
+	return [11]*int{
 		&r.DetectableRate,
 		&r.DetectableDistinctiveness,
 		&r.DetectableFeatureCount,
@@ -28,10 +29,11 @@ func (r *Report) metrics() [10]*int {
 		&r.TrackableFeatureDistribution,
 		&r.TrackablePatchContrast,
 		&r.TrackablePatchAmbiguity,
+		&r.DetectableFeatureStability,
 	}
 }
 
-// MarshalBinary encodes the report in 11 bytes: a version byte, then each
+// MarshalBinary encodes the report in 12 bytes: a version byte, then each
 // metric as a signed byte in field order. It fails on a report that
 // UnmarshalBinary would reject.
 func (r Report) MarshalBinary() ([]byte, error) {
@@ -48,17 +50,24 @@ func (r Report) MarshalBinary() ([]byte, error) {
 
 // UnmarshalBinary decodes a report written by MarshalBinary. It rejects
 // another length or version, a metric outside -1..4, and a report that is
-// bad in some metrics but not all.
+// bad in some metrics but not all. A version 1 report, stored before the
+// stability was graded, reads with the stability of its feature count.
 func (r *Report) UnmarshalBinary(data []byte) error {
-	if len(data) != binaryLen {
+	var out Report
+	metrics := out.metrics()
+	switch {
+	case len(data) == binaryLen && data[0] == binaryVersion:
+	case len(data) == 1+10 && data[0] == 1:
+	case len(data) > 0 && data[0] != binaryVersion:
+		return fmt.Errorf("quality: unmarshal report: version %d, want %d", data[0], binaryVersion)
+	default:
 		return fmt.Errorf("quality: unmarshal report: %d bytes, want %d", len(data), binaryLen)
 	}
-	if data[0] != binaryVersion {
-		return fmt.Errorf("quality: unmarshal report: version %d, want %d", data[0], binaryVersion)
-	}
-	var out Report
-	for i, m := range out.metrics() {
+	for i, m := range metrics[:len(data)-1] {
 		*m = int(int8(data[1+i]))
+	}
+	if len(data) == 1+10 {
+		out.DetectableFeatureStability = out.DetectableFeatureCount
 	}
 	if err := out.validate(); err != nil {
 		return fmt.Errorf("quality: unmarshal report: %w", err)

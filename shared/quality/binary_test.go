@@ -14,7 +14,7 @@ var (
 )
 
 func TestBinaryRoundTrip(t *testing.T) {
-	reports := []Report{badReport, {}, {4, 4, 4, 4, 4, 4, 4, 4, 4, 4}, {0, 1, 2, 3, 4, 0, 1, 2, 3, 4}}
+	reports := []Report{badReport, {}, {4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4}, {0, 1, 2, 3, 4, 0, 1, 2, 3, 4, 0}}
 	for _, name := range testphoto.Names() {
 		reports = append(reports, Assess(testphoto.Image(name)))
 	}
@@ -23,8 +23,8 @@ func TestBinaryRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatalf("MarshalBinary(%+v): %v", r, err)
 		}
-		if len(b) != 11 || b[0] != binaryVersion {
-			t.Errorf("MarshalBinary(%+v) = %x, want 11 bytes starting with version %d", r, b, binaryVersion)
+		if len(b) != 12 || b[0] != binaryVersion {
+			t.Errorf("MarshalBinary(%+v) = %x, want 12 bytes starting with version %d", r, b, binaryVersion)
 		}
 		var got Report
 		if err := got.UnmarshalBinary(b); err != nil {
@@ -37,24 +37,42 @@ func TestBinaryRoundTrip(t *testing.T) {
 }
 
 func TestBinaryLayout(t *testing.T) {
-	r := Report{DetectableRate: 1, TrackablePatchAmbiguity: 4, TrackableRate: 2}
+	r := Report{DetectableRate: 1, TrackablePatchAmbiguity: 4, TrackableRate: 2, DetectableFeatureStability: 3}
 	b, err := r.MarshalBinary()
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []byte{binaryVersion, 1, 0, 0, 0, 2, 0, 0, 0, 0, 4}
+	want := []byte{binaryVersion, 1, 0, 0, 0, 2, 0, 0, 0, 0, 4, 3}
 	if !bytes.Equal(b, want) {
 		t.Errorf("MarshalBinary = %x, want %x", b, want)
 	}
 	b, _ = badReport.MarshalBinary()
-	want = []byte{binaryVersion, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
+	want = []byte{binaryVersion, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}
 	if !bytes.Equal(b, want) {
 		t.Errorf("MarshalBinary(bad) = %x, want %x", b, want)
 	}
 }
 
+// TestBinaryVersion1 reads a grade stored before the stability was
+// graded: it takes the grade of the feature count.
+func TestBinaryVersion1(t *testing.T) {
+	var r Report
+	if err := r.UnmarshalBinary([]byte{1, 1, 0, 3, 0, 2, 0, 0, 0, 0, 4}); err != nil {
+		t.Fatal(err)
+	}
+	want := Report{DetectableRate: 1, DetectableFeatureCount: 3, TrackableRate: 2, TrackablePatchAmbiguity: 4, DetectableFeatureStability: 3}
+	if r != want {
+		t.Errorf("version 1 read as %+v, want %+v", r, want)
+	}
+	for _, b := range [][]byte{{1, 1, 0, 3, 0, 2, 0, 0, 0, 0, 4, 0}, {2, 1, 0, 3, 0, 2, 0, 0, 0, 0, 4}} {
+		if err := r.UnmarshalBinary(b); err == nil {
+			t.Errorf("UnmarshalBinary(%x) mixed the versions' lengths and was accepted", b)
+		}
+	}
+}
+
 func TestUnmarshalBinaryRejects(t *testing.T) {
-	good := []byte{binaryVersion, 1, 0, 0, 0, 2, 0, 0, 0, 0, 4}
+	good := []byte{binaryVersion, 1, 0, 0, 0, 2, 0, 0, 0, 0, 4, 0}
 	with := func(i int, v byte) []byte {
 		b := bytes.Clone(good)
 		b[i] = v
@@ -65,7 +83,7 @@ func TestUnmarshalBinaryRejects(t *testing.T) {
 		data []byte
 	}{
 		{"empty", nil},
-		{"short", good[:10]},
+		{"short", good[:11]},
 		{"long", append(bytes.Clone(good), 0)},
 		{"unknown version", with(0, binaryVersion+1)},
 		{"metric 5", with(3, 5)},

@@ -69,8 +69,9 @@ func SampleOf(img image.Image) Sample {
 	return s
 }
 
-// Assess grades the picture the sample was taken of.
-func (s Sample) Assess() Report { return grade(measure(s)) }
+// Assess grades the picture the sample was taken of, stable being
+// feature.Stable of its features as a target.
+func (s Sample) Assess(stable int) Report { return grade(measure(s), stable) }
 
 // measure computes the raw measurements of a sample.
 func measure(s Sample) measurements {

@@ -31,6 +31,13 @@
 //   - patch contrast (tracking) is the median standard deviation of the
 //     8×8 tiles of the plane.
 //
+// One detection metric is not about corners but about what the feature
+// tier (shared/camera) recognises a print by: feature stability grades
+// how many of the picture's local features, found as for a target, a
+// synthetic camera finds again in the harder of two views — tilted 50°,
+// and small in the frame and turned 30° (feature.Stable) — against the
+// 20 a verification needs. It weighs most in the detection rate.
+//
 // Each metric is graded 0..4 with fixed thresholds. A rate is the rounded
 // weighted mean of its metrics, but never better than one step above the
 // worst of them, so one bad metric cannot hide behind good ones.
@@ -41,12 +48,15 @@
 // tenth of its contrast has almost none and is bad too; heavy blur keeps
 // a few coarse corners and grades 3 or 4.
 //
-// Every step is integer arithmetic, so the server and the browser (the
-// package builds for js/wasm) give the same grade for the same pixels.
+// The corner metrics are integer arithmetic, so they are the same for the
+// same pixels wherever the package runs (it builds for js/wasm); the
+// stability's synthetic views use floating point.
 package quality
 
 import (
 	"image"
+
+	"github.com/pixmatch/pixmatch/shared/feature"
 )
 
 // Limits below which an image is unusable.
@@ -75,7 +85,7 @@ const (
 // those of the CRS target object and /grade/detail.
 type Report struct {
 	// DetectableRate is the overall ease of recognising the image, the
-	// /grade/detection grade, from the three detectable metrics.
+	// /grade/detection grade, from the four detectable metrics.
 	DetectableRate int `json:"detectableRate"`
 	// DetectableDistinctiveness, DetectableFeatureCount and
 	// DetectableFeatureDistribution grade the corners of the coarse
@@ -83,6 +93,10 @@ type Report struct {
 	DetectableDistinctiveness     int `json:"detectableDistinctiveness"`
 	DetectableFeatureCount        int `json:"detectableFeatureCount"`
 	DetectableFeatureDistribution int `json:"detectableFeatureDistribution"`
+	// DetectableFeatureStability grades how many of the image's local
+	// features a camera finds again in a hard view (feature.Stable): what
+	// the feature tier needs to recognise a print in a camera frame.
+	DetectableFeatureStability int `json:"detectableFeatureStability"`
 	// TrackableRate is the overall ease of tracking the image, the
 	// /grade/tracking grade, from the five trackable metrics.
 	TrackableRate int `json:"trackableRate"`
@@ -101,7 +115,7 @@ type Report struct {
 
 // Assess grades img, a decoded image already turned upright.
 func Assess(img image.Image) Report {
-	return SampleOf(img).Assess()
+	return SampleOf(img).Assess(feature.StableOf(img))
 }
 
 // Bad reports whether the image is unusable as a target.
@@ -122,7 +136,7 @@ func (r Report) Tracking() int {
 }
 
 // badReport is the report of an unusable image.
-var badReport = Report{-1, -1, -1, -1, -1, -1, -1, -1, -1, -1}
+var badReport = Report{-1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1}
 
 // Thresholds of the metric grades: a value at or past the first entry
 // grades 0, at or past the second 1, and so on; beyond the last, 4. They
@@ -151,10 +165,16 @@ var (
 	// Median 8×8 tile standard deviation, grey levels. Textured photos
 	// reach 13–30, photos with large smooth areas 1–7.
 	contrastSteps = [4]int{14, 9, 5, 3}
+	// Features found again in the hardest synthetic view (feature.Stable),
+	// against the 20 inliers a verification needs: 4, 3, 2 and 1 times
+	// that. Sharp detailed photos keep 55–90, a subject on a plain
+	// background, gravel or a field of stars 20–40, a brick wall 15.
+	stableSteps = [4]int{80, 60, 40, 20}
 )
 
-// grade turns measurements into a report.
-func grade(m measurements) Report {
+// grade turns measurements and the count of stable features into a
+// report.
+func grade(m measurements, stable int) Report {
 	if m.width < minSide || m.height < minSide || m.stdDev < minStdDev ||
 		m.detect.corners+m.track.corners < minCorners {
 		return badReport
@@ -170,6 +190,7 @@ func grade(m measurements) Report {
 		TrackableFeatureDistribution:  tr,
 		TrackablePatchContrast:        gradeAtLeast(m.track.patchContrast, contrastSteps),
 		TrackablePatchAmbiguity:       gradeAtMost(m.track.ambiguity, ambiguitySteps),
+		DetectableFeatureStability:    gradeAtLeast(stable, stableSteps),
 	}
 	if m.track.corners < minCorners {
 		r.TrackablePatchAmbiguity = 4 // too few patches to judge
@@ -178,6 +199,7 @@ func grade(m measurements) Report {
 		weighted{r.DetectableFeatureCount, 2},
 		weighted{r.DetectableDistinctiveness, 2},
 		weighted{r.DetectableFeatureDistribution, 1},
+		weighted{r.DetectableFeatureStability, 3},
 	)
 	r.TrackableRate = rate(
 		weighted{r.TrackableFeatureCount, 2},

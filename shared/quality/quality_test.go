@@ -6,6 +6,7 @@ import (
 	"slices"
 	"testing"
 
+	"github.com/pixmatch/pixmatch/shared/feature"
 	"github.com/pixmatch/pixmatch/shared/testphoto"
 )
 
@@ -19,7 +20,7 @@ func TestAssessPhotos(t *testing.T) {
 	for _, name := range testphoto.Names() {
 		img := testphoto.Image(name)
 		m := measure(SampleOf(img))
-		r := grade(m)
+		r := grade(m, feature.StableOf(img))
 		t.Logf("%-17s detection=%d tracking=%d %+v", name, r.Detection(), r.Tracking(), r)
 		t.Logf("%-17s raw: std=%d detect=%+v track=%+v", "", m.stdDev, m.detect, m.track)
 		checkRange(t, name, r)
@@ -114,7 +115,7 @@ func TestRepetitionIsNotDistinctive(t *testing.T) {
 	worstPhoto, mostTwinsDetect, mostTwinsTrack := 0, 0, 0
 	for _, name := range testphoto.Names() {
 		m := measure(SampleOf(testphoto.Image(name)))
-		r := grade(m)
+		r := grade(m, 0)
 		mostTwinsDetect = max(mostTwinsDetect, m.detect.twins)
 		mostTwinsTrack = max(mostTwinsTrack, m.track.twins)
 		if slices.Contains(repetitive, name) {
@@ -138,7 +139,7 @@ func TestRepetitionIsNotDistinctive(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			m := measure(SampleOf(tt.img))
-			r := grade(m)
+			r := grade(m, 0)
 			t.Logf("%+v raw detect=%+v track=%+v", r, m.detect, m.track)
 			checkRange(t, tt.name, r)
 			for _, g := range []struct {
@@ -243,7 +244,7 @@ func TestFewCornersOnOnePlaneGradeWorst(t *testing.T) {
 		detect: scale{corners: 200, coverage: 100, twins: 0},
 		track:  scale{corners: 5, coverage: 20, twins: 0, ambiguity: 0, patchContrast: 20},
 	}
-	r := grade(m)
+	r := grade(m, 100)
 	if r.Bad() {
 		t.Fatalf("grade = %+v, want usable: the detection plane has corners", r)
 	}

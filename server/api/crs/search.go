@@ -233,19 +233,7 @@ func (h *Handler) grade(kind string) echo.HandlerFunc {
 }
 
 func detail(r quality.Report) map[string]any {
-	return map[string]any{
-		"grade":                         r.Detection(),
-		"detectionGrade":                r.Detection(),
-		"trackingGrade":                 r.Tracking(),
-		"detectableRate":                r.DetectableRate,
-		"detectableDistinctiveness":     r.DetectableDistinctiveness,
-		"detectableFeatureCount":        r.DetectableFeatureCount,
-		"detectableFeatureDistribution": r.DetectableFeatureDistribution,
-		"trackableRate":                 r.TrackableRate,
-		"trackableDistinctiveness":      r.TrackableDistinctiveness,
-		"trackableFeatureCount":         r.TrackableFeatureCount,
-		"trackableFeatureDistribution":  r.TrackableFeatureDistribution,
-		"trackablePatchContrast":        r.TrackablePatchContrast,
-		"trackablePatchAmbiguity":       r.TrackablePatchAmbiguity,
-	}
+	m := map[string]any{"grade": r.Detection(), "detectionGrade": r.Detection(), "trackingGrade": r.Tracking()}
+	gradeFields(m, r)
+	return m
 }

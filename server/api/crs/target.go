@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/pixmatch/pixmatch/server/gallery"
+	"github.com/pixmatch/pixmatch/shared/quality"
 )
 
 // targetJSON writes a target the way CRS does: size, active, allowSimilar
@@ -17,21 +18,28 @@ func targetJSON(t gallery.Target, appID string, tracking bool) map[string]any {
 	m["date"] = strconv.FormatInt(t.Created, 10)
 	if r := t.Grade; r != nil {
 		m["grade"] = strconv.Itoa(r.Detection())
-		m["detectableRate"] = r.DetectableRate
-		m["detectableDistinctiveness"] = r.DetectableDistinctiveness
-		m["detectableFeatureCount"] = r.DetectableFeatureCount
-		m["detectableFeatureDistribution"] = r.DetectableFeatureDistribution
-		m["trackableRate"] = r.TrackableRate
-		m["trackableDistinctiveness"] = r.TrackableDistinctiveness
-		m["trackableFeatureCount"] = r.TrackableFeatureCount
-		m["trackableFeatureDistribution"] = r.TrackableFeatureDistribution
-		m["trackablePatchContrast"] = r.TrackablePatchContrast
-		m["trackablePatchAmbiguity"] = r.TrackablePatchAmbiguity
+		gradeFields(m, *r)
 	}
 	if tracking && t.Image != nil {
 		m["trackingImage"] = base64.StdEncoding.EncodeToString(t.Image)
 	}
 	return m
+}
+
+// gradeFields sets the metrics of a grade report on m, by their CRS
+// names (and pixmatch's detectableFeatureStability).
+func gradeFields(m map[string]any, r quality.Report) {
+	m["detectableRate"] = r.DetectableRate
+	m["detectableDistinctiveness"] = r.DetectableDistinctiveness
+	m["detectableFeatureCount"] = r.DetectableFeatureCount
+	m["detectableFeatureDistribution"] = r.DetectableFeatureDistribution
+	m["detectableFeatureStability"] = r.DetectableFeatureStability
+	m["trackableRate"] = r.TrackableRate
+	m["trackableDistinctiveness"] = r.TrackableDistinctiveness
+	m["trackableFeatureCount"] = r.TrackableFeatureCount
+	m["trackableFeatureDistribution"] = r.TrackableFeatureDistribution
+	m["trackablePatchContrast"] = r.TrackablePatchContrast
+	m["trackablePatchAmbiguity"] = r.TrackablePatchAmbiguity
 }
 
 // listedJSON is the short form of a target in GET /targets/infos, with

@@ -1,0 +1,147 @@
+package feature
+
+import (
+	"image"
+	"math"
+)
+
+// A target is found in a frame when enough of its features are found
+// again there, in the right places. How many survive a hard view is what
+// makes a picture easy or hard to recognise: a photo of fine random
+// detail keeps hundreds, a smooth or blurred one a handful, a repetitive
+// pattern many that match the wrong twin. Stable measures it the way
+// ASIFT-style enrolment simulates views: it shows the target to a
+// synthetic camera and counts the features found again.
+
+// A stableView is how the synthetic camera sees a target: tilted about
+// its vertical axis by tilt degrees and turned by turn degrees in the
+// frame, its long side side pixels.
+type stableView struct {
+	tilt, turn float64
+	side       int
+}
+
+// stableViews are the synthetic camera's shots, modelled on the hardest
+// camera recipes of make bench-quality: a 50° tilt, and a print small in
+// the frame (10 % of a 640×480 frame is about 180 pixels a side), turned.
+var stableViews = []stableView{
+	{tilt: 50, side: 400},
+	{turn: 30, side: 200},
+}
+
+// stableDistance is how near, in pixels of a view, a feature found in the
+// view must be to where the view moved the target's feature.
+const stableDistance = 3
+
+// Stable returns how many of a target's features fs (Extract of plane
+// with TargetOptions) a camera finds again in the hardest of the
+// synthetic views: those whose nearest feature of the view by descriptor
+// (Lowe's ratio, as Verify matches) lies within 3 pixels of where the
+// view moved them, in the view where they are fewest. A target verifies
+// with DefaultVerifyOptions.MinInliers such features; a few times that is
+// a margin for blur, light and cover. The views are made from plane by
+// area averaging and bilinear sampling.
+func Stable(plane *image.Gray, fs []Feature) int {
+	w, h := plane.Rect.Dx(), plane.Rect.Dy()
+	if w < 16 || h < 16 || len(fs) == 0 {
+		return 0
+	}
+	fewest := len(fs)
+	for _, v := range stableViews {
+		shot, to := v.take(plane)
+		seen := Extract(shot, QueryOptions)
+		n := 0
+		for _, p := range Match(seen, fs, DefaultMatchOptions) {
+			want, ok := to(fs[p.Target].X, fs[p.Target].Y)
+			got := seen[p.Query]
+			if ok && math.Hypot(want.X-float64(got.X), want.Y-float64(got.Y)) <= stableDistance {
+				n++
+			}
+		}
+		fewest = min(fewest, n)
+	}
+	return fewest
+}
+
+// StableOf is Stable of img's features, as a target.
+func StableOf(img image.Image) int {
+	plane := Plane(img, TargetOptions)
+	return Stable(plane, Extract(plane, TargetOptions))
+}
+
+// take shoots plane with the view v: it returns the shot and where a
+// point of plane lands in it (false outside the shot).
+func (v stableView) take(plane *image.Gray) (*image.Gray, func(x, y float32) (Point, bool)) {
+	w, h := plane.Rect.Dx(), plane.Rect.Dy()
+	small := Plane(plane, Options{MaxSide: v.side})
+	sw, sh := small.Rect.Dx(), small.Rect.Dy()
+	sx, sy := float64(sw)/float64(w), float64(sh)/float64(h)
+	// The view's homography, on the small plane's pixel centres: a pinhole
+	// camera at distance d (focal length d, so the centre keeps its scale)
+	// of the plane turned by tilt about its vertical axis, then turned by
+	// turn in the frame.
+	t, r := v.tilt*math.Pi/180, v.turn*math.Pi/180
+	d := 1.5 * float64(max(sw, sh))
+	cx, cy := float64(sw)/2, float64(sh)/2
+	fw := project(float64(sw), float64(sh), t, r, d)
+	outW, outH := int(math.Ceil(fw.X)), int(math.Ceil(fw.Y))
+	// forward maps a small-plane point to the shot.
+	forward := func(x, y float64) (Point, bool) {
+		u, q := x-cx, y-cy
+		z := u*math.Sin(t) + d
+		if z <= 0 {
+			return Point{}, false
+		}
+		px, py := d*u*math.Cos(t)/z, d*q/z
+		px, py = px*math.Cos(r)-py*math.Sin(r), px*math.Sin(r)+py*math.Cos(r)
+		p := Point{X: px + float64(outW)/2, Y: py + float64(outH)/2}
+		return p, p.X >= 0 && p.Y >= 0 && p.X < float64(outW) && p.Y < float64(outH)
+	}
+	// backward maps a shot point to the small plane.
+	backward := func(x, y float64) (float64, float64) {
+		px, py := x-float64(outW)/2, y-float64(outH)/2
+		px, py = px*math.Cos(r)+py*math.Sin(r), -px*math.Sin(r)+py*math.Cos(r)
+		u := d * px / (d*math.Cos(t) - px*math.Sin(t))
+		q := py * (u*math.Sin(t) + d) / d
+		return u + cx, q + cy
+	}
+	shot := image.NewGray(image.Rect(0, 0, outW, outH))
+	for y := range outH {
+		for x := range outW {
+			sx, sy := backward(float64(x)+0.5, float64(y)+0.5)
+			shot.Pix[y*shot.Stride+x] = bilinear(small, sx-0.5, sy-0.5)
+		}
+	}
+	to := func(x, y float32) (Point, bool) {
+		return forward(float64(x)*sx, float64(y)*sy)
+	}
+	return shot, to
+}
+
+// project returns the size of the box the stableView puts a w×h plane in.
+func project(w, h, tilt, turn, d float64) Point {
+	var maxX, maxY float64
+	for _, c := range [4][2]float64{{-w / 2, -h / 2}, {w / 2, -h / 2}, {w / 2, h / 2}, {-w / 2, h / 2}} {
+		z := c[0]*math.Sin(tilt) + d
+		px, py := d*c[0]*math.Cos(tilt)/z, d*c[1]/z
+		px, py = px*math.Cos(turn)-py*math.Sin(turn), px*math.Sin(turn)+py*math.Cos(turn)
+		maxX, maxY = max(maxX, math.Abs(px)), max(maxY, math.Abs(py))
+	}
+	return Point{X: 2 * maxX, Y: 2 * maxY}
+}
+
+// bilinear samples g at (x, y), in pixel-centre coordinates; outside it
+// is mid grey, a plain background.
+func bilinear(g *image.Gray, x, y float64) uint8 {
+	w, h := g.Rect.Dx(), g.Rect.Dy()
+	if x < 0 || y < 0 || x > float64(w-1) || y > float64(h-1) {
+		return 128
+	}
+	x0, y0 := int(x), int(y)
+	x1, y1 := min(x0+1, w-1), min(y0+1, h-1)
+	fx, fy := x-float64(x0), y-float64(y0)
+	at := func(x, y int) float64 { return float64(g.Pix[y*g.Stride+x]) }
+	top := at(x0, y0)*(1-fx) + at(x1, y0)*fx
+	bottom := at(x0, y1)*(1-fx) + at(x1, y1)*fx
+	return uint8(top*(1-fy) + bottom*fy + 0.5)
+}
