@@ -189,7 +189,6 @@ func TestFeatureParity(t *testing.T) {
 	for name, img := range map[string]*image.NRGBA{
 		"camera shot": shot,
 		"astronaut":   nrgba(testphoto.Image("astronaut")),
-		"chelsea":     nrgba(testphoto.Image("chelsea")),
 		"coins 1000":  nrgba(distort.Scale(1000.0 / float64(testphoto.Image("coins").Bounds().Dx()))(testphoto.Image("coins"))),
 	} {
 		plane := feature.Plane(img, feature.QueryOptions)
