@@ -10,6 +10,10 @@
 //	fingerprint(rgba, width, height, kind)  {version, codes}
 //	search(rgba, width, height, {limit, threshold, filter})
 //	                                        [{seq, name, distance, score}]
+//	features(rgba, width, height)           {features, fingerprint, width,
+//	                                         height, count, ms}
+//	searchFingerprint(fingerprint, {limit, threshold, filter})
+//	                                        [{seq, name, distance, score}]
 //	apply(bytes)                            {version, count}
 //	exportState()                           Uint8Array
 //	reset()
@@ -20,7 +24,21 @@
 // fingerprint.Target and fingerprint.Query compute on the server for an
 // *image.NRGBA of the same pixels, each as fingerprint.Code.String writes
 // it: window, turn, degrees, then hash and checks in hex ("centre80 t0 -3
-// 8f3e… 01a2… 77c0… 5b19…"). apply reads a syncwire batch and moves the
+// 8f3e… 01a2… 77c0… 5b19…").
+//
+// features makes what CRS POST /search/features takes in place of the
+// picture: the feature record of its features (feature.Extract with
+// feature.QueryOptions on feature.Plane, encoded by feature.Record) and
+// its query fingerprint (fingerprint.Query, encoded by MarshalBinary),
+// each a Uint8Array and byte for byte what the server makes of the same
+// pixels, with the size of the feature plane (the pixels the server's
+// corners are in), the number of features and the milliseconds of each
+// step; a picture too plain to hash has a null fingerprint.
+// searchFingerprint searches the held gallery with such a fingerprint as
+// search does with the picture, so that one reading of a camera frame
+// serves both the server and the local search.
+//
+// apply reads a syncwire batch and moves the
 // held gallery forward; exportState encodes a snapshot of it, which apply
 // restores. The held gallery has a part of each target's codes
 // (match.Browser or match.Compact), and search leaves out of the distance
@@ -30,7 +48,8 @@
 // a delta does not follow the held version (its message starts with
 // "gap"), "version" for codes of another fingerprint algorithm, "content"
 // for a picture with nothing to recognise, "filter" for a bad filter,
-// "argument" for bad arguments, "format" for a malformed batch. Where the
+// "argument" for bad arguments, "format" for a malformed batch or
+// fingerprint. Where the
 // page forbids creating functions from strings (a Content-Security-Policy
 // without 'unsafe-eval'), the functions return that Error instead of
 // throwing it.

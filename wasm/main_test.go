@@ -329,13 +329,7 @@ func TestErrors(t *testing.T) {
 	blank := typedArray("Uint8Array", make([]byte, 4*64*64))
 	other := gallery(t)
 	other.Fingerprint = fingerprint.Version + 1
-	for _, tc := range []struct {
-		name     string
-		fn       string
-		args     []any
-		code     string
-		contains string
-	}{
+	checkErrors(t, []errorCase{
 		{"short pixels", "fingerprint", []any{pix, w + 1, h, "query"}, codeArgument, "bytes"},
 		{"fractional width", "fingerprint", []any{pix, 1.5, h}, codeArgument, "width"},
 		{"huge picture", "fingerprint", []any{pix, 1 << 20, 1 << 20}, codeArgument, "pixels"},
@@ -349,7 +343,24 @@ func TestErrors(t *testing.T) {
 		{"garbage batch", "apply", []any{typedArray("Uint8Array", []byte("PXSY garbage"))}, codeFormat, "malformed"},
 		{"no batch", "apply", nil, codeArgument, "batch"},
 		{"other fingerprint version", "apply", []any{encode(t, other)}, codeVersion, "fingerprint version"},
-	} {
+	})
+}
+
+// errorCase is a call that must fail with an Error of a code whose
+// message contains a text.
+type errorCase struct {
+	name     string
+	fn       string
+	args     []any
+	code     string
+	contains string
+}
+
+// checkErrors makes each call on a new module, throwing and not, and
+// checks the Error it gives.
+func checkErrors(t *testing.T, cases []errorCase) {
+	t.Helper()
+	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, x := range []*exporter{newExporter(), {throwing: js.Undefined()}} {
 				mod := newModule().exports(x)
@@ -370,7 +381,7 @@ func TestPublish(t *testing.T) {
 	js.Global().Delete(globalName)
 	publish()
 	mod := js.Global().Get(globalName)
-	for _, name := range []string{"fingerprint", "search", "apply", "exportState", "reset", "info"} {
+	for _, name := range []string{"fingerprint", "search", "features", "searchFingerprint", "apply", "exportState", "reset", "info"} {
 		if mod.Get(name).Type() != js.TypeFunction {
 			t.Errorf("globalThis.%s.%s is %s, not a function", globalName, name, mod.Get(name).Type())
 		}

@@ -53,6 +53,8 @@ func (m *module) exports(x *exporter) js.Value {
 	}{
 		{"fingerprint", m.fingerprint},
 		{"search", m.search},
+		{"features", m.features},
+		{"searchFingerprint", m.searchFingerprint},
 		{"apply", m.apply},
 		{"exportState", m.exportState},
 		{"reset", m.reset},
@@ -140,6 +142,21 @@ func (m *module) search(args []js.Value) (any, error) {
 		return nil, pictureError(err)
 	}
 	hashed := time.Now()
+	matches, err := m.find(fp, opts)
+	if err != nil {
+		return nil, err
+	}
+	result := js.ValueOf(matches)
+	result.Set("ms", map[string]any{
+		"fingerprint": millis(hashed.Sub(start)),
+		"search":      millis(time.Since(hashed)),
+	})
+	return result, nil
+}
+
+// find searches the held gallery's active targets with a query
+// fingerprint: [{seq, name, distance, score}], best first.
+func (m *module) find(fp fingerprint.Fingerprint, opts searchOptions) ([]any, error) {
 	// The synced codes carry only their first few checks (match.Browser):
 	// the others are left out of the distance.
 	profile := match.Profile{Windows: match.Full.Windows, Checks: m.state.Checks()}
@@ -151,7 +168,6 @@ func (m *module) search(args []js.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	searched := time.Now()
 	matches := make([]any, len(hits))
 	for i, h := range hits {
 		seq, err := strconv.ParseUint(h.ID, 10, 64)
@@ -165,12 +181,7 @@ func (m *module) search(args []js.Value) (any, error) {
 			"score":    h.Score,
 		}
 	}
-	result := js.ValueOf(matches)
-	result.Set("ms", map[string]any{
-		"fingerprint": millis(hashed.Sub(start)),
-		"search":      millis(searched.Sub(hashed)),
-	})
-	return result, nil
+	return matches, nil
 }
 
 // millis returns d in milliseconds.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/pixmatch/pixmatch/server/internal/testserver"
 	"github.com/pixmatch/pixmatch/server/store"
+	"github.com/pixmatch/pixmatch/shared/feature"
 	"github.com/pixmatch/pixmatch/shared/fingerprint"
 	"github.com/pixmatch/pixmatch/shared/testphoto"
 )
@@ -115,7 +116,7 @@ func BenchmarkBrowserSearch(b *testing.B) {
 func browserSearch(b *testing.B, n int) {
 	srv := testserver.New(b)
 	started := time.Now()
-	populate(b, srv, n)
+	populate(b, srv, n, noFeatures)
 	b.Logf("wrote %d targets into the database in %v", n, time.Since(started).Round(time.Millisecond))
 	s := serve(b, srv.Reopen())
 	br := newBrowser(b, s.URL(), benchLimit)
@@ -174,11 +175,19 @@ func browserSearch(b *testing.B, n int) {
 		n, spread(search), searchTargetMS, spread(total))
 }
 
-// populate writes n active targets with random codes straight into the
-// server's database, in one transaction, as n creations would: each one
-// a new gallery version, its seq, and an entry in the change log. The
-// server must be reopened to see them.
-func populate(tb testing.TB, srv *testserver.Server, n int) {
+// noFeatures returns the feature record of a target without features:
+// the feature tier leaves it out, as it would a plain picture.
+func noFeatures(*rand.Rand) []byte {
+	b, _ := feature.Record{Width: 640, Height: 480}.MarshalBinary()
+	return b
+}
+
+// populate writes n active targets with random codes, and the feature
+// records features makes, straight into the server's database, in one
+// transaction, as n creations would: each one a new gallery version, its
+// seq, and an entry in the change log. The server must be reopened to
+// see them.
+func populate(tb testing.TB, srv *testserver.Server, n int, features func(*rand.Rand) []byte) {
 	tb.Helper()
 	ctx := context.Background()
 	tx, err := srv.SQL().BeginTx(ctx, nil)
@@ -203,6 +212,10 @@ func populate(tb testing.TB, srv *testserver.Server, n int) {
 	if err != nil {
 		tb.Fatal(err)
 	}
+	addFeatures, err := tx.PrepareContext(ctx, `INSERT INTO target_features (gallery_id, id, features) VALUES (?, ?, ?)`)
+	if err != nil {
+		tb.Fatal(err)
+	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	at := time.Now().UnixMilli()
 	for i := range n {
@@ -219,6 +232,9 @@ func populate(tb testing.TB, srv *testserver.Server, n int) {
 		}
 		if _, err := logChange.ExecContext(ctx, srv.Gallery.ID, seq, id, seq, int64(store.OpPut), at); err != nil {
 			tb.Fatalf("change %d: %v", seq, err)
+		}
+		if _, err := addFeatures.ExecContext(ctx, srv.Gallery.ID, id, features(rng)); err != nil {
+			tb.Fatalf("features %d: %v", i, err)
 		}
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE galleries SET version = ? WHERE id = ?`, version+int64(n), srv.Gallery.ID); err != nil {

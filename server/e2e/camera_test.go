@@ -91,12 +91,19 @@ func writeY4M(w io.Writer, img *image.NRGBA, frames, fps int) error {
 // path.
 func clipOf(t testing.TB, name string) string {
 	t.Helper()
+	return writeClip(t, name, frameOf(testphoto.Image(name), clipWidth, clipHeight), clipFrames, clipFPS)
+}
+
+// writeClip writes a fake camera clip of frames copies of a picture at
+// fps frames a second, and returns its path.
+func writeClip(t testing.TB, name string, img *image.NRGBA, frames, fps int) string {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), name+".y4m")
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	err = writeY4M(f, frameOf(testphoto.Image(name), clipWidth, clipHeight), clipFrames, clipFPS)
+	err = writeY4M(f, img, frames, fps)
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -167,7 +174,8 @@ func TestCamera(t *testing.T) {
 	b.waitUntil("chelsea named over the video", `e2e.shown('camera-match') && /^chelsea · /.test(e2e.text('camera-match'))`, 10*time.Second)
 	t.Logf("chelsea named %v after pressing Start", time.Since(started).Round(time.Millisecond))
 	b.matchInView()
-	// A match also frames the picture in green: look at the left edge.
+	// A match also outlines the picture in green (the server places it, the
+	// letterboxed photo's left side on the frame's): look at the left edge.
 	if !eval[bool](b, `(() => { const c = e2e.el('overlay');
 		const [r, g, , a] = c.getContext('2d').getImageData(1, c.height >> 1, 1, 1).data;
 		return a > 200 && g > 150 && r < 100; })()`) {

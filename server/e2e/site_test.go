@@ -48,7 +48,8 @@ type site struct {
 type hit struct {
 	Method, Path string
 	Status       int
-	Bytes        int64 // of the body sent, as sent (compressed or not)
+	Bytes        int64         // of the body sent, as sent (compressed or not)
+	Took         time.Duration // from the request's arrival to the end of the answer
 }
 
 // newSite starts a site on a new database.
@@ -98,9 +99,11 @@ func (s *site) requests(prefix string) []hit {
 func (s *site) record(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		cw := &countingWriter{ResponseWriter: w}
+		started := time.Now()
 		h.ServeHTTP(cw, r)
+		took := time.Since(started)
 		s.mu.Lock()
-		s.hits = append(s.hits, hit{Method: r.Method, Path: r.URL.Path, Status: cw.status, Bytes: cw.n})
+		s.hits = append(s.hits, hit{Method: r.Method, Path: r.URL.Path, Status: cw.status, Bytes: cw.n, Took: took})
 		s.mu.Unlock()
 	})
 }

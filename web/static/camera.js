@@ -1,9 +1,17 @@
 // camera.js — the Camera tab: continuous recognition of the camera's
-// picture in this browser. One search is in flight at a time; the next
-// frame is taken as soon as it returns, so the rate follows the device.
+// picture. The module reads each frame once, in its worker: it searches
+// the gallery kept on this device and makes the frame's query (its local
+// features and fingerprint). With a server to ask, the query goes to POST
+// /search/features, one request at a time, the next frame being read
+// while it is in flight; the server's answer names the target and gives
+// its corners, and its outline is drawn over the video, moved by each
+// answer. Without a server (offline, or refusing for a while), the local
+// search names the target. The picture itself never leaves the device.
+// The next frame is taken as soon as the last is read, so the rate
+// follows the device and the server.
 
-import { byId, formatScore } from './ui.js';
-import { isBlankPicture, messageOf } from './errors.js';
+import { byId, formatScore, outlineOf } from './ui.js';
+import { CrsError, NO_RESULT, isBlankPicture, messageOf } from './errors.js';
 
 /** Frames are scaled so their longer side is at most this many pixels. */
 const MAX_SIDE = 640;
@@ -11,6 +19,10 @@ const MAX_SIDE = 640;
 const MAX_FAILURES = 5;
 /** The longest wait for a new video frame, in ms. */
 const FRAME_WAIT = 30;
+/** How long an outline stays through answers that do not place the target, in ms. */
+const OUTLINE_HOLD = 500;
+/** How long the server is not asked after it failed to answer a search, in ms. */
+const SERVER_PAUSE = 2000;
 
 /** The Camera tab. */
 export class CameraPanel {
@@ -32,6 +44,11 @@ export class CameraPanel {
     this.run = 0; // bumped by every start and stop; a loop runs while it holds its own
     this.stream = null;
     this.presented = 0; // video frames presented so far, when the browser tells
+    this.shown = []; // when the last second's answers were shown, for the rate
+    this.shownAt = 0; // when the rate was last written
+    this.outline = null; // {points, at}: the target's corners in video pixels, and when they came
+    this.firstFrameAt = 0; // when the first frame of this run was taken
+    this.serverPausedUntil = 0;
     this.bind();
   }
 
@@ -83,7 +100,7 @@ export class CameraPanel {
       this.countFrames(mine);
       const pm = await this.session.localIndex();
       if (mine !== this.run) return;
-      this.status.textContent = 'Recognising in this browser. Point the camera at a target.';
+      this.status.textContent = 'Recognising. Point the camera at a target.';
       this.loop(pm, mine);
     } catch (err) {
       if (mine !== this.run) return;
@@ -98,7 +115,9 @@ export class CameraPanel {
     if (this.stream) this.stream.getTracks().forEach((t) => t.stop());
     this.stream = null;
     this.video.srcObject = null;
+    this.outline = null;
     this.overlay.getContext('2d').clearRect(0, 0, this.overlay.width, this.overlay.height);
+    delete this.overlay.dataset.corners;
     this.label.hidden = true;
     this.label.textContent = '';
     delete this.label.dataset.state;
@@ -133,17 +152,21 @@ export class CameraPanel {
     });
   }
 
-  /** Searches frame after frame until stopped. */
+  /**
+   * Reads frame after frame until stopped: each is searched here, and
+   * its query sent to the server when one can be asked and the previous
+   * request has been answered.
+   */
   async loop(pm, mine) {
-    const done = []; // completion times of the last second's searches
+    Object.assign(this, { shown: [], shownAt: 0, outline: null, firstFrameAt: 0, serverPausedUntil: 0 });
     let failures = 0;
-    let shownAt = 0;
+    let asking = null; // the server's answer under way
     while (mine === this.run) {
       const seen = this.presented;
-      let res = null;
+      let frame = null;
       if (this.video.readyState >= 2 && this.video.videoWidth) {
         try {
-          res = await this.searchFrame(pm);
+          frame = await this.readFrame(pm);
           failures = 0;
         } catch (err) {
           if (mine !== this.run) return;
@@ -156,27 +179,33 @@ export class CameraPanel {
         }
       }
       if (mine !== this.run) return;
-      if (res) {
-        const now = performance.now();
-        done.push(now);
-        while (now - done[0] > 1000) done.shift();
-        const fps = done.length > 1 ? ((done.length - 1) * 1000) / (now - done[0]) : 0;
-        const best = res.matches[0] || null;
-        this.app.lastCamera = { ...res, state: best ? 'match' : 'nomatch', best, fps };
-        this.draw(best);
-        if (now - shownAt > 250) {
-          this.fpsLabel.textContent = `${fps.toFixed(1)} fps`;
-          shownAt = now;
-        }
+      if (frame && frame.query && this.serverUsable()) {
+        await asking; // one request in flight: this frame waits for the last answer
+        if (mine !== this.run) return;
+        asking = this.askServer(frame, mine);
+      } else if (frame) {
+        this.present(frame, frame.matches[0] || null, 'browser');
       }
       await this.newerFrame(seen);
     }
   }
 
-  /** Grabs the current video frame, scaled down, and searches it. */
-  async searchFrame(pm) {
+  /** Reports whether a frame's query should go to the server now. */
+  serverUsable() {
+    const s = this.session;
+    return Boolean(s.appId && s.token) && !s.offline && performance.now() >= this.serverPausedUntil;
+  }
+
+  /**
+   * Grabs the current video frame, scaled down, and has the module read
+   * it: {matches, query, ms, width, height}, the last two the video's
+   * size. A blank frame (a dark or covered lens) has no matches and no
+   * query.
+   */
+  async readFrame(pm) {
     const { videoWidth: w, videoHeight: h } = this.video;
     const scale = Math.min(1, MAX_SIDE / Math.max(w, h));
+    if (!this.firstFrameAt) this.firstFrameAt = performance.now();
     const bitmap = scale < 1
       ? await createImageBitmap(this.video, {
         resizeWidth: Math.round(w * scale),
@@ -185,9 +214,9 @@ export class CameraPanel {
       })
       : await createImageBitmap(this.video);
     try {
-      return await pm.search(bitmap, { limit: 1 });
+      return { ...(await pm.query(bitmap, { limit: 1 })), width: w, height: h };
     } catch (err) {
-      if (isBlankPicture(err)) return { matches: [], ms: {} }; // a dark or covered lens
+      if (isBlankPicture(err)) return { matches: [], query: null, ms: {}, width: w, height: h };
       throw err;
     } finally {
       bitmap.close();
@@ -195,8 +224,59 @@ export class CameraPanel {
   }
 
   /**
+   * Searches the server with a frame's query and shows its answer. When
+   * the server cannot answer (unreachable, throttled, refusing), the
+   * frame's local answer is shown and the server left alone for a while.
+   */
+  async askServer(frame, mine) {
+    const { query } = frame;
+    const parts = { features: query.features, notracking: true };
+    if (query.fingerprint) parts.fingerprint = query.fingerprint;
+    let best = null;
+    try {
+      best = (await this.session.crs.postParts('/search/features', parts)).target;
+    } catch (err) {
+      if (mine !== this.run) return;
+      if (!(err instanceof CrsError && err.code === NO_RESULT)) {
+        this.serverPausedUntil = performance.now() + SERVER_PAUSE;
+        this.present(frame, frame.matches[0] || null, 'browser');
+        return;
+      }
+    }
+    if (mine !== this.run) return;
+    this.present(frame, best, 'server');
+  }
+
+  /**
+   * Shows the answer for a frame: best is the match or null, via who
+   * answered ('server' or 'browser'). A server's match with corners moves
+   * the outline; answers without them keep the last one OUTLINE_HOLD ms.
+   */
+  present(frame, best, via) {
+    const now = performance.now();
+    const done = this.shown;
+    done.push(now);
+    while (now - done[0] > 1000) done.shift();
+    const fps = done.length > 1 ? ((done.length - 1) * 1000) / (now - done[0]) : 0;
+    const q = frame.query;
+    const points = via === 'server' && q ? outlineOf(best, frame.width / q.width, frame.height / q.height) : null;
+    if (points) this.outline = { points, at: now };
+    else if (this.outline && now - this.outline.at > OUTLINE_HOLD) this.outline = null;
+    const corners = this.outline ? this.outline.points : null;
+    const since = now - this.firstFrameAt;
+    this.app.lastCamera = { matches: frame.matches, ms: frame.ms, state: best ? 'match' : 'nomatch', best, fps, via, corners, since };
+    this.draw(best);
+    if (now - this.shownAt > 250) {
+      this.fpsLabel.textContent = `${fps.toFixed(1)} fps`;
+      this.shownAt = now;
+    }
+  }
+
+  /**
    * Shows the match over the video: its name and score in #camera-match
-   * (changed only when they change), a green frame on the overlay.
+   * (changed only when they change) and, on the overlay, the target's
+   * outline (its corners in video pixels in the overlay's data-corners),
+   * or a green frame around the picture for a match not placed.
    */
   draw(best) {
     const text = best ? `${best.name} · ${formatScore(best.score)}` : 'no match';
@@ -213,12 +293,24 @@ export class CameraPanel {
     }
     const ctx = canvas.getContext('2d');
     ctx.clearRect(0, 0, w, h);
-    if (best) {
-      const line = Math.max(4, Math.round(h * 0.012));
-      ctx.strokeStyle = 'rgba(34, 197, 94, 0.9)';
-      ctx.lineWidth = line;
-      ctx.strokeRect(line / 2, line / 2, w - line, h - line);
+    const line = Math.max(4, Math.round(h * 0.012));
+    ctx.strokeStyle = 'rgba(34, 197, 94, 0.9)';
+    ctx.lineWidth = line;
+    if (this.outline) {
+      const [first, ...rest] = this.outline.points;
+      ctx.beginPath();
+      ctx.moveTo(...first);
+      for (const p of rest) ctx.lineTo(...p);
+      ctx.closePath();
+      ctx.lineJoin = 'round';
+      ctx.fillStyle = 'rgba(34, 197, 94, 0.15)';
+      ctx.fill();
+      ctx.stroke();
+      canvas.dataset.corners = JSON.stringify(this.outline.points);
+      return;
     }
+    delete canvas.dataset.corners;
+    if (best) ctx.strokeRect(line / 2, line / 2, w - line, h - line);
   }
 }
 

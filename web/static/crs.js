@@ -102,6 +102,14 @@ export class CrsClient {
     return this.call('POST', path, { body });
   }
 
+  /**
+   * POST a multipart body (appId is added): strings and numbers as
+   * fields, bytes (a Uint8Array or Blob) as file parts.
+   */
+  postParts(path, parts = {}) {
+    return this.call('POST', path, { form: parts });
+  }
+
   /** PUT a JSON body (appId is added). */
   put(path, body = {}) {
     return this.call('PUT', path, { body });
@@ -117,11 +125,11 @@ export class CrsClient {
    * renewed and the call sent once more.
    * @param {string} method
    * @param {string} path
-   * @param {{query?: object, body?: object}} parts
+   * @param {{query?: object, body?: object, form?: object}} parts
    * @returns {Promise<any>} result of a statusCode 0 answer
    * @throws {CrsError|OfflineError}
    */
-  async call(method, path, { query, body }) {
+  async call(method, path, { query, body, form }) {
     const appId = this.creds.appId();
     let token = await this.creds.token();
     for (let attempt = 0; ; attempt++) {
@@ -129,6 +137,7 @@ export class CrsClient {
         token,
         query: query && { ...query, appId },
         body: body && { ...body, appId },
+        form: form && { ...form, appId },
       };
       let env;
       try {
@@ -157,7 +166,7 @@ export class CrsClient {
  * @returns {Promise<{statusCode: number, result: any, timestamp?: number, httpStatus: number}>}
  * @throws {OfflineError} when the server does not answer
  */
-async function exchange(base, method, path, { token, query, body } = {}) {
+async function exchange(base, method, path, { token, query, body, form } = {}) {
   const url = new URL(path, base);
   for (const [k, v] of Object.entries(query || {})) url.searchParams.set(k, String(v));
   const headers = { Accept: 'application/json' };
@@ -168,7 +177,7 @@ async function exchange(base, method, path, { token, query, body } = {}) {
     res = await fetch(url, {
       method,
       headers,
-      body: body ? JSON.stringify(body) : undefined,
+      body: body ? JSON.stringify(body) : form ? formData(form) : undefined,
       cache: 'no-store',
       signal: AbortSignal.timeout ? AbortSignal.timeout(CALL_TIMEOUT) : undefined,
     });
@@ -189,6 +198,17 @@ async function exchange(base, method, path, { token, query, body } = {}) {
     return { statusCode: -res.status, result: { message: text }, httpStatus: res.status };
   }
   return { ...env, httpStatus: res.status };
+}
+
+/** Returns a multipart body of fields: bytes as file parts named after their field. */
+function formData(fields) {
+  const data = new FormData();
+  for (const [k, v] of Object.entries(fields)) {
+    if (v instanceof Uint8Array) data.append(k, new Blob([v]), k);
+    else if (v instanceof Blob) data.append(k, v, k);
+    else data.append(k, String(v));
+  }
+  return data;
 }
 
 /** Returns the message of a failed envelope: result.message or result. */

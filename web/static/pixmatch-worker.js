@@ -5,7 +5,8 @@
 // handed.
 //
 // Messages in:  {id, op, args}, op one of open, sync, fingerprint, search,
-//               info, reset; and {op: 'setToken', args: {token}} (no reply).
+//               features, query, info, reset; and {op: 'setToken', args:
+//               {token}} (no reply).
 // Messages out: {id, result} or {id, error: {name, message, code, status,
 //               statusCode}}.
 'use strict';
@@ -58,11 +59,37 @@ const ops = {
     const read = performance.now() - started;
     const found = call('search', data, width, height, options || {});
     return {
-      matches: Array.from(found, (m) => ({ seq: m.seq, name: m.name, distance: m.distance, score: m.score })),
+      matches: plain(found),
       ms: { decode: read, fingerprint: found.ms.fingerprint, search: found.ms.search },
     };
   },
+  features: ({ picture }) => {
+    const started = performance.now();
+    const { data, width, height } = pixels(picture);
+    const read = performance.now() - started;
+    const q = call('features', data, width, height);
+    return { ...q, ms: { decode: read, ...q.ms } };
+  },
+  // The picture read once: its query for the server, and the held
+  // gallery searched with the query's fingerprint.
+  query: ({ picture, options }) => {
+    const started = performance.now();
+    const { data, width, height } = pixels(picture);
+    const read = performance.now() - started;
+    const q = call('features', data, width, height);
+    const found = q.fingerprint ? call('searchFingerprint', q.fingerprint, options || {}) : null;
+    return {
+      matches: found ? plain(found) : [],
+      query: { features: q.features, fingerprint: q.fingerprint, width: q.width, height: q.height, count: q.count },
+      ms: { decode: read, ...q.ms, search: found ? found.ms.search : 0 },
+    };
+  },
 };
+
+/** Returns the module's matches as plain objects, for postMessage. */
+function plain(found) {
+  return Array.from(found, (m) => ({ seq: m.seq, name: m.name, distance: m.distance, score: m.score }));
+}
 
 async function handle(op, args) {
   try {
@@ -83,9 +110,16 @@ function exclusive(fn) {
 
 /**
  * Calls the module's function name. The module throws its Errors, or
- * returns them where the page forbids it to make throwing functions.
+ * returns them where the page forbids it to make throwing functions; a
+ * function the module lacks is an Error of code 'unsupported'.
  */
 function call(name, ...args) {
+  if (typeof mod[name] !== 'function') {
+    // A page newer than the module it got (a cached copy): let it fall back.
+    const err = new Error(`pixmatch: this module has no ${name}()`);
+    err.code = 'unsupported';
+    throw err;
+  }
   const result = mod[name](...args);
   if (result instanceof Error) throw result;
   return result;

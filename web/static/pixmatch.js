@@ -7,6 +7,8 @@
 //     wasmURL: '/app/dist/pixmatch.wasm', execURL: '/app/dist/wasm_exec.js' });
 //   await pm.sync();                     // {version, count, changed}
 //   const { matches, ms } = await pm.search(fileOrBitmapOrVideo, { limit: 5 });
+//   const { matches, query } = await pm.query(frame, { limit: 1 });
+//   // query.features and query.fingerprint: what CRS POST /search/features takes
 //
 // The browser decodes and scales the picture (EXIF orientation applied,
 // the longer side at most 1024 pixels); the worker reads its pixels and
@@ -18,7 +20,8 @@ export const MAX_SIDE = 1024;
 /**
  * An error of the module, of the worker or of the sync API. code is the
  * module's ("gap", "version", "content", "filter", "argument", "format",
- * "closed"), or "decode" for a Blob that does not decode as a picture;
+ * "closed"), "unsupported" for a function the loaded module lacks, or
+ * "decode" for a Blob that does not decode as a picture;
  * status is the HTTP status and statusCode the CRS statusCode
  * of an error answered by the server.
  */
@@ -141,16 +144,44 @@ export class Pixmatch {
    * @returns {Promise<{matches: {seq: number, name: string, distance: number, score: number}[],
    *                    ms: {decode: number, fingerprint: number, search: number}}>}
    */
-  async search(source, { limit = 5, threshold, filter } = {}) {
-    const started = performance.now();
-    const { picture, transfer } = await readable(source);
-    const decoded = performance.now() - started;
-    const options = { limit };
-    if (threshold !== undefined && threshold !== null) options.threshold = threshold;
-    if (filter) options.filter = filter;
-    const result = await this.#call('search', { picture, options }, transfer);
-    result.ms.decode += decoded;
-    return result;
+  search(source, options = {}) {
+    return this.#read('search', source, searchOptions(options));
+  }
+
+  /**
+   * Returns what CRS POST /search/features takes in place of a picture:
+   * features, its feature record, and fingerprint, its query fingerprint
+   * (null for a picture too plain to hash), each a Uint8Array and byte for
+   * byte what the server makes of the same pixels; width and height of the
+   * plane the features were found on (the server's corners are in its
+   * pixels), count features, and the ms of each step.
+   * @param {ImageBitmapSource} source
+   * @returns {Promise<{features: Uint8Array, fingerprint: Uint8Array|null, width: number,
+   *   height: number, count: number, ms: {decode: number, plane: number, features: number, fingerprint: number}}>}
+   */
+  features(source) {
+    return this.#read('features', source);
+  }
+
+  /**
+   * Reads a picture once for both searches: search's matches in the local
+   * gallery, and query, features' answer without its ms, to send to the
+   * server; query is null when the module cannot extract features (an
+   * older copy of it, cached). A picture with nothing to recognise is an
+   * error of code 'content'.
+   * @param {ImageBitmapSource} source
+   * @param {{limit?: number, threshold?: number, filter?: string}} [options] as for search
+   * @returns {Promise<{matches: {seq: number, name: string, distance: number, score: number}[],
+   *   query: {features: Uint8Array, fingerprint: Uint8Array|null, width: number, height: number, count: number}|null,
+   *   ms: {decode: number, plane?: number, features?: number, fingerprint: number, search: number}}>}
+   */
+  async query(source, options = {}) {
+    try {
+      return await this.#read('query', source, searchOptions(options));
+    } catch (err) {
+      if (err.code !== 'unsupported') throw err;
+    }
+    return { ...(await this.search(source, options)), query: null };
   }
 
   /** @returns {Promise<{version: number, count: number, fingerprintVersion: number}>} */
@@ -193,6 +224,16 @@ export class Pixmatch {
     return { Authorization: this.#token };
   }
 
+  /** Decodes a picture, then asks the worker for op on it with options. */
+  async #read(op, source, options) {
+    const started = performance.now();
+    const { picture, transfer } = await readable(source);
+    const decoded = performance.now() - started;
+    const result = await this.#call(op, { picture, options }, transfer);
+    result.ms.decode += decoded;
+    return result;
+  }
+
   #call(op, args = {}, transfer = []) {
     if (this.#closed) {
       for (const t of transfer) t.close?.();
@@ -218,6 +259,14 @@ export class Pixmatch {
     for (const { reject } of this.#pending.values()) reject(err);
     this.#pending.clear();
   }
+}
+
+/** Returns the search options the module takes: limit 5 unless given. */
+function searchOptions({ limit = 5, threshold, filter } = {}) {
+  const options = { limit };
+  if (threshold !== undefined && threshold !== null) options.threshold = threshold;
+  if (filter) options.filter = filter;
+  return options;
 }
 
 /** Returns url resolved against the page's address. */

@@ -1,11 +1,16 @@
 // recognise.js — the Recognise tab: one picture (chosen, dropped or
 // pasted) matched twice side by side, in this browser by the recognition
-// module and on the server by POST /search.
+// module and on the server. The module reads the picture once: it
+// searches the gallery kept on this device and makes the picture's query
+// (its local features and fingerprint), which the server searches with
+// POST /search/features, so the picture itself never leaves the device.
+// Where the server finds the target, its outline is drawn on the picture.
 
-import { byId, renderResult } from './ui.js';
+import { byId, outlineOf, renderResult } from './ui.js';
 import { blobToBase64 } from './crs.js';
 import {
-  BLANK, CrsError, IMAGE_NOT_CORRECT, NO_RESULT, OfflineError, UNDECODABLE, isBlankPicture, isOffline, isUndecodable, messageOf,
+  BLANK, CrsError, IMAGE_NOT_CORRECT, NO_RESULT, OfflineError, PictureError, UNDECODABLE, isBlankPicture, isOffline, isUndecodable,
+  messageOf,
 } from './errors.js';
 import { imageFrom, uploadable } from './media.js';
 
@@ -27,6 +32,7 @@ export class RecognisePanel {
     this.local = byId('local-result');
     this.server = byId('server-result');
     this.picture = /** @type {HTMLImageElement} */ (byId('picture'));
+    this.outline = byId('picture-outline');
     this.run = 0; // bumped by every picture; older results are dropped
     this.pictureURL = '';
     this.bind();
@@ -77,6 +83,7 @@ export class RecognisePanel {
     if (this.pictureURL) URL.revokeObjectURL(this.pictureURL);
     this.pictureURL = URL.createObjectURL(file);
     this.picture.src = this.pictureURL;
+    this.showOutline(null);
     byId('picture-box').hidden = false;
     const stale = () => mine !== this.run;
     const local = this.matchLocally(file, stale);
@@ -85,37 +92,42 @@ export class RecognisePanel {
 
   /**
    * Matches the picture in this browser and shows the result. Resolves to
-   * what the module found wrong with the picture: 'content' (blank),
-   * 'decode' (the file does not decode) or '' (nothing, or not known).
-   * @returns {Promise<string>}
+   * {found, query}: what the module found wrong with the picture
+   * ('content' (blank), 'decode' (the file does not decode) or ''
+   * (nothing, or not known)), and the picture's query for the server, or
+   * null when the module could not make one.
+   * @returns {Promise<{found: string, query: any}>}
    */
   async matchLocally(file, stale) {
     let view;
     let found = '';
+    let query = null;
     try {
       const pm = await this.session.localIndex();
       const t0 = performance.now();
-      const res = await pm.search(file, { limit: LOCAL_LIMIT });
+      const res = await pm.query(file, { limit: LOCAL_LIMIT });
       const elapsed = performance.now() - t0;
-      if (stale()) return found;
+      query = res.query || null;
+      if (stale()) return { found, query };
       const best = res.matches[0] || null;
       this.app.lastLocal = { ...res, state: best ? 'match' : 'nomatch', elapsed, best };
       view = this.localView(res, best, elapsed);
     } catch (err) {
       if (isBlankPicture(err) || isUndecodable(err)) found = err.code;
-      if (stale()) return found;
+      if (stale()) return { found, query };
       view = found === 'content'
         ? { state: 'nomatch', message: `No match: ${lower(BLANK)}` }
         : { state: 'error', message: messageOf(err) };
       this.app.lastLocal = { state: view.state, error: view.message, matches: [] };
     }
     renderResult(this.local, view);
-    return found;
+    return { found, query };
   }
 
   localView(res, best, elapsed) {
     const t = res.ms || {};
-    const detail = `decode ${fmt(t.decode)} · fingerprint ${fmt(t.fingerprint)} · search ${fmt(t.search)} ms`;
+    const features = t.features === undefined ? '' : ` · features ${fmt(t.features)}`;
+    const detail = `decode ${fmt(t.decode)}${features} · fingerprint ${fmt(t.fingerprint)} · search ${fmt(t.search)} ms`;
     if (!best) {
       return { state: 'nomatch', message: 'No match in the gallery kept on this device.', ms: elapsed, detail };
     }
@@ -136,8 +148,11 @@ export class RecognisePanel {
   }
 
   /**
-   * Asks the server and shows its answer; local resolves to what this
-   * browser found wrong with the picture, which explains a refusal.
+   * Asks the server and shows its answer. local resolves to what this
+   * browser made of the picture: its query, sent in place of the picture,
+   * or what it found wrong with it, which explains a refusal. Only a
+   * picture the module could not read (one this browser cannot decode,
+   * or a module without features) is sent as it is.
    */
   async matchOnServer(file, stale, local) {
     let view;
@@ -145,29 +160,31 @@ export class RecognisePanel {
     try {
       await this.session.pending;
       if (!navigator.onLine) throw new OfflineError();
-      const image = await blobToBase64(await uploadable(file));
+      const { found, query } = await local;
+      if (found === 'content') throw new PictureError('content'); // nothing to ask about
+      const ask = query ? this.askWithQuery(query) : this.askWithPicture(file);
       const t0 = performance.now();
-      const result = await this.session.crs
-        .post('/search', { image, expectNumber: SERVER_LIMIT, notracking: true })
-        .finally(() => {
-          elapsed = performance.now() - t0;
-        });
+      const asked = await ask.finally(() => {
+        elapsed = performance.now() - t0;
+      });
+      const { result, via, sent, scale } = asked;
       if (stale()) return;
       const best = result.target;
-      this.app.lastServer = { ...result, state: 'match', statusCode: 0, elapsed, best };
+      this.app.lastServer = { ...result, state: 'match', statusCode: 0, elapsed, best, via, sent };
       view = {
         state: 'match',
         message: 'Match',
         name: best.name,
         score: best.score,
         ms: elapsed,
-        detail: 'round trip to the server',
+        detail: `round trip to the server; sent ${via === 'features' ? 'the features' : 'the picture'}, ${kb(sent)} KB`,
         meta: best.meta,
         thumb: this.session.thumbnail(best.targetId),
         others: (result.targets || []).slice(1),
       };
+      this.showOutline(best, scale, stale);
     } catch (err) {
-      const found = await local;
+      const { found } = await local;
       if (stale()) return;
       view = serverFailure(err, found);
       if (view.state !== 'offline') view.ms = elapsed;
@@ -176,6 +193,62 @@ export class RecognisePanel {
     }
     renderResult(this.server, view);
   }
+
+  /**
+   * Searches the server with the picture's query (POST /search/features):
+   * a few tens of KB of features in place of the picture. Its corners are
+   * in pixels of the query's plane.
+   */
+  async askWithQuery(query) {
+    const parts = { features: query.features, expectNumber: SERVER_LIMIT, notracking: true };
+    if (query.fingerprint) parts.fingerprint = query.fingerprint;
+    const sent = query.features.length + (query.fingerprint ? query.fingerprint.length : 0);
+    const result = await this.session.crs.postParts('/search/features', parts);
+    const scale = (img) => [img.naturalWidth / query.width, img.naturalHeight / query.height];
+    return { result, via: 'features', sent, scale };
+  }
+
+  /**
+   * Searches the server with the picture itself (POST /search). Its
+   * corners are in pixels of the upright picture sent: the picture shown,
+   * unless it had to be converted to be sent.
+   */
+  async askWithPicture(file) {
+    const upload = await uploadable(file);
+    const image = await blobToBase64(upload);
+    const result = await this.session.crs.post('/search', { image, expectNumber: SERVER_LIMIT, notracking: true });
+    const scale = upload === file ? () => [1, 1] : null;
+    return { result, via: 'picture', sent: upload.size, scale };
+  }
+
+  /**
+   * Draws the outline of a match on the picture (#picture-outline, whose
+   * data-corners holds it in the picture's pixels), or hides it for
+   * null. scale(img) gives the factors from the corners' pixels to the
+   * picture's; null when they cannot be known.
+   */
+  async showOutline(best, scale, stale) {
+    const svg = this.outline;
+    if (!best || !scale) {
+      svg.setAttribute('hidden', '');
+      delete svg.dataset.corners;
+      return;
+    }
+    await this.picture.decode().catch(() => {});
+    if (stale() || !this.picture.naturalWidth) return;
+    const points = outlineOf(best, ...scale(this.picture));
+    if (!points) return;
+    svg.setAttribute('viewBox', `0 0 ${this.picture.naturalWidth} ${this.picture.naturalHeight}`);
+    svg.querySelector('polygon').setAttribute('points', points.map((p) => p.join(',')).join(' '));
+    svg.dataset.corners = JSON.stringify(points);
+    svg.removeAttribute('hidden');
+  }
+}
+
+/** Returns a number of bytes in KB, to one decimal under 10. */
+function kb(bytes) {
+  const k = bytes / 1024;
+  return k < 10 ? k.toFixed(1) : String(Math.round(k));
 }
 
 /**
@@ -184,6 +257,9 @@ export class RecognisePanel {
  * picture, and 427 for a blank one or a damaged file alike.
  */
 function serverFailure(err, found) {
+  if (isBlankPicture(err)) {
+    return { state: 'nomatch', message: `No match: ${lower(BLANK)}` }; // the server was not asked
+  }
   const code = err instanceof CrsError ? err.code : null;
   if (found === 'content' && (code === NO_RESULT || code === IMAGE_NOT_CORRECT)) {
     return { state: 'nomatch', message: `No match: ${lower(BLANK)}` };

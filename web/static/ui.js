@@ -90,6 +90,24 @@ export function formatScore(score) {
 }
 
 /**
+ * Returns where a match's corners are in a picture: the server gives them
+ * ({x, y} ×4, clockwise from the target's top-left) in pixels of the
+ * picture it was sent or of the feature plane it was sent instead; sx and
+ * sy scale those to the picture shown. Null when the match has none.
+ * @param {{corners?: {x: number, y: number}[]}|null} match
+ * @param {number} sx
+ * @param {number} sy
+ * @returns {[number, number][]|null} rounded to 0.1 pixel
+ */
+export function outlineOf(match, sx, sy) {
+  const corners = match && match.corners;
+  if (!Array.isArray(corners) || corners.length !== 4) return null;
+  const round = (v) => Math.round(v * 10) / 10;
+  const points = corners.map((c) => [round(Number(c.x) * sx), round(Number(c.y) * sy)]);
+  return points.every((p) => p.every(Number.isFinite)) ? points : null;
+}
+
+/**
  * What a match card shows. Values that arrive later (a thumbnail, a meta
  * fetched separately) may be promises.
  * @typedef {object} ResultView
