@@ -242,32 +242,36 @@ func (s *Service) resolve(ctx context.Context, gallery int64, ms []Match, images
 
 func isNotFound(err error) bool { return errors.Is(err, store.ErrNotFound) }
 
-// queryPrint fingerprints a picture to search with, within the feature
-// deadline.
-func (s *Service) queryPrint(ctx context.Context, pic *Picture) (fingerprint.Fingerprint, error) {
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.Images.FeatureTimeout)
+// Compare scores how well a search with a would find b as a target,
+// from 0 to 1 (0.5 at a match): by the hash tier (match.Distance, as
+// fingerprint.Score scores it, 0 beyond twice the threshold) or, where
+// that is lower, by the feature tier (b's target features verified in a
+// as a frame, feature.Verify's score).
+func (r *Recognition) Compare(ctx context.Context, a, b *Picture) (float64, error) {
+	ctx, cancel := context.WithTimeout(ctx, r.s.cfg.Images.FeatureTimeout)
 	defer cancel()
 	if err := featureDeadline(ctx); err != nil {
-		return fingerprint.Fingerprint{}, err
+		return 0, err
 	}
-	q, err := pic.prints(fingerprint.QueryOf)
-	if err != nil {
-		return q, err
-	}
-	return q, featureDeadline(ctx)
-}
-
-// Compare returns the distance between two pictures as a search of a
-// would see b (match.Distance).
-func (r *Recognition) Compare(ctx context.Context, a, b *Picture) (int, error) {
-	s := r.s
-	qa, err := s.queryPrint(ctx, a)
+	qa, err := a.prints(fingerprint.QueryOf)
 	if err != nil {
 		return 0, err
 	}
-	m, err := s.derive(ctx, b)
+	fb, err := b.prints(fingerprint.TargetOf)
 	if err != nil {
 		return 0, err
 	}
-	return match.Distance(qa, m.fp), nil
+	score := 0.0
+	if d := match.Distance(qa, fb); d < 2*fingerprint.Threshold {
+		score = fingerprint.Score(d)
+	}
+	if err := featureDeadline(ctx); err != nil {
+		return 0, err
+	}
+	q := a.query(qa, a.features(feature.QueryOptions))
+	target := b.features(feature.TargetOptions)
+	if v, ok := feature.Verify(q.Features, q.Width, q.Height, target, b.feat.Rect.Dx(), b.feat.Rect.Dy(), feature.DefaultVerifyOptions); ok {
+		score = max(score, v.Score)
+	}
+	return score, featureDeadline(ctx)
 }

@@ -45,3 +45,30 @@ func TestSearchCameraShot(t *testing.T) {
 		t.Errorf("the first auction's corners: %v", auctions[0])
 	}
 }
+
+// TestCompareCameraShot compares a camera shot of a print with the
+// picture printed, through the official SDK: the feature tier scores it
+// a match, where the hash tier alone scored it unrelated; another picture
+// still scores under 0.5.
+func TestCompareCameraShot(t *testing.T) {
+	s := testserver.New(t)
+	sdk := newSDK(t, s.Addr(), testserver.Key, testserver.Secret, false)
+	shoot, _ := distort.CameraCatalogue()[1].Locate(distort.Params{Seed: 5, Scene: distort.Mirror(testphoto.Image("grass"))})
+	frame, _ := shoot(testphoto.Image("coffee"))
+	var b bytes.Buffer
+	jpeg.Encode(&b, frame, &jpeg.Options{Quality: 85})
+	shot := dara.String(base64.StdEncoding.EncodeToString(b.Bytes()))
+	for _, c := range []struct {
+		picture string
+		match   bool
+	}{{"coffee", true}, {"rocket", false}} {
+		res, err := sdk.CompareSimilarByImage(&imagesearch.CompareSimilarByImageRequest{InstanceName: instance,
+			PrimaryPicContent: shot, SecondaryPicContent: photoB64(c.picture)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if score := dara.Float64Value(res.Body.Score); (score >= 0.5) != c.match {
+			t.Errorf("a camera shot of coffee against %s: score %.3f", c.picture, score)
+		}
+	}
+}

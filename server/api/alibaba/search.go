@@ -9,7 +9,6 @@ import (
 	"github.com/pixmatch/pixmatch/server/gallery"
 	"github.com/pixmatch/pixmatch/shared/apierror"
 	"github.com/pixmatch/pixmatch/shared/filter"
-	"github.com/pixmatch/pixmatch/shared/fingerprint"
 	"github.com/pixmatch/pixmatch/shared/index"
 )
 
@@ -253,7 +252,9 @@ func (h *Handler) searchImage(k *call) error {
 	}
 }
 
-// compare scores how alike two pictures are, from 0 to 1.
+// compare scores how alike two pictures are, from 0 to 1: how well a
+// search with the primary picture would find the secondary one, by either
+// tier (a print of it in a camera frame scores as a copy does).
 func (h *Handler) compare(k *call) error {
 	a, err := h.picture(k.ctx(), k, "PrimaryPicContent")
 	if err != nil {
@@ -263,13 +264,9 @@ func (h *Handler) compare(k *call) error {
 	if err != nil {
 		return err
 	}
-	d, err := h.svc.Recognition.Compare(k.ctx(), a, b)
+	score, err := h.svc.Recognition.Compare(k.ctx(), a, b)
 	if err != nil {
 		return writeError(err)
-	}
-	score := 0.0
-	if d < 2*fingerprint.Threshold {
-		score = fingerprint.Score(d)
 	}
 	return k.ok(struct {
 		result
