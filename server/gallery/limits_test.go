@@ -101,6 +101,7 @@ func TestOrientationRefused(t *testing.T) {
 func TestSettingsChangeDuringWork(t *testing.T) {
 	ctx := context.Background()
 	svc, st, g := open(t)
+	unhurried(svc)
 	names := testphoto.Names()
 	pics := make([]*Picture, len(names))
 	for i, n := range names {
