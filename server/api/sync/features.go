@@ -15,13 +15,16 @@ import (
 // the first sync takes bytes.
 const (
 	// FeatureTargets is the most active targets a gallery may hold for
-	// its followers to be sent their feature records. Measured (make
-	// bench, BenchmarkBrowserLocalFeatures), verifying a 640×480 frame
-	// against FeatureTargets records in Chromium takes about 100 ms on a
-	// 2-core machine; with the feature extraction, a camera without
-	// server still reads about 7 frames a second. A first sync of
-	// FeatureTargets targets is about 1.2 MB (TestFirstSyncSize),
-	// within the 3 MB of a first sync.
+	// its followers to be sent their feature records. The browser's time
+	// binds before the sync's size does: measured (make bench,
+	// BenchmarkBrowserLocalFeatures), verifying a 640×480 frame against
+	// 100 records in Chromium takes 94 ms (median; 86–136) on the loaded
+	// 2-core machine, 1.8 times the rest of the frame's query (reading it,
+	// extracting its features, the hash search: 51 ms), so a camera
+	// without a server still reads about 7 frames a second; twice as many
+	// targets would take it below 4.
+	// The first sync of 100 targets is 1.06 MB, a third of the 3 MB of a
+	// first sync (TestFirstSyncSize: 1.1 MB with random features).
 	FeatureTargets = 100
 
 	// FeaturesPerTarget is how many of a target's features its synced
