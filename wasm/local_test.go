@@ -241,3 +241,15 @@ func BenchmarkSearchFeatures(b *testing.B) {
 		}
 	})
 }
+
+// TestApplyRefusesFormatTwo checks that a copy saved before feature
+// records (syncwire format 2) is refused with a message that says so:
+// the worker then forgets it and syncs afresh.
+func TestApplyRefusesFormatTwo(t *testing.T) {
+	// A snapshot at version 1 of no targets, in format 2: no feature
+	// version in its header.
+	formatTwo := []byte{'P', 'X', 'S', 'Y', 2, byte(syncwire.Snapshot), fingerprint.Version, byte(fingerprint.Windows), 2, 0, 1, 0}
+	checkErrors(t, []errorCase{
+		{"format 2", "apply", []any{typedArray("Uint8Array", formatTwo)}, codeFormat, "format version 2, which is no longer read"},
+	})
+}
