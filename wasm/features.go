@@ -3,6 +3,7 @@
 package main
 
 import (
+	"encoding"
 	"errors"
 	"image"
 	"strconv"
@@ -98,18 +99,9 @@ func (m *module) features(args []js.Value) (any, error) {
 // answer for a query fingerprint that features made, so that a picture
 // is read once for both the server and the held gallery.
 func (m *module) searchFingerprint(args []js.Value) (any, error) {
-	src, err := byteArray(arg(args, 0), "fingerprint")
+	fp, err := queryFingerprint(arg(args, 0))
 	if err != nil {
 		return nil, err
-	}
-	var fp fingerprint.Fingerprint
-	if err := fp.UnmarshalBinary(toBytes(src)); errors.Is(err, fingerprint.ErrVersion) {
-		return nil, &callError{code: codeVersion, msg: err.Error()}
-	} else if err != nil {
-		return nil, &callError{code: codeFormat, msg: err.Error()}
-	}
-	if len(fp.Codes) > fingerprint.MaxQueryCodes {
-		return nil, argError("a query fingerprint has at most " + strconv.Itoa(fingerprint.MaxQueryCodes) + " codes")
 	}
 	opts, err := parseSearchOptions(arg(args, 1))
 	if err != nil {
@@ -123,4 +115,33 @@ func (m *module) searchFingerprint(args []js.Value) (any, error) {
 	result := js.ValueOf(matches)
 	result.Set("ms", map[string]any{"search": millis(time.Since(start))})
 	return result, nil
+}
+
+// queryFingerprint reads an encoded query fingerprint.
+func queryFingerprint(v js.Value) (fingerprint.Fingerprint, error) {
+	var fp fingerprint.Fingerprint
+	if err := decodeArg(v, "fingerprint", &fp, fingerprint.ErrVersion); err != nil {
+		return fp, err
+	}
+	if len(fp.Codes) > fingerprint.MaxQueryCodes {
+		return fp, argError("a query fingerprint has at most " + strconv.Itoa(fingerprint.MaxQueryCodes) + " codes")
+	}
+	return fp, nil
+}
+
+// decodeArg decodes the bytes of the argument v, called name, into u: an
+// error of code "version" when u refuses them with errVersion, "format"
+// when it refuses them otherwise.
+func decodeArg(v js.Value, name string, u encoding.BinaryUnmarshaler, errVersion error) error {
+	src, err := byteArray(v, name)
+	if err != nil {
+		return err
+	}
+	switch err := u.UnmarshalBinary(toBytes(src)); {
+	case errors.Is(err, errVersion):
+		return &callError{code: codeVersion, msg: err.Error()}
+	case err != nil:
+		return &callError{code: codeFormat, msg: err.Error()}
+	}
+	return nil
 }

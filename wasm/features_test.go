@@ -39,9 +39,9 @@ func serverQuery(t *testing.T, img *image.NRGBA) (record, print []byte, plane im
 	return record, print, p.Rect
 }
 
-// camera returns a 640×480 camera shot of a print of the photo, tilted
+// cameraShot returns a 640×480 camera shot of a print of the photo, tilted
 // 35° on another photo.
-func camera(photo string) image.Image {
+func cameraShot(photo string) image.Image {
 	shoot, _ := distort.CameraCatalogue()[1].Locate(distort.Params{Seed: 5, Scene: testphoto.Image("grass")})
 	frame, _ := shoot(testphoto.Image(photo))
 	return frame
@@ -58,7 +58,7 @@ func TestFeaturesMatchServer(t *testing.T) {
 		img   image.Image
 		array string
 	}{
-		{"camera shot", camera("coffee"), "Uint8ClampedArray"},
+		{"camera shot", cameraShot("coffee"), "Uint8ClampedArray"},
 		{"astronaut 1024", distort.Scale(1024.0 / 512)(testphoto.Image("astronaut")), "Uint8Array"},
 		{"chelsea as is", testphoto.Image("chelsea"), "ArrayBuffer"},
 		{"coins odd size", distort.Scale(0.77)(testphoto.Image("coins")), "Uint8Array"},
@@ -161,7 +161,7 @@ func TestFeaturesErrors(t *testing.T) {
 // frame, against the query fingerprint of the same frame as a baseline
 // (fingerprint, the export the camera used before).
 func BenchmarkFeatures(b *testing.B) {
-	pic := nrgba(camera("coffee"))
+	pic := nrgba(cameraShot("coffee"))
 	pix := typedArray("Uint8ClampedArray", pic.Pix)
 	mod := newModule().exports(newExporter())
 	for _, fn := range []string{"fingerprint", "features"} {

@@ -14,10 +14,15 @@
 //	                                         height, count, ms}
 //	searchFingerprint(fingerprint, {limit, threshold, filter})
 //	                                        [{seq, name, distance, score}]
-//	apply(bytes)                            {version, count}
+//	searchFeatures(features, fingerprint, {limit, threshold, filter})
+//	                                        [{seq, name, distance, score,
+//	                                          corners}]
+//	apply(bytes)                            {version, count, records,
+//	                                         fingerprintVersion}
 //	exportState()                           Uint8Array
 //	reset()
-//	info()                                  {version, count, fingerprintVersion}
+//	info()                                  {version, count, records,
+//	                                         fingerprintVersion}
 //
 // rgba holds width×height non-premultiplied RGBA pixels, the layout of a
 // canvas's ImageData; kind is "target" or "query". The codes are those
@@ -36,20 +41,25 @@
 // step; a picture too plain to hash has a null fingerprint.
 // searchFingerprint searches the held gallery with such a fingerprint as
 // search does with the picture, so that one reading of a camera frame
-// serves both the server and the local search.
+// serves both the server and the local search. searchFeatures searches it
+// with both, as the server searches a query (local.go): the hash search,
+// and the query's features verified against the feature record of every
+// held active target — a small gallery's server sends them — so that a
+// print in a camera frame is found, and its corners given, offline.
 //
 // apply reads a syncwire batch and moves the
 // held gallery forward; exportState encodes a snapshot of it, which apply
 // restores. The held gallery has a part of each target's codes
 // (match.Browser or match.Compact), and search leaves out of the distance
-// the checks the batches did not carry.
+// the checks the batches did not carry; records is the number of targets
+// whose feature records it holds.
 //
 // A failing call throws an Error carrying a message and a code: "gap" when
-// a delta does not follow the held version (its message starts with
-// "gap"), "version" for codes of another fingerprint algorithm, "content"
-// for a picture with nothing to recognise, "filter" for a bad filter,
-// "argument" for bad arguments, "format" for a malformed batch or
-// fingerprint. Where the
+// a delta does not follow the held copy (its message starts with "gap"),
+// "version" for codes of another fingerprint algorithm or features of
+// another feature version, "content" for a picture with nothing to
+// recognise, "filter" for a bad filter, "argument" for bad arguments,
+// "format" for a malformed batch, fingerprint or feature record. Where the
 // page forbids creating functions from strings (a Content-Security-Policy
 // without 'unsafe-eval'), the functions return that Error instead of
 // throwing it.

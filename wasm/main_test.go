@@ -381,7 +381,7 @@ func TestPublish(t *testing.T) {
 	js.Global().Delete(globalName)
 	publish()
 	mod := js.Global().Get(globalName)
-	for _, name := range []string{"fingerprint", "search", "features", "searchFingerprint", "apply", "exportState", "reset", "info"} {
+	for _, name := range []string{"fingerprint", "search", "features", "searchFingerprint", "searchFeatures", "apply", "exportState", "reset", "info"} {
 		if mod.Get(name).Type() != js.TypeFunction {
 			t.Errorf("globalThis.%s.%s is %s, not a function", globalName, name, mod.Get(name).Type())
 		}

@@ -55,6 +55,7 @@ func (m *module) exports(x *exporter) js.Value {
 		{"search", m.search},
 		{"features", m.features},
 		{"searchFingerprint", m.searchFingerprint},
+		{"searchFeatures", m.searchFeatures},
 		{"apply", m.apply},
 		{"exportState", m.exportState},
 		{"reset", m.reset},
@@ -157,6 +158,22 @@ func (m *module) search(args []js.Value) (any, error) {
 // find searches the held gallery's active targets with a query
 // fingerprint: [{seq, name, distance, score}], best first.
 func (m *module) find(fp fingerprint.Fingerprint, opts searchOptions) ([]any, error) {
+	hits, err := m.hashHits(fp, opts)
+	if err != nil {
+		return nil, err
+	}
+	matches := make([]any, len(hits))
+	for i, h := range hits {
+		if matches[i], err = m.describe(localMatch{id: h.ID, distance: h.Distance, score: h.Score}); err != nil {
+			return nil, err
+		}
+	}
+	return matches, nil
+}
+
+// hashHits searches the held gallery's active targets with a query
+// fingerprint, best first.
+func (m *module) hashHits(fp fingerprint.Fingerprint, opts searchOptions) ([]match.Hit, error) {
 	// The synced codes carry only their first few checks (match.Browser):
 	// the others are left out of the distance.
 	profile := match.Profile{Windows: match.Full.Windows, Checks: m.state.Checks()}
@@ -164,24 +181,30 @@ func (m *module) find(fp fingerprint.Fingerprint, opts searchOptions) ([]any, er
 	if opts.filter != nil {
 		o.Filter = opts.filter
 	}
-	hits, err := match.Search(context.Background(), m.state.Index(), fp, o)
+	return match.Search(context.Background(), m.state.Index(), fp, o)
+}
+
+// describe returns a match as JavaScript sees it: {seq, name, distance,
+// score}, and corners [{x, y} ×4] when the feature tier located it.
+func (m *module) describe(lm localMatch) (map[string]any, error) {
+	seq, err := strconv.ParseUint(lm.id, 10, 64)
 	if err != nil {
-		return nil, err
+		return nil, errors.New("index entry " + lm.id + " is not a seq")
 	}
-	matches := make([]any, len(hits))
-	for i, h := range hits {
-		seq, err := strconv.ParseUint(h.ID, 10, 64)
-		if err != nil {
-			return nil, errors.New("index entry " + h.ID + " is not a seq")
-		}
-		matches[i] = map[string]any{
-			"seq":      seq,
-			"name":     m.state.Name(seq),
-			"distance": h.Distance,
-			"score":    h.Score,
-		}
+	v := map[string]any{
+		"seq":      seq,
+		"name":     m.state.Name(seq),
+		"distance": lm.distance,
+		"score":    lm.score,
 	}
-	return matches, nil
+	if lm.corners != nil {
+		corners := make([]any, len(lm.corners))
+		for i, c := range lm.corners {
+			corners[i] = map[string]any{"x": c.X, "y": c.Y}
+		}
+		v["corners"] = corners
+	}
+	return v, nil
 }
 
 // millis returns d in milliseconds.
@@ -243,11 +266,12 @@ func (m *module) reset(args []js.Value) (any, error) {
 	return nil, nil
 }
 
-// info is info(): {version, count, fingerprintVersion}.
+// info is info(): {version, count, records, fingerprintVersion}.
 func (m *module) info(args []js.Value) (any, error) {
 	return map[string]any{
 		"version":            m.state.Version(),
 		"count":              m.state.Len(),
+		"records":            m.state.RecordLen(),
 		"fingerprintVersion": fingerprint.Version,
 	}, nil
 }

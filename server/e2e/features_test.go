@@ -79,16 +79,7 @@ func TestCameraOutline(t *testing.T) {
 	b := newBrowser(t, s.URL(), testLimit, fakeCamera(writeClip(t, "shot", frame, clipFrames, clipFPS))...)
 	b.open("/")
 	b.connect()
-	got := b.cameraOutline(frame.Rect.Dx(), truth)
-	scale := float64(frame.Rect.Dx()) / float64(got.Width)
-	t.Logf("outline %v in a %d×%d video, %.1f px from the print's corners %v, %.0f ms after the first frame, by the %s",
-		got.Corners, got.Width, got.Height, offBy(got.Corners, scale, truth), truth, got.Since, got.Via)
-	if got.Since > float64(outlineWithin.Milliseconds()) {
-		t.Errorf("the outline came %.0f ms after the first frame, want within %v", got.Since, outlineWithin)
-	}
-	if got.Via != "server" {
-		t.Errorf("the answer came from the %q, want the server's", got.Via)
-	}
+	wantOutline(t, b.cameraOutline(frame.Rect.Dx(), truth), frame.Rect.Dx(), truth, "server")
 	if n := len(s.requests("/search/features")); n == 0 {
 		t.Error("no POST /search/features was made")
 	}

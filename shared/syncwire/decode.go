@@ -1,10 +1,12 @@
 package syncwire
 
 import (
+	"bytes"
 	"encoding/binary"
 	"math"
 	"strconv"
 
+	"github.com/pixmatch/pixmatch/shared/feature"
 	"github.com/pixmatch/pixmatch/shared/index"
 )
 
@@ -72,8 +74,8 @@ func (d *decoder) header() Batch {
 		return Batch{}
 	}
 	switch v := d.data[len(magic)]; {
-	case v == 1:
-		d.fail("format version 1, which is no longer read; want " + strconv.Itoa(FormatVersion))
+	case v >= 1 && v < FormatVersion:
+		d.fail("format version " + strconv.Itoa(int(v)) + ", which is no longer read; want " + strconv.Itoa(FormatVersion))
 		return Batch{}
 	case v != FormatVersion:
 		d.fail("format version " + strconv.Itoa(int(v)) + ", want " + strconv.Itoa(FormatVersion))
@@ -84,6 +86,7 @@ func (d *decoder) header() Batch {
 	b.Fingerprint = int(d.uvarint("fingerprint version", MaxFingerprint))
 	b.Tables = int(d.uvarint("number of tables", MaxTables))
 	b.Checks = int(d.uvarint("number of checks", index.Checks))
+	b.FeatureVersion = int(d.uvarint("feature version", math.MaxUint16))
 	b.From = int64(d.uvarint("from version", math.MaxInt64))
 	b.To = int64(d.uvarint("to version", math.MaxInt64))
 	if d.err == "" {
@@ -209,6 +212,40 @@ func (d *decoder) record(r *Record, prev uint64, b *Batch) {
 	if flags&flagName != 0 {
 		r.Name = d.string("name")
 	}
+	if b.FeatureVersion != 0 {
+		r.Features = d.features()
+	}
+}
+
+// features reads a length and the feature record of that many bytes, nil
+// for a length of 0. The record's decoding checks its length against its
+// count of features before allocating them; a record that would not
+// encode to the same bytes again is refused.
+func (d *decoder) features() *feature.Record {
+	n := int(d.uvarint("feature record length", recordHeader+feature.FeatureSize*MaxFeatures))
+	switch {
+	case d.err != "" || n == 0:
+		return nil
+	case n > d.left():
+		d.fail("feature record of " + strconv.Itoa(n) + " bytes cut short")
+		return nil
+	}
+	data := d.data[d.off : d.off+n]
+	r := new(feature.Record)
+	if err := r.UnmarshalBinary(data); err != nil {
+		d.fail(err.Error())
+		return nil
+	}
+	if what := featureCountProblem(len(r.Features)); what != "" {
+		d.fail(what)
+		return nil
+	}
+	if again, _ := r.MarshalBinary(); !bytes.Equal(again, data) {
+		d.fail("feature record not in the form it encodes to")
+		return nil
+	}
+	d.off += n
+	return r
 }
 
 // codes reads n codes, each in a table below tables, with checks check

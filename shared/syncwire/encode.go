@@ -3,6 +3,7 @@ package syncwire
 import (
 	"encoding/binary"
 
+	"github.com/pixmatch/pixmatch/shared/feature"
 	"github.com/pixmatch/pixmatch/shared/index"
 )
 
@@ -43,27 +44,32 @@ func Encode(b Batch) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	buf := make([]byte, 0, encodedSize(recs, b.Checks))
+	buf := make([]byte, 0, encodedSize(recs, b.Checks, b.FeatureVersion != 0))
 	buf = append(buf, magic...)
 	buf = append(buf, FormatVersion, byte(b.Kind))
 	buf = binary.AppendUvarint(buf, uint64(b.Fingerprint))
 	buf = binary.AppendUvarint(buf, uint64(b.Tables))
 	buf = binary.AppendUvarint(buf, uint64(b.Checks))
+	buf = binary.AppendUvarint(buf, uint64(b.FeatureVersion))
 	buf = binary.AppendUvarint(buf, uint64(b.From))
 	buf = binary.AppendUvarint(buf, uint64(b.To))
 	buf = binary.AppendUvarint(buf, uint64(len(recs)))
 	var prev uint64
 	for i := range recs {
 		buf = appendRecord(buf, &recs[i], prev, b.Checks)
+		if b.FeatureVersion != 0 && !recs[i].Deleted {
+			buf = appendFeatures(buf, recs[i].Features)
+		}
 		prev = recs[i].Seq
 	}
 	return buf, nil
 }
 
 // encodedSize returns an upper bound of the encoded size of a batch of
-// recs, close enough to allocate once.
-func encodedSize(recs []Record, checks int) int {
-	n := len(magic) + 2 + 6*binary.MaxVarintLen64
+// recs, with or without their feature records, close enough to allocate
+// once.
+func encodedSize(recs []Record, checks int, features bool) int {
+	n := len(magic) + 2 + 7*binary.MaxVarintLen64
 	for i := range recs {
 		r := &recs[i]
 		n += binary.MaxVarintLen64 + 2
@@ -71,6 +77,9 @@ func encodedSize(recs []Record, checks int) int {
 			continue
 		}
 		n += CodeSize(checks)*len(r.Codes) + binary.MaxVarintLen16 + len(r.Name)
+		if features && r.Features != nil {
+			n += binary.MaxVarintLen32 + recordHeader + feature.FeatureSize*len(r.Features.Features)
+		}
 		if r.Attrs != (index.Attributes{Group: r.Attrs.Group}) {
 			n += 2 + 5*binary.MaxVarintLen32
 			for _, s := range r.Attrs.Str {
@@ -165,6 +174,21 @@ func appendAttrs(buf []byte, a *index.Attributes, mask uint64) []byte {
 		}
 	}
 	return buf
+}
+
+// recordHeader bounds the bytes of a feature record besides its
+// features: its version, plane and count.
+const recordHeader = 16
+
+// appendFeatures appends the length and the encoding of r, or a length of
+// 0 when r is nil, to buf. The caller has checked that r encodes.
+func appendFeatures(buf []byte, r *feature.Record) []byte {
+	if r == nil {
+		return append(buf, 0)
+	}
+	data, _ := r.MarshalBinary()
+	buf = binary.AppendUvarint(buf, uint64(len(data)))
+	return append(buf, data...)
 }
 
 // appendString appends s, prefixed by its length, to buf.

@@ -15,9 +15,11 @@ import (
 //
 // The seeds are the round trip batches but the biggest (they carry 0 to
 // index.Checks check words a code), the hand-made valid and invalid inputs
-// of TestDecodeStrict (format 1, tables, checks and codes out of range and
-// codes cut short or of another batch's size among them) and small random
-// deltas with each number of checks.
+// of TestDecodeStrict (formats 1 and 2, tables, checks and codes out of
+// range, codes cut short or of another batch's size, feature records cut
+// short, of another version or off their plane among them), small random
+// deltas with each number of checks and small snapshots with feature
+// records.
 func FuzzDecode(f *testing.F) {
 	for _, tc := range roundTripCases() {
 		if tc.name != "max values" { // too big to mutate usefully
@@ -30,6 +32,9 @@ func FuzzDecode(f *testing.F) {
 	rnd := rand.New(rand.NewPCG(5, 6))
 	for checks := range index.Checks + 1 {
 		f.Add(mustEncode(f, randomBatch(rnd, shape{kind: Delta, records: 3, tables: 14, checks: checks, maxCodes: 20})))
+	}
+	for checks := range index.Checks + 1 {
+		f.Add(mustEncode(f, randomBatch(rnd, shape{kind: Snapshot, records: 3, tables: 14, checks: checks, maxCodes: 3, features: 4})))
 	}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		b, err := Decode(data)
@@ -57,6 +62,9 @@ func FuzzDecode(f *testing.F) {
 		}
 		if b.Kind == Snapshot {
 			sameBatch(t, s.Snapshot(), b)
+			if s.FeatureVersion() != b.FeatureVersion {
+				t.Fatalf("FeatureVersion() = %d after a snapshot of %d", s.FeatureVersion(), b.FeatureVersion)
+			}
 			if s.Checks() != b.Checks {
 				t.Fatalf("Checks() = %d after a snapshot of %d checks", s.Checks(), b.Checks)
 			}

@@ -8,6 +8,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/pixmatch/pixmatch/shared/feature"
 	"github.com/pixmatch/pixmatch/shared/index"
 )
 
@@ -84,16 +85,23 @@ type shape struct {
 	tables   int
 	checks   int
 	maxCodes int // the most codes a put has
+	// features is the most features of a put's feature record; 0 makes
+	// a batch that carries none.
+	features int
 }
 
 // randomBatch returns a batch of the given shape whose records have
 // increasing random Seqs; a delta's records are deletes one time in three.
 func randomBatch(rnd *rand.Rand, sh shape) Batch {
 	b := Batch{Kind: sh.kind, Fingerprint: 1 + rnd.IntN(3), Tables: sh.tables, Checks: sh.checks}
+	if sh.features > 0 {
+		b.FeatureVersion = int(feature.Version)
+	}
 	var seq uint64
 	for range sh.records {
 		seq += 1 + uint64(rnd.IntN(1000))
 		r := randomPut(rnd, seq, sh.tables, sh.checks, sh.maxCodes)
+		r.Features = maybeRecord(rnd, sh.features)
 		if sh.kind == Delta && rnd.IntN(3) == 0 {
 			r = Record{Seq: seq, Deleted: true}
 		}

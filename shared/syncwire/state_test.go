@@ -10,6 +10,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/pixmatch/pixmatch/shared/feature"
 	"github.com/pixmatch/pixmatch/shared/index"
 )
 
@@ -21,6 +22,7 @@ type gallery struct {
 	fingerprint int
 	tables      int
 	checks      int
+	features    int // the most features of a put's record; 0: none carried
 	version     int64
 	live        map[uint64]Record
 	touched     []uint64 // touched[v-1] is the Seq that version v changed
@@ -44,11 +46,11 @@ func (g *gallery) change() {
 	switch {
 	case len(seqs) == 0 || op < 5:
 		seq := uint64(g.version)
-		g.live[seq] = randomPut(g.rnd, seq, g.tables, g.checks, 3)
+		g.live[seq] = g.put(seq)
 		g.touched = append(g.touched, seq)
 	case op < 8:
 		seq := seqs[g.rnd.IntN(len(seqs))]
-		r := randomPut(g.rnd, seq, g.tables, g.checks, 3)
+		r := g.put(seq)
 		if g.rnd.IntN(2) == 0 { // only flip activity
 			r = g.live[seq]
 			r.Active = !r.Active
@@ -62,9 +64,25 @@ func (g *gallery) change() {
 	}
 }
 
+// put returns a random put of target seq, with a feature record most of
+// the time when the gallery's batches carry them.
+func (g *gallery) put(seq uint64) Record {
+	r := randomPut(g.rnd, seq, g.tables, g.checks, 3)
+	r.Features = maybeRecord(g.rnd, g.features)
+	return r
+}
+
+// featureVersion is the FeatureVersion of the gallery's batches.
+func (g *gallery) featureVersion() int {
+	if g.features == 0 {
+		return 0
+	}
+	return int(feature.Version)
+}
+
 // snapshot returns every live target at the current version.
 func (g *gallery) snapshot() Batch {
-	b := Batch{Kind: Snapshot, Fingerprint: g.fingerprint, Tables: g.tables, Checks: g.checks, To: g.version}
+	b := Batch{Kind: Snapshot, Fingerprint: g.fingerprint, Tables: g.tables, Checks: g.checks, FeatureVersion: g.featureVersion(), To: g.version}
 	for _, r := range g.live {
 		b.Records = append(b.Records, r)
 	}
@@ -73,7 +91,7 @@ func (g *gallery) snapshot() Batch {
 
 // delta returns the changes since version from, in no particular order.
 func (g *gallery) delta(from int64) Batch {
-	b := Batch{Kind: Delta, Fingerprint: g.fingerprint, Tables: g.tables, Checks: g.checks, From: from, To: g.version}
+	b := Batch{Kind: Delta, Fingerprint: g.fingerprint, Tables: g.tables, Checks: g.checks, FeatureVersion: g.featureVersion(), From: from, To: g.version}
 	seen := map[uint64]bool{}
 	for _, seq := range g.touched[from:] {
 		if seen[seq] {
@@ -109,12 +127,14 @@ func mustApply(t *testing.T, s *State, b Batch) {
 
 // TestStateFollowsGallery applies a snapshot and then deltas of random
 // changes, and checks after each that the follower holds what the gallery
-// does; a second follower starts from nothing with a delta from 0.
+// does, feature records included when the batches carry them; a second
+// follower starts from nothing with a delta from 0.
 func TestStateFollowsGallery(t *testing.T) {
-	for _, tc := range []struct{ tables, checks int }{{1, 0}, {14, 2}, {MaxTables, 3}, {14, 1}} {
+	for _, tc := range []struct{ tables, checks, features int }{{1, 0, 0}, {14, 2, 0}, {MaxTables, 3, 0}, {14, 1, 0}, {14, 2, 40}} {
 		tables := tc.tables
-		t.Run(fmt.Sprintf("%d tables, %d checks", tables, tc.checks), func(t *testing.T) {
+		t.Run(fmt.Sprintf("%d tables, %d checks, %d features", tables, tc.checks, tc.features), func(t *testing.T) {
 			g := newGallery(uint64(tables+tc.checks), tables, tc.checks)
+			g.features = tc.features
 			for range 40 {
 				g.change()
 			}
@@ -133,6 +153,7 @@ func TestStateFollowsGallery(t *testing.T) {
 					if s.Len() != len(g.live) || s.Checks() != tc.checks {
 						t.Fatalf("step %d: Len(), Checks() = %d, %d; want %d, %d", step, s.Len(), s.Checks(), len(g.live), tc.checks)
 					}
+					sameRecords(t, s, g.live)
 				}
 			}
 			for seq, r := range g.live {

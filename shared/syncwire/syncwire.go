@@ -8,7 +8,9 @@
 // named by their Seq, the gallery version at which they were created: a
 // positive integer, unique within the gallery and never reused. A State
 // applies batches in order and keeps the result as an index.Index ready to
-// search, plus the targets' names.
+// search, plus the targets' names and, for a small gallery, their feature
+// records (shared/feature), which a follower verifies a camera frame
+// against without the server.
 //
 // # Encoding
 //
@@ -19,12 +21,14 @@
 // their bytes. A batch is
 //
 //	magic        "PXSY"
-//	format       1 byte, FormatVersion (2)
+//	format       1 byte, FormatVersion (3)
 //	kind         1 byte, 1 snapshot or 2 delta
 //	fingerprint  uvarint, algorithm version of the codes
 //	tables       uvarint, number of tables of the index the codes belong
 //	             to, 1 to MaxTables
 //	checks       uvarint, check words carried per code, 0 to index.Checks
+//	features     uvarint, 0 when the batch carries no feature records,
+//	             else their version, feature.Version
 //	from, to     uvarint each, gallery versions; a snapshot has from 0
 //	count        uvarint, number of records
 //	records      count records, in ascending Seq order
@@ -51,15 +55,22 @@
 //	             field in order: mask 0x001 Category, 0x002..0x010 Int[0..3]
 //	             as zigzag varints, 0x020..0x100 Str[0..3] as strings
 //	name         a string
+//	record       only in a batch whose features is not 0: a uvarint
+//	             length, 0 when the target has no record, then the
+//	             target's feature record as feature.Record.MarshalBinary
+//	             writes it (of the batch's feature version, with 1 to
+//	             MaxFeatures features)
 //
 // The encoding is canonical: only fields with non-zero values are present,
 // and Decode refuses anything Encode would not write, so a decoded batch
 // re-encodes to the same bytes. Every record is self-delimiting and
 // follows from the previous one, so the format is streamed in one pass.
 // A put costs CodeSize(checks) bytes a code (9 to 33) plus a few bytes of
-// Seq, flags, attributes and name; the HTTP layer gzips the batch, which saves little
+// Seq, flags, attributes and name, and feature.FeatureSize bytes a feature
+// of its record; the HTTP layer gzips the batch, which saves little
 // on the codes, whose key and check words are hashes and so nearly
-// incompressible.
+// incompressible, nor on the descriptors of the features, for the same
+// reason.
 //
 // A batch's Seqs never exceed its To. Lengths and counts are checked
 // against the limits below and against the input left before anything is
@@ -67,8 +78,9 @@
 // size, not to what it claims.
 // Attributes.Group is not carried: followers search without it.
 //
-// Format 1, which carried codes as bare words of a fixed width, is not
-// read any more.
+// Formats 1, which carried codes as bare words of a fixed width, and 2,
+// which carried no feature records, are not read any more: a follower
+// refuses them with a message that says so and starts afresh.
 package syncwire
 
 import (
@@ -76,12 +88,13 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/pixmatch/pixmatch/shared/feature"
 	"github.com/pixmatch/pixmatch/shared/index"
 )
 
 // FormatVersion is the version of the wire format that Encode writes and
 // Decode reads.
-const FormatVersion = 2
+const FormatVersion = 3
 
 // CodeSize returns the size in bytes of one code on the wire, in a batch
 // carrying checks check words per code: its table, its key and its check
@@ -105,6 +118,9 @@ const (
 	MaxTables = 64
 	// MaxFingerprint is the largest fingerprint algorithm version.
 	MaxFingerprint = 1<<31 - 1
+	// MaxFeatures is the most features of a record's feature record:
+	// 184 KB of them. A server sends a target's strongest few hundred.
+	MaxFeatures = 4096
 )
 
 // Kind says whether a batch replaces a follower's copy or updates it.
@@ -144,6 +160,12 @@ type Record struct {
 	Attrs index.Attributes
 	// Name is the target's name, if it has one.
 	Name string
+	// Features is the target's feature record — the features a follower
+	// verifies a frame against, with the size of their plane — or nil
+	// when the batch carries none for it. Only a batch whose
+	// FeatureVersion is not 0 carries records; a record has 1 to
+	// MaxFeatures features.
+	Features *feature.Record
 }
 
 // Batch is a snapshot of a gallery or a delta between two of its versions.
@@ -158,6 +180,10 @@ type Batch struct {
 	// 0 to index.Checks: a follower that keeps fewer checks, to sync
 	// less, gets the first ones. Its codes' other check words are zero.
 	Checks int
+	// FeatureVersion is 0 when the batch carries no feature records, else
+	// feature.Version, the version of those it carries. A follower that
+	// applies a batch of 0 holds no records.
+	FeatureVersion int
 	// From and To are gallery versions: a delta takes a copy at From to
 	// To; a snapshot is the gallery at To and has From 0.
 	From, To int64
@@ -172,7 +198,11 @@ var (
 	// ErrFormat reports input that is not a valid batch, or a Batch value
 	// that breaks the format's rules.
 	ErrFormat = errors.New("syncwire: malformed batch")
-	// ErrGap reports a delta whose From is not the version a State holds.
+	// ErrGap reports a delta that does not follow what a State holds: its
+	// From is not the held version, or it carries feature records where
+	// the State holds none, or none where the State holds them (the
+	// gallery crossed the size up to which its server sends records). The
+	// follower should fetch a snapshot.
 	ErrGap = errors.New("syncwire: delta does not follow the held version")
 	// ErrMismatch reports a batch whose codes are of another fingerprint
 	// version or number of tables than those a State holds, when the
@@ -218,6 +248,8 @@ func headerProblem(b *Batch) string {
 		return strconv.Itoa(b.Tables) + " tables, want 1 to " + strconv.Itoa(MaxTables)
 	case b.Checks < 0 || b.Checks > index.Checks:
 		return strconv.Itoa(b.Checks) + " checks, want 0 to " + strconv.Itoa(index.Checks)
+	case b.FeatureVersion != 0 && b.FeatureVersion != int(feature.Version):
+		return "feature records of version " + strconv.Itoa(b.FeatureVersion) + ", this build reads " + strconv.Itoa(int(feature.Version))
 	case b.From < 0 || b.To < b.From:
 		return "versions from " + itoa64(b.From) + " to " + itoa64(b.To)
 	case b.Kind == Snapshot && b.From != 0:
@@ -228,10 +260,10 @@ func headerProblem(b *Batch) string {
 	return ""
 }
 
-// checkRecord returns what is wrong with r as a record of a batch of the
-// given kind, number of tables, checks and version to, or "" if nothing
-// is.
-func checkRecord(r *Record, kind Kind, tables, checks int, to int64) string {
+// checkRecord returns what is wrong with r as a record of batch b, or ""
+// if nothing is.
+func checkRecord(r *Record, b *Batch) string {
+	kind, tables, checks, to := b.Kind, b.Tables, b.Checks, b.To
 	switch {
 	case r.Seq == 0:
 		return "seq 0"
@@ -247,6 +279,12 @@ func checkRecord(r *Record, kind Kind, tables, checks int, to int64) string {
 		return strconv.Itoa(len(r.Codes)) + " codes, more than " + strconv.Itoa(MaxCodes)
 	case len(r.Name) > MaxStringLen:
 		return "name of " + strconv.Itoa(len(r.Name)) + " bytes, more than " + strconv.Itoa(MaxStringLen)
+	case r.Features != nil && b.FeatureVersion == 0:
+		return "a feature record in a batch that carries none"
+	case r.Features != nil:
+		if what := featuresProblem(r.Features); what != "" {
+			return what
+		}
 	}
 	for j, c := range r.Codes {
 		if c.Table < 0 || c.Table >= tables {
@@ -280,11 +318,36 @@ func checkRecords(b *Batch) ([]Record, error) {
 		if i > 0 && r.Seq == recs[i-1].Seq {
 			return nil, malformed("seq " + strconv.FormatUint(r.Seq, 10) + " repeated")
 		}
-		if what := checkRecord(r, b.Kind, b.Tables, b.Checks, b.To); what != "" {
+		if what := checkRecord(r, b); what != "" {
 			return nil, malformed("seq " + strconv.FormatUint(r.Seq, 10) + ": " + what)
 		}
 	}
 	return recs, nil
+}
+
+// featuresProblem returns what is wrong with r as a record's feature
+// record, or "" if nothing is: it must have 1 to MaxFeatures features and
+// encode exactly (feature.Record.MarshalBinary).
+func featuresProblem(r *feature.Record) string {
+	if what := featureCountProblem(len(r.Features)); what != "" {
+		return what
+	}
+	if _, err := r.MarshalBinary(); err != nil {
+		return err.Error()
+	}
+	return ""
+}
+
+// featureCountProblem returns what is wrong with a feature record of n
+// features, or "" if nothing is.
+func featureCountProblem(n int) string {
+	switch {
+	case n == 0:
+		return "an empty feature record"
+	case n > MaxFeatures:
+		return "a feature record of " + strconv.Itoa(n) + " features, more than " + strconv.Itoa(MaxFeatures)
+	}
+	return ""
 }
 
 // tableProblem describes code j of a record being in table t of a batch

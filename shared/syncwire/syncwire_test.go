@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"unsafe"
@@ -57,6 +58,7 @@ func roundTripCases() []struct {
 		{"random delta with deletes, 2 checks", randomBatch(rnd, shape{kind: Delta, records: 120, tables: 14, checks: 2, maxCodes: 3})},
 		{"64 tables", randomBatch(rnd, shape{kind: Delta, records: 30, tables: MaxTables, checks: 3, maxCodes: 8})},
 		{"up to 64 codes", randomBatch(rnd, shape{kind: Snapshot, records: 10, tables: 14, checks: 2, maxCodes: MaxCodes})},
+		{"feature records", randomBatch(rnd, shape{kind: Delta, records: 12, tables: 14, checks: 2, maxCodes: 2, features: 3})},
 		{"a code in every table", Batch{Kind: Snapshot, Fingerprint: 2, Tables: MaxTables, Checks: 2, To: 1, Records: []Record{
 			{Seq: 1, Active: true, Codes: everyTable},
 		}}},
@@ -151,8 +153,8 @@ func TestEncodeLayout(t *testing.T) {
 			{Seq: 5, Deleted: true},
 		}}
 		want := []byte{
-			'P', 'X', 'S', 'Y', 2, 2, // magic, format, kind
-			1, 3, byte(checks), 0xac, 0x02, 0xad, 0x02, 2, // fingerprint, tables, checks, from 300, to 301, count
+			'P', 'X', 'S', 'Y', FormatVersion, 2, // magic, format, kind
+			1, 3, byte(checks), 0, 0xac, 0x02, 0xad, 0x02, 2, // fingerprint, tables, checks, no features, from 300, to 301, count
 			5, 0x01, // seq 5, deleted
 			0xa8, 0x02, 0x1e, // seq 301 = 5 + 296, flags: 1 code, name, attrs, active
 			2,                      // the code's table
@@ -254,9 +256,16 @@ func (w wire) codeOf(checks int, t byte, key uint64) wire {
 	return w
 }
 
-// head returns the header of a format 2 batch of fingerprint version 1.
+// head returns the header of a batch of fingerprint version 1 that
+// carries no feature records.
 func head(kind byte, tables, checks, from, to, count uint64) wire {
-	return wire("PXSY").b(FormatVersion, kind).u(1).u(tables).u(checks).u(from).u(to).u(count)
+	return headOf(kind, tables, checks, 0, from, to, count)
+}
+
+// headOf returns the header of a batch of fingerprint version 1 whose
+// feature records are of version features (0: none carried).
+func headOf(kind byte, tables, checks, features, from, to, count uint64) wire {
+	return wire("PXSY").b(FormatVersion, kind).u(1).u(tables).u(checks).u(features).u(from).u(to).u(count)
 }
 
 // formatOne is a snapshot at version 3 of one target in format 1, whose
@@ -264,23 +273,26 @@ func head(kind byte, tables, checks, from, to, count uint64) wire {
 // bare 8-byte words.
 var formatOne = wire("PXSY").b(1, 1).u(1).u(64).u(0).u(3).u(1).u(3).b(0x12).b(1, 2, 3, 4, 5, 6, 7, 8)
 
-// decodeCases returns hand-made inputs for Decode, valid and not; snapshots
-// have 4 tables and, unless their names say otherwise, index.Checks
-// checks.
-func decodeCases() []struct {
+// formatTwo is a snapshot at version 10 of one target in format 2, whose
+// header had no feature version.
+var formatTwo = wire("PXSY").b(2, 1).u(1).u(4).u(3).u(0).u(10).u(1).u(3).b(0x12).code(0, 7)
+
+// decodeCase is a hand-made input for Decode, valid or not.
+type decodeCase struct {
 	name  string
 	data  wire
 	valid bool
-} {
+}
+
+// decodeCases returns hand-made inputs for Decode, valid and not; snapshots
+// have 4 tables and, unless their names say otherwise, index.Checks
+// checks.
+func decodeCases() []decodeCase {
 	snap := head(1, 4, index.Checks, 0, 10, 1)
 	delta := head(2, 4, index.Checks, 2, 10, 1)
 	snapOf := func(checks uint64) wire { return head(1, 4, checks, 0, 10, 1) }
 	zeros := func(codes int) string { return strings.Repeat("\x00", CodeSize(index.Checks)*codes) }
-	return []struct {
-		name  string
-		data  wire
-		valid bool
-	}{
+	return append([]decodeCase{
 		// Valid inputs close to the invalid ones below, to show that
 		// those fail for the reason their names give.
 		{"valid put", snap.u(3).b(0x12).code(0, 7), true},
@@ -297,25 +309,26 @@ func decodeCases() []struct {
 		{"valid name of MaxStringLen", snap.u(3).b(0x18).code(2, 1).u(MaxStringLen).s(strings.Repeat("n", MaxStringLen)), true},
 
 		{"empty", nil, false},
-		{"magic", wire("PXSZ").b(FormatVersion, 1).u(1).u(4).u(3).u(0).u(0).u(0), false},
+		{"magic", wire("PXSZ").b(FormatVersion, 1).u(1).u(4).u(3).u(0).u(0).u(0).u(0), false},
 		{"format version 1", formatOne, false},
-		{"format version 3", wire("PXSY").b(3, 1).u(1).u(4).u(3).u(0).u(0).u(0), false},
+		{"format version 2", formatTwo, false},
+		{"format version 4", wire("PXSY").b(4, 1).u(1).u(4).u(3).u(0).u(0).u(0).u(0), false},
 		{"kind 0", head(0, 4, 3, 0, 0, 0), false},
 		{"kind 3", head(3, 4, 3, 0, 0, 0), false},
 		{"no tables", head(1, 0, 3, 0, 0, 0), false},
 		{"65 tables", head(1, MaxTables+1, 3, 0, 0, 0), false},
-		{"tables not shortest", wire("PXSY").b(FormatVersion, 1).u(1).b(0x84, 0x00).u(3).u(0).u(0).u(0), false},
+		{"tables not shortest", wire("PXSY").b(FormatVersion, 1).u(1).b(0x84, 0x00).u(3).u(0).u(0).u(0).u(0), false},
 		{"4 checks", head(1, 4, index.Checks+1, 0, 0, 0), false},
 		{"4 checks with a put of 4 check words", head(1, 4, index.Checks+1, 0, 10, 1).u(3).b(0x12).code(0, 7).b(9, 9, 9, 9, 9, 9, 9, 9), false},
 		{"checks beyond a byte", head(1, 4, 1<<20, 0, 0, 0), false},
-		{"checks not shortest", wire("PXSY").b(FormatVersion, 1).u(1).u(4).b(0x82, 0x00).u(0).u(0).u(0), false},
+		{"checks not shortest", wire("PXSY").b(FormatVersion, 1).u(1).u(4).b(0x82, 0x00).u(0).u(0).u(0).u(0), false},
 		{"snapshot from 1", head(1, 4, 3, 1, 2, 0), false},
 		{"from after to", head(2, 4, 3, 3, 2, 0), false},
 		{"to beyond int64", head(2, 4, 3, 0, 1<<63, 0), false},
-		{"fingerprint beyond MaxFingerprint", wire("PXSY").b(FormatVersion, 1).u(MaxFingerprint + 1).u(4).u(3).u(0).u(0).u(0), false},
+		{"fingerprint beyond MaxFingerprint", wire("PXSY").b(FormatVersion, 1).u(MaxFingerprint + 1).u(4).u(3).u(0).u(0).u(0).u(0), false},
 		{"count beyond MaxRecords", head(1, 4, 3, 0, 0, MaxRecords+1), false},
 		{"count beyond input", head(1, 4, 3, 0, 10, 3).u(3).b(0x12).code(0, 7), false},
-		{"varint not shortest", wire("PXSY").b(FormatVersion, 1, 0x81, 0x00).u(4).u(3).u(0).u(0).u(0), false},
+		{"varint not shortest", wire("PXSY").b(FormatVersion, 1, 0x81, 0x00).u(4).u(3).u(0).u(0).u(0).u(0), false},
 		{"varint overflow", wire("PXSY").b(FormatVersion, 1).s(strings.Repeat("\xff", 10)).b(1), false},
 		{"trailing byte", snap.u(3).b(0x12).code(0, 7).b(0), false},
 		{"seq 0", snap.u(0).b(0x12).code(0, 7), false},
@@ -351,7 +364,7 @@ func decodeCases() []struct {
 		{"empty name present", snap.u(3).b(0x1a).code(0, 7).u(0), false},
 		{"name beyond MaxStringLen", snap.u(3).b(0x18).code(0, 1).u(MaxStringLen + 1).s(strings.Repeat("n", MaxStringLen+1)), false},
 		{"name beyond input", snap.u(3).b(0x18).code(0, 1).u(5).s("abcd"), false},
-	}
+	}, featureDecodeCases()...)
 }
 
 func TestDecodeStrict(t *testing.T) {
@@ -374,15 +387,17 @@ func TestDecodeStrict(t *testing.T) {
 	}
 }
 
-// TestDecodeRefusesFormatOne checks that a batch of the old format is
+// TestDecodeRefusesOldFormats checks that a batch of an old format is
 // refused with a message that says so, rather than misread.
-func TestDecodeRefusesFormatOne(t *testing.T) {
-	_, err := Decode(formatOne)
-	if !errors.Is(err, ErrFormat) {
-		t.Fatalf("Decode of a format 1 batch = %v, want an error wrapping ErrFormat", err)
-	}
-	if msg := err.Error(); !strings.Contains(msg, "format version 1") || !strings.Contains(msg, "no longer read") {
-		t.Fatalf("Decode of a format 1 batch: %q does not say that format 1 is no longer read", msg)
+func TestDecodeRefusesOldFormats(t *testing.T) {
+	for v, data := range map[int]wire{1: formatOne, 2: formatTwo} {
+		_, err := Decode(data)
+		if !errors.Is(err, ErrFormat) {
+			t.Fatalf("Decode of a format %d batch = %v, want an error wrapping ErrFormat", v, err)
+		}
+		if msg := err.Error(); !strings.Contains(msg, "format version "+strconv.Itoa(v)) || !strings.Contains(msg, "no longer read") {
+			t.Fatalf("Decode of a format %d batch: %q does not say that format %d is no longer read", v, msg, v)
+		}
 	}
 }
 
@@ -448,6 +463,7 @@ func TestDecodeFlippedBytes(t *testing.T) {
 	batches := []Batch{
 		randomBatch(rnd, shape{kind: Snapshot, records: 20, tables: 1, checks: 3, maxCodes: 3}),
 		randomBatch(rnd, shape{kind: Delta, records: 20, tables: 14, checks: 1, maxCodes: 16}),
+		randomBatch(rnd, shape{kind: Snapshot, records: 8, tables: 14, checks: 2, maxCodes: 2, features: 4}),
 	}
 	for i, b := range batches {
 		data := mustEncode(t, b)

@@ -5,8 +5,12 @@
 // /search/features, one request at a time, the next frame being read
 // while it is in flight; the server's answer names the target and gives
 // its corners, and its outline is drawn over the video, moved by each
-// answer. Without a server (offline, or refusing for a while), the local
-// search names the target. The picture itself never leaves the device.
+// answer. Without a server (offline, refusing for a while, or none
+// configured), the frame is also matched here by its features against the
+// feature records the copy holds (a small gallery's), which names the
+// target and places its outline exactly as the server's answer does; a
+// larger gallery's copy names it by its hashes, without an outline. The
+// picture itself never leaves the device.
 // The next frame is taken as soon as the last is read, so the rate
 // follows the device and the server.
 
@@ -199,8 +203,9 @@ export class CameraPanel {
   /**
    * Grabs the current video frame, scaled down, and has the module read
    * it: {matches, query, ms, width, height}, the last two the video's
-   * size. A blank frame (a dark or covered lens) has no matches and no
-   * query.
+   * size. Without a server to ask, the local search verifies its features
+   * too, and its matches may carry corners. A blank frame (a dark or
+   * covered lens) has no matches and no query.
    */
   async readFrame(pm) {
     const { videoWidth: w, videoHeight: h } = this.video;
@@ -214,7 +219,7 @@ export class CameraPanel {
       })
       : await createImageBitmap(this.video);
     try {
-      return { ...(await pm.query(bitmap, { limit: 1 })), width: w, height: h };
+      return { ...(await pm.query(bitmap, { limit: 1, features: !this.serverUsable() })), width: w, height: h };
     } catch (err) {
       if (isBlankPicture(err)) return { matches: [], query: null, ms: {}, width: w, height: h };
       throw err;
@@ -249,7 +254,8 @@ export class CameraPanel {
 
   /**
    * Shows the answer for a frame: best is the match or null, via who
-   * answered ('server' or 'browser'). A server's match with corners moves
+   * answered ('server' or 'browser'). A match with corners, the server's
+   * or the browser's (both in pixels of the frame's query plane), moves
    * the outline; answers without them keep the last one OUTLINE_HOLD ms.
    */
   present(frame, best, via) {
@@ -259,7 +265,7 @@ export class CameraPanel {
     while (now - done[0] > 1000) done.shift();
     const fps = done.length > 1 ? ((done.length - 1) * 1000) / (now - done[0]) : 0;
     const q = frame.query;
-    const points = via === 'server' && q ? outlineOf(best, frame.width / q.width, frame.height / q.height) : null;
+    const points = q ? outlineOf(best, frame.width / q.width, frame.height / q.height) : null;
     if (points) this.outline = { points, at: now };
     else if (this.outline && now - this.outline.at > OUTLINE_HOLD) this.outline = null;
     const corners = this.outline ? this.outline.points : null;

@@ -71,24 +71,47 @@ const ops = {
     return { ...q, ms: { decode: read, ...q.ms } };
   },
   // The picture read once: its query for the server, and the held
-  // gallery searched with the query's fingerprint.
+  // gallery searched with the query's fingerprint or, when asked, with
+  // both the fingerprint and the features (every held feature record
+  // verified: the matches it places carry corners).
   query: ({ picture, options }) => {
     const started = performance.now();
     const { data, width, height } = pixels(picture);
     const read = performance.now() - started;
+    const { features: withFeatures, ...opts } = options || {};
     const q = call('features', data, width, height);
-    const found = q.fingerprint ? call('searchFingerprint', q.fingerprint, options || {}) : null;
+    const found = localSearch(q, opts, withFeatures);
     return {
       matches: found ? plain(found) : [],
       query: { features: q.features, fingerprint: q.fingerprint, width: q.width, height: q.height, count: q.count },
-      ms: { decode: read, ...q.ms, search: found ? found.ms.search : 0 },
+      ms: { decode: read, ...q.ms, search: found ? found.ms.search : 0, verify: found ? found.ms.verify || 0 : 0 },
     };
   },
 };
 
+/**
+ * Searches the held gallery with a query the module made: with its
+ * features and fingerprint when withFeatures (and the module can), else
+ * with its fingerprint alone; null when there is nothing to search with.
+ */
+function localSearch(q, opts, withFeatures) {
+  if (withFeatures) {
+    try {
+      return call('searchFeatures', q.features, q.fingerprint, opts);
+    } catch (err) {
+      if (err.code !== 'unsupported') throw err;
+    }
+  }
+  return q.fingerprint ? call('searchFingerprint', q.fingerprint, opts) : null;
+}
+
 /** Returns the module's matches as plain objects, for postMessage. */
 function plain(found) {
-  return Array.from(found, (m) => ({ seq: m.seq, name: m.name, distance: m.distance, score: m.score }));
+  return Array.from(found, (m) => {
+    const out = { seq: m.seq, name: m.name, distance: m.distance, score: m.score };
+    if (m.corners) out.corners = Array.from(m.corners, (c) => ({ x: c.x, y: c.y }));
+    return out;
+  });
 }
 
 async function handle(op, args) {

@@ -9,6 +9,8 @@
 //   const { matches, ms } = await pm.search(fileOrBitmapOrVideo, { limit: 5 });
 //   const { matches, query } = await pm.query(frame, { limit: 1 });
 //   // query.features and query.fingerprint: what CRS POST /search/features takes
+//   const offline = await pm.query(frame, { limit: 1, features: true });
+//   // offline.matches[0].corners: where the print is, found in this browser
 //
 // The browser decodes and scales the picture (EXIF orientation applied,
 // the longer side at most 1024 pixels); the worker reads its pixels and
@@ -169,22 +171,38 @@ export class Pixmatch {
    * server; query is null when the module cannot extract features (an
    * older copy of it, cached). A picture with nothing to recognise is an
    * error of code 'content'.
+   *
+   * With features: true the local gallery is searched as the server
+   * searches a query: by the fingerprint and by the features, verified
+   * against the feature record of every active target the copy holds (a
+   * small gallery's server sends them; about 1 ms a target). A match the
+   * features placed carries corners, [{x, y}] ×4 clockwise from the
+   * target's top-left in pixels of query's plane (query.width ×
+   * query.height), as the server's answer to the query does, and distance
+   * -1 when only the features found it.
    * @param {ImageBitmapSource} source
-   * @param {{limit?: number, threshold?: number, filter?: string}} [options] as for search
-   * @returns {Promise<{matches: {seq: number, name: string, distance: number, score: number}[],
+   * @param {{limit?: number, threshold?: number, filter?: string, features?: boolean}} [options]
+   *   as for search, and features
+   * @returns {Promise<{matches: {seq: number, name: string, distance: number, score: number,
+   *     corners?: {x: number, y: number}[]}[],
    *   query: {features: Uint8Array, fingerprint: Uint8Array|null, width: number, height: number, count: number}|null,
-   *   ms: {decode: number, plane?: number, features?: number, fingerprint: number, search: number}}>}
+   *   ms: {decode: number, plane?: number, features?: number, fingerprint: number, search: number, verify?: number}}>}
    */
   async query(source, options = {}) {
     try {
-      return await this.#read('query', source, searchOptions(options));
+      return await this.#read('query', source, { ...searchOptions(options), features: Boolean(options.features) });
     } catch (err) {
       if (err.code !== 'unsupported') throw err;
     }
     return { ...(await this.search(source, options)), query: null };
   }
 
-  /** @returns {Promise<{version: number, count: number, fingerprintVersion: number}>} */
+  /**
+   * The local copy: its gallery version, its count of targets, of the
+   * feature records it holds (those query with features verifies) and
+   * the module's fingerprint version.
+   * @returns {Promise<{version: number, count: number, records: number, fingerprintVersion: number}>}
+   */
   info() {
     return this.#call('info');
   }
@@ -192,7 +210,7 @@ export class Pixmatch {
   /**
    * Forgets the local copy of the gallery and its saved copy; the next
    * sync fetches a snapshot.
-   * @returns {Promise<{version: number, count: number, fingerprintVersion: number}>}
+   * @returns {Promise<{version: number, count: number, records: number, fingerprintVersion: number}>}
    */
   reset() {
     return this.#call('reset');

@@ -4,7 +4,10 @@
 // searches the gallery kept on this device and makes the picture's query
 // (its local features and fingerprint), which the server searches with
 // POST /search/features, so the picture itself never leaves the device.
-// Where the server finds the target, its outline is drawn on the picture.
+// The local search verifies the features too, against the feature records
+// the copy holds (a small gallery's). Where the server finds the target,
+// its outline is drawn on the picture; where no server answers (offline,
+// or none configured), the local match's outline is, drawn the same way.
 
 import { byId, outlineOf, renderResult } from './ui.js';
 import { blobToBase64 } from './crs.js';
@@ -92,42 +95,45 @@ export class RecognisePanel {
 
   /**
    * Matches the picture in this browser and shows the result. Resolves to
-   * {found, query}: what the module found wrong with the picture
+   * {found, query, best}: what the module found wrong with the picture
    * ('content' (blank), 'decode' (the file does not decode) or ''
-   * (nothing, or not known)), and the picture's query for the server, or
-   * null when the module could not make one.
-   * @returns {Promise<{found: string, query: any}>}
+   * (nothing, or not known)), the picture's query for the server, or
+   * null when the module could not make one, and the local best match or
+   * null.
+   * @returns {Promise<{found: string, query: any, best: any}>}
    */
   async matchLocally(file, stale) {
     let view;
     let found = '';
     let query = null;
+    let best = null;
     try {
       const pm = await this.session.localIndex();
       const t0 = performance.now();
-      const res = await pm.query(file, { limit: LOCAL_LIMIT });
+      const res = await pm.query(file, { limit: LOCAL_LIMIT, features: true });
       const elapsed = performance.now() - t0;
       query = res.query || null;
-      if (stale()) return { found, query };
-      const best = res.matches[0] || null;
+      best = res.matches[0] || null;
+      if (stale()) return { found, query, best };
       this.app.lastLocal = { ...res, state: best ? 'match' : 'nomatch', elapsed, best };
       view = this.localView(res, best, elapsed);
     } catch (err) {
       if (isBlankPicture(err) || isUndecodable(err)) found = err.code;
-      if (stale()) return { found, query };
+      if (stale()) return { found, query, best };
       view = found === 'content'
         ? { state: 'nomatch', message: `No match: ${lower(BLANK)}` }
         : { state: 'error', message: messageOf(err) };
       this.app.lastLocal = { state: view.state, error: view.message, matches: [] };
     }
     renderResult(this.local, view);
-    return { found, query };
+    return { found, query, best };
   }
 
   localView(res, best, elapsed) {
     const t = res.ms || {};
     const features = t.features === undefined ? '' : ` · features ${fmt(t.features)}`;
-    const detail = `decode ${fmt(t.decode)}${features} · fingerprint ${fmt(t.fingerprint)} · search ${fmt(t.search)} ms`;
+    const verify = t.verify ? ` · verify ${fmt(t.verify)}` : '';
+    const detail = `decode ${fmt(t.decode)}${features} · fingerprint ${fmt(t.fingerprint)} · search ${fmt(t.search)}${verify} ms`;
     if (!best) {
       return { state: 'nomatch', message: 'No match in the gallery kept on this device.', ms: elapsed, detail };
     }
@@ -140,7 +146,7 @@ export class RecognisePanel {
       name: best.name,
       score: best.score,
       ms: elapsed,
-      detail: `${detail} · Hamming distance ${best.distance}`,
+      detail: best.distance < 0 ? `${detail} · found by its features` : `${detail} · Hamming distance ${best.distance}`,
       meta: info.then((i) => (i ? i.meta : '')),
       thumb: this.session.thumbnail(best.seq),
       others: res.matches.slice(1),
@@ -184,9 +190,13 @@ export class RecognisePanel {
       };
       this.showOutline(best, scale, stale);
     } catch (err) {
-      const { found } = await local;
+      const { found, query, best } = await local;
       if (stale()) return;
       view = serverFailure(err, found);
+      if (!(err instanceof CrsError) && query) {
+        // No server answered: the outline this browser placed, if any.
+        this.showOutline(best, (img) => [img.naturalWidth / query.width, img.naturalHeight / query.height], stale);
+      }
       if (view.state !== 'offline') view.ms = elapsed;
       const statusCode = err instanceof CrsError ? err.code : null;
       this.app.lastServer = { state: view.state, statusCode, error: view.message, elapsed };

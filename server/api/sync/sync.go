@@ -3,6 +3,15 @@
 // the changes since the version they hold, in the shared/syncwire format;
 // and, per target, its details and a thumbnail. Requests authenticate like
 // CRS requests (an access token with READ, or a signed query).
+//
+// Every target comes with the part of its codes a follower keeps
+// (profileFor). A gallery of at most FeatureTargets active targets also
+// sends each active target's feature record, cut to FeaturesPerTarget
+// features (synced), with which the follower finds prints in camera
+// frames itself; a larger one's batches carry no records. A follower whose
+// copy holds records, asking for the changes of a gallery that has grown
+// past FeatureTargets (or the other way round), finds the delta does not
+// follow its copy (syncwire.ErrGap) and fetches a snapshot.
 package sync
 
 import (
@@ -114,8 +123,13 @@ func (h *Handler) batch(c echo.Context) error {
 	if err != nil {
 		return h.fail(c, err)
 	}
-	profile := profileFor(n)
+	active, err := h.svc.Sync.ActiveLen(g.ID)
+	if err != nil {
+		return h.fail(c, err)
+	}
+	profile, features := profileFor(n), carriesFeatures(active)
 	var b syncwire.Batch
+	var at map[string]int // the puts that get a feature record, by target ID
 	if since > 0 {
 		d, err := h.svc.Sync.Changed(ctx, g.ID, since, max(64, n/2))
 		switch {
@@ -124,11 +138,16 @@ func (h *Handler) batch(c echo.Context) error {
 		case err != nil:
 			return h.fail(c, err)
 		default:
-			b = delta(d, profile)
+			b, at = delta(d, profile)
 		}
 	}
 	if since == 0 {
-		if b, err = h.snapshot(c, g.ID, profile); err != nil {
+		if b, at, err = h.snapshot(c, g.ID, profile); err != nil {
+			return h.fail(c, err)
+		}
+	}
+	if features {
+		if err := h.attachFeatures(ctx, g.ID, &b, at); err != nil {
 			return h.fail(c, err)
 		}
 	}
@@ -169,37 +188,47 @@ func profileFor(n int) match.Profile {
 }
 
 // snapshot returns every live target of a gallery as a snapshot batch of
-// codes of profile p.
-func (h *Handler) snapshot(c echo.Context, id int64, p match.Profile) (syncwire.Batch, error) {
+// codes of profile p, and the positions of its active targets' puts by
+// target ID.
+func (h *Handler) snapshot(c echo.Context, id int64, p match.Profile) (syncwire.Batch, map[string]int, error) {
 	b := newBatch(syncwire.Snapshot, p)
+	at := map[string]int{}
 	v, err := h.svc.Sync.Snapshot(c.Request().Context(), id, func(t gallery.Target, fp fingerprint.Fingerprint) error {
 		if r, ok := record(t, fp, p); ok {
+			if t.Active {
+				at[t.ID] = len(b.Records)
+			}
 			b.Records = append(b.Records, r)
 		}
 		return nil
 	})
 	b.To = v
-	return b, err
+	return b, at, err
 }
 
-// delta returns the changes d as a delta batch of codes of profile p.
-func delta(d gallery.Delta, p match.Profile) syncwire.Batch {
+// delta returns the changes d as a delta batch of codes of profile p, and
+// the positions of the puts of active targets by target ID.
+func delta(d gallery.Delta, p match.Profile) (syncwire.Batch, map[string]int) {
 	b := newBatch(syncwire.Delta, p)
 	b.From, b.To = d.From, d.To
+	at := map[string]int{}
 	for _, c := range d.Put {
 		if c.Fingerprint == nil {
 			continue // a target being fingerprinted anew: it comes with its next change
 		}
 		r, ok := record(c.Target, *c.Fingerprint, p)
-		if !ok {
+		switch {
+		case !ok:
 			r = syncwire.Record{Seq: uint64(c.Target.Seq), Deleted: true}
+		case c.Target.Active:
+			at[c.Target.ID] = len(b.Records)
 		}
 		b.Records = append(b.Records, r)
 	}
 	for _, seq := range d.Deleted {
 		b.Records = append(b.Records, syncwire.Record{Seq: uint64(seq), Deleted: true})
 	}
-	return b
+	return b, at
 }
 
 // newBatch returns an empty batch of the given kind carrying codes of

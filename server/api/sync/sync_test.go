@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"image/jpeg"
 	"io"
@@ -50,13 +51,38 @@ type follower struct {
 	token string
 	state *syncwire.State
 	etag  string
+	gaps  int // deltas that did not follow the copy
 }
 
-// sync fetches what changed and applies it; it returns the HTTP status
-// and the batch kind (0 for a 304).
+// sync fetches what changed and applies it, fetching a snapshot instead
+// of a delta that does not follow the copy, as the browser does; it
+// returns the HTTP status and the kind of the batch applied (0 for a
+// 304).
 func (f *follower) sync() (int, syncwire.Kind) {
 	f.t.Helper()
-	url := fmt.Sprintf("%s/sync/%s?since=%d", f.s.URL(), testserver.AppID, f.state.Version())
+	code, b := f.fetch(f.state.Version())
+	if code != http.StatusOK {
+		return code, 0
+	}
+	err := f.state.Apply(b)
+	if errors.Is(err, syncwire.ErrGap) {
+		f.gaps++
+		if code, b = f.fetch(0); code != http.StatusOK {
+			f.t.Fatalf("snapshot after a gap: HTTP %d", code)
+		}
+		err = f.state.Apply(b)
+	}
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	return code, b.Kind
+}
+
+// fetch asks for the changes since a version: the HTTP status and, for
+// 200, the batch.
+func (f *follower) fetch(since int64) (int, syncwire.Batch) {
+	f.t.Helper()
+	url := fmt.Sprintf("%s/sync/%s?since=%d", f.s.URL(), testserver.AppID, since)
 	req, _ := http.NewRequest(http.MethodGet, url, nil)
 	req.Header.Set("Authorization", f.token)
 	if f.etag != "" {
@@ -69,20 +95,17 @@ func (f *follower) sync() (int, syncwire.Kind) {
 	defer res.Body.Close()
 	data, _ := io.ReadAll(res.Body)
 	if res.StatusCode != http.StatusOK {
-		return res.StatusCode, 0
+		return res.StatusCode, syncwire.Batch{}
 	}
 	b, err := syncwire.Decode(data)
 	if err != nil {
-		f.t.Fatal(err)
-	}
-	if err := f.state.Apply(b); err != nil {
 		f.t.Fatal(err)
 	}
 	f.etag = res.Header.Get("ETag")
 	if got := res.Header.Get("X-Pixmatch-Version"); got != strconv.FormatInt(b.To, 10) {
 		f.t.Errorf("X-Pixmatch-Version %s for a batch to %d", got, b.To)
 	}
-	return res.StatusCode, b.Kind
+	return res.StatusCode, b
 }
 
 // finds reports whether the follower's copy recognises a photo, and as

@@ -1,0 +1,4 @@
+package sync
+
+// Synced is synced, for the tests of package sync_test.
+var Synced = synced
