@@ -1,9 +1,6 @@
 package feature
 
-import (
-	"cmp"
-	"slices"
-)
+import "slices"
 
 // corner is a candidate keypoint of a level.
 type corner struct {
@@ -14,10 +11,11 @@ type corner struct {
 
 // scratch is memory the levels of one extraction share, one level at a
 // time: a plane of FAST scores (0 but at the corners of the level being
-// searched) and the corners found.
+// searched), the corners found and the shortlist's cells.
 type scratch struct {
 	score []uint16
 	found []corner
+	best  cellBest
 }
 
 // corners returns the corners of the level that survive non-maximum
@@ -33,17 +31,14 @@ func (l *level) corners(o Options, g grid, s *scratch) []corner {
 		found = l.lowLook(g, found, o.LowThreshold, score)
 	}
 	s.found = found[:0]
-	for n, c := range found {
-		found[n].score = int64(b2i(l.peak(c, score)))
-	}
-	kept := found[:0]
+	best := s.best.reset(g.cells(), shortlistFactor*o.CellCap)
 	for _, c := range found {
-		score[c.i] = 0 // for the next level
-		if c.score != 0 {
-			kept = append(kept, c)
+		if l.peak(c, score) {
+			best.add(g.cell(c.i), c)
 		}
 	}
-	kept = shortlist(kept, g, shortlistFactor*o.CellCap)
+	clear(score[g.r.Min.Y*l.w : g.r.Max.Y*l.w]) // for the next level
+	kept := best.all(found[:0])
 	for n := range kept {
 		kept[n].score = l.harris(int(kept[n].i))
 	}
@@ -56,31 +51,49 @@ func (l *level) corners(o Options, g grid, s *scratch) []corner {
 // chosen, and the response costs 49 gradients.
 const shortlistFactor = 4
 
-// shortlist returns at most k corners of each cell of g: those of the
-// highest FAST scores, the first in raster order among equals.
-func shortlist(cs []corner, g grid, k int) []corner {
-	starts := make([]int, g.cells()+1)
-	for _, c := range cs {
-		starts[g.cell(c.i)+1]++
-	}
-	for n := 1; n < len(starts); n++ {
-		starts[n] += starts[n-1]
-	}
-	byCell := make([]corner, len(cs))
-	next := slices.Clone(starts[:g.cells()])
-	for _, c := range cs { // raster order kept within a cell
-		n := g.cell(c.i)
-		byCell[next[n]] = c
-		next[n]++
-	}
-	out := cs[:0]
-	for n := range g.cells() {
-		bucket := byCell[starts[n]:starts[n+1]]
-		if len(bucket) > k {
-			slices.SortStableFunc(bucket, func(a, b corner) int { return cmp.Compare(b.fast, a.fast) })
-			bucket = bucket[:k]
+// cellBest is the shortlist: the k corners of the highest FAST scores of
+// each cell of a grid, the first in raster order among equals. Which
+// corners it keeps matters, not their order: the response ranks them
+// after.
+type cellBest struct {
+	k    int
+	n    []int    // how many corners cell c holds
+	best []corner // cell c's, at best[c·k:], highest score first
+}
+
+// reset empties b for cells cells of k corners each, and returns it.
+func (b *cellBest) reset(cells, k int) *cellBest {
+	b.k = k
+	b.n = slices.Grow(b.n[:0], cells)[:cells]
+	clear(b.n)
+	b.best = slices.Grow(b.best[:0], cells*k)[:cells*k]
+	return b
+}
+
+// add offers corner x of cell c. Corners must come in raster order
+// within a cell, as fast and lowLook find them: one that only equals the
+// lowest kept comes later, and is not kept.
+func (b *cellBest) add(c int, x corner) {
+	n := b.n[c]
+	list := b.best[c*b.k : c*b.k+b.k]
+	if n == b.k {
+		if x.fast <= list[n-1].fast {
+			return
 		}
-		out = append(out, bucket...)
+		n-- // the lowest makes room
+	}
+	j := n
+	for ; j > 0 && list[j-1].fast < x.fast; j-- {
+		list[j] = list[j-1]
+	}
+	list[j] = x
+	b.n[c] = n + 1
+}
+
+// all appends the corners kept to out.
+func (b *cellBest) all(out []corner) []corner {
+	for c, n := range b.n {
+		out = append(out, b.best[c*b.k:c*b.k+n]...)
 	}
 	return out
 }
@@ -103,18 +116,10 @@ func (l *level) lowLook(g grid, found []corner, t int, score []uint16) []corner 
 // peak reports whether c's FAST score is a maximum of its 3×3
 // neighbourhood; of equal neighbours only the first in raster order is.
 func (l *level) peak(c corner, score []uint16) bool {
-	i, s := int(c.i), c.fast
-	for _, j := range [4]int{i - l.w - 1, i - l.w, i - l.w + 1, i - 1} {
-		if score[j] >= s {
-			return false
-		}
-	}
-	for _, j := range [4]int{i + 1, i + l.w - 1, i + l.w, i + l.w + 1} {
-		if score[j] > s {
-			return false
-		}
-	}
-	return true
+	i, s, w := int(c.i), c.fast, l.w
+	up, row, down := score[i-w-1:i-w+2], score[i-1:i+2], score[i+w-1:i+w+2]
+	return up[0] < s && up[1] < s && up[2] < s && row[0] < s &&
+		row[2] <= s && down[0] <= s && down[1] <= s && down[2] <= s
 }
 
 // harris returns 25 times the Harris response det(M) − 0.04·trace(M)² of
@@ -134,11 +139,4 @@ func (l *level) harris(i int) int64 {
 		}
 	}
 	return 25*(a*b-c*c) - (a+b)*(a+b)
-}
-
-func b2i(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
