@@ -105,9 +105,13 @@ func (l *level) lowLook(g grid, found []corner, t int, score []uint16) []corner 
 	for _, c := range found {
 		busy[g.cell(c.i)] = true
 	}
+	var f *fastSearch
 	for n, b := range busy {
 		if !b {
-			found = l.fast(g.rect(n), t, score, found)
+			if f == nil {
+				f = l.fastSearch(t)
+			}
+			found = f.find(g.rect(n), score, found)
 		}
 	}
 	return found

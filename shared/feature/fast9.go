@@ -56,41 +56,60 @@ const denseLanes = 3
 // fast appends to out the FAST-9 corners of the part r of the level at
 // threshold t, and writes their scores into score.
 func (l *level) fast(r image.Rectangle, t int, score []uint16, out []corner) []corner {
-	var offs [16]int
+	return l.fastSearch(t).find(r, score, out)
+}
+
+// fastSearch is what a search of a level at one threshold needs, made
+// once for all the parts of the level searched.
+type fastSearch struct {
+	p        []uint8
+	w, t     int
+	offs     [16]int // of the circle's pixels, in the level
+	half, tt uint64  // t/2 and t in every byte
+	side     *[511]uint8
+}
+
+// fastSearch returns the search of l at threshold t.
+func (l *level) fastSearch(t int) *fastSearch {
+	f := &fastSearch{p: l.pix, w: l.w, t: t, half: uint64(t>>1) * lanes, tt: uint64(t) * lanes, side: sides(t)}
 	for k, p := range circle {
-		offs[k] = p.Y*l.w + p.X
+		f.offs[k] = p.Y*l.w + p.X
 	}
-	p, w := l.pix, l.w
-	half, tt := uint64(t>>1)*lanes, uint64(t)*lanes
-	side := sides(t)
+	return f
+}
+
+// find appends to out the corners of the part r of the level, and
+// writes their scores into score.
+func (f *fastSearch) find(r image.Rectangle, score []uint16, out []corner) []corner {
+	p, w, t, offs, half, tt := f.p, f.w, f.t, &f.offs, f.half, f.tt
 	for y := r.Min.Y; y < r.Max.Y; y++ {
 		end := y*w + r.Max.X
 		for i := y*w + r.Min.X; i < end; i += 8 {
-			m := packedCandidates(p, i, &offs, half)
+			m := packedCandidates(p, i, offs, half)
 			if rest := end - i; rest < 8 {
 				m &= 1<<(8*rest) - 1
 			}
 			if bits.OnesCount64(m) >= denseLanes {
-				bright, dark := packedCorners(p, i, &offs, tt)
+				bright, dark := packedCorners(p, i, offs, tt)
 				for m &= bright | dark; m != 0; m &= m - 1 {
 					lane := bits.TrailingZeros64(m)
 					s := uint8(bright>>lane&1)*brighter | uint8(dark>>lane&1)*darker
 					j := i + lane>>3
-					f := cornerScore(p, j, w, t, s)
-					score[j] = f
-					out = append(out, corner{i: int32(j), fast: f})
+					v := cornerScore(p, j, w, t, s)
+					score[j] = v
+					out = append(out, corner{i: int32(j), fast: v})
 				}
 				continue
 			}
 			for ; m != 0; m &= m - 1 {
 				j := i + bits.TrailingZeros64(m)>>3
-				s := oppositePairs(p, j, &offs, side)
+				s := oppositePairs(p, j, offs, f.side)
 				if s == 0 {
 					continue
 				}
-				if f := fastScore(p, j, w, t, s); f > 0 {
-					score[j] = f
-					out = append(out, corner{i: int32(j), fast: f})
+				if v := fastScore(p, j, w, t, s); v > 0 {
+					score[j] = v
+					out = append(out, corner{i: int32(j), fast: v})
 				}
 			}
 		}
