@@ -11,17 +11,19 @@ type corner struct {
 
 // scratch is memory the levels of one extraction share, one level at a
 // time: a plane of FAST scores (0 but at the corners of the level being
-// searched), the corners found and the shortlist's cells.
+// searched), the corners found, the shortlist's cells and spread's
+// choice.
 type scratch struct {
-	score []uint16
-	found []corner
-	best  cellBest
+	score       []uint16
+	found       []corner
+	best        cellBest
+	first, rest []corner
 }
 
 // corners returns the corners of the level that survive non-maximum
-// suppression and the shortlist, with their Harris responses. They live
-// in s until the next level is searched.
-func (l *level) corners(o Options, g grid, s *scratch) []corner {
+// suppression and the shortlist, by grid cell, with their Harris
+// responses. They live in s until the next level is searched.
+func (l *level) corners(o Options, g grid, s *scratch) *cellBest {
 	if len(s.score) < l.w*l.h {
 		s.score = make([]uint16, l.w*l.h)
 	}
@@ -38,11 +40,12 @@ func (l *level) corners(o Options, g grid, s *scratch) []corner {
 		}
 	}
 	clear(score[g.r.Min.Y*l.w : g.r.Max.Y*l.w]) // for the next level
-	kept := best.all(found[:0])
-	for n := range kept {
-		kept[n].score = l.harris(int(kept[n].i))
+	for c := range best.n {
+		for n, x := range best.cell(c) {
+			best.best[c*best.k+n].score = l.harris(int(x.i))
+		}
 	}
-	return kept
+	return best
 }
 
 // shortlistFactor times Options.CellCap is how many corners of a grid
@@ -90,13 +93,8 @@ func (b *cellBest) add(c int, x corner) {
 	b.n[c] = n + 1
 }
 
-// all appends the corners kept to out.
-func (b *cellBest) all(out []corner) []corner {
-	for c, n := range b.n {
-		out = append(out, b.best[c*b.k:c*b.k+n]...)
-	}
-	return out
-}
+// cell returns the corners kept of cell c.
+func (b *cellBest) cell(c int) []corner { return b.best[c*b.k : c*b.k+b.n[c]] }
 
 // lowLook searches the cells of g in which found has no corner again at
 // threshold t, and returns found with what that adds.
