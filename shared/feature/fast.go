@@ -34,11 +34,7 @@ func (l *level) corners(o Options, g grid, s *scratch) *cellBest {
 	}
 	s.found = found[:0]
 	best := s.best.reset(g.cells(), shortlistFactor*o.CellCap)
-	for _, c := range found {
-		if l.peak(c, score) {
-			best.add(g.cell(c.i), c)
-		}
-	}
+	l.peaks(found, score, g, best)
 	clear(score[g.r.Min.Y*l.w : g.r.Max.Y*l.w]) // for the next level
 	for c := range best.n {
 		for n, x := range best.cell(c) {
@@ -115,13 +111,20 @@ func (l *level) lowLook(g grid, found []corner, t int, score []uint16) []corner 
 	return found
 }
 
-// peak reports whether c's FAST score is a maximum of its 3×3
-// neighbourhood; of equal neighbours only the first in raster order is.
-func (l *level) peak(c corner, score []uint16) bool {
-	i, s, w := int(c.i), c.fast, l.w
-	up, row, down := score[i-w-1:i-w+2], score[i-1:i+2], score[i+w-1:i+w+2]
-	return up[0] < s && up[1] < s && up[2] < s && row[0] < s &&
-		row[2] <= s && down[0] <= s && down[1] <= s && down[2] <= s
+// peaks offers best the corners of found whose FAST score is a maximum
+// of its 3×3 neighbourhood in score; of equal neighbours only the first
+// in raster order is. (One loop with the test written out: the browser's
+// build pays for a call per corner.)
+func (l *level) peaks(found []corner, score []uint16, g grid, best *cellBest) {
+	w := l.w
+	for _, c := range found {
+		i, s := int(c.i), c.fast
+		up, row, down := score[i-w-1:i-w+2], score[i-1:i+2], score[i+w-1:i+w+2]
+		if up[0] < s && up[1] < s && up[2] < s && row[0] < s &&
+			row[2] <= s && down[0] <= s && down[1] <= s && down[2] <= s {
+			best.add(g.cell(c.i), c)
+		}
+	}
 }
 
 // harris returns 25 times the Harris response det(M) − 0.04·trace(M)² of
