@@ -129,19 +129,44 @@ func (l *level) peaks(found []corner, score []uint16, g grid, best *cellBest) {
 
 // harris returns 25 times the Harris response det(M) − 0.04·trace(M)² of
 // the structure tensor M of Sobel gradients summed over the 7×7 window
-// around pixel i.
+// around pixel i. Row by row, each gradient comes from the columns of
+// three rows: gx is the difference of the columns' sums weighted 1 2 1
+// either side, gy the 1 2 1 weighted sum of the columns' differences,
+// written out rather than looped (half the time in the browser's build).
 func (l *level) harris(i int) int64 {
 	p, w := l.pix, l.w
-	var a, b, c int64
-	for dy := -3; dy <= 3; dy++ {
-		for j := i + dy*w - 3; j <= i+dy*w+3; j++ {
-			up, down := p[j-w-1:j-w+2], p[j+w-1:j+w+2]
-			gx := int64(up[2]) + 2*int64(p[j+1]) + int64(down[2]) - int64(up[0]) - 2*int64(p[j-1]) - int64(down[0])
-			gy := int64(down[0]) + 2*int64(down[1]) + int64(down[2]) - int64(up[0]) - 2*int64(up[1]) - int64(up[2])
-			a += gx * gx
-			b += gy * gy
-			c += gx * gy
-		}
+	var a, b, c int
+	for j := i - 3*w - 4; j <= i+3*w-4; j += w {
+		u, m, d := (*[9]uint8)(p[j-w:]), (*[9]uint8)(p[j:]), (*[9]uint8)(p[j+w:])
+		s0, d0 := column(u, m, d, 0)
+		s1, d1 := column(u, m, d, 1)
+		s2, d2 := column(u, m, d, 2)
+		a, b, c = tensor(a, b, c, s2-s0, d0+2*d1+d2)
+		s3, d3 := column(u, m, d, 3)
+		a, b, c = tensor(a, b, c, s3-s1, d1+2*d2+d3)
+		s4, d4 := column(u, m, d, 4)
+		a, b, c = tensor(a, b, c, s4-s2, d2+2*d3+d4)
+		s5, d5 := column(u, m, d, 5)
+		a, b, c = tensor(a, b, c, s5-s3, d3+2*d4+d5)
+		s6, d6 := column(u, m, d, 6)
+		a, b, c = tensor(a, b, c, s6-s4, d4+2*d5+d6)
+		s7, d7 := column(u, m, d, 7)
+		a, b, c = tensor(a, b, c, s7-s5, d5+2*d6+d7)
+		s8, d8 := column(u, m, d, 8)
+		a, b, c = tensor(a, b, c, s8-s6, d6+2*d7+d8)
 	}
-	return 25*(a*b-c*c) - (a+b)*(a+b)
+	A, B, C := int64(a), int64(b), int64(c) // each at most 49·1020²
+	return 25*(A*B-C*C) - (A+B)*(A+B)
+}
+
+// column returns, for column x of the rows u, m and d, the sum u+2m+d
+// and the difference d−u.
+func column(u, m, d *[9]uint8, x int) (sum, diff int) {
+	return int(u[x]) + 2*int(m[x]) + int(d[x]), int(d[x]) - int(u[x])
+}
+
+// tensor adds the gradient (gx, gy) to the sums a, b and c of gx², gy²
+// and gx·gy.
+func tensor(a, b, c, gx, gy int) (int, int, int) {
+	return a + gx*gx, b + gy*gy, c + gx*gy
 }
