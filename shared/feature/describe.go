@@ -4,19 +4,31 @@ import "image"
 
 // describe returns the descriptor of p with the pattern turned to every
 // angle bin, t: bit i is set when the box sum at the first point of test
-// i, turned to p's orientation, is below that at its second.
+// i, turned to p's orientation, is below that at its second. Eight tests
+// a turn of the loop, each bit from a subtraction's sign rather than a
+// branch: a third of the time in the browser's build.
 func (d *detection) describe(p point, t *table) Descriptor {
 	l := d.levels[p.level]
 	s := l.smoothed()
 	c := int(p.y)*l.w + int(p.x)
 	offs := l.offsets(t, bin(p.angle))
 	var out Descriptor
-	for i := range Bits {
-		if s[c+int(offs[2*i])] < s[c+int(offs[2*i+1])] {
-			out[i>>6] |= 1 << (i & 63)
+	for k := range out {
+		for b := 0; b < 64; b += 8 {
+			o := (*[16]int32)(offs[128*k+2*b:])
+			out[k] |= (below(s, c, o[0], o[1]) | below(s, c, o[2], o[3])<<1 |
+				below(s, c, o[4], o[5])<<2 | below(s, c, o[6], o[7])<<3 |
+				below(s, c, o[8], o[9])<<4 | below(s, c, o[10], o[11])<<5 |
+				below(s, c, o[12], o[13])<<6 | below(s, c, o[14], o[15])<<7) << b
 		}
 	}
 	return out
+}
+
+// below returns 1 if the box sum at offset a from pixel c is below that
+// at offset b, else 0.
+func below(s []uint16, c int, a, b int32) uint64 {
+	return uint64(int64(s[c+int(a)])-int64(s[c+int(b)])) >> 63
 }
 
 // offsets returns the tests of t turned to angle bin k as pairs of
