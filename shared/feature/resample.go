@@ -58,16 +58,28 @@ func shrink(l *level, w, h int) *level {
 	out := &level{pix: make([]uint8, w*h), w: w, h: h}
 	col := make([]uint32, l.w) // one output row, not yet reduced along x, ×weightOne
 	for oy := range h {
-		clear(col)
 		first := int(ys.first[oy])
-		for j, wt := range ys.weight[oy*ys.k : (oy+1)*ys.k] {
-			if wt == 0 {
-				continue
+		if ys.k == 3 { // the pyramid's case: the three rows in one pass
+			ws := ys.weight[3*oy : 3*oy+3 : 3*oy+3]
+			w0, w1, w2 := ws[0], ws[1], ws[2] // in locals: acc might alias ws
+			r0 := l.pix[first*l.w : (first+1)*l.w]
+			r1 := l.pix[(first+1)*l.w : (first+2)*l.w][:len(r0)]
+			r2 := l.pix[(first+2)*l.w : (first+3)*l.w][:len(r0)]
+			acc := col[:len(r0)]
+			for x := range r0 {
+				acc[x] = uint32(r0[x])*w0 + uint32(r1[x])*w1 + uint32(r2[x])*w2
 			}
-			src := l.pix[(first+j)*l.w : (first+j+1)*l.w]
-			acc := col[:len(src)]
-			for x, v := range src {
-				acc[x] += uint32(v) * wt
+		} else {
+			clear(col)
+			for j, wt := range ys.weight[oy*ys.k : (oy+1)*ys.k] {
+				if wt == 0 {
+					continue
+				}
+				src := l.pix[(first+j)*l.w : (first+j+1)*l.w]
+				acc := col[:len(src)]
+				for x, v := range src {
+					acc[x] += uint32(v) * wt
+				}
 			}
 		}
 		dst := out.pix[oy*w : (oy+1)*w]
