@@ -31,7 +31,8 @@ var circle = [16]image.Point{
 //     pixel by pixel: all eight opposite pairs. Where most pass (dense
 //     texture, in which most pixels near an edge pass the pairs too),
 //     the whole test for the eight at once, packed: the 16 circle pixels
-//     against the centre, byte by byte, and an arc of 9 found by ANDs.
+//     against the centre, byte by byte, and an arc of 9 found by ANDs,
+//     of bright and dark pixels together (two bits of each byte).
 //  3. The score of each corner, and for the pixel-by-pixel route the
 //     arc, from the circle read as 7 words, one a row.
 //
@@ -302,18 +303,14 @@ func packedCorners(p []uint8, i int, o *[16]int, tt uint64) (bright, dark uint64
 	diff := (c | highs - tt&lows) ^ (c^^tt)&highs
 	borrow := (^c&tt | ^(c^tt)&diff) & highs
 	lo := diff &^ (borrow >> 7 * 0xff)
-	v0, v1, v2, v3 := word(p, i+o[0]), word(p, i+o[1]), word(p, i+o[2]), word(p, i+o[3])
-	v4, v5, v6, v7 := word(p, i+o[4]), word(p, i+o[5]), word(p, i+o[6]), word(p, i+o[7])
-	v8, v9, v10, v11 := word(p, i+o[8]), word(p, i+o[9]), word(p, i+o[10]), word(p, i+o[11])
-	v12, v13, v14, v15 := word(p, i+o[12]), word(p, i+o[13]), word(p, i+o[14]), word(p, i+o[15])
-	bright = arc9(above(v0, hi), above(v1, hi), above(v2, hi), above(v3, hi),
-		above(v4, hi), above(v5, hi), above(v6, hi), above(v7, hi),
-		above(v8, hi), above(v9, hi), above(v10, hi), above(v11, hi),
-		above(v12, hi), above(v13, hi), above(v14, hi), above(v15, hi))
-	dark = arc9(above(lo, v0), above(lo, v1), above(lo, v2), above(lo, v3),
-		above(lo, v4), above(lo, v5), above(lo, v6), above(lo, v7),
-		above(lo, v8), above(lo, v9), above(lo, v10), above(lo, v11),
-		above(lo, v12), above(lo, v13), above(lo, v14), above(lo, v15))
+	// Bright pixels in the top bit of each byte, dark ones in the next:
+	// one arc9 finds the arcs of both.
+	side := func(v uint64) uint64 { return above(v, hi) | above(lo, v)>>1 }
+	arcs := arc9(side(word(p, i+o[0])), side(word(p, i+o[1])), side(word(p, i+o[2])), side(word(p, i+o[3])),
+		side(word(p, i+o[4])), side(word(p, i+o[5])), side(word(p, i+o[6])), side(word(p, i+o[7])),
+		side(word(p, i+o[8])), side(word(p, i+o[9])), side(word(p, i+o[10])), side(word(p, i+o[11])),
+		side(word(p, i+o[12])), side(word(p, i+o[13])), side(word(p, i+o[14])), side(word(p, i+o[15])))
+	bright, dark = arcs&highs, arcs<<1&highs
 	return bright, dark
 }
 
