@@ -63,7 +63,6 @@ func byRank(a, b point) int {
 	return int(a.x - b.x)
 }
 
-
 // quotas shares max features among n levels, each level's share 1/scale
 // of the one before, the rounding left-over to the first.
 func quotas(max, n int, scale float64) []int {
