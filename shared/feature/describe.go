@@ -34,18 +34,29 @@ func below(s []uint16, c int, a, b int32) uint64 {
 // offsets returns the tests of t turned to angle bin k as pairs of
 // offsets into the level's pixels, made once per level, pattern and bin.
 func (l *level) offsets(t *table, k int) *[2 * Bits]int32 {
-	if l.turned == nil || l.pattern != t {
-		l.turned, l.pattern = make([]*[2 * Bits]int32, AngleBins), t
+	if l.pattern != t {
+		l.pattern, l.made = t, [AngleBins / 64]uint64{}
 	}
-	if o := l.turned[k]; o != nil {
+	if l.turned == nil {
+		if l.mem != nil {
+			l.turned = &l.mem.turned
+		} else {
+			l.turned = new([AngleBins]*[2 * Bits]int32)
+		}
+	}
+	o := l.turned[k]
+	if l.made[k/64]&(1<<(k%64)) != 0 {
 		return o
 	}
-	o := new([2 * Bits]int32)
+	if o == nil {
+		o = new([2 * Bits]int32)
+		l.turned[k] = o
+	}
 	for i, u := range t[k] {
 		o[2*i] = int32(int(u.Y1)*l.w + int(u.X1))
 		o[2*i+1] = int32(int(u.Y2)*l.w + int(u.X2))
 	}
-	l.turned[k] = o
+	l.made[k/64] |= 1 << (k % 64)
 	return o
 }
 
@@ -68,7 +79,7 @@ func Sample(g *image.Gray, o Options, points []image.Point) [][]uint16 {
 			turned[k][i] = turnPoint(p, k)
 		}
 	}
-	d := detect(g, o)
+	d := detect(g, o, new(memory))
 	out := make([][]uint16, len(d.points))
 	for n, p := range d.points {
 		l := d.levels[p.level]

@@ -22,17 +22,17 @@ type point struct {
 }
 
 // detect finds the keypoints of g for o (steps 1 to 5 of the package
-// documentation).
-func detect(g *image.Gray, o Options) *detection {
+// documentation), in m.
+func detect(g *image.Gray, o Options, m *memory) *detection {
 	o = o.normal()
-	d := &detection{gw: g.Rect.Dx(), gh: g.Rect.Dy(), levels: pyramid(g, o)}
+	d := &detection{gw: g.Rect.Dx(), gh: g.Rect.Dy(), levels: pyramid(g, o, m)}
 	quota := quotas(o.Max, len(d.levels), o.Scale)
 	carry := 0
-	var s scratch
+	s := &m.scratch
 	for n, l := range d.levels {
 		want := quota[n] + carry
 		g := newGrid(l, o.Cell)
-		picked := spread(l.corners(o, g, &s), want, o.CellCap, &s)
+		picked := spread(l.corners(o, g, s), want, o.CellCap, s)
 		carry = want - len(picked)
 		for _, c := range picked {
 			i := int(c.i)

@@ -19,9 +19,14 @@ type level struct {
 	// first described.
 	smooth []uint16
 	// turned holds, by angle bin, the tests of pattern as offsets into
-	// the level, made when a keypoint of the bin is first described.
-	turned  []*[2 * Bits]int32
+	// the level, made (and marked in made) when a keypoint of the bin is
+	// first described.
+	turned  *[AngleBins]*[2 * Bits]int32
+	made    [AngleBins / 64]uint64
 	pattern *table
+	// mem is where the level's box sums and turned tests are made (nil:
+	// anew).
+	mem *levelMemory
 }
 
 // gray returns the level as an image.
@@ -29,24 +34,27 @@ func (l *level) gray() *image.Gray {
 	return &image.Gray{Pix: l.pix, Stride: l.w, Rect: image.Rect(0, 0, l.w, l.h)}
 }
 
-// pyramid returns the levels of g for o: the working plane, then planes
-// each o.Scale times smaller, made by area averaging from the one before,
-// while a level still has room for a keypoint.
-func pyramid(g *image.Gray, o Options) []*level {
+// pyramid returns the levels of g for o, in m: the working plane, then
+// planes each o.Scale times smaller, made by area averaging from the one
+// before, while a level still has room for a keypoint.
+func pyramid(g *image.Gray, o Options, m *memory) []*level {
 	base := working(compact(g), o.MaxSide)
 	if base.w <= 2*edge || base.h <= 2*edge {
 		return nil
 	}
+	base.mem = &m.levels[0]
 	levels := []*level{base}
 	for len(levels) < o.Levels {
-		prev := levels[len(levels)-1]
+		prev, mem := levels[len(levels)-1], &m.levels[len(levels)]
 		// One IEEE division and a rounding: the same sizes everywhere.
 		w := int(math.Floor(float64(prev.w)/o.Scale + 0.5))
 		h := int(math.Floor(float64(prev.h)/o.Scale + 0.5))
 		if w <= 2*edge || h <= 2*edge {
 			break
 		}
-		levels = append(levels, shrink(prev, w, h))
+		l := shrinkInto(prev, w, h, mem.pix)
+		l.mem, mem.pix = mem, l.pix
+		levels = append(levels, l)
 	}
 	return levels
 }
@@ -77,8 +85,16 @@ func (l *level) smoothed() []uint16 {
 		return l.smooth
 	}
 	w, h := l.w, l.h
-	out := make([]uint16, w*h)
+	var room []uint16
+	if l.mem != nil {
+		room = l.mem.smooth
+	}
+	out := grow(room, w*h)
+	clear(out)
 	l.smooth = out
+	if l.mem != nil {
+		l.mem.smooth = out
+	}
 	if w < 5 || h < 5 {
 		return out
 	}

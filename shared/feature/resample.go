@@ -53,9 +53,13 @@ func newFilter(n, m int) filter {
 // columns first, each output row a weighted sum of source rows, then
 // along the rows, rounded once at the end. The sums are exact integers,
 // so the order does not change the result.
-func shrink(l *level, w, h int) *level {
+func shrink(l *level, w, h int) *level { return shrinkInto(l, w, h, nil) }
+
+// shrinkInto is shrink making the pixels in pix when it has room enough.
+func shrinkInto(l *level, w, h int, pix []uint8) *level {
 	xs, ys := newFilter(l.w, w), newFilter(l.h, h)
-	out := &level{pix: make([]uint8, w*h), w: w, h: h}
+	// Every pixel is written below: pix need not be cleared.
+	out := &level{pix: grow(pix, w*h), w: w, h: h}
 	col := make([]uint32, l.w) // one output row, not yet reduced along x, ×weightOne
 	for oy := range h {
 		first := int(ys.first[oy])
