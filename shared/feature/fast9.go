@@ -36,12 +36,13 @@ var circle = [16]image.Point{
 //  3. The score of each corner, and for the pixel-by-pixel route the
 //     arc, from the circle read as 7 words, one a row.
 //
-// Straight-line code rather than loops in the inner steps, and words
-// rather than bytes: the browser's build (js/wasm) pays an indirect jump
-// for every turn of a loop and a check for every index, keeps only 16
-// values in registers, and has 64-bit arithmetic. There, on dense
-// texture, step 1 then the pixel-by-pixel route alone, in loops, took
-// 1.6 to 2 times as long (BenchmarkFAST).
+// Each step takes a whole row of blocks, straight-line code rather than
+// loops within a block, and words rather than bytes: the browser's build
+// (js/wasm) pays for every call, an indirect jump for every turn of a
+// loop and a check for every index, keeps only 16 values in registers,
+// and has 64-bit arithmetic. There, step 1 then the pixel-by-pixel
+// route alone, a block at a time and in loops, took 1.2 times as long on
+// smooth pictures and 1.8 times on dense texture (BenchmarkFAST).
 
 // Bytes in a word, for the packed test.
 const (
@@ -68,6 +69,10 @@ type fastSearch struct {
 	offs     [16]int // of the circle's pixels, in the level
 	half, tt uint64  // t/2 and t in every byte
 	side     *[511]uint8
+	// The blocks of eight pixels of the row being searched: those that
+	// may be corners after step 1, or are after step 2 if exact.
+	blocks []uint64
+	exact  []bool
 }
 
 // fastSearch returns the search of l at threshold t.
@@ -80,60 +85,66 @@ func (l *level) fastSearch(t int) *fastSearch {
 }
 
 // find appends to out the corners of the part r of the level, and
-// writes their scores into score.
+// writes their scores into score. It takes a row at a time through each
+// step, which loops over the row's blocks itself: the browser's build
+// pays for every call.
 func (f *fastSearch) find(r image.Rectangle, score []uint16, out []corner) []corner {
-	p, w, t, offs, half, tt := f.p, f.w, f.t, &f.offs, f.half, f.tt
+	n := (r.Dx() + 7) / 8
+	f.blocks, f.exact = grow(f.blocks, n), grow(f.exact, n)
+	blocks, exact := f.blocks[:n], f.exact[:n]
 	for y := r.Min.Y; y < r.Max.Y; y++ {
-		end := y*w + r.Max.X
-		for i := y*w + r.Min.X; i < end; i += 8 {
-			m := packedCandidates(p, i, offs, half)
-			if rest := end - i; rest < 8 {
-				m &= 1<<(8*rest) - 1
-			}
-			if bits.OnesCount64(m) >= denseLanes {
-				bright, dark := packedCorners(p, i, offs, tt)
-				for m &= bright | dark; m != 0; m &= m - 1 {
-					lane := bits.TrailingZeros64(m)
-					s := uint8(bright>>lane&1)*brighter | uint8(dark>>lane&1)*darker
-					j := i + lane>>3
-					v := cornerScore(p, j, w, t, s)
-					score[j] = v
-					out = append(out, corner{i: int32(j), fast: v})
-				}
+		first := y*f.w + r.Min.X
+		packedCandidates(f.p, first, &f.offs, f.half, blocks)
+		if rest := r.Dx() % 8; rest != 0 {
+			blocks[n-1] &= 1<<(8*rest) - 1
+		}
+		packedCorners(f.p, first, &f.offs, f.tt, blocks, exact)
+		f.oppositePairs(first, blocks, exact)
+		out = f.score(first, blocks, exact, score, out)
+	}
+	return out
+}
+
+// score appends to out the corners of the blocks of a row from pixel
+// first, and writes their scores into score: step 3. Each byte of a
+// block holds in its top bit whether its pixel may be a corner of bright
+// pixels, in the next whether of dark ones; certainly where exact.
+func (f *fastSearch) score(first int, blocks []uint64, exact []bool, score []uint16, out []corner) []corner {
+	p, w, t := f.p, f.w, f.t
+	for b, m := range blocks {
+		i := first + 8*b
+		for cs := (m | m<<1) & highs; cs != 0; cs &= cs - 1 {
+			top := bits.TrailingZeros64(cs)
+			s := uint8(m>>(top-1)) & (brighter | darker)
+			j := i + top>>3
+			var v uint16
+			if exact[b] {
+				v = cornerScore(p, j, w, t, s)
+			} else if v = fastScore(p, j, w, t, s); v == 0 {
 				continue
 			}
-			for ; m != 0; m &= m - 1 {
-				j := i + bits.TrailingZeros64(m)>>3
-				s := oppositePairs(p, j, offs, f.side)
-				if s == 0 {
-					continue
-				}
-				if v := fastScore(p, j, w, t, s); v > 0 {
-					score[j] = v
-					out = append(out, corner{i: int32(j), fast: v})
-				}
-			}
+			score[j] = v
+			out = append(out, corner{i: int32(j), fast: v})
 		}
 	}
 	return out
 }
 
-// packedCandidates returns, in the top bit of byte k, whether pixel i+k
-// may be a corner by step 1. The 8 bytes read from each row end at most
-// 7 pixels past i+7, inside the level for a pixel edge away from its
-// border.
-func packedCandidates(p []uint8, i int, offs *[16]int, half uint64) uint64 {
-	c := binary.LittleEndian.Uint64(p[i:])
-	n := binary.LittleEndian.Uint64(p[i+offs[0]:])
-	e := binary.LittleEndian.Uint64(p[i+offs[4]:])
-	s := binary.LittleEndian.Uint64(p[i+offs[8]:])
-	w := binary.LittleEndian.Uint64(p[i+offs[12]:])
-	// x > c+t implies x/2 ≥ c/2 + t/2 (halves rounded down); x < c−t is
-	// 255−x > (255−c)+t.
-	up, down := halve(c)+half, halve(^c)+half
-	bright := (atLeast(halve(n), up) | atLeast(halve(s), up)) & (atLeast(halve(e), up) | atLeast(halve(w), up))
-	dark := (atLeast(halve(^n), down) | atLeast(halve(^s), down)) & (atLeast(halve(^e), down) | atLeast(halve(^w), down))
-	return bright | dark
+// packedCandidates sets the top bit of byte k of blocks[b] when pixel
+// first+8b+k may be a corner by step 1. The 8 bytes read from each row
+// end at most 7 pixels past the block, inside the level for a block that
+// starts edge away from its border.
+func packedCandidates(p []uint8, first int, offs *[16]int, half uint64, blocks []uint64) {
+	for b := range blocks {
+		i := first + 8*b
+		c, n, e, s, w := word(p, i), word(p, i+offs[0]), word(p, i+offs[4]), word(p, i+offs[8]), word(p, i+offs[12])
+		// x > c+t implies x/2 ≥ c/2 + t/2 (halves rounded down); x < c−t is
+		// 255−x > (255−c)+t.
+		up, down := halve(c)+half, halve(^c)+half
+		bright := (atLeast(halve(n), up) | atLeast(halve(s), up)) & (atLeast(halve(e), up) | atLeast(halve(w), up))
+		dark := (atLeast(halve(^n), down) | atLeast(halve(^s), down)) & (atLeast(halve(^e), down) | atLeast(halve(^w), down))
+		blocks[b] = bright | dark
+	}
 }
 
 // halve halves every byte of x, rounding down.
@@ -147,17 +158,32 @@ func atLeast(x, y uint64) uint64 {
 	return ((x | highs) - (y & lows)) & highs &^ (y & highs)
 }
 
-// oppositePairs returns which sides pixel i may be a corner of by step
-// 2 (brighter, darker, both or none): each of the 8 pairs of opposite
-// circle pixels must have one beyond the threshold on that side.
-// side[v−c+255] says which side of the centre c a circle pixel v is on.
-func oppositePairs(p []uint8, i int, o *[16]int, side *[511]uint8) uint8 {
-	at := (*[256]uint8)(side[255-int(p[i]):])
-	return (brighter | darker) &
-		(at[p[i+o[0]]] | at[p[i+o[8]]]) & (at[p[i+o[1]]] | at[p[i+o[9]]]) &
-		(at[p[i+o[2]]] | at[p[i+o[10]]]) & (at[p[i+o[3]]] | at[p[i+o[11]]]) &
-		(at[p[i+o[4]]] | at[p[i+o[12]]]) & (at[p[i+o[5]]] | at[p[i+o[13]]]) &
-		(at[p[i+o[6]]] | at[p[i+o[14]]]) & (at[p[i+o[7]]] | at[p[i+o[15]]])
+// oppositePairs takes step 2 pixel by pixel in the blocks of a row from
+// pixel first that are not exact: of a candidate in the top bit of a
+// byte, it keeps the top bit if each of the 8 pairs of opposite circle
+// pixels has one brighter than the centre beyond the threshold, and sets
+// the next if each has one darker. side[v−c+255] says which side of the
+// centre c a circle pixel v is on.
+func (f *fastSearch) oppositePairs(first int, blocks []uint64, exact []bool) {
+	p, o := f.p, &f.offs
+	for b, m := range blocks {
+		if exact[b] {
+			continue
+		}
+		i, sides := first+8*b, uint64(0)
+		for ; m != 0; m &= m - 1 {
+			top := bits.TrailingZeros64(m)
+			j := i + top>>3
+			at := (*[256]uint8)(f.side[255-int(p[j]):])
+			s := (brighter | darker) &
+				(at[p[j+o[0]]] | at[p[j+o[8]]]) & (at[p[j+o[1]]] | at[p[j+o[9]]]) &
+				(at[p[j+o[2]]] | at[p[j+o[10]]]) & (at[p[j+o[3]]] | at[p[j+o[11]]]) &
+				(at[p[j+o[4]]] | at[p[j+o[12]]]) & (at[p[j+o[5]]] | at[p[j+o[13]]]) &
+				(at[p[j+o[6]]] | at[p[j+o[14]]]) & (at[p[j+o[7]]] | at[p[j+o[15]]])
+			sides |= uint64(s) << (top - 1) // brighter to the top bit, darker the next
+		}
+		blocks[b] = sides
+	}
 }
 
 // Sides of a circle pixel against the centre, beyond the threshold.
@@ -288,30 +314,37 @@ func sums(v uint64, hi, lo, up, down int) (int, int) {
 // word returns the 8 pixels from i, the first in the low byte.
 func word(p []uint8, i int) uint64 { return binary.LittleEndian.Uint64(p[i:]) }
 
-// packedCorners returns, in the top bit of byte k, whether pixel i+k is
-// a FAST-9 corner at the threshold tt holds in every byte, of bright
-// pixels and of dark ones: step 2 for the eight at once. Each centre
-// byte c gives hi = c+t and lo = c−t, byte by byte without carries
-// between bytes (low 7 bits added, the top bit by XOR), held at 255 and
-// 0 where they leave a byte's range: no circle pixel is beyond them
-// there, as none is beyond c+t or c−t.
-func packedCorners(p []uint8, i int, o *[16]int, tt uint64) (bright, dark uint64) {
-	c := word(p, i)
-	sum := (c&lows + tt&lows) ^ (c^tt)&highs
-	carry := (c&tt | (c|tt)&^sum) & highs
-	hi := sum | carry>>7*0xff
-	diff := (c | highs - tt&lows) ^ (c^^tt)&highs
-	borrow := (^c&tt | ^(c^tt)&diff) & highs
-	lo := diff &^ (borrow >> 7 * 0xff)
-	// Bright pixels in the top bit of each byte, dark ones in the next:
-	// one arc9 finds the arcs of both.
-	side := func(v uint64) uint64 { return above(v, hi) | above(lo, v)>>1 }
-	arcs := arc9(side(word(p, i+o[0])), side(word(p, i+o[1])), side(word(p, i+o[2])), side(word(p, i+o[3])),
-		side(word(p, i+o[4])), side(word(p, i+o[5])), side(word(p, i+o[6])), side(word(p, i+o[7])),
-		side(word(p, i+o[8])), side(word(p, i+o[9])), side(word(p, i+o[10])), side(word(p, i+o[11])),
-		side(word(p, i+o[12])), side(word(p, i+o[13])), side(word(p, i+o[14])), side(word(p, i+o[15])))
-	bright, dark = arcs&highs, arcs<<1&highs
-	return bright, dark
+// packedCorners takes step 2 packed for the blocks of a row from pixel
+// first with at least denseLanes candidates, marking them exact: it
+// keeps, of a candidate in the top bit of byte k of blocks[b], the top
+// bit if pixel first+8b+k is a FAST-9 corner of bright pixels at the
+// threshold tt holds in every byte, and sets the next bit if one of dark
+// pixels. Each centre byte c gives hi = c+t and lo = c−t, byte by byte
+// without carries between bytes (low 7 bits added, the top bit by XOR),
+// held at 255 and 0 where they leave a byte's range: no circle pixel is
+// beyond them there, as none is beyond c+t or c−t.
+func packedCorners(p []uint8, first int, o *[16]int, tt uint64, blocks []uint64, exact []bool) {
+	for b, m := range blocks {
+		if exact[b] = bits.OnesCount64(m) >= denseLanes; !exact[b] {
+			continue
+		}
+		i := first + 8*b
+		c := word(p, i)
+		sum := (c&lows + tt&lows) ^ (c^tt)&highs
+		carry := (c&tt | (c|tt)&^sum) & highs
+		hi := sum | carry>>7*0xff
+		diff := (c | highs - tt&lows) ^ (c^^tt)&highs
+		borrow := (^c&tt | ^(c^tt)&diff) & highs
+		lo := diff &^ (borrow >> 7 * 0xff)
+		// Bright pixels in the top bit of each byte, dark ones in the
+		// next: one arc9 finds the arcs of both.
+		side := func(v uint64) uint64 { return above(v, hi) | above(lo, v)>>1 }
+		arcs := arc9(side(word(p, i+o[0])), side(word(p, i+o[1])), side(word(p, i+o[2])), side(word(p, i+o[3])),
+			side(word(p, i+o[4])), side(word(p, i+o[5])), side(word(p, i+o[6])), side(word(p, i+o[7])),
+			side(word(p, i+o[8])), side(word(p, i+o[9])), side(word(p, i+o[10])), side(word(p, i+o[11])),
+			side(word(p, i+o[12])), side(word(p, i+o[13])), side(word(p, i+o[14])), side(word(p, i+o[15])))
+		blocks[b] = arcs & (m | m>>1)
+	}
 }
 
 // above returns, in the top bit of each byte, whether the byte of a is
