@@ -32,31 +32,29 @@ func below(s []uint16, c int, a, b int32) uint64 {
 }
 
 // offsets returns the tests of t turned to angle bin k as pairs of
-// offsets into the level's pixels, made once per level, pattern and bin.
+// offsets into the level's pixels, made once per width, pattern and bin
+// (in the level's memory, kept from one extraction to the next).
 func (l *level) offsets(t *table, k int) *[2 * Bits]int32 {
-	if l.pattern != t {
-		l.pattern, l.made = t, [AngleBins / 64]uint64{}
+	if l.mem == nil {
+		l.mem = new(levelMemory)
 	}
-	if l.turned == nil {
-		if l.mem != nil {
-			l.turned = &l.mem.turned
-		} else {
-			l.turned = new([AngleBins]*[2 * Bits]int32)
-		}
+	m := l.mem
+	if m.pattern != t || m.w != l.w {
+		m.pattern, m.w, m.made = t, l.w, [AngleBins / 64]uint64{}
 	}
-	o := l.turned[k]
-	if l.made[k/64]&(1<<(k%64)) != 0 {
+	o := m.turned[k]
+	if m.made[k/64]&(1<<(k%64)) != 0 {
 		return o
 	}
 	if o == nil {
 		o = new([2 * Bits]int32)
-		l.turned[k] = o
+		m.turned[k] = o
 	}
 	for i, u := range t[k] {
 		o[2*i] = int32(int(u.Y1)*l.w + int(u.X1))
 		o[2*i+1] = int32(int(u.Y2)*l.w + int(u.X2))
 	}
-	l.made[k/64] |= 1 << (k % 64)
+	m.made[k/64] |= 1 << (k % 64)
 	return o
 }
 

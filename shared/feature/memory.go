@@ -14,13 +14,20 @@ type memory struct {
 	levels [MaxLevels]levelMemory
 }
 
-// levelMemory is the memory of the pyramid level of one index. Its
-// contents are not kept from one extraction to the next, only its
-// room: a level says which of its turned tests it has made.
+// levelMemory is the memory of the pyramid level of one index. The
+// pixels and box sums are made again by every extraction; the turned
+// tests depend only on the level's width and the pattern, and are kept
+// while those stay the same, as they do frame after frame.
 type levelMemory struct {
 	pix    []uint8  // the level's pixels, from the second level on
 	smooth []uint16 // its box sums
-	turned [AngleBins]*[2 * Bits]int32
+	// turned holds, by angle bin, the tests of pattern as offsets into a
+	// level w pixels wide, made (and marked in made) when a keypoint of
+	// the bin is first described.
+	turned  [AngleBins]*[2 * Bits]int32
+	made    [AngleBins / 64]uint64
+	w       int
+	pattern *table
 }
 
 // memories holds the memory of extractions that have ended.

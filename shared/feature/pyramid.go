@@ -18,12 +18,6 @@ type level struct {
 	// tests compare two of them), made when a keypoint of the level is
 	// first described.
 	smooth []uint16
-	// turned holds, by angle bin, the tests of pattern as offsets into
-	// the level, made (and marked in made) when a keypoint of the bin is
-	// first described.
-	turned  *[AngleBins]*[2 * Bits]int32
-	made    [AngleBins / 64]uint64
-	pattern *table
 	// mem is where the level's box sums and turned tests are made (nil:
 	// anew).
 	mem *levelMemory
