@@ -93,20 +93,29 @@ func (b *cellBest) add(c int, x corner) {
 func (b *cellBest) cell(c int) []corner { return b.best[c*b.k : c*b.k+b.n[c]] }
 
 // lowLook searches the cells of g in which found has no corner again at
-// threshold t, and returns found with what that adds.
+// threshold t, and returns found with what that adds. Neighbouring
+// empty cells of a row of the grid are searched as one rectangle: the
+// corners of each cell still come in raster order, and a search costs
+// calls by the row.
 func (l *level) lowLook(g grid, found []corner, t int, score []uint16) []corner {
 	busy := make([]bool, g.cells())
 	for _, c := range found {
 		busy[g.cell(c.i)] = true
 	}
 	var f *fastSearch
-	for n, b := range busy {
-		if !b {
-			if f == nil {
-				f = l.fastSearch(t)
-			}
-			found = f.find(g.rect(n), score, found)
+	for n := 0; n < len(busy); n++ {
+		if busy[n] {
+			continue
 		}
+		r := g.rect(n)
+		for n+1 < len(busy) && !busy[n+1] && (n+1)%g.cols != 0 {
+			n++
+			r = r.Union(g.rect(n))
+		}
+		if f == nil {
+			f = l.fastSearch(t)
+		}
+		found = f.find(r, score, found)
 	}
 	return found
 }
