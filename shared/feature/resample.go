@@ -61,6 +61,7 @@ func shrinkInto(l *level, w, h int, pix []uint8) *level {
 	// Every pixel is written below: pix need not be cleared.
 	out := &level{pix: grow(pix, w*h), w: w, h: h}
 	col := make([]uint32, l.w) // one output row, not yet reduced along x, ×weightOne
+	threes := xs.threes()
 	for oy := range h {
 		first := int(ys.first[oy])
 		if ys.k == 3 { // the pyramid's case: the three rows in one pass
@@ -87,10 +88,11 @@ func shrinkInto(l *level, w, h int, pix []uint8) *level {
 			}
 		}
 		dst := out.pix[oy*w : (oy+1)*w]
-		if xs.k == 3 { // the pyramid's case, unrolled
-			for ox, first := range xs.first {
-				p, ws := col[first:first+3:first+3], xs.weight[3*ox:3*ox+3:3*ox+3]
-				v := uint64(p[0])*uint64(ws[0]) + uint64(p[1])*uint64(ws[1]) + uint64(p[2])*uint64(ws[2])
+		if threes != nil { // the pyramid's case, unrolled
+			dst = dst[:len(threes)]
+			for ox, t := range threes {
+				p := col[t.first : t.first+3 : t.first+3]
+				v := uint64(p[0])*uint64(t.w0) + uint64(p[1])*uint64(t.w1) + uint64(p[2])*uint64(t.w2)
 				dst[ox] = uint8((v + 1<<31) >> 32)
 			}
 			continue
@@ -103,6 +105,27 @@ func shrinkInto(l *level, w, h int, pix []uint8) *level {
 			}
 			dst[ox] = uint8((v + 1<<31) >> 32)
 		}
+	}
+	return out
+}
+
+// three is an output pixel of a filter of three source pixels: the
+// first and the weights of the three.
+type three struct {
+	first      int32
+	w0, w1, w2 uint32
+}
+
+// threes returns the output pixels of f if it takes three source pixels
+// each (the pyramid's case: one bounds check a pixel), else nil.
+func (f filter) threes() []three {
+	if f.k != 3 {
+		return nil
+	}
+	out := make([]three, len(f.first))
+	for o, first := range f.first {
+		ws := f.weight[3*o : 3*o+3 : 3*o+3]
+		out[o] = three{first, ws[0], ws[1], ws[2]}
 	}
 	return out
 }
