@@ -100,7 +100,7 @@ func remakeFeatures(svc *gallery.Service, runner *jobs.Runner, log *slog.Logger)
 	}
 	job.Go(func(ctx context.Context) {
 		log.Info("making feature records", "targets", n)
-		made, err := svc.Targets.RemakeFeatures(ctx, func(g int64, id string, err error) {
+		made, err := svc.Targets.RemakeFeatures(ctx, sync.FeatureTargets, func(g int64, id string, err error) {
 			log.Warn("no feature record: the hash tier alone finds the target", "gallery", g, "target", id, "err", err)
 		})
 		log.Info("feature records made", "made", made, "of", n, "err", err)

@@ -117,11 +117,11 @@ func TestStaleFeatureRecordsMadeAnew(t *testing.T) {
 	}
 	stopped, cancel := context.WithCancel(ctx)
 	cancel()
-	if made, err := again.Targets.RemakeFeatures(stopped, nil); made != 0 || err == nil || again.Targets.Unfeatured() != 3 {
+	if made, err := again.Targets.RemakeFeatures(stopped, 0, nil); made != 0 || err == nil || again.Targets.Unfeatured() != 3 {
 		t.Fatalf("RemakeFeatures after its context ended: made %d, %v, %d left", made, err, again.Targets.Unfeatured())
 	}
 	var skipped []string
-	made, err := again.Targets.RemakeFeatures(ctx, func(_ int64, id string, err error) { skipped = append(skipped, id) })
+	made, err := again.Targets.RemakeFeatures(ctx, 0, func(_ int64, id string, err error) { skipped = append(skipped, id) })
 	if err != nil || made != 2 || len(skipped) != 1 || skipped[0] != ids[2] {
 		t.Fatalf("RemakeFeatures made %d, skipped %v, %v; want 2 made and %s skipped", made, skipped, err, ids[2])
 	}
@@ -141,5 +141,56 @@ func TestStaleFeatureRecordsMadeAnew(t *testing.T) {
 	ms, err := again.Recognition.Search(ctx, g.ID, camera, SearchOptions{Limit: 1})
 	if err != nil || len(ms) == 0 || ms[0].Target.ID != ids[0] || ms[0].Corners == nil {
 		t.Fatalf("search after the record was made anew: %+v, %v", ms, err)
+	}
+}
+
+// TestRemadeRecordsReachFollowers remakes the stale records of an active
+// and an inactive target. In a gallery whose followers copy records
+// (synced at least its active targets) the active target's new record is
+// a change the next delta carries, and the service's version is the
+// store's; in a larger gallery (synced below it) no version changes.
+func TestRemadeRecordsReachFollowers(t *testing.T) {
+	ctx := context.Background()
+	for _, synced := range []int{0, 1} {
+		svc, st, g := open(t)
+		var ids []string
+		for i, n := range []string{"coffee", "rocket"} {
+			tg, err := svc.Targets.Add(ctx, g.ID, Target{Name: n, Active: i == 0}, picture(t, n), AddOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids = append(ids, tg.ID)
+		}
+		for _, id := range ids {
+			if err := st.SetFeatures(ctx, g.ID, id, []byte{0xff, 0xff, 1, 0, 1, 0, 0, 0}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		again, err := Open(ctx, st, svc.cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before, _ := again.Galleries.ByID(g.ID)
+		if made, err := again.Targets.RemakeFeatures(ctx, synced, nil); made != 2 || err != nil {
+			t.Fatalf("synced %d: RemakeFeatures made %d, %v; want 2", synced, made, err)
+		}
+		after, _ := again.Galleries.ByID(g.ID)
+		stored, err := st.Gallery(ctx, g.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := again.Sync.Changed(ctx, g.ID, before.Version, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var put []string
+		for _, c := range d.Put {
+			put = append(put, c.Target.ID)
+		}
+		want := map[int]int{0: 0, 1: 1}[synced]
+		if len(put) != want || want == 1 && put[0] != ids[0] || after.Version != stored.Version || after.Version != before.Version+int64(want) {
+			t.Errorf("synced %d: the delta puts %v (want %d: %s), version %d → %d, stored %d",
+				synced, put, want, ids[0], before.Version, after.Version, stored.Version)
+		}
 	}
 }

@@ -130,7 +130,8 @@ func TestAddSearchUpdateDelete(t *testing.T) {
 }
 
 // TestReopenRefingerprintsStaleTargets stores a fingerprint of an unknown
-// algorithm version and checks that Open makes a new one from the image.
+// algorithm version and checks that Open makes a new one from the image,
+// logged as a change the service's version counts (followers copy it).
 func TestReopenRefingerprintsStaleTargets(t *testing.T) {
 	ctx := context.Background()
 	svc, st, g := open(t)
@@ -158,6 +159,10 @@ func TestReopenRefingerprintsStaleTargets(t *testing.T) {
 	var fp fingerprint.Fingerprint
 	if err := fp.UnmarshalBinary(stored.Fingerprint); err != nil {
 		t.Fatalf("stored fingerprint not renewed: %v", err)
+	}
+	held, _ := svc2.Galleries.ByID(g.ID)
+	if sg, err := st.Gallery(ctx, g.ID); err != nil || held.Version != sg.Version {
+		t.Errorf("the service holds version %d after re-fingerprinting, the store %d (%v)", held.Version, sg.Version, err)
 	}
 }
 

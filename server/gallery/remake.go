@@ -18,6 +18,12 @@ import (
 // features takes tens of milliseconds a target, too long to hold up the
 // start of a large gallery. Until its record is made, the hash tier alone
 // finds such a target.
+//
+// Followers of a small gallery copy its targets' feature records (see
+// server/api/sync), and they copy what the change log names: a record
+// made anew for an active target of such a gallery is saved as a change
+// of the target, so that the next delta brings it; in a larger gallery,
+// whose followers copy no records, it is saved without one.
 
 // loadFeatures puts every usable feature record of a gallery into its
 // tier and notes the targets without one as pending.
@@ -61,8 +67,10 @@ func (ts *Targets) Unfeatured() int {
 // feature tier. A target deleted meanwhile is passed over; one whose
 // picture cannot be read is reported to skipped (nil: not reported) and
 // stays with the hash tier alone. It stops when ctx ends, leaving the
-// rest for the next Open, and returns how many records it made.
-func (ts *Targets) RemakeFeatures(ctx context.Context, skipped func(gallery int64, id string, err error)) (int, error) {
+// rest for the next Open, and returns how many records it made. A gallery
+// of at most synced active targets is one whose followers copy records
+// (sync.FeatureTargets): its remade records are logged as changes.
+func (ts *Targets) RemakeFeatures(ctx context.Context, synced int, skipped func(gallery int64, id string, err error)) (int, error) {
 	made := 0
 	for _, sh := range ts.s.shelfList() {
 		for {
@@ -73,7 +81,7 @@ func (ts *Targets) RemakeFeatures(ctx context.Context, skipped func(gallery int6
 			if !ok {
 				break
 			}
-			err := ts.s.refeature(ctx, sh, id)
+			err := ts.s.refeature(ctx, sh, id, sh.index.ActiveLen() <= synced)
 			switch {
 			case err == nil, errors.Is(err, store.ErrNotFound):
 			case ctx.Err() != nil:
@@ -110,13 +118,14 @@ func (sh *shelf) putPending(id string) {
 }
 
 // refeature makes a target's feature record from its stored picture,
-// saves it and puts it into the tier. It holds the gallery's writes, so
+// saves it — as a change of the target when logged and the target is
+// active — and puts it into the tier. It holds the gallery's writes, so
 // that a picture replaced meanwhile is not overwritten by the old one's
 // record.
-func (s *Service) refeature(ctx context.Context, sh *shelf, id string) error {
+func (s *Service) refeature(ctx context.Context, sh *shelf, id string, logged bool) error {
 	sh.write.Lock()
 	defer sh.write.Unlock()
-	_, pic, err := s.stored(ctx, sh, id)
+	t, pic, err := s.stored(ctx, sh, id)
 	if err != nil {
 		return err
 	}
@@ -125,7 +134,14 @@ func (s *Service) refeature(ctx context.Context, sh *shelf, id string) error {
 	if err != nil {
 		return fmt.Errorf("target %s: %w", id, err)
 	}
-	if err := s.store.SetFeatures(ctx, sh.id, id, b); err != nil {
+	if logged && t.Active {
+		t.Image, t.Features = nil, b // the stored picture stays as it is
+		version, err := s.store.UpdateTarget(ctx, t)
+		if err != nil {
+			return fmt.Errorf("target %s: save feature record: %w", id, err)
+		}
+		s.committed(sh, version)
+	} else if err := s.store.SetFeatures(ctx, sh.id, id, b); err != nil {
 		return fmt.Errorf("target %s: save feature record: %w", id, err)
 	}
 	sh.tier.Put(id, fs)

@@ -180,9 +180,11 @@ func (s *Service) refingerprint(ctx context.Context, sh *shelf, id string) error
 		return err
 	}
 	t.Image = nil // keep the stored image as it is
-	if _, err := s.store.UpdateTarget(ctx, t); err != nil {
+	version, err := s.store.UpdateTarget(ctx, t)
+	if err != nil {
 		return fmt.Errorf("target %s: save new fingerprint: %w", id, err)
 	}
+	s.committed(sh, version) // followers copy the new codes with the next delta
 	return sh.index.Put(entry(t, fp))
 }
 
