@@ -4,6 +4,7 @@
 //	pixmatch serve     [--addr 127.0.0.1:8080] [--data ./data]
 //	pixmatch galleries [list | create NAME | update NAME | delete NAME] [flags]
 //	pixmatch keys      [list | create | delete ID] [flags]
+//	pixmatch bench     [--url URL]… [--clients N] [--duration D] [--targets N] [--mix search=N,add=N]
 //	pixmatch version   (or --version)
 //
 // On its first start with an empty data folder, serve creates a gallery
@@ -45,6 +46,7 @@ const usage = `usage:
   pixmatch serve     [--addr HOST:PORT] [--data DIR]
   pixmatch galleries [list | create NAME | update NAME | delete NAME] [--data DIR] [flags]
   pixmatch keys      [list | create | delete ID] [--data DIR] [flags]
+  pixmatch bench     [--url URL]… [--clients N] [--duration D] [--targets N] [--mix search=N,add=N]
   pixmatch version
 Run a command with -h for its flags.`
 
@@ -61,6 +63,8 @@ func run(ctx context.Context, args []string, out io.Writer, getenv func(string) 
 		return galleries(ctx, args[1:], out)
 	case "keys", "key":
 		return keys(ctx, args[1:], out)
+	case "bench":
+		return bench(ctx, args[1:], out, getenv)
 	case "version", "--version", "-version":
 		fmt.Fprintln(out, versionText())
 		return nil

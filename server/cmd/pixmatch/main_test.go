@@ -330,3 +330,14 @@ func TestVersion(t *testing.T) {
 		t.Errorf("describe with -X main.version = %q, want %q", got, want)
 	}
 }
+
+// TestBenchRefusesBadLines: bench says what is missing or wrong before it
+// sends anything.
+func TestBenchRefusesBadLines(t *testing.T) {
+	none := func(string) string { return "" }
+	for _, args := range [][]string{{"bench"}, {"bench", "--app-id", "a", "--api-key", "k", "--api-secret", "s", "--mix", "delete=1"}} {
+		if err := run(context.Background(), args, io.Discard, none); err == nil {
+			t.Errorf("%v: accepted", args)
+		}
+	}
+}

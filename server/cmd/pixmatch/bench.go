@@ -1,0 +1,62 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/pixmatch/pixmatch/server/loadgen"
+)
+
+// bench drives running servers through the CRS API (package loadgen) and
+// prints what they answered: requests a second and latencies by
+// operation.
+func bench(ctx context.Context, args []string, out io.Writer, getenv func(string) string) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	var o loadgen.Options
+	fs.Func("url", "a server to drive, e.g. http://127.0.0.1:8080 (repeatable, or comma-separated: requests go to each in turn)", func(v string) error {
+		for _, u := range strings.Split(v, ",") {
+			if u = strings.TrimRight(strings.TrimSpace(u), "/"); u != "" {
+				o.URLs = append(o.URLs, u)
+			}
+		}
+		return nil
+	})
+	fs.StringVar(&o.AppID, "app-id", getenv("PIXMATCH_APP_ID"), "the gallery's appId (default $PIXMATCH_APP_ID)")
+	fs.StringVar(&o.Key, "api-key", getenv("PIXMATCH_API_KEY"), "an API key (default $PIXMATCH_API_KEY)")
+	fs.StringVar(&o.Secret, "api-secret", getenv("PIXMATCH_API_SECRET"), "its secret (default $PIXMATCH_API_SECRET)")
+	fs.IntVar(&o.Clients, "clients", 4, "concurrent clients")
+	fs.DurationVar(&o.Duration, "duration", 30*time.Second, "how long to measure")
+	fs.IntVar(&o.Targets, "targets", 1000, "add targets through the API until the gallery holds this many, before measuring")
+	mix := fs.String("mix", "search=100", "the operations measured, by weight: search=N,add=N")
+	fs.Float64Var(&o.Miss, "miss", 0.1, "the part of searches sent a picture of no target")
+	fs.Uint64Var(&o.Seed, "seed", 1, "draws the pictures: runs with one seed search for the targets each other added")
+	fs.IntVar(&o.Side, "side", 640, "a query picture's width in pixels")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var err error
+	if o.Mix, err = loadgen.ParseMix(*mix); err != nil {
+		return err
+	}
+	if len(o.URLs) == 0 {
+		o.URLs = []string{"http://127.0.0.1:8080"}
+	}
+	if o.AppID == "" || o.Key == "" || o.Secret == "" {
+		return fmt.Errorf("bench needs the gallery's appId and an API key: --app-id, --api-key, --api-secret (or PIXMATCH_APP_ID, PIXMATCH_API_KEY, PIXMATCH_API_SECRET)")
+	}
+	o.Progress = func(seeded, of int) { fmt.Fprintf(os.Stderr, "\rseeding: %d of %d targets", seeded, of) }
+	rep, err := loadgen.Run(ctx, o)
+	if rep.Seeded > 0 {
+		fmt.Fprintln(os.Stderr)
+	}
+	if err != nil {
+		return err
+	}
+	rep.Write(out)
+	return nil
+}

@@ -1,0 +1,148 @@
+package loadgen
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/pixmatch/pixmatch/server/auth"
+)
+
+// client speaks the CRS API for every worker of a run.
+type client struct {
+	o    Options
+	http *http.Client
+	next atomic.Int64 // the seed of the next target to add
+
+	once    sync.Once
+	queries [][]byte // JPEG queries of known targets, made once
+	queryOf []int    // the target each query is a copy of
+	misses  [][]byte // JPEG pictures of no target
+}
+
+// outcome is an answer: its CRS statusCode, and for a search whether it
+// was for a copy of a target and named that target.
+type outcome struct {
+	code         int
+	known, found bool // a copy of a target was sent; it was named
+}
+
+// addNext adds the next target of the sequence.
+func (c *client) addNext(ctx context.Context, url string, _ *rand.Rand) (outcome, time.Duration, error) {
+	i := int(c.next.Add(1) - 1)
+	return c.add(ctx, url, i)
+}
+
+// add adds target i (its picture drawn from seed i) as active, similar
+// pictures allowed: the server is asked for no similarity check, as a
+// bulk loader asks.
+func (c *client) add(ctx context.Context, url string, i int) (outcome, time.Duration, error) {
+	pic, err := encodeJPEG(Picture(c.o.Seed, i, targetSide), 90)
+	if err != nil {
+		return outcome{}, 0, err
+	}
+	p := map[string]string{
+		"image": base64.StdEncoding.EncodeToString(pic), "name": Name(i), "size": "20", "meta": strconv.Itoa(i),
+		"type": "ImageTarget", "active": "1", "allowSimilar": "1",
+	}
+	var res struct{}
+	return c.call(ctx, http.MethodPost, url+"/targets/", p, &res)
+}
+
+// search sends a copy of a known target, or a picture of no target.
+func (c *client) search(ctx context.Context, url string, rnd *rand.Rand) (outcome, time.Duration, error) {
+	c.once.Do(c.makeQueries)
+	var pic []byte
+	want := ""
+	if len(c.queries) == 0 || rnd.Float64() < c.o.Miss {
+		pic = c.misses[rnd.IntN(len(c.misses))]
+	} else {
+		k := rnd.IntN(len(c.queries))
+		pic, want = c.queries[k], Name(c.queryOf[k])
+	}
+	p := map[string]string{"image": base64.StdEncoding.EncodeToString(pic), "notracking": "true"}
+	var res struct {
+		Target struct {
+			Name string `json:"name"`
+		} `json:"target"`
+	}
+	out, d, err := c.call(ctx, http.MethodPost, url+"/search/", p, &res)
+	out.known = want != ""
+	out.found = out.known && out.code == 0 && res.Target.Name == want
+	return out, d, err
+}
+
+// count asks a server how many targets the gallery holds.
+func (c *client) count(ctx context.Context, url string) (int, error) {
+	var res struct {
+		Count int `json:"count"`
+	}
+	out, _, err := c.call(ctx, http.MethodGet, url+"/targets/count", nil, &res)
+	if err == nil && out.code != 0 {
+		err = fmt.Errorf("loadgen: %s/targets/count: statusCode %d", url, out.code)
+	}
+	return res.Count, err
+}
+
+// call sends one signed request and decodes the result of its envelope
+// into res. The duration is the request's alone, from sending it to
+// reading the whole answer.
+func (c *client) call(ctx context.Context, method, target string, p map[string]string, res any) (outcome, time.Duration, error) {
+	signed := map[string]string{"apiKey": c.o.Key, "appId": c.o.AppID, "timestamp": strconv.FormatInt(time.Now().UnixMilli(), 10)}
+	for k, v := range p {
+		signed[k] = v
+	}
+	signed[auth.SignatureParam] = auth.Sign(signed, c.o.Secret)
+	var req *http.Request
+	var err error
+	if method == http.MethodGet {
+		q := url.Values{}
+		for k, v := range signed {
+			q.Set(k, v)
+		}
+		req, err = http.NewRequestWithContext(ctx, method, target+"?"+q.Encode(), nil)
+	} else {
+		body, _ := json.Marshal(signed)
+		req, err = http.NewRequestWithContext(ctx, method, target, bytes.NewReader(body))
+		if req != nil {
+			req.Header.Set("Content-Type", "application/json")
+		}
+	}
+	if err != nil {
+		return outcome{}, 0, err
+	}
+	began := time.Now()
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return outcome{}, time.Since(began), err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+	took := time.Since(began)
+	if err != nil {
+		return outcome{}, took, err
+	}
+	var env struct {
+		StatusCode *int            `json:"statusCode"`
+		Result     json.RawMessage `json:"result"`
+	}
+	if err := json.Unmarshal(data, &env); err != nil || env.StatusCode == nil {
+		return outcome{}, took, fmt.Errorf("loadgen: %s answered HTTP %d without a CRS envelope", target, resp.StatusCode)
+	}
+	if *env.StatusCode == 0 && len(env.Result) > 0 {
+		if err := json.Unmarshal(env.Result, res); err != nil {
+			return outcome{}, took, fmt.Errorf("loadgen: %s: result: %w", target, err)
+		}
+	}
+	return outcome{code: *env.StatusCode}, took, nil
+}
