@@ -60,7 +60,7 @@ vet:
 	$(GO) vet -tags abuse ./server/abuse
 
 ## bench: speed benchmarks; each reports against a baseline run in the same process
-## (the first run builds a 100,000-target gallery into .cache/bench, ~4 min)
+## (the first run builds 100,000-target galleries into .cache/bench, ~6 min)
 bench:
 	$(GO) test -run '^$$' -bench 'Speedup|Hash' -benchtime 2s ./shared/fingerprint
 	$(GO) test -run '^$$' -bench 'Search|FlatScan' -benchtime 1s ./shared/index
@@ -70,6 +70,7 @@ bench:
 	$(GO) test -run '^$$' -bench 'ReadMatches|Delta' -benchtime 5x ./server/gallery
 	$(GO) test -run '^$$' -bench Enrol -benchtime 56x ./server/gallery
 	$(GO) test -run '^$$' -bench CameraSearch -benchtime 300x ./server/gallery -args -benchcache $(CURDIR)/.cache/bench
+	$(GO) test -run '^$$' -bench FirstSync -benchtime 50x ./server/api/sync -args -benchcache $(CURDIR)/.cache/bench
 
 ## bench-quality: recognition quality on real photos from Debian's packages
 ## (downloaded once into .cache/quality), written to .cache/quality/report;

@@ -15,8 +15,6 @@
 package sync
 
 import (
-	"bytes"
-	"compress/gzip"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -46,15 +44,16 @@ const thumbSide = 256
 
 // Handler serves the sync API.
 type Handler struct {
-	svc      *gallery.Service
-	verifier *auth.Verifier
-	log      *slog.Logger
+	svc       *gallery.Service
+	verifier  *auth.Verifier
+	log       *slog.Logger
+	snapshots *snapshotCache // each gallery's latest snapshot, encoded
 }
 
 // New returns the sync handler over svc: requests authenticate with
 // verifier as CRS requests do.
 func New(svc *gallery.Service, verifier *auth.Verifier, log *slog.Logger) *Handler {
-	return &Handler{svc: svc, verifier: verifier, log: dialect.Logger(log)}
+	return &Handler{svc: svc, verifier: verifier, log: dialect.Logger(log), snapshots: newSnapshotCache(snapshotCacheBytes)}
 }
 
 // Routes adds the routes to e.
@@ -128,8 +127,7 @@ func (h *Handler) batch(c echo.Context) error {
 		return h.fail(c, err)
 	}
 	profile, features := profileFor(n), carriesFeatures(active)
-	var b syncwire.Batch
-	var at map[string]int // the puts that get a feature record, by target ID
+	zipped := strings.Contains(c.Request().Header.Get("Accept-Encoding"), "gzip")
 	if since > 0 {
 		d, err := h.svc.Sync.Changed(ctx, g.ID, since, max(64, n/2))
 		switch {
@@ -138,35 +136,52 @@ func (h *Handler) batch(c echo.Context) error {
 		case err != nil:
 			return h.fail(c, err)
 		default:
-			b, at = delta(d, profile)
+			b, at := delta(d, profile)
+			data, err := h.encode(c, g.ID, b, at, features)
+			if err != nil {
+				return h.fail(c, err)
+			}
+			if zipped {
+				data = compress(data)
+			}
+			return send(c, data, b.To, zipped)
 		}
 	}
-	if since == 0 {
-		if b, at, err = h.snapshot(c, g.ID, profile); err != nil {
-			return h.fail(c, err)
+	data, to, err := h.snapshots.snapshot(g.ID, g.Version, zipped, func() ([]byte, int64, error) {
+		b, at, err := h.snapshot(c, g.ID, profile)
+		if err != nil {
+			return nil, 0, err
 		}
-	}
-	if features {
-		if err := h.attachFeatures(ctx, g.ID, &b, at); err != nil {
-			return h.fail(c, err)
-		}
-	}
-	data, err := syncwire.Encode(b)
+		data, err := h.encode(c, g.ID, b, at, features)
+		return data, b.To, err
+	})
 	if err != nil {
 		return h.fail(c, err)
 	}
+	return send(c, data, to, zipped)
+}
+
+// encode gives b's puts at the positions at their feature records when
+// the gallery's followers are sent them, and encodes b.
+func (h *Handler) encode(c echo.Context, gallery int64, b syncwire.Batch, at map[string]int, features bool) ([]byte, error) {
+	if features {
+		if err := h.attachFeatures(c.Request().Context(), gallery, &b, at); err != nil {
+			return nil, err
+		}
+	}
+	return syncwire.Encode(b)
+}
+
+// send answers with an encoded batch that takes a follower to version to,
+// gzip-compressed when zipped.
+func send(c echo.Context, data []byte, to int64, zipped bool) error {
 	res := c.Response()
-	res.Header().Set("ETag", etag(b.To))
-	res.Header().Set("X-Pixmatch-Version", strconv.FormatInt(b.To, 10))
+	res.Header().Set("ETag", etag(to))
+	res.Header().Set("X-Pixmatch-Version", strconv.FormatInt(to, 10))
 	res.Header().Set("Cache-Control", "no-cache")
-	if strings.Contains(c.Request().Header.Get("Accept-Encoding"), "gzip") {
-		var z bytes.Buffer
-		w, _ := gzip.NewWriterLevel(&z, gzip.BestCompression)
-		w.Write(data)
-		w.Close()
+	if zipped {
 		res.Header().Set("Content-Encoding", "gzip")
 		res.Header().Set("Vary", "Accept-Encoding")
-		data = z.Bytes()
 	}
 	return c.Blob(http.StatusOK, ContentType, data)
 }
