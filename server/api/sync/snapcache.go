@@ -5,6 +5,8 @@ import (
 	"compress/gzip"
 	"sync"
 	"time"
+
+	"github.com/pixmatch/pixmatch/server/store"
 )
 
 // A first sync of a large gallery is its largest answer and the most
@@ -36,6 +38,7 @@ type snapshotCache struct {
 type snapshotSlot struct {
 	mu       sync.Mutex
 	version  int64     // the gallery version the snapshot is at
+	appID    string    // and the gallery's appId (a store may reuse an ID); under mu
 	plain    []byte    // its syncwire encoding; nil when there is none
 	gz       []byte    // plain, gzip-compressed; nil until asked for
 	lastUsed time.Time // when it was last asked for
@@ -48,12 +51,13 @@ func newSnapshotCache(limit int) *snapshotCache {
 // snapshot returns the encoded snapshot of a gallery at version, gzip-
 // compressed when zipped, and the version it is at: the cached one, or
 // one make returns (with the version it is at), which is then cached.
-func (sc *snapshotCache) snapshot(gallery, version int64, zipped bool, make func() ([]byte, int64, error)) ([]byte, int64, error) {
-	sl := sc.slot(gallery)
+func (sc *snapshotCache) snapshot(g store.Gallery, zipped bool, make func() ([]byte, int64, error)) ([]byte, int64, error) {
+	sl := sc.slot(g.ID)
 	sl.mu.Lock()
 	defer sl.mu.Unlock()
 	plain, gz, at := sc.get(sl)
-	if plain == nil || at != version {
+	if plain == nil || at != g.Version || sl.appID != g.AppID {
+		sl.appID = g.AppID
 		var err error
 		if plain, at, err = make(); err != nil {
 			return nil, 0, err

@@ -147,7 +147,7 @@ func (h *Handler) batch(c echo.Context) error {
 			return send(c, data, b.To, zipped)
 		}
 	}
-	data, to, err := h.snapshots.snapshot(g.ID, g.Version, zipped, func() ([]byte, int64, error) {
+	data, to, err := h.snapshots.snapshot(g, zipped, func() ([]byte, int64, error) {
 		b, at, err := h.snapshot(c, g.ID, profile)
 		if err != nil {
 			return nil, 0, err
