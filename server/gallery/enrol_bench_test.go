@@ -13,9 +13,11 @@ import (
 	"github.com/pixmatch/pixmatch/shared/testphoto"
 )
 
-// BenchmarkEnrol adds the test photos, decoded, as targets: fingerprints,
-// grade with its stable features, feature record, the similar check with
-// both tiers, and the SQLite commit. As the baseline in the same run, the
+// BenchmarkEnrol adds the test photos, decoded, as targets: fingerprint,
+// grade with its stable features, feature record, and the SQLite commit.
+// The same photos are added again and again, so similar pictures are
+// allowed, as a bulk load with allowSimilar "1" does: no similar check,
+// and no query fingerprint for it. As the baseline in the same run, the
 // target fingerprint alone, what the hash tier needs of a target: the
 // ratio is what the feature tier and the rest add.
 func BenchmarkEnrol(b *testing.B) {

@@ -26,8 +26,10 @@ type made struct {
 }
 
 // derive fingerprints and grades pic, giving up with ErrFeatureTimeout
-// when that takes longer than the configured limit.
-func (s *Service) derive(ctx context.Context, pic *Picture) (made, error) {
+// when that takes longer than the configured limit. The query fingerprint
+// the similar check searches with is made only when similar asks for it
+// (a bulk load that allows similar pictures does not pay for it).
+func (s *Service) derive(ctx context.Context, pic *Picture, similar bool) (made, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Images.FeatureTimeout)
 	defer cancel()
 	if err := featureDeadline(ctx); err != nil {
@@ -37,9 +39,11 @@ func (s *Service) derive(ctx context.Context, pic *Picture) (made, error) {
 	if err != nil {
 		return made{}, err
 	}
-	q, err := pic.prints(fingerprint.QueryOf)
-	if err != nil {
-		return made{}, err
+	var q fingerprint.Fingerprint
+	if similar {
+		if q, err = pic.prints(fingerprint.QueryOf); err != nil {
+			return made{}, err
+		}
 	}
 	// The target's own features are what it is verified with, what the
 	// similar check looks for in the gallery, and what its grade counts
@@ -101,7 +105,7 @@ func (ts *Targets) Add(ctx context.Context, gallery int64, nt Target, pic *Pictu
 	if err != nil {
 		return nt, err
 	}
-	m, err := s.derive(ctx, pic)
+	m, err := s.derive(ctx, pic, o.RefuseSimilar)
 	if err != nil {
 		return nt, err
 	}
@@ -233,7 +237,10 @@ func (ts *Targets) Update(ctx context.Context, gallery int64, id string, p Patch
 	}
 	var m made
 	if p.Picture != nil {
-		if m, err = s.derive(ctx, p.Picture); err != nil {
+		// Whether the similar check runs is known once the target is read;
+		// only a patch that allows similar pictures is known not to need it.
+		similar := p.AllowSimilar == nil || !*p.AllowSimilar
+		if m, err = s.derive(ctx, p.Picture, similar); err != nil {
 			return Target{}, err
 		}
 	}
