@@ -117,7 +117,9 @@ func Open(ctx context.Context, st store.Store, cfg config.Config) (*Service, err
 
 // newShelf returns the live state of a gallery without targets.
 func (s *Service) newShelf(g store.Gallery) *shelf {
-	return &shelf{id: g.ID, gallery: g, index: match.NewIndex(), tier: camera.New(s.vocab)}
+	x := match.NewIndex()
+	x.MultiIndexRows(s.cfg.Search.MultiIndexRows)
+	return &shelf{id: g.ID, gallery: g, index: x, tier: camera.New(s.vocab)}
 }
 
 // load builds the indexes of one gallery from the store. Targets whose

@@ -24,6 +24,11 @@
 // attribute filter, so checks and filters cost nothing on codes too far
 // away to matter.
 //
+// A table of many rows may keep a multi-index of its keys as well
+// (MultiIndexRows; mih.go): a search whose bound is small enough reads
+// only the buckets that can hold keys within it, when that reads fewer
+// rows than the scan, and finds exactly what the scan would.
+//
 // The package uses only the standard library and builds for every target
 // Go supports, js/wasm included, so the server and the browser search with
 // the same code.
@@ -131,6 +136,11 @@ type Index struct {
 	slotOf  map[string]int32
 	actives int // how many entries are active
 	codes   int // how many codes, over all tables
+
+	// For tests: alwaysMulti reads a table's multi-index whenever the
+	// bound allows, cheaper or not; multiReads counts the tables read so.
+	alwaysMulti bool
+	multiReads  atomicCount
 }
 
 // place locates one code of an entry: row Row of table Table.
@@ -148,6 +158,20 @@ func New(tables int) *Index {
 	return &Index{
 		tables: make([]table, tables),
 		slotOf: make(map[string]int32),
+	}
+}
+
+// MultiIndexRows makes every table of at least rows rows keep a
+// multi-index of its keys, which searches within a small enough bound
+// read instead of scanning the table (see mih.go); 0, the default, keeps
+// none. A table builds it when it reaches rows rows, now if it has them,
+// and lets it go when it falls below half as many.
+func (x *Index) MultiIndexRows(rows int) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for t := range x.tables {
+		x.tables[t].multiRows = max(rows, 0)
+		x.tables[t].keepMulti()
 	}
 }
 

@@ -220,6 +220,7 @@ func checkLayout(t *testing.T, x *Index) {
 				i, len(tab.keys), len(tab.checks), len(tab.owner), len(tab.sub))
 		}
 		rows += len(tab.keys)
+		checkMulti(t, i, &tab)
 	}
 	total, actives := 0, 0
 	for s, id := range x.ids {
@@ -264,10 +265,29 @@ func TestAgainstBruteForce(t *testing.T) {
 		{tables: 64, entryCodes: 20, probes: 40, ids: 100, steps: 1500, seed: 7},
 	}
 	for _, tt := range tests {
-		name := fmt.Sprintf("tables=%d/codes=%d/probes=%d/ids=%d", tt.tables, tt.entryCodes, tt.probes, tt.ids)
-		t.Run(name, func(t *testing.T) {
-			g := newGen(tt.seed, tt.tables)
+		for _, multi := range []bool{false, true} {
+			name := fmt.Sprintf("tables=%d/codes=%d/probes=%d/ids=%d/multi=%v", tt.tables, tt.entryCodes, tt.probes, tt.ids, multi)
+			t.Run(name, func(t *testing.T) {
+				bruteForce(t, tt.tables, tt.entryCodes, tt.probes, tt.ids, tt.steps, tt.seed, multi)
+			})
+		}
+	}
+}
+
+// bruteForce runs steps random operations on an index and the model,
+// comparing every search. With multi, tables keep a multi-index from 20
+// rows on (dropping it below 10, so that it is built and let go as they
+// grow and shrink), and searches read it whenever its bound allows.
+func bruteForce(t *testing.T, tables, entryCodes, probes, idPool, steps int, seed uint64, multi bool) {
+	tt := struct{ tables, entryCodes, probes, ids, steps int }{tables, entryCodes, probes, idPool, steps}
+	{
+		{
+			g := newGen(seed, tt.tables)
 			x := New(tt.tables)
+			if multi {
+				x.MultiIndexRows(20)
+				x.alwaysMulti = true
+			}
 			m := newModel()
 			var ids []string
 			for i := range tt.ids {
@@ -320,7 +340,10 @@ func TestAgainstBruteForce(t *testing.T) {
 			if matching < searches/4 {
 				t.Errorf("only %d of %d searches had hits: the test data is too sparse", matching, searches)
 			}
-		})
+			if multi && x.multiReads.Load() == 0 {
+				t.Error("no search read a multi-index")
+			}
+		}
 	}
 }
 
@@ -553,5 +576,37 @@ func TestEachStops(t *testing.T) {
 	x.Each(func(Entry) bool { n++; return n < 3 })
 	if n != 3 {
 		t.Errorf("Each went on for %d calls after fn returned false at 3", n)
+	}
+}
+
+// checkMulti verifies a table's multi-index: present exactly when the
+// table's size asks for it, and every row filed once in each part's
+// bucket of its key, and nowhere else.
+func checkMulti(t *testing.T, i int, tab *table) {
+	t.Helper()
+	if tab.multi == nil {
+		if tab.multiRows > 0 && len(tab.keys) >= tab.multiRows {
+			t.Fatalf("table %d has %d rows and no multi-index (from %d rows)", i, len(tab.keys), tab.multiRows)
+		}
+		return
+	}
+	if tab.multiRows == 0 || len(tab.keys) < tab.multiRows/2 {
+		t.Fatalf("table %d keeps a multi-index at %d rows (from %d rows)", i, len(tab.keys), tab.multiRows)
+	}
+	for k := range parts {
+		seen := make([]int, len(tab.keys))
+		for v, b := range tab.multi.buckets[k] {
+			for _, r := range b {
+				if int(r) >= len(tab.keys) || part(tab.keys[r], k) != uint16(v) {
+					t.Fatalf("table %d part %d: bucket %#x holds row %d of %d", i, k, v, r, len(tab.keys))
+				}
+				seen[r]++
+			}
+		}
+		for r, n := range seen {
+			if n != 1 {
+				t.Fatalf("table %d part %d: row %d filed %d times", i, k, r, n)
+			}
+		}
 	}
 }

@@ -9,6 +9,12 @@ type table struct {
 	checks [][Checks]uint64
 	owner  []int32
 	sub    []uint8
+
+	// multi is the table's multi-index, kept while it has at least
+	// multiRows rows (and until it falls below half that); nil otherwise,
+	// and always when multiRows is 0.
+	multi     *multiIndex
+	multiRows int
 }
 
 // add appends c as a row owned by slot s as its code j, and returns the
@@ -19,11 +25,19 @@ func (t *table) add(c Code, s int32, j uint8) int32 {
 	t.checks = append(t.checks, c.Checks)
 	t.owner = append(t.owner, s)
 	t.sub = append(t.sub, j)
+	if t.multi != nil {
+		t.multi.add(r, c.Key)
+	}
+	t.keepMulti()
 	return r
 }
 
 // set overwrites the key and checks of row r with c's.
 func (t *table) set(r int32, c Code) {
+	if t.multi != nil && t.keys[r] != c.Key {
+		t.multi.drop(r, t.keys[r])
+		t.multi.add(r, c.Key)
+	}
 	t.keys[r] = c.Key
 	t.checks[r] = c.Checks
 }
@@ -38,6 +52,12 @@ func (t *table) code(p place) Code {
 // r.
 func (t *table) remove(r int32) (owner int32, sub uint8, moved bool) {
 	last := int32(len(t.keys) - 1)
+	if t.multi != nil {
+		t.multi.drop(r, t.keys[r])
+		if r != last {
+			t.multi.renumber(last, r, t.keys[last])
+		}
+	}
 	if r != last {
 		t.keys[r] = t.keys[last]
 		t.checks[r] = t.checks[last]
@@ -49,5 +69,19 @@ func (t *table) remove(r int32) (owner int32, sub uint8, moved bool) {
 	t.checks = t.checks[:last]
 	t.owner = t.owner[:last]
 	t.sub = t.sub[:last]
+	t.keepMulti()
 	return owner, sub, moved
+}
+
+// keepMulti builds the multi-index when the table has reached multiRows
+// rows, and lets it go when the table has fallen below half that (or
+// multiRows is 0), so that a table near the limit does not build it again
+// and again.
+func (t *table) keepMulti() {
+	switch n := len(t.keys); {
+	case t.multi == nil && t.multiRows > 0 && n >= t.multiRows:
+		t.multi = newMultiIndex(t.keys)
+	case t.multi != nil && (t.multiRows == 0 || n < t.multiRows/2):
+		t.multi = nil
+	}
 }
