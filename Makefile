@@ -64,6 +64,7 @@ vet:
 bench:
 	$(GO) test -run '^$$' -bench 'Speedup|Hash' -benchtime 2s ./shared/fingerprint
 	$(GO) test -run '^$$' -bench 'Search|FlatScan' -benchtime 1s ./shared/index
+	$(GO) test -run '^$$' -bench MultiIndex -benchtime 20x ./shared/index
 	$(GO) test -run '^$$' -bench . -benchtime 1s ./shared/quality
 	$(GO) test -run '^$$' -bench 'QueryVsFingerprint|Extract' -benchtime 20x ./shared/feature
 	$(GO) test -run '^$$' -bench Browser -benchtime 20x ./server/e2e
