@@ -149,6 +149,7 @@ func (s *Service) load(ctx context.Context, g store.Gallery) (*shelf, error) {
 	if err := s.loadFeatures(ctx, sh); err != nil {
 		return nil, fmt.Errorf("gallery: load %q: %w", g.Name, err)
 	}
+	sh.index.Compact() // the room its slices grew into while loading
 	return sh, nil
 }
 

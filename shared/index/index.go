@@ -131,7 +131,11 @@ type Index struct {
 	ids    []string
 	places [][]place // where the entry's codes live, in their order
 	active []bool
-	attrs  []Attributes
+	// An entry's Attributes are kept as its group, the ID's own string
+	// when they are equal (a CRS target's product is itself), and the
+	// rest only for the entries that set any of it: most set none.
+	groups []string
+	extra  []*Attributes // the whole Attributes, or nil when only Group is set
 
 	slotOf  map[string]int32
 	actives int // how many entries are active
@@ -173,6 +177,33 @@ func (x *Index) MultiIndexRows(rows int) {
 		x.tables[t].multiRows = max(rows, 0)
 		x.tables[t].keepMulti()
 	}
+}
+
+// Compact gives back the room the index's slices grew into while
+// entries were put one by one: after a gallery is loaded, up to a fifth
+// of its memory. It copies each slice once, a table at a time.
+func (x *Index) Compact() {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for i := range x.tables {
+		t := &x.tables[i]
+		t.keys, t.checks, t.owner, t.sub = exact(t.keys), exact(t.checks), exact(t.owner), exact(t.sub)
+		if t.multi != nil {
+			t.multi = newMultiIndex(t.keys)
+		}
+	}
+	x.ids, x.places, x.active = exact(x.ids), exact(x.places), exact(x.active)
+	x.groups, x.extra = exact(x.groups), exact(x.extra)
+}
+
+// exact returns a copy of s whose capacity is its length.
+func exact[S ~[]E, E any](s S) S {
+	if cap(s) == len(s) {
+		return s
+	}
+	out := make(S, len(s))
+	copy(out, s)
+	return out
 }
 
 // Tables returns the number of tables.
@@ -226,7 +257,7 @@ func (x *Index) Put(e Entry) error {
 			x.tables[p.table].set(p.row, c)
 		}
 		x.setActive(s, e.Active)
-		x.attrs[s] = e.Attrs
+		x.setAttrs(s, e.Attrs)
 		return nil
 	}
 	if err := x.checkRoom(s, ok, e); err != nil {
@@ -240,10 +271,11 @@ func (x *Index) Put(e Entry) error {
 		x.ids = append(x.ids, e.ID)
 		x.places = append(x.places, nil)
 		x.active = append(x.active, false)
-		x.attrs = append(x.attrs, Attributes{})
+		x.groups = append(x.groups, "")
+		x.extra = append(x.extra, nil)
 	}
 	x.setActive(s, e.Active)
-	x.attrs[s] = e.Attrs
+	x.setAttrs(s, e.Attrs)
 	x.addCodes(s, e.Codes)
 	return nil
 }
@@ -345,18 +377,20 @@ func (x *Index) Remove(id string) bool {
 		x.ids[s] = x.ids[last]
 		x.places[s] = x.places[last]
 		x.active[s] = x.active[last]
-		x.attrs[s] = x.attrs[last]
+		x.groups[s] = x.groups[last]
+		x.extra[s] = x.extra[last]
 		for _, p := range x.places[s] {
 			x.tables[p.table].owner[p.row] = s
 		}
 		x.slotOf[x.ids[s]] = s
 	}
 	// Clear the vacated slot so that it keeps no strings alive.
-	x.ids[last], x.places[last], x.attrs[last] = "", nil, Attributes{}
+	x.ids[last], x.places[last], x.groups[last], x.extra[last] = "", nil, "", nil
 	x.ids = x.ids[:last]
 	x.places = x.places[:last]
 	x.active = x.active[:last]
-	x.attrs = x.attrs[:last]
+	x.groups = x.groups[:last]
+	x.extra = x.extra[:last]
 	return true
 }
 
@@ -390,7 +424,35 @@ func (x *Index) entry(s int32) Entry {
 	for j, p := range x.places[s] {
 		codes[j] = x.tables[p.table].code(p)
 	}
-	return Entry{ID: x.ids[s], Codes: codes, Active: x.active[s], Attrs: x.attrs[s]}
+	return Entry{ID: x.ids[s], Codes: codes, Active: x.active[s], Attrs: x.attrsOf(s)}
+}
+
+// setAttrs keeps a as slot s's attributes.
+func (x *Index) setAttrs(s int32, a Attributes) {
+	x.groups[s], x.extra[s] = a.Group, nil
+	if a.Group == x.ids[s] {
+		x.groups[s] = x.ids[s] // one string for both
+	}
+	if a != (Attributes{Group: a.Group}) {
+		x.extra[s] = &a
+	}
+}
+
+// attrsRef returns slot s's attributes for a filter to read: the kept
+// ones, or a copy made of the group alone.
+func (x *Index) attrsRef(s int32) *Attributes {
+	if a := x.extra[s]; a != nil {
+		return a
+	}
+	return &Attributes{Group: x.groups[s]}
+}
+
+// attrsOf returns slot s's attributes.
+func (x *Index) attrsOf(s int32) Attributes {
+	if a := x.extra[s]; a != nil {
+		return *a
+	}
+	return Attributes{Group: x.groups[s]}
 }
 
 // Each calls fn with a copy of every entry, in no particular order, until

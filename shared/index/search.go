@@ -111,7 +111,7 @@ func (x *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 		inactive: q.IncludeInactive,
 		filter:   q.Filter,
 		exclude:  -1,
-		top:      newTopK(max(q.Limit, 1), q.DistinctGroups, x.ids, x.attrs),
+		top:      newTopK(max(q.Limit, 1), q.DistinctGroups, x.ids, x.groups),
 	}
 	if slot, ok := x.slotOf[q.Exclude]; ok {
 		s.exclude = slot
@@ -275,7 +275,7 @@ func (s *scan) offer(r int32, d int, p int32) int {
 	if !s.top.admits(c) {
 		return s.bound
 	}
-	if s.filter != nil && !s.filter.Match(&x.attrs[slot]) {
+	if s.filter != nil && !s.filter.Match(x.attrsRef(slot)) {
 		return s.bound
 	}
 	s.top.offer(c)

@@ -28,18 +28,18 @@ type topK struct {
 	limit    int
 	distinct bool
 	ids      []string
-	attrs    []Attributes
+	groups   []string // by slot
 	heap     []candidate
 	at       map[candidateKey]int
 }
 
-func newTopK(limit int, distinct bool, ids []string, attrs []Attributes) *topK {
+func newTopK(limit int, distinct bool, ids []string, groups []string) *topK {
 	n := min(limit, 64)
 	return &topK{
 		limit:    limit,
 		distinct: distinct,
 		ids:      ids,
-		attrs:    attrs,
+		groups:   groups,
 		heap:     make([]candidate, 0, n),
 		at:       make(map[candidateKey]int, n),
 	}
@@ -75,7 +75,7 @@ func (t *topK) admits(c candidate) bool {
 
 func (t *topK) key(c candidate) candidateKey {
 	if t.distinct {
-		if g := t.attrs[c.slot].Group; g != "" {
+		if g := t.groups[c.slot]; g != "" {
 			return candidateKey{slot: -1, group: g}
 		}
 	}
