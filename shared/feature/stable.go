@@ -86,23 +86,26 @@ func (v stableView) take(plane *image.Gray) (*image.Gray, func(x, y float32) (Po
 	fw := project(float64(sw), float64(sh), t, r, d)
 	outW, outH := int(math.Ceil(fw.X)), int(math.Ceil(fw.Y))
 	// forward maps a small-plane point to the shot.
+	// The sines and cosines of both angles, once: the warp below asks for
+	// them at every pixel.
+	sinT, cosT, sinR, cosR := math.Sin(t), math.Cos(t), math.Sin(r), math.Cos(r)
 	forward := func(x, y float64) (Point, bool) {
 		u, q := x-cx, y-cy
-		z := u*math.Sin(t) + d
+		z := u*sinT + d
 		if z <= 0 {
 			return Point{}, false
 		}
-		px, py := d*u*math.Cos(t)/z, d*q/z
-		px, py = px*math.Cos(r)-py*math.Sin(r), px*math.Sin(r)+py*math.Cos(r)
+		px, py := d*u*cosT/z, d*q/z
+		px, py = px*cosR-py*sinR, px*sinR+py*cosR
 		p := Point{X: px + float64(outW)/2, Y: py + float64(outH)/2}
 		return p, p.X >= 0 && p.Y >= 0 && p.X < float64(outW) && p.Y < float64(outH)
 	}
 	// backward maps a shot point to the small plane.
 	backward := func(x, y float64) (float64, float64) {
 		px, py := x-float64(outW)/2, y-float64(outH)/2
-		px, py = px*math.Cos(r)+py*math.Sin(r), -px*math.Sin(r)+py*math.Cos(r)
-		u := d * px / (d*math.Cos(t) - px*math.Sin(t))
-		q := py * (u*math.Sin(t) + d) / d
+		px, py = px*cosR+py*sinR, -px*sinR+py*cosR
+		u := d * px / (d*cosT - px*sinT)
+		q := py * (u*sinT + d) / d
 		return u + cx, q + cy
 	}
 	shot := image.NewGray(image.Rect(0, 0, outW, outH))
