@@ -44,16 +44,18 @@ type located struct {
 	corners []Point // clockwise from the target's top-left, in the picture
 }
 
-// locate runs the feature tier of a gallery on the features of q: the
+// locate runs the feature tier of a gallery on the features of q
+// (extracted now from its picture if the query has none yet): the
 // shortlist of the gallery's tier, the targets accept lets through (by
 // their index entry), their records verified. It returns the found
 // targets by ID, with their corners in q's picture.
 func (s *Service) locate(ctx context.Context, sh *shelf, q Query, accept func(index.Entry) bool) (map[string]located, error) {
-	if len(q.Features) == 0 {
+	feats := q.features()
+	if len(feats) == 0 {
 		return nil, nil
 	}
 	var ids []string
-	for _, h := range sh.tier.Shortlist(q.Features, camera.Shortlist) {
+	for _, h := range sh.tier.Shortlist(feats, camera.Shortlist) {
 		if e, ok := sh.index.Get(h.ID); ok && accept(e) {
 			ids = append(ids, h.ID)
 		}
@@ -65,7 +67,7 @@ func (s *Service) locate(ctx context.Context, sh *shelf, q Query, accept func(in
 	if err != nil {
 		return nil, fmt.Errorf("read feature records: %w", err)
 	}
-	found, err := camera.Verify(ctx, q.Features, q.Width, q.Height, ids, records, feature.DefaultVerifyOptions)
+	found, err := camera.Verify(ctx, feats, q.Width, q.Height, ids, records, feature.DefaultVerifyOptions)
 	if err != nil {
 		return nil, err
 	}

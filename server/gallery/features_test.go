@@ -194,3 +194,33 @@ func TestRemadeRecordsReachFollowers(t *testing.T) {
 		}
 	}
 }
+
+// TestCopyNeedsNoFeatureTier: a copy of a target, which the hash tier
+// matches, is answered without the feature tier (no corners, no features
+// extracted), unless the search asks to locate it; a search for more
+// matches than the hash tier has still runs the feature tier.
+func TestCopyNeedsNoFeatureTier(t *testing.T) {
+	ctx := context.Background()
+	svc, _, g := open(t)
+	tg, err := svc.Targets.Add(ctx, g.ID, Target{Name: "coffee", Active: true}, picture(t, "coffee"), AddOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		o       SearchOptions
+		located bool
+	}{
+		{SearchOptions{Limit: 1}, false},
+		{SearchOptions{Limit: 1, Locate: true}, true},
+		{SearchOptions{Limit: 2}, true},
+	} {
+		pic := picture(t, "coffee")
+		ms, err := svc.Recognition.Search(ctx, g.ID, given(pic), tc.o)
+		if err != nil || len(ms) != 1 || ms[0].Target.ID != tg.ID || ms[0].Distance < 0 {
+			t.Fatalf("%+v: %+v, %v; want the coffee by the hash tier", tc.o, ms, err)
+		}
+		if got := ms[0].Corners != nil; got != tc.located {
+			t.Errorf("%+v: corners %v, want located %v", tc.o, ms[0].Corners, tc.located)
+		}
+	}
+}

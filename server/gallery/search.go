@@ -42,6 +42,13 @@ type SearchOptions struct {
 	Near bool
 	// DistinctProducts returns at most one target per ProductID.
 	DistinctProducts bool
+	// Locate runs the feature tier even when the hash tier's matches fill
+	// the answer, to say where each target it verifies is (Corners): a
+	// browser that sends its features asks for that. Otherwise the feature
+	// tier runs only when the hash tier matches fewer than Limit targets —
+	// a copy of a target costs no local features — and its answer is
+	// merged with the hash tier's.
+	Locate bool
 }
 
 // Search finds the active targets of a gallery that a picture shows, best
@@ -86,12 +93,16 @@ func (r *Recognition) SearchQuery(ctx context.Context, gallery int64, read func(
 	}
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Search.Timeout)
 	defer cancel()
+	enough := max(o.Limit, 1)
+	if o.Locate {
+		enough = 0
+	}
 	return s.find(ctx, sh, q, match.Options{
 		Limit:          o.Limit,
 		Filter:         o.Filter,
 		Near:           o.Near,
 		DistinctGroups: o.DistinctProducts,
-	}, o.Images)
+	}, o.Images, enough)
 }
 
 // Query is what both tiers search with: a picture's query fingerprint
@@ -105,6 +116,19 @@ type Query struct {
 	// scale maps the features' plane to the picture the corners of an
 	// answer are given in; 1 when nil.
 	scale func(feature.Point) Point
+	// pic is the picture a server made the query of: its features are
+	// extracted when the feature tier first needs them (Features nil).
+	pic *Picture
+}
+
+// features returns the query's features, extracting them from its picture
+// the first time when it has one.
+func (q *Query) features() []feature.Feature {
+	if q.Features == nil && q.pic != nil {
+		q.Features = q.pic.features(feature.QueryOptions)
+		q.pic = nil
+	}
+	return q.Features
 }
 
 // corner returns where a point of the features' plane is in the picture.
@@ -115,13 +139,16 @@ func (q Query) corner(p feature.Point) Point {
 	return q.scale(p)
 }
 
-// queryOf makes the query of a picture to search with.
+// queryOf makes the query of a picture to search with; its features are
+// extracted if the feature tier is asked.
 func queryOf(pic *Picture) (Query, error) {
 	fp, err := pic.prints(fingerprint.QueryOf)
 	if err != nil {
 		return Query{}, err
 	}
-	return pic.query(fp, pic.features(feature.QueryOptions)), nil
+	q := pic.query(fp, nil)
+	q.pic = pic
+	return q, nil
 }
 
 // query is the query of pic with the given fingerprint and features.
@@ -133,17 +160,21 @@ func (p *Picture) query(fp fingerprint.Fingerprint, feats []feature.Feature) Que
 // feature tier's shortlist, verified — and merges their answers: a target
 // either finds is a match, scored by the better of the two, with its
 // corners when the feature tier located it; best first, at most one per
-// product when o asks, at most o.Limit.
-func (s *Service) find(ctx context.Context, sh *shelf, q Query, o match.Options, images bool) ([]Match, error) {
+// product when o asks, at most o.Limit. The feature tier is skipped when
+// the hash tier matched at least enough targets (0: never skipped).
+func (s *Service) find(ctx context.Context, sh *shelf, q Query, o match.Options, images bool, enough int) ([]Match, error) {
 	hits, err := match.Search(ctx, sh.index, q.Print, o)
 	if err != nil {
 		return nil, searchError(ctx, err)
 	}
-	found, err := s.locate(ctx, sh, q, func(e index.Entry) bool {
-		return (e.Active || o.IncludeInactive) && e.ID != o.Exclude && (o.Filter == nil || o.Filter.Match(&e.Attrs))
-	})
-	if err != nil {
-		return nil, searchError(ctx, err)
+	var found map[string]located
+	if enough == 0 || matched(hits) < enough {
+		found, err = s.locate(ctx, sh, q, func(e index.Entry) bool {
+			return (e.Active || o.IncludeInactive) && e.ID != o.Exclude && (o.Filter == nil || o.Filter.Match(&e.Attrs))
+		})
+		if err != nil {
+			return nil, searchError(ctx, err)
+		}
 	}
 	merged := make([]Match, 0, len(hits)+len(found))
 	for _, h := range hits {
@@ -208,11 +239,23 @@ func (r *Recognition) Similar(ctx context.Context, gallery int64, pic *Picture) 
 }
 
 // similar lists the targets, active or not, other than except, that q
-// finds with either tier.
+// finds with either tier: the feature tier's only when the hash tier
+// finds none, since one is enough to refuse a picture.
 func (s *Service) similar(ctx context.Context, sh *shelf, q Query, except string, limit int) ([]Match, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Search.Timeout)
 	defer cancel()
-	return s.find(ctx, sh, q, match.Options{Limit: limit, IncludeInactive: true, Exclude: except}, false)
+	return s.find(ctx, sh, q, match.Options{Limit: limit, IncludeInactive: true, Exclude: except}, false, 1)
+}
+
+// matched counts the hits within the match threshold (score 0.5 or more).
+func matched(hits []match.Hit) int {
+	n := 0
+	for _, h := range hits {
+		if h.Score >= 0.5 {
+			n++
+		}
+	}
+	return n
 }
 
 // resolve reads the targets of matches from the store, in one read. A

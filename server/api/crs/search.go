@@ -82,6 +82,7 @@ func (h *Handler) searchFeatures(c echo.Context) error {
 		}
 		return q, nil
 	}
+	o.Locate = true // the browser sent its features to learn where the target is
 	matches, err := h.svc.Recognition.SearchQuery(ctx(c), r.gallery.ID, read, o)
 	return h.found(c, r, matches, err, o)
 }
