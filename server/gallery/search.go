@@ -74,7 +74,9 @@ func (r *Recognition) SearchQuery(ctx context.Context, gallery int64, read func(
 	if err := sh.admitSearch(s.now()); err != nil {
 		return nil, err
 	}
-	if sh.index.ActiveLen() == 0 {
+	if _, active, err := s.lens(ctx, sh); err != nil {
+		return nil, err
+	} else if active == 0 {
 		return nil, fmt.Errorf("gallery %q: %w", sh.settings().Name, ErrNoActiveTargets)
 	}
 	q, err := read(ctx)
@@ -135,6 +137,9 @@ func (p *Picture) query(fp fingerprint.Fingerprint, feats []feature.Feature) Que
 // corners when the feature tier located it; best first, at most one per
 // product when o asks, at most o.Limit.
 func (s *Service) find(ctx context.Context, sh *shelf, q Query, o match.Options, images bool) ([]Match, error) {
+	if err := s.fill(ctx, sh, q.Print, o); err != nil {
+		return nil, searchError(ctx, err)
+	}
 	hits, err := match.Search(ctx, sh.index, q.Print, o)
 	if err != nil {
 		return nil, searchError(ctx, err)

@@ -68,6 +68,7 @@ type Service struct {
 	decodes *budget.Budget // the memory of the pictures being decoded
 	vocab   *bow.Vocabulary
 	records *recordCache // decoded feature records read last
+	lookup  Lookup       // nil: targets are found in indexes loaded at Open
 
 	mu      sync.RWMutex
 	shelves map[int64]*shelf // by gallery ID
@@ -88,8 +89,9 @@ type shelf struct {
 	pending []string // targets without a feature record (see RemakeFeatures); under mu
 }
 
-// Open starts a service on st, rebuilding every gallery's index from it.
-func Open(ctx context.Context, st store.Store, cfg config.Config) (*Service, error) {
+// Open starts a service on st, rebuilding every gallery's index from it
+// (unless WithLookup says where to find targets instead).
+func Open(ctx context.Context, st store.Store, cfg config.Config, opts ...Option) (*Service, error) {
 	if cfg.Server.DecodeBytes <= 0 || cfg.Server.BusyWait <= 0 {
 		cfg.Server = config.Default().Server
 	}
@@ -101,6 +103,9 @@ func Open(ctx context.Context, st store.Store, cfg config.Config) (*Service, err
 		decodes: budget.New(cfg.Server.DecodeBytes), vocab: vocab, records: newRecordCache(recordCacheFeatures)}
 	s.Galleries, s.Targets, s.Pictures = &Galleries{s}, &Targets{s}, &Pictures{s}
 	s.Recognition, s.Tasks, s.Sync = &Recognition{s}, &Tasks{s}, &Sync{s}
+	for _, o := range opts {
+		o(s)
+	}
 	galleries, err := st.Galleries(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("gallery: list galleries: %w", err)
@@ -125,6 +130,9 @@ func (s *Service) newShelf(g store.Gallery) *shelf {
 // (or that have no record) get them anew from their stored image, saved.
 func (s *Service) load(ctx context.Context, g store.Gallery) (*shelf, error) {
 	sh := s.newShelf(g)
+	if s.lookup != nil {
+		return sh, nil // the searches look their targets up
+	}
 	var stale []string
 	err := s.store.EachTarget(ctx, g.ID, func(t store.Target) error {
 		var fp fingerprint.Fingerprint

@@ -72,26 +72,25 @@ var candidatesSQL = func() string {
 		UNION ALL SELECT 2, (1 << x.b) | (1 << y.b) FROM bit x JOIN bit y ON x.b < y.b
 		UNION ALL SELECT 3, (1 << x.b) | (1 << y.b) | (1 << z.b) FROM bit x JOIN bit y ON x.b < y.b JOIN bit z ON y.b < z.b),
 	ball(r, m) AS MATERIALIZED (SELECT k.r, f.m FROM (SELECT DISTINCT r FROM flip) k JOIN flip f ON f.r <= k.r),
+
 	probe(i, tables, budget, q0, q1, q2, q3, r0, r1, r2, r3) AS MATERIALIZED (SELECT key,
 		json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]'),
 		json_extract(value, '$[4]'), json_extract(value, '$[5]'), json_extract(value, '$[6]'), json_extract(value, '$[7]'),
 		json_extract(value, '$[8]'), json_extract(value, '$[9]')
 		FROM json_each(?)),
-	want(i, part, v) AS MATERIALIZED (`)
+`)
+	// want<p> is the values part p is looked up with, for each probe.
 	for p := range 4 {
-		if p > 0 {
-			b.WriteString(" UNION ALL ")
-		}
-		fmt.Fprintf(&b, "SELECT p.i, %d, %s FROM probe p JOIN ball b ON b.r = p.r%d", p, xor(fmt.Sprintf("p.q%d", p), "b.m"), p)
+		fmt.Fprintf(&b, "\twant%d(i, v) AS MATERIALIZED (SELECT p.i, %s FROM probe p JOIN ball b ON b.r = p.r%d),\n",
+			p, xor(fmt.Sprintf("p.q%d", p), "b.m"), p)
 	}
-	b.WriteString(`),
-	hit(i, target_id, win, p0, p1, p2, p3) AS MATERIALIZED (`)
+	b.WriteString(`	hit(i, target_id, win, p0, p1, p2, p3) AS MATERIALIZED (`)
 	for p := range 4 {
 		if p > 0 {
 			b.WriteString(" UNION ALL ")
 		}
-		fmt.Fprintf(&b, `SELECT w.i, c.target_id, c.win, c.p0, c.p1, c.p2, c.p3 FROM want w CROSS JOIN codes c
-			WHERE w.part = %d AND c.gallery_id = ? AND c.p%d = w.v`, p, p)
+		fmt.Fprintf(&b, `SELECT w.i, c.target_id, c.win, c.p0, c.p1, c.p2, c.p3 FROM want%d w CROSS JOIN codes c
+			WHERE c.gallery_id = ? AND c.p%d = w.v`, p, p)
 	}
 	// Popcount of the four XORs in steps, each step materialized so that
 	// no expression is repeated.

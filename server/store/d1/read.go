@@ -231,6 +231,17 @@ func (s *Store) CountTargets(ctx context.Context, gallery int64) (int, error) {
 	return n, nil
 }
 
+// Counts returns how many targets the gallery holds, and how many of them
+// are active, in one query.
+func (s *Store) Counts(ctx context.Context, gallery int64) (all, active int, err error) {
+	err = s.db.QueryRowContext(ctx, `SELECT COUNT(*), COALESCE(SUM(active), 0) FROM targets WHERE gallery_id = ?`,
+		gallery).Scan(&all, &active)
+	if err != nil {
+		return 0, 0, fmt.Errorf("d1: count targets of gallery %d: %w", gallery, err)
+	}
+	return all, active, nil
+}
+
 // eachPage is how many targets EachTarget and Snapshot read a query: a
 // page of rows a Worker holds at once.
 const eachPage = 500
