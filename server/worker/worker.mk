@@ -40,3 +40,37 @@ $(WORKER_STAMP):
 	@PATH="$(WORKER_BIN):$$PATH" node --version | grep -q '^v$(WORKER_NODE)$$' || { \
 	  echo "$(WORKER_TOOLS): node is not $(WORKER_NODE) after the install" >&2; exit 1; }
 	@touch $@
+
+# The parts of ADDR, for wrangler's --ip and --port.
+WORKER_HOST = $(word 1,$(subst :, ,$(ADDR)))
+WORKER_PORT = $(word 2,$(subst :, ,$(ADDR)))
+# The first-use variables, passed to wrangler dev when set.
+WORKER_VARS = $${PIXMATCH_INSTANCE:+--var PIXMATCH_INSTANCE:$$PIXMATCH_INSTANCE} \
+	$${PIXMATCH_APP_ID:+--var PIXMATCH_APP_ID:$$PIXMATCH_APP_ID} \
+	$${PIXMATCH_API_KEY:+--var PIXMATCH_API_KEY:$$PIXMATCH_API_KEY} \
+	$${PIXMATCH_API_SECRET:+--var PIXMATCH_API_SECRET:$$PIXMATCH_API_SECRET}
+
+.PHONY: worker worker-dev worker-deploy
+
+## worker: build the Worker into server/worker/build: wrangler's build files
+## (syumai/workers' runtime), the Go module (js/wasm), and the static assets
+## Cloudflare serves beside it (the browser module and its headers)
+worker: wasm worker-tools
+	$(GO) run github.com/syumai/workers/cmd/workers-assets-gen -mode=go -o $(WORKER_BUILD)
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o $(WORKER_BUILD)/app.wasm ./$(WORKER_DIR)/cmd
+	mkdir -p $(WORKER_BUILD)/assets/app/dist
+	cp $(WASM_MODULE) $(WASM_EXEC) $(WORKER_BUILD)/assets/app/dist/
+	cp $(WORKER_DIR)/assets_headers $(WORKER_BUILD)/assets/_headers
+	@raw=$$(wc -c < $(WORKER_BUILD)/app.wasm | tr -d ' '); gz=$$(gzip -9 -c $(WORKER_BUILD)/app.wasm | wc -c | tr -d ' '); \
+	echo "$(WORKER_BUILD)/app.wasm: $$raw bytes raw, $$gz bytes gzip -9"
+
+## worker-dev: serve the Worker on http://$(ADDR) under wrangler dev, with a
+## local D1 and R2 (kept in server/worker/.wrangler), until stopped; the
+## PIXMATCH_* variables set in the environment make the first gallery and key
+worker-dev: worker
+	cd $(WORKER_DIR) && PATH="$(WORKER_BIN):$$PATH" wrangler dev --ip $(WORKER_HOST) --port $(WORKER_PORT) $(WORKER_VARS)
+
+## worker-deploy: build and `wrangler deploy` with server/worker/wrangler.toml
+## (your D1 database's id and R2 bucket; see README, Cloudflare Workers)
+worker-deploy: worker
+	cd $(WORKER_DIR) && PATH="$(WORKER_BIN):$$PATH" wrangler deploy
