@@ -74,3 +74,9 @@ worker-dev: worker
 ## (your D1 database's id and R2 bucket; see README, Cloudflare Workers)
 worker-deploy: worker
 	cd $(WORKER_DIR) && PATH="$(WORKER_BIN):$$PATH" wrangler deploy
+
+# make test builds the Worker first, and its test under workerd
+# (server/worker TestUnderWorkerd) then fails rather than skips when the
+# build or wrangler is missing.
+test: worker
+test: export PIXMATCH_WORKERD := 1
