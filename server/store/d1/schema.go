@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -188,17 +189,19 @@ const insertCodes = `INSERT INTO codes (gallery_id, target_id, win, p0, p1, p2, 
 		json_extract(value, '$[2]'), json_extract(value, '$[3]'), json_extract(value, '$[4]')
 	FROM json_each(NEW.codes)`
 
-// migrate brings db's schema to the newest version.
+// migrate brings db's schema to the newest version. A Worker opens the
+// store on every request, so a current schema costs one read.
 func migrate(ctx context.Context, db *sql.DB) error {
-	if _, err := db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY,
-		name    TEXT NOT NULL,
-		applied INTEGER NOT NULL
-	)`); err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
 	var current int
-	if err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current); err != nil {
+	err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(version), 0) FROM schema_migrations`).Scan(&current)
+	if err != nil && strings.Contains(err.Error(), "no such table") {
+		_, err = db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+			version INTEGER PRIMARY KEY,
+			name    TEXT NOT NULL,
+			applied INTEGER NOT NULL
+		)`)
+	}
+	if err != nil {
 		return fmt.Errorf("migrate: read schema version: %w", err)
 	}
 	if current > len(migrations) {
