@@ -101,10 +101,13 @@ func startWorkerd(t *testing.T, state string) (*workerd, time.Duration) {
 	}
 	t.Cleanup(w.stop)
 	for {
+		asked := time.Now()
 		res, err := http.Get(w.url + "/ping")
 		if err == nil {
 			res.Body.Close()
 			if res.StatusCode == http.StatusOK {
+				t.Logf("the first /ping answered took %v (a cold start: the module compiled, an isolate made)",
+					time.Since(asked).Round(time.Millisecond))
 				return w, time.Since(start)
 			}
 		}
