@@ -1,7 +1,6 @@
 package feature
 
 import (
-	"cmp"
 	"image"
 	"math"
 	"slices"
@@ -23,17 +22,17 @@ type point struct {
 }
 
 // detect finds the keypoints of g for o (steps 1 to 5 of the package
-// documentation).
-func detect(g *image.Gray, o Options) *detection {
+// documentation), in m.
+func detect(g *image.Gray, o Options, m *memory) *detection {
 	o = o.normal()
-	d := &detection{gw: g.Rect.Dx(), gh: g.Rect.Dy(), levels: pyramid(g, o)}
+	d := &detection{gw: g.Rect.Dx(), gh: g.Rect.Dy(), levels: pyramid(g, o, m)}
 	quota := quotas(o.Max, len(d.levels), o.Scale)
 	carry := 0
-	var s scratch
+	s := &m.scratch
 	for n, l := range d.levels {
 		want := quota[n] + carry
 		g := newGrid(l, o.Cell)
-		picked := spread(l.corners(o, g, &s), want, g, o.CellCap)
+		picked := spread(l.corners(o, g, s), want, o.CellCap, s)
 		carry = want - len(picked)
 		for _, c := range picked {
 			i := int(c.i)
@@ -43,11 +42,25 @@ func detect(g *image.Gray, o Options) *detection {
 			})
 		}
 	}
-	slices.SortFunc(d.points, func(a, b point) int {
-		return cmp.Or(cmp.Compare(b.score, a.score), cmp.Compare(a.level, b.level),
-			cmp.Compare(a.y, b.y), cmp.Compare(a.x, b.x))
-	})
+	slices.SortFunc(d.points, byRank)
 	return d
+}
+
+// byRank orders points by response, strongest first, then by level, row
+// and column. (Plain comparisons: cmp.Or's generic calls cost the
+// browser's build a quarter of the sort.)
+func byRank(a, b point) int {
+	switch {
+	case a.score > b.score:
+		return -1
+	case a.score < b.score:
+		return 1
+	case a.level != b.level:
+		return int(a.level) - int(b.level)
+	case a.y != b.y:
+		return int(a.y - b.y)
+	}
+	return int(a.x - b.x)
 }
 
 // quotas shares max features among n levels, each level's share 1/scale
@@ -73,31 +86,52 @@ func quotas(max, n int, scale float64) []int {
 	return out
 }
 
-// spread returns at most want of the corners cs, strongest first, at
-// most limit from each cell of g until every cell has given what it may,
-// then the strongest of the rest.
-func spread(cs []corner, want int, g grid, limit int) []corner {
+// spread returns at most want of the corners of b, the strongest, at
+// most limit from each cell until every cell has given what it may, then
+// the strongest of the rest: taken in order of strength, with a count
+// by cell, those are the first want of the corners among the limit
+// strongest of their cell, else all of those and the strongest others.
+// They are returned in no particular order (detect orders all levels'),
+// in s.
+func spread(b *cellBest, want, limit int, s *scratch) []corner {
 	if want <= 0 {
 		return nil
 	}
-	stronger := func(a, b corner) int { return cmp.Or(cmp.Compare(b.score, a.score), cmp.Compare(a.i, b.i)) }
-	slices.SortFunc(cs, stronger)
-	taken := make([]int, g.cells())
-	var out, rest []corner
-	for _, c := range cs {
-		if n := g.cell(c.i); taken[n] < limit {
-			taken[n]++
-			out = append(out, c)
-			if len(out) == want {
-				return out
+	first, rest := s.first[:0], s.rest[:0]
+	for c := range b.n {
+		cs := b.cell(c)
+		n := min(limit, len(cs))
+		for j := range n { // a selection sort of the n strongest
+			for k := j + 1; k < len(cs); k++ {
+				if stronger(cs[k], cs[j]) {
+					cs[j], cs[k] = cs[k], cs[j]
+				}
 			}
-		} else {
-			rest = append(rest, c)
 		}
+		first, rest = append(first, cs[:n]...), append(rest, cs[n:]...)
 	}
-	out = append(out, rest[:min(len(rest), want-len(out))]...)
-	slices.SortFunc(out, stronger)
-	return out
+	s.first, s.rest = first, rest
+	if len(first) >= want {
+		slices.SortFunc(first, byStrength)
+		return first[:want]
+	}
+	slices.SortFunc(rest, byStrength)
+	return append(first, rest[:min(len(rest), want-len(first))]...)
+}
+
+// stronger reports whether corner a has a stronger response than b, or
+// as strong and comes first in raster order.
+func stronger(a, b corner) bool { return a.score > b.score || a.score == b.score && a.i < b.i }
+
+// byStrength orders corners strongest first, as stronger does.
+func byStrength(a, b corner) int {
+	switch {
+	case stronger(a, b):
+		return -1
+	case stronger(b, a):
+		return 1
+	}
+	return 0
 }
 
 // angleUnit is the angle of 2⁻¹⁶ turn in radians.

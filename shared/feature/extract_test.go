@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"reflect"
+	"sync"
 	"testing"
 
 	"github.com/pixmatch/pixmatch/shared/testphoto"
@@ -37,6 +38,39 @@ func TestExtractIsDeterministic(t *testing.T) {
 	if got := Extract(sub, TargetOptions); !reflect.DeepEqual(got, want) {
 		t.Error("the same pixels as a sub-image give other features")
 	}
+}
+
+// TestExtractConcurrently extracts planes of three sizes on four
+// goroutines at once, each in its own order, twice: every extraction
+// gives the features the plane gives alone. Extractions share memory
+// from a pool between them; none may see another's, or what a larger
+// plane left in it.
+func TestExtractConcurrently(t *testing.T) {
+	o := QueryOptions
+	o.MaxSide = 320 // fast enough under the race detector
+	g := Plane(testphoto.Image("coffee"), o)
+	planes := []*image.Gray{g, Plane(testphoto.Image("coins"), TargetOptions).SubImage(image.Rect(30, 20, 251, 190)).(*image.Gray), Plane(testphoto.Image("chelsea"), o)}
+	want := make([][]Feature, len(planes))
+	for i, p := range planes {
+		if want[i] = Extract(p, o); len(want[i]) == 0 {
+			t.Fatalf("plane %d: no features", i)
+		}
+	}
+	var wg sync.WaitGroup
+	for start := range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := range 2 * len(planes) {
+				i := (start + n) % len(planes)
+				if got := Extract(planes[i], o); !reflect.DeepEqual(got, want[i]) {
+					t.Errorf("goroutine %d, plane %d: other features", start, i)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 // TestExtractOutput checks what every feature promises: at most Max,

@@ -162,11 +162,14 @@ type Feature struct {
 
 // Extract returns the features of g, at most o.Max, strongest first (see
 // the package documentation). A plane too small for a patch gives none.
+// It may run on many goroutines at once.
 func Extract(g *image.Gray, o Options) []Feature { return extract(g, o, &steered) }
 
 // extract is Extract with the pattern turned to every angle bin, t.
 func extract(g *image.Gray, o Options, t *table) []Feature {
-	d := detect(g, o)
+	m := memories.Get().(*memory)
+	defer memories.Put(m)
+	d := detect(g, o, m)
 	out := make([]Feature, len(d.points))
 	for i, p := range d.points {
 		out[i] = Feature{Keypoint: d.keypoint(p), Desc: d.describe(p, t)}

@@ -21,9 +21,12 @@ func newGrid(l *level, side int) grid {
 func (g grid) cells() int { return g.cols * g.rows }
 
 // cell returns the cell of the level's pixel i, which must lie in g.r.
+// (Unsigned division: the browser's build checks a signed one for
+// overflow in a call.)
 func (g grid) cell(i int32) int {
-	x, y := int(i)%g.w-g.r.Min.X, int(i)/g.w-g.r.Min.Y
-	return (y/g.side)*g.cols + x/g.side
+	u, w, side := uint(i), uint(g.w), uint(g.side)
+	x, y := u%w-uint(g.r.Min.X), u/w-uint(g.r.Min.Y)
+	return int(y/side)*g.cols + int(x/side)
 }
 
 // rect returns the pixels of cell n.

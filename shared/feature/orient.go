@@ -1,5 +1,7 @@
 package feature
 
+import "math/bits"
+
 // patchSide is the diameter of the disc a keypoint's orientation is taken
 // from, in pixels of its level; the descriptor's tests lie inside it.
 const patchSide = 31
@@ -20,23 +22,51 @@ var discHalfWidth = func() (out [discRadius + 1]int) {
 	return out
 }()
 
+// discRows[v] selects, in the 32 pixels of a row from 15 left of a
+// keypoint as four words (a byte a pixel), those of the disc's row v
+// (and −v) from it.
+var discRows = func() (out [discRadius + 1][4]uint64) {
+	for v := range out {
+		for k := discRadius - discHalfWidth[v]; k <= discRadius+discHalfWidth[v]; k++ {
+			out[v][k/8] |= 0xff << (8 * (k % 8))
+		}
+	}
+	return out
+}()
+
 // orientation returns the direction from pixel i to the intensity
 // centroid of the disc around it, in 2⁻³² turn, clockwise on the screen
-// (y points down) from the x axis; 0 for a disc of one grey.
+// (y points down) from the x axis; 0 for a disc of one grey. Each row of
+// the disc is read as four masked words, whose pixel sums and moments
+// come from multiplications (half the time in the browser's build of a
+// loop over the row's pixels).
 func (l *level) orientation(i int) uint32 {
 	var m10, m01 int64
 	for v := -discRadius; v <= discRadius; v++ {
-		r := discHalfWidth[abs(v)]
-		row := l.pix[i+v*l.w-r : i+v*l.w+r+1]
-		var sum, moment int64
-		for k, p := range row {
-			sum += int64(p)
-			moment += int64(k-r) * int64(p)
-		}
-		m10 += moment
+		mask := &discRows[abs(v)]
+		row := l.pix[i+v*l.w-discRadius:][:32]
+		s0, k0 := moments(word(row, 0) & mask[0])
+		s1, k1 := moments(word(row, 8) & mask[1])
+		s2, k2 := moments(word(row, 16) & mask[2])
+		s3, k3 := moments(word(row, 24) & mask[3])
+		sum := int64(s0 + s1 + s2 + s3)
+		m10 += int64(k0+k1+k2+k3+8*s1+16*s2+24*s3) - discRadius*sum // from the first pixel, then from i
 		m01 += int64(v) * sum
 	}
 	return atan2(m01, m10)
+}
+
+// moments returns the sum of the 8 bytes of x and the sum of k times
+// byte k. Bytes go into 16-bit lanes, evens and odds apart; multiplying
+// lanes by 1 1 1 1 adds them up into the top lane, and by 0 1 2 3 (from
+// the top) weighs lane j by j there. No lane overflows: even and odd
+// bytes add to at most 510, weighed by at most 0+1+2+3.
+func moments(x uint64) (sum, moment uint64) {
+	const evens = 0x00ff00ff00ff00ff
+	e, o := x&evens, x>>8&evens
+	sum = (e + o) * 0x0001000100010001 >> 48
+	weighed := (e + o) * 0x0000000100020003 >> 48 // Σ j·(e_j + o_j)
+	return sum, 2*weighed + o*0x0001000100010001>>48
 }
 
 // cordicSteps[k] is atan(2⁻ᵏ) in 2⁻³² turn, rounded.
@@ -60,9 +90,10 @@ func atan2(y, x int64) uint32 {
 		x, y, angle = -x, -y, 1<<31
 	}
 	// Scale up so the shifts keep precision, keeping clear of overflow
-	// (CORDIC grows the vector by at most 1.65).
-	for abs64(x) < 1<<40 && abs64(y) < 1<<40 {
-		x, y = x<<1, y<<1
+	// (CORDIC grows the vector by at most 1.65): double until either
+	// coordinate reaches 2⁴⁰.
+	if n := max(bits.Len64(uint64(abs64(x))), bits.Len64(uint64(abs64(y)))); n <= 40 {
+		x, y = x<<(41-n), y<<(41-n)
 	}
 	for k, step := range cordicSteps {
 		if y > 0 {

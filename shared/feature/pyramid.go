@@ -18,10 +18,9 @@ type level struct {
 	// tests compare two of them), made when a keypoint of the level is
 	// first described.
 	smooth []uint16
-	// turned holds, by angle bin, the tests of pattern as offsets into
-	// the level, made when a keypoint of the bin is first described.
-	turned  []*[2 * Bits]int32
-	pattern *table
+	// mem is where the level's box sums and turned tests are made (nil:
+	// anew).
+	mem *levelMemory
 }
 
 // gray returns the level as an image.
@@ -29,24 +28,27 @@ func (l *level) gray() *image.Gray {
 	return &image.Gray{Pix: l.pix, Stride: l.w, Rect: image.Rect(0, 0, l.w, l.h)}
 }
 
-// pyramid returns the levels of g for o: the working plane, then planes
-// each o.Scale times smaller, made by area averaging from the one before,
-// while a level still has room for a keypoint.
-func pyramid(g *image.Gray, o Options) []*level {
+// pyramid returns the levels of g for o, in m: the working plane, then
+// planes each o.Scale times smaller, made by area averaging from the one
+// before, while a level still has room for a keypoint.
+func pyramid(g *image.Gray, o Options, m *memory) []*level {
 	base := working(compact(g), o.MaxSide)
 	if base.w <= 2*edge || base.h <= 2*edge {
 		return nil
 	}
+	base.mem = &m.levels[0]
 	levels := []*level{base}
 	for len(levels) < o.Levels {
-		prev := levels[len(levels)-1]
+		prev, mem := levels[len(levels)-1], &m.levels[len(levels)]
 		// One IEEE division and a rounding: the same sizes everywhere.
 		w := int(math.Floor(float64(prev.w)/o.Scale + 0.5))
 		h := int(math.Floor(float64(prev.h)/o.Scale + 0.5))
 		if w <= 2*edge || h <= 2*edge {
 			break
 		}
-		levels = append(levels, shrink(prev, w, h))
+		l := shrinkInto(prev, w, h, mem.pix)
+		l.mem, mem.pix = mem, l.pix
+		levels = append(levels, l)
 	}
 	return levels
 }
@@ -67,7 +69,9 @@ func compact(g *image.Gray) *level {
 
 // smoothed returns the level's 5×5 box sums, computing them once: a sum
 // of 5 pixels down each column, kept running row by row, then a running
-// sum of 5 of those along the row. Pixels within 2 of the border are left
+// sum of 5 of those along the row, both in one pass along a row once
+// the first five rows are in (a pass a row fewer: the browser's build
+// pays for every turn of a loop). Pixels within 2 of the border are left
 // 0; no test reads them. The sums are kept in native-width integers: the
 // browser's build handles 16-bit arithmetic slowly.
 func (l *level) smoothed() []uint16 {
@@ -75,38 +79,61 @@ func (l *level) smoothed() []uint16 {
 		return l.smooth
 	}
 	w, h := l.w, l.h
-	out := make([]uint16, w*h)
+	var room []uint16
+	if l.mem != nil {
+		room = l.mem.smooth
+	}
+	out := grow(room, w*h)
+	clear(out)
+	l.smooth = out
+	if l.mem != nil {
+		l.mem.smooth = out
+	}
 	if w < 5 || h < 5 {
-		l.smooth = out
 		return out
 	}
 	cols := make([]int32, w)
 	for y := range h {
 		add := l.pix[y*w : (y+1)*w]
-		acc := cols[:len(add)]
-		if y >= 5 {
-			sub := l.pix[(y-5)*w : (y-4)*w][:len(add)]
+		if y < 5 {
 			for x, v := range add {
-				acc[x] += int32(v) - int32(sub[x])
+				cols[x] += int32(v)
 			}
-		} else {
-			for x, v := range add {
-				acc[x] += int32(v)
+			if y == 4 {
+				boxRow(cols, out[2*w:3*w])
 			}
-		}
-		if y < 4 {
 			continue
 		}
+		sub := l.pix[(y-5)*w : (y-4)*w][:len(add)]
+		acc := cols[:len(add)]
+		for x := range 5 {
+			acc[x] += int32(add[x]) - int32(sub[x])
+		}
 		row := out[(y-2)*w : (y-1)*w]
-		run := cols[0] + cols[1] + cols[2] + cols[3] + cols[4]
+		run := acc[0] + acc[1] + acc[2] + acc[3] + acc[4]
 		row[2] = uint16(run)
-		ahead := cols[5:]
-		behind, dst := cols[:len(ahead)], row[3:][:len(ahead)]
-		for x, v := range ahead {
+		ahead, ad, sb := acc[5:], add[5:], sub[5:]
+		ad, sb = ad[:len(ahead)], sb[:len(ahead)]
+		behind, dst := acc[:len(ahead)], row[3:][:len(ahead)]
+		for x := range ahead {
+			v := ahead[x] + int32(ad[x]) - int32(sb[x])
+			ahead[x] = v
 			run += v - behind[x]
 			dst[x] = uint16(run)
 		}
 	}
-	l.smooth = out
 	return out
+}
+
+// boxRow writes into row the running sums of 5 of the column sums cols
+// along it, from column 2.
+func boxRow(cols []int32, row []uint16) {
+	run := cols[0] + cols[1] + cols[2] + cols[3] + cols[4]
+	row[2] = uint16(run)
+	ahead := cols[5:]
+	behind, dst := cols[:len(ahead)], row[3:][:len(ahead)]
+	for x, v := range ahead {
+		run += v - behind[x]
+		dst[x] = uint16(run)
+	}
 }

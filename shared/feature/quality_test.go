@@ -102,7 +102,7 @@ func measure(t testing.TB, o Options, tabs ...*table) []map[string]counts {
 // extractEach returns the features of g found with o and described with
 // each of tabs.
 func extractEach(g *image.Gray, o Options, tabs []*table) [][]Feature {
-	d := detect(g, o)
+	d := detect(g, o, new(memory))
 	out := make([][]Feature, len(tabs))
 	for i, tab := range tabs {
 		out[i] = make([]Feature, len(d.points))

@@ -53,28 +53,46 @@ func newFilter(n, m int) filter {
 // columns first, each output row a weighted sum of source rows, then
 // along the rows, rounded once at the end. The sums are exact integers,
 // so the order does not change the result.
-func shrink(l *level, w, h int) *level {
+func shrink(l *level, w, h int) *level { return shrinkInto(l, w, h, nil) }
+
+// shrinkInto is shrink making the pixels in pix when it has room enough.
+func shrinkInto(l *level, w, h int, pix []uint8) *level {
 	xs, ys := newFilter(l.w, w), newFilter(l.h, h)
-	out := &level{pix: make([]uint8, w*h), w: w, h: h}
+	// Every pixel is written below: pix need not be cleared.
+	out := &level{pix: grow(pix, w*h), w: w, h: h}
 	col := make([]uint32, l.w) // one output row, not yet reduced along x, ×weightOne
+	threes := xs.threes()
 	for oy := range h {
-		clear(col)
 		first := int(ys.first[oy])
-		for j, wt := range ys.weight[oy*ys.k : (oy+1)*ys.k] {
-			if wt == 0 {
-				continue
+		if ys.k == 3 { // the pyramid's case: the three rows in one pass
+			ws := ys.weight[3*oy : 3*oy+3 : 3*oy+3]
+			w0, w1, w2 := ws[0], ws[1], ws[2] // in locals: acc might alias ws
+			r0 := l.pix[first*l.w : (first+1)*l.w]
+			r1 := l.pix[(first+1)*l.w : (first+2)*l.w][:len(r0)]
+			r2 := l.pix[(first+2)*l.w : (first+3)*l.w][:len(r0)]
+			acc := col[:len(r0)]
+			for x := range r0 {
+				acc[x] = uint32(r0[x])*w0 + uint32(r1[x])*w1 + uint32(r2[x])*w2
 			}
-			src := l.pix[(first+j)*l.w : (first+j+1)*l.w]
-			acc := col[:len(src)]
-			for x, v := range src {
-				acc[x] += uint32(v) * wt
+		} else {
+			clear(col)
+			for j, wt := range ys.weight[oy*ys.k : (oy+1)*ys.k] {
+				if wt == 0 {
+					continue
+				}
+				src := l.pix[(first+j)*l.w : (first+j+1)*l.w]
+				acc := col[:len(src)]
+				for x, v := range src {
+					acc[x] += uint32(v) * wt
+				}
 			}
 		}
 		dst := out.pix[oy*w : (oy+1)*w]
-		if xs.k == 3 { // the pyramid's case, unrolled
-			for ox, first := range xs.first {
-				p, ws := col[first:first+3:first+3], xs.weight[3*ox:3*ox+3:3*ox+3]
-				v := uint64(p[0])*uint64(ws[0]) + uint64(p[1])*uint64(ws[1]) + uint64(p[2])*uint64(ws[2])
+		if threes != nil { // the pyramid's case, unrolled
+			dst = dst[:len(threes)]
+			for ox, t := range threes {
+				p := col[t.first : t.first+3 : t.first+3]
+				v := uint64(p[0])*uint64(t.w0) + uint64(p[1])*uint64(t.w1) + uint64(p[2])*uint64(t.w2)
 				dst[ox] = uint8((v + 1<<31) >> 32)
 			}
 			continue
@@ -87,6 +105,27 @@ func shrink(l *level, w, h int) *level {
 			}
 			dst[ox] = uint8((v + 1<<31) >> 32)
 		}
+	}
+	return out
+}
+
+// three is an output pixel of a filter of three source pixels: the
+// first and the weights of the three.
+type three struct {
+	first      int32
+	w0, w1, w2 uint32
+}
+
+// threes returns the output pixels of f if it takes three source pixels
+// each (the pyramid's case: one bounds check a pixel), else nil.
+func (f filter) threes() []three {
+	if f.k != 3 {
+		return nil
+	}
+	out := make([]three, len(f.first))
+	for o, first := range f.first {
+		ws := f.weight[3*o : 3*o+3 : 3*o+3]
+		out[o] = three{first, ws[0], ws[1], ws[2]}
 	}
 	return out
 }
