@@ -9,7 +9,9 @@
 #
 # Node 22 and wrangler come from the npm registry, installed on first use
 # into .tools/worker (about 20 s and 413 MB; wrangler 4.88 and later
-# refuse a Node older than 22). Nothing else is downloaded.
+# refuse a Node older than 22). Nothing else is downloaded. npm itself,
+# when missing, is installed from Debian's packages (as root or with
+# sudo), as the Makefile does for Chromium.
 
 GO ?= go
 
@@ -30,8 +32,11 @@ worker-tools: $(WORKER_STAMP)
 
 $(WORKER_STAMP):
 	@command -v npm >/dev/null 2>&1 || { \
-	  echo "the Worker edition installs Node 22 and wrangler with npm, which is missing:" >&2; \
-	  echo "install it (Debian: apt-get install -y npm), then run make again" >&2; exit 1; }
+	  echo "installing npm (Debian package): the Worker edition installs Node 22 and wrangler with it"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
+	  else echo "the Worker edition needs npm: run  apt-get install -y --no-install-recommends npm  as root" >&2; exit 1; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm >/dev/null \
+	  || { echo "could not install npm: run  apt-get install -y --no-install-recommends npm  as root" >&2; exit 1; }; }
 	@echo "installing Node $(WORKER_NODE) and wrangler $(WORKER_WRANGLER) from the npm registry into $(WORKER_TOOLS)"
 	@mkdir -p $(WORKER_TOOLS)
 	rm -f $(WORKER_TOOLS)/.installed-*
