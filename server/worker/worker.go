@@ -17,10 +17,11 @@
 //     (rescaled, recompressed, cropped, mirrored, turned pictures), not
 //     prints seen by a camera. POST /search/features searches the query
 //     fingerprint only.
-//   - Rate limits (--qps, --daily-searches) and the memory of signatures
-//     and nonces against replays live in process memory on the server;
-//     on a Worker they last one request, so they do not hold: a signed
-//     write can be replayed while its timestamp is valid (5 minutes).
+//   - The memory of signatures and nonces against replays is in D1
+//     (d1.Store.Use), so a replayed signed write is refused as on a
+//     server. The search limits (--qps, --daily-searches) are counted in
+//     process memory, which lasts one request on a Worker: they do not
+//     hold there yet.
 //   - Alibaba imports and dumps run as background jobs; a Worker's
 //     instance ends with its response, so they do not run.
 //
@@ -73,7 +74,7 @@ func New(ctx context.Context, db *sql.DB, blobs d1.Blobs, getenv func(string) st
 	if err != nil {
 		return nil, err
 	}
-	return app.New(ctx, svc, log)
+	return app.New(ctx, svc, log, app.WithReplays(st))
 }
 
 // Failed is the handler of a request whose app could not be assembled

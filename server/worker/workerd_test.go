@@ -153,14 +153,26 @@ func (w *workerd) crs(method, path string, params map[string]string) reply {
 // they were signed.
 func (w *workerd) send(method, path string, params map[string]string, tamper func(map[string]string)) reply {
 	w.t.Helper()
+	p := signed(params)
+	if tamper != nil {
+		tamper(p)
+	}
+	return w.deliver(method, path, p)
+}
+
+// signed returns params with the APIKey signature's parameters.
+func signed(params map[string]string) map[string]string {
 	p := map[string]string{"apiKey": workerdKey, "appId": workerdAppID, "timestamp": strconv.FormatInt(time.Now().UnixMilli(), 10)}
 	for k, v := range params {
 		p[k] = v
 	}
 	p["signature"] = auth.Sign(p, workerdSecret)
-	if tamper != nil {
-		tamper(p)
-	}
+	return p
+}
+
+// deliver sends p as it is.
+func (w *workerd) deliver(method, path string, p map[string]string) reply {
+	w.t.Helper()
 	var body io.Reader
 	target := w.url + path
 	if method == http.MethodGet {
@@ -207,8 +219,8 @@ func photo(t *testing.T, name string, edit func(b []byte) []byte) string {
 
 // TestUnderWorkerd runs the built Worker under wrangler dev (workerd, a
 // local D1 and R2) and a CRS client's flow against it: create, list, get,
-// update, search (a copy found, another photo not), delete, and a bad
-// signature; then it stops wrangler, starts it again on the same state
+// update, search (a copy found, another photo not), delete, a bad
+// signature and a replayed write; then it stops wrangler, starts it again on the same state
 // (a cold start: a new isolate, nothing in memory) and finds the target
 // written before. It logs the cold start and the time of each search.
 func TestUnderWorkerd(t *testing.T) {
@@ -252,6 +264,9 @@ func TestUnderWorkerd(t *testing.T) {
 
 	w.send(http.MethodPut, "/target/"+target.TargetID, map[string]string{"name": "signed"},
 		func(p map[string]string) { p["name"] = "changed after signing" }).want(t, "a tampered update", 401, 2)
+	again := signed(map[string]string{"meta": "once"})
+	w.deliver(http.MethodPut, "/target/"+target.TargetID, again).want(t, "a signed update", 200, 0)
+	w.deliver(http.MethodPut, "/target/"+target.TargetID, again).want(t, "the same update replayed", 400, 3)
 
 	w.stop()
 	w, cold = startWorkerd(t, state)

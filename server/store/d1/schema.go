@@ -181,6 +181,16 @@ var migrations = []migration{
 			DELETE FROM tasks WHERE gallery_id = OLD.id;
 		END`,
 	}},
+	// The memory of one-time values (auth.Replays): a Worker keeps nothing
+	// between requests, so the signatures and nonces it must refuse
+	// again live here.
+	{name: "replay memory", steps: []string{
+		`CREATE TABLE IF NOT EXISTS replays (
+			key     TEXT PRIMARY KEY,
+			expires INTEGER NOT NULL
+		)`,
+		`CREATE INDEX IF NOT EXISTS replays_by_expiry ON replays (expires)`,
+	}},
 }
 
 // insertCodes fills the codes table from a target row's codes column.
