@@ -22,6 +22,9 @@
 //     server. The search limits (--qps, --daily-searches) are counted in
 //     process memory, which lasts one request on a Worker: they do not
 //     hold there yet.
+//   - Answers are never gzipped by the app (identity): the runtime
+//     compresses a body marked gzip itself, and Cloudflare compresses
+//     for the client.
 //   - Alibaba imports and dumps run as background jobs; a Worker's
 //     instance ends with its response, so they do not run.
 //
@@ -74,7 +77,24 @@ func New(ctx context.Context, db *sql.DB, blobs d1.Blobs, getenv func(string) st
 	if err != nil {
 		return nil, err
 	}
-	return app.New(ctx, svc, log, app.WithReplays(st))
+	h, err := app.New(ctx, svc, log, app.WithReplays(st))
+	if err != nil {
+		return nil, err
+	}
+	return identity(h), nil
+}
+
+// identity has h answer every request uncompressed, as to a client that
+// accepts no gzip. The Workers runtime gzips a body itself whenever its
+// Content-Encoding says gzip, so a body the app gzipped reached clients
+// gzipped twice (the web app did not load); and a fresh instance per
+// request would compress the web app's files anew each time. Cloudflare
+// compresses answers for the client instead.
+func identity(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Header.Del("Accept-Encoding")
+		h.ServeHTTP(w, r)
+	})
 }
 
 // Failed is the handler of a request whose app could not be assembled

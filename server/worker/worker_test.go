@@ -1,11 +1,14 @@
 package worker
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"image"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/http/httptest"
 	"path/filepath"
 	"reflect"
 	"testing"
@@ -169,4 +172,24 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// TestAnswersUncompressed: the Worker's app gzips nothing, even for a
+// client that accepts gzip (the web app's page, a sync batch), since the
+// Workers runtime gzips a body marked gzip again.
+func TestAnswersUncompressed(t *testing.T) {
+	env := map[string]string{EnvAppID: "app-1", EnvAPIKey: "key-1", EnvAPISecret: "secret-1"}
+	h, err := New(context.Background(), d1test.Open(t), &d1.MemoryBlobs{}, func(k string) string { return env[k] }, quiet)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{"/", "/app/app.js"} {
+		req := httptest.NewRequest(http.MethodGet, path, nil)
+		req.Header.Set("Accept-Encoding", "gzip, deflate, br")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK || rec.Header().Get("Content-Encoding") != "" || !bytes.Contains(rec.Body.Bytes(), []byte("pixmatch")) {
+			t.Errorf("GET %s: HTTP %d, Content-Encoding %q, %.40q", path, rec.Code, rec.Header().Get("Content-Encoding"), rec.Body.Bytes())
+		}
+	}
 }
