@@ -45,8 +45,6 @@ import (
 	"github.com/pixmatch/pixmatch/server/budget"
 	"github.com/pixmatch/pixmatch/server/config"
 	"github.com/pixmatch/pixmatch/server/store"
-	"github.com/pixmatch/pixmatch/shared/bow"
-	"github.com/pixmatch/pixmatch/shared/camera"
 	"github.com/pixmatch/pixmatch/shared/fingerprint"
 	"github.com/pixmatch/pixmatch/shared/index"
 	"github.com/pixmatch/pixmatch/shared/match"
@@ -66,7 +64,7 @@ type Service struct {
 	cfg     config.Config
 	now     func() time.Time
 	decodes *budget.Budget // the memory of the pictures being decoded
-	vocab   *bow.Vocabulary
+	vocab   *vocabulary
 	records *recordCache // decoded feature records read last
 	lookup  Lookup       // nil: targets are found in indexes loaded at Open
 
@@ -84,7 +82,7 @@ type shelf struct {
 	admission
 
 	index *index.Index // the hash tier
-	tier  *camera.Tier // the feature tier
+	tier  *featureTier // the feature tier (tier.go)
 
 	pending []string // targets without a feature record (see RemakeFeatures); under mu
 }
@@ -95,7 +93,7 @@ func Open(ctx context.Context, st store.Store, cfg config.Config, opts ...Option
 	if cfg.Server.DecodeBytes <= 0 || cfg.Server.BusyWait <= 0 {
 		cfg.Server = config.Default().Server
 	}
-	vocab, err := camera.Vocabulary()
+	vocab, err := loadVocabulary()
 	if err != nil {
 		return nil, fmt.Errorf("gallery: %w", err)
 	}
@@ -122,7 +120,7 @@ func Open(ctx context.Context, st store.Store, cfg config.Config, opts ...Option
 
 // newShelf returns the live state of a gallery without targets.
 func (s *Service) newShelf(g store.Gallery) *shelf {
-	return &shelf{id: g.ID, gallery: g, index: match.NewIndex(), tier: camera.New(s.vocab)}
+	return &shelf{id: g.ID, gallery: g, index: match.NewIndex(), tier: newTier(s.vocab)}
 }
 
 // load builds the indexes of one gallery from the store. Targets whose
