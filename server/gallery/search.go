@@ -123,7 +123,7 @@ func queryOf(pic *Picture) (Query, error) {
 	if err != nil {
 		return Query{}, err
 	}
-	return pic.query(fp, pic.features(feature.QueryOptions)), nil
+	return pic.query(fp, queryFeatures(pic)), nil
 }
 
 // query is the query of pic with the given fingerprint and features.

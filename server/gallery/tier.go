@@ -27,6 +27,10 @@ func loadVocabulary() (*vocabulary, error) { return camera.Vocabulary() }
 // newTier returns an empty feature tier over v.
 func newTier(v *vocabulary) *featureTier { return camera.New(v) }
 
+// queryFeatures returns the local features a search of pic looks for in
+// the feature tier.
+func queryFeatures(pic *Picture) []feature.Feature { return pic.features(feature.QueryOptions) }
+
 // locate runs the feature tier of a gallery on the features of q: the
 // shortlist of the gallery's tier, the targets accept lets through (by
 // their index entry), their records verified. It returns the found

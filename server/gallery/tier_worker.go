@@ -26,6 +26,10 @@ func loadVocabulary() (*vocabulary, error) { return nil, nil }
 // newTier returns the tier that holds nothing.
 func newTier(*vocabulary) *featureTier { return nil }
 
+// queryFeatures returns none: without a tier to look them up in, a
+// search does not extract the picture's local features.
+func queryFeatures(*Picture) []feature.Feature { return nil }
+
 // Put forgets fs: the Worker's tier holds nothing.
 func (*featureTier) Put(id string, fs []feature.Feature) {}
 
