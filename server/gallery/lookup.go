@@ -32,9 +32,9 @@ type Option func(*Service)
 
 // WithLookup makes the service find targets through l instead of
 // indexes loaded at Open. Its feature tier holds nothing, so searches
-// find pictures by the hash tier alone; its search limits (QPS, daily)
-// and the feature records missing at Open are per service, so per
-// request on a Worker.
+// find pictures by the hash tier alone; the feature records missing at
+// Open are per service, so per request on a Worker, and so are its search
+// limits (QPS, daily) unless WithCounter counts them elsewhere.
 func WithLookup(l Lookup) Option { return func(s *Service) { s.lookup = l } }
 
 // lens returns how many targets a gallery holds and how many are active.

@@ -71,7 +71,7 @@ func (r *Recognition) SearchQuery(ctx context.Context, gallery int64, read func(
 	if err != nil {
 		return nil, err
 	}
-	if err := sh.admitSearch(s.now()); err != nil {
+	if err := s.admit(ctx, sh, s.now()); err != nil {
 		return nil, err
 	}
 	if _, active, err := s.lens(ctx, sh); err != nil {

@@ -67,6 +67,7 @@ type Service struct {
 	vocab   *vocabulary
 	records *recordCache // decoded feature records read last
 	lookup  Lookup       // nil: targets are found in indexes loaded at Open
+	counter Counter      // nil: searches are counted in memory (admission)
 
 	mu      sync.RWMutex
 	shelves map[int64]*shelf // by gallery ID

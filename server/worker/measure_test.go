@@ -48,12 +48,7 @@ func TestMeasureWorkerd(t *testing.T) {
 	names := testphoto.Names()
 	w.crs(http.MethodPost, "/targets", map[string]string{"image": photo(t, names[0], same), "name": "real"}).want(t, "create", 200, 0)
 	w.Stop()
-	files, _ := filepath.Glob(filepath.Join(state, "v3", "d1", "miniflare-D1DatabaseObject", "*.sqlite"))
-	files = slices.DeleteFunc(files, func(f string) bool { return filepath.Base(f) == "metadata.sqlite" })
-	if len(files) != 1 {
-		t.Fatalf("local D1 files: %v", files)
-	}
-	seed(t, files[0], *measureTargets-1)
+	seed(t, localD1(t, state), *measureTargets-1)
 	w, cold := startWorkerd(t, state)
 	t.Logf("restart to the first /ping: %v", cold.Round(time.Millisecond))
 	copyOf := base64.StdEncoding.EncodeToString(encodeJPEG(t, distort.Scale(0.5)(testphoto.Image(names[0]))))
@@ -82,6 +77,18 @@ func TestMeasureWorkerd(t *testing.T) {
 			*measureTargets, r.what, took[n/2].Round(time.Millisecond), took[0].Round(time.Millisecond),
 			took[n-1].Round(time.Millisecond), ((after - before) / time.Duration(n)).Round(time.Millisecond))
 	}
+}
+
+// localD1 returns the file of the local D1 database wrangler keeps in
+// state.
+func localD1(t *testing.T, state string) string {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(state, "v3", "d1", "miniflare-D1DatabaseObject", "*.sqlite"))
+	files = slices.DeleteFunc(files, func(f string) bool { return filepath.Base(f) == "metadata.sqlite" })
+	if len(files) != 1 {
+		t.Fatalf("local D1 files: %v", files)
+	}
+	return files[0]
 }
 
 // seed adds n targets of random codes to the gallery of the D1 database

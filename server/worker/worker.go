@@ -19,9 +19,9 @@
 //     fingerprint only.
 //   - The memory of signatures and nonces against replays is in D1
 //     (d1.Store.Use), so a replayed signed write is refused as on a
-//     server. The search limits (--qps, --daily-searches) are counted in
-//     process memory, which lasts one request on a Worker: they do not
-//     hold there yet.
+//     server. So are the searches counted against a gallery's limits
+//     (QPS, daily searches; d1.Store.CountSearch), in fixed windows of a
+//     second and a UTC day rather than the server's token bucket.
 //   - Answers are never gzipped by the app (identity): the runtime
 //     compresses a body marked gzip itself, and Cloudflare compresses
 //     for the client.
@@ -73,7 +73,7 @@ func New(ctx context.Context, db *sql.DB, blobs d1.Blobs, getenv func(string) st
 	if err := FirstUse(ctx, st, getenv, log); err != nil {
 		return nil, err
 	}
-	svc, err := gallery.Open(ctx, st, config.Default(), gallery.WithLookup(Lookup{st}))
+	svc, err := gallery.Open(ctx, st, config.Default(), gallery.WithLookup(Lookup{st}), gallery.WithCounter(st))
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,7 @@ package worker
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"image"
 	"io"
@@ -191,5 +192,32 @@ func TestAnswersUncompressed(t *testing.T) {
 		if rec.Code != http.StatusOK || rec.Header().Get("Content-Encoding") != "" || !bytes.Contains(rec.Body.Bytes(), []byte("pixmatch")) {
 			t.Errorf("GET %s: HTTP %d, Content-Encoding %q, %.40q", path, rec.Code, rec.Header().Get("Content-Encoding"), rec.Body.Bytes())
 		}
+	}
+}
+
+// TestSearchLimitsOutliveTheService: a Worker's service lasts one
+// request, so the searches counted against a gallery's daily allowance
+// live in D1: a second service over the same database (the next request)
+// refuses the search the first one's used up.
+func TestSearchLimitsOutliveTheService(t *testing.T) {
+	ctx := context.Background()
+	st := openEdge(t)
+	g, err := gallery.NewAdmin(st).CreateGallery(ctx, store.Gallery{Name: "g", DailySearches: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	search := func() error {
+		svc, err := gallery.Open(ctx, st, config.Default(), gallery.WithLookup(Lookup{st}), gallery.WithCounter(st))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = svc.Recognition.SearchQuery(ctx, g.ID, func(context.Context) (gallery.Query, error) { return gallery.Query{}, nil }, gallery.SearchOptions{})
+		return err
+	}
+	if err := search(); !errors.Is(err, gallery.ErrNoActiveTargets) {
+		t.Fatalf("the first search: %v, want it admitted (and finding no active target)", err)
+	}
+	if err := search(); !errors.Is(err, gallery.ErrDailyLimit) {
+		t.Errorf("the second search, in another service: %v, want ErrDailyLimit", err)
 	}
 }

@@ -5,6 +5,7 @@ package worker
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"image"
@@ -151,7 +152,8 @@ func same(b []byte) []byte { return b }
 // subset of the status codes, and the sync API (workerd_codes_test.go);
 // then it stops wrangler, starts it again on the same state (a cold
 // start: a new isolate, nothing in memory) and finds the target written
-// before. It logs the cold start and the time of each search.
+// before, and counts its searches against a daily allowance in D1. It
+// logs the cold start and the time of each search.
 func TestUnderWorkerd(t *testing.T) {
 	state := t.TempDir()
 	w, cold := startWorkerd(t, state)
@@ -166,8 +168,15 @@ func TestUnderWorkerd(t *testing.T) {
 	t.Run("sync", func(t *testing.T) { w.on(t).sync(id) })
 
 	w.Stop()
+	limitSearches(t, state, 1)
 	w, cold = startWorkerd(t, state)
 	t.Logf("after a restart, the first /ping came %v after the start", cold.Round(time.Millisecond))
+	for i, want := range []int{0, 21} { // counted in D1, across the requests' fresh instances
+		r := w.crs(http.MethodPost, "/search", map[string]string{"image": photo(t, testphoto.Names()[0], same)})
+		if r.StatusCode != want {
+			t.Errorf("search %d of a daily allowance of 1: HTTP %d, statusCode %d, want %d", i+1, r.HTTP, r.StatusCode, want)
+		}
+	}
 	got := w.crs(http.MethodGet, "/target/"+id, nil)
 	got.want(t, "get after the restart", 200, 0)
 	if !strings.Contains(string(got.Result), "renamed") {
@@ -231,6 +240,21 @@ func (w *workerd) flow() string {
 	w.deliver(http.MethodPut, "/target/"+target.TargetID, again).want(t, "a signed update", 200, 0)
 	w.deliver(http.MethodPut, "/target/"+target.TargetID, again).want(t, "the same update replayed", 400, 3)
 	return target.TargetID
+}
+
+// limitSearches gives the test's gallery a daily allowance of n searches,
+// in the local D1 file of a stopped wrangler: the Worker has no admin
+// commands.
+func limitSearches(t *testing.T, state string, n int) {
+	t.Helper()
+	db, err := sql.Open("sqlite", localD1(t, state))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`UPDATE galleries SET daily_searches = ?`, n); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func encodeJPEG(t *testing.T, img image.Image) []byte {

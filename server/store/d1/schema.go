@@ -191,6 +191,20 @@ var migrations = []migration{
 		)`,
 		`CREATE INDEX IF NOT EXISTS replays_by_expiry ON replays (expires)`,
 	}},
+	// The searches counted against the galleries' limits (Store.CountSearch),
+	// for the same reason: a Worker's memory lasts one request.
+	{name: "search counts", steps: []string{
+		`CREATE TABLE IF NOT EXISTS search_counts (
+			gallery_id INTEGER NOT NULL,
+			kind       TEXT NOT NULL,
+			start      INTEGER NOT NULL,
+			n          INTEGER NOT NULL,
+			PRIMARY KEY (gallery_id, kind, start)
+		)`,
+		`CREATE TRIGGER IF NOT EXISTS search_counts_of_gallery AFTER DELETE ON galleries BEGIN
+			DELETE FROM search_counts WHERE gallery_id = OLD.id;
+		END`,
+	}},
 }
 
 // insertCodes fills the codes table from a target row's codes column.
