@@ -70,12 +70,17 @@ func New(ctx context.Context, db *sql.DB, blobs d1.Blobs, getenv func(string) st
 	if err != nil {
 		return nil, err
 	}
-	if err := FirstUse(ctx, st, getenv, log); err != nil {
-		return nil, err
-	}
 	svc, err := gallery.Open(ctx, st, config.Default(), gallery.WithLookup(Lookup{st}), gallery.WithCounter(st))
 	if err != nil {
 		return nil, err
+	}
+	if len(svc.Galleries.List()) == 0 { // an empty D1: the first request (a D1 read saved on the others)
+		if err := FirstUse(ctx, st, getenv, log); err != nil {
+			return nil, err
+		}
+		if err := svc.Refresh(ctx); err != nil {
+			return nil, err
+		}
 	}
 	h, err := app.New(ctx, svc, log, app.WithReplays(st))
 	if err != nil {
