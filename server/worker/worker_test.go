@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/pixmatch/pixmatch/server/config"
 	"github.com/pixmatch/pixmatch/server/gallery"
@@ -57,10 +58,14 @@ func twins(t *testing.T) (server, edge *gallery.Service, gs, ge int64) {
 		}
 		ids[i] = g.ID
 	}
-	if server, err = gallery.Open(ctx, lite, config.Default()); err != nil {
+	// The comparison is of answers, not of speed: near misses are slow
+	// in SQLite under the race detector on a busy machine.
+	cfg := config.Default()
+	cfg.Search.Timeout = time.Minute
+	if server, err = gallery.Open(ctx, lite, cfg); err != nil {
 		t.Fatal(err)
 	}
-	if edge, err = gallery.Open(ctx, cloud, config.Default(), gallery.WithLookup(Lookup{cloud})); err != nil {
+	if edge, err = gallery.Open(ctx, cloud, cfg, gallery.WithLookup(Lookup{cloud})); err != nil {
 		t.Fatal(err)
 	}
 	return server, edge, ids[0], ids[1]
