@@ -12,6 +12,7 @@ VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
 .PHONY: run build test test-abuse vet bench bench-quality fingerprint-vectors feature-pattern feature-vectors chromium opencv clean
 
 include wasm/wasm.mk
+include server/worker/worker.mk
 
 ## run: build and serve on http://$(ADDR) with the embedded database in $(DATA)
 run: build

@@ -12,15 +12,14 @@ import (
 //go:embed static
 var static embed.FS
 
-//go:embed dist
-var dist embed.FS
-
 // Static returns the app's files: index.html, the scripts, the styles,
 // the service worker.
 func Static() fs.FS { return sub(static, "static") }
 
 // Dist returns the built module: pixmatch.wasm and wasm_exec.js, when
-// `make wasm` has run before the server was built.
+// `make wasm` has run before the server was built (dist.go). The
+// Cloudflare Worker (js/wasm) embeds none: its static assets serve them
+// (dist_js.go).
 func Dist() fs.FS { return sub(dist, "dist") }
 
 func sub(f fs.FS, dir string) fs.FS {

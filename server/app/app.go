@@ -43,7 +43,10 @@ func New(ctx context.Context, svc *gallery.Service, log *slog.Logger, opts ...Op
 	if err != nil {
 		return nil, err
 	}
-	replays := &auth.Memory{} // the process's one memory of one-time values, for both dialects
+	replays := o.replays // the one memory of one-time values, for both dialects
+	if replays == nil {
+		replays = &auth.Memory{}
+	}
 	e := echo.New()
 	e.JSONSerializer = plainJSON{}
 	e.HideBanner = true
@@ -170,9 +173,16 @@ func (plainJSON) Serialize(c echo.Context, v any, indent string) error {
 type Option func(*options)
 
 type options struct {
-	distFS fs.FS
-	runner *jobs.Runner
+	distFS  fs.FS
+	runner  *jobs.Runner
+	replays auth.Replays
 }
+
+// WithReplays makes r the memory of one-time values (CRS signatures of
+// writes, Alibaba nonces) instead of one in the process's memory: for a
+// server that keeps nothing between requests (a Worker), r lives in its
+// database.
+func WithReplays(r auth.Replays) Option { return func(o *options) { o.replays = r } }
 
 // WithJobs makes r the owner of the background jobs the server starts:
 // Alibaba imports, dumps and their callbacks. The caller stops it when

@@ -70,20 +70,27 @@ func wantState(t *testing.T, side string, c card, states ...string) {
 // recognises uploaded photos in the browser and on the server.
 func TestUploadFlow(t *testing.T) {
 	s := newSite(t)
-	b := newBrowser(t, s.URL(), testLimit)
+	uploadFlow(t, s.URL(), s.api(), "on the server")
+}
+
+// uploadFlow opens the app at base in Chromium, connects, adds three
+// targets with api, syncs them and recognises uploaded photos in the
+// browser and on the server (named where).
+func uploadFlow(t *testing.T, base string, api *crsClient, where string) {
+	b := newBrowser(t, base, testLimit)
 	b.open("/")
 	b.connect()
 
-	s.api().addPhotos("astronaut", "coffee", "chelsea")
+	api.addPhotos("astronaut", "coffee", "chelsea")
 	b.syncNow(3)
 
 	local, server := b.recognise(editedFile(t, "coffee"))
 	wantMatch(t, "in the browser", local, "coffee")
-	wantMatch(t, "on the server", server, "coffee")
+	wantMatch(t, where, server, "coffee")
 
 	local, server = b.recognise(photoFile(t, "grass"))
 	wantState(t, "in the browser", local, "nomatch")
-	wantState(t, "on the server", server, "nomatch")
+	wantState(t, where, server, "nomatch")
 }
 
 // TestAdminFlow manages the gallery on the Gallery tab: add, add despite

@@ -1,6 +1,7 @@
 package gallery
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -37,6 +38,53 @@ func (sh *shelf) admitSearch(now time.Time) error {
 			return fmt.Errorf("gallery %q made %d searches today: %w", g.Name, sh.searches, ErrDailyLimit)
 		}
 		sh.searches++
+	}
+	return nil
+}
+
+// Counter counts searches where they outlive the service: a Worker's
+// service lasts one request, so the searches its limits count live in its
+// database (d1.Store). With a Counter, the limits are counted in fixed
+// windows — a second for QPS, a UTC day for the daily allowance — rather
+// than by a token bucket in memory.
+type Counter interface {
+	// CountSearch counts one search of gallery in the window kind
+	// ("second" or "day") numbered start, unless limit searches are
+	// counted there already: then it counts nothing and returns false.
+	CountSearch(ctx context.Context, gallery int64, kind string, start int64, limit int) (bool, error)
+}
+
+// WithCounter makes the service count searches against the galleries'
+// limits with c instead of in its memory.
+func WithCounter(c Counter) Option { return func(s *Service) { s.counter = c } }
+
+// admit counts one search of the gallery at now against its limits, in
+// the service's Counter when it has one, else in memory (admitSearch).
+func (s *Service) admit(ctx context.Context, sh *shelf, now time.Time) error {
+	if s.counter == nil {
+		return sh.admitSearch(now)
+	}
+	g := sh.settings()
+	for _, w := range []struct {
+		kind     string
+		start    int64
+		limit    int
+		refusal  error
+		overWhat string
+	}{
+		{"second", now.Unix(), g.QPS, ErrThrottled, "searches per second"},
+		{"day", now.UTC().Unix() / 86400, g.DailySearches, ErrDailyLimit, "searches today"},
+	} {
+		if w.limit <= 0 {
+			continue
+		}
+		ok, err := s.counter.CountSearch(ctx, g.ID, w.kind, w.start, w.limit)
+		if err != nil {
+			return fmt.Errorf("gallery: count searches: %w", err)
+		}
+		if !ok {
+			return fmt.Errorf("gallery %q made %d %s: %w", g.Name, w.limit, w.overWhat, w.refusal)
+		}
 	}
 	return nil
 }

@@ -8,10 +8,8 @@ import (
 	"sync"
 
 	"github.com/pixmatch/pixmatch/server/store"
-	"github.com/pixmatch/pixmatch/shared/camera"
 	"github.com/pixmatch/pixmatch/shared/feature"
 	"github.com/pixmatch/pixmatch/shared/fingerprint"
-	"github.com/pixmatch/pixmatch/shared/index"
 )
 
 // The feature tier (shared/camera) finds a target printed in a camera
@@ -42,44 +40,6 @@ func (p *Picture) toPicture(q feature.Point) Point {
 type located struct {
 	score   float64
 	corners []Point // clockwise from the target's top-left, in the picture
-}
-
-// locate runs the feature tier of a gallery on the features of q
-// (extracted now from its picture if the query has none yet): the
-// shortlist of the gallery's tier, the targets accept lets through (by
-// their index entry), their records verified. It returns the found
-// targets by ID, with their corners in q's picture.
-func (s *Service) locate(ctx context.Context, sh *shelf, q Query, accept func(index.Entry) bool) (map[string]located, error) {
-	feats := q.features()
-	if len(feats) == 0 {
-		return nil, nil
-	}
-	var ids []string
-	for _, h := range sh.tier.Shortlist(feats, camera.Shortlist) {
-		if e, ok := sh.index.Get(h.ID); ok && accept(e) {
-			ids = append(ids, h.ID)
-		}
-	}
-	if len(ids) == 0 {
-		return nil, nil
-	}
-	records, err := s.records.get(ctx, s.store, sh.id, ids)
-	if err != nil {
-		return nil, fmt.Errorf("read feature records: %w", err)
-	}
-	found, err := camera.Verify(ctx, feats, q.Width, q.Height, ids, records, feature.DefaultVerifyOptions)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[string]located, len(found))
-	for _, f := range found {
-		l := located{score: f.Verdict.Score}
-		for _, c := range f.Verdict.Corners {
-			l.corners = append(l.corners, q.corner(c))
-		}
-		out[f.ID] = l
-	}
-	return out, nil
 }
 
 // recordCache keeps the decoded feature records read last, up to a number

@@ -71,13 +71,10 @@ func (ts *Targets) DeleteWhere(ctx context.Context, gallery int64, f index.Filte
 	if err != nil {
 		return nil, err
 	}
-	var ids []string
-	sh.index.Each(func(e index.Entry) bool {
-		if f.Match(&e.Attrs) {
-			ids = append(ids, e.ID)
-		}
-		return true
-	})
+	ids, err := ts.s.matching(ctx, sh, f)
+	if err != nil {
+		return nil, err
+	}
 	if len(ids) == 0 {
 		return nil, nil
 	}

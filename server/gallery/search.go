@@ -78,10 +78,12 @@ func (r *Recognition) SearchQuery(ctx context.Context, gallery int64, read func(
 	if err != nil {
 		return nil, err
 	}
-	if err := sh.admitSearch(s.now()); err != nil {
+	if err := s.admit(ctx, sh, s.now()); err != nil {
 		return nil, err
 	}
-	if sh.index.ActiveLen() == 0 {
+	if _, active, err := s.lens(ctx, sh); err != nil {
+		return nil, err
+	} else if active == 0 {
 		return nil, fmt.Errorf("gallery %q: %w", sh.settings().Name, ErrNoActiveTargets)
 	}
 	q, err := read(ctx)
@@ -125,7 +127,7 @@ type Query struct {
 // the first time when it has one.
 func (q *Query) features() []feature.Feature {
 	if q.Features == nil && q.pic != nil {
-		q.Features = q.pic.features(feature.QueryOptions)
+		q.Features = queryFeatures(q.pic)
 		q.pic = nil
 	}
 	return q.Features
@@ -163,6 +165,9 @@ func (p *Picture) query(fp fingerprint.Fingerprint, feats []feature.Feature) Que
 // product when o asks, at most o.Limit. The feature tier is skipped when
 // the hash tier matched at least enough targets (0: never skipped).
 func (s *Service) find(ctx context.Context, sh *shelf, q Query, o match.Options, images bool, enough int) ([]Match, error) {
+	if err := s.fill(ctx, sh, q.Print, o); err != nil {
+		return nil, searchError(ctx, err)
+	}
 	hits, err := match.Search(ctx, sh.index, q.Print, o)
 	if err != nil {
 		return nil, searchError(ctx, err)

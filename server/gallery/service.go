@@ -45,8 +45,6 @@ import (
 	"github.com/pixmatch/pixmatch/server/budget"
 	"github.com/pixmatch/pixmatch/server/config"
 	"github.com/pixmatch/pixmatch/server/store"
-	"github.com/pixmatch/pixmatch/shared/bow"
-	"github.com/pixmatch/pixmatch/shared/camera"
 	"github.com/pixmatch/pixmatch/shared/fingerprint"
 	"github.com/pixmatch/pixmatch/shared/index"
 	"github.com/pixmatch/pixmatch/shared/match"
@@ -66,8 +64,10 @@ type Service struct {
 	cfg     config.Config
 	now     func() time.Time
 	decodes *budget.Budget // the memory of the pictures being decoded
-	vocab   *bow.Vocabulary
+	vocab   *vocabulary
 	records *recordCache // decoded feature records read last
+	lookup  Lookup       // nil: targets are found in indexes loaded at Open
+	counter Counter      // nil: searches are counted in memory (admission)
 
 	mu      sync.RWMutex
 	shelves map[int64]*shelf // by gallery ID
@@ -83,17 +83,18 @@ type shelf struct {
 	admission
 
 	index *index.Index // the hash tier
-	tier  *camera.Tier // the feature tier
+	tier  *featureTier // the feature tier (tier.go)
 
 	pending []string // targets without a feature record (see RemakeFeatures); under mu
 }
 
-// Open starts a service on st, rebuilding every gallery's index from it.
-func Open(ctx context.Context, st store.Store, cfg config.Config) (*Service, error) {
+// Open starts a service on st, rebuilding every gallery's index from it
+// (unless WithLookup says where to find targets instead).
+func Open(ctx context.Context, st store.Store, cfg config.Config, opts ...Option) (*Service, error) {
 	if cfg.Server.DecodeBytes <= 0 || cfg.Server.BusyWait <= 0 {
 		cfg.Server = config.Default().Server
 	}
-	vocab, err := camera.Vocabulary()
+	vocab, err := loadVocabulary()
 	if err != nil {
 		return nil, fmt.Errorf("gallery: %w", err)
 	}
@@ -101,6 +102,9 @@ func Open(ctx context.Context, st store.Store, cfg config.Config) (*Service, err
 		decodes: budget.New(cfg.Server.DecodeBytes), vocab: vocab, records: newRecordCache(recordCacheFeatures)}
 	s.Galleries, s.Targets, s.Pictures = &Galleries{s}, &Targets{s}, &Pictures{s}
 	s.Recognition, s.Tasks, s.Sync = &Recognition{s}, &Tasks{s}, &Sync{s}
+	for _, o := range opts {
+		o(s)
+	}
 	galleries, err := st.Galleries(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("gallery: list galleries: %w", err)
@@ -119,7 +123,7 @@ func Open(ctx context.Context, st store.Store, cfg config.Config) (*Service, err
 func (s *Service) newShelf(g store.Gallery) *shelf {
 	x := match.NewIndex()
 	x.MultiIndexRows(s.cfg.Search.MultiIndexRows)
-	return &shelf{id: g.ID, gallery: g, index: x, tier: camera.New(s.vocab)}
+	return &shelf{id: g.ID, gallery: g, index: x, tier: newTier(s.vocab)}
 }
 
 // load builds the indexes of one gallery from the store. Targets whose
@@ -127,6 +131,9 @@ func (s *Service) newShelf(g store.Gallery) *shelf {
 // (or that have no record) get them anew from their stored image, saved.
 func (s *Service) load(ctx context.Context, g store.Gallery) (*shelf, error) {
 	sh := s.newShelf(g)
+	if s.lookup != nil {
+		return sh, nil // the searches look their targets up
+	}
 	var stale []string
 	err := s.store.EachTarget(ctx, g.ID, func(t store.Target) error {
 		var fp fingerprint.Fingerprint

@@ -15,7 +15,8 @@ func (y *Sync) ActiveLen(gallery int64) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return sh.index.ActiveLen(), nil
+	_, active, err := y.s.lens(context.Background(), sh)
+	return active, err
 }
 
 // Records returns the feature records of the targets ids of a gallery that

@@ -136,8 +136,12 @@ func (ts *Targets) Add(ctx context.Context, gallery int64, nt Target, pic *Pictu
 			return nt, fmt.Errorf("gallery: look up target: %w", err)
 		}
 	}
-	if g := sh.settings(); old == nil && g.Capacity > 0 && sh.index.Len() >= g.Capacity {
-		return nt, fmt.Errorf("gallery %q holds %d targets: %w", g.Name, sh.index.Len(), ErrOverQuota)
+	if g := sh.settings(); old == nil && g.Capacity > 0 {
+		if n, _, err := s.lens(ctx, sh); err != nil {
+			return nt, err
+		} else if n >= g.Capacity {
+			return nt, fmt.Errorf("gallery %q holds %d targets: %w", g.Name, n, ErrOverQuota)
+		}
 	}
 	if err := s.checkNew(ctx, sh, t, m.query, o); err != nil {
 		return nt, err
@@ -357,5 +361,6 @@ func (ts *Targets) Count(gallery int64) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	return sh.index.Len(), nil
+	n, _, err := ts.s.lens(context.Background(), sh)
+	return n, err
 }

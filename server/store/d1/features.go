@@ -1,0 +1,79 @@
+package d1
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// A target's feature record lives in the blob store; its row holds the
+// key (features_key, '' for none).
+
+// TargetFeatures returns the feature records of the targets with the
+// given IDs that have one: their keys in one query, then the blobs.
+func (s *Store) TargetFeatures(ctx context.Context, gallery int64, ids []string) (map[string][]byte, error) {
+	out := map[string][]byte{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	list, err := json.Marshal(unique(ids))
+	if err != nil {
+		return nil, err
+	}
+	err = s.eachFeatures(ctx, collect(out), `WHERE gallery_id = ? AND features_key <> '' AND id IN (SELECT value FROM json_each(?))`, gallery, string(list))
+	if err != nil {
+		return nil, fmt.Errorf("d1: feature records of gallery %d: %w", gallery, err)
+	}
+	return out, nil
+}
+
+// collect returns a function that collects records into m.
+func collect(m map[string][]byte) func(string, []byte) error {
+	return func(id string, f []byte) error {
+		m[id] = f
+		return nil
+	}
+}
+
+// EachFeatures calls fn for the feature record of every target of the
+// gallery that has one, in ID order.
+func (s *Store) EachFeatures(ctx context.Context, gallery int64, fn func(id string, features []byte) error) error {
+	var fnErr error
+	err := s.eachFeatures(ctx, func(id string, f []byte) error {
+		fnErr = fn(id, f)
+		return fnErr
+	}, `WHERE gallery_id = ? AND features_key <> ''`, gallery)
+	if fnErr != nil {
+		return fnErr
+	}
+	if err != nil {
+		return fmt.Errorf("d1: feature records of gallery %d: %w", gallery, err)
+	}
+	return nil
+}
+
+// eachFeatures calls fn with the record of each target a WHERE clause
+// selects, reading the keys first and then each blob.
+func (s *Store) eachFeatures(ctx context.Context, fn func(string, []byte) error, where string, args ...any) error {
+	pairs, err := queryAll(ctx, s.db, func(sc scanner) ([2]string, error) {
+		var p [2]string
+		return p, sc.Scan(&p[0], &p[1])
+	}, `SELECT id, features_key FROM targets `+where+` ORDER BY id`, args...)
+	if err != nil {
+		return err
+	}
+	for _, p := range pairs {
+		f, err := s.blobs.Get(ctx, p[1])
+		if errors.Is(err, ErrNoBlob) {
+			return fmt.Errorf("target %s: feature record: %w", p[0], err)
+		}
+		if err != nil {
+			return err
+		}
+		if err := fn(p[0], f); err != nil {
+			return err
+		}
+	}
+	return nil
+}

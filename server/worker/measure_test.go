@@ -1,0 +1,125 @@
+//go:build linux
+
+package worker
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"flag"
+	"math/rand/v2"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"testing"
+	"time"
+
+	_ "modernc.org/sqlite" // TestMeasureWorkerd writes the local D1 file
+
+	"github.com/pixmatch/pixmatch/server/store/d1"
+	"github.com/pixmatch/pixmatch/server/store/storetest"
+	"github.com/pixmatch/pixmatch/shared/distort"
+	"github.com/pixmatch/pixmatch/shared/fingerprint"
+	"github.com/pixmatch/pixmatch/shared/testphoto"
+)
+
+var (
+	measure        = flag.Bool("measure", false, "run TestMeasureWorkerd: searches of a large gallery under workerd")
+	measureTargets = flag.Int("targets", 10_000, "TestMeasureWorkerd's gallery size")
+	measureRounds  = flag.Int("rounds", 15, "TestMeasureWorkerd's requests of each kind")
+)
+
+// TestMeasureWorkerd measures requests to the Worker under wrangler dev
+// with a gallery of -targets targets: one real photo and the rest of
+// random codes, written straight into the local D1 file while wrangler is
+// stopped. For /ping (a request's floor: a fresh Go instance and the app
+// assembled), searches that find the photo's copy and searches that find
+// nothing, it logs the wall time at the client and the CPU time workerd
+// spent per request (its utime+stime from /proc, before and after the
+// requests of a kind, divided by their number). Run it with
+//
+//	go test ./server/worker -run MeasureWorkerd -v -args -measure
+func TestMeasureWorkerd(t *testing.T) {
+	if !*measure {
+		t.Skip("a measurement: run with -measure")
+	}
+	state := t.TempDir()
+	w, _ := startWorkerd(t, state)
+	names := testphoto.Names()
+	w.crs(http.MethodPost, "/targets", map[string]string{"image": photo(t, names[0], same), "name": "real"}).want(t, "create", 200, 0)
+	w.Stop()
+	seed(t, localD1(t, state), *measureTargets-1)
+	w, cold := startWorkerd(t, state)
+	t.Logf("restart to the first /ping: %v", cold.Round(time.Millisecond))
+	copyOf := base64.StdEncoding.EncodeToString(encodeJPEG(t, distort.Scale(0.5)(testphoto.Image(names[0]))))
+	other := base64.StdEncoding.EncodeToString(testphoto.File(names[5]))
+	for _, r := range []struct {
+		what string
+		send func() reply
+	}{
+		{"ping", func() reply { return w.crs(http.MethodGet, "/ping", nil) }},
+		{"search of a copy (found)", func() reply { return w.crs(http.MethodPost, "/search", map[string]string{"image": copyOf}) }},
+		{"search of another photo (17)", func() reply { return w.crs(http.MethodPost, "/search", map[string]string{"image": other}) }},
+	} {
+		r.send() // the isolate warm
+		n := *measureRounds
+		before, err := w.CPU()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var took []time.Duration
+		for range n {
+			took = append(took, r.send().took)
+		}
+		after, _ := w.CPU()
+		slices.Sort(took)
+		t.Logf("%d targets, %s: wall median %v (%v to %v); workerd CPU %v a request",
+			*measureTargets, r.what, took[n/2].Round(time.Millisecond), took[0].Round(time.Millisecond),
+			took[n-1].Round(time.Millisecond), ((after - before) / time.Duration(n)).Round(time.Millisecond))
+	}
+}
+
+// localD1 returns the file of the local D1 database wrangler keeps in
+// state.
+func localD1(t *testing.T, state string) string {
+	t.Helper()
+	files, _ := filepath.Glob(filepath.Join(state, "v3", "d1", "miniflare-D1DatabaseObject", "*.sqlite"))
+	files = slices.DeleteFunc(files, func(f string) bool { return filepath.Base(f) == "metadata.sqlite" })
+	if len(files) != 1 {
+		t.Fatalf("local D1 files: %v", files)
+	}
+	return files[0]
+}
+
+// seed adds n targets of random codes to the gallery of the D1 database
+// file path, through the D1 store on modernc SQLite.
+func seed(t *testing.T, path string, n int) {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sql.Open("sqlite", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	st, err := d1.Open(ctx, db, &d1.MemoryBlobs{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs, err := st.Galleries(ctx)
+	if err != nil || len(gs) != 1 {
+		t.Fatalf("galleries: %v, %v", gs, err)
+	}
+	rng := rand.New(rand.NewPCG(3, 3))
+	for i := range n {
+		fp := fingerprint.Fingerprint{Version: fingerprint.Version}
+		for win := range fingerprint.Windows {
+			fp.Codes = append(fp.Codes, fingerprint.Code{Window: win, Hash: rng.Uint64()})
+		}
+		tg := storetest.Target(gs[0].ID, i, 0)
+		tg.Image, tg.Active = nil, true
+		tg.Fingerprint, _ = fp.MarshalBinary()
+		if _, err := st.CreateTarget(ctx, tg); err != nil {
+			t.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,169 @@
+// Package worker is pixmatch's Cloudflare Workers edition: the same Echo
+// app as `pixmatch serve` (server/app: the CRS and Alibaba dialects, the
+// sync API, the web app), over a D1 database and an R2 bucket
+// (server/store/d1), served by syumai/workers (cmd/, built for js/wasm).
+//
+// A Worker keeps nothing between requests: every request starts a fresh
+// Go instance, which opens the store, makes the first gallery and key on
+// an empty database (FirstUse) and assembles the app, all before it
+// answers (New). So nothing the server keeps in memory carries over:
+//
+//   - Search loads no index. The gallery service is opened WithLookup:
+//     a search finds its candidates in D1 by indexed lookups of the
+//     codes' 16-bit parts (d1.Store.Candidates) and searches those with
+//     the server's own index code, so the hash tier answers exactly as
+//     the server's does (TestLookupAnswersAsTheServer).
+//   - The feature tier is absent: the Worker finds copies of targets
+//     (rescaled, recompressed, cropped, mirrored, turned pictures), not
+//     prints seen by a camera. POST /search/features searches the query
+//     fingerprint only.
+//   - The memory of signatures and nonces against replays is in D1
+//     (d1.Store.Use), so a replayed signed write is refused as on a
+//     server. So are the searches counted against a gallery's limits
+//     (QPS, daily searches; d1.Store.CountSearch), in fixed windows of a
+//     second and a UTC day rather than the server's token bucket.
+//   - Answers are never gzipped by the app (identity): the runtime
+//     compresses a body marked gzip itself, and Cloudflare compresses
+//     for the client.
+//   - Alibaba imports and dumps run as background jobs; a Worker's
+//     instance ends with its response, so they do not run.
+//
+// The package builds for the host too (its tests run the Worker's app
+// over D1-mode SQLite); R2 and the entry point need js/wasm.
+package worker
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"github.com/pixmatch/pixmatch/server/api/crs"
+	"github.com/pixmatch/pixmatch/server/app"
+	"github.com/pixmatch/pixmatch/server/config"
+	"github.com/pixmatch/pixmatch/server/gallery"
+	"github.com/pixmatch/pixmatch/server/store"
+	"github.com/pixmatch/pixmatch/server/store/d1"
+	"github.com/pixmatch/pixmatch/shared/apierror"
+	"github.com/pixmatch/pixmatch/shared/fingerprint"
+	"github.com/pixmatch/pixmatch/shared/match"
+)
+
+// The variables a Worker reads from its environment (wrangler vars or
+// secrets) on first use.
+const (
+	EnvInstance  = "PIXMATCH_INSTANCE"   // the gallery's name; "default" when unset
+	EnvAppID     = "PIXMATCH_APP_ID"     // its CRS appId; generated when unset
+	EnvAPIKey    = "PIXMATCH_API_KEY"    // the API key's ID; generated when unset
+	EnvAPISecret = "PIXMATCH_API_SECRET" // its secret; generated (and logged once) when unset
+)
+
+// New assembles the app of one request over the D1 database db and the
+// blob store blobs, reading the first-use variables with getenv.
+func New(ctx context.Context, db *sql.DB, blobs d1.Blobs, getenv func(string) string, log *slog.Logger) (http.Handler, error) {
+	st, err := d1.Open(ctx, db, blobs)
+	if err != nil {
+		return nil, err
+	}
+	svc, err := gallery.Open(ctx, st, config.Default(), gallery.WithLookup(Lookup{st}), gallery.WithCounter(st))
+	if err != nil {
+		return nil, err
+	}
+	if len(svc.Galleries.List()) == 0 { // an empty D1: the first request (a D1 read saved on the others)
+		if err := FirstUse(ctx, st, getenv, log); err != nil {
+			return nil, err
+		}
+		if err := svc.Refresh(ctx); err != nil {
+			return nil, err
+		}
+	}
+	h, err := app.New(ctx, svc, log, app.WithReplays(st))
+	if err != nil {
+		return nil, err
+	}
+	return identity(h), nil
+}
+
+// identity has h answer every request uncompressed, as to a client that
+// accepts no gzip. The Workers runtime gzips a body itself whenever its
+// Content-Encoding says gzip, so a body the app gzipped reached clients
+// gzipped twice (the web app did not load); and a fresh instance per
+// request would compress the web app's files anew each time. Cloudflare
+// compresses answers for the client instead.
+func identity(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Header.Del("Accept-Encoding")
+		h.ServeHTTP(w, r)
+	})
+}
+
+// Failed is the handler of a request whose app could not be assembled
+// (D1 unreachable, say): the CRS envelope of CRSRPCError, the cause
+// logged.
+func Failed(cause error, log *slog.Logger) http.Handler {
+	log.Error("worker: assemble the app", "err", cause)
+	e := echo.New()
+	e.Any("/*", func(c echo.Context) error {
+		return crs.Error(c, apierror.CRSRPCError.Because(cause), time.Now())
+	})
+	return e
+}
+
+// FirstUse makes one gallery and one API key for every gallery in a
+// store that has no gallery, from the environment, as `pixmatch serve`
+// does on an empty data folder. Two first requests at once make one: the
+// second finds the name taken and leaves it to the first. A secret it
+// generates is logged once, as serve prints it once.
+func FirstUse(ctx context.Context, st store.Store, getenv func(string) string, log *slog.Logger) error {
+	admin := gallery.NewAdmin(st)
+	existing, err := admin.Galleries(ctx)
+	if err != nil || len(existing) > 0 {
+		return err
+	}
+	name := getenv(EnvInstance)
+	if name == "" {
+		name = "default"
+	}
+	g, err := admin.CreateGallery(ctx, store.Gallery{Name: name, AppID: getenv(EnvAppID)})
+	if errors.Is(err, store.ErrExists) {
+		return nil // another first request made it
+	}
+	if err != nil {
+		return fmt.Errorf("create the first gallery (%s, %s): %w", EnvInstance, EnvAppID, err)
+	}
+	k, err := admin.CreateKey(ctx, store.Key{ID: getenv(EnvAPIKey), Secret: getenv(EnvAPISecret)})
+	if err != nil {
+		return fmt.Errorf("create the first API key (%s, %s): %w", EnvAPIKey, EnvAPISecret, err)
+	}
+	args := []any{"gallery", g.Name, "appId", g.AppID, "apiKey", k.ID}
+	if getenv(EnvAPISecret) == "" { // a secret from the environment stays out of the logs
+		args = append(args, "apiSecret", k.Secret)
+	}
+	log.Info("first use: created a gallery and an API key for every gallery", args...)
+	return nil
+}
+
+// Lookup finds a gallery's targets in D1 for the gallery service
+// (gallery.Lookup).
+type Lookup struct{ Store *d1.Store }
+
+// Candidates returns the targets holding a code within o's bound of a
+// probe of q.
+func (l Lookup) Candidates(ctx context.Context, gallery int64, q fingerprint.Fingerprint, o match.Options) ([]store.Target, error) {
+	ids, err := l.Store.Candidates(ctx, gallery, match.Probes(q), o.Bound())
+	if err != nil || len(ids) == 0 {
+		return nil, err
+	}
+	return l.Store.TargetsByID(ctx, gallery, ids, false)
+}
+
+// Counts returns how many targets the gallery holds, and how many are
+// active.
+func (l Lookup) Counts(ctx context.Context, gallery int64) (all, active int, err error) {
+	return l.Store.Counts(ctx, gallery)
+}

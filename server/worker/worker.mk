@@ -1,0 +1,87 @@
+# worker.mk — the Cloudflare Workers edition (server/worker). Included
+# from the Makefile; paths are relative to the repository root.
+#
+#   make worker          build the Worker: the Go module (js/wasm) and
+#                        wrangler's build files, into server/worker/build
+#   make worker-dev      serve it under `wrangler dev` on $(WORKER_ADDR),
+#                        with local D1 and R2, until stopped
+#   make worker-deploy   `wrangler deploy` with server/worker/wrangler.toml
+#
+# Node 22 and wrangler come from the npm registry, installed on first use
+# into .tools/worker (about 20 s and 413 MB; wrangler 4.88 and later
+# refuse a Node older than 22). Nothing else is downloaded. npm itself,
+# when missing, is installed from Debian's packages (as root or with
+# sudo), as the Makefile does for Chromium.
+
+GO ?= go
+
+WORKER_DIR       := server/worker
+WORKER_BUILD     := $(WORKER_DIR)/build
+WORKER_TOOLS     := .tools/worker
+WORKER_NODE      := 22.23.3
+WORKER_WRANGLER  := 4.164.0
+# The stamp names the versions: changing one installs again.
+WORKER_STAMP     := $(WORKER_TOOLS)/.installed-node$(WORKER_NODE)-wrangler$(WORKER_WRANGLER)
+WORKER_BIN       := $(CURDIR)/$(WORKER_TOOLS)/node_modules/.bin
+WORKER_ADDR      ?= 127.0.0.1:8787
+
+.PHONY: worker-tools
+
+## worker-tools: Node and wrangler from the npm registry into .tools/worker
+worker-tools: $(WORKER_STAMP)
+
+$(WORKER_STAMP):
+	@command -v npm >/dev/null 2>&1 || { \
+	  echo "installing npm (Debian package): the Worker edition installs Node 22 and wrangler with it"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
+	  else echo "the Worker edition needs npm: run  apt-get install -y --no-install-recommends npm  as root" >&2; exit 1; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm >/dev/null \
+	  || { echo "could not install npm: run  apt-get install -y --no-install-recommends npm  as root" >&2; exit 1; }; }
+	@echo "installing Node $(WORKER_NODE) and wrangler $(WORKER_WRANGLER) from the npm registry into $(WORKER_TOOLS)"
+	@mkdir -p $(WORKER_TOOLS)
+	rm -f $(WORKER_TOOLS)/.installed-*
+	npm install --prefix $(WORKER_TOOLS) --no-audit --no-fund --save-exact --loglevel=error \
+	  node@$(WORKER_NODE) wrangler@$(WORKER_WRANGLER)
+	@PATH="$(WORKER_BIN):$$PATH" node --version | grep -q '^v$(WORKER_NODE)$$' || { \
+	  echo "$(WORKER_TOOLS): node is not $(WORKER_NODE) after the install" >&2; exit 1; }
+	@touch $@
+
+# The parts of ADDR, for wrangler's --ip and --port.
+WORKER_HOST = $(word 1,$(subst :, ,$(ADDR)))
+WORKER_PORT = $(word 2,$(subst :, ,$(ADDR)))
+# The first-use variables, passed to wrangler dev when set.
+WORKER_VARS = $${PIXMATCH_INSTANCE:+--var PIXMATCH_INSTANCE:$$PIXMATCH_INSTANCE} \
+	$${PIXMATCH_APP_ID:+--var PIXMATCH_APP_ID:$$PIXMATCH_APP_ID} \
+	$${PIXMATCH_API_KEY:+--var PIXMATCH_API_KEY:$$PIXMATCH_API_KEY} \
+	$${PIXMATCH_API_SECRET:+--var PIXMATCH_API_SECRET:$$PIXMATCH_API_SECRET}
+
+.PHONY: worker worker-dev worker-deploy
+
+## worker: build the Worker into server/worker/build: wrangler's build files
+## (syumai/workers' runtime), the Go module (js/wasm), and the static assets
+## Cloudflare serves beside it (the browser module and its headers)
+worker: wasm worker-tools
+	$(GO) run github.com/syumai/workers/cmd/workers-assets-gen -mode=go -o $(WORKER_BUILD)
+	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o $(WORKER_BUILD)/app.wasm ./$(WORKER_DIR)/cmd
+	mkdir -p $(WORKER_BUILD)/assets/app/dist
+	cp $(WASM_MODULE) $(WASM_EXEC) $(WORKER_BUILD)/assets/app/dist/
+	cp $(WORKER_DIR)/assets_headers $(WORKER_BUILD)/assets/_headers
+	@raw=$$(wc -c < $(WORKER_BUILD)/app.wasm | tr -d ' '); gz=$$(gzip -9 -c $(WORKER_BUILD)/app.wasm | wc -c | tr -d ' '); \
+	echo "$(WORKER_BUILD)/app.wasm: $$raw bytes raw, $$gz bytes gzip -9"
+
+## worker-dev: serve the Worker on http://$(ADDR) under wrangler dev, with a
+## local D1 and R2 (kept in server/worker/.wrangler), until stopped; the
+## PIXMATCH_* variables set in the environment make the first gallery and key
+worker-dev: worker
+	cd $(WORKER_DIR) && PATH="$(WORKER_BIN):$$PATH" wrangler dev --ip $(WORKER_HOST) --port $(WORKER_PORT) $(WORKER_VARS)
+
+## worker-deploy: build and `wrangler deploy` with server/worker/wrangler.toml
+## (your D1 database's id and R2 bucket; see README, Cloudflare Workers)
+worker-deploy: worker
+	cd $(WORKER_DIR) && PATH="$(WORKER_BIN):$$PATH" wrangler deploy
+
+# make test builds the Worker first, and its test under workerd
+# (server/worker TestUnderWorkerd) then fails rather than skips when the
+# build or wrangler is missing.
+test: worker
+test: export PIXMATCH_WORKERD := 1

@@ -1,0 +1,267 @@
+//go:build linux
+
+package worker
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"image"
+	"image/jpeg"
+	"io"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pixmatch/pixmatch/server/auth"
+	"github.com/pixmatch/pixmatch/server/worker/workerdtest"
+	"github.com/pixmatch/pixmatch/shared/distort"
+	"github.com/pixmatch/pixmatch/shared/testphoto"
+)
+
+// The first-use credentials the test's Worker starts with.
+const (
+	workerdKey    = "workerd-key"
+	workerdSecret = "workerd-secret"
+	workerdAppID  = "workerd-app"
+)
+
+// workerd is `wrangler dev` serving the built Worker (workerdtest), with
+// a CRS client's helpers, reporting to t.
+type workerd struct {
+	*workerdtest.Workerd
+	t *testing.T
+}
+
+// startWorkerd starts the Worker with the test's first-use credentials
+// and its D1 and R2 in state; see workerdtest.Start.
+func startWorkerd(t *testing.T, state string) (*workerd, time.Duration) {
+	t.Helper()
+	w, took := workerdtest.Start(t, state, map[string]string{
+		EnvAPIKey: workerdKey, EnvAPISecret: workerdSecret, EnvAppID: workerdAppID,
+	})
+	return &workerd{w, t}, took
+}
+
+// on returns w reporting to t (a subtest).
+func (w *workerd) on(t *testing.T) *workerd { return &workerd{w.Workerd, t} }
+
+// reply is a CRS answer.
+type reply struct {
+	HTTP       int
+	StatusCode int             `json:"statusCode"`
+	Result     json.RawMessage `json:"result"`
+	took       time.Duration
+}
+
+// crs sends a request signed with the APIKey signature: params in a JSON
+// body, or in the query for GET.
+func (w *workerd) crs(method, path string, params map[string]string) reply {
+	w.t.Helper()
+	return w.send(method, path, params, nil)
+}
+
+// send is crs with tamper, when not nil, changing the parameters after
+// they were signed.
+func (w *workerd) send(method, path string, params map[string]string, tamper func(map[string]string)) reply {
+	w.t.Helper()
+	p := signed(params)
+	if tamper != nil {
+		tamper(p)
+	}
+	return w.deliver(method, path, p)
+}
+
+// signed returns params with the APIKey signature's parameters.
+func signed(params map[string]string) map[string]string {
+	p := map[string]string{"apiKey": workerdKey, "appId": workerdAppID, "timestamp": strconv.FormatInt(time.Now().UnixMilli(), 10)}
+	for k, v := range params {
+		p[k] = v
+	}
+	p["signature"] = auth.Sign(p, workerdSecret)
+	return p
+}
+
+// deliver sends p as it is.
+func (w *workerd) deliver(method, path string, p map[string]string) reply {
+	w.t.Helper()
+	return w.withToken(method, path, p, "")
+}
+
+// withToken sends p with the Authorization header token, when not empty:
+// in the query for GET (p a map[string]string), else as a JSON body.
+func (w *workerd) withToken(method, path string, p any, token string) reply {
+	w.t.Helper()
+	var body io.Reader
+	target := w.URL + path
+	if method == http.MethodGet {
+		q := url.Values{}
+		for k, v := range p.(map[string]string) {
+			q.Set(k, v)
+		}
+		target += "?" + q.Encode()
+	} else {
+		b, _ := json.Marshal(p)
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(context.Background(), method, target, body)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", token)
+	}
+	start := time.Now()
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		w.t.Fatalf("%s %s: %v\n%s", method, path, err, w.Log())
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	r := reply{HTTP: res.StatusCode, took: time.Since(start)}
+	if err := json.Unmarshal(raw, &r); err != nil {
+		w.t.Fatalf("%s %s: HTTP %d, %q: %v", method, path, res.StatusCode, raw, err)
+	}
+	return r
+}
+
+// want checks a reply's HTTP status and statusCode.
+func (r reply) want(t *testing.T, what string, httpStatus, code int) {
+	t.Helper()
+	if r.HTTP != httpStatus || r.StatusCode != code {
+		t.Errorf("%s: HTTP %d, statusCode %d (%s); want %d, %d", what, r.HTTP, r.StatusCode, r.Result, httpStatus, code)
+	}
+}
+
+func photo(t *testing.T, name string, edit func(b []byte) []byte) string {
+	t.Helper()
+	return base64.StdEncoding.EncodeToString(edit(testphoto.File(name)))
+}
+
+// same is the edit that leaves a photo's file as it is.
+func same(b []byte) []byte { return b }
+
+// TestUnderWorkerd runs the built Worker under wrangler dev (workerd, a
+// local D1 and R2), started once: a CRS client's flow, token auth, a
+// subset of the status codes, and the sync API (workerd_codes_test.go);
+// then it stops wrangler, starts it again on the same state (a cold
+// start: a new isolate, nothing in memory) and finds the target written
+// before, and counts its searches against a daily allowance in D1. It
+// logs the cold start and the time of each search.
+func TestUnderWorkerd(t *testing.T) {
+	state := t.TempDir()
+	w, cold := startWorkerd(t, state)
+	t.Logf("wrangler dev answered its first /ping %v after its start", cold.Round(time.Millisecond))
+	var id string
+	t.Run("crs flow", func(t *testing.T) { id = w.on(t).flow() })
+	if id == "" {
+		t.FailNow()
+	}
+	t.Run("tokens", func(t *testing.T) { w.on(t).tokens() })
+	t.Run("status codes", func(t *testing.T) { w.on(t).statusCodes(id) })
+	t.Run("sync", func(t *testing.T) { w.on(t).sync(id) })
+
+	w.Stop()
+	limitSearches(t, state, 1)
+	w, cold = startWorkerd(t, state)
+	t.Logf("after a restart, the first /ping came %v after the start", cold.Round(time.Millisecond))
+	for i, want := range []int{0, 21} { // counted in D1, across the requests' fresh instances
+		r := w.crs(http.MethodPost, "/search", map[string]string{"image": photo(t, testphoto.Names()[0], same)})
+		if r.StatusCode != want {
+			t.Errorf("search %d of a daily allowance of 1: HTTP %d, statusCode %d, want %d", i+1, r.HTTP, r.StatusCode, want)
+		}
+	}
+	got := w.crs(http.MethodGet, "/target/"+id, nil)
+	got.want(t, "get after the restart", 200, 0)
+	if !strings.Contains(string(got.Result), "renamed") {
+		t.Errorf("after the restart the target is %s", got.Result)
+	}
+	w.crs(http.MethodDelete, "/target/"+id, nil).want(t, "delete", 200, 0)
+	w.crs(http.MethodGet, "/target/"+id, nil).want(t, "get after delete", 404, 404)
+}
+
+// flow creates two targets, lists, gets, updates (then renamed), searches
+// (a copy found, another photo 17), asks similar and grade, and sends a
+// tampered and a replayed write. It returns the first target's ID.
+func (w *workerd) flow() string {
+	t := w.t
+	names := testphoto.Names()
+	half := func(b []byte) []byte { return encodeJPEG(t, distort.Scale(0.5)(testphoto.Image(names[0]))) }
+
+	created := w.crs(http.MethodPost, "/targets", map[string]string{"image": photo(t, names[0], same), "name": "first", "meta": "m"})
+	created.want(t, "create", 200, 0)
+	var target struct {
+		TargetID string `json:"targetId"`
+	}
+	json.Unmarshal(created.Result, &target)
+	if target.TargetID == "" {
+		t.Fatalf("create answered no targetId: %s", created.Result)
+	}
+	w.crs(http.MethodPost, "/targets", map[string]string{"image": photo(t, names[1], same), "name": "second"}).want(t, "create second", 200, 0)
+	list := w.crs(http.MethodGet, "/targets/infos", map[string]string{"pageNum": "1", "pageSize": "10"})
+	list.want(t, "list", 200, 0)
+	if !strings.Contains(string(list.Result), target.TargetID) {
+		t.Errorf("the list does not hold %s: %s", target.TargetID, list.Result)
+	}
+	w.crs(http.MethodGet, "/target/"+target.TargetID, nil).want(t, "get", 200, 0)
+	w.crs(http.MethodPut, "/target/"+target.TargetID, map[string]string{"name": "renamed"}).want(t, "update", 200, 0)
+
+	var took []time.Duration
+	for range 3 {
+		found := w.crs(http.MethodPost, "/search", map[string]string{"image": photo(t, names[0], half)})
+		found.want(t, "search a copy", 200, 0)
+		if !strings.Contains(string(found.Result), target.TargetID) || !strings.Contains(string(found.Result), "renamed") {
+			t.Errorf("the search found %s, want %s named renamed", found.Result, target.TargetID)
+		}
+		took = append(took, found.took)
+	}
+	w.crs(http.MethodPost, "/search", map[string]string{"image": photo(t, names[5], same)}).want(t, "search another photo", 404, 17)
+	t.Logf("a search of a copy took %v (a fresh Go instance each, D1 lookups included)", took)
+	similar := w.crs(http.MethodPost, "/similar", map[string]string{"image": photo(t, names[0], half)})
+	similar.want(t, "similar", 200, 0)
+	if !strings.Contains(string(similar.Result), target.TargetID) {
+		t.Errorf("similar answered %s, want %s among the results", similar.Result, target.TargetID)
+	}
+	grade := w.crs(http.MethodPost, "/grade/detection", map[string]string{"image": photo(t, names[0], same)})
+	grade.want(t, "grade", 200, 0)
+	if !strings.Contains(string(grade.Result), `"grade"`) {
+		t.Errorf("grade answered %s", grade.Result)
+	}
+
+	w.send(http.MethodPut, "/target/"+target.TargetID, map[string]string{"name": "signed"},
+		func(p map[string]string) { p["name"] = "changed after signing" }).want(t, "a tampered update", 401, 2)
+	again := signed(map[string]string{"meta": "once"})
+	w.deliver(http.MethodPut, "/target/"+target.TargetID, again).want(t, "a signed update", 200, 0)
+	w.deliver(http.MethodPut, "/target/"+target.TargetID, again).want(t, "the same update replayed", 400, 3)
+	return target.TargetID
+}
+
+// limitSearches gives the test's gallery a daily allowance of n searches,
+// in the local D1 file of a stopped wrangler: the Worker has no admin
+// commands.
+func limitSearches(t *testing.T, state string, n int) {
+	t.Helper()
+	db, err := sql.Open("sqlite", localD1(t, state))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec(`UPDATE galleries SET daily_searches = ?`, n); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func encodeJPEG(t *testing.T, img image.Image) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, img, &jpeg.Options{Quality: 90}); err != nil {
+		t.Fatal(err)
+	}
+	return b.Bytes()
+}

@@ -1,0 +1,188 @@
+//go:build linux
+
+// Package workerdtest runs the Worker built by `make worker` under
+// `wrangler dev` (workerd with a local D1 and R2) for tests: on a free
+// loopback port, with the first-use variables a test gives, its D1 and R2
+// kept in a folder of the test, stopped (wrangler and workerd, its whole
+// process group) when the test ends. The Worker's own tests
+// (server/worker) and the browser's (server/e2e) share it.
+//
+// A missing build or wrangler skips the test, unless the environment
+// sets Required (`make test` does, after building the Worker): then it
+// fails.
+package workerdtest
+
+import (
+	"bytes"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Required is the environment variable that makes a missing Worker build
+// fail a test instead of skipping it.
+const Required = "PIXMATCH_WORKERD"
+
+// WorkerDir is the Worker's folder, server/worker, found from this
+// file's place in the repository.
+func WorkerDir() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Dir(filepath.Dir(file))
+}
+
+// Workerd is one `wrangler dev` serving the built Worker.
+type Workerd struct {
+	URL   string // http://127.0.0.1:PORT
+	State string // the folder of its local D1 and R2
+
+	t   testing.TB
+	cmd *exec.Cmd
+	mu  sync.Mutex
+	log bytes.Buffer
+}
+
+// Start starts wrangler dev with the D1 and R2 state in state and the
+// wrangler vars vars (PIXMATCH_API_KEY and the others), and waits until it
+// answers /ping. It returns the time from the start to the first answer,
+// a cold start included, and logs the first answer's own time.
+func Start(t testing.TB, state string, vars map[string]string) (*Workerd, time.Duration) {
+	t.Helper()
+	dir := WorkerDir()
+	bin := filepath.Join(filepath.Dir(filepath.Dir(dir)), ".tools", "worker", "node_modules", ".bin")
+	wrangler := filepath.Join(bin, "wrangler")
+	for _, need := range []string{wrangler, filepath.Join(dir, "build", "app.wasm")} {
+		if _, err := os.Stat(need); err != nil {
+			if os.Getenv(Required) != "" {
+				t.Fatalf("%s: %v (make worker builds it)", need, err)
+			}
+			t.Skipf("%s is missing: run make worker (make test does)", need)
+		}
+	}
+	port := freePort(t)
+	w := &Workerd{t: t, URL: "http://127.0.0.1:" + port, State: state}
+	args := []string{"dev", "--ip", "127.0.0.1", "--port", port, "--persist-to", state,
+		"--show-interactive-dev-session=false"}
+	for k, v := range vars {
+		args = append(args, "--var", k+":"+v)
+	}
+	w.cmd = exec.Command(wrangler, args...)
+	w.cmd.Dir = dir
+	w.cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
+		"WRANGLER_SEND_METRICS=false", "CI=true")
+	w.cmd.Stdout, w.cmd.Stderr = (*logWriter)(w), (*logWriter)(w)
+	w.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // wrangler starts workerd: stop both
+	start := time.Now()
+	if err := w.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Stop)
+	for {
+		asked := time.Now()
+		res, err := http.Get(w.URL + "/ping")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == http.StatusOK {
+				t.Logf("the first /ping answered took %v (a cold start: the module compiled, an isolate made)",
+					time.Since(asked).Round(time.Millisecond))
+				return w, time.Since(start)
+			}
+		}
+		if time.Since(start) > 90*time.Second {
+			t.Fatalf("wrangler dev did not answer /ping within 90 s: %v\n%s", err, w.Log())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// freePort returns a loopback port free a moment ago.
+func freePort(t testing.TB) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+}
+
+// logWriter collects wrangler's output.
+type logWriter Workerd
+
+func (l *logWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.log.Write(p)
+}
+
+// Log returns what wrangler and the Worker wrote so far.
+func (w *Workerd) Log() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.log.String()
+}
+
+// Stop ends wrangler and workerd and waits for them.
+func (w *Workerd) Stop() {
+	if w.cmd.Process == nil || w.cmd.ProcessState != nil {
+		return
+	}
+	syscall.Kill(-w.cmd.Process.Pid, syscall.SIGTERM)
+	done := make(chan struct{})
+	go func() { w.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		syscall.Kill(-w.cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+	}
+}
+
+// CPU returns the processor time (user and system) the workerd processes
+// of this wrangler have used so far, from /proc: the cost of the requests
+// served, without wrangler's own.
+func (w *Workerd) CPU() (time.Duration, error) {
+	stats, err := filepath.Glob("/proc/[0-9]*/stat")
+	if err != nil {
+		return 0, err
+	}
+	var ticks int64
+	found := false
+	for _, f := range stats {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			continue // ended meanwhile
+		}
+		// pid (comm) state ppid pgrp ... utime(14) stime(15): comm may hold spaces.
+		end := bytes.LastIndexByte(b, ')')
+		open := bytes.IndexByte(b, '(')
+		if end < 0 || open < 0 || !strings.Contains(string(b[open+1:end]), "workerd") {
+			continue
+		}
+		fields := strings.Fields(string(b[end+2:]))
+		if len(fields) < 13 || fields[2] != strconv.Itoa(w.cmd.Process.Pid) {
+			continue
+		}
+		u, _ := strconv.ParseInt(fields[11], 10, 64)
+		s, _ := strconv.ParseInt(fields[12], 10, 64)
+		ticks += u + s
+		found = true
+	}
+	if !found {
+		return 0, fmt.Errorf("no workerd process in wrangler's group %d", w.cmd.Process.Pid)
+	}
+	return time.Duration(ticks) * time.Second / clockTicks, nil
+}
+
+// clockTicks is the kernel's USER_HZ, the unit of /proc's times: 100 on
+// every Linux architecture Go supports.
+const clockTicks = 100
