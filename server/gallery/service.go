@@ -36,7 +36,6 @@ package gallery
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -134,17 +133,7 @@ func (s *Service) load(ctx context.Context, g store.Gallery) (*shelf, error) {
 	if s.lookup != nil {
 		return sh, nil // the searches look their targets up
 	}
-	var stale []string
-	err := s.store.EachTarget(ctx, g.ID, func(t store.Target) error {
-		var fp fingerprint.Fingerprint
-		if err := fp.UnmarshalBinary(t.Fingerprint); errors.Is(err, fingerprint.ErrVersion) {
-			stale = append(stale, t.ID)
-			return nil
-		} else if err != nil {
-			return fmt.Errorf("target %s: %w", t.ID, err)
-		}
-		return sh.index.Put(entry(t, fp))
-	})
+	stale, err := s.loadIndex(ctx, sh)
 	if err != nil {
 		return nil, fmt.Errorf("gallery: load %q: %w", g.Name, err)
 	}
@@ -200,7 +189,8 @@ func (s *Service) refingerprint(ctx context.Context, sh *shelf, id string) error
 
 // entry is the index entry of a target.
 func entry(t store.Target, fp fingerprint.Fingerprint) index.Entry {
-	return index.Entry{ID: t.ID, Codes: match.Full.Codes(fp), Active: t.Active, Attrs: targetOf(t).Attributes()}
+	attrs := index.Attributes{Category: t.Category, Int: t.IntAttr, Str: t.StrAttr, Group: t.ProductID}
+	return index.Entry{ID: t.ID, Codes: match.Full.Codes(fp), Active: t.Active, Attrs: attrs}
 }
 
 // settings returns the gallery as it is now: its limits and flags change

@@ -1,0 +1,75 @@
+package gallery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/pixmatch/pixmatch/server/store"
+	"github.com/pixmatch/pixmatch/shared/fingerprint"
+)
+
+// loadBatch is how many targets the store's reader hands to the indexer
+// at once.
+const loadBatch = 1024
+
+// loadIndex puts every target of a gallery with a current fingerprint
+// into its hash index, and returns the IDs of those whose fingerprint is
+// of another version. Reading the rows and indexing them take about as
+// long as each other, so they run side by side: this goroutine reads, a
+// second one, which loadIndex waits for, decodes and indexes.
+func (s *Service) loadIndex(ctx context.Context, sh *shelf) ([]string, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	batches := make(chan []store.Target, 4)
+	var stale []string
+	var indexErr error
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for batch := range batches {
+			if indexErr != nil {
+				continue // the reader stops at its next row
+			}
+			for _, t := range batch {
+				var fp fingerprint.Fingerprint
+				if err := fp.UnmarshalBinary(t.Fingerprint); errors.Is(err, fingerprint.ErrVersion) {
+					stale = append(stale, t.ID)
+					continue
+				} else if err != nil {
+					indexErr = fmt.Errorf("target %s: %w", t.ID, err)
+				} else {
+					indexErr = sh.index.Put(entry(t, fp))
+				}
+				if indexErr != nil {
+					cancel(indexErr)
+					break
+				}
+			}
+		}
+	}()
+	batch := make([]store.Target, 0, loadBatch)
+	err := s.store.EachTarget(ctx, sh.id, func(t store.Target) error {
+		if err := context.Cause(ctx); err != nil && ctx.Err() != nil {
+			return err
+		}
+		t.Image, t.Meta = nil, "" // not what an index holds
+		batch = append(batch, t)
+		if len(batch) == loadBatch {
+			batches <- batch
+			batch = make([]store.Target, 0, loadBatch)
+		}
+		return nil
+	})
+	if len(batch) > 0 && err == nil {
+		batches <- batch
+	}
+	close(batches)
+	wg.Wait()
+	if indexErr != nil {
+		return nil, indexErr
+	}
+	return stale, err
+}
