@@ -50,6 +50,7 @@ func New(ctx context.Context, svc *gallery.Service, log *slog.Logger, opts ...Op
 	e.Use(middleware.RequestID())
 	e.Use(observe(e, log, o.metrics))
 	e.Use(middleware.Recover())
+	e.Use(cors(o.corsOrigins))
 	limits := svc.Config().Server
 	bodies := budget.New(limits.BodyBytes)
 	e.Use(bodyAccounts(bodies, limits.BusyWait))
@@ -167,6 +168,7 @@ type options struct {
 	runner       *jobs.Runner
 	metrics      *metrics.Metrics
 	metricsRoute bool
+	corsOrigins  []string
 }
 
 // WithJobs makes r the owner of the background jobs the server starts:

@@ -19,12 +19,14 @@ import (
 // metricsOff is the --metrics-addr that serves no metrics.
 const metricsOff = "off"
 
-// opsFlags are serve's flags for whoever operates the server: its log
-// and where its metrics are served.
+// opsFlags are serve's flags for whoever operates the server: its log,
+// where its metrics are served, and the origins of browser apps it
+// answers.
 type opsFlags struct {
 	logFormat   string
 	logLevel    slog.Level
 	metricsAddr string
+	corsOrigins []string
 }
 
 // register adds the flags to fs.
@@ -32,6 +34,18 @@ func (o *opsFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&o.logFormat, "log-format", "text", "log lines as text or json")
 	fs.TextVar(&o.logLevel, "log-level", slog.LevelInfo, "least level logged: debug, info, warn or error")
 	fs.StringVar(&o.metricsAddr, "metrics-addr", "", "HOST:PORT to serve /metrics on instead of the main address (off: no metrics)")
+	fs.Func("cors-origin", "ORIGIN: a browser app's origin (https://host[:port], or *) allowed to call the APIs (repeatable)", func(v string) error {
+		if err := app.CheckOrigin(v); err != nil {
+			return err
+		}
+		o.corsOrigins = append(o.corsOrigins, v)
+		return nil
+	})
+}
+
+// options are the app options the flags ask for, with the metrics of mx.
+func (o *opsFlags) options(mx *metricsServer) []app.Option {
+	return append(mx.options(), app.WithCORS(o.corsOrigins))
 }
 
 // logger returns the log the flags ask for, writing to w.

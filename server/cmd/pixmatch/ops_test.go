@@ -82,12 +82,22 @@ func TestMetricsAddr(t *testing.T) {
 		t.Fatalf("%s: %d %.200s", own, code, body)
 	}
 
-	printed, base = serveInProcess(t, "--metrics-addr", "off")
+	printed, base = serveInProcess(t, "--metrics-addr", "off", "--cors-origin", "https://shop.example")
 	if code, _ := status(t, base+"/metrics"); code != 404 {
 		t.Fatalf("/metrics with --metrics-addr off: %d, want 404", code)
 	}
 	if strings.Contains(strings.Join(printed, "\n"), "metrics on") {
 		t.Fatalf("--metrics-addr off printed a metrics address: %q", printed)
+	}
+	req, _ := http.NewRequest(http.MethodGet, base+"/ping", nil)
+	req.Header.Set("Origin", "https://shop.example")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.Header.Get("Access-Control-Allow-Origin") != "https://shop.example" {
+		t.Fatalf("--cors-origin not applied: %v", res.Header)
 	}
 }
 
@@ -112,7 +122,7 @@ func TestLogFlags(t *testing.T) {
 	if err := json.Unmarshal(buf.Bytes(), &line); err != nil || line["msg"] != "loud" || line["level"] != "WARN" {
 		t.Fatalf("log: %q, %v", buf.String(), err)
 	}
-	for _, bad := range [][]string{{"--log-format", "xml"}, {"--log-level", "loud"}} {
+	for _, bad := range [][]string{{"--log-format", "xml"}, {"--log-level", "loud"}, {"--cors-origin", "shop.example"}} {
 		err := run(context.Background(), append([]string{"serve", "--data", t.TempDir()}, bad...), io.Discard, func(string) string { return "" })
 		if err == nil {
 			t.Errorf("serve %v: no error", bad)

@@ -103,7 +103,7 @@ func serve(ctx context.Context, args []string, out io.Writer, getenv func(string
 		return err
 	}
 	runner := jobs.New(context.WithoutCancel(ctx), log)
-	handler, err := app.New(ctx, svc, log, append(mx.options(), app.WithJobs(runner))...)
+	handler, err := app.New(ctx, svc, log, append(ops.options(mx), app.WithJobs(runner))...)
 	if err != nil {
 		return err
 	}
