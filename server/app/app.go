@@ -13,8 +13,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
@@ -29,6 +27,7 @@ import (
 	"github.com/pixmatch/pixmatch/server/fetch"
 	"github.com/pixmatch/pixmatch/server/gallery"
 	"github.com/pixmatch/pixmatch/server/jobs"
+	"github.com/pixmatch/pixmatch/server/metrics"
 	"github.com/pixmatch/pixmatch/server/store"
 	"github.com/pixmatch/pixmatch/web"
 )
@@ -52,21 +51,18 @@ func New(ctx context.Context, svc *gallery.Service, log *slog.Logger, opts ...Op
 	e.HideBanner = true
 	e.HidePort = true
 	e.Use(middleware.RequestID())
+	e.Use(observe(e, log, o.metrics))
 	e.Use(middleware.Recover())
-	e.Use(middleware.RequestLoggerWithConfig(middleware.RequestLoggerConfig{
-		LogMethod: true, LogURI: true, LogStatus: true, LogLatency: true, LogRequestID: true,
-		LogValuesFunc: func(c echo.Context, v middleware.RequestLoggerValues) error {
-			log.Debug("request", "method", v.Method, "uri", v.URI, "status", v.Status, "latency", v.Latency, "id", v.RequestID)
-			return nil
-		},
-	}))
+	e.Use(cors(o.corsOrigins))
 	limits := svc.Config().Server
-	e.Use(bodyAccounts(budget.New(limits.BodyBytes), limits.BusyWait))
+	bodies := budget.New(limits.BodyBytes)
+	e.Use(bodyAccounts(bodies, limits.BusyWait))
 	keys := Keys(svc)
 	crsAPI := crs.New(crs.Deps{Service: svc, Keys: keys, Tokens: tokens, Replays: replays,
 		Config: svc.Config().CRS, BodyTimeout: limits.BodyTimeout, Log: log})
 	crsAPI.Routes(e)
 	runner := o.jobs(ctx, log)
+	opsRoutes(e, svc, log, o.metrics, o.metricsRoute, bodies, runner)
 	if err := remakeFeatures(svc, runner, log); err != nil {
 		return nil, err
 	}
@@ -142,12 +138,10 @@ func unrouted(e *echo.Echo, crsAPI *crs.Handler, ali *alibaba.Handler) echo.HTTP
 		if he, ok := errors.AsType[*echo.HTTPError](err); ok {
 			status = he.Code
 		}
-		req := c.Request()
-		p := req.URL.Path
-		switch {
-		case slices.ContainsFunc(crsPrefixes, func(prefix string) bool { return strings.HasPrefix(p, prefix) }):
+		switch apiOf(c.Request()) {
+		case apiCRS, apiSync:
 			crsAPI.Unrouted(c, status, err)
-		case strings.HasPrefix(p, "/item/") || strings.HasPrefix(p, "/files/") || (p == "/" && alibaba.IsRPC(req)):
+		case apiAlibaba:
 			ali.Unrouted(c, status, err)
 		default:
 			e.DefaultHTTPErrorHandler(err, c)
@@ -173,9 +167,12 @@ func (plainJSON) Serialize(c echo.Context, v any, indent string) error {
 type Option func(*options)
 
 type options struct {
-	distFS  fs.FS
-	runner  *jobs.Runner
-	replays auth.Replays
+	distFS       fs.FS
+	runner       *jobs.Runner
+	metrics      *metrics.Metrics
+	metricsRoute bool
+	corsOrigins  []string
+	replays      auth.Replays
 }
 
 // WithReplays makes r the memory of one-time values (CRS signatures of

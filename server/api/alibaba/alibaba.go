@@ -168,6 +168,7 @@ func (h *Handler) rpc(c echo.Context) error {
 	if !ok {
 		return h.fail(k, apierror.UnsupportedOperationType.Because(fmt.Errorf("action %q", k.action)))
 	}
+	dialect.SetAction(c, k.action)
 	if err := h.instance(k, k.params.Get("InstanceName")); err != nil {
 		return h.fail(k, err)
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/pixmatch/pixmatch/server/api/dialect"
 	"github.com/pixmatch/pixmatch/server/gallery"
 	"github.com/pixmatch/pixmatch/shared/apierror"
 	"github.com/pixmatch/pixmatch/shared/filter"
@@ -121,6 +122,7 @@ func (h *Handler) run(k *call, read reader, q query) error {
 		a.SortExprValues = strconv.FormatFloat(score*maxSortExpr, 'g', 15, 64) + ";0"
 		auctions = append(auctions, a)
 	}
+	dialect.Searched(k.c, found > 0)
 	return k.ok(searchBody{
 		result:   k.result(),
 		Head:     head{DocsFound: len(auctions), DocsReturn: found, SearchTime: int(h.now().Sub(k.start).Milliseconds())},

@@ -11,6 +11,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"github.com/pixmatch/pixmatch/server/api/dialect"
 	"github.com/pixmatch/pixmatch/server/auth"
 	"github.com/pixmatch/pixmatch/server/gallery"
 	"github.com/pixmatch/pixmatch/shared/apierror"
@@ -94,6 +95,7 @@ func (h *Handler) found(c echo.Context, r *request, matches []gallery.Match, err
 	if err != nil {
 		return h.fail(c, searchError(err), apierror.CRSRPCError)
 	}
+	dialect.Searched(c, len(matches) > 0)
 	if len(matches) == 0 {
 		return h.fail(c, apierror.CRSNoResult, nil)
 	}

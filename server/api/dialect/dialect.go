@@ -37,11 +37,15 @@ func Logger(log *slog.Logger) *slog.Logger {
 	return log
 }
 
-// Failed logs a request answered with the catalogue entry e because of
-// err: at Info for what the client caused, at Error for a 5xx, with the
+// Failed records (see OutcomeOf) and logs a request answered with the
+// catalogue entry e because of err: at Debug for what the client caused
+// (the server's access line at Info carries the code and the cause, and
+// is rate-limited for refused requests), at Error for a 5xx, with the
 // request's method and path and the attributes given.
 func Failed(log *slog.Logger, c echo.Context, e *apierror.Error, err error, attrs ...any) {
-	level := slog.LevelInfo
+	o := outcome(c)
+	o.Entry, o.Cause = e, err
+	level := slog.LevelDebug
 	if e.Status >= 500 {
 		level = slog.LevelError
 	}

@@ -5,6 +5,8 @@
 //	pixmatch galleries [list | create NAME | update NAME | delete NAME] [flags]
 //	pixmatch keys      [list | create | delete ID] [flags]
 //	pixmatch bench     [--url URL]… [--clients N] [--duration D] [--targets N] [--mix search=N,add=N]
+//	pixmatch backup    FILE [--data ./data]
+//	pixmatch restore   FILE [--data ./data]
 //	pixmatch version   (or --version)
 //
 // On its first start with an empty data folder, serve creates a gallery
@@ -47,6 +49,8 @@ const usage = `usage:
   pixmatch galleries [list | create NAME | update NAME | delete NAME] [--data DIR] [flags]
   pixmatch keys      [list | create | delete ID] [--data DIR] [flags]
   pixmatch bench     [--url URL]… [--clients N] [--duration D] [--targets N] [--mix search=N,add=N]
+  pixmatch backup    FILE [--data DIR]
+  pixmatch restore   FILE [--data DIR]
   pixmatch version
 Run a command with -h for its flags.`
 
@@ -65,6 +69,10 @@ func run(ctx context.Context, args []string, out io.Writer, getenv func(string) 
 		return keys(ctx, args[1:], out)
 	case "bench":
 		return bench(ctx, args[1:], out, getenv)
+	case "backup":
+		return backup(ctx, args[1:], out)
+	case "restore":
+		return restore(ctx, args[1:], out)
 	case "version", "--version", "-version":
 		fmt.Fprintln(out, versionText())
 		return nil

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -33,8 +34,11 @@ func openStore(ctx context.Context, dir string) (*sqlite.Store, error) {
 }
 
 // serveFlags reads the command line of serve into the configuration.
-func serveFlags(args []string) (addr, dir string, cfg config.Config, err error) {
+func serveFlags(args []string, more ...func(*flag.FlagSet)) (addr, dir string, cfg config.Config, err error) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	for _, register := range more {
+		register(fs)
+	}
 	fs.StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&dir, "data", "./data", "folder of the embedded database")
 	cfg = config.Default()
@@ -65,8 +69,12 @@ func serveFlags(args []string) (addr, dir string, cfg config.Config, err error) 
 // connections, the requests in flight drained (within ShutdownTimeout),
 // the background jobs stopped, and the store closed last.
 func serve(ctx context.Context, args []string, out io.Writer, getenv func(string) string, log *slog.Logger) error {
-	addr, dir, cfg, err := serveFlags(args)
+	var ops opsFlags
+	addr, dir, cfg, err := serveFlags(args, ops.register)
 	if err != nil {
+		return err
+	}
+	if log, err = ops.logger(os.Stderr); err != nil {
 		return err
 	}
 	// Listen before anything is created: a port in use fails the first
@@ -76,6 +84,11 @@ func serve(ctx context.Context, args []string, out io.Writer, getenv func(string
 		return err
 	}
 	defer ln.Close()
+	mx, err := ops.listenMetrics()
+	if err != nil {
+		return err
+	}
+	defer mx.close()
 	st, err := openStore(ctx, dir)
 	if err != nil {
 		return err
@@ -90,7 +103,7 @@ func serve(ctx context.Context, args []string, out io.Writer, getenv func(string
 		return err
 	}
 	runner := jobs.New(context.WithoutCancel(ctx), log)
-	handler, err := app.New(ctx, svc, log, app.WithJobs(runner))
+	handler, err := app.New(ctx, svc, log, append(ops.options(mx), app.WithJobs(runner))...)
 	if err != nil {
 		return err
 	}
@@ -99,6 +112,7 @@ func serve(ctx context.Context, args []string, out io.Writer, getenv func(string
 
 	var owned sync.WaitGroup
 	owned.Go(func() { refresh(ctx, svc, log) })
+	mx.start(out, log)
 	fmt.Fprintf(out, "pixmatch serving http://%s (data in %s)\n", ln.Addr(), dir)
 	if first != nil {
 		fmt.Fprintf(out, "open the web app connected to it: http://%s/#connect?%s\n", ln.Addr(), first.Encode())

@@ -43,6 +43,9 @@ type Server struct {
 	// Jobs owns the server's background jobs; it is stopped when the test
 	// ends, or by Reopen.
 	Jobs *jobs.Runner
+	// Options are the app options the server was assembled with (see
+	// NewWith); Reopen keeps them.
+	Options []app.Option
 }
 
 // Tune changes the configuration or the first gallery before the server
@@ -52,9 +55,16 @@ type Tune func(*config.Config, *store.Gallery)
 // New starts a server on a new database.
 func New(t testing.TB, tune ...Tune) *Server {
 	t.Helper()
+	return NewWith(t, nil, tune...)
+}
+
+// NewWith starts a server on a new database, assembled with the app
+// options opts (app.WithMetrics, say).
+func NewWith(t testing.TB, opts []app.Option, tune ...Tune) *Server {
+	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	s := &Server{T: t, Dir: dir, DBPath: filepath.Join(dir, "pixmatch.db"), Config: config.Default()}
+	s := &Server{T: t, Dir: dir, DBPath: filepath.Join(dir, "pixmatch.db"), Config: config.Default(), Options: opts}
 	s.Config.Alibaba.Files = filepath.Join(dir, "files")
 	st, err := sqlite.Open(ctx, s.DBPath)
 	if err != nil {
@@ -85,7 +95,7 @@ func (s *Server) start(st store.Store) {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	s.Jobs = jobs.New(ctx, log)
 	s.T.Cleanup(s.stopJobs) // after the server closes, before the store does
-	h, err := app.New(ctx, s.Service, log, app.WithJobs(s.Jobs))
+	h, err := app.New(ctx, s.Service, log, append([]app.Option{app.WithJobs(s.Jobs)}, s.Options...)...)
 	if err != nil {
 		s.T.Fatal(err)
 	}
@@ -119,7 +129,7 @@ func (s *Server) Reopen(tune ...func(*config.Config)) *Server {
 		s.T.Fatal(err)
 	}
 	s.T.Cleanup(func() { st.Close() })
-	next := &Server{T: s.T, Dir: s.Dir, DBPath: s.DBPath, Gallery: s.Gallery, Config: s.Config}
+	next := &Server{T: s.T, Dir: s.Dir, DBPath: s.DBPath, Gallery: s.Gallery, Config: s.Config, Options: s.Options}
 	for _, f := range tune {
 		f(&next.Config)
 	}

@@ -1,0 +1,52 @@
+//go:build !(js && wasm)
+
+package metrics
+
+import "github.com/prometheus/client_golang/prometheus"
+
+// Descriptions of the gauges read from Sources.
+var (
+	targetsDesc = prometheus.NewDesc("pixmatch_gallery_targets",
+		"Targets in a gallery's index, active or not.", []string{"gallery"}, nil)
+	activeDesc = prometheus.NewDesc("pixmatch_gallery_active_targets",
+		"Active targets in a gallery's index: what searches find.", []string{"gallery"}, nil)
+	bodyDesc = prometheus.NewDesc("pixmatch_request_body_bytes_in_flight",
+		"Bytes of request bodies the server holds now.", nil, nil)
+	bodyCapDesc = prometheus.NewDesc("pixmatch_request_body_bytes_capacity",
+		"Most bytes of request bodies the server holds at once.", nil, nil)
+	jobsDesc = prometheus.NewDesc("pixmatch_jobs_running",
+		"Background jobs running: imports, dumps, callbacks, feature remakes.", nil, nil)
+)
+
+// gauges is the collector of the values read from the Sources at scrape
+// time.
+type gauges struct{ m *Metrics }
+
+// Describe sends every description the collector may use.
+func (g gauges) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{targetsDesc, activeDesc, bodyDesc, bodyCapDesc, jobsDesc} {
+		ch <- d
+	}
+}
+
+// Collect reads the sources Watch named.
+func (g gauges) Collect(ch chan<- prometheus.Metric) {
+	s := g.m.sources.Load()
+	if s == nil {
+		return
+	}
+	if s.Galleries != nil {
+		for _, gal := range s.Galleries() {
+			ch <- prometheus.MustNewConstMetric(targetsDesc, prometheus.GaugeValue, float64(gal.Targets), gal.Name)
+			ch <- prometheus.MustNewConstMetric(activeDesc, prometheus.GaugeValue, float64(gal.Active), gal.Name)
+		}
+	}
+	if s.BodyBytes != nil {
+		inUse, capacity := s.BodyBytes()
+		ch <- prometheus.MustNewConstMetric(bodyDesc, prometheus.GaugeValue, float64(inUse))
+		ch <- prometheus.MustNewConstMetric(bodyCapDesc, prometheus.GaugeValue, float64(capacity))
+	}
+	if s.Jobs != nil {
+		ch <- prometheus.MustNewConstMetric(jobsDesc, prometheus.GaugeValue, float64(s.Jobs()))
+	}
+}
