@@ -49,9 +49,10 @@ func opsRoutes(e *echo.Echo, svc *gallery.Service, log *slog.Logger, m *metrics.
 		return
 	}
 	m.Watch(metrics.Sources{
-		Galleries: func() []metrics.Gallery { return gallerySizes(svc) },
-		BodyBytes: func() (int64, int64) { return bodies.InUse(), bodies.Capacity() },
-		Jobs:      runner.Running,
+		Galleries:   func() []metrics.Gallery { return gallerySizes(svc) },
+		BodyBytes:   func() (int64, int64) { return bodies.InUse(), bodies.Capacity() },
+		DecodeBytes: svc.Pictures.DecodeBytes,
+		Jobs:        runner.Running,
 	})
 	if route {
 		e.GET(metricsPath, echo.WrapHandler(m.Handler()))

@@ -181,6 +181,10 @@ func TestMetricsCountWhatWasDone(t *testing.T) {
 	if after["pixmatch_request_body_bytes_capacity"] == nil || after["pixmatch_jobs_running"] == nil || after["go_goroutines"] == nil {
 		t.Errorf("gauges missing from /metrics")
 	}
+	if c := sample(after, "pixmatch_decode_bytes_capacity", nil); c != float64(s.Config.Server.DecodeBytes) || sample(after, "pixmatch_decode_bytes_in_flight", nil) != 0 {
+		t.Errorf("decode budget: capacity %v, want %d; in flight %v after every search ended, want 0",
+			c, s.Config.Server.DecodeBytes, sample(after, "pixmatch_decode_bytes_in_flight", nil))
+	}
 }
 
 // TestNoMetricsWithout checks that a server assembled without metrics

@@ -48,6 +48,13 @@ type Pictures struct{ s *Service }
 // ErrImageFormat, ErrImageCorrupt, ErrImageTooLarge (too many pixels, or
 // a decode that would need more than the whole budget), ErrImageTooSmall,
 // ErrOrientation (an EXIF orientation outside 1–8), or ErrBusy when the
+// DecodeBytes returns the bytes the pictures being decoded hold now, by
+// their headers' account, and the most they may hold at once
+// (config.Server.DecodeBytes).
+func (ps *Pictures) DecodeBytes() (inUse, capacity int64) {
+	return ps.s.decodes.InUse(), ps.s.decodes.Capacity()
+}
+
 // budget has no room for it within the configured wait.
 func (ps *Pictures) Read(ctx context.Context, data []byte, p Policy) (*Picture, error) {
 	var pic *Picture

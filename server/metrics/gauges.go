@@ -14,6 +14,10 @@ var (
 		"Bytes of request bodies the server holds now.", nil, nil)
 	bodyCapDesc = prometheus.NewDesc("pixmatch_request_body_bytes_capacity",
 		"Most bytes of request bodies the server holds at once.", nil, nil)
+	decodeDesc = prometheus.NewDesc("pixmatch_decode_bytes_in_flight",
+		"Bytes the pictures being decoded hold now, by their headers' account.", nil, nil)
+	decodeCapDesc = prometheus.NewDesc("pixmatch_decode_bytes_capacity",
+		"Most bytes the pictures being decoded hold at once.", nil, nil)
 	jobsDesc = prometheus.NewDesc("pixmatch_jobs_running",
 		"Background jobs running: imports, dumps, callbacks, feature remakes.", nil, nil)
 )
@@ -24,7 +28,7 @@ type gauges struct{ m *Metrics }
 
 // Describe sends every description the collector may use.
 func (g gauges) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{targetsDesc, activeDesc, bodyDesc, bodyCapDesc, jobsDesc} {
+	for _, d := range []*prometheus.Desc{targetsDesc, activeDesc, bodyDesc, bodyCapDesc, decodeDesc, decodeCapDesc, jobsDesc} {
 		ch <- d
 	}
 }
@@ -45,6 +49,11 @@ func (g gauges) Collect(ch chan<- prometheus.Metric) {
 		inUse, capacity := s.BodyBytes()
 		ch <- prometheus.MustNewConstMetric(bodyDesc, prometheus.GaugeValue, float64(inUse))
 		ch <- prometheus.MustNewConstMetric(bodyCapDesc, prometheus.GaugeValue, float64(capacity))
+	}
+	if s.DecodeBytes != nil {
+		inUse, capacity := s.DecodeBytes()
+		ch <- prometheus.MustNewConstMetric(decodeDesc, prometheus.GaugeValue, float64(inUse))
+		ch <- prometheus.MustNewConstMetric(decodeCapDesc, prometheus.GaugeValue, float64(capacity))
 	}
 	if s.Jobs != nil {
 		ch <- prometheus.MustNewConstMetric(jobsDesc, prometheus.GaugeValue, float64(s.Jobs()))

@@ -12,6 +12,8 @@
 //	pixmatch_gallery_active_targets{gallery}                  gauge
 //	pixmatch_request_body_bytes_in_flight                     gauge
 //	pixmatch_request_body_bytes_capacity                      gauge
+//	pixmatch_decode_bytes_in_flight                           gauge
+//	pixmatch_decode_bytes_capacity                            gauge
 //	pixmatch_jobs_running                                     gauge
 //
 // and the Go runtime's and the process's standard collectors (go_*,
@@ -37,6 +39,9 @@ type Sources struct {
 	// BodyBytes returns the bytes of request bodies held now and the
 	// most the server holds at once.
 	BodyBytes func() (inUse, capacity int64)
+	// DecodeBytes returns the bytes the pictures being decoded hold now
+	// and the most they hold at once.
+	DecodeBytes func() (inUse, capacity int64)
 	// Jobs returns how many background jobs are running.
 	Jobs func() int
 }
