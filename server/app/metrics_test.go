@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"image/jpeg"
 	"net/http"
 	"strconv"
 	"testing"
@@ -22,6 +23,7 @@ import (
 	"github.com/pixmatch/pixmatch/server/gallery"
 	"github.com/pixmatch/pixmatch/server/internal/testserver"
 	"github.com/pixmatch/pixmatch/server/metrics"
+	"github.com/pixmatch/pixmatch/shared/distort"
 	"github.com/pixmatch/pixmatch/shared/testphoto"
 )
 
@@ -94,9 +96,15 @@ func addTarget(t *testing.T, s *testserver.Server, name string) {
 // HTTP status.
 func crsSearch(t *testing.T, s *testserver.Server, photo string) int {
 	t.Helper()
+	return crsSearchFile(t, s, testphoto.File(photo))
+}
+
+// crsSearchFile searches with a picture file as a CRS client does.
+func crsSearchFile(t *testing.T, s *testserver.Server, file []byte) int {
+	t.Helper()
 	p := map[string]string{"apiKey": testserver.Key, "appId": testserver.AppID,
 		"timestamp": strconv.FormatInt(time.Now().UnixMilli(), 10),
-		"image":     base64.StdEncoding.EncodeToString(testphoto.File(photo))}
+		"image":     base64.StdEncoding.EncodeToString(file)}
 	p[auth.SignatureParam] = auth.Sign(p, testserver.Secret)
 	body, _ := json.Marshal(p)
 	res, err := http.Post(s.URL()+"/search/", "application/json", bytes.NewReader(body))
@@ -107,8 +115,9 @@ func crsSearch(t *testing.T, s *testserver.Server, photo string) int {
 	return res.StatusCode
 }
 
-// TestMetricsCountWhatWasDone scrapes /metrics around a matching and a
-// missing CRS search, an Alibaba search through the official SDK and an
+// TestMetricsCountWhatWasDone scrapes /metrics around a CRS search of a
+// copy (the hash tier's), of a camera shot (the feature tier's) and of
+// another picture, an Alibaba search through the official SDK and an
 // unsigned Alibaba call, and checks that each counter moved by exactly
 // what was done, with the catalogue code of the refusals, and that the
 // gauges show the gallery's index.
@@ -122,6 +131,16 @@ func TestMetricsCountWhatWasDone(t *testing.T) {
 	}
 	if code := crsSearch(t, s, "coffee"); code != 404 {
 		t.Fatalf("CRS search of another picture: HTTP %d, want 404 (no result)", code)
+	}
+	// The rocket printed and shot tilted on grass: the feature tier's.
+	shoot, _ := distort.CameraCatalogue()[1].Locate(distort.Params{Seed: 3, Scene: distort.Mirror(testphoto.Image("grass"))})
+	frame, _ := shoot(testphoto.Image("rocket"))
+	var shot bytes.Buffer
+	if err := jpeg.Encode(&shot, frame, &jpeg.Options{Quality: 90}); err != nil {
+		t.Fatal(err)
+	}
+	if code := crsSearchFile(t, s, shot.Bytes()); code != 200 {
+		t.Fatalf("CRS search of a camera shot of the target: HTTP %d", code)
 	}
 	sdk, err := imagesearch.NewClient(&openapiutil.Config{
 		AccessKeyId: dara.String(testserver.Key), AccessKeySecret: dara.String(testserver.Secret),
@@ -149,15 +168,16 @@ func TestMetricsCountWhatWasDone(t *testing.T) {
 	}
 	const requests, took, searches = "pixmatch_http_requests_total", "pixmatch_http_request_duration_seconds", "pixmatch_searches_total"
 	for _, c := range []series{
-		{requests, map[string]string{"api": "crs", "action": "POST /search/", "status": "200", "code": ""}, 1},
+		{requests, map[string]string{"api": "crs", "action": "POST /search/", "status": "200", "code": ""}, 2},
 		{requests, map[string]string{"api": "crs", "action": "POST /search/", "status": "404", "code": "17"}, 1},
-		{took, map[string]string{"api": "crs", "action": "POST /search/", "status": "200"}, 1},
+		{took, map[string]string{"api": "crs", "action": "POST /search/", "status": "200"}, 2},
 		{requests, map[string]string{"api": "alibaba", "action": "SearchImageByPic", "status": "200", "code": ""}, 1},
 		{took, map[string]string{"api": "alibaba", "action": "SearchImageByPic", "status": "200"}, 1},
 		{requests, map[string]string{"api": "alibaba", "action": "GET /", "status": "403", "code": "NoPermission"}, 1},
-		{searches, map[string]string{"api": "crs", "outcome": "matched"}, 1},
+		{searches, map[string]string{"api": "crs", "outcome": "hash"}, 1},
+		{searches, map[string]string{"api": "crs", "outcome": "features"}, 1},
 		{searches, map[string]string{"api": "crs", "outcome": "no_match"}, 1},
-		{searches, map[string]string{"api": "alibaba", "outcome": "matched"}, 1},
+		{searches, map[string]string{"api": "alibaba", "outcome": "hash"}, 1},
 		{searches, map[string]string{"api": "alibaba", "outcome": "no_match"}, 0},
 		{requests, map[string]string{"api": "ops", "action": "GET /metrics", "status": "200", "code": ""}, 1},
 	} {
@@ -171,8 +191,8 @@ func TestMetricsCountWhatWasDone(t *testing.T) {
 		}
 		return n
 	}
-	if d := total(after) - total(before); d != 5 { // the four calls and the first scrape
-		t.Errorf("%s moved by %v in all, want 5", requests, d)
+	if d := total(after) - total(before); d != 6 { // the five calls and the first scrape
+		t.Errorf("%s moved by %v in all, want 6", requests, d)
 	}
 	gal := map[string]string{"gallery": testserver.Instance}
 	if n, a := sample(after, "pixmatch_gallery_targets", gal), sample(after, "pixmatch_gallery_active_targets", gal); n != 1 || a != 1 {

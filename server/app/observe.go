@@ -81,7 +81,7 @@ func (o *observer) done(c echo.Context, took time.Duration) {
 	if o.metrics != nil {
 		o.metrics.Answered(metrics.Request{API: api, Action: action, Status: res.Status, Code: code, Duration: took})
 		if out.Searched {
-			o.metrics.Searched(api, out.Matched)
+			o.metrics.Searched(api, out.Tier)
 		}
 	}
 	if refused(res.Status, out) && !o.refused.Allow() {

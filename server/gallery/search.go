@@ -31,6 +31,16 @@ type Match struct {
 	Corners []Point
 }
 
+// Tier names the tier that found m: "hash" when the hash tier matched it
+// (the feature tier may have located it too), "features" when only the
+// feature tier did.
+func (m Match) Tier() string {
+	if m.Distance >= 0 {
+		return "hash"
+	}
+	return "features"
+}
+
 // SearchOptions shape a search.
 type SearchOptions struct {
 	Limit  int          // most matches to return; at least 1

@@ -36,7 +36,7 @@ func New() *Metrics {
 	}, []string{"api", "action", "status"})
 	m.searches = prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "pixmatch_searches_total",
-		Help: "Searches that ran, by API and outcome (matched, no_match).",
+		Help: "Searches that ran, by API and outcome: the tier that found the best match (hash, features), or no_match.",
 	}, []string{"api", "outcome"})
 	m.dropped = prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "pixmatch_log_lines_dropped_total",
@@ -62,11 +62,13 @@ func (m *Metrics) Answered(r Request) {
 	m.duration.WithLabelValues(r.API, r.Action, status).Observe(r.Duration.Seconds())
 }
 
-// Searched counts a search that ran in api and matched or not.
-func (m *Metrics) Searched(api string, matched bool) {
+// Searched counts a search that ran in api, whose best match the tier
+// found ("hash" or "features"), or none ("").
+func (m *Metrics) Searched(api string, tier string) {
 	outcome := NoMatch
-	if matched {
-		outcome = Matched
+	switch tier {
+	case ByHash, ByFeatures:
+		outcome = tier
 	}
 	m.searches.WithLabelValues(api, outcome).Inc()
 }

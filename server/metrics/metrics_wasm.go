@@ -23,7 +23,7 @@ func (m *Metrics) Watch(Sources) {}
 func (m *Metrics) Answered(Request) {}
 
 // Searched does nothing.
-func (m *Metrics) Searched(string, bool) {}
+func (m *Metrics) Searched(string, string) {}
 
 // LogDropped does nothing.
 func (m *Metrics) LogDropped() {}

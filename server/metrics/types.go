@@ -6,7 +6,7 @@
 //
 //	pixmatch_http_requests_total{api,action,status,code}     counter
 //	pixmatch_http_request_duration_seconds{api,action,status} histogram
-//	pixmatch_searches_total{api,outcome}                      counter (outcome: matched, no_match)
+//	pixmatch_searches_total{api,outcome}                      counter (outcome: hash, features, no_match)
 //	pixmatch_log_lines_dropped_total                          counter
 //	pixmatch_gallery_targets{gallery}                         gauge
 //	pixmatch_gallery_active_targets{gallery}                  gauge
@@ -62,8 +62,9 @@ type Request struct {
 	Duration time.Duration
 }
 
-// Outcomes of a search.
+// Outcomes of a search: the tier that found its best match, or none.
 const (
-	Matched = "matched"
-	NoMatch = "no_match"
+	ByHash     = "hash"
+	ByFeatures = "features"
+	NoMatch    = "no_match"
 )

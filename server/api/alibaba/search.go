@@ -122,7 +122,11 @@ func (h *Handler) run(k *call, read reader, q query) error {
 		a.SortExprValues = strconv.FormatFloat(score*maxSortExpr, 'g', 15, 64) + ";0"
 		auctions = append(auctions, a)
 	}
-	dialect.Searched(k.c, found > 0)
+	tier := ""
+	if found > 0 {
+		tier = matches[0].Tier()
+	}
+	dialect.Searched(k.c, tier)
 	return k.ok(searchBody{
 		result:   k.result(),
 		Head:     head{DocsFound: len(auctions), DocsReturn: found, SearchTime: int(h.now().Sub(k.start).Milliseconds())},

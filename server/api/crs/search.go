@@ -95,7 +95,11 @@ func (h *Handler) found(c echo.Context, r *request, matches []gallery.Match, err
 	if err != nil {
 		return h.fail(c, searchError(err), apierror.CRSRPCError)
 	}
-	dialect.Searched(c, len(matches) > 0)
+	tier := ""
+	if len(matches) > 0 {
+		tier = matches[0].Tier()
+	}
+	dialect.Searched(c, tier)
 	if len(matches) == 0 {
 		return h.fail(c, apierror.CRSNoResult, nil)
 	}

@@ -19,9 +19,10 @@ type Outcome struct {
 	// Action is the action a dialect ran under a path shared by several
 	// (Alibaba's RPC actions); "" when the route names it.
 	Action string
-	// Searched tells that a search ran, and Matched that it found a
-	// match.
-	Searched, Matched bool
+	// Searched tells that a search ran; Tier, which tier found its best
+	// match ("hash" or "features", gallery.Match.Tier), "" for none.
+	Searched bool
+	Tier     string
 }
 
 // outcomeKey is where an Outcome lives in an echo.Context.
@@ -50,9 +51,10 @@ func outcome(c echo.Context) *Outcome {
 // value: metrics count by it.
 func SetAction(c echo.Context, action string) { outcome(c).Action = action }
 
-// Searched records that the request ran a search that found a match or
-// not.
-func Searched(c echo.Context, matched bool) {
+// Searched records that the request ran a search, and which tier found
+// its best match: "hash" or "features" (gallery.Match.Tier), "" for no
+// match.
+func Searched(c echo.Context, tier string) {
 	o := outcome(c)
-	o.Searched, o.Matched = true, matched
+	o.Searched, o.Tier = true, tier
 }
