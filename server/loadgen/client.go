@@ -23,6 +23,7 @@ type client struct {
 	o    Options
 	http *http.Client
 	next atomic.Int64 // the seed of the next target to add
+	sent atomic.Int64 // requests sent in the measured phase
 
 	once    sync.Once
 	queries [][]byte // JPEG queries of known targets, made once

@@ -36,7 +36,8 @@ type Options struct {
 	URLs                  []string // the servers, e.g. http://127.0.0.1:8080
 	AppID, Key, Secret    string   // the gallery's appId and an API key
 	Clients               int      // concurrent clients (default 4)
-	Duration              time.Duration
+	Duration              time.Duration // how long to measure (default 30 s)
+	Requests              int           // or until this many requests were sent in all (0: Duration alone)
 	Targets               int // the gallery size to seed up to before measuring
 	Mix                   Mix
 	Miss                  float64 // the part of searches for a picture of no target (0–1)
@@ -154,14 +155,20 @@ func (o Options) withDefaults() Options {
 }
 
 // measure is one client of the measured phase: it sends operations until
-// ctx ends, each to the next server.
+// ctx ends or the run's Requests are sent, each to the next server. The
+// operations follow the mix's weights in turn (search=3,add=1: three
+// searches, then an add), each client starting at another place of the
+// turn, so that any stretch of a run holds them in their proportions.
 func (c *client) measure(ctx context.Context, w int, ops map[string]*Stats) {
 	rnd := rand.New(rand.NewPCG(c.o.Seed, uint64(w)+1))
 	total := c.o.Mix.Search + c.o.Mix.Add
 	for i := 0; ctx.Err() == nil; i++ {
+		if c.o.Requests > 0 && c.sent.Add(1) > int64(c.o.Requests) {
+			return
+		}
 		url := c.o.URLs[(w+i)%len(c.o.URLs)]
 		op, send := "search", c.search
-		if rnd.IntN(total) >= c.o.Mix.Search {
+		if (w+i)%total >= c.o.Mix.Search {
 			op, send = "add", c.addNext
 		}
 		out, took, err := send(ctx, url, rnd)

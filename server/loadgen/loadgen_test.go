@@ -22,7 +22,7 @@ func TestRunAgainstTwoServers(t *testing.T) {
 	o := loadgen.Options{
 		URLs:  []string{s.URL(), strings.Replace(s.URL(), "127.0.0.1", "localhost", 1)}, // two names of one server
 		AppID: testserver.AppID, Key: testserver.Key, Secret: testserver.Secret,
-		Clients: 2, Duration: 1500 * time.Millisecond, Targets: 6,
+		Clients: 2, Duration: 5 * time.Minute, Requests: 16, Targets: 6,
 		Mix: loadgen.Mix{Search: 3, Add: 1}, Miss: 0.25, Seed: 7, Side: 480,
 	}
 	rep, err := loadgen.Run(context.Background(), o)
@@ -38,8 +38,9 @@ func TestRunAgainstTwoServers(t *testing.T) {
 		t.Errorf("searches: %d answered, %d copies of a target, %d found, %d matched, %d not found",
 			search.Answered(), known, found, search.Code(0), search.Code(17))
 	}
-	if n, err := add.Lost(); n != 0 || add.Answered() == 0 || add.Code(0) != add.Answered() {
-		t.Errorf("adds: %d answered, %d succeeded, %d lost (%v)", add.Answered(), add.Code(0), n, err)
+	if n, err := add.Lost(); n != 0 || add.Answered() != 4 || add.Code(0) != 4 || search.Answered() != 12 {
+		t.Errorf("adds: %d answered, %d succeeded, %d lost (%v); searches %d answered; want 4 adds and 12 searches of 16 requests at search=3,add=1",
+			add.Answered(), add.Code(0), n, err, search.Answered())
 	}
 	if p50, p99 := search.Percentile(0.5), search.Percentile(0.99); p50 <= 0 || p99 < p50 || search.Percentile(1) < p99 {
 		t.Errorf("search percentiles out of order: p50 %s, p99 %s, max %s", p50, p99, search.Percentile(1))
@@ -55,7 +56,7 @@ func TestRunAgainstTwoServers(t *testing.T) {
 	}
 	t.Logf("\n%s", out.String())
 
-	o.Duration, o.Mix = 300*time.Millisecond, loadgen.Mix{Search: 1}
+	o.Requests, o.Mix = 2, loadgen.Mix{Search: 1}
 	again, err := loadgen.Run(context.Background(), o)
 	if err != nil || again.Seeded != 0 || again.Held != stored {
 		t.Errorf("a second run seeded %d (%v) of a gallery of %d; want none, %d held", again.Seeded, err, again.Held, stored)

@@ -31,6 +31,7 @@ func bench(ctx context.Context, args []string, out io.Writer, getenv func(string
 	fs.StringVar(&o.Secret, "api-secret", getenv("PIXMATCH_API_SECRET"), "its secret (default $PIXMATCH_API_SECRET)")
 	fs.IntVar(&o.Clients, "clients", 4, "concurrent clients")
 	fs.DurationVar(&o.Duration, "duration", 30*time.Second, "how long to measure")
+	fs.IntVar(&o.Requests, "requests", 0, "or stop after this many requests in all (0: --duration alone)")
 	fs.IntVar(&o.Targets, "targets", 1000, "add targets through the API until the gallery holds this many, before measuring")
 	mix := fs.String("mix", "search=100", "the operations measured, by weight: search=N,add=N")
 	fs.Float64Var(&o.Miss, "miss", 0.1, "the part of searches sent a picture of no target")
