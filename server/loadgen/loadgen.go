@@ -33,12 +33,12 @@ import (
 
 // Options is a run.
 type Options struct {
-	URLs                  []string // the servers, e.g. http://127.0.0.1:8080
-	AppID, Key, Secret    string   // the gallery's appId and an API key
-	Clients               int      // concurrent clients (default 4)
+	URLs                  []string      // the servers, e.g. http://127.0.0.1:8080
+	AppID, Key, Secret    string        // the gallery's appId and an API key
+	Clients               int           // concurrent clients (default 4)
 	Duration              time.Duration // how long to measure (default 30 s)
 	Requests              int           // or until this many requests were sent in all (0: Duration alone)
-	Targets               int // the gallery size to seed up to before measuring
+	Targets               int           // the gallery size to seed up to before measuring
 	Mix                   Mix
 	Miss                  float64 // the part of searches for a picture of no target (0–1)
 	Seed                  uint64  // picks the pictures and the operations
