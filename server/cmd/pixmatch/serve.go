@@ -18,25 +18,13 @@ import (
 	"github.com/pixmatch/pixmatch/server/config"
 	"github.com/pixmatch/pixmatch/server/gallery"
 	"github.com/pixmatch/pixmatch/server/jobs"
-	"github.com/pixmatch/pixmatch/server/store/sqlite"
 )
-
-// The embedded database and the folder of dumps and import reports,
-// inside the data folder.
-const (
-	databaseFile = "pixmatch.db"
-	filesFolder  = "files"
-)
-
-func openStore(ctx context.Context, dir string) (*sqlite.Store, error) {
-	return sqlite.Open(ctx, filepath.Join(dir, databaseFile))
-}
 
 // serveFlags reads the command line of serve into the configuration.
-func serveFlags(args []string) (addr, dir string, cfg config.Config, err error) {
+func serveFlags(args []string) (addr string, where storeFlags, cfg config.Config, err error) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	fs.StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
-	fs.StringVar(&dir, "data", "./data", "folder of the embedded database")
+	where.register(fs)
 	cfg = config.Default()
 	fs.Func("bucket", "NAME=DIR: a local folder Alibaba batch imports may read as BucketName NAME (repeatable)", func(v string) error {
 		name, folder, ok := strings.Cut(v, "=")
@@ -56,16 +44,18 @@ func serveFlags(args []string) (addr, dir string, cfg config.Config, err error) 
 		cfg.Alibaba.FetchAllow = append(cfg.Alibaba.FetchAllow, v)
 		return nil
 	})
-	err = fs.Parse(args)
-	cfg.Alibaba.Files = filepath.Join(dir, filesFolder)
-	return addr, dir, cfg, err
+	if err = fs.Parse(args); err == nil {
+		err = where.check()
+	}
+	cfg.Alibaba.Files = filepath.Join(where.dir, filesFolder)
+	return addr, where, cfg, err
 }
 
 // serve runs the server until ctx ends, then stops it in order: no new
 // connections, the requests in flight drained (within ShutdownTimeout),
 // the background jobs stopped, and the store closed last.
 func serve(ctx context.Context, args []string, out io.Writer, getenv func(string) string, log *slog.Logger) error {
-	addr, dir, cfg, err := serveFlags(args)
+	addr, where, cfg, err := serveFlags(args)
 	if err != nil {
 		return err
 	}
@@ -76,7 +66,7 @@ func serve(ctx context.Context, args []string, out io.Writer, getenv func(string
 		return err
 	}
 	defer ln.Close()
-	st, err := openStore(ctx, dir)
+	st, err := where.open(ctx)
 	if err != nil {
 		return err
 	}
@@ -99,7 +89,7 @@ func serve(ctx context.Context, args []string, out io.Writer, getenv func(string
 
 	var owned sync.WaitGroup
 	owned.Go(func() { refresh(ctx, svc, log) })
-	fmt.Fprintf(out, "pixmatch serving http://%s (data in %s)\n", ln.Addr(), dir)
+	fmt.Fprintf(out, "pixmatch serving http://%s (%s)\n", ln.Addr(), where.describe())
 	if first != nil {
 		fmt.Fprintf(out, "open the web app connected to it: http://%s/#connect?%s\n", ln.Addr(), first.Encode())
 	}

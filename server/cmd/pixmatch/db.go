@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net/url"
+	"path/filepath"
+
+	"github.com/pixmatch/pixmatch/server/store"
+	"github.com/pixmatch/pixmatch/server/store/postgres"
+	"github.com/pixmatch/pixmatch/server/store/sqlite"
+)
+
+// The embedded database and the folder of dumps and import reports,
+// inside the data folder.
+const (
+	databaseFile = "pixmatch.db"
+	filesFolder  = "files"
+)
+
+// storeFlags say where serve and the admin commands keep their data: the
+// embedded SQLite database in the data folder, unless --db names a
+// PostgreSQL database. The data folder keeps the dumps and import reports
+// either way.
+type storeFlags struct {
+	dir string // --data
+	db  string // --db: a postgres:// URL, or empty for the embedded database
+}
+
+func (f *storeFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&f.dir, "data", "./data", "folder of the embedded database (unless --db), and of dumps and import reports")
+	fs.StringVar(&f.db, "db", "", "postgres://USER@HOST:PORT/DB: keep galleries, keys and targets in PostgreSQL, which several servers may share")
+}
+
+// check refuses a --db that is not a PostgreSQL URL, before anything is
+// created.
+func (f storeFlags) check() error {
+	if f.db != "" && !postgres.IsURL(f.db) {
+		return errors.New("--db wants a postgres://USER@HOST:PORT/DB URL (without --db, the embedded database in --data is used)")
+	}
+	return nil
+}
+
+// open opens the store the flags name.
+func (f storeFlags) open(ctx context.Context) (store.Store, error) {
+	if err := f.check(); err != nil {
+		return nil, err
+	}
+	if f.db != "" {
+		return postgres.Open(ctx, f.db)
+	}
+	return sqlite.Open(ctx, filepath.Join(f.dir, databaseFile))
+}
+
+// describe says where the data is kept, without a password.
+func (f storeFlags) describe() string {
+	if f.db == "" {
+		return "data in " + f.dir
+	}
+	where := "(the --db URL)"
+	if u, err := url.Parse(f.db); err == nil {
+		u.RawQuery = ""
+		where = u.Redacted()
+	}
+	return fmt.Sprintf("database %s, files in %s", where, f.dir)
+}

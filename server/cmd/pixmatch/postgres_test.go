@@ -1,0 +1,140 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pixmatch/pixmatch/server/auth"
+	"github.com/pixmatch/pixmatch/server/store"
+	"github.com/pixmatch/pixmatch/server/store/postgres"
+	"github.com/pixmatch/pixmatch/server/store/postgres/pgtest"
+	"github.com/pixmatch/pixmatch/shared/testphoto"
+)
+
+// otherPhoto is a test photo unlike coffee.
+const otherPhoto = "rocket"
+
+// TestServeOnPostgres makes a gallery and a key with the admin commands
+// on a PostgreSQL database (--db), serves that database, and runs the CRS
+// flow through the real HTTP API: two creates, a search that finds the
+// first, its delete, a search that no longer does. The targets and the change log are
+// in PostgreSQL, and the data folder holds no embedded database.
+func TestServeOnPostgres(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	dir := t.TempDir()
+	a := admin{t, dir}
+	a.ok("galleries", "create", "shop", "--app-id", "app1", "--db", dsn)
+	a.ok("keys", "create", "--id", "key1", "--secret", "secret1", "--db", dsn)
+	if got := a.ok("galleries", "list", "--db", dsn); !strings.Contains(got, "app1") {
+		t.Fatalf("galleries list --db:\n%s", got)
+	}
+	s := startServing(t, []string{"--data", dir, "--db", dsn})
+
+	photo := testphoto.File("coffee")
+	id, err := createTarget(s.url, "app1", "key1", "secret1", "coffee", photo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := createTarget(s.url, "app1", "key1", "secret1", "kept", testphoto.File(otherPhoto)); err != nil {
+		t.Fatal(err)
+	}
+	if code, found := search(t, s.url, photo); code != 0 || found != id {
+		t.Fatalf("search after create: statusCode %d, target %q; want %s", code, found, id)
+	}
+	if code := deleteTarget(t, s.url, id); code != 0 {
+		t.Fatalf("delete: statusCode %d", code)
+	}
+	if code, found := search(t, s.url, photo); code != 17 {
+		t.Fatalf("search after delete: statusCode %d, target %q; want 17 (no match)", code, found)
+	}
+
+	st, err := postgres.Open(context.Background(), dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	g, err := st.GalleryByAppID(context.Background(), "app1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := st.Changes(context.Background(), g.ID, 0, 0)
+	if err != nil || len(cs) != 3 || cs[0].Op != store.OpPut || cs[2].Op != store.OpDelete || cs[2].TargetID != id {
+		t.Errorf("PostgreSQL's change log: %+v, %v; want two creates and the delete of %s", cs, err, id)
+	}
+	if _, err := os.Stat(filepath.Join(dir, databaseFile)); !os.IsNotExist(err) {
+		t.Errorf("serve --db made an embedded database in the data folder: %v", err)
+	}
+}
+
+// TestDBFlagRefusesOtherURLs checks that --db takes only a PostgreSQL URL,
+// and that the refusal creates nothing.
+func TestDBFlagRefusesOtherURLs(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	for _, args := range [][]string{
+		{"serve", "--addr", "127.0.0.1:0", "--data", dir, "--db", "mysql://u@h/db"},
+		{"galleries", "list", "--data", dir, "--db", filepath.Join(dir, "x.db")},
+	} {
+		var out bytes.Buffer
+		err := run(context.Background(), args, &out, func(string) string { return "" })
+		if err == nil || !strings.Contains(err.Error(), "--db wants a postgres://") {
+			t.Errorf("%v: %v, want the --db refusal", args, err)
+		}
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("a refused --db created the data folder: %v", err)
+	}
+}
+
+// search signs and sends POST /search; it returns the statusCode and the
+// best target's ID.
+func search(t *testing.T, base string, image []byte) (int, string) {
+	t.Helper()
+	params := map[string]string{
+		"image": base64.StdEncoding.EncodeToString(image), "appId": "app1", "apiKey": "key1",
+		"timestamp": fmt.Sprint(time.Now().UnixMilli()),
+	}
+	params["signature"] = auth.Sign(params, "secret1")
+	body, _ := json.Marshal(params)
+	res, err := http.Post(base+"/search", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var r struct {
+		StatusCode int
+		Result     struct{ Target struct{ TargetID string } }
+	}
+	if err := json.NewDecoder(res.Body).Decode(&r); err != nil {
+		t.Fatal(err)
+	}
+	return r.StatusCode, r.Result.Target.TargetID
+}
+
+// deleteTarget signs and sends DELETE /target/ID; it returns the statusCode.
+func deleteTarget(t *testing.T, base, id string) int {
+	t.Helper()
+	q := map[string]string{"timestamp": fmt.Sprint(time.Now().UnixMilli()), "appId": "app1", "apiKey": "key1"}
+	q["signature"] = auth.Sign(q, "secret1")
+	body, _ := json.Marshal(q)
+	req, _ := http.NewRequest(http.MethodDelete, base+"/target/"+id, bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var r struct{ StatusCode int }
+	if err := json.NewDecoder(res.Body).Decode(&r); err != nil {
+		t.Fatal(err)
+	}
+	return r.StatusCode
+}
