@@ -104,6 +104,7 @@ func Start(ctx context.Context) (*Cluster, error) {
 	}
 	// A port found free may be taken before the server binds it: try again.
 	for try := 0; ; try++ {
+		c.port = 0
 		if err = c.start(ctx); err == nil || try == 2 || ctx.Err() != nil {
 			break
 		}
@@ -202,17 +203,19 @@ func closeLog(cmd *exec.Cmd) {
 	}
 }
 
-// start runs the server on a free port and waits until it accepts
-// connections, it exits, or 30 s pass.
+// start runs the server, on a free port unless it has one, and waits
+// until it accepts connections, it exits, or 30 s pass.
 func (c *Cluster) start(ctx context.Context) error {
-	port, err := freePort()
-	if err != nil {
-		return err
+	if c.port == 0 {
+		port, err := freePort()
+		if err != nil {
+			return err
+		}
+		c.port = port
 	}
-	c.port = port
 	// Not CommandContext: the server outlives the context that started it.
 	cmd, err := c.command(context.Background(), "postgres",
-		"-D", filepath.Join(c.dir, "data"), "-p", strconv.Itoa(port), "-k", c.dir,
+		"-D", filepath.Join(c.dir, "data"), "-p", strconv.Itoa(c.port), "-k", c.dir,
 		"-c", "listen_addresses=127.0.0.1", "-c", "fsync=off", "-c", "full_page_writes=off",
 		"-c", "shared_buffers=32MB", "-c", "max_connections=200")
 	if err != nil {
@@ -255,6 +258,25 @@ func (c *Cluster) Stop() error {
 		}
 	}
 	return os.RemoveAll(c.dir)
+}
+
+// Kill crashes the server: SIGKILL to the postmaster and every backend at
+// once, as a power cut would to the processes (not to the operating
+// system's caches). It returns when the postmaster has exited.
+func (c *Cluster) Kill() {
+	crash(c.cmd.Process.Pid)
+	<-c.done
+}
+
+// Restart starts the server again on the same port and data folder, after
+// Kill: PostgreSQL recovers from its write-ahead log as it starts.
+func (c *Cluster) Restart(ctx context.Context) error {
+	select {
+	case <-c.done:
+	default:
+		return errors.New("pgtest: restart of a running cluster")
+	}
+	return c.start(ctx)
 }
 
 // Port is the loopback port the server listens on.

@@ -14,3 +14,10 @@ var shutdownSignal os.Signal = os.Interrupt
 // changes users (for a root test run) and ties the server's life to the
 // test binary's.
 func procAttr(*identity) *syscall.SysProcAttr { return nil }
+
+// crash kills the postmaster pid; its children are left to notice.
+func crash(pid int) {
+	if p, err := os.FindProcess(pid); err == nil {
+		p.Kill()
+	}
+}
