@@ -86,6 +86,10 @@ type shelf struct {
 	tier  *camera.Tier // the feature tier
 
 	pending []string // targets without a feature record (see RemakeFeatures); under mu
+
+	// followed is the version of the change log the indexes hold every
+	// change up to (follow.go); under write.
+	followed int64
 }
 
 // Open starts a service on st, rebuilding every gallery's index from it.
@@ -125,6 +129,7 @@ func (s *Service) newShelf(g store.Gallery) *shelf {
 // (or that have no record) get them anew from their stored image, saved.
 func (s *Service) load(ctx context.Context, g store.Gallery) (*shelf, error) {
 	sh := s.newShelf(g)
+	sh.followed = g.Version // read before the targets: later changes are applied again, harmlessly
 	var stale []string
 	err := s.store.EachTarget(ctx, g.ID, func(t store.Target) error {
 		var fp fingerprint.Fingerprint

@@ -5,9 +5,13 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"path/filepath"
+	"sync"
+	"time"
 
+	"github.com/pixmatch/pixmatch/server/gallery"
 	"github.com/pixmatch/pixmatch/server/store"
 	"github.com/pixmatch/pixmatch/server/store/postgres"
 	"github.com/pixmatch/pixmatch/server/store/sqlite"
@@ -65,4 +69,34 @@ func (f storeFlags) describe() string {
 		where = u.Redacted()
 	}
 	return fmt.Sprintf("database %s, files in %s", where, f.dir)
+}
+
+// followEvery is how often a server sharing a PostgreSQL database looks
+// at the change log when no notification woke it.
+const followEvery = time.Second
+
+// followOthers has a server on PostgreSQL follow what the other servers
+// sharing the database commit: its indexes catch up with the change log
+// when a notification names a gallery, and every followEvery regardless.
+// The two goroutines it starts join owned and end with ctx. On the
+// embedded database, which one server owns, it does nothing.
+func followOthers(ctx context.Context, owned *sync.WaitGroup, st store.Store, svc *gallery.Service, log *slog.Logger) {
+	pg, ok := st.(*postgres.Store)
+	if !ok {
+		return
+	}
+	// A wake-up dropped when the queue is full is covered at worst by
+	// the next tick.
+	wake := make(chan int64, 1024)
+	owned.Go(func() {
+		pg.Listen(ctx, func(id int64) {
+			select {
+			case wake <- id:
+			default:
+			}
+		}, func(err error) { log.Warn("listen for other servers' changes", "err", err) })
+	})
+	owned.Go(func() {
+		svc.Follow(ctx, wake, followEvery, func(err error) { log.Error("follow the change log", "err", err) })
+	})
 }

@@ -138,3 +138,54 @@ func deleteTarget(t *testing.T, base, id string) int {
 	}
 	return r.StatusCode
 }
+
+// TestTwoServersFollow runs two servers on one PostgreSQL database: what
+// is added through one is found through the other, and what is deleted
+// through one is no longer found through the other, each within a second
+// (the other follows the change log, woken by PostgreSQL's NOTIFY).
+func TestTwoServersFollow(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	a := admin{t, t.TempDir()}
+	a.ok("galleries", "create", "shop", "--app-id", "app1", "--db", dsn)
+	a.ok("keys", "create", "--id", "key1", "--secret", "secret1", "--db", dsn)
+	one := startServing(t, []string{"--data", t.TempDir(), "--db", dsn})
+	two := startServing(t, []string{"--data", t.TempDir(), "--db", dsn})
+
+	var slowest time.Duration
+	for i, name := range []string{"coffee", "rocket", "chelsea"} {
+		from, to := one, two
+		if i == 1 {
+			from, to = two, one
+		}
+		photo := testphoto.File(name)
+		id, err := createTarget(from.url, "app1", "key1", "secret1", name, photo)
+		if err != nil {
+			t.Fatal(err)
+		}
+		slowest = max(slowest, waitFor(t, to, photo, id))
+		if i == 2 {
+			if code := deleteTarget(t, from.url, id); code != 0 {
+				t.Fatalf("delete: statusCode %d", code)
+			}
+			slowest = max(slowest, waitFor(t, to, photo, ""))
+		}
+	}
+	t.Logf("the other server answered each change within %v", slowest)
+}
+
+// waitFor searches s for photo until the best target is want ("" for no
+// match), and returns how long that took; more than a second fails.
+func waitFor(t *testing.T, s *server, photo []byte, want string) time.Duration {
+	t.Helper()
+	start := time.Now()
+	for {
+		code, found := search(t, s.url, photo)
+		if found == want && (want != "" || code == 17) {
+			return time.Since(start)
+		}
+		if took := time.Since(start); took > time.Second {
+			t.Fatalf("after %v the other server answers statusCode %d, target %q; want %q", took, code, found, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -87,8 +87,11 @@ func serve(ctx context.Context, args []string, out io.Writer, getenv func(string
 	srv := newHTTPServer(ln, handler, cfg.Server, log)
 	limitMemory(cfg.Server, log)
 
+	background, stopBackground := context.WithCancel(ctx) // ends refresh and following
+	defer stopBackground()
 	var owned sync.WaitGroup
-	owned.Go(func() { refresh(ctx, svc, log) })
+	owned.Go(func() { refresh(background, svc, log) })
+	followOthers(background, &owned, st, svc, log)
 	fmt.Fprintf(out, "pixmatch serving http://%s (%s)\n", ln.Addr(), where.describe())
 	if first != nil {
 		fmt.Fprintf(out, "open the web app connected to it: http://%s/#connect?%s\n", ln.Addr(), first.Encode())
@@ -107,6 +110,7 @@ func serve(ctx context.Context, args []string, out io.Writer, getenv func(string
 	if jerr := runner.Stop(stopping); jerr != nil {
 		err = errors.Join(err, fmt.Errorf("stop jobs: %w", jerr))
 	}
+	stopBackground() // also when the listener failed and ctx goes on
 	owned.Wait()
 	log.Info("stopped")
 	return err

@@ -20,15 +20,7 @@ import (
 // acknowledged targets lost, every run.)
 func TestKillNineKeepsAcknowledged(t *testing.T) {
 	ctx := context.Background()
-	c, err := pgtest.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Stop()
-	dsn, err := c.CreateDatabase(ctx, "crash")
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, dsn := ownCluster(t, "crash")
 	s, err := Open(ctx, dsn)
 	if err != nil {
 		t.Fatal(err)
@@ -113,4 +105,20 @@ func writeUntilCrash(t *testing.T, s *Store, gallery int64, c *pgtest.Cluster) [
 	close(stop)
 	wg.Wait()
 	return acked
+}
+
+// ownCluster starts a cluster of the test's own, which it may crash,
+// stopped when the test ends, with an empty database named db.
+func ownCluster(t *testing.T, db string) (*pgtest.Cluster, string) {
+	t.Helper()
+	c, err := pgtest.Start(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Stop() })
+	dsn, err := c.CreateDatabase(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, dsn
 }

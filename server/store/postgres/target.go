@@ -275,13 +275,18 @@ func unique(ids []string) []string {
 
 // advance adds n to the gallery's version and returns the new version.
 // The update locks the gallery's row until the transaction ends: writers
-// of one gallery queue here, whichever server they run in.
+// of one gallery queue here, whichever server they run in. It also
+// notifies ChangesChannel of the gallery, which PostgreSQL delivers to
+// the listeners (Listen) when, and only if, the transaction commits.
 func advance(ctx context.Context, tx pgx.Tx, gallery int64, n int) (int64, error) {
 	var v int64
 	err := tx.QueryRow(ctx, `UPDATE galleries SET version = version + $1 WHERE id = $2 RETURNING version`,
 		n, gallery).Scan(&v)
 	if err != nil {
 		return 0, fmt.Errorf("gallery %d: %w", gallery, storeError(err))
+	}
+	if _, err := tx.Exec(ctx, `SELECT pg_notify($1, $2)`, ChangesChannel, strconv.FormatInt(gallery, 10)); err != nil {
+		return 0, fmt.Errorf("gallery %d: notify: %w", gallery, err)
 	}
 	return v, nil
 }
