@@ -38,6 +38,7 @@ import (
 	"net/url"
 	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -52,6 +53,9 @@ import (
 // database.
 type Store struct {
 	pool *pgxpool.Pool
+
+	mu      sync.Mutex
+	running map[int64]*pgx.Conn // task ID: the connection holding its lock (task.go)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -95,7 +99,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: open %s: %w", redact(dsn), err)
 	}
-	return &Store{pool: pool}, nil
+	return &Store{pool: pool, running: map[int64]*pgx.Conn{}}, nil
 }
 
 // durable asks for synchronous_commit on when the URL names no level, and
@@ -119,9 +123,17 @@ func redact(dsn string) string {
 	return u.Redacted()
 }
 
-// Close closes the connection pool, waiting for the connections in use to
-// be returned.
+// Close lets go of the locks of the tasks still running (a later start of
+// any server sharing the database fails them), and closes the connection
+// pool, waiting for the connections in use to be returned.
 func (s *Store) Close() error {
+	s.mu.Lock()
+	running := s.running
+	s.running = map[int64]*pgx.Conn{}
+	s.mu.Unlock()
+	for _, conn := range running {
+		closeQuietly(conn)
+	}
 	s.pool.Close()
 	return nil
 }
