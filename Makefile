@@ -9,13 +9,18 @@ BIN     := bin/pixmatch
 # version and VCS revision Go records, when it records them.
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
 
-.PHONY: run build test test-abuse vet bench bench-quality fingerprint-vectors feature-pattern feature-vectors chromium postgresql opencv clean
+.PHONY: run run-cluster build test test-abuse vet bench bench-quality fingerprint-vectors feature-pattern feature-vectors chromium postgresql opencv clean
 
 include wasm/wasm.mk
 
 ## run: build and serve on http://$(ADDR) with the embedded database in $(DATA)
 run: build
 	./$(BIN) serve --addr $(ADDR) --data $(DATA)
+
+## run-cluster: build, then start a throwaway PostgreSQL and three servers on it,
+## on http://127.0.0.1:8080, :8081 and :8082; Ctrl-C stops them and removes everything
+run-cluster: build postgresql
+	$(GO) run ./server/internal/runcluster --bin $(BIN) --port $(lastword $(subst :, ,$(ADDR))) --servers 3
 
 ## build: compile the browser module, then the pixmatch command (which embeds it) into bin/
 build: wasm
