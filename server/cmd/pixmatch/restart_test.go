@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"strconv"
@@ -75,9 +76,11 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 // file of the same picture, remembering what was acknowledged.
 type load struct {
 	url     string
+	name    string // of the targets, before their number; "t" when empty
 	mu      sync.Mutex
 	acked   []string
 	refused int
+	killed  bool // the server is being killed: a create may go unanswered
 }
 
 func (l *load) run(t *testing.T, done chan struct{}) {
@@ -88,9 +91,10 @@ func (l *load) run(t *testing.T, done chan struct{}) {
 			return
 		default:
 		}
-		img := append(append([]byte{}, photo...), []byte(strconv.Itoa(i))...)
+		name := cmp.Or(l.name, "t") + strconv.Itoa(i)
+		img := append(append([]byte{}, photo...), name...)
 		start := time.Now()
-		id, err := createTarget(l.url, "app1", "key1", "secret1", fmt.Sprintf("t%d", i), img)
+		id, err := createTarget(l.url, "app1", "key1", "secret1", name, img)
 		if took := time.Since(start); took > 10*time.Second {
 			t.Errorf("create %d took %v", i, took)
 		}
@@ -100,6 +104,8 @@ func (l *load) run(t *testing.T, done chan struct{}) {
 			l.acked = append(l.acked, id)
 		case strings.HasPrefix(err.Error(), "create answered ") && !strings.HasPrefix(err.Error(), "create answered 0:"):
 			l.refused++ // a catalogue error in the CRS envelope
+		case l.killed:
+			l.refused++ // the server died under it
 		default:
 			t.Errorf("create %d got no answer in the CRS envelope: %v", i, err)
 		}
@@ -136,4 +142,44 @@ func (l *load) wait(t *testing.T, what string, done func() bool) {
 			t.Fatalf("waited 30 s for %s", what)
 		}
 	}
+}
+
+// TestKillNineOfOneServer adds targets through two servers on one
+// PostgreSQL at once and kills one of them with SIGKILL mid-stream: the
+// survivor keeps adding, and once the killed server is started again it
+// answers every target either of them acknowledged, those added while it
+// was down too.
+func TestKillNineOfOneServer(t *testing.T) {
+	dsn := pgtest.NewDatabase(t)
+	a := admin{t, t.TempDir()}
+	a.ok("galleries", "create", "shop", "--app-id", "app1", "--db", dsn)
+	a.ok("keys", "create", "--id", "key1", "--secret", "secret1", "--db", dsn)
+	flags := []string{"--data", t.TempDir(), "--db", dsn}
+	victim := startServing(t, flags)
+	survivor := startServing(t, []string{"--data", t.TempDir(), "--db", dsn})
+
+	doomed, lasting := &load{url: victim.url, name: "a"}, &load{url: survivor.url, name: "b"}
+	stopDoomed, stopLasting := make(chan struct{}), make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() { doomed.run(t, stopDoomed) })
+	wg.Go(func() { lasting.run(t, stopLasting) })
+	doomed.waitAcked(t, 3)
+	lasting.waitAcked(t, 2)
+	doomed.mu.Lock()
+	doomed.killed = true
+	doomed.mu.Unlock()
+	victim.cmd.Process.Kill() // SIGKILL, with creates in flight
+	victim.cmd.Wait()
+	close(stopDoomed)
+	lasting.waitAcked(t, lasting.ackedCount()+3) // the survivor keeps answering
+	close(stopLasting)
+	wg.Wait()
+
+	restarted := startServing(t, flags)
+	for _, id := range append(doomed.acked, lasting.acked...) {
+		if code, _ := get(t, restarted.url, "/target/"+id, "app1", "key1", "secret1"); code != 0 {
+			t.Errorf("the restarted server answers acknowledged target %s with statusCode %d", id, code)
+		}
+	}
+	t.Logf("acknowledged: %d by the killed server, %d by the survivor", len(doomed.acked), len(lasting.acked))
 }
