@@ -128,6 +128,24 @@ var migrations = []migration{
 			FOREIGN KEY (gallery_id, id) REFERENCES targets (gallery_id, id) ON DELETE CASCADE
 		)`,
 	}},
+	// What servers sharing the database must count and remember together
+	// (counters.go): the searches of each gallery's current second and
+	// day, and the one-time values of signed requests. A replay's key is
+	// BYTEA: it holds whatever a client sent.
+	{name: "shared search counts and replay memory", steps: []string{
+		`CREATE TABLE search_counts (
+			gallery_id BIGINT NOT NULL REFERENCES galleries (id) ON DELETE CASCADE,
+			kind       TEXT NOT NULL,
+			start      BIGINT NOT NULL,
+			n          BIGINT NOT NULL,
+			PRIMARY KEY (gallery_id, kind, start)
+		)`,
+		`CREATE TABLE replays (
+			key     BYTEA PRIMARY KEY,
+			expires BIGINT NOT NULL
+		)`,
+		`CREATE INDEX replays_by_expiry ON replays (expires)`,
+	}},
 }
 
 // migrationLock is the key of the advisory lock migrations hold, so that
