@@ -55,7 +55,12 @@ func (f storeFlags) open(ctx context.Context) (store.Store, error) {
 	if f.db != "" {
 		return postgres.Open(ctx, f.db)
 	}
-	return sqlite.Open(ctx, filepath.Join(f.dir, databaseFile))
+	return openStore(ctx, f.dir)
+}
+
+// openStore opens the embedded database in the data folder dir.
+func openStore(ctx context.Context, dir string) (*sqlite.Store, error) {
+	return sqlite.Open(ctx, filepath.Join(dir, databaseFile))
 }
 
 // describe says where the data is kept, without a password.
