@@ -9,7 +9,7 @@ BIN     := bin/pixmatch
 # version and VCS revision Go records, when it records them.
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
 
-.PHONY: run build test test-abuse vet bench bench-quality fingerprint-vectors feature-pattern feature-vectors chromium opencv clean
+.PHONY: run run-cluster build test test-abuse vet bench bench-quality fingerprint-vectors feature-pattern feature-vectors chromium postgresql opencv clean
 
 include wasm/wasm.mk
 include server/worker/worker.mk
@@ -18,15 +18,21 @@ include server/worker/worker.mk
 run: build
 	./$(BIN) serve --addr $(ADDR) --data $(DATA)
 
+## run-cluster: build, then start a throwaway PostgreSQL and three servers on it,
+## on http://127.0.0.1:8080, :8081 and :8082; Ctrl-C stops them and removes everything
+run-cluster: build postgresql
+	$(GO) run ./server/internal/runcluster --bin $(BIN) --port $(lastword $(subst :, ,$(ADDR))) --servers 3
+
 ## build: compile the browser module, then the pixmatch command (which embeds it) into bin/
 build: wasm
 	$(GO) build -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./server/cmd/pixmatch
 
 ## test: vet, then every test with the race detector; the browser tests
-## need Chromium, which this installs from Debian's packages when missing.
+## need Chromium and the PostgreSQL store's tests PostgreSQL's programs,
+## which this installs from Debian's packages when missing.
 ## The pattern trainer's check runs without the detector (it starts no
 ## goroutines, and the detector makes it take a minute)
-test: wasm vet chromium
+test: wasm vet chromium postgresql
 	$(GO) test -race -count=1 -timeout 15m ./...
 	$(GO) test -count=1 ./shared/internal/brieftrain
 
@@ -44,6 +50,17 @@ chromium:
 	  else echo "make test needs Chromium: run  apt-get install -y chromium  as root" >&2; exit 1; fi; \
 	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >/dev/null \
 	  || { echo "could not install Chromium: run  apt-get install -y chromium  as root" >&2; exit 1; }; }
+
+## postgresql: make sure PostgreSQL's initdb and postgres are installed for the
+## PostgreSQL store's tests, which run throwaway clusters of their own (see
+## server/store/postgres/pgtest): on PATH, or in Debian's /usr/lib/postgresql/*/bin
+postgresql:
+	@{ command -v initdb >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; } || { \
+	  echo "installing postgresql (Debian package) for the PostgreSQL store's tests"; \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null 2>&1; then SUDO=sudo; \
+	  else echo "make test needs PostgreSQL: run  apt-get install -y postgresql  as root" >&2; exit 1; fi; \
+	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql >/dev/null \
+	  || { echo "could not install PostgreSQL: run  apt-get install -y postgresql  as root" >&2; exit 1; }; }
 
 ## opencv: make sure Debian's python3-opencv is installed for the anchor of make bench-quality
 opencv:

@@ -85,6 +85,10 @@ type shelf struct {
 	tier  *featureTier // the feature tier (tier.go)
 
 	pending []string // targets without a feature record (see RemakeFeatures); under mu
+
+	// followed is the version of the change log the indexes hold every
+	// change up to (follow.go); under write.
+	followed int64
 }
 
 // Open starts a service on st, rebuilding every gallery's index from it
@@ -133,6 +137,7 @@ func (s *Service) load(ctx context.Context, g store.Gallery) (*shelf, error) {
 	if s.lookup != nil {
 		return sh, nil // the searches look their targets up
 	}
+	sh.followed = g.Version // read before the targets: later changes are applied again, harmlessly
 	stale, err := s.loadIndex(ctx, sh)
 	if err != nil {
 		return nil, fmt.Errorf("gallery: load %q: %w", g.Name, err)

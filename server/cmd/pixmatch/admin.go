@@ -79,7 +79,8 @@ func verbAndName(args []string, named func(verb string) bool) (verb, name string
 func galleries(ctx context.Context, args []string, out io.Writer) error {
 	verb, name, rest := verbAndName(args, func(v string) bool { return v != "list" })
 	fs := flag.NewFlagSet("galleries "+verb, flag.ContinueOnError)
-	dir := fs.String("data", "./data", "folder of the embedded database")
+	var where storeFlags
+	where.register(fs)
 	var gf galleryFlags
 	gf.register(fs)
 	if err := fs.Parse(rest); err != nil {
@@ -103,7 +104,7 @@ func galleries(ctx context.Context, args []string, out io.Writer) error {
 	if verb == "update" && gf.appID != "" {
 		return errors.New("the appId of a gallery cannot change: create a new gallery instead")
 	}
-	return withAdmin(ctx, *dir, func(a *gallery.Admin) error {
+	return withAdmin(ctx, where, func(a *gallery.Admin) error {
 		switch verb {
 		case "create":
 			g, err := a.CreateGallery(ctx, c.Apply(store.Gallery{Name: name, AppID: gf.appID}))
@@ -115,15 +116,16 @@ func galleries(ctx context.Context, args []string, out io.Writer) error {
 		case "update":
 			return updateGallery(ctx, a, name, c, out)
 		case "delete":
-			return deleteGallery(ctx, a, name, *dir, out)
+			return deleteGallery(ctx, a, name, where.dir, out)
 		}
 		return listGalleries(ctx, a, out)
 	})
 }
 
-// withAdmin opens the store in dir and runs fn with the rules over it.
-func withAdmin(ctx context.Context, dir string, fn func(*gallery.Admin) error) error {
-	st, err := openStore(ctx, dir)
+// withAdmin opens the store the flags name and runs fn with the rules
+// over it.
+func withAdmin(ctx context.Context, where storeFlags, fn func(*gallery.Admin) error) error {
+	st, err := where.open(ctx)
 	if err != nil {
 		return err
 	}
@@ -211,7 +213,8 @@ func listGalleries(ctx context.Context, a *gallery.Admin, out io.Writer) error {
 func keys(ctx context.Context, args []string, out io.Writer) error {
 	verb, id, rest := verbAndName(args, func(v string) bool { return v == "delete" })
 	fs := flag.NewFlagSet("keys "+verb, flag.ContinueOnError)
-	dir := fs.String("data", "./data", "folder of the embedded database")
+	var where storeFlags
+	where.register(fs)
 	galleryName := fs.String("gallery", "", "bind the key to this gallery only (a CRS appKey); empty: every gallery")
 	keyID := fs.String("id", "", "key ID (generated when empty)")
 	secret := fs.String("secret", "", "key secret (generated when empty)")
@@ -230,7 +233,7 @@ func keys(ctx context.Context, args []string, out io.Writer) error {
 	default:
 		return fmt.Errorf("unknown keys command %q", verb)
 	}
-	return withAdmin(ctx, *dir, func(a *gallery.Admin) error {
+	return withAdmin(ctx, where, func(a *gallery.Admin) error {
 		switch verb {
 		case "create":
 			return createKey(ctx, a, store.Key{ID: *keyID, Secret: *secret}, *galleryName, out)

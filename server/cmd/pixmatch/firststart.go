@@ -13,7 +13,8 @@ import (
 // firstStart gives an empty database its first gallery and API key, by
 // the same rules as the admin commands, and returns the credentials for
 // the web app's connect link (nil when the database had a gallery
-// already). Values the environment does not give are generated.
+// already, or another server sharing the database gave it one
+// meanwhile). Values the environment does not give are generated.
 func firstStart(ctx context.Context, st store.Store, out io.Writer, getenv func(string) string) (url.Values, error) {
 	admin := gallery.NewAdmin(st)
 	existing, err := admin.Galleries(ctx)
@@ -26,6 +27,10 @@ func firstStart(ctx context.Context, st store.Store, out io.Writer, getenv func(
 	}
 	g, err := admin.CreateGallery(ctx, store.Gallery{Name: name, AppID: getenv("PIXMATCH_APP_ID")})
 	if err != nil {
+		// Another server on the same PostgreSQL database made it first.
+		if now, lerr := admin.Galleries(ctx); lerr == nil && len(now) > 0 {
+			return nil, nil
+		}
 		return nil, fmt.Errorf("create the first gallery (PIXMATCH_INSTANCE, PIXMATCH_APP_ID): %w", err)
 	}
 	k, err := admin.CreateKey(ctx, store.Key{ID: getenv("PIXMATCH_API_KEY"), Secret: getenv("PIXMATCH_API_SECRET")})

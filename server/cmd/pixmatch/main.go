@@ -1,7 +1,7 @@
 // Command pixmatch runs the pixmatch image recognition server and
 // administers its galleries and API keys.
 //
-//	pixmatch serve     [--addr 127.0.0.1:8080] [--data ./data]
+//	pixmatch serve     [--addr 127.0.0.1:8080] [--data ./data] [--db postgres://USER@HOST:PORT/DB]
 //	pixmatch galleries [list | create NAME | update NAME | delete NAME] [flags]
 //	pixmatch keys      [list | create | delete ID] [flags]
 //	pixmatch bench     [--url URL]… [--clients N] [--duration D] [--targets N] [--mix search=N,add=N]
@@ -9,10 +9,14 @@
 //	pixmatch restore   FILE [--data ./data]
 //	pixmatch version   (or --version)
 //
-// On its first start with an empty data folder, serve creates a gallery
+// Galleries, keys and targets live in the embedded SQLite database in the
+// data folder, or, with --db, in a PostgreSQL database that several
+// servers may share; the admin commands take the same --data and --db.
+//
+// On its first start with an empty database, serve creates a gallery
 // and an API key from PIXMATCH_INSTANCE (the gallery name, "default" when
 // unset), PIXMATCH_APP_ID, PIXMATCH_API_KEY and PIXMATCH_API_SECRET;
-// values left unset are generated, printed once, and kept in the folder.
+// values left unset are generated, printed once, and kept in the database.
 package main
 
 import (
@@ -45,9 +49,9 @@ func untilSignal() (context.Context, context.CancelFunc) {
 }
 
 const usage = `usage:
-  pixmatch serve     [--addr HOST:PORT] [--data DIR]
-  pixmatch galleries [list | create NAME | update NAME | delete NAME] [--data DIR] [flags]
-  pixmatch keys      [list | create | delete ID] [--data DIR] [flags]
+  pixmatch serve     [--addr HOST:PORT] [--data DIR] [--db postgres://USER@HOST:PORT/DB]
+  pixmatch galleries [list | create NAME | update NAME | delete NAME] [--data DIR] [--db URL] [flags]
+  pixmatch keys      [list | create | delete ID] [--data DIR] [--db URL] [flags]
   pixmatch bench     [--url URL]… [--clients N] [--duration D] [--targets N] [--mix search=N,add=N]
   pixmatch backup    FILE [--data DIR]
   pixmatch restore   FILE [--data DIR]

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/pixmatch/pixmatch/server/auth"
+	"github.com/pixmatch/pixmatch/server/store/postgres/pgtest"
 	"github.com/pixmatch/pixmatch/shared/testphoto"
 )
 
@@ -35,7 +36,7 @@ func TestMain(m *testing.M) {
 		}
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	os.Exit(pgtest.Main(m)) // stops the PostgreSQL cluster a test started
 }
 
 // server is a pixmatch serve child process.
@@ -47,8 +48,14 @@ type server struct {
 
 func startServer(t *testing.T, dir string, env ...string) *server {
 	t.Helper()
+	return startServing(t, []string{"--data", dir}, env...)
+}
+
+// startServing starts serve on a free port with the given flags.
+func startServing(t *testing.T, flags []string, env ...string) *server {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), "PIXMATCH_TEST_RUN=serve --addr 127.0.0.1:0 --data "+dir)
+	cmd.Env = append(os.Environ(), "PIXMATCH_TEST_RUN=serve --addr 127.0.0.1:0 "+strings.Join(flags, " "))
 	cmd.Env = append(cmd.Env, env...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {

@@ -19,28 +19,16 @@ import (
 	"github.com/pixmatch/pixmatch/server/config"
 	"github.com/pixmatch/pixmatch/server/gallery"
 	"github.com/pixmatch/pixmatch/server/jobs"
-	"github.com/pixmatch/pixmatch/server/store/sqlite"
 )
-
-// The embedded database and the folder of dumps and import reports,
-// inside the data folder.
-const (
-	databaseFile = "pixmatch.db"
-	filesFolder  = "files"
-)
-
-func openStore(ctx context.Context, dir string) (*sqlite.Store, error) {
-	return sqlite.Open(ctx, filepath.Join(dir, databaseFile))
-}
 
 // serveFlags reads the command line of serve into the configuration.
-func serveFlags(args []string, more ...func(*flag.FlagSet)) (addr, dir string, cfg config.Config, err error) {
+func serveFlags(args []string, more ...func(*flag.FlagSet)) (addr string, where storeFlags, cfg config.Config, err error) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	for _, register := range more {
 		register(fs)
 	}
 	fs.StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
-	fs.StringVar(&dir, "data", "./data", "folder of the embedded database")
+	where.register(fs)
 	cfg = config.Default()
 	fs.Func("bucket", "NAME=DIR: a local folder Alibaba batch imports may read as BucketName NAME (repeatable)", func(v string) error {
 		name, folder, ok := strings.Cut(v, "=")
@@ -60,9 +48,11 @@ func serveFlags(args []string, more ...func(*flag.FlagSet)) (addr, dir string, c
 		cfg.Alibaba.FetchAllow = append(cfg.Alibaba.FetchAllow, v)
 		return nil
 	})
-	err = fs.Parse(args)
-	cfg.Alibaba.Files = filepath.Join(dir, filesFolder)
-	return addr, dir, cfg, err
+	if err = fs.Parse(args); err == nil {
+		err = where.check()
+	}
+	cfg.Alibaba.Files = filepath.Join(where.dir, filesFolder)
+	return addr, where, cfg, err
 }
 
 // serve runs the server until ctx ends, then stops it in order: no new
@@ -70,7 +60,7 @@ func serveFlags(args []string, more ...func(*flag.FlagSet)) (addr, dir string, c
 // the background jobs stopped, and the store closed last.
 func serve(ctx context.Context, args []string, out io.Writer, getenv func(string) string, log *slog.Logger) error {
 	var ops opsFlags
-	addr, dir, cfg, err := serveFlags(args, ops.register)
+	addr, where, cfg, err := serveFlags(args, ops.register)
 	if err != nil {
 		return err
 	}
@@ -89,7 +79,7 @@ func serve(ctx context.Context, args []string, out io.Writer, getenv func(string
 		return err
 	}
 	defer mx.close()
-	st, err := openStore(ctx, dir)
+	st, err := where.open(ctx)
 	if err != nil {
 		return err
 	}
@@ -98,22 +88,26 @@ func serve(ctx context.Context, args []string, out io.Writer, getenv func(string
 	if err != nil {
 		return err
 	}
-	svc, err := gallery.Open(ctx, st, cfg)
+	shared, replays := sharedThroughDB(st)
+	svc, err := gallery.Open(ctx, st, cfg, shared...)
 	if err != nil {
 		return err
 	}
 	runner := jobs.New(context.WithoutCancel(ctx), log)
-	handler, err := app.New(ctx, svc, log, append(ops.options(mx), app.WithJobs(runner))...)
+	handler, err := app.New(ctx, svc, log, append(append(ops.options(mx), replays...), app.WithJobs(runner))...)
 	if err != nil {
 		return err
 	}
 	srv := newHTTPServer(ln, handler, cfg.Server, log)
 	limitMemory(cfg.Server, log)
 
+	background, stopBackground := context.WithCancel(ctx) // ends refresh and following
+	defer stopBackground()
 	var owned sync.WaitGroup
-	owned.Go(func() { refresh(ctx, svc, log) })
+	owned.Go(func() { refresh(background, svc, log) })
+	followOthers(background, &owned, st, svc, log)
 	mx.start(out, log)
-	fmt.Fprintf(out, "pixmatch serving http://%s (data in %s)\n", ln.Addr(), dir)
+	fmt.Fprintf(out, "pixmatch serving http://%s (%s)\n", ln.Addr(), where.describe())
 	if first != nil {
 		fmt.Fprintf(out, "open the web app connected to it: http://%s/#connect?%s\n", ln.Addr(), first.Encode())
 	}
@@ -131,6 +125,7 @@ func serve(ctx context.Context, args []string, out io.Writer, getenv func(string
 	if jerr := runner.Stop(stopping); jerr != nil {
 		err = errors.Join(err, fmt.Errorf("stop jobs: %w", jerr))
 	}
+	stopBackground() // also when the listener failed and ctx goes on
 	owned.Wait()
 	log.Info("stopped")
 	return err

@@ -407,12 +407,17 @@ func testCancelledContext(t *testing.T, s store.Store) {
 	wantState(t, s, g.ID, nil)
 }
 
-// testConcurrentWriters has several goroutines create, update and delete
-// targets at once: every write must get its own version, with no gaps,
-// and the change log must hold exactly one entry per version.
-func testConcurrentWriters(t *testing.T, s store.Store) {
+func testConcurrentWriters(t *testing.T, s store.Store) { ConcurrentWriters(t, s) }
+
+// ConcurrentWriters has several goroutines create, update and delete
+// targets at once, through the given stores in turn (several stores on
+// one database stand for several servers): every write must get its own
+// version, with no gaps, and the change log must hold exactly one entry
+// per version, as each store reads it.
+func ConcurrentWriters(t *testing.T, stores ...store.Store) {
 	const writers, each = 6, 15
 	ctx := context.Background()
+	s := stores[0]
 	g := newGallery(t, s, "alpha")
 
 	var (
@@ -430,6 +435,7 @@ func testConcurrentWriters(t *testing.T, s store.Store) {
 		mu.Unlock()
 	}
 	for w := range writers {
+		s := stores[w%len(stores)]
 		wg.Go(func() {
 			for i := range each {
 				n := w*each + i
@@ -456,21 +462,23 @@ func testConcurrentWriters(t *testing.T, s store.Store) {
 			t.Fatalf("versions returned are not 1..%d without gaps or repeats: position %d holds %d", total, i, v)
 		}
 	}
-	gal, err := s.Gallery(ctx, g.ID)
-	if err != nil || gal.Version != total {
-		t.Errorf("Gallery version = %d, %v; want %d", gal.Version, err, total)
-	}
-	cs, err := s.Changes(ctx, g.ID, 0, 0)
-	if err != nil || len(cs) != total {
-		t.Fatalf("Changes = %d entries, %v; want %d", len(cs), err, total)
-	}
-	for i, c := range cs {
-		if c.Version != int64(i+1) {
-			t.Fatalf("change %d has version %d", i, c.Version)
+	for _, s := range stores {
+		gal, err := s.Gallery(ctx, g.ID)
+		if err != nil || gal.Version != total {
+			t.Errorf("Gallery version = %d, %v; want %d", gal.Version, err, total)
 		}
-	}
-	if n, err := s.CountTargets(ctx, g.ID); err != nil || n != writers*(each-each/5) {
-		t.Errorf("CountTargets = %d, %v; want %d", n, err, writers*(each-each/5))
+		cs, err := s.Changes(ctx, g.ID, 0, 0)
+		if err != nil || len(cs) != total {
+			t.Fatalf("Changes = %d entries, %v; want %d", len(cs), err, total)
+		}
+		for i, c := range cs {
+			if c.Version != int64(i+1) {
+				t.Fatalf("change %d has version %d", i, c.Version)
+			}
+		}
+		if n, err := s.CountTargets(ctx, g.ID); err != nil || n != writers*(each-each/5) {
+			t.Errorf("CountTargets = %d, %v; want %d", n, err, writers*(each-each/5))
+		}
 	}
 }
 

@@ -43,18 +43,24 @@ func testRunningTasks(t *testing.T, s store.Store) {
 	}
 }
 
-// testConcurrentTasks starts eight imports of one gallery at once:
-// exactly one is recorded, the others are refused with ErrTaskRunning.
-func testConcurrentTasks(t *testing.T, s store.Store) {
+func testConcurrentTasks(t *testing.T, s store.Store) { ConcurrentTasks(t, s) }
+
+// ConcurrentTasks starts eight imports of one gallery at once, through
+// the given stores in turn (several stores on one database stand for
+// several servers): exactly one is recorded, the others are refused with
+// ErrTaskRunning.
+func ConcurrentTasks(t *testing.T, stores ...store.Store) {
 	const tries = 8
 	ctx := context.Background()
+	s := stores[0]
 	g := newGallery(t, s, "alpha")
 	var (
 		wg      sync.WaitGroup
 		mu      sync.Mutex
 		created int
 	)
-	for range tries {
+	for i := range tries {
+		s := stores[i%len(stores)]
 		wg.Go(func() {
 			_, err := s.CreateTask(ctx, store.Task{Gallery: g.ID, Kind: store.TaskImport, Status: store.TaskRunning})
 			switch {

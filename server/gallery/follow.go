@@ -1,0 +1,148 @@
+package gallery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/pixmatch/pixmatch/server/store"
+	"github.com/pixmatch/pixmatch/shared/feature"
+	"github.com/pixmatch/pixmatch/shared/fingerprint"
+)
+
+// Servers that share one store (PostgreSQL) each keep their own indexes
+// and follow the galleries' change logs, as a browser follows a gallery:
+// the log is the truth, and a wake-up (PostgreSQL's NOTIFY, or a tick)
+// only says when to look. A shelf remembers the version its indexes
+// follow; catching up reads the changes after it, a batch at a time, and
+// brings each target they touch to its current state in one read of the
+// targets and one of their feature records: a target that no longer
+// exists leaves the indexes, one that does is put in as it is now. That
+// state may be newer than the batch's last change; the next batch applies
+// the later changes again, which changes nothing. The server's own writes
+// come back this way too, and change nothing either.
+
+// followBatch is how many changes one step of a catch-up applies: a
+// follower that missed 10,000 changes reads them in 20 steps of three
+// queries each, not one query a change.
+const followBatch = 500
+
+// Follow keeps every gallery's indexes following the store's change log
+// until ctx ends. It catches up when wake delivers (a gallery's ID, or 0
+// for every gallery; wake may be nil) and every interval whatever wake
+// says, so a missed wake-up costs at most an interval. A failed catch-up
+// is passed to report and tried again at the next wake-up or tick.
+func (s *Service) Follow(ctx context.Context, wake <-chan int64, every time.Duration, report func(error)) {
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		var gallery int64
+		select {
+		case <-ctx.Done():
+			return
+		case gallery = <-wake:
+		case <-tick.C:
+		}
+		// Wake-ups that queued meanwhile are answered by this catch-up.
+		for more := true; more; {
+			select {
+			case other := <-wake:
+				if other != gallery {
+					gallery = 0
+				}
+			default:
+				more = false
+			}
+		}
+		if err := s.CatchUp(ctx, gallery); err != nil && ctx.Err() == nil {
+			report(err)
+		}
+	}
+}
+
+// CatchUp applies to the indexes of a gallery (0: of every gallery) the
+// changes of the store's log after the version they follow.
+func (s *Service) CatchUp(ctx context.Context, gallery int64) error {
+	var errs []error
+	for _, sh := range s.shelfList() {
+		if gallery == 0 || sh.id == gallery {
+			errs = append(errs, s.catchUp(ctx, sh))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// catchUp brings one gallery's indexes up to the end of its change log.
+// It holds the gallery's write lock, so that no write of this server
+// comes between a read of the log and its application.
+func (s *Service) catchUp(ctx context.Context, sh *shelf) error {
+	sh.write.Lock()
+	defer sh.write.Unlock()
+	for {
+		cs, err := s.store.Changes(ctx, sh.id, sh.followed, followBatch)
+		if err != nil {
+			return fmt.Errorf("gallery %d: follow the change log: %w", sh.id, err)
+		}
+		if len(cs) == 0 {
+			return nil
+		}
+		if err := s.applyChanges(ctx, sh, cs); err != nil {
+			return fmt.Errorf("gallery %d: follow the change log after version %d: %w", sh.id, sh.followed, err)
+		}
+		sh.followed = cs[len(cs)-1].Version
+		sh.mu.Lock()
+		sh.gallery.Version = max(sh.gallery.Version, sh.followed)
+		sh.mu.Unlock()
+		if len(cs) < followBatch {
+			return nil
+		}
+	}
+}
+
+// applyChanges brings the targets cs touch to their current state in the
+// gallery's indexes.
+func (s *Service) applyChanges(ctx context.Context, sh *shelf, cs []store.Change) error {
+	var ids []string
+	seen := make(map[string]bool, len(cs))
+	for _, c := range cs {
+		if !seen[c.TargetID] {
+			seen[c.TargetID] = true
+			ids = append(ids, c.TargetID)
+		}
+	}
+	current, err := s.store.TargetsByID(ctx, sh.id, ids, false)
+	if err != nil {
+		return err
+	}
+	records, err := s.store.TargetFeatures(ctx, sh.id, ids)
+	if err != nil {
+		return err
+	}
+	kept := make(map[string]bool, len(current))
+	for _, t := range current {
+		var fp fingerprint.Fingerprint
+		if err := fp.UnmarshalBinary(t.Fingerprint); err != nil {
+			continue // of another build's version: left out, as a deleted one
+		}
+		if err := sh.index.Put(entry(t, fp)); err != nil {
+			return err
+		}
+		kept[t.ID] = true
+		var r feature.Record
+		if b, ok := records[t.ID]; ok && r.UnmarshalBinary(b) == nil {
+			sh.tier.Put(t.ID, r.Features)
+		} else {
+			sh.tier.Remove(t.ID)
+		}
+		s.records.forget(sh.id, t.ID)
+	}
+	for _, id := range ids {
+		if !kept[id] {
+			sh.index.Remove(id)
+			sh.tier.Remove(id)
+			s.records.forget(sh.id, id)
+		}
+	}
+	return nil
+}
