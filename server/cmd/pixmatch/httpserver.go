@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
+	"flag"
+	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
@@ -44,9 +47,16 @@ func newHTTPServer(ln net.Listener, handler http.Handler, lim config.Server, log
 	}}
 }
 
-// serve accepts connections until shutdown.
+// serve accepts connections until shutdown: https when the server has a
+// TLSConfig (its certificates), else http.
 func (s *httpServer) serve() error {
-	if err := s.srv.Serve(s.ln); !errors.Is(err, http.ErrServerClosed) {
+	var err error
+	if s.srv.TLSConfig != nil {
+		err = s.srv.ServeTLS(s.ln, "", "")
+	} else {
+		err = s.srv.Serve(s.ln)
+	}
+	if !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
@@ -79,4 +89,29 @@ func limitMemory(lim config.Server, log *slog.Logger) {
 	limit := int64(m.HeapAlloc) + lim.DecodeBytes + lim.BodyBytes + margin
 	debug.SetMemoryLimit(limit)
 	log.Debug("memory limit", "bytes", limit)
+}
+
+// tlsFiles are the certificate and key serve answers https with.
+type tlsFiles struct{ cert, key string }
+
+// flags adds --tls-cert and --tls-key to fs.
+func (t *tlsFiles) flags(fs *flag.FlagSet) {
+	fs.StringVar(&t.cert, "tls-cert", "", "FILE: the PEM certificate (with its chain) to serve https with; needs --tls-key")
+	fs.StringVar(&t.key, "tls-key", "", "FILE: the PEM private key of --tls-cert")
+}
+
+// config loads the certificate and its key: nil when neither is given
+// (serve plain http), an error when only one is or they do not load.
+func (t tlsFiles) config() (*tls.Config, error) {
+	switch {
+	case t.cert == "" && t.key == "":
+		return nil, nil
+	case t.cert == "" || t.key == "":
+		return nil, errors.New("--tls-cert and --tls-key go together: give both to serve https, or neither to serve http")
+	}
+	pair, err := tls.LoadX509KeyPair(t.cert, t.key)
+	if err != nil {
+		return nil, fmt.Errorf("--tls-cert %s and --tls-key %s: %w", t.cert, t.key, err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}, nil
 }

@@ -33,8 +33,9 @@ func openStore(ctx context.Context, dir string) (*sqlite.Store, error) {
 }
 
 // serveFlags reads the command line of serve into the configuration.
-func serveFlags(args []string) (addr, dir string, cfg config.Config, err error) {
+func serveFlags(args []string) (addr, dir string, cfg config.Config, tf tlsFiles, err error) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	tf.flags(fs)
 	fs.StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&dir, "data", "./data", "folder of the embedded database")
 	cfg = config.Default()
@@ -58,14 +59,18 @@ func serveFlags(args []string) (addr, dir string, cfg config.Config, err error) 
 	})
 	err = fs.Parse(args)
 	cfg.Alibaba.Files = filepath.Join(dir, filesFolder)
-	return addr, dir, cfg, err
+	return addr, dir, cfg, tf, err
 }
 
 // serve runs the server until ctx ends, then stops it in order: no new
 // connections, the requests in flight drained (within ShutdownTimeout),
 // the background jobs stopped, and the store closed last.
 func serve(ctx context.Context, args []string, out io.Writer, getenv func(string) string, log *slog.Logger) error {
-	addr, dir, cfg, err := serveFlags(args)
+	addr, dir, cfg, tf, err := serveFlags(args)
+	if err != nil {
+		return err
+	}
+	tlsConfig, err := tf.config() // like a port in use, fails before anything is created
 	if err != nil {
 		return err
 	}
@@ -95,13 +100,18 @@ func serve(ctx context.Context, args []string, out io.Writer, getenv func(string
 		return err
 	}
 	srv := newHTTPServer(ln, handler, cfg.Server, log)
+	srv.srv.TLSConfig = tlsConfig
 	limitMemory(cfg.Server, log)
 
 	var owned sync.WaitGroup
 	owned.Go(func() { refresh(ctx, svc, log) })
-	fmt.Fprintf(out, "pixmatch serving http://%s (data in %s)\n", ln.Addr(), dir)
+	scheme := "http"
+	if tlsConfig != nil {
+		scheme = "https"
+	}
+	fmt.Fprintf(out, "pixmatch serving %s://%s (data in %s)\n", scheme, ln.Addr(), dir)
 	if first != nil {
-		fmt.Fprintf(out, "open the web app connected to it: http://%s/#connect?%s\n", ln.Addr(), first.Encode())
+		fmt.Fprintf(out, "open the web app connected to it: %s://%s/#connect?%s\n", scheme, ln.Addr(), first.Encode())
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.serve() }()
