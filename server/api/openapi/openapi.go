@@ -4,9 +4,11 @@
 //
 // The description is openapi.json, embedded at build time and served as
 // it is. It cannot drift from the server: the API test suites
-// (server/api/crs, sync, alibaba) validate every response they receive
-// against it (testserver.ValidateResponses), and a response a change
-// makes that the description does not allow fails them.
+// (server/api/crs, sync, alibaba) validate every response they receive,
+// and every request the server accepted, against it
+// (testserver.ValidateResponses): a change that makes the server answer
+// or accept what the description does not allow fails them, and a route
+// without an operation fails this package's tests.
 //
 // How it describes what OpenAPI cannot say directly:
 //   - CRS answers every request in one envelope {statusCode, result,

@@ -29,12 +29,14 @@ var validating atomic.Bool
 // with kin-openapi's openapi3filter.ValidateResponse, failing the test
 // that started the server on a mismatch: an undocumented field, a field
 // of another type, a missing required one, an undocumented status or
-// content type, or an API path the description leaves out. A package's
-// TestMain calls it before m.Run, so that its whole suite checks the
-// description cannot drift from the server.
+// content type, or an API path the description leaves out. A request
+// the server accepted (2xx) is checked too (ValidateRequest, without
+// authentication): what the server takes, the description must allow.
+// A package's TestMain calls it before m.Run (see RunValidated), so that
+// its whole suite checks the description cannot drift from the server.
 //
-// Not checked: requests (clients send what the description allows, and
-// more: bad input is tested on purpose), 304 answers (no body), HEAD, and
+// Not checked: refused requests (bad input is sent on purpose), the
+// bodies of 304 answers, HEAD, and
 // what the description does not cover by design: the web app's files
 // and the legacy Alibaba /item/ API. Unrouted requests (404 and 405) to
 // paths the description does not list are let through too.
@@ -66,6 +68,19 @@ type validator struct {
 	t    testing.TB
 	doc  *openapi3.T
 	next http.Handler
+	// checks are the validations under way: each runs once its response
+	// is sent, so that it does not hold the client up; the server's
+	// cleanup waits for them.
+	checks sync.WaitGroup
+}
+
+// exchange is a request and the response it got, as sent.
+type exchange struct {
+	req    *http.Request
+	sent   []byte // the request body, as the handler read it
+	status int
+	header http.Header
+	body   []byte
 }
 
 // validated wraps h in a validator when ValidateResponses was called.
@@ -77,12 +92,14 @@ func (s *Server) validated(h http.Handler) http.Handler {
 	if err != nil {
 		s.T.Fatal(err)
 	}
-	return &validator{t: s.T, doc: doc, next: h}
+	v := &validator{t: s.T, doc: doc, next: h}
+	s.T.Cleanup(v.checks.Wait) // after the server closes: no request is left
+	return v
 }
 
 func (v *validator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	var sent bytes.Buffer // the body, as the handler read it (an action may be in a form)
-	if r.Body != nil && r.URL.Path == "/" {
+	var sent bytes.Buffer
+	if r.Body != nil {
 		r.Body = teeBody{io.TeeReader(r.Body, &sent), r.Body}
 	}
 	rec := &recorder{ResponseWriter: w}
@@ -90,41 +107,55 @@ func (v *validator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if rec.status == 0 {
 		rec.status = http.StatusOK
 	}
-	if err := v.check(r, sent.Bytes(), rec); err != nil {
-		v.t.Errorf("openapi: %s %s answered %d, which the description does not allow: %v\nbody: %.600s",
-			r.Method, r.URL.Path, rec.status, err, rec.body.Bytes())
-	}
+	x := exchange{req: r.Clone(context.Background()), sent: sent.Bytes(), status: rec.status,
+		header: rec.Header().Clone(), body: rec.body.Bytes()}
+	v.checks.Go(func() {
+		if err := v.check(x); err != nil {
+			v.t.Errorf("openapi: %s %s answered %d, which the description does not allow: %v\nbody: %.600s",
+				x.req.Method, x.req.URL.Path, x.status, err, x.body)
+		}
+	})
 }
 
-// check validates one response.
-func (v *validator) check(r *http.Request, form []byte, rec *recorder) error {
-	route, params, skip := v.route(r, form, rec.status)
+// check validates one response and, when the server accepted the
+// request (2xx), the request too.
+func (v *validator) check(x exchange) error {
+	route, params, skip := v.route(x.req, x.sent, x.status)
 	if skip {
 		return nil
 	}
 	if route == nil {
 		return fmt.Errorf("no operation describes it")
 	}
-	in := &openapi3filter.ResponseValidationInput{
-		RequestValidationInput: &openapi3filter.RequestValidationInput{Request: r, PathParams: params, Route: route},
-		Status:                 rec.status,
-		Header:                 rec.Header(),
+	ctx := context.Background()
+	x.req.Body = io.NopCloser(bytes.NewReader(x.sent))
+	req := &openapi3filter.RequestValidationInput{Request: x.req, PathParams: params, Route: route,
+		Options: &openapi3filter.Options{AuthenticationFunc: openapi3filter.NoopAuthenticationFunc, MultiError: true}}
+	if x.status < 300 {
+		if err := openapi3filter.ValidateRequest(ctx, req); err != nil {
+			return fmt.Errorf("the request it accepted: %w", err)
+		}
+	}
+	res := &openapi3filter.ResponseValidationInput{
+		RequestValidationInput: req,
+		Status:                 x.status,
+		Header:                 x.header,
 		Options:                &openapi3filter.Options{IncludeResponseStatus: true, MultiError: true},
 	}
-	in.SetBodyBytes(rec.body.Bytes())
-	return openapi3filter.ValidateResponse(context.Background(), in)
+	res.SetBodyBytes(x.body)
+	return openapi3filter.ValidateResponse(ctx, res)
 }
 
 // route finds the operation that describes r: for an Alibaba call, the
 // one of its action (path "/#Action"). skip is true for what the
 // description leaves out by design.
-func (v *validator) route(r *http.Request, form []byte, status int) (route *routers.Route, params map[string]string, skip bool) {
+func (v *validator) route(r *http.Request, body []byte, status int) (route *routers.Route, params map[string]string, skip bool) {
 	p := r.URL.Path
 	switch {
 	case r.Method == http.MethodHead, strings.HasPrefix(p, "/item/"), p == "/" && r.Method == http.MethodGet && !alibaba.IsRPC(r):
 		return nil, nil, true
 	case p == "/":
-		return v.action(r, form), nil, false
+		return v.action(r, body), nil, false
 	}
 	if len(p) > 1 {
 		p = strings.TrimSuffix(p, "/")
@@ -153,7 +184,8 @@ func (v *validator) action(r *http.Request, form []byte) *routers.Route {
 	if name == "" {
 		name = r.URL.Query().Get("Action")
 	}
-	if values, err := url.ParseQuery(string(form)); name == "" && err == nil {
+	if name == "" {
+		values, _ := url.ParseQuery(string(form))
 		name = values.Get("Action")
 	}
 	path := "/#" + name
