@@ -12,6 +12,8 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"strings"
+	"sync"
 	"time"
 
 	"github.com/pixmatch/pixmatch/server/config"
@@ -102,16 +104,80 @@ func (t *tlsFiles) flags(fs *flag.FlagSet) {
 
 // config loads the certificate and its key: nil when neither is given
 // (serve plain http), an error when only one is or they do not load.
-func (t tlsFiles) config() (*tls.Config, error) {
+// The files are read again when they change (see certificate), so that a
+// renewed certificate is served without a restart.
+func (t tlsFiles) config(log *slog.Logger) (*tls.Config, error) {
 	switch {
 	case t.cert == "" && t.key == "":
 		return nil, nil
 	case t.cert == "" || t.key == "":
 		return nil, errors.New("--tls-cert and --tls-key go together: give both to serve https, or neither to serve http")
 	}
-	pair, err := tls.LoadX509KeyPair(t.cert, t.key)
-	if err != nil {
-		return nil, fmt.Errorf("--tls-cert %s and --tls-key %s: %w", t.cert, t.key, err)
+	c := &certificate{files: t, recheck: time.Minute, log: log}
+	if err := c.load(); err != nil {
+		return nil, err
 	}
-	return &tls.Config{Certificates: []tls.Certificate{pair}, MinVersion: tls.VersionTLS12}, nil
+	return &tls.Config{GetCertificate: c.get, MinVersion: tls.VersionTLS12}, nil
+}
+
+// stamp identifies the files' contents: their sizes and modification
+// times.
+func (t tlsFiles) stamp() (string, error) {
+	var out strings.Builder
+	for _, name := range []string{t.cert, t.key} {
+		st, err := os.Stat(name)
+		if err != nil {
+			return "", err
+		}
+		fmt.Fprintf(&out, "%d@%d;", st.Size(), st.ModTime().UnixNano())
+	}
+	return out.String(), nil
+}
+
+// certificate is the key pair of files, loaded again at a handshake when
+// the files changed, looked at once every recheck at most. A pair that
+// does not load (a renewal half written) leaves the last good one
+// served, and is tried again at the next look.
+type certificate struct {
+	files   tlsFiles
+	recheck time.Duration
+	log     *slog.Logger
+
+	mu     sync.Mutex
+	pair   *tls.Certificate
+	stamp  string // of the files pair was loaded from
+	looked time.Time
+}
+
+// load reads the files.
+func (c *certificate) load() error {
+	stamp, err := c.files.stamp()
+	if err != nil {
+		return fmt.Errorf("--tls-cert %s and --tls-key %s: %w", c.files.cert, c.files.key, err)
+	}
+	pair, err := tls.LoadX509KeyPair(c.files.cert, c.files.key)
+	if err != nil {
+		return fmt.Errorf("--tls-cert %s and --tls-key %s: %w", c.files.cert, c.files.key, err)
+	}
+	c.pair, c.stamp = &pair, stamp
+	return nil
+}
+
+// get is the tls.Config's GetCertificate.
+func (c *certificate) get(*tls.ClientHelloInfo) (*tls.Certificate, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if time.Since(c.looked) < c.recheck {
+		return c.pair, nil
+	}
+	c.looked = time.Now()
+	if stamp, err := c.files.stamp(); err == nil && stamp == c.stamp {
+		return c.pair, nil
+	}
+	if err := c.load(); err != nil {
+		c.log.Warn("the TLS certificate changed but does not load: serving the last one", "err", err)
+		return c.pair, nil
+	}
+	c.log.Info("TLS certificate loaded again", "cert", c.files.cert)
+	return c.pair, nil
 }

@@ -70,7 +70,7 @@ func serve(ctx context.Context, args []string, out io.Writer, getenv func(string
 	if err != nil {
 		return err
 	}
-	tlsConfig, err := tf.config() // like a port in use, fails before anything is created
+	tlsConfig, err := tf.config(log) // like a port in use, fails before anything is created
 	if err != nil {
 		return err
 	}

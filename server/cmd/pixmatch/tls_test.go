@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"io"
+	"log/slog"
 	"math/big"
 	"net"
 	"net/http"
@@ -135,5 +136,38 @@ func TestTLSFlagsRefused(t *testing.T) {
 				t.Errorf("the data folder was created: %v", err)
 			}
 		})
+	}
+}
+
+// TestCertificateRenewed checks that a certificate renewed in place is
+// served from the next handshake on, and that a renewal that does not
+// load (a key half written) leaves the last good one served.
+func TestCertificateRenewed(t *testing.T) {
+	dir := t.TempDir()
+	certFile, keyFile, first := selfSigned(t, dir)
+	c := &certificate{files: tlsFiles{certFile, keyFile}, log: slog.New(slog.DiscardHandler)}
+	if err := c.load(); err != nil {
+		t.Fatal(err)
+	}
+	served := func() []byte {
+		t.Helper()
+		pair, err := c.get(&tls.ClientHelloInfo{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pair.Certificate[0]
+	}
+	if !bytes.Equal(served(), first.Raw) {
+		t.Fatal("the certificate served is not the one given")
+	}
+	_, _, renewed := selfSigned(t, dir) // the same files, a new certificate and key
+	if !bytes.Equal(served(), renewed.Raw) {
+		t.Fatal("the renewed certificate is not served")
+	}
+	if err := os.WriteFile(keyFile, []byte("-----BEGIN EC PRIVATE KEY-----\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(served(), renewed.Raw) {
+		t.Fatal("a key that does not load replaced the last good certificate")
 	}
 }
