@@ -96,10 +96,18 @@ func limitMemory(lim config.Server, log *slog.Logger) {
 // tlsFiles are the certificate and key serve answers https with.
 type tlsFiles struct{ cert, key string }
 
-// flags adds --tls-cert and --tls-key to fs.
-func (t *tlsFiles) flags(fs *flag.FlagSet) {
+// register adds --tls-cert and --tls-key to fs.
+func (t *tlsFiles) register(fs *flag.FlagSet) {
 	fs.StringVar(&t.cert, "tls-cert", "", "FILE: the PEM certificate (with its chain) to serve https with; needs --tls-key")
 	fs.StringVar(&t.key, "tls-key", "", "FILE: the PEM private key of --tls-cert")
+}
+
+// scheme is the one the server answers: https with a certificate.
+func (t tlsFiles) scheme() string {
+	if t.cert != "" {
+		return "https"
+	}
+	return "http"
 }
 
 // config loads the certificate and its key: nil when neither is given

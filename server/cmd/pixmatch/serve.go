@@ -33,9 +33,11 @@ func openStore(ctx context.Context, dir string) (*sqlite.Store, error) {
 }
 
 // serveFlags reads the command line of serve into the configuration.
-func serveFlags(args []string) (addr, dir string, cfg config.Config, tf tlsFiles, err error) {
+func serveFlags(args []string, more ...func(*flag.FlagSet)) (addr, dir string, cfg config.Config, err error) {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	tf.flags(fs)
+	for _, register := range more {
+		register(fs)
+	}
 	fs.StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
 	fs.StringVar(&dir, "data", "./data", "folder of the embedded database")
 	cfg = config.Default()
@@ -59,14 +61,15 @@ func serveFlags(args []string) (addr, dir string, cfg config.Config, tf tlsFiles
 	})
 	err = fs.Parse(args)
 	cfg.Alibaba.Files = filepath.Join(dir, filesFolder)
-	return addr, dir, cfg, tf, err
+	return addr, dir, cfg, err
 }
 
 // serve runs the server until ctx ends, then stops it in order: no new
 // connections, the requests in flight drained (within ShutdownTimeout),
 // the background jobs stopped, and the store closed last.
 func serve(ctx context.Context, args []string, out io.Writer, getenv func(string) string, log *slog.Logger) error {
-	addr, dir, cfg, tf, err := serveFlags(args)
+	var tf tlsFiles
+	addr, dir, cfg, err := serveFlags(args, tf.register)
 	if err != nil {
 		return err
 	}
@@ -74,6 +77,7 @@ func serve(ctx context.Context, args []string, out io.Writer, getenv func(string
 	if err != nil {
 		return err
 	}
+	scheme := tf.scheme()
 	// Listen before anything is created: a port in use fails the first
 	// start before it makes a database and prints a secret it would lose.
 	ln, err := net.Listen("tcp", addr)
@@ -105,10 +109,6 @@ func serve(ctx context.Context, args []string, out io.Writer, getenv func(string
 
 	var owned sync.WaitGroup
 	owned.Go(func() { refresh(ctx, svc, log) })
-	scheme := "http"
-	if tlsConfig != nil {
-		scheme = "https"
-	}
 	fmt.Fprintf(out, "pixmatch serving %s://%s (data in %s)\n", scheme, ln.Addr(), dir)
 	if first != nil {
 		fmt.Fprintf(out, "open the web app connected to it: %s://%s/#connect?%s\n", scheme, ln.Addr(), first.Encode())
