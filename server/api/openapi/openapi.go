@@ -1,6 +1,7 @@
 // Package openapi serves the OpenAPI 3.0 description of pixmatch's HTTP
 // APIs at GET /openapi.json, without authentication: the CRS API, the
-// sync API and the Alibaba RPC actions, as README.md lists them.
+// sync API and the Alibaba RPC actions, as README.md lists them, and the
+// operator's paths (/healthz, /readyz, /metrics, this description).
 //
 // The description is openapi.json, embedded at build time and served as
 // it is. It cannot drift from the server: the API test suites
