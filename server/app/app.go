@@ -20,6 +20,7 @@ import (
 
 	"github.com/pixmatch/pixmatch/server/api/alibaba"
 	"github.com/pixmatch/pixmatch/server/api/crs"
+	"github.com/pixmatch/pixmatch/server/api/openapi"
 	"github.com/pixmatch/pixmatch/server/api/sync"
 	webapp "github.com/pixmatch/pixmatch/server/api/web"
 	"github.com/pixmatch/pixmatch/server/auth"
@@ -74,6 +75,7 @@ func New(ctx context.Context, svc *gallery.Service, log *slog.Logger, opts ...Op
 	e.HTTPErrorHandler = unrouted(e, crsAPI, ali)
 	verifier := &auth.Verifier{Keys: keys, Tokens: tokens, Skew: svc.Config().CRS.TimestampSkew}
 	sync.New(svc, verifier, log).Routes(e)
+	openapi.Routes(e)
 	app := webapp.New(o.static(), o.dist())
 	app.Routes(e)
 	e.GET("/", func(c echo.Context) error {

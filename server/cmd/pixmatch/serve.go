@@ -60,13 +60,19 @@ func serveFlags(args []string, more ...func(*flag.FlagSet)) (addr string, where 
 // the background jobs stopped, and the store closed last.
 func serve(ctx context.Context, args []string, out io.Writer, getenv func(string) string, log *slog.Logger) error {
 	var ops opsFlags
-	addr, where, cfg, err := serveFlags(args, ops.register)
+	var tf tlsFiles
+	addr, where, cfg, err := serveFlags(args, ops.register, tf.register)
 	if err != nil {
 		return err
 	}
 	if log, err = ops.logger(os.Stderr); err != nil {
 		return err
 	}
+	tlsConfig, err := tf.config(log) // like a port in use, fails before anything is created
+	if err != nil {
+		return err
+	}
+	scheme := tf.scheme()
 	// Listen before anything is created: a port in use fails the first
 	// start before it makes a database and prints a secret it would lose.
 	ln, err := net.Listen("tcp", addr)
@@ -99,6 +105,7 @@ func serve(ctx context.Context, args []string, out io.Writer, getenv func(string
 		return err
 	}
 	srv := newHTTPServer(ln, handler, cfg.Server, log)
+	srv.srv.TLSConfig = tlsConfig
 	limitMemory(cfg.Server, log)
 
 	background, stopBackground := context.WithCancel(ctx) // ends refresh and following
@@ -107,9 +114,9 @@ func serve(ctx context.Context, args []string, out io.Writer, getenv func(string
 	owned.Go(func() { refresh(background, svc, log) })
 	followOthers(background, &owned, st, svc, log)
 	mx.start(out, log)
-	fmt.Fprintf(out, "pixmatch serving http://%s (%s)\n", ln.Addr(), where.describe())
+	fmt.Fprintf(out, "pixmatch serving %s://%s (%s)\n", scheme, ln.Addr(), where.describe())
 	if first != nil {
-		fmt.Fprintf(out, "open the web app connected to it: http://%s/#connect?%s\n", ln.Addr(), first.Encode())
+		fmt.Fprintf(out, "open the web app connected to it: %s://%s/#connect?%s\n", scheme, ln.Addr(), first.Encode())
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.serve() }()

@@ -99,7 +99,7 @@ func (s *Server) start(st store.Store) {
 	if err != nil {
 		s.T.Fatal(err)
 	}
-	s.HTTP = httptest.NewServer(h)
+	s.HTTP = httptest.NewServer(s.validated(h))
 	s.T.Cleanup(s.HTTP.Close)
 }
 
