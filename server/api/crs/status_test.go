@@ -275,8 +275,25 @@ func TestStatusCodes(t *testing.T) {
 		{name: "21 QPS limit", http: 200, code: 21, setup: withTarget,
 			tune: func(_ *config.Config, g *store.Gallery) { g.QPS = 1 },
 			send: func(e *env, c *client, _ string) reply {
-				c.json(http.MethodPost, "/search", map[string]any{"image": b64(photo("coffee"))})
-				return c.json(http.MethodPost, "/search", map[string]any{"image": b64(photo("coffee"))})
+				// Three searches at once: the limit admits one a second, so
+				// at least two are refused however long each takes (sent one
+				// after the other, a search slower than a second on a busy
+				// machine would let the next in).
+				replies := make(chan reply, 3)
+				for range 3 {
+					go func() {
+						var r reply
+						defer func() { replies <- r }() // also when a failed request ends the goroutine
+						r = c.json(http.MethodPost, "/search", map[string]any{"image": b64(photo("coffee"))})
+					}()
+				}
+				var got reply
+				for range 3 {
+					if r := <-replies; got.StatusCode != 21 {
+						got = r
+					}
+				}
+				return got
 			}},
 		{name: "30 legacy tunnel", http: 501, code: 30,
 			send: func(e *env, c *client, _ string) reply {
