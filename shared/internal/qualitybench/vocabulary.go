@@ -29,7 +29,7 @@ type vocabularyOptions struct {
 }
 
 // defaultVocabulary is what make vocabulary trains.
-var defaultVocabulary = vocabularyOptions{K: 8, Levels: 5, Iterations: 10, Seed: 1, Views: 0}
+var defaultVocabulary = vocabularyOptions{K: 32, Levels: 3, Iterations: 10, Seed: 1, Views: 8}
 
 // vocabularyMode builds the corpus and writes the vocabulary trained as
 // o on its fillers to file.
