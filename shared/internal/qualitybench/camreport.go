@@ -264,7 +264,11 @@ func (rep *CameraReport) Markdown(w io.Writer) {
 	fmt.Fprintf(w, "Every column searched with the same queries: the pictures themselves, the recipes of `distort.CameraCatalogue()` (a print seen by a camera in a %d×%d frame, on or in front of a non-member photo) and, for comparison, %s of `distort.Catalogue()`. The mean averages the camera recipes.\n\n",
 		distort.FrameLong, distort.FrameShort, strings.Join(cameraReference, ", "))
 	rep.table(w)
-	fmt.Fprintf(w, "\n%s\n", cameraDefinitions)
+	fmt.Fprintf(w, "\n%s", cameraDefinitions)
+	if rep.Anchor != nil {
+		fmt.Fprint(w, anchorDefinition)
+	}
+	fmt.Fprintln(w)
 	rep.totals(w)
 	rep.tierNotes(w)
 	rep.anchorNotes(w)
@@ -376,7 +380,10 @@ const cameraDefinitions = `- **recall@1**, **recall ≤t**, **false match** as a
 - **features**: pixmatch's feature tier (` + "`shared/camera`" + `) alone: every entry enrolled with ` + "`feature.TargetOptions`" + `, the bag of words of its strongest ` + "`camera.BagFeatures`" + ` features in the tier; a query's features (` + "`feature.QueryOptions`" + `) shortlisted (` + "`camera.Shortlist`" + ` targets), then verified (` + "`camera.Verify`" + ` with ` + "`feature.DefaultVerifyOptions`" + `). The score is the verdict's (0.5 at the least inliers accepted); when no target is verified, the first of the shortlist is the best entry at score 0. Corners are the verdict's, in the query's pixels.
 - **both, cascade**: the hash tier's answer when its best hit is within its threshold, else the feature tier's. **both, by score**: every hit of both tiers, by score. The hash tier's scores are brought to the feature tier's scale (` + "`fingerprint.Score`" + `, 0.5 at the threshold); when neither tier matches, the hash tier's nearest entry is the best at any score.
 - **corner error**: the median, over the queries whose best hit is the target and says where it is, of the mean distance from the four corners reported to the true ones (` + "`Edit.Locate`" + `), in the query's pixels.
-- **ORB anchor**: OpenCV's ORB (1000 features, grey, 640-pixel longer side), one FLANN-LSH index (8 tables, 24-bit keys, multi-probe 1) over the gallery's descriptors, 2-NN with ratio 0.8 voting per gallery picture, the 5 best-voted verified with a RANSAC homography (5 px); run by ` + "`anchor.py`" + ` with Debian's python3-opencv, on the first entries of the gallery (every target, then distractors).
+`
+
+// anchorDefinition explains the anchor's column, when there is one.
+const anchorDefinition = `- **ORB anchor**: OpenCV's ORB (1000 features, grey, 640-pixel longer side), one FLANN-LSH index (8 tables, 24-bit keys, multi-probe 1) over the gallery's descriptors, 2-NN with ratio 0.8 voting per gallery picture, the 5 best-voted verified with a RANSAC homography (5 px); run by ` + "`anchor.py`" + ` with Debian's python3-opencv, on the first entries of the gallery (every target, then distractors).
 `
 
 // anchorNotes writes the anchor's sweep, sizes and times.
