@@ -9,7 +9,7 @@ BIN     := bin/pixmatch
 # version and VCS revision Go records, when it records them.
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
 
-.PHONY: run run-cluster build test test-abuse vet bench bench-quality fingerprint-vectors feature-pattern feature-vectors chromium postgresql opencv clean
+.PHONY: run run-cluster build test test-abuse vet bench bench-quality vocabulary fingerprint-vectors feature-pattern feature-vectors chromium postgresql opencv clean
 
 include wasm/wasm.mk
 include server/worker/worker.mk
@@ -94,8 +94,16 @@ bench:
 ## bench-quality: recognition quality on real photos from Debian's packages
 ## (downloaded once into .cache/quality), written to .cache/quality/report;
 ## the camera table's anchor column runs Debian's python3-opencv
-bench-quality: opencv
-	$(GO) run ./shared/internal/qualitybench -cache .cache/quality -out .cache/quality/report
+## (ANCHOR=false skips it: a quick run, without OpenCV)
+ANCHOR ?= true
+bench-quality: $(if $(filter false,$(ANCHOR)),,opencv)
+	$(GO) run ./shared/internal/qualitybench -cache .cache/quality -out .cache/quality/report -anchor=$(ANCHOR)
+
+## vocabulary: train the feature tier's vocabulary on the quality corpus's
+## filler pictures (deterministic) into shared/camera/vocabulary.bin;
+## needs the corpus of make bench-quality
+vocabulary:
+	$(GO) run ./shared/internal/qualitybench -cache .cache/quality -vocabulary shared/camera/vocabulary.bin
 
 ## fingerprint-vectors: after bumping fingerprint.Version, record the codes
 ## of the test photos it makes (shared/fingerprint/testdata/vectors.txt)

@@ -6,6 +6,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 )
@@ -32,6 +33,37 @@ func clustered(rng *rand.Rand, c, n, flips int) ([]Descriptor, []int) {
 
 // TestTrainSeparatesClusters trains a vocabulary of 16 words on
 // descriptors from 16 well-separated clusters: nearly every cluster gets
+// TestNear checks the soft assignment: with slack 0 a descriptor lands
+// in its own word (and only the words of children tied with it), a
+// larger slack only adds words, and the whole width of a descriptor
+// reaches every word once.
+func TestNear(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	ds, _ := clustered(rng, 16, 2000, 30)
+	v, err := Train(ds, 4, 3, 5, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range ds[:200] {
+		w := v.Word(d)
+		exact := v.Near(d, 0, nil)
+		if !slices.Contains(exact, w) {
+			t.Fatalf("Near(d, 0) = %v lacks Word(d) = %d", exact, w)
+		}
+		wider := v.Near(d, 8, nil)
+		for _, x := range exact {
+			if !slices.Contains(wider, x) {
+				t.Fatalf("slack 8 lost word %d of slack 0", x)
+			}
+		}
+	}
+	all := v.Near(ds[0], 256, nil)
+	slices.Sort(all)
+	if len(all) != v.Words() || len(slices.Compact(all)) != v.Words() {
+		t.Errorf("slack 256 gave %d words, want each of %d once", len(all), v.Words())
+	}
+}
+
 // a word of its own, and descriptors of one cluster share it.
 func TestTrainSeparatesClusters(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))

@@ -88,6 +88,36 @@ func (v *Vocabulary) Word(d Descriptor) uint32 {
 	return uint32(leaf)
 }
 
+// Near appends to out the words of d within slack bits of its path: the
+// leaves reached descending, at every level, into each child at most
+// slack bits farther from d than the nearest child. With slack 0 that is
+// Word's leaf and the leaves of children tied with it. A descriptor near
+// the border between two words thus lands in both.
+func (v *Vocabulary) Near(d Descriptor, slack int, out []uint32) []uint32 {
+	return v.near(d, slack, -1, 0, 0, out)
+}
+
+// near descends from node (the root is -1), the leaf prefix so far, at
+// level.
+func (v *Vocabulary) near(d Descriptor, slack, node, leaf, level int, out []uint32) []uint32 {
+	if level == v.Levels {
+		return append(out, uint32(leaf))
+	}
+	first := (node + 1) * v.K
+	var dist [256]int
+	best := 257
+	for c := range v.K {
+		dist[c] = distance(d, v.nodes[first+c])
+		best = min(best, dist[c])
+	}
+	for c := range v.K {
+		if dist[c] <= best+slack {
+			out = v.near(d, slack, first+c, leaf*v.K+c, level+1, out)
+		}
+	}
+	return out
+}
+
 // Train builds a vocabulary of k children a node and levels levels from
 // sample descriptors, deterministically for seed. Each node's children
 // are the k-majority clusters of the samples that reached it, after

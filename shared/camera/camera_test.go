@@ -4,6 +4,7 @@ import (
 	"context"
 	"testing"
 
+	"github.com/pixmatch/pixmatch/shared/bow"
 	"github.com/pixmatch/pixmatch/shared/distort"
 	"github.com/pixmatch/pixmatch/shared/feature"
 	"github.com/pixmatch/pixmatch/shared/testphoto"
@@ -84,5 +85,21 @@ func TestVocabularyVersion(t *testing.T) {
 	b[0]++ // another feature.Version
 	if _, err := DecodeVocabulary(b); err == nil {
 		t.Error("decoded a vocabulary of another feature version")
+	}
+}
+
+// TestVocabularySize keeps the shipped vocabulary small enough to embed
+// in the server and fit a tier's index: under 2 MB, at most bow.MaxWords
+// words.
+func TestVocabularySize(t *testing.T) {
+	if len(vocabularyData) > 2<<20 {
+		t.Errorf("vocabulary.bin is %d bytes, over 2 MB", len(vocabularyData))
+	}
+	v, err := Vocabulary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Words() > bow.MaxWords {
+		t.Errorf("%d words, an index takes at most %d", v.Words(), bow.MaxWords)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"image"
+	"slices"
 	"time"
 
 	"github.com/pixmatch/pixmatch/shared/distort"
@@ -38,6 +39,14 @@ type CameraResults struct {
 	Want   []string
 	Truth  [][]*distort.Quad
 	Anchor *AnchorStats
+	// Tier is the feature tier's sizes and times, when it is a column.
+	Tier *TierStats
+	// MeanOf names what the mean averages ("camera recipes" when empty).
+	MeanOf string
+	// Queries names the pictures queried, targets then non-members;
+	// Labels describes the gallery's entries by ID.
+	Queries []string
+	Labels  map[string]string
 }
 
 // ColumnInfo describes a column of the camera table.
@@ -52,26 +61,50 @@ type ColumnInfo struct {
 }
 
 // MeasureCamera enrols the gallery of a run of Measure in each column and
-// searches every column with the same queries.
+// searches every column with the same queries: the camera table.
 func MeasureCamera(ctx context.Context, c *Corpus, res *Results, cols []column, workers int, logf func(string, ...any)) (*CameraResults, error) {
-	cr := &CameraResults{Edits: []string{original}, Camera: []bool{false}}
+	infos, err := enrolColumns(ctx, res, cols, logf)
+	if err != nil {
+		return nil, err
+	}
+	edits, camera := cameraEdits()
+	return queryColumns(ctx, c, res, cols, infos, edits, camera, workers, logf)
+}
+
+// cameraEdits returns the queries of the camera table: the pictures
+// themselves, the recipes of distort.CameraCatalogue, then
+// cameraReference; and which are camera recipes.
+func cameraEdits() ([]distort.Edit, []bool) {
 	edits := []distort.Edit{{Name: original, Apply: func(img image.Image) image.Image { return img }}}
+	camera := []bool{false}
 	for _, e := range distort.CameraCatalogue() {
-		edits, cr.Edits, cr.Camera = append(edits, e), append(cr.Edits, e.Name), append(cr.Camera, true)
+		edits, camera = append(edits, e), append(camera, true)
 	}
 	for _, e := range distort.Catalogue() {
-		for _, name := range cameraReference {
-			if e.Name == name {
-				edits, cr.Edits, cr.Camera = append(edits, e), append(cr.Edits, e.Name), append(cr.Camera, false)
-			}
+		if slices.Contains(cameraReference, e.Name) {
+			edits, camera = append(edits, e), append(camera, false)
 		}
 	}
-	pics := append(append([]*picture{}, c.Targets...), c.NonMembers...)
-	for _, t := range c.Targets {
-		cr.Want = append(cr.Want, res.targetIDs[t])
+	return edits, camera
+}
+
+// catalogueEdits returns the queries of the results table: the pictures
+// themselves and every recipe of distort.Catalogue; the mean averages
+// the recipes.
+func catalogueEdits() ([]distort.Edit, []bool) {
+	edits := append([]distort.Edit{{Name: original, Apply: func(img image.Image) image.Image { return img }}}, distort.Catalogue()...)
+	averaged := make([]bool, len(edits))
+	for e := 1; e < len(edits); e++ {
+		averaged[e] = true
 	}
-	cr.Hits = make([][][][]Hit, len(cols))
-	for i, col := range cols {
+	return edits, averaged
+}
+
+// enrolColumns gives each column its share of the gallery of a run of
+// Measure, and describes the columns.
+func enrolColumns(ctx context.Context, res *Results, cols []column, logf func(string, ...any)) ([]ColumnInfo, error) {
+	var infos []ColumnInfo
+	for _, col := range cols {
 		gallery := res.gallery
 		if col.entries > 0 && col.entries < len(gallery) {
 			gallery = gallery[:col.entries]
@@ -80,12 +113,30 @@ func MeasureCamera(ctx context.Context, c *Corpus, res *Results, cols []column, 
 		if err := col.rec.Enrol(ctx, gallery); err != nil {
 			return nil, err
 		}
-		cr.Columns = append(cr.Columns, ColumnInfo{Name: col.rec.Name(), Threshold: col.rec.Threshold(), Entries: len(gallery),
+		infos = append(infos, ColumnInfo{Name: col.rec.Name(), Threshold: col.rec.Threshold(), Entries: len(gallery),
 			EnrolSeconds: time.Since(start).Seconds()})
 		logf("camera table: %s enrolled %d entries (%s)", col.rec.Name(), len(gallery), time.Since(start).Round(time.Millisecond))
+	}
+	return infos, nil
+}
+
+// queryColumns searches every column, enrolled and described by infos,
+// with the same queries: each edit of every target and non-member.
+func queryColumns(ctx context.Context, c *Corpus, res *Results, cols []column, infos []ColumnInfo, edits []distort.Edit, camera []bool, workers int, logf func(string, ...any)) (*CameraResults, error) {
+	cr := &CameraResults{Camera: camera, Columns: slices.Clone(infos), Labels: res.labels}
+	pics := append(append([]*picture{}, c.Targets...), c.NonMembers...)
+	for _, p := range pics {
+		cr.Queries = append(cr.Queries, p.ID)
+	}
+	for _, t := range c.Targets {
+		cr.Want = append(cr.Want, res.targetIDs[t])
+	}
+	cr.Hits = make([][][][]Hit, len(cols))
+	for i := range cols {
 		cr.Hits[i] = make([][][]Hit, len(edits))
 	}
 	for e, edit := range edits {
+		cr.Edits = append(cr.Edits, edit.Name)
 		imgs, truth, err := cameraQueries(ctx, edit, pics, c.NonMembers, workers)
 		if err != nil {
 			return nil, err
@@ -101,9 +152,14 @@ func MeasureCamera(ctx context.Context, c *Corpus, res *Results, cols []column, 
 		logf("camera table: %s done", edit.Name)
 	}
 	for _, col := range cols {
-		if a, ok := col.rec.(*anchorColumn); ok {
-			s := a.Stats()
+		switch r := col.rec.(type) {
+		case *anchorColumn:
+			s := r.Stats()
 			cr.Anchor = &s
+		case *tierColumn:
+			s := r.Stats()
+			cr.Tier = &s
+			r.forgetQueries()
 		}
 	}
 	return cr, nil

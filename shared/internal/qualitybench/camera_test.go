@@ -147,8 +147,10 @@ func tinyCamera() *CameraResults {
 			{Name: (&hashColumn{}).Name(), Threshold: 56, Entries: 10},
 			{Name: (&anchorColumn{}).Name(), Threshold: anchorInliers, Entries: 4},
 		},
-		Want:  []string{"a", "b"},
-		Truth: [][]*distort.Quad{{nil, nil, nil, nil}, {&q, &q, nil, nil}},
+		Want:    []string{"a", "b"},
+		Queries: []string{"target a", "target b", "non-member c", "non-member d"},
+		Labels:  map[string]string{"x": "entry x", "y": "entry y"},
+		Truth:   [][]*distort.Quad{{nil, nil, nil, nil}, {&q, &q, nil, nil}},
 		Hits: [][][][]Hit{
 			{ // pixmatch: finds the originals, not the tilts; no false match
 				{{hit("a", 64, nil)}, {hit("b", 64, nil)}, {hit("x", 30, nil)}, nil},
@@ -187,12 +189,14 @@ func TestCameraReport(t *testing.T) {
 		"| cam-tilt-20 | 50.0 % | 100.0 % | 0.0 % | 100.0 % | 0.0 % | 50.0 % | – | 0.8 px |",
 		"≥ 30: 50.0 % / 0. It falsely matches no more non-member queries than pixmatch from 26 inliers on.",
 		"4 entries, 900 features each; enrolling took 100.0 ms a picture, a query 200.0 ms",
+		"Non-member queries matched, of the 4 of every row: pixmatch 0 (0.0 %), ORB anchor 1 (25.0 %).",
+		"| ORB anchor | `non-member c` | cam-tilt-20 | `entry y` | 25.000 |",
 	} {
 		if !strings.Contains(md.String(), s) {
 			t.Errorf("markdown lacks %q:\n%s", s, md.String())
 		}
 	}
-	if !strings.Contains(sum.String(), "ORB anchor recall@1 100.0 %, recall ≤t 100.0 %, false match 50.0 %;") {
+	if !strings.Contains(sum.String(), "ORB anchor recall@1 100.0 %, recall ≤t 100.0 %, false match 50.0 % (1 of 4);") {
 		t.Errorf("summary:\n%s", sum.String())
 	}
 }

@@ -159,6 +159,8 @@ func TestSourceRules(t *testing.T) {
 		{"opencv baboon is a photo", cv.isPhoto("usr/share/doc/opencv-doc/examples/data/baboon.jpg"), true},
 		{"opencv logo is not", cv.isPhoto("usr/share/doc/opencv-doc/examples/data/opencv-logo.png"), false},
 		{"opencv aloeR is skipped", cv.skips("usr/share/doc/opencv-doc/examples/data/aloeR.jpg"), true},
+		{"tuxpaint gnu-baby-stand, gnu-baby edited, is skipped", tux.skips("usr/share/tuxpaint/stamps/animals/mammals/bovines/gnu-baby-stand.png"), true},
+		{"tuxpaint gnu-baby is not", tux.skips("usr/share/tuxpaint/stamps/animals/mammals/bovines/gnu-baby.png"), false},
 		{"plasma Kite folder holds a photo", plasma.isPhoto("usr/share/wallpapers/Kite/contents/images/2560x1600.jpg"), true},
 		{"plasma Kokkini does not", plasma.isPhoto("usr/share/wallpapers/Kokkini/contents/images/3840x2160.png"), false},
 		{"tuxpaint tells by colour", tux.byColour(), true},
@@ -327,4 +329,24 @@ func ids(pics []*picture) []string {
 		out = append(out, p.ID)
 	}
 	return out
+}
+
+// TestSkipListedAfterPreparing checks that a picture named in a Skip
+// list after the corpus was prepared is skipped all the same, and that
+// the others keep their verdicts.
+func TestSkipListedAfterPreparing(t *testing.T) {
+	dir := "usr/share/tuxpaint/stamps/animals/mammals/bovines/"
+	got := skipListed([]entry{
+		{Package: "tuxpaint-stamps-default", Path: dir + "gnu-baby-stand.png", Photo: true, File: "a.png"},
+		{Package: "tuxpaint-stamps-default", Path: dir + "gnu-baby.png", Photo: true, File: "b.png"},
+		{Package: "tuxpaint-stamps-default", Path: dir + "tiny.png", Verdict: verdictTiny},
+	})
+	want := []entry{
+		{Package: "tuxpaint-stamps-default", Path: dir + "gnu-baby-stand.png", Photo: true, Verdict: verdictSkipped},
+		{Package: "tuxpaint-stamps-default", Path: dir + "gnu-baby.png", Photo: true, File: "b.png"},
+		{Package: "tuxpaint-stamps-default", Path: dir + "tiny.png", Verdict: verdictTiny},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got %+v\nwant %+v", got, want)
+	}
 }

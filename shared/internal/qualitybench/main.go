@@ -5,14 +5,25 @@
 // index, and reports recall and false matches per recipe beside a plain
 // 64-bit pHash baseline.
 //
-// A second table, the camera table, searches every recogniser (pixmatch,
-// the pHash baseline and an anchor: OpenCV ORB features, a FLANN-LSH vote
+// A second table, the camera table, searches every recogniser (pixmatch's
+// hash tier, the pHash baseline, pixmatch's feature tier of shared/camera,
+// both tiers merged, and an anchor: OpenCV ORB features, a FLANN-LSH vote
 // and RANSAC homographies, run by anchor.py under Debian's python3-opencv)
 // with the same camera-like queries of distort.CameraCatalogue, and
 // measures how far the corners a recogniser reports are from where the
 // target really is. The anchor indexes the targets and the first
 // distractors only (-anchor-entries, 1,000 by default): its index search
-// grows with the gallery, and at 10,000 entries a query takes seconds.
+// grows with the gallery, and at 10,000 entries a query takes seconds
+// (-anchor=false leaves it out). A third table searches the results
+// table's recipes with the hash tier, the feature tier and both merged
+// (-tiers).
+//
+// Two other modes measure nothing of the report. -vocabulary FILE trains
+// the feature tier's vocabulary on the corpus's fillers only (make
+// vocabulary writes shared/camera/vocabulary.bin); -tune sweeps the
+// feature tier's settings (vocabulary shape, bag size, shortlist length,
+// least inliers, query features; the -tune-* flags) over the camera
+// table's queries and prints one row per combination.
 //
 //	go run ./shared/internal/qualitybench -cache .cache/quality -out .cache/quality/report
 //
@@ -45,9 +56,18 @@ func main() {
 	quiet := flag.Bool("q", false, "print only the summary")
 	var opt cameraOptions
 	flag.BoolVar(&opt.camera, "camera", true, "measure the camera table too")
-	flag.BoolVar(&opt.anchor, "anchor", true, "add the OpenCV anchor to the camera table (needs Debian's python3-opencv)")
+	flag.BoolVar(&opt.anchor, "anchor", true, "add the OpenCV anchor to the camera table (needs Debian's python3-opencv; -anchor=false for a quick run)")
+	flag.BoolVar(&opt.tiers, "tiers", true, "measure both tiers on the results table's recipes too")
 	flag.IntVar(&opt.anchorEntries, "anchor-entries", 1000, "gallery entries the anchor indexes: every target, then distractors (0: all)")
 	flag.IntVar(&opt.anchorProcs, "anchor-procs", 0, "anchor processes, each holding the whole index (default: -workers)")
+	vocabulary := flag.String("vocabulary", "", "instead of measuring, train the feature tier's vocabulary on the corpus's fillers and write it to this file")
+	vo := defaultVocabulary
+	flag.IntVar(&vo.K, "vocabulary-k", vo.K, "children a node of the vocabulary tree")
+	flag.IntVar(&vo.Levels, "vocabulary-levels", vo.Levels, "levels of the vocabulary tree")
+	flag.IntVar(&vo.Views, "vocabulary-views", vo.Views, "camera views of each filler whose features the vocabulary is also trained on")
+	var ts tuneSpec
+	ts.flags()
+	doTune := flag.Bool("tune", false, "instead of measuring, sweep the feature tier's settings over the camera table's queries and print a table")
 	flag.Parse()
 	if *out == "" {
 		*out = filepath.Join(*cache, "report")
@@ -62,7 +82,16 @@ func main() {
 	if opt.anchorProcs <= 0 {
 		opt.anchorProcs = max(1, *workers)
 	}
-	if err := run(ctx, *cache, *out, max(1, *workers), opt, logf); err != nil {
+	var err error
+	switch {
+	case *doTune:
+		err = tuneMode(ctx, *cache, max(1, *workers), vo, ts, logf)
+	case *vocabulary != "":
+		err = vocabularyMode(ctx, *cache, *vocabulary, vo, max(1, *workers), logf)
+	default:
+		err = run(ctx, *cache, *out, max(1, *workers), opt, logf)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "qualitybench:", err)
 		os.Exit(1)
 	}
@@ -70,7 +99,7 @@ func main() {
 
 // cameraOptions choose what the camera table measures.
 type cameraOptions struct {
-	camera, anchor             bool
+	camera, anchor, tiers      bool
 	anchorEntries, anchorProcs int
 }
 
@@ -94,7 +123,7 @@ func run(ctx context.Context, cache, out string, workers int, opt cameraOptions,
 	}
 	rep := NewReport(corpus, res)
 	if opt.camera {
-		if rep.Camera, err = camera(ctx, corpus, res, cache, workers, opt, logf); err != nil {
+		if rep.Camera, rep.Tiers, err = cameraTable(ctx, corpus, res, cache, workers, opt, logf); err != nil {
 			return err
 		}
 	}
@@ -106,31 +135,56 @@ func run(ctx context.Context, cache, out string, workers int, opt cameraOptions,
 	return nil
 }
 
-// camera measures the camera table: pixmatch, the pHash baseline and,
-// unless opt says not to, the anchor.
-func camera(ctx context.Context, c *Corpus, res *Results, cache string, workers int, opt cameraOptions, logf func(string, ...any)) (*CameraReport, error) {
+// cameraTable measures the camera table — pixmatch's hash tier, the pHash
+// baseline, the feature tier, both tiers merged and, unless opt says not
+// to, the anchor — and then the results table's recipes with the hash
+// tier, the feature tier and both merged.
+func cameraTable(ctx context.Context, c *Corpus, res *Results, cache string, workers int, opt cameraOptions, logf func(string, ...any)) (camera, tiers *CameraReport, err error) {
 	start := time.Now()
-	cols := []column{{rec: newHashColumn(workers)}, {rec: &phashColumn{workers: workers}}}
+	set, err := productionTier()
+	if err != nil {
+		return nil, nil, err
+	}
+	hash, features := newHashColumn(workers), newTierColumn(set, workers)
+	cols := []column{{rec: hash}, {rec: &phashColumn{workers: workers}}, {rec: features}}
 	if opt.anchor {
 		a, err := newAnchorColumn(ctx, filepath.Join(cache, "anchor"), opt.anchorProcs)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		cols = append(cols, column{rec: a, entries: opt.anchorEntries})
 	}
 	defer func() {
 		for _, col := range cols {
-			if err := col.rec.Close(); err != nil {
-				logf("%v", err)
+			if cerr := col.rec.Close(); cerr != nil {
+				logf("%v", cerr)
 			}
 		}
 	}()
-	cr, err := MeasureCamera(ctx, c, res, cols, workers, logf)
+	infos, err := enrolColumns(ctx, res, cols, logf)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	edits, isCamera := cameraEdits()
+	cr, err := queryColumns(ctx, c, res, cols, infos, edits, isCamera, workers, logf)
+	if err != nil {
+		return nil, nil, err
+	}
+	addBothColumns(cr, 0, 2)
 	logf("camera table (%s)", time.Since(start).Round(time.Millisecond))
-	return NewCameraReport(cr), nil
+	if !opt.tiers {
+		return NewCameraReport(cr), nil, nil
+	}
+	start = time.Now()
+	edits, isCamera = catalogueEdits()
+	tr, err := queryColumns(ctx, c, res, []column{cols[0], cols[2]}, []ColumnInfo{infos[0], infos[2]}, edits, isCamera, workers, logf)
+	if err != nil {
+		return nil, nil, err
+	}
+	tr.MeanOf = "recipes"
+	addBothColumns(tr, 0, 1)
+	logf("both tiers on the results table's recipes (%s)", time.Since(start).Round(time.Millisecond))
+	return NewCameraReport(cr), NewCameraReport(tr), nil
 }
 
 // parallel calls f(i) for every i in [0, n) on up to workers goroutines

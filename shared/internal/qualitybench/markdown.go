@@ -43,6 +43,9 @@ func (r *Report) Markdown(w io.Writer) {
 	if r.Camera != nil {
 		r.Camera.Markdown(w)
 	}
+	if r.Tiers != nil {
+		r.Tiers.TiersMarkdown(w)
+	}
 	r.falseMatches(w)
 	r.sizeAndTime(w)
 	r.corpus(w)

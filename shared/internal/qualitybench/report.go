@@ -36,8 +36,11 @@ type Report struct {
 	// that it should not have: a non-member matching an entry, a target
 	// whose nearest entry within the threshold is another.
 	Unedited []FalseMatch `json:"unedited_false_matches"`
-	// Camera is the camera table, when it was measured.
+	// Camera is the camera table, when it was measured; Tiers, the
+	// results table's recipes searched with the hash tier, the feature
+	// tier and both merged.
 	Camera *CameraReport `json:"camera,omitempty"`
+	Tiers  *CameraReport `json:"tiers,omitempty"`
 }
 
 // FalseMatch is a query that matched the wrong entry.
@@ -338,6 +341,9 @@ func (r *Report) Summarise(w io.Writer) {
 	t := r.Timing
 	if r.Camera != nil {
 		r.Camera.Summarise(w)
+	}
+	if r.Tiers != nil {
+		r.Tiers.Summarise(w)
 	}
 	fmt.Fprintf(w, "fingerprint per picture: Target %.2f ms, Query %.2f ms, pHash %.2f ms; %.2f codes (%.1f bytes) per target\n",
 		t.TargetMs, t.QueryMs, t.BaselineMs, r.Size.TargetCodes, r.Size.TargetBytes)

@@ -82,9 +82,11 @@ type Results struct {
 	Timing                  Timing
 
 	// gallery holds the index's entries, targets first, for other
-	// recognisers to enrol (MeasureCamera); targetIDs, each target's ID.
+	// recognisers to enrol (MeasureCamera); targetIDs, each target's ID;
+	// labels describe each entry ID.
 	gallery   []Entry
 	targetIDs map[*picture]string
+	labels    map[string]string
 }
 
 // GalleryStats describe the searched index.
@@ -149,7 +151,7 @@ func Measure(ctx context.Context, c *Corpus, entries, workers int, logf func(str
 		return nil, err
 	}
 	logf("gallery: %d entries, %d codes (%s)", g.stats.Entries, g.stats.Codes, time.Since(start).Round(time.Millisecond))
-	res := &Results{Gallery: g.stats, gallery: g.entries, targetIDs: g.target}
+	res := &Results{Gallery: g.stats, gallery: g.entries, targetIDs: g.target, labels: g.label}
 	for _, p := range c.Targets {
 		res.TargetIDs = append(res.TargetIDs, p.ID)
 	}

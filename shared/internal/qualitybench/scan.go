@@ -97,7 +97,7 @@ func prepare(ctx context.Context, cache string, debs map[string]string, workers 
 	}
 	slices.Sort(names)
 	if m, err := readManifest(dir); err == nil && m.Version == prepareVersion && slices.Equal(m.Debs, names) {
-		return m.Entries, nil
+		return skipListed(m.Entries), nil
 	}
 	files, err := listFiles(filepath.Join(cache, treeDir))
 	if err != nil {
@@ -128,6 +128,19 @@ func prepare(ctx context.Context, cache string, debs map[string]string, workers 
 		return nil, fmt.Errorf("corpus: manifest: %w", err)
 	}
 	return entries, nil
+}
+
+// skipListed marks skipped the entries that their source's Skip list
+// names, so that a name added to a list takes effect on pictures prepared
+// before it.
+func skipListed(entries []entry) []entry {
+	for i, e := range entries {
+		k := slices.IndexFunc(sources, func(s source) bool { return s.Package == e.Package })
+		if k >= 0 && sources[k].skips(e.Path) {
+			entries[i].Verdict, entries[i].File = verdictSkipped, ""
+		}
+	}
+	return entries
 }
 
 // readManifest reads the manifest of the prepared folder dir and checks

@@ -47,6 +47,11 @@ var sources = []source{
 		Dirs:     []string{"usr/share/tuxpaint/stamps/"},
 		Drawings: []string{"/cartoon/"},
 		Others:   true,
+		// Edited copies the thumbnail comparison cannot see, found by the
+		// feature tier matching them (QUALITY.md): gnu-baby-stand is
+		// gnu-baby's photograph with another head; bunny-egg holds
+		// bunny-head's drawing above an egg.
+		Skip: []string{"gnu-baby-stand.png", "bunny-egg.png"},
 	},
 	{
 		Package: "opencv-doc",

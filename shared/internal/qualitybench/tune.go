@@ -1,0 +1,405 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/pixmatch/pixmatch/shared/bow"
+	"github.com/pixmatch/pixmatch/shared/distort"
+	"github.com/pixmatch/pixmatch/shared/feature"
+)
+
+// tuneOptions are the settings of the feature tier a tuning run sweeps
+// (-tune): every combination is measured on the camera table's queries.
+type tuneOptions struct {
+	Vocabularies []vocabularyOptions
+	// Bags are bag sizes (camera.BagFeatures), Shortlists shortlist
+	// lengths (camera.Shortlist), Inliers values of
+	// VerifyOptions.MinInliers, QueryMax values of QueryOptions.Max.
+	Bags, Shortlists, Inliers, QueryMax []int
+	// Indexes name the shortlisters compared (newShortlister).
+	Indexes []string
+}
+
+// tuneSpec is the sweep as the -tune-* flags give it: comma-separated
+// lists.
+type tuneSpec struct {
+	vocabularies, bags, shortlists, inliers, queryMax, indexes string
+}
+
+// flags binds the spec to its command-line flags.
+func (ts *tuneSpec) flags() {
+	flag.StringVar(&ts.vocabularies, "tune-vocabularies", "", "with -tune: vocabularies to train and measure, KxLEVELS[+VIEWS] each, comma-separated (default: the -vocabulary-* flags')")
+	flag.StringVar(&ts.bags, "tune-bags", "300", "with -tune: bag sizes")
+	flag.StringVar(&ts.shortlists, "tune-shortlists", "10", "with -tune: shortlist lengths")
+	flag.StringVar(&ts.inliers, "tune-inliers", "20", "with -tune: least inliers accepted")
+	flag.StringVar(&ts.queryMax, "tune-query-max", "1000", "with -tune: most features of a query")
+	flag.StringVar(&ts.indexes, "tune-indexes", "bow", "with -tune: shortlisting indexes (newShortlister: bow, he<bits>, nn<bits>, tf-<score>, each with /key=value options)")
+}
+
+// tuneMode builds the corpus and runs the sweep ts over it, vocabularies
+// trained as vo unless ts names some, writing the table to standard
+// output.
+func tuneMode(ctx context.Context, cache string, workers int, vo vocabularyOptions, ts tuneSpec, logf func(string, ...any)) error {
+	o, err := tuneFlags(ts.vocabularies, vo, ts.bags, ts.shortlists, ts.inliers, ts.queryMax)
+	if err != nil {
+		return err
+	}
+	o.Indexes = strings.Split(ts.indexes, ",")
+	c, err := BuildCorpus(ctx, cache, workers, logf)
+	if err != nil {
+		return err
+	}
+	return tune(ctx, c, o, workers, os.Stdout, logf)
+}
+
+// tuneFlags reads the sweep's lists; without vocabularies, vo alone.
+func tuneFlags(vocabularies string, vo vocabularyOptions, bags, shortlists, inliers, queryMax string) (tuneOptions, error) {
+	var o tuneOptions
+	var errs [5]error
+	o.Vocabularies = []vocabularyOptions{vo}
+	if vocabularies != "" {
+		o.Vocabularies, errs[0] = parseVocabularies(vocabularies)
+	}
+	o.Bags, errs[1] = parseInts(bags)
+	o.Shortlists, errs[2] = parseInts(shortlists)
+	o.Inliers, errs[3] = parseInts(inliers)
+	o.QueryMax, errs[4] = parseInts(queryMax)
+	return o, errors.Join(errs[:]...)
+}
+
+// parseInts reads a comma-separated list of integers.
+func parseInts(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil {
+			return nil, fmt.Errorf("tune: %q: %w", s, err)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// parseVocabularies reads a comma-separated list of KxLEVELS[+VIEWS]
+// vocabularies, each otherwise trained as defaultVocabulary.
+func parseVocabularies(s string) ([]vocabularyOptions, error) {
+	var out []vocabularyOptions
+	for _, f := range strings.Split(s, ",") {
+		o := defaultVocabulary
+		shape, views, _ := strings.Cut(f, "+")
+		k, l, _ := strings.Cut(shape, "x")
+		var err [3]error
+		o.K, err[0] = strconv.Atoi(k)
+		o.Levels, err[1] = strconv.Atoi(l)
+		if views != "" {
+			o.Views, err[2] = strconv.Atoi(views)
+		}
+		if err[0] != nil || err[1] != nil || err[2] != nil {
+			return nil, fmt.Errorf("tune: vocabulary %q is not KxLEVELS[+VIEWS]", f)
+		}
+		out = append(out, o)
+	}
+	return out, nil
+}
+
+// tuneQuery is one query of a tuning run: its features, its plane's size,
+// the entry it should find ("" for a non-member), and what verifying
+// each shortlisted entry found, by entry index.
+type tuneQuery struct {
+	edit     int
+	want     int // entry index, -1 for a non-member
+	q        []feature.Feature
+	w, h     int
+	extract  float64 // seconds to make the plane and extract
+	verdicts map[int]tuneVerdict
+}
+
+// tuneVerdict is feature.Verify's answer for one entry at the sweep's
+// least MinInliers: a verdict at a larger MinInliers accepts when this one
+// did with at least as many inliers.
+type tuneVerdict struct {
+	ok      bool
+	inliers int
+	seconds float64
+}
+
+// tune measures every combination of o's settings on the camera table's
+// queries and writes a table of them to w.
+func tune(ctx context.Context, c *Corpus, o tuneOptions, workers int, w io.Writer, logf func(string, ...any)) error {
+	start := time.Now()
+	g, err := buildGallery(ctx, c, galleryEntries, workers)
+	if err != nil {
+		return err
+	}
+	recs := make([]feature.Record, len(g.entries))
+	err = parallel(ctx, len(g.entries), workers, func(i int) error {
+		p := feature.Plane(g.entries[i].Image, feature.TargetOptions)
+		recs[i] = feature.Record{Width: p.Rect.Dx(), Height: p.Rect.Dy(), Features: feature.Extract(p, feature.TargetOptions)}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	logf("tune: %d entries enrolled (%s)", len(recs), time.Since(start).Round(time.Millisecond))
+	index := map[string]int{}
+	for i, e := range g.entries {
+		index[e.ID] = i
+	}
+	edits, isCamera := cameraEdits()
+	var names []string
+	for _, e := range edits {
+		names = append(names, e.Name)
+	}
+	fmt.Fprintf(w, "| query max | vocabulary | index | bag | shortlist | min inliers | recall@1 | recall ≤t | worst camera recipe | %s | false matches of %d | in shortlist | verified a query | ms a query |\n",
+		strings.Join(names[1:], " | "), len(edits)*len(c.NonMembers))
+	fmt.Fprintf(w, "|--:|---|---|--:|--:|--:|--:|--:|---|%s--:|--:|--:|--:|\n", strings.Repeat("--:|", len(edits)-1))
+	vocabs := map[vocabularyOptions]*bow.Vocabulary{}
+	for _, qmax := range o.QueryMax {
+		queries, err := tuneQueries(ctx, c, g, index, edits, qmax, workers)
+		if err != nil {
+			return err
+		}
+		logf("tune: %d queries of %d features at most (%s)", len(queries), qmax, time.Since(start).Round(time.Millisecond))
+		for _, vo := range o.Vocabularies {
+			v := vocabs[vo]
+			if v == nil {
+				samples, err := vocabularySamples(ctx, c.Fillers, vo.Views, workers)
+				if err != nil {
+					return err
+				}
+				if v, err = bow.Train(samples, vo.K, vo.Levels, vo.Iterations, vo.Seed); err != nil {
+					return err
+				}
+				vocabs[vo] = v
+			}
+			s := &sweep{o: o, recs: recs, queries: queries, isCamera: isCamera, names: names, vocab: v, workers: workers, logf: logf}
+			if err := s.run(ctx, w, fmt.Sprintf("| %d | %dx%d+%d |", qmax, vo.K, vo.Levels, vo.Views)); err != nil {
+				return err
+			}
+			logf("tune: query max %d, vocabulary %dx%d+%d done (%s)", qmax, vo.K, vo.Levels, vo.Views, time.Since(start).Round(time.Millisecond))
+		}
+	}
+	return nil
+}
+
+// tuneQueries makes the camera table's queries and extracts their
+// features with at most qmax features each.
+func tuneQueries(ctx context.Context, c *Corpus, g *gallery, index map[string]int, edits []distort.Edit, qmax, workers int) ([]*tuneQuery, error) {
+	opt := feature.QueryOptions
+	opt.Max = qmax
+	pics := append(append([]*picture{}, c.Targets...), c.NonMembers...)
+	var out []*tuneQuery
+	for e, edit := range edits {
+		imgs, _, err := cameraQueries(ctx, edit, pics, c.NonMembers, workers)
+		if err != nil {
+			return nil, err
+		}
+		qs := make([]*tuneQuery, len(imgs))
+		err = parallel(ctx, len(imgs), workers, func(i int) error {
+			t0 := time.Now()
+			p := feature.Plane(imgs[i], opt)
+			qs[i] = &tuneQuery{edit: e, want: -1, q: feature.Extract(p, opt), w: p.Rect.Dx(), h: p.Rect.Dy(), verdicts: map[int]tuneVerdict{}}
+			qs[i].extract = time.Since(t0).Seconds()
+			if i < len(c.Targets) {
+				qs[i].want = index[g.target[c.Targets[i]]]
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, qs...)
+	}
+	return out, nil
+}
+
+// sweep measures the bag sizes, shortlists and inlier counts of a tuning
+// run over one vocabulary and one set of queries.
+type sweep struct {
+	o        tuneOptions
+	recs     []feature.Record
+	queries  []*tuneQuery
+	isCamera []bool
+	names    []string
+	vocab    *bow.Vocabulary
+	workers  int
+	logf     func(string, ...any)
+}
+
+// run writes a row for every bag size, shortlist length and inlier
+// count, each starting with prefix.
+func (s *sweep) run(ctx context.Context, w io.Writer, prefix string) error {
+	words := make([][]uint32, len(s.recs))
+	for i, r := range s.recs {
+		words[i] = quantise(s.vocab, r.Features)
+	}
+	s.logf("tune: vocabulary %s %s", prefix, balance(words, s.vocab.Words()))
+	qwords := make([][]uint32, len(s.queries))
+	err := parallel(ctx, len(s.queries), s.workers, func(i int) error {
+		qwords[i] = quantise(s.vocab, s.queries[i].q)
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	vo := feature.DefaultVerifyOptions
+	vo.MinInliers = slices.Min(s.o.Inliers)
+	for _, spec := range s.o.Indexes {
+		for _, bag := range s.o.Bags {
+			if err := s.measure(ctx, w, fmt.Sprintf("%s %s | %d |", prefix, spec, bag), spec, bag, words, qwords, vo); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// measure writes the rows of one index and bag size.
+func (s *sweep) measure(ctx context.Context, w io.Writer, prefix, spec string, bag int, words, qwords [][]uint32, vo feature.VerifyOptions) error {
+	deepest := slices.Max(s.o.Shortlists)
+	x, err := newShortlister(spec, s.vocab, s.recs, words, bag)
+	if err != nil {
+		return err
+	}
+	{
+		lists := make([][]int, len(s.queries))
+		err := parallel(ctx, len(s.queries), s.workers, func(i int) error {
+			q := s.queries[i]
+			for _, e := range x.query(q.q, qwords[i], deepest) {
+				lists[i] = append(lists[i], e)
+				if _, done := q.verdicts[e]; !done {
+					t1 := time.Now()
+					v, ok := feature.Verify(q.q, q.w, q.h, s.recs[e].Features, s.recs[e].Width, s.recs[e].Height, vo)
+					q.verdicts[e] = tuneVerdict{ok: ok, inliers: v.Inliers, seconds: time.Since(t1).Seconds()}
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		// The shortlist's time, on one goroutine: quantising and querying.
+		t0 := time.Now()
+		timed := min(200, len(s.queries))
+		for i := range timed {
+			q := s.queries[i*len(s.queries)/timed]
+			x.query(q.q, quantise(s.vocab, q.q), deepest)
+		}
+		shortSeconds := time.Since(t0).Seconds() / float64(timed)
+		for _, n := range s.o.Shortlists {
+			for _, t := range s.o.Inliers {
+				s.row(w, fmt.Sprintf("%s %d | %d |", prefix, n, t), lists, n, t, shortSeconds)
+			}
+		}
+	}
+	return nil
+}
+
+// balance describes how evenly the entries' features, by their words,
+// spread over a vocabulary of n words.
+func balance(words [][]uint32, n int) string {
+	counts := make([]int, n)
+	all := 0
+	for _, ws := range words {
+		for _, w := range ws {
+			counts[w]++
+			all++
+		}
+	}
+	slices.Sort(counts)
+	slices.Reverse(counts)
+	top, used := 0, 0
+	for i, c := range counts {
+		if i < n/100 {
+			top += c
+		}
+		used += b2i(c > 0)
+	}
+	return fmt.Sprintf("%d of %d words used; the 1%% most common hold %.1f%% of the features; the commonest %d", used, n, 100*float64(top)/float64(max(all, 1)), counts[0])
+}
+
+// quantise returns the words of fs's descriptors, in order.
+func quantise(v *bow.Vocabulary, fs []feature.Feature) []uint32 {
+	out := make([]uint32, len(fs))
+	for i, f := range fs {
+		out[i] = v.Word(bow.Descriptor(f.Desc))
+	}
+	return out
+}
+
+// row writes the scores of shortlists of n and acceptance from t inliers.
+func (s *sweep) row(w io.Writer, prefix string, lists [][]int, n, t int, shortSeconds float64) {
+	type tally struct{ queries, top, found, listed int }
+	perEdit := make([]tally, len(s.names))
+	falseMatches, verified := 0, 0
+	var seconds float64
+	for i, q := range s.queries {
+		list := lists[i][:min(n, len(lists[i]))]
+		verified += len(list)
+		seconds += q.extract
+		best, bestInliers := -1, 0
+		for _, e := range list {
+			v := q.verdicts[e]
+			seconds += v.seconds
+			if v.ok && v.inliers >= t && (v.inliers > bestInliers || v.inliers == bestInliers && e < best) {
+				best, bestInliers = e, v.inliers
+			}
+		}
+		if q.want < 0 {
+			if best >= 0 {
+				falseMatches++
+			}
+			continue
+		}
+		top := best
+		if top < 0 && len(list) > 0 {
+			top = list[0]
+		}
+		pe := &perEdit[q.edit]
+		pe.queries++
+		pe.top += b2i(top == q.want)
+		pe.listed += b2i(slices.Contains(list, q.want))
+		v := q.verdicts[q.want]
+		pe.found += b2i(slices.Contains(list, q.want) && v.ok && v.inliers >= t)
+	}
+	var top, found, listed float64
+	cams := 0
+	worst, worstName := 2.0, ""
+	cells := ""
+	for e, pe := range perEdit {
+		r := float64(pe.found) / float64(max(pe.queries, 1))
+		if e > 0 {
+			cells += " " + pct(r) + " |"
+		}
+		if !s.isCamera[e] {
+			continue
+		}
+		cams++
+		top += float64(pe.top) / float64(max(pe.queries, 1))
+		found += r
+		listed += float64(pe.listed) / float64(max(pe.queries, 1))
+		if r < worst {
+			worst, worstName = r, s.names[e]
+		}
+	}
+	cf := float64(max(cams, 1))
+	ms := 1000 * (seconds/float64(len(s.queries)) + shortSeconds)
+	fmt.Fprintf(w, "%s %s | %s | %s (%s) |%s %d | %s | %.1f | %.1f |\n", prefix, pct(top/cf), pct(found/cf), pct(worst), worstName, cells,
+		falseMatches, pct(listed/cf), float64(verified)/float64(len(s.queries)), ms)
+}
+
+func b2i(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
