@@ -62,6 +62,7 @@ WORKER_VARS = $${PIXMATCH_INSTANCE:+--var PIXMATCH_INSTANCE:$$PIXMATCH_INSTANCE}
 ## Cloudflare serves beside it (the browser module and its headers)
 worker: wasm worker-tools
 	$(GO) run github.com/syumai/workers/cmd/workers-assets-gen -mode=go -o $(WORKER_BUILD)
+	cp $(WORKER_DIR)/worker.mjs $(WORKER_BUILD)/worker.mjs # one Go instance per isolate, not per request
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o $(WORKER_BUILD)/app.wasm ./$(WORKER_DIR)/cmd
 	mkdir -p $(WORKER_BUILD)/assets/app/dist
 	cp $(WASM_MODULE) $(WASM_EXEC) $(WORKER_BUILD)/assets/app/dist/

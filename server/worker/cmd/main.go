@@ -2,22 +2,24 @@
 
 // Command cmd is the entry point of pixmatch's Cloudflare Worker (see
 // package worker), built by `make worker` into server/worker/build. It
-// runs once per request: it opens the D1 database bound as DB and the R2
-// bucket bound as BUCKET (server/worker/wrangler.toml), assembles the app
-// and serves the request.
+// runs once per isolate: server/worker/worker.mjs starts it on the
+// isolate's first request and hands it every request after. It opens the
+// D1 database bound as DB and the R2 bucket bound as BUCKET
+// (server/worker/wrangler.toml) on the first request, and assembles an
+// app for each request (worker.Isolate).
 package main
 
 import (
 	"context"
 	"database/sql"
 	"log/slog"
-	"net/http"
 	"os"
 
 	"github.com/syumai/workers"
 	"github.com/syumai/workers/cloudflare"
 	_ "github.com/syumai/workers/cloudflare/d1" // the "d1" database/sql driver
 
+	"github.com/pixmatch/pixmatch/server/store/d1"
 	"github.com/pixmatch/pixmatch/server/worker"
 )
 
@@ -29,21 +31,22 @@ const (
 
 func main() {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	workers.Serve(handler(context.Background(), log))
+	// Not workers.Serve: it returns after the first response, ending the
+	// instance, where this one serves the isolate's every request.
+	workers.ServeNonBlock(worker.NewIsolate(open, cloudflare.Getenv, log))
+	workers.Ready()
+	select {}
 }
 
-func handler(ctx context.Context, log *slog.Logger) (h http.Handler) {
+// open opens the store over the isolate's bindings.
+func open(ctx context.Context) (*d1.Store, error) {
 	db, err := sql.Open("d1", databaseBinding)
 	if err != nil {
-		return worker.Failed(err, log)
+		return nil, err
 	}
 	blobs, err := worker.OpenR2(bucketBinding)
 	if err != nil {
-		return worker.Failed(err, log)
+		return nil, err
 	}
-	h, err = worker.New(ctx, db, blobs, cloudflare.Getenv, log)
-	if err != nil {
-		return worker.Failed(err, log)
-	}
-	return h
+	return d1.Open(ctx, db, blobs)
 }
