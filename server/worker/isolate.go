@@ -72,8 +72,13 @@ func (i *Isolate) store(ctx context.Context) (*d1.Store, error) {
 		return nil, err
 	}
 	i.st = st
+	i.log.Info(Opened)
 	return st, nil
 }
+
+// Opened is what an isolate logs when it opened its store: once in its
+// life, however many requests it serves.
+const Opened = "worker: the isolate opened its store"
 
 // stopWait is how long the end of a request waits for its jobs to stop.
 const stopWait = time.Second

@@ -5,7 +5,6 @@ package worker
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -58,27 +57,20 @@ func TestIsolatesSeeEachOthersWrites(t *testing.T) {
 	token := b.token(workerdAppID, "READ")
 	_, _, v := b.syncBatch(token, 0, "")
 	etag := `"v` + strconv.FormatInt(v, 10) + `"`
-	created := a.crs(http.MethodPost, "/targets", map[string]string{"image": photo(t, names[0], same), "name": "first"})
-	created.want(t, "create through the first isolate", 200, 0)
-	var target struct {
-		TargetID string `json:"targetId"`
-	}
-	if json.Unmarshal(created.Result, &target); target.TargetID == "" {
-		t.Fatalf("create answered no targetId: %s", created.Result)
-	}
+	id := a.create(map[string]string{"image": photo(t, names[0], same), "name": "first"})
 	found := b.crs(http.MethodPost, "/search", search)
 	found.want(t, "search through the second isolate", 200, 0)
-	if !strings.Contains(string(found.Result), target.TargetID) {
-		t.Errorf("the second isolate found %s, want %s", found.Result, target.TargetID)
+	if !strings.Contains(string(found.Result), id) {
+		t.Errorf("the second isolate found %s, want %s", found.Result, id)
 	}
 	if status, delta, _ := b.syncBatch(token, v, etag); status != 200 || len(delta.Records) != 1 {
 		t.Errorf("the second isolate's delta after the create: HTTP %d, %d records; want 200, 1", status, len(delta.Records))
 	}
-	a.crs(http.MethodPut, "/target/"+target.TargetID, map[string]string{"name": "renamed"}).want(t, "rename through the first", 200, 0)
-	if got := b.crs(http.MethodGet, "/target/"+target.TargetID, nil); !strings.Contains(string(got.Result), "renamed") {
+	a.crs(http.MethodPut, "/target/"+id, map[string]string{"name": "renamed"}).want(t, "rename through the first", 200, 0)
+	if got := b.crs(http.MethodGet, "/target/"+id, nil); !strings.Contains(string(got.Result), "renamed") {
 		t.Errorf("the second isolate reads %s after the rename", got.Result)
 	}
-	a.crs(http.MethodDelete, "/target/"+target.TargetID, nil).want(t, "delete through the first", 200, 0)
+	a.crs(http.MethodDelete, "/target/"+id, nil).want(t, "delete through the first", 200, 0)
 	b.crs(http.MethodPost, "/search", search).want(t, "search through the second after the delete", 404, 17)
 }
 
