@@ -29,6 +29,8 @@ globalThis.tryCatch = (fn) => {
 let context; // the runtime context the running instance reads
 let go; // the running instance's Go, undefined before the first start
 let started; // resolves when the running instance is ready to serve
+let memory; // the running instance's linear memory
+let logged = 0; // the size of memory last logged, in bytes
 
 // start instantiates the Go module and runs it until it says it is ready.
 async function start() {
@@ -43,6 +45,8 @@ async function start() {
     workers: { ready: () => ready() },
   });
   go = g;
+  memory = instance.exports.mem;
+  logged = 0;
   const exited = g.run(instance, context).then(() => {
     throw new Error("the Go instance exited before it was ready");
   });
@@ -68,9 +72,24 @@ async function instance(env, ctx) {
   return context.binding;
 }
 
+// logMemory logs the Go instance's memory when it has grown since it
+// was last logged: Go's heap lives in it, and it never shrinks, so the
+// last line logged is the instance's peak, to hold against the isolate's
+// 128 MB (server/worker TestMeasureWorkerd reads it).
+function logMemory() {
+  const bytes = memory.buffer.byteLength;
+  if (bytes > logged) {
+    logged = bytes;
+    console.log(`${memoryLine} ${bytes} bytes`);
+  }
+}
+const memoryLine = "pixmatch: the Go instance's memory grew to";
+
 async function fetch(req, env, ctx) {
   const binding = await instance(env, ctx);
-  return binding.handleRequest(req);
+  const res = await binding.handleRequest(req);
+  logMemory();
+  return res;
 }
 
 export default { fetch };
