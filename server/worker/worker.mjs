@@ -15,6 +15,13 @@
 // the same for every request of an isolate. An instance that exited (a
 // panic outside a handler) is replaced by a fresh one on the next
 // request; a start that failed is tried again.
+//
+// An instance whose memory passed retireBytes is retired: the next
+// request starts a fresh one, and the old one is stopped (binding.stop,
+// its main returns) once its last request is answered, its memory freed
+// with it. The instance's memory grows by about 20 KB a request (the
+// js.Funcs syumai/workers leaves unreleased, among others), so this
+// keeps an isolate within its 128 MB however many requests it serves.
 import "./wasm_exec.js";
 import { createRuntimeContext, loadModule } from "./runtime.mjs";
 
@@ -26,70 +33,94 @@ globalThis.tryCatch = (fn) => {
   }
 };
 
-let context; // the runtime context the running instance reads
-let go; // the running instance's Go, undefined before the first start
-let started; // resolves when the running instance is ready to serve
-let memory; // the running instance's linear memory
-let logged = 0; // the size of memory last logged, in bytes
+let context; // the runtime context the running instances read
+let current; // the instance new requests go to: { go, memory, binding, started, serving, retired }
+let logged = 0; // the size of the current instance's memory last logged, in bytes
+
+// retireBytes is the memory past which an instance is retired: half the
+// isolate's 128 MB, the rest left to a search's peak and to JavaScript.
+// The variable PIXMATCH_WORKER_RETIRE_BYTES sets another (tests set 1:
+// a fresh instance for every request).
+const retireBytes = 64 * 1024 * 1024;
+const retireAt = () => Number(context.env.PIXMATCH_WORKER_RETIRE_BYTES) || retireBytes;
 
 // start instantiates the Go module and runs it until it says it is ready.
-async function start() {
+async function start(inst) {
   const mod = await loadModule();
-  const g = new Go();
+  inst.go = new Go();
   let ready;
   const isReady = new Promise((resolve) => {
     ready = resolve;
   });
   const instance = new WebAssembly.Instance(mod, {
-    ...g.importObject,
+    ...inst.go.importObject,
     workers: { ready: () => ready() },
   });
-  go = g;
-  memory = instance.exports.mem;
-  logged = 0;
-  const exited = g.run(instance, context).then(() => {
+  inst.memory = instance.exports.mem;
+  const exited = inst.go.run(instance, context).then(() => {
     throw new Error("the Go instance exited before it was ready");
   });
   await Promise.race([isReady, exited]);
 }
 
-// instance returns the binding of the isolate's running Go instance,
-// started (or started again) if need be, with env and ctx the request's.
+// instance returns the isolate's running Go instance, started (or
+// started again) if need be, with env and ctx the request's.
 async function instance(env, ctx) {
   if (context === undefined) {
     context = createRuntimeContext({ env, ctx, binding: {} });
   }
   context.env = env;
   context.ctx = ctx;
-  if (started === undefined || go.exited) {
-    context.binding = {};
-    started = start();
-    started.catch(() => {
-      started = undefined;
+  if (current === undefined || current.retired || current.go?.exited) {
+    const inst = { binding: {}, serving: 0, retired: false };
+    context.binding = inst.binding; // where the new instance registers handleRequest
+    inst.started = start(inst);
+    inst.started.catch(() => {
+      if (current === inst) current = undefined;
     });
+    current = inst;
+    logged = 0;
   }
-  await started;
-  return context.binding;
+  const inst = current;
+  await inst.started;
+  return inst;
 }
 
-// logMemory logs the Go instance's memory when it has grown since it
-// was last logged: Go's heap lives in it, and it never shrinks, so the
+// logMemory logs the current instance's memory when it has grown since
+// it was last logged: Go's heap lives in it, and it never shrinks, so the
 // last line logged is the instance's peak, to hold against the isolate's
 // 128 MB (server/worker TestMeasureWorkerd reads it).
-function logMemory() {
-  const bytes = memory.buffer.byteLength;
-  if (bytes > logged) {
+function logMemory(inst) {
+  const bytes = inst.memory.buffer.byteLength;
+  if (inst === current && bytes > logged) {
     logged = bytes;
     console.log(`${memoryLine} ${bytes} bytes`);
   }
 }
 const memoryLine = "pixmatch: the Go instance's memory grew to";
 
+// done ends a request of inst: it retires an instance grown past
+// retireBytes, and stops a retired one that serves no request any more.
+function done(inst) {
+  inst.serving--;
+  logMemory(inst);
+  if (!inst.retired && inst.memory.buffer.byteLength > retireAt()) {
+    inst.retired = true;
+  }
+  if (inst.retired && inst.serving === 0 && !inst.go.exited) {
+    inst.binding.stop();
+    console.log(`pixmatch: a retired Go instance ${inst.go.exited ? "stopped" : "did not stop"}`);
+  }
+}
+
 async function fetch(req, env, ctx) {
-  const binding = await instance(env, ctx);
-  const res = await binding.handleRequest(req);
-  logMemory();
-  return res;
+  const inst = await instance(env, ctx);
+  inst.serving++;
+  try {
+    return await inst.binding.handleRequest(req);
+  } finally {
+    done(inst);
+  }
 }
 
 export default { fetch };

@@ -276,12 +276,21 @@ func encodeJPEG(t *testing.T, img image.Image) []byte {
 // created through w is found by a search through the second, whose
 // isolate had searched (and found nothing) before, and is gone from it
 // once deleted through w. Each request reads D1, whatever its isolate
-// served before.
+// served before. The second retires its Go instance after every request
+// (PIXMATCH_WORKER_RETIRE_BYTES=1, see worker.mjs): each request is
+// served by a fresh instance while the retired one stops.
 func (w *workerd) sharesD1() {
 	t := w.t
-	other, _ := startWorkerd(t, w.State)
-	defer other.Stop()
-	other = other.on(t)
+	started, _ := workerdtest.Start(t, w.State, map[string]string{
+		EnvAPIKey: workerdKey, EnvAPISecret: workerdSecret, EnvAppID: workerdAppID, "PIXMATCH_WORKER_RETIRE_BYTES": "1",
+	})
+	defer started.Stop()
+	other := &workerd{started, t}
+	defer func() {
+		if retired, opened := strings.Count(other.Log(), "retired Go instance stopped"), strings.Count(other.Log(), Opened); retired < 4 || opened != retired { // a /ping and three searches
+			t.Errorf("the second stopped %d retired instances and opened its store %d times; want one of each per request", retired, opened)
+		}
+	}()
 	name := testphoto.Names()[5] // a photo of no target yet
 	search := map[string]string{"image": photo(t, name, func([]byte) []byte {
 		return encodeJPEG(t, distort.Scale(0.5)(testphoto.Image(name)))

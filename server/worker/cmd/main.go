@@ -6,7 +6,9 @@
 // isolate's first request and hands it every request after. It opens the
 // D1 database bound as DB and the R2 bucket bound as BUCKET
 // (server/worker/wrangler.toml) on the first request, and assembles an
-// app for each request (worker.Isolate).
+// app for each request (worker.Isolate), whose answers it hands over
+// whole (worker.Whole: no leak across requests). It returns when
+// worker.mjs retires the instance.
 package main
 
 import (
@@ -14,6 +16,8 @@ import (
 	"database/sql"
 	"log/slog"
 	"os"
+	"sync"
+	"syscall/js"
 
 	"github.com/syumai/workers"
 	"github.com/syumai/workers/cloudflare"
@@ -32,10 +36,25 @@ const (
 func main() {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	// Not workers.Serve: it returns after the first response, ending the
-	// instance, where this one serves the isolate's every request.
-	workers.ServeNonBlock(worker.NewIsolate(open, cloudflare.Getenv, log))
+	// instance, where this one serves the isolate's requests until
+	// worker.mjs retires it (binding.stop).
+	stopped := stopFunc()
+	workers.ServeNonBlock(worker.Whole(worker.NewIsolate(open, cloudflare.Getenv, log)))
 	workers.Ready()
-	select {}
+	<-stopped
+}
+
+// stopFunc registers binding.stop, which worker.mjs calls to end a
+// retired instance that serves no request any more, and returns the
+// channel closed by its first call.
+func stopFunc() <-chan struct{} {
+	stopped := make(chan struct{})
+	var once sync.Once
+	js.Global().Get("context").Get("binding").Set("stop", js.FuncOf(func(js.Value, []js.Value) any {
+		once.Do(func() { close(stopped) })
+		return nil
+	}))
+	return stopped
 }
 
 // open opens the store over the isolate's bindings.
