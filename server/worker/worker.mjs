@@ -6,15 +6,18 @@
 // runtime's start, the packages' init and the store's opening. This one
 // starts the instance once per isolate, on its first request, and hands
 // every request after to it: the Go side (cmd/main.go) serves with
-// workers.ServeNonBlock and Ready and never returns.
+// workers.ServeNonBlock and Ready, and returns only when told to stop.
 //
 // The Go side reads the runtime context (globalThis.context in Go: env,
 // ctx, connect and binding, where it registers handleRequest) through
 // one object kept for the isolate's life; each request sets its env and
 // ctx there before it is handed over. env's bindings (D1, R2, vars) are
-// the same for every request of an isolate. An instance that exited (a
-// panic outside a handler) is replaced by a fresh one on the next
-// request; a start that failed is tried again.
+// the same for every request of an isolate; ctx is the latest request's,
+// which the app may share with requests still in flight since it calls
+// neither waitUntil nor passThroughOnException (cloudflare.WaitUntil).
+// Only fetch is exported: the app has no cron, queue or Pages handler.
+// An instance that exited (a panic outside a handler) is replaced by a
+// fresh one on the next request; a start that failed is tried again.
 //
 // An instance whose memory passed retireBytes is retired: the next
 // request starts a fresh one, and the old one is stopped (binding.stop,
