@@ -11,6 +11,8 @@ import (
 	"net/http"
 	"path/filepath"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -32,11 +34,12 @@ var (
 // TestMeasureWorkerd measures requests to the Worker under wrangler dev
 // with a gallery of -targets targets: one real photo and the rest of
 // random codes, written straight into the local D1 file while wrangler is
-// stopped. For /ping (a request's floor: a fresh Go instance and the app
-// assembled), searches that find the photo's copy and searches that find
-// nothing, it logs the wall time at the client and the CPU time workerd
+// stopped. For /ping (a request's floor: the app assembled), searches
+// that find the photo's copy and searches that find nothing, it logs the wall time at the client and the CPU time workerd
 // spent per request (its utime+stime from /proc, before and after the
-// requests of a kind, divided by their number). Run it with
+// requests of a kind, divided by their number), and the memory after
+// them: the Go instance's (the peak worker.mjs logs) and workerd's
+// resident set. Run it with
 //
 //	go test ./server/worker -run MeasureWorkerd -v -args -measure
 func TestMeasureWorkerd(t *testing.T) {
@@ -51,6 +54,9 @@ func TestMeasureWorkerd(t *testing.T) {
 	seed(t, localD1(t, state), *measureTargets-1)
 	w, cold := startWorkerd(t, state)
 	t.Logf("restart to the first /ping: %v", cold.Round(time.Millisecond))
+	if rss, err := w.RSS(); err == nil {
+		t.Logf("after the first /ping: Go memory %.1f MB, workerd RSS %.1f MB", float64(goMemory(w.Log()))/1e6, float64(rss)/1e6)
+	}
 	copyOf := base64.StdEncoding.EncodeToString(encodeJPEG(t, distort.Scale(0.5)(testphoto.Image(names[0]))))
 	other := base64.StdEncoding.EncodeToString(testphoto.File(names[5]))
 	for _, r := range []struct {
@@ -73,10 +79,24 @@ func TestMeasureWorkerd(t *testing.T) {
 		}
 		after, _ := w.CPU()
 		slices.Sort(took)
-		t.Logf("%d targets, %s: wall median %v (%v to %v); workerd CPU %v a request",
+		rss, _ := w.RSS()
+		t.Logf("%d targets, %s: wall median %v (%v to %v); workerd CPU %v a request; Go memory %.1f MB, workerd RSS %.1f MB",
 			*measureTargets, r.what, took[n/2].Round(time.Millisecond), took[0].Round(time.Millisecond),
-			took[n-1].Round(time.Millisecond), ((after - before) / time.Duration(n)).Round(time.Millisecond))
+			took[n-1].Round(time.Millisecond), ((after - before) / time.Duration(n)).Round(time.Millisecond),
+			float64(goMemory(w.Log()))/1e6, float64(rss)/1e6)
 	}
+}
+
+// goMemory returns the last size of the Go instance's memory worker.mjs
+// logged (its peak), in bytes, or 0.
+func goMemory(log string) int64 {
+	const line = "pixmatch: the Go instance's memory grew to "
+	i := strings.LastIndex(log, line)
+	if i < 0 {
+		return 0
+	}
+	n, _ := strconv.ParseInt(strings.Fields(log[i+len(line):])[0], 10, 64)
+	return n
 }
 
 // localD1 returns the file of the local D1 database wrangler keeps in

@@ -3,10 +3,13 @@
 // sync API, the web app), over a D1 database and an R2 bucket
 // (server/store/d1), served by syumai/workers (cmd/, built for js/wasm).
 //
-// A Worker keeps nothing between requests: every request starts a fresh
-// Go instance, which opens the store, makes the first gallery and key on
-// an empty database (FirstUse) and assembles the app, all before it
-// answers (New). So nothing the server keeps in memory carries over:
+// A Worker isolate runs one Go instance for all its requests (worker.mjs,
+// Isolate), which opens the store on its first request. But it keeps
+// nothing of a request for the next: each request gets a fresh gallery
+// service and app, which make the first gallery and key on an empty
+// database (FirstUse), all before it answers (Assemble). D1 is the truth
+// that isolates share, and isolates come and go at Cloudflare's will, so
+// nothing the server keeps in memory carries over:
 //
 //   - Search loads no index. The gallery service is opened WithLookup:
 //     a search finds its candidates in D1 by indexed lookups of the
@@ -25,8 +28,9 @@
 //   - Answers are never gzipped by the app (identity): the runtime
 //     compresses a body marked gzip itself, and Cloudflare compresses
 //     for the client.
-//   - Alibaba imports and dumps run as background jobs; a Worker's
-//     instance ends with its response, so they do not run.
+//   - Alibaba imports and dumps run as background jobs; a Worker gives
+//     an instance no time after its response, so they do not run: the
+//     end of the request stops them.
 //
 // The package builds for the host too (its tests run the Worker's app
 // over D1-mode SQLite); R2 and the entry point need js/wasm.
@@ -70,6 +74,13 @@ func New(ctx context.Context, db *sql.DB, blobs d1.Blobs, getenv func(string) st
 	if err != nil {
 		return nil, err
 	}
+	return Assemble(ctx, st, getenv, log)
+}
+
+// Assemble assembles the app of one request over the opened store st:
+// a gallery service that keeps nothing of earlier requests, and the app
+// over it, with opts (app.WithJobs, say) after the Worker's own.
+func Assemble(ctx context.Context, st *d1.Store, getenv func(string) string, log *slog.Logger, opts ...app.Option) (http.Handler, error) {
 	svc, err := gallery.Open(ctx, st, config.Default(), gallery.WithLookup(Lookup{st}), gallery.WithCounter(st))
 	if err != nil {
 		return nil, err
@@ -82,7 +93,7 @@ func New(ctx context.Context, db *sql.DB, blobs d1.Blobs, getenv func(string) st
 			return nil, err
 		}
 	}
-	h, err := app.New(ctx, svc, log, app.WithReplays(st))
+	h, err := app.New(ctx, svc, log, append([]app.Option{app.WithReplays(st)}, opts...)...)
 	if err != nil {
 		return nil, err
 	}

@@ -58,10 +58,12 @@ WORKER_VARS = $${PIXMATCH_INSTANCE:+--var PIXMATCH_INSTANCE:$$PIXMATCH_INSTANCE}
 .PHONY: worker worker-dev worker-deploy
 
 ## worker: build the Worker into server/worker/build: wrangler's build files
-## (syumai/workers' runtime), the Go module (js/wasm), and the static assets
-## Cloudflare serves beside it (the browser module and its headers)
+## (syumai/workers' runtime, its worker.mjs replaced by server/worker's, which
+## runs one Go instance per isolate), the Go module (js/wasm), and the static
+## assets Cloudflare serves beside it (the browser module and its headers)
 worker: wasm worker-tools
 	$(GO) run github.com/syumai/workers/cmd/workers-assets-gen -mode=go -o $(WORKER_BUILD)
+	cp $(WORKER_DIR)/worker.mjs $(WORKER_BUILD)/worker.mjs # one Go instance per isolate, not per request
 	GOOS=js GOARCH=wasm $(GO) build -trimpath -ldflags='-s -w' -o $(WORKER_BUILD)/app.wasm ./$(WORKER_DIR)/cmd
 	mkdir -p $(WORKER_BUILD)/assets/app/dist
 	cp $(WASM_MODULE) $(WASM_EXEC) $(WORKER_BUILD)/assets/app/dist/

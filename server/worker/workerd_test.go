@@ -149,8 +149,9 @@ func same(b []byte) []byte { return b }
 
 // TestUnderWorkerd runs the built Worker under wrangler dev (workerd, a
 // local D1 and R2), started once: a CRS client's flow, token auth, a
-// subset of the status codes, and the sync API (workerd_codes_test.go);
-// then it stops wrangler, starts it again on the same state (a cold
+// subset of the status codes, and the sync API (workerd_codes_test.go),
+// all served by the one Go instance of the isolate, and a second
+// wrangler dev on the same D1 and R2 seeing its writes; then it stops wrangler, starts it again on the same state (a cold
 // start: a new isolate, nothing in memory) and finds the target written
 // before, and counts its searches against a daily allowance in D1. It
 // logs the cold start and the time of each search.
@@ -166,12 +167,16 @@ func TestUnderWorkerd(t *testing.T) {
 	t.Run("tokens", func(t *testing.T) { w.on(t).tokens() })
 	t.Run("status codes", func(t *testing.T) { w.on(t).statusCodes(id) })
 	t.Run("sync", func(t *testing.T) { w.on(t).sync(id) })
+	if n := strings.Count(w.Log(), Opened); n != 1 {
+		t.Errorf("the Worker opened its store %d times in its requests, want once: one Go instance for the isolate", n)
+	}
+	t.Run("two isolates", func(t *testing.T) { w.on(t).sharesD1() })
 
 	w.Stop()
 	limitSearches(t, state, 1)
 	w, cold = startWorkerd(t, state)
 	t.Logf("after a restart, the first /ping came %v after the start", cold.Round(time.Millisecond))
-	for i, want := range []int{0, 21} { // counted in D1, across the requests' fresh instances
+	for i, want := range []int{0, 21} { // counted in D1, where the next isolate finds them
 		r := w.crs(http.MethodPost, "/search", map[string]string{"image": photo(t, testphoto.Names()[0], same)})
 		if r.StatusCode != want {
 			t.Errorf("search %d of a daily allowance of 1: HTTP %d, statusCode %d, want %d", i+1, r.HTTP, r.StatusCode, want)
@@ -222,7 +227,7 @@ func (w *workerd) flow() string {
 		took = append(took, found.took)
 	}
 	w.crs(http.MethodPost, "/search", map[string]string{"image": photo(t, names[5], same)}).want(t, "search another photo", 404, 17)
-	t.Logf("a search of a copy took %v (a fresh Go instance each, D1 lookups included)", took)
+	t.Logf("a search of a copy took %v (D1 lookups included)", took)
 	similar := w.crs(http.MethodPost, "/similar", map[string]string{"image": photo(t, names[0], half)})
 	similar.want(t, "similar", 200, 0)
 	if !strings.Contains(string(similar.Result), target.TargetID) {
@@ -247,7 +252,7 @@ func (w *workerd) flow() string {
 // commands.
 func limitSearches(t *testing.T, state string, n int) {
 	t.Helper()
-	db, err := sql.Open("sqlite", localD1(t, state))
+	db, err := sql.Open("sqlite", localD1(t, state)+"?_pragma=busy_timeout(10000)") // a stopped workerd may hold its lock a moment
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -264,4 +269,53 @@ func encodeJPEG(t *testing.T, img image.Image) []byte {
 		t.Fatal(err)
 	}
 	return b.Bytes()
+}
+
+// sharesD1 starts a second wrangler dev on w's local D1 and R2, as a
+// second isolate of a deployed Worker, and stops it after: a target
+// created through w is found by a search through the second, whose
+// isolate had searched (and found nothing) before, and is gone from it
+// once deleted through w. Each request reads D1, whatever its isolate
+// served before. The second retires its Go instance after every request
+// (PIXMATCH_WORKER_RETIRE_BYTES=1, see worker.mjs): each request is
+// served by a fresh instance while the retired one stops.
+func (w *workerd) sharesD1() {
+	t := w.t
+	started, _ := workerdtest.Start(t, w.State, map[string]string{
+		EnvAPIKey: workerdKey, EnvAPISecret: workerdSecret, EnvAppID: workerdAppID, "PIXMATCH_WORKER_RETIRE_BYTES": "1",
+	})
+	defer started.Stop()
+	other := &workerd{started, t}
+	defer func() {
+		if retired, opened := strings.Count(other.Log(), "retired Go instance stopped"), strings.Count(other.Log(), Opened); retired < 4 || opened != retired { // a /ping and three searches
+			t.Errorf("the second stopped %d retired instances and opened its store %d times; want one of each per request", retired, opened)
+		}
+	}()
+	name := testphoto.Names()[5] // a photo of no target yet
+	search := map[string]string{"image": photo(t, name, func([]byte) []byte {
+		return encodeJPEG(t, distort.Scale(0.5)(testphoto.Image(name)))
+	})}
+	other.crs(http.MethodPost, "/search", search).want(t, "search through the second before the create", 404, 17)
+	id := w.create(map[string]string{"image": photo(t, name, same), "name": "shared"})
+	found := other.crs(http.MethodPost, "/search", search)
+	found.want(t, "search through the second", 200, 0)
+	if !strings.Contains(string(found.Result), id) {
+		t.Errorf("the second found %s, want %s", found.Result, id)
+	}
+	w.crs(http.MethodDelete, "/target/"+id, nil).want(t, "delete through the first", 200, 0)
+	other.crs(http.MethodPost, "/search", search).want(t, "search through the second after the delete", 404, 17)
+}
+
+// create creates a target of params and returns its ID.
+func (w *workerd) create(params map[string]string) string {
+	w.t.Helper()
+	created := w.crs(http.MethodPost, "/targets", params)
+	created.want(w.t, "create "+params["name"], 200, 0)
+	var target struct {
+		TargetID string `json:"targetId"`
+	}
+	if json.Unmarshal(created.Result, &target); target.TargetID == "" {
+		w.t.Fatalf("create %s answered no targetId: %s", params["name"], created.Result)
+	}
+	return target.TargetID
 }

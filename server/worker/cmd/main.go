@@ -2,22 +2,28 @@
 
 // Command cmd is the entry point of pixmatch's Cloudflare Worker (see
 // package worker), built by `make worker` into server/worker/build. It
-// runs once per request: it opens the D1 database bound as DB and the R2
-// bucket bound as BUCKET (server/worker/wrangler.toml), assembles the app
-// and serves the request.
+// runs once per isolate: server/worker/worker.mjs starts it on the
+// isolate's first request and hands it every request after. It opens the
+// D1 database bound as DB and the R2 bucket bound as BUCKET
+// (server/worker/wrangler.toml) on the first request, and assembles an
+// app for each request (worker.Isolate), whose answers it hands over
+// whole (worker.Whole: no leak across requests). It returns when
+// worker.mjs retires the instance.
 package main
 
 import (
 	"context"
 	"database/sql"
 	"log/slog"
-	"net/http"
 	"os"
+	"sync"
+	"syscall/js"
 
 	"github.com/syumai/workers"
 	"github.com/syumai/workers/cloudflare"
 	_ "github.com/syumai/workers/cloudflare/d1" // the "d1" database/sql driver
 
+	"github.com/pixmatch/pixmatch/server/store/d1"
 	"github.com/pixmatch/pixmatch/server/worker"
 )
 
@@ -29,21 +35,37 @@ const (
 
 func main() {
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	workers.Serve(handler(context.Background(), log))
+	// Not workers.Serve: it returns after the first response, ending the
+	// instance, where this one serves the isolate's requests until
+	// worker.mjs retires it (binding.stop).
+	stopped := stopFunc()
+	workers.ServeNonBlock(worker.Whole(worker.NewIsolate(open, cloudflare.Getenv, log)))
+	workers.Ready()
+	<-stopped
 }
 
-func handler(ctx context.Context, log *slog.Logger) (h http.Handler) {
+// stopFunc registers binding.stop, which worker.mjs calls to end a
+// retired instance that serves no request any more, and returns the
+// channel closed by its first call.
+func stopFunc() <-chan struct{} {
+	stopped := make(chan struct{})
+	var once sync.Once
+	js.Global().Get("context").Get("binding").Set("stop", js.FuncOf(func(js.Value, []js.Value) any {
+		once.Do(func() { close(stopped) })
+		return nil
+	}))
+	return stopped
+}
+
+// open opens the store over the isolate's bindings.
+func open(ctx context.Context) (*d1.Store, error) {
 	db, err := sql.Open("d1", databaseBinding)
 	if err != nil {
-		return worker.Failed(err, log)
+		return nil, err
 	}
 	blobs, err := worker.OpenR2(bucketBinding)
 	if err != nil {
-		return worker.Failed(err, log)
+		return nil, err
 	}
-	h, err = worker.New(ctx, db, blobs, cloudflare.Getenv, log)
-	if err != nil {
-		return worker.Failed(err, log)
-	}
-	return h
+	return d1.Open(ctx, db, blobs)
 }

@@ -151,36 +151,57 @@ func (w *Workerd) Stop() {
 // of this wrangler have used so far, from /proc: the cost of the requests
 // served, without wrangler's own.
 func (w *Workerd) CPU() (time.Duration, error) {
+	var ticks int64
+	err := w.workerds(func(fields []string) {
+		u, _ := strconv.ParseInt(fields[11], 10, 64) // utime
+		s, _ := strconv.ParseInt(fields[12], 10, 64) // stime
+		ticks += u + s
+	})
+	return time.Duration(ticks) * time.Second / clockTicks, err
+}
+
+// RSS returns the resident memory of the workerd processes of this
+// wrangler, in bytes, from /proc: the isolate's memory and workerd's own.
+func (w *Workerd) RSS() (int64, error) {
+	var pages int64
+	err := w.workerds(func(fields []string) {
+		n, _ := strconv.ParseInt(fields[21], 10, 64) // rss
+		pages += n
+	})
+	return pages * int64(os.Getpagesize()), err
+}
+
+// workerds calls each with the fields of /proc/PID/stat after the
+// command's name (the state first) of every workerd process in this
+// wrangler's process group.
+func (w *Workerd) workerds(each func(fields []string)) error {
 	stats, err := filepath.Glob("/proc/[0-9]*/stat")
 	if err != nil {
-		return 0, err
+		return err
 	}
-	var ticks int64
 	found := false
 	for _, f := range stats {
 		b, err := os.ReadFile(f)
 		if err != nil {
 			continue // ended meanwhile
 		}
-		// pid (comm) state ppid pgrp ... utime(14) stime(15): comm may hold spaces.
+		// pid (comm) state ppid pgrp ... utime(14) stime(15) ... rss(24): comm may hold spaces.
 		end := bytes.LastIndexByte(b, ')')
 		open := bytes.IndexByte(b, '(')
 		if end < 0 || open < 0 || !strings.Contains(string(b[open+1:end]), "workerd") {
 			continue
 		}
 		fields := strings.Fields(string(b[end+2:]))
-		if len(fields) < 13 || fields[2] != strconv.Itoa(w.cmd.Process.Pid) {
+		if len(fields) < 22 || fields[2] != strconv.Itoa(w.cmd.Process.Pid) {
 			continue
 		}
-		u, _ := strconv.ParseInt(fields[11], 10, 64)
-		s, _ := strconv.ParseInt(fields[12], 10, 64)
-		ticks += u + s
+		each(fields)
 		found = true
 	}
 	if !found {
-		return 0, fmt.Errorf("no workerd process in wrangler's group %d", w.cmd.Process.Pid)
+		return fmt.Errorf("no workerd process in wrangler's group %d", w.cmd.Process.Pid)
 	}
-	return time.Duration(ticks) * time.Second / clockTicks, nil
+	return nil
 }
 
 // clockTicks is the kernel's USER_HZ, the unit of /proc's times: 100 on

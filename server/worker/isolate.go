@@ -1,0 +1,93 @@
+package worker
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/pixmatch/pixmatch/server/app"
+	"github.com/pixmatch/pixmatch/server/jobs"
+	"github.com/pixmatch/pixmatch/server/store/d1"
+)
+
+// Isolate is the handler of the one Go instance a Worker isolate runs
+// (worker.mjs starts it on the isolate's first request and hands it
+// every request after): the instance's start, the packages' init and the
+// store's opening are paid once per isolate, not once per request.
+//
+// What it keeps between requests is the opened store alone: the D1
+// database and R2 bucket handles, and the schema checked once. Each
+// request gets an app assembled anew over a fresh gallery service
+// (Assemble), so nothing a request read survives into the next: the
+// galleries, keys, limits and the targets a search looked up are read
+// from D1, the truth every isolate shares, within the request that uses
+// them. An Isolate whose store did not open (D1 unreachable) answers that
+// request with Failed and tries again on the next.
+type Isolate struct {
+	open   func(context.Context) (*d1.Store, error)
+	getenv func(string) string
+	log    *slog.Logger
+
+	mu sync.Mutex // guards st while it opens
+	st *d1.Store  // nil until open succeeds
+}
+
+// NewIsolate returns the handler of an isolate whose store open opens,
+// reading the first-use variables with getenv.
+func NewIsolate(open func(context.Context) (*d1.Store, error), getenv func(string) string, log *slog.Logger) *Isolate {
+	return &Isolate{open: open, getenv: getenv, log: log}
+}
+
+// ServeHTTP answers one request with an app assembled for it. Jobs the
+// request starts (Alibaba imports and dumps) are stopped when it ends:
+// the isolate gives its instance no time between requests.
+func (i *Isolate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	st, err := i.store(ctx)
+	if err != nil {
+		Failed(err, i.log).ServeHTTP(w, r)
+		return
+	}
+	runner := jobs.New(ctx, i.log)
+	defer i.stop(runner)
+	h, err := Assemble(ctx, st, i.getenv, i.log, app.WithJobs(runner))
+	if err != nil {
+		Failed(err, i.log).ServeHTTP(w, r)
+		return
+	}
+	h.ServeHTTP(w, r)
+}
+
+// store returns the isolate's store, opening it on first use.
+func (i *Isolate) store(ctx context.Context) (*d1.Store, error) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	if i.st != nil {
+		return i.st, nil
+	}
+	st, err := i.open(ctx)
+	if err != nil {
+		return nil, err
+	}
+	i.st = st
+	i.log.Info(Opened)
+	return st, nil
+}
+
+// Opened is what an isolate logs when it opened its store: once in its
+// life, however many requests it serves.
+const Opened = "worker: the isolate opened its store"
+
+// stopWait is how long the end of a request waits for its jobs to stop.
+const stopWait = time.Second
+
+// stop ends the jobs of a request's runner.
+func (i *Isolate) stop(runner *jobs.Runner) {
+	ctx, cancel := context.WithTimeout(context.Background(), stopWait)
+	defer cancel()
+	if err := runner.Stop(ctx); err != nil {
+		i.log.Warn("worker: the jobs of a request did not stop", "err", err)
+	}
+}

@@ -1,0 +1,93 @@
+//go:build linux
+
+package worker
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/pixmatch/pixmatch/server/store/d1"
+	"github.com/pixmatch/pixmatch/server/store/d1/d1test"
+	"github.com/pixmatch/pixmatch/server/worker/workerdtest"
+	"github.com/pixmatch/pixmatch/shared/distort"
+	"github.com/pixmatch/pixmatch/shared/testphoto"
+)
+
+// isolateOn serves an Isolate over db and blobs (its own store, as a
+// second isolate opens its own over the same D1 and R2) on a loopback port, with the
+// test's first-use credentials, and returns a CRS client of it. open,
+// when not nil, is called before the store opens and may fail it.
+func isolateOn(t *testing.T, db *sql.DB, blobs d1.Blobs, open func() error) *workerd {
+	t.Helper()
+	env := map[string]string{EnvAPIKey: workerdKey, EnvAPISecret: workerdSecret, EnvAppID: workerdAppID}
+	h := NewIsolate(func(ctx context.Context) (*d1.Store, error) {
+		if open != nil {
+			if err := open(); err != nil {
+				return nil, err
+			}
+		}
+		return d1.Open(ctx, db, blobs)
+	}, func(k string) string { return env[k] }, quiet)
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return &workerd{&workerdtest.Workerd{URL: srv.URL}, t}
+}
+
+// TestIsolatesSeeEachOthersWrites: two isolates over one D1, each
+// serving several requests with the one Go instance it keeps: a target
+// created through one is found by a search through the other, which
+// searched (and found nothing) before, and is in its sync delta since
+// the version it answered before; once deleted through the first,
+// the second finds it no more. Nothing a request looked up outlives it.
+func TestIsolatesSeeEachOthersWrites(t *testing.T) {
+	db, blobs := d1test.Open(t), &d1.MemoryBlobs{}
+	a, b := isolateOn(t, db, blobs, nil), isolateOn(t, db, blobs, nil)
+	names := testphoto.Names()
+	copyOf := photo(t, names[0], func([]byte) []byte { return encodeJPEG(t, distort.Scale(0.5)(testphoto.Image(names[0]))) })
+	search := map[string]string{"image": copyOf}
+
+	a.crs(http.MethodPost, "/targets", map[string]string{"image": photo(t, names[1], same), "name": "other"}).want(t, "create another target", 200, 0)
+	b.crs(http.MethodPost, "/search", search).want(t, "search before the target exists", 404, 17)
+	token := b.token(workerdAppID, "READ")
+	_, _, v := b.syncBatch(token, 0, "")
+	etag := `"v` + strconv.FormatInt(v, 10) + `"`
+	id := a.create(map[string]string{"image": photo(t, names[0], same), "name": "first"})
+	found := b.crs(http.MethodPost, "/search", search)
+	found.want(t, "search through the second isolate", 200, 0)
+	if !strings.Contains(string(found.Result), id) {
+		t.Errorf("the second isolate found %s, want %s", found.Result, id)
+	}
+	if status, delta, _ := b.syncBatch(token, v, etag); status != 200 || len(delta.Records) != 1 {
+		t.Errorf("the second isolate's delta after the create: HTTP %d, %d records; want 200, 1", status, len(delta.Records))
+	}
+	a.crs(http.MethodPut, "/target/"+id, map[string]string{"name": "renamed"}).want(t, "rename through the first", 200, 0)
+	if got := b.crs(http.MethodGet, "/target/"+id, nil); !strings.Contains(string(got.Result), "renamed") {
+		t.Errorf("the second isolate reads %s after the rename", got.Result)
+	}
+	a.crs(http.MethodDelete, "/target/"+id, nil).want(t, "delete through the first", 200, 0)
+	b.crs(http.MethodPost, "/search", search).want(t, "search through the second after the delete", 404, 17)
+}
+
+// TestIsolateOpensAgain: an isolate whose store did not open (D1 down)
+// answers that request with CRS error 20 and opens it on the next one.
+func TestIsolateOpensAgain(t *testing.T) {
+	calls := 0
+	w := isolateOn(t, d1test.Open(t), &d1.MemoryBlobs{}, func() error {
+		if calls++; calls == 1 {
+			return errors.New("d1 is down")
+		}
+		return nil
+	})
+	w.crs(http.MethodGet, "/ping", nil).want(t, "ping while D1 is down", 500, 20)
+	w.crs(http.MethodGet, "/ping", nil).want(t, "ping once D1 is back", 200, 0)
+	w.crs(http.MethodGet, "/ping", nil).want(t, "ping again", 200, 0)
+	if calls != 2 {
+		t.Errorf("the store opened %d times, want 2: once it opened, the isolate keeps it", calls)
+	}
+}

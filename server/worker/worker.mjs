@@ -1,0 +1,129 @@
+// worker.mjs: pixmatch's Worker entry point, copied by `make worker` over
+// the build/worker.mjs that syumai/workers' workers-assets-gen writes.
+//
+// The generated one starts a fresh Go instance for every request (new
+// Go(), a new WebAssembly.Instance, go.run), so each request paid the Go
+// runtime's start, the packages' init and the store's opening. This one
+// starts the instance once per isolate, on its first request, and hands
+// every request after to it: the Go side (cmd/main.go) serves with
+// workers.ServeNonBlock and Ready, and returns only when told to stop.
+//
+// The Go side reads the runtime context (globalThis.context in Go: env,
+// ctx, connect and binding, where it registers handleRequest) through
+// one object kept for the isolate's life; each request sets its env and
+// ctx there before it is handed over. env's bindings (D1, R2, vars) are
+// the same for every request of an isolate; ctx is the latest request's,
+// which the app may share with requests still in flight since it calls
+// neither waitUntil nor passThroughOnException (cloudflare.WaitUntil).
+// Only fetch is exported: the app has no cron, queue or Pages handler.
+// An instance that exited (a panic outside a handler) is replaced by a
+// fresh one on the next request; a start that failed is tried again.
+//
+// An instance whose memory passed retireBytes is retired: the next
+// request starts a fresh one, and the old one is stopped (binding.stop,
+// its main returns) once its last request is answered, its memory freed
+// with it. The instance's memory grows by about 20 KB a request (the
+// js.Funcs syumai/workers leaves unreleased, among others), so this
+// keeps an isolate within its 128 MB however many requests it serves.
+import "./wasm_exec.js";
+import { createRuntimeContext, loadModule } from "./runtime.mjs";
+
+globalThis.tryCatch = (fn) => {
+  try {
+    return { result: fn() };
+  } catch (e) {
+    return { error: e };
+  }
+};
+
+let context; // the runtime context the running instances read
+let current; // the instance new requests go to: { go, memory, binding, started, serving, retired }
+let logged = 0; // the size of the current instance's memory last logged, in bytes
+
+// retireBytes is the memory past which an instance is retired: half the
+// isolate's 128 MB, the rest left to a search's peak and to JavaScript.
+// The variable PIXMATCH_WORKER_RETIRE_BYTES sets another (tests set 1:
+// a fresh instance for every request).
+const retireBytes = 64 * 1024 * 1024;
+const retireAt = () => Number(context.env.PIXMATCH_WORKER_RETIRE_BYTES) || retireBytes;
+
+// start instantiates the Go module and runs it until it says it is ready.
+async function start(inst) {
+  const mod = await loadModule();
+  inst.go = new Go();
+  let ready;
+  const isReady = new Promise((resolve) => {
+    ready = resolve;
+  });
+  const instance = new WebAssembly.Instance(mod, {
+    ...inst.go.importObject,
+    workers: { ready: () => ready() },
+  });
+  inst.memory = instance.exports.mem;
+  const exited = inst.go.run(instance, context).then(() => {
+    throw new Error("the Go instance exited before it was ready");
+  });
+  await Promise.race([isReady, exited]);
+}
+
+// instance returns the isolate's running Go instance, started (or
+// started again) if need be, with env and ctx the request's.
+async function instance(env, ctx) {
+  if (context === undefined) {
+    context = createRuntimeContext({ env, ctx, binding: {} });
+  }
+  context.env = env;
+  context.ctx = ctx;
+  if (current === undefined || current.retired || current.go?.exited) {
+    const inst = { binding: {}, serving: 0, retired: false };
+    context.binding = inst.binding; // where the new instance registers handleRequest
+    inst.started = start(inst);
+    inst.started.catch(() => {
+      if (current === inst) current = undefined;
+    });
+    current = inst;
+    logged = 0;
+  }
+  const inst = current;
+  await inst.started;
+  return inst;
+}
+
+// logMemory logs the current instance's memory when it has grown since
+// it was last logged: Go's heap lives in it, and it never shrinks, so the
+// last line logged is the instance's peak, to hold against the isolate's
+// 128 MB (server/worker TestMeasureWorkerd reads it).
+function logMemory(inst) {
+  const bytes = inst.memory.buffer.byteLength;
+  if (inst === current && bytes > logged) {
+    logged = bytes;
+    console.log(`${memoryLine} ${bytes} bytes`);
+  }
+}
+const memoryLine = "pixmatch: the Go instance's memory grew to";
+
+// done ends a request of inst: it retires an instance grown past
+// retireBytes, and stops a retired one that serves no request any more.
+function done(inst) {
+  inst.serving--;
+  logMemory(inst);
+  if (!inst.retired && inst.memory.buffer.byteLength > retireAt()) {
+    inst.retired = true;
+  }
+  if (inst.retired && inst.serving === 0 && !inst.go.exited) {
+    inst.binding.stop();
+    console.log(`pixmatch: a retired Go instance ${inst.go.exited ? "stopped" : "did not stop"}`);
+  }
+}
+
+async function fetch(req, env, ctx) {
+  const inst = await instance(env, ctx);
+  inst.serving++;
+  try {
+    return await inst.binding.handleRequest(req);
+  } finally {
+    done(inst);
+  }
+}
+
+export default { fetch };
