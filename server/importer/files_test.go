@@ -1,6 +1,8 @@
 package importer_test
 
 import (
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -66,5 +68,22 @@ func TestMetaNamingNoPicture(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, importer.JournalName)); !os.IsNotExist(err) {
 		t.Errorf("a journal was written: %v", err)
+	}
+}
+
+// TestNoAnswerIsNotJournaled: a picture sent to a server that does not
+// answer is reported as failed without a code, after its retries, and
+// is not journaled, so the next run sends it again.
+func TestNoAnswerIsNotJournaled(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "a.jpg"), []byte("x"))
+	closed := httptest.NewServer(http.NotFoundHandler())
+	closed.Close() // its port now refuses connections
+	rep, err := importer.Run(t.Context(), importer.Options{Dir: dir, URL: closed.URL, AppID: "a", Key: "k", Secret: "s"})
+	if err != nil || len(rep.Failed) != 1 || rep.Failed[0].Code != 0 || !strings.Contains(rep.Failed[0].Message, "no answer") {
+		t.Fatalf("Run: %+v, %v; want a.jpg failed with no answer", rep, err)
+	}
+	if data, err := os.ReadFile(filepath.Join(dir, importer.JournalName)); err != nil || len(data) != 0 {
+		t.Errorf("the journal holds %q (%v), want nothing", data, err)
 	}
 }

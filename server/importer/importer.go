@@ -90,7 +90,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 			todo = append(todo, p)
 		}
 	}
-	bar := newBar(o.Progress, len(pics), rep.Skipped)
+	bar := newBar(o.Progress, len(todo), rep.Skipped)
 	err = o.send(ctx, todo, meta, func(out outcome) error {
 		return rep.count(out, j, o.Acknowledged, bar)
 	})
@@ -127,23 +127,25 @@ func readMetaFor(name string, pics []Picture) (map[string]Entry, error) {
 	return meta, nil
 }
 
-// newBar returns a progress bar on w of total steps, done of them done,
-// or nil when w is nil.
-func newBar(w io.Writer, total, done int) *progressbar.ProgressBar {
+// newBar returns a progress bar on w of the pictures to send, which
+// names how many were skipped, or nil when w is nil.
+func newBar(w io.Writer, todo, skipped int) *progressbar.ProgressBar {
 	if w == nil {
 		return nil
 	}
-	bar := progressbar.NewOptions(total,
+	what := "importing"
+	if skipped > 0 {
+		what = fmt.Sprintf("importing (%d done before)", skipped)
+	}
+	return progressbar.NewOptions(todo,
 		progressbar.OptionSetWriter(w),
-		progressbar.OptionSetDescription("importing"),
+		progressbar.OptionSetDescription(what),
 		progressbar.OptionShowCount(),
 		progressbar.OptionSetItsString("pictures"),
 		progressbar.OptionShowIts(),
 		progressbar.OptionThrottle(100*time.Millisecond),
 		progressbar.OptionSetPredictTime(true),
 	)
-	_ = bar.Set(done)
-	return bar
 }
 
 // count journals an outcome and adds it to the report.

@@ -62,7 +62,8 @@ func write(t *testing.T, name string, data []byte) {
 // acknowledged outcomes, loses the journal's last line (as a crash
 // between the server's answer and the journal's sync would), and runs it
 // again: every picture ends up a target exactly once, with its meta,
-// the lost one counted as present, and the bad file is reported with its
+// the lost one (and any whose answer the cancel cut off) counted as
+// present, and the bad file is reported with its
 // catalogue code both times. A third run sends only the bad file.
 func TestImportResumes(t *testing.T) {
 	s := testserver.New(t, func(_ *config.Config, g *store.Gallery) { g.QPS = 0 })
@@ -93,8 +94,10 @@ func TestImportResumes(t *testing.T) {
 	var report bytes.Buffer
 	second.Write(&report)
 	t.Logf("first run: %+v\nsecond run:\n%s", first, report.String())
-	if second.Present != 1 || second.Skipped+second.Added+second.Present != pictures || second.Left != 0 {
-		t.Errorf("second run: %+v; want 1 present and the %d pictures skipped, added or present", second, pictures)
+	// Present: the picture whose line was lost, and any whose request was
+	// in flight when the first run was cancelled but which the server took.
+	if second.Present < 1 || second.Skipped+second.Added+second.Present != pictures || second.Left != 0 {
+		t.Errorf("second run: %+v; want at least 1 present and the %d pictures skipped, added or present", second, pictures)
 	}
 	wantBroken(t, second.Failed)
 	if !strings.Contains(report.String(), "broken.jpg") || !strings.Contains(report.String(), "427") || !strings.Contains(bar.String(), "importing") {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -43,7 +44,13 @@ func importPictures(ctx context.Context, args []string, out io.Writer, getenv fu
 	}
 	o.Progress = os.Stderr
 	rep, err := importer.Run(ctx, o)
+	if err != nil && rep.Pictures == 0 {
+		return err // refused before any request: nothing to report
+	}
 	rep.Write(out)
+	if errors.Is(err, context.Canceled) {
+		return errors.New("interrupted: run the same command again to resume")
+	}
 	if err != nil {
 		return err
 	}
