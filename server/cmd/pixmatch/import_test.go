@@ -13,32 +13,43 @@ import (
 	"github.com/pixmatch/pixmatch/shared/testphoto"
 )
 
-// TestImportCommand imports two photos and a file that is no picture
-// into a real server, the key taken from the environment: the report
-// names the failure with its code, and the command ends in an error.
+// TestImportCommand imports two photos, a copy of one of them under
+// another name and a file that is no picture into a real server, the key
+// taken from the environment: the report names the similar picture (419)
+// and the bad file (427) with their codes, and the command ends in an
+// error. Run again with --allow-similar, it adds the similar picture alone.
 func TestImportCommand(t *testing.T) {
 	s := testserver.New(t)
 	dir := t.TempDir()
 	names := testphoto.Names()
-	for i, name := range names[:2] {
-		if err := os.WriteFile(filepath.Join(dir, []string{"one.jpg", "two.jpg"}[i]), testphoto.File(name), 0o644); err != nil {
+	files := map[string][]byte{"one.jpg": testphoto.File(names[0]), "two.jpg": testphoto.File(names[1]),
+		"two-copy.jpg": testphoto.File(names[1]), "three.png": []byte("no picture")}
+	for name, data := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := os.WriteFile(filepath.Join(dir, "three.png"), []byte("no picture"), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	env := map[string]string{"PIXMATCH_API_KEY": testserver.Key, "PIXMATCH_API_SECRET": testserver.Secret}
+	getenv := func(k string) string { return env[k] }
+	// One client: two-copy.jpg (sorted first) is added before two.jpg is sent.
+	args := []string{"import", dir, "--url", s.URL(), "--gallery", testserver.AppID, "--clients", "1"}
 	var out bytes.Buffer
-	err := run(context.Background(), []string{"import", dir, "--url", s.URL(), "--gallery", testserver.AppID, "--clients", "2"}, &out, func(k string) string { return env[k] })
-	if err == nil || !strings.Contains(err.Error(), "1 of 3 pictures failed") {
-		t.Errorf("import: %v, want 1 of 3 failed", err)
+	err := run(context.Background(), args, &out, getenv)
+	if err == nil || !strings.Contains(err.Error(), "2 of 4 pictures failed") {
+		t.Errorf("import: %v, want 2 of 4 failed", err)
 	}
-	if !strings.Contains(out.String(), "3 pictures: 2 added") || !strings.Contains(out.String(), "three.png  427  Image not correct") {
-		t.Errorf("report:\n%s", out.String())
+	for _, want := range []string{"4 pictures: 2 added", "three.png  427  Image not correct", "two.jpg    419  Cannot update target"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("report lacks %q:\n%s", want, out.String())
+		}
 	}
-	if n, err := s.Service.Targets.Count(s.Gallery.ID); err != nil || n != 2 {
-		t.Errorf("the gallery holds %d targets (%v), want 2", n, err)
+	out.Reset()
+	err = run(context.Background(), append(args, "--allow-similar"), &out, getenv)
+	if err == nil || !strings.Contains(out.String(), "4 pictures: 1 added, 2 skipped (done before), 0 already in the gallery, 1 failed") {
+		t.Errorf("import --allow-similar: %v\n%s", err, out.String())
+	}
+	if n, err := s.Service.Targets.Count(s.Gallery.ID); err != nil || n != 3 {
+		t.Errorf("the gallery holds %d targets (%v), want 3", n, err)
 	}
 }
 
