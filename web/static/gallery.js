@@ -1,13 +1,15 @@
 // gallery.js — the Gallery tab: the targets a page at a time (GET
 // /targets/infos, the total from /targets/count), with buttons to edit,
-// activate or deactivate and delete each, and the add form above. After
-// every change the browser's copy is synced, so recognition in the
-// browser follows. Offline, the tab counts the targets of that copy.
+// activate or deactivate and delete each, and beside them the add form
+// and "Add many" (bulk-add.js). After every change the browser's copy is
+// synced, so recognition in the browser follows. Offline, the tab counts
+// the targets of that copy.
 
 import { byId, decodeMeta, el, notify, whileBusy } from './ui.js';
 import { isOffline, messageOf } from './errors.js';
 import { TargetForm } from './target-form.js';
 import { TargetEditor } from './target-editor.js';
+import { BulkAdd } from './bulk-add.js';
 
 /** Targets per page of the list. */
 export const PAGE_SIZE = 12;
@@ -24,6 +26,7 @@ export class GalleryPanel {
     this.pageInfo = byId('page-info');
     this.form = new TargetForm(session, () => this.changed());
     this.editor = new TargetEditor(session, () => this.changed());
+    this.bulk = new BulkAdd(session, () => this.changed());
     this.visible = false;
     this.shownFor = ''; // the appId the list was loaded for
     this.page = 1;

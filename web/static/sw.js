@@ -6,7 +6,7 @@
 // Served at /sw.js so that its scope is the whole origin.
 
 /** Bump when the list below or the caching rules change. */
-const VERSION = 'v2';
+const VERSION = 'v3';
 const SHELL_CACHE = `pixmatch-shell-${VERSION}`;
 const THUMB_CACHE = `pixmatch-thumbs-${VERSION}`;
 /** Thumbnails kept at most; the oldest go first. */
@@ -31,6 +31,7 @@ const SHELL = [
   '/app/gallery.js',
   '/app/target-form.js',
   '/app/target-editor.js',
+  '/app/bulk-add.js',
   '/app/camera.js',
   '/app/pixmatch.js',
   '/app/pixmatch-worker.js',

@@ -5,6 +5,7 @@
 //	pixmatch galleries [list | create NAME | update NAME | delete NAME] [flags]
 //	pixmatch keys      [list | create | delete ID] [flags]
 //	pixmatch bench     [--url URL]… [--clients N] [--duration D] [--targets N] [--mix search=N,add=N]
+//	pixmatch import    DIR [--url URL] [--app-id ID] [--meta FILE] [--clients N] [--allow-similar]
 //	pixmatch backup    FILE [--data ./data]
 //	pixmatch restore   FILE [--data ./data]
 //	pixmatch version   (or --version)
@@ -53,6 +54,7 @@ const usage = `usage:
   pixmatch galleries [list | create NAME | update NAME | delete NAME] [--data DIR] [--db URL] [flags]
   pixmatch keys      [list | create | delete ID] [--data DIR] [--db URL] [flags]
   pixmatch bench     [--url URL]… [--clients N] [--duration D] [--targets N] [--mix search=N,add=N]
+  pixmatch import    DIR [--url URL] [--app-id ID] [--meta FILE] [--clients N] [--allow-similar]
   pixmatch backup    FILE [--data DIR]
   pixmatch restore   FILE [--data DIR]
   pixmatch version
@@ -73,6 +75,8 @@ func run(ctx context.Context, args []string, out io.Writer, getenv func(string) 
 		return keys(ctx, args[1:], out)
 	case "bench":
 		return bench(ctx, args[1:], out, getenv)
+	case "import":
+		return importPictures(ctx, args[1:], out, getenv)
 	case "backup":
 		return backup(ctx, args[1:], out)
 	case "restore":

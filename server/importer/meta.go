@@ -1,0 +1,119 @@
+package importer
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path"
+	"strings"
+)
+
+// Entry is what the meta file says of one picture; an empty field is not
+// sent (the server's default applies: active "1", size "20", no meta) and
+// an empty Name keeps the name made by Name.
+type Entry struct {
+	Name, Meta, Active, Size string
+}
+
+// metaFields are the columns (CSV) or keys (JSON lines) a meta file may use.
+var metaFields = map[string]bool{"file": true, "name": true, "meta": true, "active": true, "size": true}
+
+// ReadMeta reads a meta file: CSV when its name ends in .csv, JSON lines
+// otherwise. Both give per picture "file" (its path under the folder,
+// slash-separated, as List makes Rel: "shoes/red.jpg"), and optionally
+// "name", "meta", "active" ("1" or "0") and "size" (cm). A CSV file's
+// first row names its columns, in any order. A JSON line is an object; a
+// "meta" that is not a string is sent as its JSON text, and active and size
+// may be numbers. A file named twice, a line without "file", an unknown
+// column or key, or a line that does not parse is an error, and nothing
+// is imported.
+func ReadMeta(name string) (map[string]Entry, error) {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
+	var rows []map[string]string
+	if strings.EqualFold(path.Ext(name), ".csv") {
+		rows, err = csvRows(data)
+	} else {
+		rows, err = jsonRows(data)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	out := make(map[string]Entry, len(rows))
+	for i, r := range rows {
+		file := strings.TrimPrefix(r["file"], "./")
+		if file == "" {
+			return nil, fmt.Errorf("%s: entry %d names no file", name, i+1)
+		}
+		if _, twice := out[file]; twice {
+			return nil, fmt.Errorf("%s: %q is named twice", name, file)
+		}
+		out[file] = Entry{Name: r["name"], Meta: r["meta"], Active: r["active"], Size: r["size"]}
+	}
+	return out, nil
+}
+
+func csvRows(data []byte) ([]map[string]string, error) {
+	r := csv.NewReader(bytes.NewReader(bytes.TrimPrefix(data, []byte("\ufeff"))))
+	head, err := r.Read()
+	if err != nil {
+		return nil, fmt.Errorf("the header row: %w", err)
+	}
+	for i, h := range head {
+		head[i] = strings.ToLower(strings.TrimSpace(h))
+		if !metaFields[head[i]] {
+			return nil, fmt.Errorf("unknown column %q (known: file, name, meta, active, size)", h)
+		}
+	}
+	var rows []map[string]string
+	for {
+		rec, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			return rows, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		row := make(map[string]string, len(head))
+		for i, h := range head {
+			row[h] = rec[i]
+		}
+		rows = append(rows, row)
+	}
+}
+
+func jsonRows(data []byte) ([]map[string]string, error) {
+	var rows []map[string]string
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(nil, 8<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := bytes.TrimSpace(sc.Bytes())
+		if len(line) == 0 {
+			continue
+		}
+		var obj map[string]json.RawMessage
+		if err := json.Unmarshal(line, &obj); err != nil {
+			return nil, fmt.Errorf("line %d: %w", n, err)
+		}
+		row := make(map[string]string, len(obj))
+		for k, v := range obj {
+			if !metaFields[k] {
+				return nil, fmt.Errorf("line %d: unknown key %q (known: file, name, meta, active, size)", n, k)
+			}
+			var s string
+			if json.Unmarshal(v, &s) != nil {
+				s = string(v) // a number, or a meta that is JSON
+			}
+			row[k] = s
+		}
+		rows = append(rows, row)
+	}
+	return rows, sc.Err()
+}
