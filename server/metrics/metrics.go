@@ -19,6 +19,7 @@ type Metrics struct {
 	duration *prometheus.HistogramVec
 	searches *prometheus.CounterVec
 	dropped  prometheus.Counter
+	store    *prometheus.CounterVec
 	sources  atomic.Pointer[Sources]
 }
 
@@ -42,7 +43,11 @@ func New() *Metrics {
 		Name: "pixmatch_log_lines_dropped_total",
 		Help: "Access log lines of refused requests left out to keep the log readable under attack.",
 	})
-	m.reg.MustRegister(m.requests, m.duration, m.searches, m.dropped, gauges{m},
+	m.store = prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "pixmatch_store_errors_total",
+		Help: "Store calls that failed (not the contract's answers such as not found), by method.",
+	}, []string{"method"})
+	m.reg.MustRegister(m.requests, m.duration, m.searches, m.dropped, m.store, gauges{m},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -72,6 +77,10 @@ func (m *Metrics) Searched(api string, tier string) {
 	}
 	m.searches.WithLabelValues(api, outcome).Inc()
 }
+
+// StoreFailed counts a store call that failed (server/store/observed);
+// method is one of store.Store's method names.
+func (m *Metrics) StoreFailed(method string) { m.store.WithLabelValues(method).Inc() }
 
 // LogDropped counts an access log line left out.
 func (m *Metrics) LogDropped() { m.dropped.Inc() }

@@ -25,5 +25,8 @@ func (m *Metrics) Answered(Request) {}
 // Searched does nothing.
 func (m *Metrics) Searched(string, string) {}
 
+// StoreFailed does nothing.
+func (m *Metrics) StoreFailed(string) {}
+
 // LogDropped does nothing.
 func (m *Metrics) LogDropped() {}

@@ -8,6 +8,7 @@
 //	pixmatch_http_request_duration_seconds{api,action,status} histogram
 //	pixmatch_searches_total{api,outcome}                      counter (outcome: hash, features, no_match)
 //	pixmatch_log_lines_dropped_total                          counter
+//	pixmatch_store_errors_total{method}                       counter
 //	pixmatch_gallery_targets{gallery}                         gauge
 //	pixmatch_gallery_active_targets{gallery}                  gauge
 //	pixmatch_request_body_bytes_in_flight                     gauge

@@ -14,6 +14,8 @@ import (
 
 	"github.com/pixmatch/pixmatch/server/app"
 	"github.com/pixmatch/pixmatch/server/metrics"
+	"github.com/pixmatch/pixmatch/server/store"
+	"github.com/pixmatch/pixmatch/server/store/observed"
 )
 
 // metricsOff is the --metrics-addr that serves no metrics.
@@ -84,6 +86,15 @@ func (o *opsFlags) listenMetrics() (*metricsServer, error) {
 		return nil, fmt.Errorf("--metrics-addr: %w", err)
 	}
 	return &metricsServer{m: metrics.New(), ln: ln}, nil
+}
+
+// observe returns st with its failures counted into the metrics, or st
+// when there are none.
+func (ms *metricsServer) observe(st store.Store) store.Store {
+	if ms == nil {
+		return st
+	}
+	return observed.New(st, ms.m.StoreFailed)
 }
 
 // options are the app options that count into the metrics.

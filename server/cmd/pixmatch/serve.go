@@ -95,7 +95,7 @@ func serve(ctx context.Context, args []string, out io.Writer, getenv func(string
 		return err
 	}
 	shared, replays := sharedThroughDB(st)
-	svc, err := gallery.Open(ctx, st, cfg, shared...)
+	svc, err := gallery.Open(ctx, mx.observe(st), cfg, shared...)
 	if err != nil {
 		return err
 	}
