@@ -52,6 +52,7 @@ func opsRoutes(e *echo.Echo, svc *gallery.Service, log *slog.Logger, m *metrics.
 		Galleries:   func() []metrics.Gallery { return gallerySizes(svc) },
 		BodyBytes:   func() (int64, int64) { return bodies.InUse(), bodies.Capacity() },
 		DecodeBytes: svc.Pictures.DecodeBytes,
+		Tasks:       func() []metrics.Task { return taskProgress(svc) },
 		Jobs:        runner.Running,
 	})
 	if route {
@@ -99,4 +100,18 @@ func gallerySizes(svc *gallery.Service) []metrics.Gallery {
 // elsewhere). Without it nothing is counted and /metrics is not served.
 func WithMetrics(m *metrics.Metrics, route bool) Option {
 	return func(o *options) { o.metrics, o.metricsRoute = m, route }
+}
+
+// taskProgress is the progress of the imports and dumps the service runs,
+// by gallery name.
+func taskProgress(svc *gallery.Service) []metrics.Task {
+	var out []metrics.Task
+	for _, t := range svc.Tasks.Running() {
+		g, err := svc.Galleries.ByID(t.Gallery)
+		if err != nil {
+			continue // deleted meanwhile
+		}
+		out = append(out, metrics.Task{Gallery: g.Name, Kind: string(t.Kind), Total: t.Total, Done: t.Done, Failed: t.Failed})
+	}
+	return out
 }

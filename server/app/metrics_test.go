@@ -220,3 +220,32 @@ func TestNoMetricsWithout(t *testing.T) {
 		t.Fatalf("GET /metrics without metrics: %d, want 404", res.StatusCode)
 	}
 }
+
+// TestTaskProgress: a running import's progress is on /metrics as it is
+// saved, and its series go when it ends.
+func TestTaskProgress(t *testing.T) {
+	s := testserver.NewWith(t, []app.Option{app.WithMetrics(metrics.New(), true)})
+	ctx := context.Background()
+	task, err := s.Service.Tasks.Create(ctx, gallery.Task{Gallery: s.Gallery.ID, Kind: gallery.TaskImport, Status: gallery.TaskRunning, Total: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	task.Done, task.Failed = 4, 1
+	if err := s.Service.Tasks.Update(ctx, task); err != nil {
+		t.Fatal(err)
+	}
+	fams := scrape(t, s.URL())
+	for state, want := range map[string]float64{"total": 10, "done": 4, "failed": 1} {
+		labels := map[string]string{"gallery": testserver.Instance, "kind": "import", "state": state}
+		if got := sample(fams, "pixmatch_task_items", labels); got != want {
+			t.Errorf("pixmatch_task_items%v = %v, want %v", labels, got, want)
+		}
+	}
+	task.Status, task.Done = "SUCCESS", 9
+	if err := s.Service.Tasks.Update(ctx, task); err != nil {
+		t.Fatal(err)
+	}
+	if f := scrape(t, s.URL())["pixmatch_task_items"]; f != nil && len(f.GetMetric()) > 0 {
+		t.Errorf("an ended task still has %d series", len(f.GetMetric()))
+	}
+}

@@ -104,7 +104,7 @@ func Open(ctx context.Context, st store.Store, cfg config.Config, opts ...Option
 	s := &Service{store: st, admin: NewAdmin(st), cfg: cfg, now: time.Now, shelves: map[int64]*shelf{},
 		decodes: budget.New(cfg.Server.DecodeBytes), vocab: vocab, records: newRecordCache(recordCacheFeatures)}
 	s.Galleries, s.Targets, s.Pictures = &Galleries{s}, &Targets{s}, &Pictures{s}
-	s.Recognition, s.Tasks, s.Sync = &Recognition{s}, &Tasks{s}, &Sync{s}
+	s.Recognition, s.Tasks, s.Sync = &Recognition{s}, &Tasks{s: s}, &Sync{s}
 	for _, o := range opts {
 		o(s)
 	}

@@ -3,6 +3,7 @@ package gallery
 import (
 	"context"
 	"strings"
+	"sync"
 
 	"github.com/pixmatch/pixmatch/server/store"
 )
@@ -66,8 +67,14 @@ func taskOf(r store.Task) Task {
 }
 
 // Tasks are the records of the galleries' background jobs. Running the
-// jobs is their owner's (server/jobs); these keep what a client lists.
-type Tasks struct{ s *Service }
+// jobs is their owner's (server/jobs); these keep what a client lists,
+// and the progress of those this service runs.
+type Tasks struct {
+	s *Service
+
+	mu      sync.Mutex
+	running map[int64]Task // by ID: the tasks created running here and not ended
+}
 
 // Create records a new task of a gallery; a running task is refused with
 // ErrTaskRunning while another of its gallery and kind runs, checked and
@@ -79,13 +86,46 @@ func (ts *Tasks) Create(ctx context.Context, t Task) (Task, error) {
 	t.Created = ts.s.now().UnixMilli()
 	t.Modified = t.Created
 	r, err := ts.s.store.CreateTask(ctx, taskRow(t))
+	if err == nil {
+		ts.note(taskOf(r))
+	}
 	return taskOf(r), err
+}
+
+// note keeps t's progress while it runs, and forgets it when it ends.
+func (ts *Tasks) note(t Task) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	if t.Status != TaskRunning {
+		delete(ts.running, t.ID)
+		return
+	}
+	if ts.running == nil {
+		ts.running = map[int64]Task{}
+	}
+	ts.running[t.ID] = t
+}
+
+// Running returns the tasks this service runs now, with their progress
+// as last saved (Total, Done, Failed), in no order.
+func (ts *Tasks) Running() []Task {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	out := make([]Task, 0, len(ts.running))
+	for _, t := range ts.running {
+		out = append(out, t)
+	}
+	return out
 }
 
 // Update saves a task's progress or outcome.
 func (ts *Tasks) Update(ctx context.Context, t Task) error {
 	t.Modified = ts.s.now().UnixMilli()
-	return ts.s.store.UpdateTask(ctx, taskRow(t))
+	if err := ts.s.store.UpdateTask(ctx, taskRow(t)); err != nil {
+		return err
+	}
+	ts.note(t)
+	return nil
 }
 
 // List returns a page of a gallery's tasks of one kind, newest first, and

@@ -18,6 +18,8 @@ var (
 		"Bytes the pictures being decoded hold now, by their headers' account.", nil, nil)
 	decodeCapDesc = prometheus.NewDesc("pixmatch_decode_bytes_capacity",
 		"Most bytes the pictures being decoded hold at once.", nil, nil)
+	taskDesc = prometheus.NewDesc("pixmatch_task_items",
+		"Items of a running import or dump: to process (total), processed (done), failed.", []string{"gallery", "kind", "state"}, nil)
 	jobsDesc = prometheus.NewDesc("pixmatch_jobs_running",
 		"Background jobs running: imports, dumps, callbacks, feature remakes.", nil, nil)
 )
@@ -28,7 +30,7 @@ type gauges struct{ m *Metrics }
 
 // Describe sends every description the collector may use.
 func (g gauges) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{targetsDesc, activeDesc, bodyDesc, bodyCapDesc, decodeDesc, decodeCapDesc, jobsDesc} {
+	for _, d := range []*prometheus.Desc{targetsDesc, activeDesc, bodyDesc, bodyCapDesc, decodeDesc, decodeCapDesc, taskDesc, jobsDesc} {
 		ch <- d
 	}
 }
@@ -54,6 +56,13 @@ func (g gauges) Collect(ch chan<- prometheus.Metric) {
 		inUse, capacity := s.DecodeBytes()
 		ch <- prometheus.MustNewConstMetric(decodeDesc, prometheus.GaugeValue, float64(inUse))
 		ch <- prometheus.MustNewConstMetric(decodeCapDesc, prometheus.GaugeValue, float64(capacity))
+	}
+	if s.Tasks != nil {
+		for _, t := range s.Tasks() {
+			for state, n := range map[string]int{"total": t.Total, "done": t.Done, "failed": t.Failed} {
+				ch <- prometheus.MustNewConstMetric(taskDesc, prometheus.GaugeValue, float64(n), t.Gallery, t.Kind, state)
+			}
+		}
 	}
 	if s.Jobs != nil {
 		ch <- prometheus.MustNewConstMetric(jobsDesc, prometheus.GaugeValue, float64(s.Jobs()))

@@ -16,6 +16,7 @@
 //	pixmatch_decode_bytes_in_flight                           gauge
 //	pixmatch_decode_bytes_capacity                            gauge
 //	pixmatch_jobs_running                                     gauge
+//	pixmatch_task_items{gallery,kind,state}                   gauge (state: total, done, failed)
 //
 // and the Go runtime's and the process's standard collectors (go_*,
 // process_*). api is crs, alibaba, sync, web or ops (the operator's own
@@ -45,6 +46,15 @@ type Sources struct {
 	DecodeBytes func() (inUse, capacity int64)
 	// Jobs returns how many background jobs are running.
 	Jobs func() int
+	// Tasks returns the imports and dumps running, with their progress.
+	Tasks func() []Task
+}
+
+// Task is the progress of a running import or dump.
+type Task struct {
+	Gallery             string // the gallery's name
+	Kind                string // import or dump
+	Total, Done, Failed int    // items to process, processed, failed
 }
 
 // Gallery is the size of one gallery's index.
