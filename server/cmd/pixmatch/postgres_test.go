@@ -149,12 +149,7 @@ func deleteTarget(t *testing.T, base, id string) int {
 // through one is no longer found through the other, each within a second
 // (the other follows the change log, woken by PostgreSQL's NOTIFY).
 func TestTwoServersFollow(t *testing.T) {
-	dsn := pgtest.NewDatabase(t)
-	a := admin{t, t.TempDir()}
-	a.ok("galleries", "create", "shop", "--app-id", "app1", "--db", dsn)
-	a.ok("keys", "create", "--id", "key1", "--secret", "secret1", "--db", dsn)
-	one := startServing(t, []string{"--data", t.TempDir(), "--db", dsn})
-	two := startServing(t, []string{"--data", t.TempDir(), "--db", dsn})
+	one, two := twoServers(t)
 
 	var slowest time.Duration
 	for i, name := range []string{"coffee", "rocket", "chelsea"} {
@@ -201,12 +196,7 @@ func waitFor(t *testing.T, s *server, photo []byte, want string) time.Duration {
 // one server accepted is refused as a replay by the other, creating
 // nothing.
 func TestServersShareLimitsAndReplays(t *testing.T) {
-	dsn := pgtest.NewDatabase(t)
-	a := admin{t, t.TempDir()}
-	a.ok("galleries", "create", "shop", "--app-id", "app1", "--daily-searches", "5", "--db", dsn)
-	a.ok("keys", "create", "--id", "key1", "--secret", "secret1", "--db", dsn)
-	one := startServing(t, []string{"--data", t.TempDir(), "--db", dsn})
-	two := startServing(t, []string{"--data", t.TempDir(), "--db", dsn})
+	one, two := twoServers(t, "--daily-searches", "5")
 
 	create := signedCreate("app1", "key1", "secret1", "coffee", testphoto.File("coffee"))
 	send := func(s *server) int {
@@ -260,12 +250,7 @@ func TestServersShareLimitsAndReplays(t *testing.T) {
 // search through the other within a second of its acknowledgement (the
 // slowest of 12, the p99 of so few); the delays are logged.
 func TestFollowDelayUnderLoad(t *testing.T) {
-	dsn := pgtest.NewDatabase(t)
-	a := admin{t, t.TempDir()}
-	a.ok("galleries", "create", "shop", "--app-id", "app1", "--db", dsn)
-	a.ok("keys", "create", "--id", "key1", "--secret", "secret1", "--db", dsn)
-	one := startServing(t, []string{"--data", t.TempDir(), "--db", dsn})
-	two := startServing(t, []string{"--data", t.TempDir(), "--db", dsn})
+	one, two := twoServers(t)
 	picture := func(seed uint64, i int) []byte {
 		var b bytes.Buffer
 		if err := jpeg.Encode(&b, loadgen.Picture(seed, i, 400), &jpeg.Options{Quality: 85}); err != nil {
@@ -315,4 +300,16 @@ func TestFollowDelayUnderLoad(t *testing.T) {
 	if slowest := delays[len(delays)-1]; slowest > time.Second {
 		t.Errorf("the slowest of %d targets was found through the other server %v after its acknowledgement, want within 1 s", len(delays), slowest)
 	}
+}
+
+// twoServers starts two servers on a new PostgreSQL database holding the
+// gallery "shop" (appId app1, made with the extra galleries create flags)
+// and the key key1 (secret1).
+func twoServers(t *testing.T, galleryFlags ...string) (one, two *server) {
+	t.Helper()
+	dsn := pgtest.NewDatabase(t)
+	a := admin{t, t.TempDir()}
+	a.ok(append(append([]string{"galleries", "create", "shop", "--app-id", "app1"}, galleryFlags...), "--db", dsn)...)
+	a.ok("keys", "create", "--id", "key1", "--secret", "secret1", "--db", dsn)
+	return startServing(t, []string{"--data", t.TempDir(), "--db", dsn}), startServing(t, []string{"--data", t.TempDir(), "--db", dsn})
 }
