@@ -14,7 +14,13 @@
 // start with "." are left out. A picture's target name is its file name
 // without the extension, made a valid CRS name by Name. Options.Meta may
 // name a CSV or JSON lines file giving, per picture, its meta and
-// optionally its name, active and size (see ReadMeta).
+// optionally its name, active, size and Alibaba identity and attributes
+// (productId, picName, categoryId, intAttr…, strAttr…: the CRS create's
+// extension fields, which Alibaba's Filter then searches by; see
+// ReadMeta). A picture whose productId and picName another target of the
+// gallery already has is refused as the same target (statusCode 403) and
+// so counted as present; ReadMeta refuses two pictures of the file with
+// the same pair.
 //
 // Options.Clients requests are in flight at once. Each outcome the server
 // acknowledges is appended to the journal (Options.Journal, by default

@@ -42,12 +42,31 @@ func TestReadMeta(t *testing.T) {
 		"nofile.jsonl": `{"meta":"x"}`,
 		"key.jsonl":    `{"file":"a.jpg","colour":"red"}`,
 		"bad.jsonl":    `{"file":`,
+		// Attributes the server would refuse, and two pictures that would
+		// be one target.
+		"int.csv":      "file,intAttr\na.jpg,seven\n",
+		"str.jsonl":    `{"file":"a.jpg","strAttr3":"5$"}`,
+		"cat.jsonl":    `{"file":"a.jpg","categoryId":10}`,
+		"product.csv":  "file,productId\na.jpg," + strings.Repeat("p", 257) + "\n",
+		"same.csv":     "file,productId,picName\na.jpg,p1,x\nb.jpg,p1,x\n",
+		"samename.csv": "file,productId,name\na/logo.png,p1,\nb/logo.png,p1,\n",
+		"repeat.jsonl": `{"file":"a.jpg","intAttr":1,"IntAttr":2}`,
 	} {
 		p := filepath.Join(dir, name)
 		write(t, p, []byte(text))
 		if got, err := importer.ReadMeta(p); err == nil {
 			t.Errorf("ReadMeta(%s) = %+v, want an error", name, got)
 		}
+	}
+	attrs := filepath.Join(dir, "attrs.csv")
+	write(t, attrs, []byte("File,ProductId,IntAttr,intattr4,strAttr2,categoryid\na.jpg,p1,7,-2,红,88888888\nb.jpg,p1,,,,\nc.jpg,,,,,\n"))
+	got, err = importer.ReadMeta(attrs)
+	want = map[string]importer.Entry{
+		"a.jpg": {Attrs: map[string]string{"productId": "p1", "intAttr": "7", "intAttr4": "-2", "strAttr2": "红", "categoryId": "88888888"}},
+		"b.jpg": {Attrs: map[string]string{"productId": "p1"}}, "c.jpg": {},
+	}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("ReadMeta(attrs.csv) = %+v, %v; want %+v", got, err, want)
 	}
 	if _, err := importer.ReadMeta(filepath.Join(dir, "absent.csv")); !os.IsNotExist(err) {
 		t.Errorf("an absent file: %v", err)

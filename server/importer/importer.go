@@ -293,6 +293,9 @@ func (o Options) fields(p Picture, e Entry, name string) (map[string]string, err
 			f[k] = v
 		}
 	}
+	for k, v := range e.Attrs {
+		f[k] = v
+	}
 	return f, nil
 }
 

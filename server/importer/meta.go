@@ -14,24 +14,39 @@ import (
 )
 
 // Entry is what the meta file says of one picture; an empty field is not
-// sent (the server's default applies: active "1", size "20", no meta) and
-// an empty Name keeps the name made by Name.
+// sent (the server's default applies: active "1", size "20", no meta, no
+// attributes) and an empty Name keeps the name made by Name.
 type Entry struct {
 	Name, Meta, Active, Size string
+	// Attrs are the picture's Alibaba identity and attributes, by their
+	// CRS field names (productId, intAttr, …; see attrFields); nil when
+	// the meta file gives none.
+	Attrs map[string]string
 }
 
-// metaFields are the columns (CSV) or keys (JSON lines) a meta file may use.
-var metaFields = map[string]bool{"file": true, "name": true, "meta": true, "active": true, "size": true}
+// metaFields are the columns (CSV) or keys (JSON lines) a meta file may
+// use, by their lower-case spelling: either may be written in any case.
+var metaFields = map[string]string{"file": "file", "name": "name", "meta": "meta", "active": "active", "size": "size"}
+
+func init() {
+	for _, f := range attrFields {
+		metaFields[strings.ToLower(f)] = f
+	}
+}
 
 // ReadMeta reads a meta file: CSV when its name ends in .csv, JSON lines
 // otherwise. Both give per picture "file" (its path under the folder,
 // slash-separated, as List makes Rel: "shoes/red.jpg"), and optionally
-// "name", "meta", "active" ("1" or "0") and "size" (cm). A CSV file's
-// first row names its columns, in any order. A JSON line is an object; a
-// "meta" that is not a string is sent as its JSON text, and active and size
-// may be numbers. A file named twice, a line without "file", an unknown
-// column or key, or a line that does not parse is an error, and nothing
-// is imported.
+// "name", "meta", "active" ("1" or "0"), "size" (cm) and the attributes
+// of attrFields (productId, picName, categoryId, intAttr…intAttr4,
+// strAttr…strAttr4), which Alibaba's Filter searches by. Column and key
+// names are read in any case. A CSV file's first row names its columns,
+// in any order. A JSON line is an object; a "meta" that is not a string is
+// sent as its JSON text, and active, size, categoryId and intAttr… may be
+// numbers. A file named twice, a line without "file", an unknown column
+// or key, a line that does not parse, an attribute the server would
+// refuse, or two pictures given the same productId and picName is an
+// error, and nothing is imported.
 func ReadMeta(name string) (map[string]Entry, error) {
 	data, err := os.ReadFile(name)
 	if err != nil {
@@ -55,7 +70,14 @@ func ReadMeta(name string) (map[string]Entry, error) {
 		if _, twice := out[file]; twice {
 			return nil, fmt.Errorf("%s: %q is named twice", name, file)
 		}
-		out[file] = Entry{Name: r["name"], Meta: r["meta"], Active: r["active"], Size: r["size"]}
+		e := Entry{Name: r["name"], Meta: r["meta"], Active: r["active"], Size: r["size"]}
+		if e.Attrs, err = attributes(r); err != nil {
+			return nil, fmt.Errorf("%s: %q: %w", name, file, err)
+		}
+		out[file] = e
+	}
+	if err := distinctIdentities(out); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return out, nil
 }
@@ -67,9 +89,9 @@ func csvRows(data []byte) ([]map[string]string, error) {
 		return nil, fmt.Errorf("the header row: %w", err)
 	}
 	for i, h := range head {
-		head[i] = strings.ToLower(strings.TrimSpace(h))
-		if !metaFields[head[i]] {
-			return nil, fmt.Errorf("unknown column %q (known: file, name, meta, active, size)", h)
+		head[i] = metaFields[strings.ToLower(strings.TrimSpace(h))]
+		if head[i] == "" {
+			return nil, fmt.Errorf("unknown column %q (known: %s)", h, known())
 		}
 	}
 	var rows []map[string]string
@@ -103,9 +125,10 @@ func jsonRows(data []byte) ([]map[string]string, error) {
 			return nil, fmt.Errorf("line %d: %w", n, err)
 		}
 		row := make(map[string]string, len(obj))
-		for k, v := range obj {
-			if !metaFields[k] {
-				return nil, fmt.Errorf("line %d: unknown key %q (known: file, name, meta, active, size)", n, k)
+		for key, v := range obj {
+			k := metaFields[strings.ToLower(key)]
+			if _, twice := row[k]; k == "" || twice {
+				return nil, fmt.Errorf("line %d: unknown or repeated key %q (known: %s)", n, key, known())
 			}
 			var s string
 			if json.Unmarshal(v, &s) != nil {

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/pixmatch/pixmatch/server/api/attrs"
 	"github.com/pixmatch/pixmatch/server/gallery"
 	"github.com/pixmatch/pixmatch/shared/apierror"
 	"github.com/pixmatch/pixmatch/shared/filter"
@@ -13,9 +14,8 @@ import (
 
 // Limits of the parameters, as Alibaba documents them.
 const (
-	maxNameLength = 256  // ProductId, PicName
-	maxStrAttr    = 128  // StrAttr…StrAttr4
-	maxCustom     = 4096 // CustomContent
+	maxNameLength = attrs.MaxName // ProductId, PicName
+	maxCustom     = 4096          // CustomContent
 	maxNum        = 100
 	maxStart      = 499
 	maxWindow     = 500 // Start+Num
@@ -27,11 +27,7 @@ const (
 )
 
 // categories are the CategoryId values Alibaba knows, with their names.
-var categories = map[int32]string{
-	0: "Tops", 1: "Dress", 2: "Bottoms", 3: "Bag", 4: "Shoes", 5: "Accessories", 6: "Snacks",
-	7: "Makeups", 8: "Bottle drink", 9: "Furniture", 20: "Toy", 21: "Underwear", 22: "Digital device",
-	OtherCategory: "Others",
-}
+var categories = attrs.Categories
 
 // get returns a parameter's first value and whether it was sent.
 func (k *call) get(name string) (string, bool) {
@@ -45,11 +41,11 @@ func (k *call) get(name string) (string, bool) {
 // name reads ProductId or PicName: required, at most 256 characters.
 func (k *call) name(param string, missing, invalid *apierror.Error) (string, error) {
 	v, _ := k.get(param)
-	switch {
-	case v == "":
+	if v == "" {
 		return "", missing.Because(fmt.Errorf("no %s", param))
-	case utf8.RuneCountInString(v) > maxNameLength:
-		return "", invalid.Because(fmt.Errorf("%s of %d characters, over %d", param, utf8.RuneCountInString(v), maxNameLength))
+	}
+	if err := attrs.CheckName(param, v); err != nil {
+		return "", invalid.Because(err)
 	}
 	return v, nil
 }
@@ -79,16 +75,15 @@ func (k *call) checkCategory() error {
 	if !ok || v == "" {
 		return nil
 	}
-	n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 32)
-	if err != nil {
-		return apierror.InvalidCategory.Because(fmt.Errorf("CategoryId %q is not a number", v))
+	if _, err := attrs.ParseCategory("CategoryId", v); err != nil {
+		return apierror.InvalidCategory.Because(err)
 	}
-	return checkCategory(int32(n))
+	return nil
 }
 
 func checkCategory(id int32) error {
-	if _, known := categories[id]; !known {
-		return apierror.InvalidCategory.Because(fmt.Errorf("CategoryId %d is not a category", id))
+	if err := attrs.CheckCategory(id); err != nil {
+		return apierror.InvalidCategory.Because(err)
 	}
 	return nil
 }
@@ -108,11 +103,10 @@ func (k *call) intAttrs() ([4]*int32, error) {
 		if !ok {
 			continue
 		}
-		n, err := strconv.ParseInt(strings.TrimSpace(v), 10, 32)
+		x, err := attrs.ParseInt(name, v)
 		if err != nil {
-			return out, apierror.InvalidIntAttr.Because(fmt.Errorf("%s %q is not a 32-bit integer", name, v))
+			return out, apierror.InvalidIntAttr.Because(err)
 		}
-		x := int32(n)
 		out[i] = &x
 	}
 	return out, nil
@@ -135,11 +129,8 @@ func (k *call) strAttrs() ([4]*string, error) {
 }
 
 func checkStrAttr(name, v string) error {
-	if n := utf8.RuneCountInString(v); n > maxStrAttr {
-		return apierror.InvalidStrAttr.Because(fmt.Errorf("%s of %d characters, over %d", name, n, maxStrAttr))
-	}
-	if i := strings.IndexAny(v, `\¥$&%`); i >= 0 {
-		return apierror.InvalidStrAttr.Because(fmt.Errorf("%s has the unsupported character %q", name, []rune(v[i:])[0]))
+	if err := attrs.CheckStr(name, v); err != nil {
+		return apierror.InvalidStrAttr.Because(err)
 	}
 	return nil
 }

@@ -15,12 +15,16 @@ import (
 	"github.com/pixmatch/pixmatch/shared/apierror"
 )
 
-// knownFields are the create fields CRS defines; any other field is kept
-// with the target and returned unmodified.
+// knownFields are the create fields CRS defines, and pixmatch's
+// extension fields (attrs.go); any other field is kept with the target
+// and returned unmodified.
 var knownFields = map[string]bool{
 	"image": true, "name": true, "size": true, "meta": true, "type": true, "active": true,
 	"allowSimilar": true, "timestamp": true, "appId": true, "apiKey": true, "appKey": true,
 	"signature": true, "targetId": true,
+	"productId": true, "picName": true, "categoryId": true,
+	"intAttr": true, "intAttr2": true, "intAttr3": true, "intAttr4": true,
+	"strAttr": true, "strAttr2": true, "strAttr3": true, "strAttr4": true,
 }
 
 func (h *Handler) create(c echo.Context) error {
@@ -50,6 +54,7 @@ type fields struct {
 	name, size, meta, typ *string
 	active, allowSimilar  *bool
 	extra                 string // custom fields, on a create
+	attrs                 attributes
 }
 
 // readFields validates the descriptive fields of a create (where the name
@@ -94,6 +99,9 @@ func (h *Handler) readFields(r *request, create bool) (fields, error) {
 		check(e)
 		f.allowSimilar = &v
 	}
+	if err == nil {
+		f.attrs, err = readAttributes(r, create)
+	}
 	if create && err == nil {
 		f.extra, err = extraFields(r)
 	}
@@ -104,6 +112,7 @@ func (h *Handler) readFields(r *request, create bool) (fields, error) {
 func (f fields) target() gallery.Target {
 	t := gallery.NewTarget()
 	t.Extra = f.extra
+	f.attrs.apply(&t)
 	f.patch().Apply(&t)
 	return t
 }
@@ -111,7 +120,7 @@ func (f fields) target() gallery.Target {
 // patch is the change the fields of an update make.
 func (f fields) patch() gallery.Patch {
 	return gallery.Patch{Name: f.name, Size: f.size, Meta: f.meta, Type: f.typ,
-		Active: f.active, AllowSimilar: f.allowSimilar}
+		Active: f.active, AllowSimilar: f.allowSimilar, IntAttr: f.attrs.ints, StrAttr: f.attrs.strs}
 }
 
 func (h *Handler) checkName(name string) error {
@@ -182,7 +191,7 @@ func writeError(err error) error {
 	switch {
 	case errors.As(err, &similar):
 		return apierror.CRSSimilarExists.Because(err)
-	case errors.Is(err, gallery.ErrDuplicate):
+	case errors.Is(err, gallery.ErrDuplicate), errors.Is(err, gallery.ErrExists):
 		return apierror.CRSTargetExists.Because(err)
 	case errors.Is(err, gallery.ErrNotFound):
 		return apierror.CRSTargetNotFound.Because(err)

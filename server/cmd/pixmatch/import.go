@@ -23,7 +23,7 @@ func importPictures(ctx context.Context, args []string, out io.Writer, getenv fu
 	fs.StringVar(&o.AppID, "gallery", getenv("PIXMATCH_APP_ID"), "the gallery, by its appId: another name of --app-id")
 	fs.StringVar(&o.Key, "api-key", getenv("PIXMATCH_API_KEY"), "an API key (default $PIXMATCH_API_KEY)")
 	fs.StringVar(&o.Secret, "api-secret", getenv("PIXMATCH_API_SECRET"), "its secret (default $PIXMATCH_API_SECRET)")
-	fs.StringVar(&o.Meta, "meta", "", "a CSV or JSON lines file of per-picture file, name, meta, active, size")
+	fs.StringVar(&o.Meta, "meta", "", "a CSV or JSON lines file of per-picture file, name, meta, active, size and Alibaba attributes (productId, picName, categoryId, intAttr…, strAttr…)")
 	fs.StringVar(&o.Journal, "journal", "", "the journal of outcomes (default DIR/"+importer.JournalName+")")
 	fs.IntVar(&o.Clients, "clients", 4, "requests in flight at once")
 	fs.BoolVar(&o.AllowSimilar, "allow-similar", false, "add a picture similar to a target already there, instead of reporting it (statusCode 419)")
