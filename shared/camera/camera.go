@@ -13,10 +13,11 @@
 //     and the tier's Shortlist names the targets sharing the most
 //     informative words with it.
 //  3. Verify checks each shortlisted target's record against the frame
-//     (feature.Verify: matching, a RANSAC homography, the outline a camera
-//     could have seen) and returns the targets found, each with its
-//     corners in the frame and a score, 0.5 at the least evidence
-//     accepted.
+//     (matching confined to the vocabulary's nodes at GuideLevel,
+//     feature.MatchWithin, then feature.VerifyPairs: a RANSAC homography,
+//     the outline a camera could have seen) and returns the targets
+//     found, each with its corners in the frame and a score, 0.5 at the
+//     least evidence accepted.
 package camera
 
 import (
