@@ -1,7 +1,6 @@
 package feature
 
 import (
-	"cmp"
 	"math/bits"
 	"slices"
 )
@@ -118,7 +117,16 @@ func newCellIndex(fs []Feature, cell []uint32) *cellIndex {
 		x.order[i] = i
 	}
 	if cell != nil {
-		slices.SortStableFunc(x.order, func(a, b int) int { return cmp.Compare(cell[a], cell[b]) })
+		// By cell, then index: one key a feature, sorted without a
+		// comparison function.
+		keys := make([]uint64, len(fs))
+		for i := range keys {
+			keys[i] = uint64(cell[i])<<32 | uint64(i)
+		}
+		slices.Sort(keys)
+		for k, key := range keys {
+			x.order[k] = int(uint32(key))
+		}
 	}
 	for k, i := range x.order {
 		x.flat = append(x.flat, fs[i].Desc[:]...)
