@@ -284,3 +284,27 @@ func flatBytes(f *Flat) uint64 {
 	}
 	return n
 }
+
+// TestNodeIsAncestorOfWord checks that the node a descriptor reaches at
+// every level is the ancestor of its word there, and that levels out of
+// range are clamped.
+func TestNodeIsAncestorOfWord(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	ds, _ := clustered(rng, 16, 1000, 30)
+	v, err := Train(ds, 4, 3, 5, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range ds[:300] {
+		w := v.Word(d)
+		for l := 0; l <= v.Levels+1; l++ {
+			n, a := v.Node(d, l), v.Ancestor(w, l)
+			if n != a {
+				t.Fatalf("level %d: Node = %d, Ancestor of word %d = %d", l, n, w, a)
+			}
+			if want := w / uint32([]int{16, 16, 4, 1, 1}[l]); n != want {
+				t.Fatalf("level %d: node %d of word %d, want %d", l, n, w, want)
+			}
+		}
+	}
+}

@@ -72,9 +72,17 @@ func (v *Vocabulary) Words() int {
 
 // Word returns the word of d: the leaf it reaches descending to the
 // nearest child at every level.
-func (v *Vocabulary) Word(d Descriptor) uint32 {
+func (v *Vocabulary) Word(d Descriptor) uint32 { return v.Node(d, v.Levels) }
+
+// Node returns the node d reaches at level (1 to Levels, clamped),
+// descending to the nearest child at every level, as its index within
+// that level: Node(d, Levels) is Word(d), and the node at level l of a
+// word w is w / K^(Levels−l) (Ancestor). Nodes of a level partition the
+// descriptor space into K^l cells, coarser the nearer the root.
+func (v *Vocabulary) Node(d Descriptor, level int) uint32 {
+	level = max(1, min(level, v.Levels))
 	node, leaf := -1, 0 // the current node and its index within its level
-	for range v.Levels {
+	for range level {
 		first := (node + 1) * v.K
 		best, bestDist := 0, 257
 		for c := range v.K {
@@ -86,6 +94,15 @@ func (v *Vocabulary) Word(d Descriptor) uint32 {
 		leaf = leaf*v.K + best
 	}
 	return uint32(leaf)
+}
+
+// Ancestor returns the node at level (1 to Levels, clamped) above word w:
+// the node every descriptor of word w passed through there.
+func (v *Vocabulary) Ancestor(w uint32, level int) uint32 {
+	for l := max(1, min(level, v.Levels)); l < v.Levels; l++ {
+		w /= uint32(v.K)
+	}
+	return w
 }
 
 // Near appends to out the words of d within slack bits of its path: the

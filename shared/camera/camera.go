@@ -13,10 +13,11 @@
 //     and the tier's Shortlist names the targets sharing the most
 //     informative words with it.
 //  3. Verify checks each shortlisted target's record against the frame
-//     (feature.Verify: matching, a RANSAC homography, the outline a camera
-//     could have seen) and returns the targets found, each with its
-//     corners in the frame and a score, 0.5 at the least evidence
-//     accepted.
+//     (matching confined to the vocabulary's nodes at GuideLevel,
+//     feature.MatchWithin, then feature.VerifyPairs: a RANSAC homography,
+//     the outline a camera could have seen) and returns the targets
+//     found, each with its corners in the frame and a score, 0.5 at the
+//     least evidence accepted.
 package camera
 
 import (
@@ -41,9 +42,21 @@ const (
 	// (feature.TargetOptions gives up to 500) under 4 KB of index, about
 	// 9 bytes a distinct word.
 	BagFeatures = 400
-	// Shortlist is how many targets a query verifies, about 2 ms each on
-	// the server: 10, 12 and 15 gave 79.6, 80.5 and 81.6 % (bag 400).
-	Shortlist = 12
+	// Shortlist is how many targets a query verifies. Verified through
+	// the vocabulary's nodes (GuideLevel), 12, 20, 30, 40, 50 and 60
+	// found 80.1, 82.5, 84.4, 85.9, 86.9 and 87.7 % of the camera
+	// recipes (bag 400); comparing every pair, 12 found 80.5 % at about
+	// 2 ms a verified target on the server. 40 keeps the server's search
+	// within its 50 ms median (QUALITY.md, README's Speed).
+	Shortlist = 40
+	// GuideLevel is the level of the vocabulary tree whose nodes Verify
+	// confines matching to (feature.MatchWithin; 0 compares every pair).
+	// Level 1 (32 nodes) lost 0.4 points at shortlist 12 against every
+	// pair and verified a shortlist several times faster; level 2 (1,024
+	// nodes) lost 1.5 points at 12 and 4 at 60, and was slower than level
+	// 1: its nodes hold too few target features for the ratio test to
+	// reject ambiguous pairs, so RANSAC runs on many more of them.
+	GuideLevel = 1
 )
 
 // Tier holds the targets of one gallery for the feature tier. It is safe
@@ -93,8 +106,44 @@ type Found struct {
 // Verify checks each target of ids whose record records holds against
 // the query's features in a frameW×frameH frame, stopping early when ctx
 // ends, and returns those found, most inliers first (ties by ID).
+//
+// It matches through the shipped Vocabulary's nodes at GuideLevel
+// (feature.MatchWithin): the query's features are sorted into the nodes
+// once, each target's when it is verified, and a query feature is
+// compared only with the target features of its node. Every check after
+// the matching is feature.Verify's. Should the vocabulary not decode, it
+// compares every pair (feature.Match).
 func Verify(ctx context.Context, q []feature.Feature, frameW, frameH int, ids []string, records map[string]feature.Record, o feature.VerifyOptions) ([]Found, error) {
+	v, err := Vocabulary()
+	if err != nil {
+		v = nil
+	}
+	return guide{vocab: v, level: GuideLevel}.verify(ctx, q, frameW, frameH, ids, records, o)
+}
+
+// guide sorts features into the cells matching is confined to: the nodes
+// of vocab at level; with no vocabulary or level 0, one cell.
+type guide struct {
+	vocab *bow.Vocabulary
+	level int
+}
+
+// cells returns the cell of each of fs, nil for one cell.
+func (g guide) cells(fs []feature.Feature) []uint32 {
+	if g.vocab == nil || g.level <= 0 {
+		return nil
+	}
+	out := make([]uint32, len(fs))
+	for i := range fs {
+		out[i] = g.vocab.Node(bow.Descriptor(fs[i].Desc), g.level)
+	}
+	return out
+}
+
+// verify is Verify, matching within g's cells.
+func (g guide) verify(ctx context.Context, q []feature.Feature, frameW, frameH int, ids []string, records map[string]feature.Record, o feature.VerifyOptions) ([]Found, error) {
 	var found []Found
+	qcells := g.cells(q)
 	for _, id := range ids {
 		if err := ctx.Err(); err != nil {
 			return found, err
@@ -103,7 +152,8 @@ func Verify(ctx context.Context, q []feature.Feature, frameW, frameH int, ids []
 		if !ok {
 			continue
 		}
-		if v, ok := feature.Verify(q, frameW, frameH, r.Features, r.Width, r.Height, o); ok {
+		pairs := feature.MatchWithin(q, r.Features, qcells, g.cells(r.Features), o.Match)
+		if v, ok := feature.VerifyPairs(q, frameW, frameH, r.Features, r.Width, r.Height, pairs, o); ok {
 			found = append(found, Found{ID: id, Verdict: v})
 		}
 	}

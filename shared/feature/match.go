@@ -1,6 +1,9 @@
 package feature
 
-import "math/bits"
+import (
+	"math/bits"
+	"slices"
+)
 
 // MatchOptions tunes Match.
 type MatchOptions struct {
@@ -47,10 +50,27 @@ const noDistance = 257
 // feature still paired, the same way. This is the exact matcher; the slow
 // twin in the tests holds it to its definition.
 func Match(query, target []Feature, o MatchOptions) []Pair {
+	return MatchWithin(query, target, nil, nil, o)
+}
+
+// MatchWithin is Match with the comparisons confined to cells, as DBoW2's
+// direct index confines them: query feature i is compared only with the
+// target features j of its own cell, tcell[j] == qcell[i], and the
+// nearest and second nearest of the ratio test, and of the cross-check,
+// are those of the cell. The cells are a partition of the descriptor
+// space both sides share — the nodes of a vocabulary tree at one level
+// (bow.Vocabulary.Node) — so a pair of near descriptors is nearly always
+// in one cell, and a query feature meets about 1/cells of the target's
+// features. With qcell or tcell nil (or not as long as its features) all
+// features are in one cell: that is Match.
+func MatchWithin(query, target []Feature, qcell, tcell []uint32, o MatchOptions) []Pair {
 	if len(query) == 0 || len(target) == 0 {
 		return nil
 	}
-	flat := flatten(target)
+	if len(qcell) != len(query) || len(tcell) != len(target) {
+		qcell, tcell = nil, nil
+	}
+	cells := newCellIndex(target, tcell)
 	maxd := o.MaxDistance
 	if maxd <= 0 {
 		maxd = noDistance
@@ -61,16 +81,74 @@ func Match(query, target []Feature, o MatchOptions) []Pair {
 	}
 	var pairs []Pair
 	for qi := range query {
-		d1, d2, t1 := nearest(&query[qi].Desc, flat)
-		if d1 > maxd || ratio > 0 && d2 != noDistance && !(float64(d1) < ratio*float64(d2)) {
+		d1, d2, t1 := cells.nearest(&query[qi].Desc, cellOf(qcell, qi))
+		if t1 < 0 || d1 > maxd || ratio > 0 && d2 != noDistance && !(float64(d1) < ratio*float64(d2)) {
 			continue
 		}
 		pairs = append(pairs, Pair{Query: qi, Target: t1, Distance: d1})
 	}
 	if o.Mutual {
-		pairs = mutual(pairs, query, target)
+		pairs = mutual(pairs, query, target, qcell, tcell)
 	}
 	return pairs
+}
+
+// cellOf is the cell of feature i: cell[i], or 0 without cells.
+func cellOf(cell []uint32, i int) uint32 {
+	if cell == nil {
+		return 0
+	}
+	return cell[i]
+}
+
+// cellIndex holds features' descriptors grouped by cell: one flat array,
+// four words each, the features of a cell together in their order.
+type cellIndex struct {
+	flat  []uint64
+	order []int    // the feature at each place of flat
+	cells []uint32 // the distinct cells, increasing
+	start []int    // where each cell starts in order, and len(order) last
+}
+
+// newCellIndex groups fs by cell (all in cell 0 when cell is nil).
+func newCellIndex(fs []Feature, cell []uint32) *cellIndex {
+	x := &cellIndex{order: make([]int, len(fs)), flat: make([]uint64, 0, 4*len(fs))}
+	for i := range x.order {
+		x.order[i] = i
+	}
+	if cell != nil {
+		// By cell, then index: one key a feature, sorted without a
+		// comparison function.
+		keys := make([]uint64, len(fs))
+		for i := range keys {
+			keys[i] = uint64(cell[i])<<32 | uint64(i)
+		}
+		slices.Sort(keys)
+		for k, key := range keys {
+			x.order[k] = int(uint32(key))
+		}
+	}
+	for k, i := range x.order {
+		x.flat = append(x.flat, fs[i].Desc[:]...)
+		if c := cellOf(cell, i); k == 0 || c != x.cells[len(x.cells)-1] {
+			x.cells, x.start = append(x.cells, c), append(x.start, k)
+		}
+	}
+	x.start = append(x.start, len(x.order))
+	return x
+}
+
+// nearest returns the distances from q to its nearest and second nearest
+// features of cell c and the index of the nearest, -1 when the cell has
+// none.
+func (x *cellIndex) nearest(q *Descriptor, c uint32) (d1, d2, i1 int) {
+	k, ok := slices.BinarySearch(x.cells, c)
+	if !ok {
+		return noDistance, noDistance, -1
+	}
+	lo, hi := x.start[k], x.start[k+1]
+	d1, d2, i1 = nearest(q, x.flat[4*lo:4*hi])
+	return d1, d2, x.order[lo+i1]
 }
 
 // nearest returns the distances from q to its nearest and second nearest
@@ -94,15 +172,15 @@ func nearest(q *Descriptor, flat []uint64) (d1, d2, i1 int) {
 }
 
 // mutual keeps the pairs whose query feature is also the nearest query
-// feature to their target feature, the first of equals. It is a second
-// pass, over the targets of the pairs kept so far only.
-func mutual(pairs []Pair, query, target []Feature) []Pair {
-	flat := flatten(query)
+// feature of its cell to their target feature, the first of equals. It
+// is a second pass, over the targets of the pairs kept so far only.
+func mutual(pairs []Pair, query, target []Feature, qcell, tcell []uint32) []Pair {
+	cells := newCellIndex(query, qcell)
 	back := make([]int, len(target)) // nearest query feature + 1, 0 for not yet known
 	kept := pairs[:0]
 	for _, p := range pairs {
 		if back[p.Target] == 0 {
-			_, _, q := nearest(&target[p.Target].Desc, flat)
+			_, _, q := cells.nearest(&target[p.Target].Desc, cellOf(tcell, p.Target))
 			back[p.Target] = q + 1
 		}
 		if back[p.Target]-1 == p.Query {
@@ -110,13 +188,4 @@ func mutual(pairs []Pair, query, target []Feature) []Pair {
 		}
 	}
 	return kept
-}
-
-// flatten copies the descriptors of fs into one array, four words each.
-func flatten(fs []Feature) []uint64 {
-	flat := make([]uint64, 0, 4*len(fs))
-	for i := range fs {
-		flat = append(flat, fs[i].Desc[:]...)
-	}
-	return flat
 }

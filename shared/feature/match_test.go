@@ -229,3 +229,63 @@ func BenchmarkMatchRatio(b *testing.B) {
 	b.ReportMetric(float64(ours)/float64(base), "x-bare-loop")
 	b.ReportMetric(float64(ours.Nanoseconds())/float64(b.N)/1e6, "ms/match")
 }
+
+// slowMatchWithin is MatchWithin's slow twin: slowMatch of each cell's
+// query features against the same cell's target features, the pairs
+// named by the features' indexes in query and target.
+func slowMatchWithin(query, target []Feature, qcell, tcell []uint32, o MatchOptions) []Pair {
+	var out []Pair
+	for _, c := range slices.Compact(slices.Sorted(slices.Values(qcell))) {
+		var qs, ts []int
+		var qf, tf []Feature
+		for i := range query {
+			if qcell[i] == c {
+				qs, qf = append(qs, i), append(qf, query[i])
+			}
+		}
+		for j := range target {
+			if tcell[j] == c {
+				ts, tf = append(ts, j), append(tf, target[j])
+			}
+		}
+		for _, p := range slowMatch(qf, tf, o) {
+			out = append(out, Pair{Query: qs[p.Query], Target: ts[p.Target], Distance: p.Distance})
+		}
+	}
+	slices.SortFunc(out, func(a, b Pair) int { return a.Query - b.Query })
+	return out
+}
+
+// TestMatchWithinOracle holds MatchWithin equal to its slow twin under
+// every kind of option, with cells holding no target feature, and equal
+// to Match when the cells are missing or of the wrong length.
+func TestMatchWithinOracle(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	options := []MatchOptions{{}, DefaultMatchOptions, {Ratio: 0.8, Mutual: true}, {MaxDistance: 40, Mutual: true}}
+	sizes := [][2]int{{5, 0}, {1, 1}, {3, 1}, {40, 30}, {200, 150}}
+	for _, n := range sizes {
+		for seed := range 5 {
+			query, target := matchFixture(rng, n[0], n[1])
+			qcell, tcell := make([]uint32, len(query)), make([]uint32, len(target))
+			cells := uint32(1 + seed) // seed 0: a single cell
+			for i := range qcell {
+				qcell[i] = rng.Uint32N(cells + 1) // the last cell holds no target feature
+			}
+			for j := range tcell {
+				tcell[j] = rng.Uint32N(cells)
+			}
+			for _, o := range options {
+				got, want := MatchWithin(query, target, qcell, tcell, o), slowMatchWithin(query, target, qcell, tcell, o)
+				if len(target) == 0 {
+					want = nil
+				}
+				if !slices.Equal(got, want) {
+					t.Fatalf("sizes %v, %d cells, %+v:\n got %v\nwant %v", n, cells, o, got, want)
+				}
+				if got, want := MatchWithin(query, target, nil, tcell, o), Match(query, target, o); !slices.Equal(got, want) {
+					t.Fatalf("without query cells, %+v: got %v, want Match's %v", o, got, want)
+				}
+			}
+		}
+	}
+}

@@ -90,17 +90,36 @@ func Verify(query []Feature, frameW, frameH int, target []Feature, targetW, targ
 	return v, err == nil
 }
 
+// VerifyPairs is Verify with the matching done by the caller: pairs are
+// of query and target features (MatchWithin's, made with o.Match), and
+// every later step is Verify's. A pair naming a feature beyond query or
+// target is ignored.
+func VerifyPairs(query []Feature, frameW, frameH int, target []Feature, targetW, targetH int, pairs []Pair, o VerifyOptions) (Verdict, bool) {
+	v, err := verifyPairs(query, frameW, frameH, target, targetW, targetH, pairs, o)
+	return v, err == nil
+}
+
 // verify is Verify, with the reason for a refusal.
 func verify(query []Feature, frameW, frameH int, target []Feature, targetW, targetH int, o VerifyOptions) (Verdict, error) {
+	if frameW <= 0 || frameH <= 0 || targetW <= 0 || targetH <= 0 {
+		return Verdict{}, errSize
+	}
+	return verifyPairs(query, frameW, frameH, target, targetW, targetH, Match(query, target, o.Match), o)
+}
+
+// verifyPairs is VerifyPairs, with the reason for a refusal.
+func verifyPairs(query []Feature, frameW, frameH int, target []Feature, targetW, targetH int, pairs []Pair, o VerifyOptions) (Verdict, error) {
 	var v Verdict
 	if frameW <= 0 || frameH <= 0 || targetW <= 0 || targetH <= 0 {
 		return v, errSize
 	}
 	need := max(o.MinInliers, 5)
-	pairs := Match(query, target, o.Match)
 	from, to := make([]Point, 0, len(pairs)), make([]Point, 0, len(pairs))
 	targetOf := make([]int, 0, len(pairs))
 	for _, p := range pairs {
+		if uint(p.Query) >= uint(len(query)) || uint(p.Target) >= uint(len(target)) {
+			continue
+		}
 		f, t := position(&target[p.Target].Keypoint), position(&query[p.Query].Keypoint)
 		if finite(f) && finite(t) {
 			from, to = append(from, f), append(to, t)

@@ -223,3 +223,30 @@ func BenchmarkVerify(b *testing.B) {
 		})
 	}
 }
+
+// TestVerifyPairs: given Match's pairs, VerifyPairs is Verify; pairs
+// naming features that do not exist are ignored, and too few pairs are
+// refused before any fit.
+func TestVerifyPairs(t *testing.T) {
+	rng := rand.New(rand.NewPCG(23, 24))
+	o := DefaultVerifyOptions
+	for _, vw := range fitViews {
+		h := camera(vw.v, targetW, targetH, frameW, frameH)
+		s := synth(rng, h, 500, 60, 60, 300)
+		want, wantOK := Verify(s.query, frameW, frameH, s.target, targetW, targetH, o)
+		pairs := Match(s.query, s.target, o.Match)
+		got, ok := VerifyPairs(s.query, frameW, frameH, s.target, targetW, targetH, pairs, o)
+		if ok != wantOK || got != want {
+			t.Errorf("%s: VerifyPairs %v %+v, Verify %v %+v", vw.name, ok, got, wantOK, want)
+		}
+		bad := append(slices.Clone(pairs), Pair{Query: len(s.query)}, Pair{Target: -1}, Pair{Query: -5, Target: len(s.target) + 3})
+		if got, ok := VerifyPairs(s.query, frameW, frameH, s.target, targetW, targetH, bad, o); ok != wantOK || got != want {
+			t.Errorf("%s: with pairs out of range %v %+v, want %v %+v", vw.name, ok, got, wantOK, want)
+		}
+	}
+	s := synth(rng, Homography{1, 0, 0, 0, 1, 0, 0, 0, 1}, 500, 60, 0, 0)
+	pairs := Match(s.query, s.target, o.Match)[:o.MinInliers-1]
+	if _, err := verifyPairs(s.query, frameW, frameH, s.target, targetW, targetH, pairs, o); !errors.Is(err, errTooFewPairs) {
+		t.Errorf("%d pairs: %v, want %v", len(pairs), err, errTooFewPairs)
+	}
+}

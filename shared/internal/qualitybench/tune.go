@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pixmatch/pixmatch/shared/bow"
+	"github.com/pixmatch/pixmatch/shared/camera"
 	"github.com/pixmatch/pixmatch/shared/distort"
 	"github.com/pixmatch/pixmatch/shared/feature"
 )
@@ -25,6 +26,9 @@ type tuneOptions struct {
 	// lengths (camera.Shortlist), Inliers values of
 	// VerifyOptions.MinInliers, QueryMax values of QueryOptions.Max.
 	Bags, Shortlists, Inliers, QueryMax []int
+	// Guides are levels of the vocabulary tree whose nodes verification
+	// confines matching to (camera.GuideLevel; 0 compares every pair).
+	Guides []int
 	// Indexes name the shortlisters compared (newShortlister).
 	Indexes []string
 }
@@ -32,7 +36,7 @@ type tuneOptions struct {
 // tuneSpec is the sweep as the -tune-* flags give it: comma-separated
 // lists.
 type tuneSpec struct {
-	vocabularies, bags, shortlists, inliers, queryMax, indexes string
+	vocabularies, bags, shortlists, inliers, queryMax, indexes, guides string
 }
 
 // flags binds the spec to its command-line flags.
@@ -42,6 +46,7 @@ func (ts *tuneSpec) flags() {
 	flag.StringVar(&ts.shortlists, "tune-shortlists", "10", "with -tune: shortlist lengths")
 	flag.StringVar(&ts.inliers, "tune-inliers", "20", "with -tune: least inliers accepted")
 	flag.StringVar(&ts.queryMax, "tune-query-max", "1000", "with -tune: most features of a query")
+	flag.StringVar(&ts.guides, "tune-guides", "0", "with -tune: levels of the vocabulary whose nodes matching is confined to (0: every pair)")
 	flag.StringVar(&ts.indexes, "tune-indexes", "bow", "with -tune: shortlisting indexes (newShortlister: bow, he<bits>, nn<bits>, tf-<score>, each with /key=value options)")
 }
 
@@ -54,6 +59,9 @@ func tuneMode(ctx context.Context, cache string, workers int, vo vocabularyOptio
 		return err
 	}
 	o.Indexes = strings.Split(ts.indexes, ",")
+	if o.Guides, err = parseInts(ts.guides); err != nil {
+		return err
+	}
 	c, err := BuildCorpus(ctx, cache, workers, logf)
 	if err != nil {
 		return err
@@ -90,11 +98,16 @@ func parseInts(s string) ([]int, error) {
 }
 
 // parseVocabularies reads a comma-separated list of KxLEVELS[+VIEWS]
-// vocabularies, each otherwise trained as defaultVocabulary.
+// vocabularies, each otherwise trained as defaultVocabulary, or
+// "shipped" for the vocabulary of shared/camera as it is.
 func parseVocabularies(s string) ([]vocabularyOptions, error) {
 	var out []vocabularyOptions
 	for _, f := range strings.Split(s, ",") {
 		o := defaultVocabulary
+		if f == "shipped" {
+			out = append(out, vocabularyOptions{Shipped: true})
+			continue
+		}
 		shape, views, _ := strings.Cut(f, "+")
 		k, l, _ := strings.Cut(shape, "x")
 		var err [3]error
@@ -120,8 +133,12 @@ type tuneQuery struct {
 	q        []feature.Feature
 	w, h     int
 	extract  float64 // seconds to make the plane and extract
-	verdicts map[int]tuneVerdict
+	verdicts map[tuneKey]tuneVerdict
 }
+
+// tuneKey names a verification: of an entry, matching within the nodes
+// of a level (0: every pair).
+type tuneKey struct{ entry, guide int }
 
 // tuneVerdict is feature.Verify's answer for one entry at the sweep's
 // least MinInliers: a verdict at a larger MinInliers accepts when this one
@@ -159,9 +176,9 @@ func tune(ctx context.Context, c *Corpus, o tuneOptions, workers int, w io.Write
 	for _, e := range edits {
 		names = append(names, e.Name)
 	}
-	fmt.Fprintf(w, "| query max | vocabulary | index | bag | shortlist | min inliers | recall@1 | recall ≤t | worst camera recipe | %s | false matches of %d | in shortlist | verified a query | ms a query |\n",
+	fmt.Fprintf(w, "| query max | vocabulary | index | bag | guide level | shortlist | min inliers | recall@1 | recall ≤t | worst camera recipe | %s | false matches of %d | in shortlist | verified a query | ms a query |\n",
 		strings.Join(names[1:], " | "), len(edits)*len(c.NonMembers))
-	fmt.Fprintf(w, "|--:|---|---|--:|--:|--:|--:|--:|---|%s--:|--:|--:|--:|\n", strings.Repeat("--:|", len(edits)-1))
+	fmt.Fprintf(w, "|--:|---|---|--:|--:|--:|--:|--:|--:|---|%s--:|--:|--:|--:|\n", strings.Repeat("--:|", len(edits)-1))
 	vocabs := map[vocabularyOptions]*bow.Vocabulary{}
 	for _, qmax := range o.QueryMax {
 		queries, err := tuneQueries(ctx, c, g, index, edits, qmax, workers)
@@ -171,6 +188,12 @@ func tune(ctx context.Context, c *Corpus, o tuneOptions, workers int, w io.Write
 		logf("tune: %d queries of %d features at most (%s)", len(queries), qmax, time.Since(start).Round(time.Millisecond))
 		for _, vo := range o.Vocabularies {
 			v := vocabs[vo]
+			if v == nil && vo.Shipped {
+				if v, err = camera.Vocabulary(); err != nil {
+					return err
+				}
+				vocabs[vo] = v
+			}
 			if v == nil {
 				samples, err := vocabularySamples(ctx, c.Fillers, vo.Views, workers)
 				if err != nil {
@@ -182,10 +205,10 @@ func tune(ctx context.Context, c *Corpus, o tuneOptions, workers int, w io.Write
 				vocabs[vo] = v
 			}
 			s := &sweep{o: o, recs: recs, queries: queries, isCamera: isCamera, names: names, vocab: v, workers: workers, logf: logf}
-			if err := s.run(ctx, w, fmt.Sprintf("| %d | %dx%d+%d |", qmax, vo.K, vo.Levels, vo.Views)); err != nil {
+			if err := s.run(ctx, w, fmt.Sprintf("| %d | %s |", qmax, vo)); err != nil {
 				return err
 			}
-			logf("tune: query max %d, vocabulary %dx%d+%d done (%s)", qmax, vo.K, vo.Levels, vo.Views, time.Since(start).Round(time.Millisecond))
+			logf("tune: query max %d, vocabulary %s done (%s)", qmax, vo, time.Since(start).Round(time.Millisecond))
 		}
 	}
 	return nil
@@ -207,7 +230,7 @@ func tuneQueries(ctx context.Context, c *Corpus, g *gallery, index map[string]in
 		err = parallel(ctx, len(imgs), workers, func(i int) error {
 			t0 := time.Now()
 			p := feature.Plane(imgs[i], opt)
-			qs[i] = &tuneQuery{edit: e, want: -1, q: feature.Extract(p, opt), w: p.Rect.Dx(), h: p.Rect.Dy(), verdicts: map[int]tuneVerdict{}}
+			qs[i] = &tuneQuery{edit: e, want: -1, q: feature.Extract(p, opt), w: p.Rect.Dx(), h: p.Rect.Dy(), verdicts: map[tuneKey]tuneVerdict{}}
 			qs[i].extract = time.Since(t0).Seconds()
 			if i < len(c.Targets) {
 				qs[i].want = index[g.target[c.Targets[i]]]
@@ -255,8 +278,10 @@ func (s *sweep) run(ctx context.Context, w io.Writer, prefix string) error {
 	vo.MinInliers = slices.Min(s.o.Inliers)
 	for _, spec := range s.o.Indexes {
 		for _, bag := range s.o.Bags {
-			if err := s.measure(ctx, w, fmt.Sprintf("%s %s | %d |", prefix, spec, bag), spec, bag, words, qwords, vo); err != nil {
-				return err
+			for _, g := range s.o.Guides {
+				if err := s.measure(ctx, w, fmt.Sprintf("%s %s | %d | %d |", prefix, spec, bag, g), spec, bag, g, words, qwords, vo); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -264,7 +289,7 @@ func (s *sweep) run(ctx context.Context, w io.Writer, prefix string) error {
 }
 
 // measure writes the rows of one index and bag size.
-func (s *sweep) measure(ctx context.Context, w io.Writer, prefix, spec string, bag int, words, qwords [][]uint32, vo feature.VerifyOptions) error {
+func (s *sweep) measure(ctx context.Context, w io.Writer, prefix, spec string, bag, guide int, words, qwords [][]uint32, vo feature.VerifyOptions) error {
 	deepest := slices.Max(s.o.Shortlists)
 	x, err := newShortlister(spec, s.vocab, s.recs, words, bag)
 	if err != nil {
@@ -274,12 +299,11 @@ func (s *sweep) measure(ctx context.Context, w io.Writer, prefix, spec string, b
 		lists := make([][]int, len(s.queries))
 		err := parallel(ctx, len(s.queries), s.workers, func(i int) error {
 			q := s.queries[i]
+			qcells := s.cells(qwords[i], guide)
 			for _, e := range x.query(q.q, qwords[i], deepest) {
 				lists[i] = append(lists[i], e)
-				if _, done := q.verdicts[e]; !done {
-					t1 := time.Now()
-					v, ok := feature.Verify(q.q, q.w, q.h, s.recs[e].Features, s.recs[e].Width, s.recs[e].Height, vo)
-					q.verdicts[e] = tuneVerdict{ok: ok, inliers: v.Inliers, seconds: time.Since(t1).Seconds()}
+				if _, done := q.verdicts[tuneKey{e, guide}]; !done {
+					q.verdicts[tuneKey{e, guide}] = s.verify(q, qcells, e, guide, vo)
 				}
 			}
 			return nil
@@ -297,11 +321,43 @@ func (s *sweep) measure(ctx context.Context, w io.Writer, prefix, spec string, b
 		shortSeconds := time.Since(t0).Seconds() / float64(timed)
 		for _, n := range s.o.Shortlists {
 			for _, t := range s.o.Inliers {
-				s.row(w, fmt.Sprintf("%s %d | %d |", prefix, n, t), lists, n, t, shortSeconds)
+				s.row(w, fmt.Sprintf("%s %d | %d |", prefix, n, t), lists, n, t, guide, shortSeconds)
 			}
 		}
 	}
 	return nil
+}
+
+// cells returns the nodes at level guide above words, nil for level 0
+// (one cell).
+func (s *sweep) cells(words []uint32, guide int) []uint32 {
+	if guide <= 0 {
+		return nil
+	}
+	out := make([]uint32, len(words))
+	for i, w := range words {
+		out[i] = s.vocab.Ancestor(w, guide)
+	}
+	return out
+}
+
+// verify verifies entry e against query q, matching within the nodes at
+// level guide (qcells are the query's), and times it as camera.Verify
+// spends it: the entry's features sorted into the nodes, matched,
+// verified.
+func (s *sweep) verify(q *tuneQuery, qcells []uint32, e, guide int, vo feature.VerifyOptions) tuneVerdict {
+	t1 := time.Now()
+	r := &s.recs[e]
+	var tcells []uint32
+	if guide > 0 {
+		tcells = make([]uint32, len(r.Features))
+		for j := range r.Features {
+			tcells[j] = s.vocab.Node(bow.Descriptor(r.Features[j].Desc), guide)
+		}
+	}
+	pairs := feature.MatchWithin(q.q, r.Features, qcells, tcells, vo.Match)
+	v, ok := feature.VerifyPairs(q.q, q.w, q.h, r.Features, r.Width, r.Height, pairs, vo)
+	return tuneVerdict{ok: ok, inliers: v.Inliers, seconds: time.Since(t1).Seconds()}
 }
 
 // balance describes how evenly the entries' features, by their words,
@@ -337,7 +393,7 @@ func quantise(v *bow.Vocabulary, fs []feature.Feature) []uint32 {
 }
 
 // row writes the scores of shortlists of n and acceptance from t inliers.
-func (s *sweep) row(w io.Writer, prefix string, lists [][]int, n, t int, shortSeconds float64) {
+func (s *sweep) row(w io.Writer, prefix string, lists [][]int, n, t, guide int, shortSeconds float64) {
 	type tally struct{ queries, top, found, listed int }
 	perEdit := make([]tally, len(s.names))
 	falseMatches, verified := 0, 0
@@ -348,7 +404,7 @@ func (s *sweep) row(w io.Writer, prefix string, lists [][]int, n, t int, shortSe
 		seconds += q.extract
 		best, bestInliers := -1, 0
 		for _, e := range list {
-			v := q.verdicts[e]
+			v := q.verdicts[tuneKey{e, guide}]
 			seconds += v.seconds
 			if v.ok && v.inliers >= t && (v.inliers > bestInliers || v.inliers == bestInliers && e < best) {
 				best, bestInliers = e, v.inliers
@@ -368,7 +424,7 @@ func (s *sweep) row(w io.Writer, prefix string, lists [][]int, n, t int, shortSe
 		pe.queries++
 		pe.top += b2i(top == q.want)
 		pe.listed += b2i(slices.Contains(list, q.want))
-		v := q.verdicts[q.want]
+		v := q.verdicts[tuneKey{q.want, guide}]
 		pe.found += b2i(slices.Contains(list, q.want) && v.ok && v.inliers >= t)
 	}
 	var top, found, listed float64

@@ -26,6 +26,17 @@ type vocabularyOptions struct {
 	// it (distort.CameraCatalogue, on another filler; feature.QueryOptions):
 	// the descriptors a query frame gives.
 	Views int
+	// Shipped means shared/camera's vocabulary as it is, not trained.
+	Shipped bool
+}
+
+// String names the vocabulary as a tuning table does: KxLEVELS+VIEWS, or
+// "shipped".
+func (o vocabularyOptions) String() string {
+	if o.Shipped {
+		return "shipped"
+	}
+	return fmt.Sprintf("%dx%d+%d", o.K, o.Levels, o.Views)
 }
 
 // defaultVocabulary is what make vocabulary trains.
