@@ -15,6 +15,7 @@ import (
 
 	"github.com/schollz/progressbar/v3"
 
+	"github.com/pixmatch/pixmatch/server/internal/crsclient"
 	"github.com/pixmatch/pixmatch/shared/apierror"
 )
 
@@ -182,9 +183,9 @@ func (r *Report) count(out outcome, j *journal, ack func(Record), bar *progressb
 func (o Options) send(ctx context.Context, pics []Picture, meta map[string]Entry, take func(outcome) error) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	c := &client{url: strings.TrimRight(o.URL, "/"), appID: o.AppID, key: o.Key, secret: o.Secret, http: o.HTTP}
-	if c.http == nil {
-		c.http = &http.Client{Timeout: 2 * time.Minute}
+	c := &client{url: strings.TrimRight(o.URL, "/"), crs: crsclient.Client{AppID: o.AppID, Key: o.Key, Secret: o.Secret, HTTP: o.HTTP}}
+	if c.crs.HTTP == nil {
+		c.crs.HTTP = &http.Client{Timeout: 2 * time.Minute}
 	}
 	jobs := make(chan Picture)
 	results := make(chan outcome)

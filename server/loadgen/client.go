@@ -1,27 +1,24 @@
 package loadgen
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/rand/v2"
 	"net/http"
-	"net/url"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/pixmatch/pixmatch/server/auth"
+	"github.com/pixmatch/pixmatch/server/internal/crsclient"
 )
 
 // client speaks the CRS API for every worker of a run.
 type client struct {
 	o    Options
-	http *http.Client
+	crs  crsclient.Client
 	next atomic.Int64 // the seed of the next target to add
 	sent atomic.Int64 // requests sent in the measured phase
 
@@ -99,51 +96,14 @@ func (c *client) count(ctx context.Context, url string) (int, error) {
 // into res. The duration is the request's alone, from sending it to
 // reading the whole answer.
 func (c *client) call(ctx context.Context, method, target string, p map[string]string, res any) (outcome, time.Duration, error) {
-	signed := map[string]string{"apiKey": c.o.Key, "appId": c.o.AppID, "timestamp": strconv.FormatInt(time.Now().UnixMilli(), 10)}
-	for k, v := range p {
-		signed[k] = v
+	a, err := c.crs.Do(ctx, method, target, p)
+	if err != nil {
+		return outcome{}, a.Took, fmt.Errorf("loadgen: %w", err)
 	}
-	signed[auth.SignatureParam] = auth.Sign(signed, c.o.Secret)
-	var req *http.Request
-	var err error
-	if method == http.MethodGet {
-		q := url.Values{}
-		for k, v := range signed {
-			q.Set(k, v)
-		}
-		req, err = http.NewRequestWithContext(ctx, method, target+"?"+q.Encode(), nil)
-	} else {
-		body, _ := json.Marshal(signed)
-		req, err = http.NewRequestWithContext(ctx, method, target, bytes.NewReader(body))
-		if req != nil {
-			req.Header.Set("Content-Type", "application/json")
+	if a.StatusCode == 0 && len(a.Result) > 0 {
+		if err := json.Unmarshal(a.Result, res); err != nil {
+			return outcome{}, a.Took, fmt.Errorf("loadgen: %s: result: %w", target, err)
 		}
 	}
-	if err != nil {
-		return outcome{}, 0, err
-	}
-	began := time.Now()
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return outcome{}, time.Since(began), err
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
-	took := time.Since(began)
-	if err != nil {
-		return outcome{}, took, err
-	}
-	var env struct {
-		StatusCode *int            `json:"statusCode"`
-		Result     json.RawMessage `json:"result"`
-	}
-	if err := json.Unmarshal(data, &env); err != nil || env.StatusCode == nil {
-		return outcome{}, took, fmt.Errorf("loadgen: %s answered HTTP %d without a CRS envelope", target, resp.StatusCode)
-	}
-	if *env.StatusCode == 0 && len(env.Result) > 0 {
-		if err := json.Unmarshal(env.Result, res); err != nil {
-			return outcome{}, took, fmt.Errorf("loadgen: %s: result: %w", target, err)
-		}
-	}
-	return outcome{code: *env.StatusCode}, took, nil
+	return outcome{code: a.StatusCode}, a.Took, nil
 }

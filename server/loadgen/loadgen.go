@@ -29,6 +29,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/pixmatch/pixmatch/server/internal/crsclient"
 )
 
 // Options is a run.
@@ -96,7 +98,7 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	if len(o.URLs) == 0 {
 		return Report{}, errors.New("loadgen: no server URL")
 	}
-	c := &client{o: o, http: o.Client}
+	c := &client{o: o, crs: crsclient.Client{AppID: o.AppID, Key: o.Key, Secret: o.Secret, HTTP: o.Client, MaxAnswer: 16 << 20}}
 	rep := Report{Servers: len(o.URLs), Clients: o.Clients, Ops: map[string]*Stats{}}
 	held, err := c.count(ctx, o.URLs[0])
 	if err != nil {
