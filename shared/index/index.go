@@ -39,6 +39,7 @@ import (
 	"fmt"
 	"math"
 	"sync"
+	"sync/atomic"
 )
 
 // Checks is the number of check words beside each key.
@@ -142,9 +143,10 @@ type Index struct {
 	codes   int // how many codes, over all tables
 
 	// For tests: alwaysMulti reads a table's multi-index whenever the
-	// bound allows, cheaper or not; multiReads counts the tables read so.
+	// bound allows, cheaper or not, and multiReads counts the tables read
+	// so (searches run in parallel under the read lock).
 	alwaysMulti bool
-	multiReads  atomicCount
+	multiReads  atomic.Int64
 }
 
 // place locates one code of an entry: row Row of table Table.

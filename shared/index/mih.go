@@ -3,7 +3,6 @@ package index
 import (
 	"math/bits"
 	"slices"
-	"sync/atomic"
 )
 
 // A table with many rows may also keep a multi-index of its keys
@@ -132,9 +131,3 @@ func partRadius(r, k int) int {
 	}
 	return s - 1
 }
-
-// atomicCount counts events searches see under the read lock.
-type atomicCount struct{ n atomic.Int64 }
-
-func (c *atomicCount) add()        { c.n.Add(1) }
-func (c *atomicCount) Load() int64 { return c.n.Load() }
