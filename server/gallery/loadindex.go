@@ -52,8 +52,8 @@ func (s *Service) loadIndex(ctx context.Context, sh *shelf) ([]string, error) {
 	}()
 	batch := make([]store.Target, 0, loadBatch)
 	err := s.store.EachTarget(ctx, sh.id, func(t store.Target) error {
-		if err := context.Cause(ctx); err != nil && ctx.Err() != nil {
-			return err
+		if ctx.Err() != nil {
+			return context.Cause(ctx) // the indexer failed, or the caller gave up
 		}
 		t.Image, t.Meta = nil, "" // not what an index holds
 		batch = append(batch, t)
