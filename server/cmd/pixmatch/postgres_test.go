@@ -130,7 +130,13 @@ func deleteTarget(t *testing.T, base, id string) int {
 	q := map[string]string{"timestamp": fmt.Sprint(time.Now().UnixMilli()), "appId": "app1", "apiKey": "key1"}
 	q["signature"] = auth.Sign(q, "secret1")
 	body, _ := json.Marshal(q)
-	req, _ := http.NewRequest(http.MethodDelete, base+"/target/"+id, bytes.NewReader(body))
+	return statusCode(t, http.MethodDelete, base+"/target/"+id, body)
+}
+
+// statusCode sends a JSON body and returns the CRS statusCode answered.
+func statusCode(t *testing.T, method, url string, body []byte) int {
+	t.Helper()
+	req, _ := http.NewRequest(method, url, bytes.NewReader(body))
 	req.Header.Set("Content-Type", "application/json")
 	res, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -199,18 +205,7 @@ func TestServersShareLimitsAndReplays(t *testing.T) {
 	one, two := twoServers(t, "--daily-searches", "5")
 
 	create := signedCreate("app1", "key1", "secret1", "coffee", testphoto.File("coffee"))
-	send := func(s *server) int {
-		res, err := http.Post(s.url+"/targets/", "application/json", bytes.NewReader(create))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		var r struct{ StatusCode int }
-		if err := json.NewDecoder(res.Body).Decode(&r); err != nil {
-			t.Fatal(err)
-		}
-		return r.StatusCode
-	}
+	send := func(s *server) int { return statusCode(t, http.MethodPost, s.url+"/targets/", create) }
 	if code := send(one); code != 0 {
 		t.Fatalf("the signed create: statusCode %d", code)
 	}
