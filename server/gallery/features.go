@@ -24,6 +24,13 @@ type Point struct{ X, Y float64 }
 // features returns the local features of the picture, found with o.
 func (p *Picture) features(o feature.Options) []feature.Feature { return feature.Extract(p.feat, o) }
 
+// enrol returns the picture's features as a target's, with those of the
+// views synthesised at enrolment, and how stable they are
+// (feature.Enrol with feature.DefaultEnrolOptions).
+func (p *Picture) enrol() feature.Enrolment {
+	return feature.Enrol(p.feat, feature.DefaultEnrolOptions)
+}
+
 // record returns the stored form of a target picture's features.
 func (p *Picture) record(fs []feature.Feature) feature.Record {
 	return feature.Record{Width: p.feat.Rect.Dx(), Height: p.feat.Rect.Dy(), Features: fs}

@@ -102,12 +102,10 @@ func (s *Service) decode(ctx context.Context, data []byte, p Policy, use func(im
 }
 
 // Grade assesses how well the picture would work as a target.
-func (p *Picture) Grade() quality.Report { return p.gradeWith(p.features(feature.TargetOptions)) }
+func (p *Picture) Grade() quality.Report { return p.gradeOf(p.enrol()) }
 
-// gradeWith is Grade with the picture's features as a target.
-func (p *Picture) gradeWith(fs []feature.Feature) quality.Report {
-	return p.grade.Assess(feature.Stable(p.feat, fs))
-}
+// gradeOf is Grade of the picture's enrolment.
+func (p *Picture) gradeOf(e feature.Enrolment) quality.Report { return p.grade.Assess(e.Stable) }
 
 // planes returns the working planes to fingerprint: the whole picture,
 // and the focus when there is one.

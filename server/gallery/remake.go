@@ -129,7 +129,7 @@ func (s *Service) refeature(ctx context.Context, sh *shelf, id string, logged bo
 	if err != nil {
 		return err
 	}
-	fs := pic.features(feature.TargetOptions)
+	fs := pic.enrol().Features
 	b, err := pic.record(fs).MarshalBinary()
 	if err != nil {
 		return fmt.Errorf("target %s: %w", id, err)

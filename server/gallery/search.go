@@ -327,7 +327,7 @@ func (r *Recognition) Compare(ctx context.Context, a, b *Picture) (float64, erro
 		return 0, err
 	}
 	q := a.query(qa, a.features(feature.QueryOptions))
-	target := b.features(feature.TargetOptions)
+	target := b.enrol().Features
 	if v, ok := feature.Verify(q.Features, q.Width, q.Height, target, b.feat.Rect.Dx(), b.feat.Rect.Dy(), feature.DefaultVerifyOptions); ok {
 		score = max(score, v.Score)
 	}

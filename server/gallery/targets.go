@@ -23,6 +23,9 @@ type made struct {
 	query  Query // what the similar check searches with
 	grade  []byte
 	record []byte // the encoded feature record
+	// feats are the record's features, in the order the feature tier's
+	// bag takes them.
+	feats []feature.Feature
 }
 
 // derive fingerprints and grades pic, giving up with ErrFeatureTimeout
@@ -45,22 +48,22 @@ func (s *Service) derive(ctx context.Context, pic *Picture, similar bool) (made,
 			return made{}, err
 		}
 	}
-	// The target's own features are what it is verified with, what the
-	// similar check looks for in the gallery, and what its grade counts
-	// the stable ones of.
-	feats := pic.features(feature.TargetOptions)
-	grade, err := pic.gradeWith(feats).MarshalBinary()
+	// The target's enrolment is what it is verified with and what its
+	// grade counts; its own features are what the similar check looks for
+	// in the gallery.
+	en := pic.enrol()
+	grade, err := pic.gradeOf(en).MarshalBinary()
 	if err != nil {
 		return made{}, err
 	}
-	record, err := pic.record(feats).MarshalBinary()
+	record, err := pic.record(en.Features).MarshalBinary()
 	if err != nil {
 		return made{}, err
 	}
 	if err := featureDeadline(ctx); err != nil {
 		return made{}, err
 	}
-	return made{fp: fp, query: pic.query(q, feats), grade: grade, record: record}, nil
+	return made{fp: fp, query: pic.query(q, en.Own), grade: grade, record: record, feats: en.Features}, nil
 }
 
 // featureDeadline reports a fingerprinting deadline that has passed.
@@ -158,7 +161,7 @@ func (ts *Targets) Add(ctx context.Context, gallery int64, nt Target, pic *Pictu
 		return nt, fmt.Errorf("gallery: add target: %w", err)
 	}
 	s.committed(sh, version)
-	s.placed(sh, t.ID, m.query.Features)
+	s.placed(sh, t.ID, m.feats)
 	t.Image = nil // the caller has the picture; answers carry no copy of it
 	return targetOf(t), sh.index.Put(entry(t, m.fp))
 }
@@ -275,7 +278,7 @@ func (ts *Targets) Update(ctx context.Context, gallery int64, id string, p Patch
 	}
 	s.committed(sh, version)
 	if p.Picture != nil {
-		s.placed(sh, t.ID, m.query.Features)
+		s.placed(sh, t.ID, m.feats)
 	}
 	t.Image = nil
 	return targetOf(t), sh.index.Put(entry(t, fp))

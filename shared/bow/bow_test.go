@@ -200,6 +200,20 @@ func TestIndexMatchesFlat(t *testing.T) {
 	x.Put("new", randomBag(rng, 300, words))
 	f.Put("new", x.docs[x.handles["new"]].bag(x))
 	check("after replacements")
+	// A pattern repeated all over a picture: counts beyond MaxCount, in
+	// the document and in the query, count as MaxCount in both.
+	repeated := Bag{Words: []uint32{7, 8, 9}, Counts: []uint16{MaxCount + 400, 3, MaxCount}}
+	x.Put("repeated", repeated)
+	f.Put("repeated", repeated)
+	for _, q := range []Bag{repeated, {Words: []uint32{7}, Counts: []uint16{1000}}, {Words: []uint32{7, 9}, Counts: []uint16{2, 300}}} {
+		got, want := x.Query(q, 5), f.Query(q, 5)
+		if len(got) == 0 || got[0].ID != "repeated" || len(got) != len(want) || math.Abs(got[0].Score-want[0].Score) > 1e-12 {
+			t.Fatalf("query %v: %+v, flat %+v", q, got, want)
+		}
+	}
+	x.Remove("repeated")
+	f.Remove("repeated")
+	check("after a repeated pattern left")
 	if x.Len() != len(f.bags) {
 		t.Fatalf("index holds %d documents, flat %d", x.Len(), len(f.bags))
 	}
@@ -211,11 +225,9 @@ func (d doc) bag(x *Index) Bag {
 	h := x.handles[d.id]
 	for _, w := range d.words {
 		p := x.postings[w]
-		for i, ph := range p.docs {
+		for _, ph := range p.docs {
 			if ph == h {
-				for range p.counts[i] {
-					ws = append(ws, uint32(w))
-				}
+				ws = append(ws, uint32(w))
 			}
 		}
 	}

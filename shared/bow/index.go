@@ -15,8 +15,10 @@ type Hit struct {
 
 // Index is an inverted file of documents' bags of words, safe for
 // concurrent use (see the package doc for the score). A document costs
-// about six bytes a distinct word in the lists, plus its own list of
-// words for removal.
+// four bytes a feature in the lists (a document with c features on a
+// word is listed c times, next to each other; c counts as at most
+// MaxCount), plus two bytes a distinct word in its own list of words, for
+// removal.
 type Index struct {
 	mu       sync.RWMutex
 	postings []posting // by word
@@ -25,11 +27,17 @@ type Index struct {
 	free     []uint32
 }
 
-// posting lists the documents on one word, with their counts.
+// posting lists the documents on one word, each as many times as it has
+// features on it, the repeats next to each other.
 type posting struct {
-	docs   []uint32
-	counts []uint16
+	docs []uint32
+	df   int // distinct documents
 }
+
+// MaxCount is the most features of a document on one word that count:
+// more (a pattern repeated all over a picture) count as MaxCount, in
+// Index and Flat alike.
+const MaxCount = 255
 
 // doc is one document of the index.
 type doc struct {
@@ -68,8 +76,10 @@ func (x *Index) Put(id string, b Bag) {
 			continue
 		}
 		p := &x.postings[w]
-		p.docs = append(p.docs, h)
-		p.counts = append(p.counts, b.Counts[i])
+		for range min(b.Counts[i], MaxCount) {
+			p.docs = append(p.docs, h)
+		}
+		p.df++
 		d.words = append(d.words, uint16(w))
 	}
 	x.docs[h] = d
@@ -104,9 +114,12 @@ func (x *Index) remove(id string) {
 	for _, w := range x.docs[h].words {
 		p := &x.postings[w]
 		i := slices.Index(p.docs, h)
-		last := len(p.docs) - 1
-		p.docs[i], p.counts[i] = p.docs[last], p.counts[last]
-		p.docs, p.counts = p.docs[:last], p.counts[:last]
+		j := i + 1
+		for j < len(p.docs) && p.docs[j] == h {
+			j++
+		}
+		p.docs = slices.Delete(p.docs, i, j)
+		p.df--
 	}
 	x.docs[h] = doc{}
 	delete(x.handles, id)
@@ -133,11 +146,17 @@ func (x *Index) Query(q Bag, k int) []Hit {
 		if len(p.docs) == 0 {
 			continue
 		}
-		weight := idf(n, len(p.docs))
+		weight := idf(n, p.df)
 		weight *= weight
-		qc := q.Counts[i]
-		for j, h := range p.docs {
-			acc.add(h, weight*float64(min(qc, p.counts[j])))
+		qc := int(q.Counts[i])
+		docs := p.docs
+		for j := 0; j < len(docs); {
+			h, k := docs[j], j+1
+			for k < len(docs) && docs[k] == h {
+				k++
+			}
+			acc.add(h, weight*float64(min(qc, k-j)))
+			j = k
 		}
 	}
 	best := make(topK, 0, k+1)
@@ -274,7 +293,7 @@ func (f *Flat) Query(q Bag, k int) []Hit {
 			}
 			shared = true
 			weight := idf(len(f.bags), df[w])
-			s += weight * weight * float64(min(q.Counts[i], b.Counts[j]))
+			s += weight * weight * float64(min(q.Counts[i], b.Counts[j], MaxCount))
 		}
 		if shared {
 			hits = append(hits, Hit{ID: id, Score: s / math.Sqrt(float64(q.Size())*float64(b.Size()))})

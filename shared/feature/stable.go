@@ -13,12 +13,13 @@ import (
 // ASIFT-style enrolment simulates views: it shows the target to a
 // synthetic camera and counts the features found again.
 
-// A stableView is how the synthetic camera sees a target: tilted about
-// its vertical axis by tilt degrees and turned by turn degrees in the
-// frame, its long side side pixels.
+// A stableView is how the synthetic camera sees a target: tilted by tilt
+// degrees about an axis through its centre, the axis turned axis degrees
+// from its vertical, then turned by turn degrees in the frame, its long
+// side side pixels.
 type stableView struct {
-	tilt, turn float64
-	side       int
+	tilt, axis, turn float64
+	side             int
 }
 
 // stableViews are the synthetic camera's shots, modelled on the hardest
@@ -48,11 +49,11 @@ func Stable(plane *image.Gray, fs []Feature) int {
 	}
 	fewest := len(fs)
 	for _, v := range stableViews {
-		shot, to := v.take(plane)
+		shot, to, _ := v.take(plane)
 		seen := Extract(shot, QueryOptions)
 		n := 0
 		for _, p := range Match(seen, fs, DefaultMatchOptions) {
-			want, ok := to(fs[p.Target].X, fs[p.Target].Y)
+			want, ok := to(float64(fs[p.Target].X), float64(fs[p.Target].Y))
 			got := seen[p.Query]
 			if ok && math.Hypot(want.X-float64(got.X), want.Y-float64(got.Y)) <= stableDistance {
 				n++
@@ -69,28 +70,31 @@ func StableOf(img image.Image) int {
 	return Stable(plane, Extract(plane, TargetOptions))
 }
 
-// take shoots plane with the view v: it returns the shot and where a
-// point of plane lands in it (false outside the shot).
-func (v stableView) take(plane *image.Gray) (*image.Gray, func(x, y float32) (Point, bool)) {
+// take shoots plane with the view v: it returns the shot, where a point
+// of plane lands in it, and where a point of the shot comes from in plane
+// (false outside the shot, or beyond the plane's horizon).
+func (v stableView) take(plane *image.Gray) (shot *image.Gray, to, from func(x, y float64) (Point, bool)) {
 	w, h := plane.Rect.Dx(), plane.Rect.Dy()
 	small := Plane(plane, Options{MaxSide: v.side})
 	sw, sh := small.Rect.Dx(), small.Rect.Dy()
 	sx, sy := float64(sw)/float64(w), float64(sh)/float64(h)
 	// The view's homography, on the small plane's pixel centres: a pinhole
 	// camera at distance d (focal length d, so the centre keeps its scale)
-	// of the plane turned by tilt about its vertical axis, then turned by
-	// turn in the frame.
-	t, r := v.tilt*math.Pi/180, v.turn*math.Pi/180
+	// of the plane turned by tilt about its axis, then turned by turn in
+	// the frame. The axis is made vertical first and turned back after.
+	t, a, r := v.tilt*math.Pi/180, v.axis*math.Pi/180, (v.axis+v.turn)*math.Pi/180
 	d := 1.5 * float64(max(sw, sh))
 	cx, cy := float64(sw)/2, float64(sh)/2
-	fw := project(float64(sw), float64(sh), t, r, d)
+	fw := project(float64(sw), float64(sh), t, a, r, d)
 	outW, outH := int(math.Ceil(fw.X)), int(math.Ceil(fw.Y))
+	// The sines and cosines of the angles, once: the warp below asks for
+	// them at every pixel. With no axis turn the maps are exactly those
+	// of a tilt about the vertical (sin 0 = 0, cos 0 = 1).
+	sinT, cosT, sinA, cosA, sinR, cosR := math.Sin(t), math.Cos(t), math.Sin(a), math.Cos(a), math.Sin(r), math.Cos(r)
 	// forward maps a small-plane point to the shot.
-	// The sines and cosines of both angles, once: the warp below asks for
-	// them at every pixel.
-	sinT, cosT, sinR, cosR := math.Sin(t), math.Cos(t), math.Sin(r), math.Cos(r)
 	forward := func(x, y float64) (Point, bool) {
 		u, q := x-cx, y-cy
+		u, q = u*cosA+q*sinA, -u*sinA+q*cosA
 		z := u*sinT + d
 		if z <= 0 {
 			return Point{}, false
@@ -106,27 +110,40 @@ func (v stableView) take(plane *image.Gray) (*image.Gray, func(x, y float32) (Po
 		px, py = px*cosR+py*sinR, -px*sinR+py*cosR
 		u := d * px / (d*cosT - px*sinT)
 		q := py * (u*sinT + d) / d
+		u, q = u*cosA-q*sinA, u*sinA+q*cosA
 		return u + cx, q + cy
 	}
-	shot := image.NewGray(image.Rect(0, 0, outW, outH))
+	shot = image.NewGray(image.Rect(0, 0, outW, outH))
 	for y := range outH {
 		for x := range outW {
 			sx, sy := backward(float64(x)+0.5, float64(y)+0.5)
 			shot.Pix[y*shot.Stride+x] = bilinear(small, sx-0.5, sy-0.5)
 		}
 	}
-	to := func(x, y float32) (Point, bool) {
-		return forward(float64(x)*sx, float64(y)*sy)
+	to = func(x, y float64) (Point, bool) { return forward(x*sx, y*sy) }
+	from = func(x, y float64) (Point, bool) {
+		px, py := x-float64(outW)/2, y-float64(outH)/2
+		px = px*cosR + py*sinR
+		if d*cosT-px*sinT <= 0 {
+			return Point{}, false
+		}
+		u, q := backward(x, y)
+		p := Point{X: u / sx, Y: q / sy}
+		// Within the plane by the 1/16 pixel a record may round up by.
+		return p, p.X >= 0 && p.Y >= 0 && p.X < float64(w)-1.0/16 && p.Y < float64(h)-1.0/16
 	}
-	return shot, to
+	return shot, to, from
 }
 
-// project returns the size of the box the stableView puts a w×h plane in.
-func project(w, h, tilt, turn, d float64) Point {
+// project returns the size of the box the stableView puts a w×h plane in:
+// tilted about an axis turned axis from the vertical, then turned by turn
+// (angles in radians, turn counted with the axis's).
+func project(w, h, tilt, axis, turn, d float64) Point {
 	var maxX, maxY float64
 	for _, c := range [4][2]float64{{-w / 2, -h / 2}, {w / 2, -h / 2}, {w / 2, h / 2}, {-w / 2, h / 2}} {
-		z := c[0]*math.Sin(tilt) + d
-		px, py := d*c[0]*math.Cos(tilt)/z, d*c[1]/z
+		u, q := c[0]*math.Cos(axis)+c[1]*math.Sin(axis), -c[0]*math.Sin(axis)+c[1]*math.Cos(axis)
+		z := u*math.Sin(tilt) + d
+		px, py := d*u*math.Cos(tilt)/z, d*q/z
 		px, py = px*math.Cos(turn)-py*math.Sin(turn), px*math.Sin(turn)+py*math.Cos(turn)
 		maxX, maxY = max(maxX, math.Abs(px)), max(maxY, math.Abs(py))
 	}

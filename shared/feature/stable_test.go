@@ -4,6 +4,7 @@ import (
 	"image"
 	"image/color"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/pixmatch/pixmatch/shared/distort"
@@ -55,13 +56,18 @@ func TestStableViewGeometry(t *testing.T) {
 			}
 		}
 	}
-	for _, v := range stableViews {
-		shot, to := v.take(plane)
+	// The grade's views, and views tilted about turned axes as Enrol's.
+	views := append(slices.Clone(stableViews), stableView{tilt: 50, axis: 60, side: 400}, stableView{tilt: 35, axis: 135, turn: 20, side: 300})
+	for _, v := range views {
+		shot, to, from := v.take(plane)
 		for _, d := range dots {
-			p, ok := to(float32(d.X)+0.5, float32(d.Y)+0.5)
+			p, ok := to(float64(d.X)+0.5, float64(d.Y)+0.5)
 			if !ok {
 				t.Errorf("%+v: dot %v left the shot", v, d)
 				continue
+			}
+			if back, ok := from(p.X, p.Y); !ok || math.Hypot(back.X-float64(d.X)-0.5, back.Y-float64(d.Y)-0.5) > 1e-6 {
+				t.Errorf("%+v: dot %v went to (%.1f, %.1f), which comes back from (%.3f, %.3f) %v", v, d, p.X, p.Y, back.X, back.Y, ok)
 			}
 			// The centroid of the bright pixels near where it went.
 			var sx, sy, sum float64

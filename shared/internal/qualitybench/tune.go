@@ -31,12 +31,14 @@ type tuneOptions struct {
 	Guides []int
 	// Indexes name the shortlisters compared (newShortlister).
 	Indexes []string
+	// Enrols name how targets are enrolled (parseEnrol).
+	Enrols []string
 }
 
 // tuneSpec is the sweep as the -tune-* flags give it: comma-separated
 // lists.
 type tuneSpec struct {
-	vocabularies, bags, shortlists, inliers, queryMax, indexes, guides string
+	vocabularies, bags, shortlists, inliers, queryMax, indexes, guides, enrols string
 }
 
 // flags binds the spec to its command-line flags.
@@ -47,6 +49,7 @@ func (ts *tuneSpec) flags() {
 	flag.StringVar(&ts.inliers, "tune-inliers", "20", "with -tune: least inliers accepted")
 	flag.StringVar(&ts.queryMax, "tune-query-max", "1000", "with -tune: most features of a query")
 	flag.StringVar(&ts.guides, "tune-guides", "0", "with -tune: levels of the vocabulary whose nodes matching is confined to (0: every pair)")
+	flag.StringVar(&ts.enrols, "tune-enrols", "shipped", "with -tune: how targets are enrolled (parseEnrol: shipped, none, or VIEWS/PERVIEW/SHARE)")
 	flag.StringVar(&ts.indexes, "tune-indexes", "bow", "with -tune: shortlisting indexes (newShortlister: bow, he<bits>, nn<bits>, tf-<score>, each with /key=value options)")
 }
 
@@ -59,6 +62,7 @@ func tuneMode(ctx context.Context, cache string, workers int, vo vocabularyOptio
 		return err
 	}
 	o.Indexes = strings.Split(ts.indexes, ",")
+	o.Enrols = strings.Split(ts.enrols, ",")
 	if o.Guides, err = parseInts(ts.guides); err != nil {
 		return err
 	}
@@ -157,16 +161,6 @@ func tune(ctx context.Context, c *Corpus, o tuneOptions, workers int, w io.Write
 	if err != nil {
 		return err
 	}
-	recs := make([]feature.Record, len(g.entries))
-	err = parallel(ctx, len(g.entries), workers, func(i int) error {
-		p := feature.Plane(g.entries[i].Image, feature.TargetOptions)
-		recs[i] = feature.Record{Width: p.Rect.Dx(), Height: p.Rect.Dy(), Features: feature.Extract(p, feature.TargetOptions)}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	logf("tune: %d entries enrolled (%s)", len(recs), time.Since(start).Round(time.Millisecond))
 	index := map[string]int{}
 	for i, e := range g.entries {
 		index[e.ID] = i
@@ -180,38 +174,118 @@ func tune(ctx context.Context, c *Corpus, o tuneOptions, workers int, w io.Write
 		strings.Join(names[1:], " | "), len(edits)*len(c.NonMembers))
 	fmt.Fprintf(w, "|--:|---|---|--:|--:|--:|--:|--:|--:|---|%s--:|--:|--:|--:|\n", strings.Repeat("--:|", len(edits)-1))
 	vocabs := map[vocabularyOptions]*bow.Vocabulary{}
+	var queries [][]*tuneQuery
 	for _, qmax := range o.QueryMax {
-		queries, err := tuneQueries(ctx, c, g, index, edits, qmax, workers)
+		qs, err := tuneQueries(ctx, c, g, index, edits, qmax, workers)
 		if err != nil {
 			return err
 		}
-		logf("tune: %d queries of %d features at most (%s)", len(queries), qmax, time.Since(start).Round(time.Millisecond))
-		for _, vo := range o.Vocabularies {
-			v := vocabs[vo]
-			if v == nil && vo.Shipped {
-				if v, err = camera.Vocabulary(); err != nil {
-					return err
-				}
-				vocabs[vo] = v
-			}
-			if v == nil {
-				samples, err := vocabularySamples(ctx, c.Fillers, vo.Views, workers)
+		queries = append(queries, qs)
+		logf("tune: %d queries of %d features at most (%s)", len(qs), qmax, time.Since(start).Round(time.Millisecond))
+	}
+	for _, spec := range o.Enrols {
+		eo, err := parseEnrol(spec)
+		if err != nil {
+			return err
+		}
+		recs, err := enrolEntries(ctx, g, eo, workers)
+		if err != nil {
+			return err
+		}
+		logf("tune: %d entries enrolled %s, %.0f features each (%s)", len(recs), spec, meanFeatures(recs), time.Since(start).Round(time.Millisecond))
+		for qi, qmax := range o.QueryMax {
+			for _, vo := range o.Vocabularies {
+				v, err := tuneVocabulary(ctx, c, vocabs, vo, workers)
 				if err != nil {
 					return err
 				}
-				if v, err = bow.Train(samples, vo.K, vo.Levels, vo.Iterations, vo.Seed); err != nil {
+				for _, q := range queries[qi] {
+					clear(q.verdicts) // verdicts are of one enrolment's records
+				}
+				s := &sweep{o: o, recs: recs, queries: queries[qi], isCamera: isCamera, names: names, vocab: v, workers: workers, logf: logf}
+				if err := s.run(ctx, w, fmt.Sprintf("| %d | %s %s |", qmax, vo, spec)); err != nil {
 					return err
 				}
-				vocabs[vo] = v
+				logf("tune: enrol %s, query max %d, vocabulary %s done (%s)", spec, qmax, vo, time.Since(start).Round(time.Millisecond))
 			}
-			s := &sweep{o: o, recs: recs, queries: queries, isCamera: isCamera, names: names, vocab: v, workers: workers, logf: logf}
-			if err := s.run(ctx, w, fmt.Sprintf("| %d | %s |", qmax, vo)); err != nil {
-				return err
-			}
-			logf("tune: query max %d, vocabulary %s done (%s)", qmax, vo, time.Since(start).Round(time.Millisecond))
 		}
 	}
 	return nil
+}
+
+// tuneVocabulary returns the vocabulary vo, trained once a run.
+func tuneVocabulary(ctx context.Context, c *Corpus, vocabs map[vocabularyOptions]*bow.Vocabulary, vo vocabularyOptions, workers int) (*bow.Vocabulary, error) {
+	if v := vocabs[vo]; v != nil {
+		return v, nil
+	}
+	var v *bow.Vocabulary
+	var err error
+	if vo.Shipped {
+		v, err = camera.Vocabulary()
+	} else {
+		var samples []bow.Descriptor
+		if samples, err = vocabularySamples(ctx, c.Fillers, vo.Views, workers); err == nil {
+			v, err = bow.Train(samples, vo.K, vo.Levels, vo.Iterations, vo.Seed)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	vocabs[vo] = v
+	return v, nil
+}
+
+// enrolEntries enrols every gallery entry with eo.
+func enrolEntries(ctx context.Context, g *gallery, eo feature.EnrolOptions, workers int) ([]feature.Record, error) {
+	recs := make([]feature.Record, len(g.entries))
+	err := parallel(ctx, len(g.entries), workers, func(i int) error {
+		p := feature.Plane(g.entries[i].Image, feature.TargetOptions)
+		recs[i] = feature.Record{Width: p.Rect.Dx(), Height: p.Rect.Dy(), Features: feature.Enrol(p, eo).Features}
+		return nil
+	})
+	return recs, err
+}
+
+// meanFeatures is the mean number of features of recs.
+func meanFeatures(recs []feature.Record) float64 {
+	n := 0
+	for _, r := range recs {
+		n += len(r.Features)
+	}
+	return float64(n) / float64(max(len(recs), 1))
+}
+
+// enrolViews are the extra views an enrolment spec names.
+var enrolViews = map[string][]feature.View{
+	"grade": nil,
+	"tilt":  {{Tilt: 50, Axis: 90, Side: 400}},
+	"tilt3": {{Tilt: 50, Axis: 45, Side: 400}, {Tilt: 50, Axis: 90, Side: 400}, {Tilt: 50, Axis: 135, Side: 400}},
+	"tilt3s": {{Tilt: 50, Axis: 45, Side: 400}, {Tilt: 50, Axis: 90, Side: 400}, {Tilt: 50, Axis: 135, Side: 400},
+		{Tilt: 30, Axis: 90, Side: 250}},
+}
+
+// parseEnrol reads an enrolment spec: "shipped" (feature.DefaultEnrolOptions),
+// "none" (no view adds a feature) or VIEWS/PERVIEW/SHARE — the extra views
+// of enrolViews named VIEWS, the most features a view adds, and their
+// share of the bag.
+func parseEnrol(spec string) (feature.EnrolOptions, error) {
+	switch spec {
+	case "shipped":
+		return feature.DefaultEnrolOptions, nil
+	case "none":
+		return feature.EnrolOptions{}, nil
+	}
+	parts := strings.Split(spec, "/")
+	views, ok := enrolViews[parts[0]]
+	if len(parts) != 3 || !ok {
+		return feature.EnrolOptions{}, fmt.Errorf("tune: enrolment %q is not shipped, none or VIEWS/PERVIEW/SHARE", spec)
+	}
+	per, err1 := strconv.Atoi(parts[1])
+	share, err2 := strconv.ParseFloat(parts[2], 64)
+	if err := errors.Join(err1, err2); err != nil {
+		return feature.EnrolOptions{}, fmt.Errorf("tune: enrolment %q: %w", spec, err)
+	}
+	return feature.EnrolOptions{Views: views, PerView: per, BagShare: share, Bag: camera.BagFeatures}, nil
 }
 
 // tuneQueries makes the camera table's queries and extracts their

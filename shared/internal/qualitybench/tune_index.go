@@ -45,6 +45,13 @@ func newShortlister(spec string, v *bow.Vocabulary, recs []feature.Record, words
 	if strings.HasPrefix(parts[0], "tf-") {
 		return newTfidf(strings.TrimPrefix(parts[0], "tf-"), opt["stop"], slack, v, words, bag), nil
 	}
+	if b, ok := strings.CutPrefix(parts[0], "wgc"); ok {
+		bins, err := strconv.Atoi(b)
+		if err != nil || bins < 1 || bins > 64 {
+			return nil, fmt.Errorf("tune: index %q", spec)
+		}
+		return newWGC(v, recs, words, bag, bins, int(opt["w"])), nil
+	}
 	if parts[0] == "bow" {
 		x := bow.NewIndex(v.Words())
 		for i, ws := range words {
