@@ -67,6 +67,7 @@ type Service struct {
 	records *recordCache // decoded feature records read last
 	lookup  Lookup       // nil: targets are found in indexes loaded at Open
 	counter Counter      // nil: searches are counted in memory (admission)
+	snaps   *snapshots   // nil: every start reads the rows (snapshot.go)
 
 	mu      sync.RWMutex
 	shelves map[int64]*shelf // by gallery ID
@@ -119,6 +120,9 @@ func Open(ctx context.Context, st store.Store, cfg config.Config, opts ...Option
 		}
 		s.shelves[g.ID] = sh
 	}
+	if s.snaps != nil && s.lookup == nil {
+		s.startSnapshots(ctx)
+	}
 	return s, nil
 }
 
@@ -129,13 +133,23 @@ func (s *Service) newShelf(g store.Gallery) *shelf {
 	return &shelf{id: g.ID, gallery: g, index: x, tier: newTier(s.vocab)}
 }
 
-// load builds the indexes of one gallery from the store. Targets whose
+// load builds the indexes of one gallery: from its snapshot caught up
+// with the change log when it has a usable one (WithSnapshots), else from
+// the store's rows. Read from the rows, targets whose
 // fingerprint or feature record was made by another algorithm version
 // (or that have no record) get them anew from their stored image, saved.
 func (s *Service) load(ctx context.Context, g store.Gallery) (*shelf, error) {
 	sh := s.newShelf(g)
 	if s.lookup != nil {
 		return sh, nil // the searches look their targets up
+	}
+	if s.snaps != nil {
+		if ok, err := s.restore(ctx, sh, g); ok || err != nil {
+			if err != nil {
+				return nil, fmt.Errorf("gallery: load %q from its snapshot: %w", g.Name, err)
+			}
+			return sh, nil
+		}
 	}
 	sh.followed = g.Version // read before the targets: later changes are applied again, harmlessly
 	stale, err := s.loadIndex(ctx, sh)
