@@ -178,11 +178,11 @@ func (sn *snapshots) writeFile(l label, x *index.Index) error {
 		return err
 	}
 	path := sn.path(l.gallery)
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	f, err := os.CreateTemp(sn.dir, filepath.Base(path)+".*.tmp") // 0600; its own, should servers share dir
 	if err != nil {
 		return err
 	}
+	tmp := f.Name()
 	err = encodeSnapshot(f, l, x)
 	if err == nil {
 		err = f.Sync()

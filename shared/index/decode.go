@@ -97,10 +97,7 @@ func (x *Index) readEntries(d *decoder, h header) error {
 			return fmt.Errorf("%w: entry %d's ID", ErrEncoding, s)
 		}
 		x.ids[s], at = ids[at:at+l], at+l
-		if _, dup := x.slotOf[x.ids[s]]; dup {
-			return fmt.Errorf("%w: ID %q twice", ErrEncoding, x.ids[s])
-		}
-		x.slotOf[x.ids[s]] = int32(s)
+		x.slotOf[x.ids[s]] = int32(s) // an ID twice leaves the map short, below
 		if gl := groupLens[s]; gl == sameAsID {
 			x.groups[s] = x.ids[s]
 		} else if gat+uint64(gl) <= uint64(len(groups)) {
@@ -111,6 +108,9 @@ func (x *Index) readEntries(d *decoder, h header) error {
 	}
 	if at != uint64(len(ids)) || gat != uint64(len(groups)) {
 		return fmt.Errorf("%w: unread ID or group bytes", ErrEncoding)
+	}
+	if len(x.slotOf) != n {
+		return fmt.Errorf("%w: an ID twice", ErrEncoding)
 	}
 	x.active = make([]bool, n)
 	for s, v := range d.take(n) {

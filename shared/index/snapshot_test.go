@@ -169,3 +169,23 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestDecodeRefusesTwins refuses an encoding whose IDs name one entry
+// twice: a search would find one of them only.
+func TestDecodeRefusesTwins(t *testing.T) {
+	x := New(1)
+	for _, id := range []string{"ab", "ac"} {
+		if err := x.Put(Entry{ID: id, Codes: []Code{{Key: 1}}, Active: true}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := encoded(t, x)
+	at := bytes.Index(b, []byte("abac"))
+	if at < 0 {
+		t.Fatal("the IDs are not laid out one after the other")
+	}
+	b[at+3] = 'b'
+	if _, err := Decode(b); !errors.Is(err, ErrEncoding) {
+		t.Fatalf("two entries of ID ab: %v, want ErrEncoding", err)
+	}
+}
