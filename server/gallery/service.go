@@ -133,39 +133,47 @@ func (s *Service) newShelf(g store.Gallery) *shelf {
 	return &shelf{id: g.ID, gallery: g, index: x, tier: newTier(s.vocab)}
 }
 
-// load builds the indexes of one gallery: from its snapshot caught up
-// with the change log when it has a usable one (WithSnapshots), else from
-// the store's rows. Read from the rows, targets whose
-// fingerprint or feature record was made by another algorithm version
-// (or that have no record) get them anew from their stored image, saved.
+// load builds the indexes of one gallery: the hash index from its
+// snapshot caught up with the change log when it has a usable one
+// (WithSnapshots), else from the store's rows; then the feature tier
+// from the stored feature records.
 func (s *Service) load(ctx context.Context, g store.Gallery) (*shelf, error) {
 	sh := s.newShelf(g)
 	if s.lookup != nil {
 		return sh, nil // the searches look their targets up
 	}
-	if s.snaps != nil {
-		if ok, err := s.restore(ctx, sh, g); ok || err != nil {
-			if err != nil {
-				return nil, fmt.Errorf("gallery: load %q from its snapshot: %w", g.Name, err)
-			}
-			return sh, nil
-		}
-	}
-	sh.followed = g.Version // read before the targets: later changes are applied again, harmlessly
-	stale, err := s.loadIndex(ctx, sh)
-	if err != nil {
+	sh.index.MultiIndexRows(0) // built once, below, not grown row by row
+	if err := s.loadHash(ctx, sh, g); err != nil {
 		return nil, fmt.Errorf("gallery: load %q: %w", g.Name, err)
-	}
-	for _, id := range stale {
-		if err := s.refingerprint(ctx, sh, id); err != nil {
-			return nil, fmt.Errorf("gallery: load %q: %w", g.Name, err)
-		}
 	}
 	if err := s.loadFeatures(ctx, sh); err != nil {
 		return nil, fmt.Errorf("gallery: load %q: %w", g.Name, err)
 	}
 	sh.index.Compact() // the room its slices grew into while loading
+	sh.index.MultiIndexRows(s.cfg.Search.MultiIndexRows)
 	return sh, nil
+}
+
+// loadHash fills a gallery's hash index, from its snapshot or its rows.
+// Read from the rows, targets whose fingerprint was made by another
+// algorithm version get one anew from their stored image, saved.
+func (s *Service) loadHash(ctx context.Context, sh *shelf, g store.Gallery) error {
+	if s.snaps != nil {
+		if ok, err := s.restore(ctx, sh, g); ok || err != nil {
+			return err
+		}
+	}
+	sh.followed = g.Version // read before the targets: later changes are applied again, harmlessly
+	stale, err := s.loadIndex(ctx, sh)
+	if err != nil {
+		return err
+	}
+	for _, id := range stale {
+		if err := s.refingerprint(ctx, sh, id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // stored reads a target with its image and decodes the image.

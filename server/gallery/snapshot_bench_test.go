@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -174,6 +176,10 @@ func benchOpen(b *testing.B, n int) {
 		b.Fatal(err)
 	}
 	first = nil
+	file, err := os.Stat(filepath.Join(sg.snaps, strconv.FormatInt(g.ID, 10)+".snap"))
+	if err != nil {
+		b.Fatal(err)
+	}
 	var rows, snap time.Duration
 	var rowsHeap, snapHeap float64
 	for b.Loop() {
@@ -193,4 +199,5 @@ func benchOpen(b *testing.B, n int) {
 	b.ReportMetric(float64(rows)/float64(snap), "x-faster-than-rows")
 	b.ReportMetric(rowsHeap, "B/target-rows")
 	b.ReportMetric(snapHeap, "B/target-snapshot")
+	b.ReportMetric(float64(file.Size())/float64(n), "B/target-file")
 }

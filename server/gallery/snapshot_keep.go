@@ -26,9 +26,10 @@ const (
 )
 
 // restore starts sh's hash index from the gallery's snapshot and brings
-// it, and the feature tier, up to the end of the change log. It reports
-// false, with sh untouched, when there is no usable snapshot: none, or
-// one it ignores (logged with the reason).
+// it up to the end of the change log (with the feature tier's targets
+// that the log names). It reports false, with sh untouched, when there
+// is no usable snapshot: none, or one it ignores (logged with the
+// reason).
 func (s *Service) restore(ctx context.Context, sh *shelf, g store.Gallery) (bool, error) {
 	l, x, err := s.readSnapshot(ctx, sh, g)
 	if err != nil {
@@ -40,13 +41,8 @@ func (s *Service) restore(ctx context.Context, sh *shelf, g store.Gallery) (bool
 	}
 	sh.index, sh.followed = x, l.version
 	if err := s.catchUp(ctx, sh); err != nil {
-		return true, err
+		return true, fmt.Errorf("from its snapshot: %w", err)
 	}
-	if err := s.loadFeatures(ctx, sh); err != nil {
-		return true, err
-	}
-	sh.index.Compact() // what the catch-up grew; then the multi-indexes, once
-	sh.index.MultiIndexRows(s.cfg.Search.MultiIndexRows)
 	s.snaps.noted(g.ID, l.version)
 	return true, nil
 }
