@@ -26,7 +26,9 @@
 //
 // Writes to a gallery are serialised: the store commits first, then the
 // index is updated, so the index always reflects a committed prefix of the
-// gallery's change log. At start the indexes are rebuilt from the store.
+// gallery's change log. At start the indexes are rebuilt from the store,
+// or, with WithSnapshots, the hash index read from a snapshot the change
+// log then brings up to date (snapshot.go).
 //
 // Admin holds the rules for galleries and API keys over the store alone:
 // the admin commands use it directly, and Service through it, so the two
