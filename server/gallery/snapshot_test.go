@@ -29,8 +29,8 @@ import (
 // snapGallery is a SQLite database with one gallery of n shaped targets,
 // and where its snapshots go.
 type snapGallery struct {
-	st     *sqlite.Store
-	path   string // the database
+	st     store.Store
+	path   string // the SQLite database
 	snaps  string // the snapshots' folder
 	g      store.Gallery
 	prints map[string]fingerprint.Fingerprint
@@ -41,18 +41,26 @@ func newSnapGallery(t testing.TB, n int) *snapGallery {
 	t.Helper()
 	ctx := context.Background()
 	dir := t.TempDir()
-	sg := &snapGallery{path: filepath.Join(dir, "db"), snaps: filepath.Join(dir, "snapshots"), cfg: config.Default()}
-	sg.cfg.Search.MultiIndexRows = 500 // the multi-indexes searched too
-	var err error
-	if sg.st, err = sqlite.Open(ctx, sg.path); err != nil {
+	sg := &snapGallery{path: filepath.Join(dir, "db"), snaps: filepath.Join(dir, "snapshots"), cfg: snapConfig()}
+	st, err := sqlite.Open(ctx, sg.path)
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { sg.st.Close() })
+	t.Cleanup(func() { st.Close() })
+	sg.st = st
 	if sg.g, err = sg.st.CreateGallery(ctx, store.Gallery{Name: "g", AppID: "app"}); err != nil {
 		t.Fatal(err)
 	}
 	sg.prints = populate(t, sg.path, sg.g.ID, n, 1)
 	return sg
+}
+
+// snapConfig is the configuration the snapshot tests open services
+// with: multi-indexes from 500 rows, so that they are searched too.
+func snapConfig() config.Config {
+	cfg := config.Default()
+	cfg.Search.MultiIndexRows = 500
+	return cfg
 }
 
 // open opens a service on the gallery's store, with snapshots when
