@@ -282,7 +282,7 @@ func (s *Service) Config() config.Config { return s.cfg }
 
 // Refresh brings the service's galleries in line with the store: galleries
 // created by another process (the admin commands) are loaded, deleted ones
-// dropped, and changed limits and flags applied.
+// dropped with their snapshots, and changed limits and flags applied.
 func (s *Service) Refresh(ctx context.Context) error {
 	galleries, err := s.store.Galleries(ctx)
 	if err != nil {
@@ -306,12 +306,17 @@ func (s *Service) Refresh(ctx context.Context) error {
 		sh.adopt(g)
 	}
 	s.mu.Lock()
+	var gone []int64
 	for id := range s.shelves {
 		if !seen[id] {
 			delete(s.shelves, id)
+			gone = append(gone, id)
 		}
 	}
 	s.mu.Unlock()
+	for _, id := range gone {
+		s.snaps.drop(id)
+	}
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/crc32"
+	"io/fs"
 	"io"
 	"log/slog"
 	"os"
@@ -114,6 +115,22 @@ func (sn *snapshots) lastWritten(gallery int64) int64 {
 		return v
 	}
 	return -1
+}
+
+// drop deletes the snapshot of a gallery that no longer exists. It does
+// nothing without snapshots (sn nil).
+func (sn *snapshots) drop(gallery int64) {
+	if sn == nil {
+		return
+	}
+	sn.writing.Lock()
+	defer sn.writing.Unlock()
+	if err := os.Remove(sn.path(gallery)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		sn.logger().Warn("remove the snapshot of a deleted gallery", "gallery", gallery, "err", err)
+	}
+	sn.mu.Lock()
+	delete(sn.written, gallery)
+	sn.mu.Unlock()
 }
 
 // encodeSnapshot writes the snapshot of x, labelled l, to w.

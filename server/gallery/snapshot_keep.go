@@ -94,8 +94,8 @@ func (s *Service) writeSnapshot(ctx context.Context, sh *shelf) error {
 	sn := s.snaps
 	sn.writing.Lock()
 	defer sn.writing.Unlock()
-	if sn.lastWritten(sh.id) == version {
-		return nil
+	if cur, err := s.shelf(sh.id); err != nil || cur != sh || sn.lastWritten(sh.id) == version {
+		return nil // deleted meanwhile (and its snapshot with it), or written already
 	}
 	l := label{gallery: sh.id, created: sh.settings().Created, version: version}
 	if version > 0 {

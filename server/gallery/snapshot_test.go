@@ -300,6 +300,42 @@ func TestSnapshotKeptInBackground(t *testing.T) {
 	again.snaps.stop()
 }
 
+// TestSnapshotDroppedWithGallery deletes a gallery, as the admin command
+// does, from under a server that keeps its snapshot: the server's
+// Refresh deletes the snapshot, and Close writes none again.
+func TestSnapshotDroppedWithGallery(t *testing.T) {
+	ctx := context.Background()
+	sg := newSnapGallery(t, 20)
+	often := func(s *Service) { s.snaps.every = 5 * time.Millisecond }
+	svc, err := Open(ctx, sg.st, sg.cfg, WithSnapshots(sg.snaps, nil), often)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(sg.snaps, "1.snap")
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		if _, err := os.Stat(file); err == nil {
+			break
+		} else if time.Now().After(deadline) {
+			t.Fatalf("no snapshot written: %v", err)
+		}
+	}
+	if err := sg.st.DeleteGallery(ctx, sg.g.ID); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(file); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the deleted gallery's snapshot is still there: %v", err)
+	}
+	if err := svc.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(sg.snaps); len(entries) != 0 {
+		t.Fatalf("after Close the snapshots folder holds %v", entries)
+	}
+}
+
 // FuzzDecodeSnapshot reads arbitrary snapshot files, their checksum
 // made right so that the fuzzer gets past it: a file is used, or refused
 // with errSnapshot; nothing panics.
