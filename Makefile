@@ -88,6 +88,7 @@ bench:
 	$(GO) test -run '^$$' -bench Browser -benchtime 20x ./server/e2e
 	$(GO) test -run '^$$' -bench 'ReadMatches|Delta' -benchtime 5x ./server/gallery
 	$(GO) test -run '^$$' -bench Enrol -benchtime 56x ./server/gallery
+	$(GO) test -run '^$$' -bench OpenFromSnapshot -benchtime 2x ./server/gallery
 	$(GO) test -run '^$$' -bench CameraSearch -benchtime 300x ./server/gallery -args -benchcache $(CURDIR)/.cache/bench
 	$(GO) test -run '^$$' -bench FirstSync -benchtime 50x ./server/api/sync -args -benchcache $(CURDIR)/.cache/bench
 

@@ -7,7 +7,6 @@ import (
 
 	"github.com/pixmatch/pixmatch/server/store"
 	"github.com/pixmatch/pixmatch/shared/feature"
-	"github.com/pixmatch/pixmatch/shared/index"
 )
 
 // A target's feature record is made when its picture is added or
@@ -41,9 +40,9 @@ func (s *Service) loadFeatures(ctx context.Context, sh *shelf) error {
 	if err != nil {
 		return err
 	}
-	sh.index.Each(func(e index.Entry) bool {
-		if !have[e.ID] {
-			sh.pending = append(sh.pending, e.ID)
+	sh.index.EachID(func(id string) bool {
+		if !have[id] {
+			sh.pending = append(sh.pending, id)
 		}
 		return true
 	})

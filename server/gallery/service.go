@@ -26,7 +26,9 @@
 //
 // Writes to a gallery are serialised: the store commits first, then the
 // index is updated, so the index always reflects a committed prefix of the
-// gallery's change log. At start the indexes are rebuilt from the store.
+// gallery's change log. At start the indexes are rebuilt from the store,
+// or, with WithSnapshots, the hash index read from a snapshot the change
+// log then brings up to date (snapshot.go).
 //
 // Admin holds the rules for galleries and API keys over the store alone:
 // the admin commands use it directly, and Service through it, so the two
@@ -67,6 +69,7 @@ type Service struct {
 	records *recordCache // decoded feature records read last
 	lookup  Lookup       // nil: targets are found in indexes loaded at Open
 	counter Counter      // nil: searches are counted in memory (admission)
+	snaps   *snapshots   // nil: every start reads the rows (snapshot.go)
 
 	mu      sync.RWMutex
 	shelves map[int64]*shelf // by gallery ID
@@ -119,6 +122,9 @@ func Open(ctx context.Context, st store.Store, cfg config.Config, opts ...Option
 		}
 		s.shelves[g.ID] = sh
 	}
+	if s.snaps != nil && s.lookup == nil {
+		s.startSnapshots(ctx)
+	}
 	return s, nil
 }
 
@@ -129,29 +135,47 @@ func (s *Service) newShelf(g store.Gallery) *shelf {
 	return &shelf{id: g.ID, gallery: g, index: x, tier: newTier(s.vocab)}
 }
 
-// load builds the indexes of one gallery from the store. Targets whose
-// fingerprint or feature record was made by another algorithm version
-// (or that have no record) get them anew from their stored image, saved.
+// load builds the indexes of one gallery: the hash index from its
+// snapshot caught up with the change log when it has a usable one
+// (WithSnapshots), else from the store's rows; then the feature tier
+// from the stored feature records.
 func (s *Service) load(ctx context.Context, g store.Gallery) (*shelf, error) {
 	sh := s.newShelf(g)
 	if s.lookup != nil {
 		return sh, nil // the searches look their targets up
 	}
-	sh.followed = g.Version // read before the targets: later changes are applied again, harmlessly
-	stale, err := s.loadIndex(ctx, sh)
-	if err != nil {
+	sh.index.MultiIndexRows(0) // built once, below, not grown row by row
+	if err := s.loadHash(ctx, sh, g); err != nil {
 		return nil, fmt.Errorf("gallery: load %q: %w", g.Name, err)
-	}
-	for _, id := range stale {
-		if err := s.refingerprint(ctx, sh, id); err != nil {
-			return nil, fmt.Errorf("gallery: load %q: %w", g.Name, err)
-		}
 	}
 	if err := s.loadFeatures(ctx, sh); err != nil {
 		return nil, fmt.Errorf("gallery: load %q: %w", g.Name, err)
 	}
 	sh.index.Compact() // the room its slices grew into while loading
+	sh.index.MultiIndexRows(s.cfg.Search.MultiIndexRows)
 	return sh, nil
+}
+
+// loadHash fills a gallery's hash index, from its snapshot or its rows.
+// Read from the rows, targets whose fingerprint was made by another
+// algorithm version get one anew from their stored image, saved.
+func (s *Service) loadHash(ctx context.Context, sh *shelf, g store.Gallery) error {
+	if s.snaps != nil {
+		if ok, err := s.restore(ctx, sh, g); ok || err != nil {
+			return err
+		}
+	}
+	sh.followed = g.Version // read before the targets: later changes are applied again, harmlessly
+	stale, err := s.loadIndex(ctx, sh)
+	if err != nil {
+		return err
+	}
+	for _, id := range stale {
+		if err := s.refingerprint(ctx, sh, id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // stored reads a target with its image and decodes the image.
@@ -258,7 +282,7 @@ func (s *Service) Config() config.Config { return s.cfg }
 
 // Refresh brings the service's galleries in line with the store: galleries
 // created by another process (the admin commands) are loaded, deleted ones
-// dropped, and changed limits and flags applied.
+// dropped with their snapshots, and changed limits and flags applied.
 func (s *Service) Refresh(ctx context.Context) error {
 	galleries, err := s.store.Galleries(ctx)
 	if err != nil {
@@ -282,12 +306,17 @@ func (s *Service) Refresh(ctx context.Context) error {
 		sh.adopt(g)
 	}
 	s.mu.Lock()
+	var gone []int64
 	for id := range s.shelves {
 		if !seen[id] {
 			delete(s.shelves, id)
+			gone = append(gone, id)
 		}
 	}
 	s.mu.Unlock()
+	for _, id := range gone {
+		s.snaps.drop(id)
+	}
 	return nil
 }
 

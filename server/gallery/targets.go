@@ -206,6 +206,9 @@ const similarLimit = 10
 
 // committed records that the store is now at version.
 func (s *Service) committed(sh *shelf, version int64) {
+	if version == sh.followed+1 { // the next in the log: the caller puts it in the indexes (under sh.write)
+		sh.followed = version
+	}
 	sh.mu.Lock()
 	sh.gallery.Version = version
 	sh.mu.Unlock()

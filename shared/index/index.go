@@ -470,3 +470,16 @@ func (x *Index) Each(fn func(Entry) bool) {
 		}
 	}
 }
+
+// EachID calls fn with the ID of every entry, in no particular order,
+// until fn returns false: Each without copying the entries, under the
+// same read lock and with the same rule (fn must not call the index).
+func (x *Index) EachID(fn func(id string) bool) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	for _, id := range x.ids {
+		if !fn(id) {
+			return
+		}
+	}
+}

@@ -584,3 +584,23 @@ func TestEachStops(t *testing.T) {
 		t.Errorf("Each went on for %d calls after fn returned false at 3", n)
 	}
 }
+
+// TestEachID lists every entry's ID once, and stops when fn says so.
+func TestEachID(t *testing.T) {
+	x, m, _ := snapshotFixture(t, 4)
+	seen := map[string]int{}
+	x.EachID(func(id string) bool { seen[id]++; return true })
+	if len(seen) != len(m.entries) {
+		t.Fatalf("EachID gave %d IDs, want %d", len(seen), len(m.entries))
+	}
+	for id, n := range seen {
+		if _, ok := m.entries[id]; !ok || n != 1 {
+			t.Fatalf("EachID gave %q %d times; an entry: %v", id, n, ok)
+		}
+	}
+	n := 0
+	x.EachID(func(string) bool { n++; return n < 3 })
+	if n != 3 {
+		t.Errorf("EachID went on for %d calls after fn returned false at 3", n)
+	}
+}

@@ -23,6 +23,8 @@ import (
 const (
 	databaseFile = "pixmatch.db"
 	filesFolder  = "files"
+	// snapshotsFolder holds the galleries' index snapshots (gallery.WithSnapshots).
+	snapshotsFolder = "snapshots"
 )
 
 // storeFlags say where serve and the admin commands keep their data: the

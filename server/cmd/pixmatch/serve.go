@@ -95,7 +95,8 @@ func serve(ctx context.Context, args []string, out io.Writer, getenv func(string
 		return err
 	}
 	shared, replays := sharedThroughDB(st)
-	svc, err := gallery.Open(ctx, mx.observe(st), cfg, shared...)
+	snaps := gallery.WithSnapshots(filepath.Join(where.dir, snapshotsFolder), log)
+	svc, err := gallery.Open(ctx, mx.observe(st), cfg, append(shared, snaps)...)
 	if err != nil {
 		return err
 	}
@@ -134,6 +135,9 @@ func serve(ctx context.Context, args []string, out io.Writer, getenv func(string
 	}
 	stopBackground() // also when the listener failed and ctx goes on
 	owned.Wait()
+	if serr := svc.Close(stopping); serr != nil { // the snapshots the next start reads
+		err = errors.Join(err, fmt.Errorf("write snapshots: %w", serr))
+	}
 	log.Info("stopped")
 	return err
 }

@@ -109,6 +109,10 @@ func TestShutdownDrains(t *testing.T) {
 	if _, err := st.Target(context.Background(), gs[0].ID, r.Result.TargetID, false); err != nil {
 		t.Fatalf("the acknowledged target is not in the database: %v", err)
 	}
+	snap := filepath.Join(dir, snapshotsFolder, fmt.Sprintf("%d.snap", gs[0].ID))
+	if info, err := os.Stat(snap); err != nil || info.Mode().Perm() != 0o600 {
+		t.Errorf("the gallery's snapshot, private, written at shutdown: %v, %v", info, err)
+	}
 }
 
 // signedCreate is the JSON body of a signed CRS create.
