@@ -190,6 +190,8 @@ func (w *workerd) refusals(sdk *imagesearch.Client) {
 			PicContent: w.b64("flower", 1), Num: dara.Int32(101)}))},
 		{"SearchImageByText on a generic instance", apierror.UnsupportedInstanceType, call(sdk.SearchImageByText(&imagesearch.SearchImageByTextRequest{InstanceName: instance,
 			Text: dara.String("rocket")}))},
+		{"a PicContent URL to a loopback address", apierror.InvalidPicUrl, call(sdk.AddImage(&imagesearch.AddImageRequest{InstanceName: instance,
+			ProductId: dara.String("p2"), PicName: dara.String("x.jpg"), PicContent: dara.String(w.URL + "/ping")}))},
 		{"DumpMeta (a Worker has no file system)", apierror.InternalOssError, call(sdk.DumpMeta(&imagesearch.DumpMetaRequest{InstanceName: instance}))},
 	} {
 		if code, status := sdkCode(c.err); code != c.want.Code || status != c.want.Status {
