@@ -121,3 +121,21 @@ func TestRequestsLeaveRunningTasks(t *testing.T) {
 		t.Errorf("the running task after two requests: %+v, %v; want it untouched, %+v", got, err, running)
 	}
 }
+
+// TestRequestFloor: once the isolate has read the app's keys (the request
+// after the one that made them), a request's app costs one D1 statement
+// (the galleries, read afresh): the keys are kept by the isolate's store,
+// and nothing is written.
+func TestRequestFloor(t *testing.T) {
+	db, count := d1test.OpenCounting(t)
+	w := isolateOn(t, db, &d1.MemoryBlobs{}, nil)
+	w.crs(http.MethodGet, "/ping", nil).want(t, "the first request (first use)", 200, 0)
+	w.crs(http.MethodGet, "/ping", nil).want(t, "the second (the keys read back)", 200, 0)
+	for i := range 3 {
+		before := count.Statements()
+		w.crs(http.MethodGet, "/ping", nil).want(t, "ping", 200, 0)
+		if n := count.Statements() - before; n != 1 {
+			t.Errorf("ping %d ran %d D1 statements, want 1", i+1, n)
+		}
+	}
+}
