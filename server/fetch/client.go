@@ -35,4 +35,3 @@ func (f *Fetcher) httpClient() *http.Client {
 	})
 	return f.client
 }
-
