@@ -67,7 +67,7 @@ func New(ctx context.Context, svc *gallery.Service, log *slog.Logger, opts ...Op
 	if err := remakeFeatures(svc, runner, log); err != nil {
 		return nil, err
 	}
-	ali, err := alibabaHandler(ctx, svc, alibaba.Deps{Keys: keys, Replays: replays, Jobs: runner, Log: log})
+	ali, err := alibabaHandler(ctx, svc, alibaba.Deps{Keys: keys, Replays: replays, Jobs: runner, Log: log}, !o.perRequest)
 	if err != nil {
 		return nil, err
 	}
@@ -175,6 +175,7 @@ type options struct {
 	metricsRoute bool
 	corsOrigins  []string
 	replays      auth.Replays
+	perRequest   bool
 }
 
 // WithReplays makes r the memory of one-time values (CRS signatures of
@@ -182,6 +183,13 @@ type options struct {
 // server that keeps nothing between requests (a Worker), r lives in its
 // database.
 func WithReplays(r auth.Replays) Option { return func(o *options) { o.replays = r } }
+
+// PerRequest marks an app assembled for one request among others in
+// flight (a Worker's): it leaves the tasks it finds running as they are,
+// where a starting server ends them as interrupted. Another request's
+// task may be running, and an app per request must not write on every
+// request.
+func PerRequest() Option { return func(o *options) { o.perRequest = true } }
 
 // WithJobs makes r the owner of the background jobs the server starts:
 // Alibaba imports, dumps and their callbacks. The caller stops it when
@@ -213,8 +221,9 @@ func (o options) dist() fs.FS {
 
 // alibabaHandler prepares the Alibaba dialect: its fetcher with the
 // configured allow-list, the key that signs its file links, the owner of
-// its jobs, and the end of the tasks the last stop interrupted.
-func alibabaHandler(ctx context.Context, svc *gallery.Service, d alibaba.Deps) (*alibaba.Handler, error) {
+// its jobs, and, when starting, the end of the tasks the last stop
+// interrupted.
+func alibabaHandler(ctx context.Context, svc *gallery.Service, d alibaba.Deps, starting bool) (*alibaba.Handler, error) {
 	cfg := svc.Config().Alibaba
 	var allow []netip.Prefix
 	for _, s := range cfg.FetchAllow {
@@ -231,6 +240,9 @@ func alibabaHandler(ctx context.Context, svc *gallery.Service, d alibaba.Deps) (
 	d.Service, d.Config, d.URLKey, d.BodyTimeout = svc, cfg, key, svc.Config().Server.BodyTimeout
 	d.Fetcher = &fetch.Fetcher{Timeout: cfg.FetchTimeout, MaxBytes: int64(cfg.MaxImageBytes), Allow: allow}
 	h := alibaba.New(d)
+	if !starting {
+		return h, nil
+	}
 	if err := h.EndInterrupted(ctx); err != nil {
 		return nil, err
 	}

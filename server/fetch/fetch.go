@@ -19,6 +19,12 @@
 //
 // Every error wraps exactly one of the package's sentinel errors, which map
 // one to one onto the service's error codes.
+//
+// Built for js/wasm (the Cloudflare Worker), a Fetcher has no sockets: it
+// fetches through the Workers runtime (client_js.go), which resolves
+// names itself, so only a host that is an address, or localhost, is
+// checked against the policy; on Cloudflare the runtime reaches the
+// Internet only.
 package fetch
 
 import (
@@ -32,7 +38,6 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -137,7 +142,7 @@ func (f *Fetcher) Fetch(ctx context.Context, rawURL string) ([]byte, error) {
 		return nil, fmt.Errorf("fetch %s: %w: %v", where, ErrURL, err)
 	}
 	req.Header.Set("User-Agent", userAgent)
-	resp, err := f.httpClient().Do(req)
+	resp, err := f.do(req)
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: %w", where, classify(ctx, timeout, err))
 	}
@@ -173,27 +178,6 @@ func (f *Fetcher) maxBytes() int64 {
 		return defaultMaxBytes
 	}
 	return f.MaxBytes
-}
-
-// httpClient returns the Fetcher's client, made on first use: no proxy, no
-// cookie jar, no transparent decompression, and a dialer that refuses
-// addresses the policy does not permit.
-func (f *Fetcher) httpClient() *http.Client {
-	f.once.Do(func() {
-		p := policy{allow: slices.Clone(f.Allow)}
-		dialer := &net.Dialer{Control: p.control}
-		transport := &http.Transport{
-			Proxy:                  nil,
-			DialContext:            dialer.DialContext,
-			ForceAttemptHTTP2:      true,
-			DisableCompression:     true,
-			MaxIdleConns:           32,
-			IdleConnTimeout:        30 * time.Second,
-			MaxResponseHeaderBytes: 64 << 10,
-		}
-		f.client = &http.Client{Transport: transport, CheckRedirect: checkRedirect}
-	})
-	return f.client
 }
 
 // checkRedirect lets the client follow a redirect to an http or https URL,

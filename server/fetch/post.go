@@ -26,7 +26,7 @@ func (f *Fetcher) Post(ctx context.Context, rawURL, contentType string, body []b
 	}
 	req.Header.Set("User-Agent", userAgent)
 	req.Header.Set("Content-Type", contentType)
-	resp, err := f.httpClient().Do(req)
+	resp, err := f.do(req)
 	if err != nil {
 		return fmt.Errorf("post %s: %w", where, classify(ctx, timeout, err))
 	}

@@ -21,6 +21,13 @@ import (
 type Policy struct {
 	Formats []imagefile.Format // nil accepts every supported format
 	Limits  imagefile.Limits
+	// Search says the picture is read only to be searched with. On a
+	// service without a feature tier (the Worker's) such a picture gets
+	// its fingerprints' working plane alone: the planes of local features
+	// and of the grade, each as costly to make as the working plane or
+	// more, would never be used. It cannot then be graded, compared or
+	// added as a target.
+	Search bool
 }
 
 // Picture is an uploaded image file, decoded and reduced: it keeps the
@@ -58,11 +65,13 @@ func (ps *Pictures) DecodeBytes() (inUse, capacity int64) {
 // budget has no room for it within the configured wait.
 func (ps *Pictures) Read(ctx context.Context, data []byte, p Policy) (*Picture, error) {
 	var pic *Picture
+	hashOnly := p.Search && ps.s.vocab == nil // no feature tier: nothing but the hash tier searches it
 	err := ps.s.decode(ctx, data, p, func(img image.Image, info imagefile.Info) error {
-		pic = &Picture{Data: data, Info: info,
-			work:  fingerprint.Plane(img, info.Upright()),
-			feat:  info.Upright().Apply(feature.Plane(img, feature.TargetOptions)),
-			grade: quality.SampleOf(img)}
+		pic = &Picture{Data: data, Info: info, work: fingerprint.Plane(img, info.Upright())}
+		if !hashOnly {
+			pic.feat = info.Upright().Apply(feature.Plane(img, feature.TargetOptions))
+			pic.grade = quality.SampleOf(img)
+		}
 		return nil
 	})
 	return pic, err

@@ -165,6 +165,9 @@ func queryOf(pic *Picture) (Query, error) {
 
 // query is the query of pic with the given fingerprint and features.
 func (p *Picture) query(fp fingerprint.Fingerprint, feats []feature.Feature) Query {
+	if p.feat == nil { // read for the hash tier alone (Policy.Search)
+		return Query{Print: fp}
+	}
 	return Query{Print: fp, Features: feats, Width: p.feat.Rect.Dx(), Height: p.feat.Rect.Dy(), scale: p.toPicture}
 }
 

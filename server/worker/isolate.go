@@ -18,7 +18,9 @@ import (
 // store's opening are paid once per isolate, not once per request.
 //
 // What it keeps between requests is the opened store alone: the D1
-// database and R2 bucket handles, and the schema checked once. Each
+// database and R2 bucket handles, the schema checked once, and the app's
+// keys once read (for d1.SettingTTL: they are made once and never
+// change, and reading them was two D1 queries a request). Each
 // request gets an app assembled anew over a fresh gallery service
 // (Assemble), so nothing a request read survives into the next: the
 // galleries, keys, limits and the targets a search looked up are read

@@ -8,10 +8,12 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/pixmatch/pixmatch/server/store"
 	"github.com/pixmatch/pixmatch/server/store/d1"
 	"github.com/pixmatch/pixmatch/server/store/d1/d1test"
 	"github.com/pixmatch/pixmatch/server/worker/workerdtest"
@@ -89,5 +91,51 @@ func TestIsolateOpensAgain(t *testing.T) {
 	w.crs(http.MethodGet, "/ping", nil).want(t, "ping again", 200, 0)
 	if calls != 2 {
 		t.Errorf("the store opened %d times, want 2: once it opened, the isolate keeps it", calls)
+	}
+}
+
+// TestRequestsLeaveRunningTasks: a task running in the shared D1 (another
+// request's, say) stays running, untouched, through requests that each
+// assemble an app: only a starting server ends the tasks its last stop
+// interrupted, and a Worker request writes nothing it does not need.
+func TestRequestsLeaveRunningTasks(t *testing.T) {
+	ctx := context.Background()
+	db, blobs := d1test.Open(t), &d1.MemoryBlobs{}
+	w := isolateOn(t, db, blobs, nil)
+	w.crs(http.MethodGet, "/ping", nil).want(t, "the first request (first use)", 200, 0)
+	st, err := d1.Open(ctx, db, blobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs, err := st.Galleries(ctx)
+	if err != nil || len(gs) != 1 {
+		t.Fatalf("galleries: %v, %v", gs, err)
+	}
+	running, err := st.CreateTask(ctx, store.Task{Gallery: gs[0].ID, Kind: store.TaskImport, Status: store.TaskRunning})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.crs(http.MethodGet, "/ping", nil).want(t, "ping", 200, 0)
+	w.crs(http.MethodGet, "/targets/infos", map[string]string{"pageNum": "1", "pageSize": "5"}).want(t, "list", 200, 0)
+	if got, err := st.Task(ctx, gs[0].ID, running.ID); err != nil || !reflect.DeepEqual(got, running) {
+		t.Errorf("the running task after two requests: %+v, %v; want it untouched, %+v", got, err, running)
+	}
+}
+
+// TestRequestFloor: once the isolate has read the app's keys (the request
+// after the one that made them), a request's app costs one D1 statement
+// (the galleries, read afresh): the keys are kept by the isolate's store,
+// and nothing is written.
+func TestRequestFloor(t *testing.T) {
+	db, count := d1test.OpenCounting(t)
+	w := isolateOn(t, db, &d1.MemoryBlobs{}, nil)
+	w.crs(http.MethodGet, "/ping", nil).want(t, "the first request (first use)", 200, 0)
+	w.crs(http.MethodGet, "/ping", nil).want(t, "the second (the keys read back)", 200, 0)
+	for i := range 3 {
+		before := count.Statements()
+		w.crs(http.MethodGet, "/ping", nil).want(t, "ping", 200, 0)
+		if n := count.Statements() - before; n != 1 {
+			t.Errorf("ping %d ran %d D1 statements, want 1", i+1, n)
+		}
 	}
 }

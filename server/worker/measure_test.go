@@ -39,7 +39,8 @@ var (
 // spent per request (its utime+stime from /proc, before and after the
 // requests of a kind, divided by their number), and the memory after
 // them: the Go instance's (the peak worker.mjs logs) and workerd's
-// resident set. Run it with
+// resident set. The copy found is half the photo's size (240×240); a
+// large copy (960×960) shows what the size of a query costs. Run it with
 //
 //	go test ./server/worker -run MeasureWorkerd -v -args -measure
 func TestMeasureWorkerd(t *testing.T) {
@@ -58,6 +59,7 @@ func TestMeasureWorkerd(t *testing.T) {
 		t.Logf("after the first /ping: Go memory %.1f MB, workerd RSS %.1f MB", float64(goMemory(w.Log()))/1e6, float64(rss)/1e6)
 	}
 	copyOf := base64.StdEncoding.EncodeToString(encodeJPEG(t, distort.Scale(0.5)(testphoto.Image(names[0]))))
+	large := base64.StdEncoding.EncodeToString(encodeJPEG(t, distort.Scale(2)(testphoto.Image(names[0])))) // 960×960, a phone's photo scaled down
 	other := base64.StdEncoding.EncodeToString(testphoto.File(names[5]))
 	for _, r := range []struct {
 		what string
@@ -66,6 +68,7 @@ func TestMeasureWorkerd(t *testing.T) {
 		{"ping", func() reply { return w.crs(http.MethodGet, "/ping", nil) }},
 		{"search of a copy (found)", func() reply { return w.crs(http.MethodPost, "/search", map[string]string{"image": copyOf}) }},
 		{"search of another photo (17)", func() reply { return w.crs(http.MethodPost, "/search", map[string]string{"image": other}) }},
+		{"search of a large copy (960×960)", func() reply { return w.crs(http.MethodPost, "/search", map[string]string{"image": large}) }},
 	} {
 		r.send() // the isolate warm
 		n := *measureRounds

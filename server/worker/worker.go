@@ -30,7 +30,13 @@
 //     for the client.
 //   - Alibaba imports and dumps run as background jobs; a Worker gives
 //     an instance no time after its response, so they do not run: the
-//     end of the request stops them.
+//     end of the request stops them. Their tasks write files, and a
+//     Worker has no file system, so IncreaseInstance and DumpMeta are
+//     refused (InternalOssError) before any task is recorded. Nor does a
+//     request end the tasks it finds running, as a starting server ends
+//     those its last stop interrupted (app.PerRequest): they may be
+//     another request's, and a write on every request would be paid by
+//     every request.
 //
 // The package builds for the host too (its tests run the Worker's app
 // over D1-mode SQLite); R2 and the entry point need js/wasm.
@@ -93,7 +99,7 @@ func Assemble(ctx context.Context, st *d1.Store, getenv func(string) string, log
 			return nil, err
 		}
 	}
-	h, err := app.New(ctx, svc, log, append([]app.Option{app.WithReplays(st)}, opts...)...)
+	h, err := app.New(ctx, svc, log, append([]app.Option{app.WithReplays(st), app.PerRequest()}, opts...)...)
 	if err != nil {
 		return nil, err
 	}

@@ -260,12 +260,14 @@ func (r *request) binary(name string) ([]byte, error) {
 // decodeBase64 reads standard or URL-safe base64, padded or not, ignoring
 // line breaks.
 func decodeBase64(s string) ([]byte, error) {
-	s = strings.Map(func(r rune) rune {
-		if r == '\n' || r == '\r' || r == ' ' {
-			return -1
-		}
-		return r
-	}, s)
+	if strings.ContainsAny(s, "\n\r ") { // Map goes rune by rune even when it keeps them all
+		s = strings.Map(func(r rune) rune {
+			if r == '\n' || r == '\r' || r == ' ' {
+				return -1
+			}
+			return r
+		}, s)
+	}
 	if strings.ContainsAny(s, "-_") {
 		return base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
 	}

@@ -28,7 +28,9 @@ func (h *Handler) search(c echo.Context) error {
 	if err != nil {
 		return h.fail(c, err, apierror.CRSRPCError)
 	}
-	read := func(ctx context.Context) (*gallery.Picture, error) { return h.picture(ctx, r) }
+	policy := h.policy
+	policy.Search = true
+	read := func(ctx context.Context) (*gallery.Picture, error) { return h.decode(ctx, r, policy) }
 	matches, err := h.svc.Recognition.Search(ctx(c), r.gallery.ID, read, o)
 	return h.found(c, r, matches, err, o)
 }

@@ -55,6 +55,11 @@
 // Schema steps are idempotent (IF NOT EXISTS) and recorded after they all
 // ran, so a migration cut short runs again whole at the next Open.
 //
+// Settings (the app's keys, made once on first use) are the one thing a
+// Store keeps between requests: a value read is kept for SettingTTL, so
+// the requests of an isolate do not each read the same keys again (see
+// settings.go).
+//
 // Reads need no repair: the statements above leave nothing half done.
 // A read that meets a missing blob (removed behind the store's back)
 // fails with an error naming it rather than answering without it.
@@ -88,9 +93,10 @@ const (
 // Store is a store.Store kept in a D1 database and a blob store. It is
 // safe for concurrent use.
 type Store struct {
-	db    *sql.DB
-	blobs Blobs
-	now   func() time.Time
+	db       *sql.DB
+	blobs    Blobs
+	now      func() time.Time
+	settings settingCache
 }
 
 var _ store.Store = (*Store)(nil)

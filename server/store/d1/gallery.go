@@ -154,10 +154,14 @@ func (s *Store) DeleteKey(ctx context.Context, id string) error {
 
 // Setting returns the server-wide value saved under name.
 func (s *Store) Setting(ctx context.Context, name string) (string, error) {
+	if v, ok := s.settings.get(name, s.now()); ok {
+		return v, nil
+	}
 	var v string
 	if err := s.db.QueryRowContext(ctx, `SELECT value FROM settings WHERE name = ?`, name).Scan(&v); err != nil {
 		return "", fmt.Errorf("d1: setting %q: %w", name, storeError(err))
 	}
+	s.settings.put(name, v, s.now())
 	return v, nil
 }
 
@@ -165,6 +169,7 @@ func (s *Store) Setting(ctx context.Context, name string) (string, error) {
 func (s *Store) PutSetting(ctx context.Context, name, value string) error {
 	_, err := s.db.ExecContext(ctx, `INSERT INTO settings (name, value) VALUES (?, ?)
 		ON CONFLICT (name) DO UPDATE SET value = excluded.value`, name, value)
+	s.settings.drop(name) // the next Setting reads what D1 holds, whoever wrote last
 	if err != nil {
 		return fmt.Errorf("d1: put setting %q: %w", name, err)
 	}

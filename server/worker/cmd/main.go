@@ -6,7 +6,8 @@
 // isolate's first request and hands it every request after. It opens the
 // D1 database bound as DB and the R2 bucket bound as BUCKET
 // (server/worker/wrangler.toml) on the first request, and assembles an
-// app for each request (worker.Isolate), whose answers it hands over
+// app for each request (worker.Isolate), whose headers it gives back as
+// the runtime had them (worker.Rejoined) and whose answers it hands over
 // whole (worker.Whole: no leak across requests). It returns when
 // worker.mjs retires the instance.
 package main
@@ -39,7 +40,7 @@ func main() {
 	// instance, where this one serves the isolate's requests until
 	// worker.mjs retires it (binding.stop).
 	stopped := stopFunc()
-	workers.ServeNonBlock(worker.Whole(worker.NewIsolate(open, cloudflare.Getenv, log)))
+	workers.ServeNonBlock(worker.Whole(worker.Rejoined(worker.NewIsolate(open, cloudflare.Getenv, log))))
 	workers.Ready()
 	<-stopped
 }

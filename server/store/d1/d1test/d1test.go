@@ -8,6 +8,7 @@ import (
 	"database/sql/driver"
 	"errors"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 
 	"modernc.org/sqlite"
@@ -34,20 +35,38 @@ const (
 // test ends.
 func Open(t testing.TB) *sql.DB {
 	t.Helper()
+	db, _ := OpenCounting(t)
+	return db
+}
+
+// Counter counts the statements a D1-mode database ran: on a Worker each
+// is a round trip to D1, paid for in the isolate's CPU as well as in time.
+type Counter struct{ n atomic.Int64 }
+
+// Statements returns how many statements ran so far.
+func (c *Counter) Statements() int64 { return c.n.Load() }
+
+// OpenCounting is Open with the statements the database runs counted.
+func OpenCounting(t testing.TB) (*sql.DB, *Counter) {
+	t.Helper()
 	// Not synced to disk: D1's durability is D1's; the tests check what
 	// the statements leave.
 	base, err := sqlite.NewConnector(filepath.Join(t.TempDir(), "d1.sqlite") + "?_pragma=synchronous(OFF)")
 	if err != nil {
 		t.Fatal(err)
 	}
-	db := sql.OpenDB(d1Connector{base})
+	count := &Counter{}
+	db := sql.OpenDB(d1Connector{base, count})
 	db.SetMaxOpenConns(1)
 	db.SetMaxIdleConns(1)
 	t.Cleanup(func() { db.Close() })
-	return db
+	return db, count
 }
 
-type d1Connector struct{ driver.Connector }
+type d1Connector struct {
+	driver.Connector
+	count *Counter
+}
 
 // Connect opens a connection with D1's limits.
 func (c d1Connector) Connect(ctx context.Context) (driver.Conn, error) {
@@ -59,7 +78,7 @@ func (c d1Connector) Connect(ctx context.Context) (driver.Conn, error) {
 		conn.Close()
 		return nil, err
 	}
-	return d1Conn{conn.(sqliteConn)}, nil
+	return d1Conn{conn.(sqliteConn), c.count}, nil
 }
 
 // sqliteConn is what modernc's connections implement and d1Conn passes
@@ -95,8 +114,23 @@ type lender struct{ conn driver.Conn }
 func (l lender) Connect(context.Context) (driver.Conn, error) { return l.conn, nil }
 func (l lender) Driver() driver.Driver                        { return nil }
 
-// d1Conn is a connection without transactions.
-type d1Conn struct{ sqliteConn }
+// d1Conn is a connection without transactions, its statements counted.
+type d1Conn struct {
+	sqliteConn
+	count *Counter
+}
+
+// QueryContext runs a query, counted.
+func (c d1Conn) QueryContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Rows, error) {
+	c.count.n.Add(1)
+	return c.sqliteConn.QueryContext(ctx, q, args)
+}
+
+// ExecContext runs a statement, counted.
+func (c d1Conn) ExecContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Result, error) {
+	c.count.n.Add(1)
+	return c.sqliteConn.ExecContext(ctx, q, args)
+}
 
 var errNoTransactions = errors.New("d1 mode: transaction is not currently supported")
 
