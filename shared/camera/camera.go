@@ -36,12 +36,12 @@ import (
 const (
 	// BagFeatures is how many of a target's strongest features its bag
 	// of words holds: what the tier keeps of it in memory. Over 10,000
-	// entries the camera recipes' recall was 79.6 % with 400 and 81.3 %
-	// with 500 (shortlist 10); 300 was 4 points below 500 in an earlier
-	// sweep. 400 keeps a target of the most features
-	// (feature.TargetOptions gives up to 500) under 4 KB of index, about
-	// 9 bytes a distinct word.
-	BagFeatures = 400
+	// entries the camera recipes' recall was 93.2 % with 400 and 94.0 %
+	// with 500 (shortlist 40, the index scoring by turn); 300 was 4
+	// points below 500 in an earlier sweep. 500, every feature
+	// feature.TargetOptions gives, costs about 3.5 KB of index (seven
+	// bytes a feature, shared/bow).
+	BagFeatures = 500
 	// Shortlist is how many targets a query verifies. Verified through
 	// the vocabulary's nodes (GuideLevel), 12, 20, 30, 40, 50 and 60
 	// found 80.1, 82.5, 84.4, 85.9, 86.9 and 87.7 % of the camera
@@ -74,14 +74,15 @@ func New(v *bow.Vocabulary) *Tier {
 // Len returns how many targets the tier holds.
 func (t *Tier) Len() int { return t.words.Len() }
 
-// bag is the bag of words of the strongest n features of fs.
-func (t *Tier) bag(fs []feature.Feature, n int) bow.Bag {
+// bag is the first n features of fs as the index sees them: each one's
+// word and orientation.
+func (t *Tier) bag(fs []feature.Feature, n int) []bow.Feature {
 	fs = fs[:min(n, len(fs))]
-	ds := make([]bow.Descriptor, len(fs))
+	out := make([]bow.Feature, len(fs))
 	for i, f := range fs {
-		ds[i] = bow.Descriptor(f.Desc)
+		out[i] = bow.Feature{Word: t.vocab.Word(bow.Descriptor(f.Desc)), Turn: bow.TurnOf(f.Angle)}
 	}
-	return t.vocab.Bag(ds)
+	return out
 }
 
 // Put adds or replaces the target id with its features (strongest first,

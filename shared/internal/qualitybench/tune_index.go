@@ -50,12 +50,12 @@ func newShortlister(spec string, v *bow.Vocabulary, recs []feature.Record, words
 		if err != nil || bins < 1 || bins > 64 {
 			return nil, fmt.Errorf("tune: index %q", spec)
 		}
-		return newWGC(v, recs, words, bag, bins, int(opt["w"])), nil
+		return newWGC(v, recs, words, bag, bins, int(opt["w"]), int(opt["m"])), nil
 	}
 	if parts[0] == "bow" {
 		x := bow.NewIndex(v.Words())
 		for i, ws := range words {
-			x.Put(strconv.Itoa(i), bow.BagOf(ws[:min(bag, len(ws))]))
+			x.Put(strconv.Itoa(i), bowFeatures(recs[i].Features, ws[:min(bag, len(ws))], nil))
 		}
 		return bowShortlister{x: x, v: v, slack: slack}, nil
 	}
@@ -108,6 +108,20 @@ func queryWords(v *bow.Vocabulary, q []feature.Feature, words []uint32, slack in
 	return out, of
 }
 
+// bowFeatures pairs words with the turns of the features they are of:
+// feature of[k] for words[k], or feature k when of is nil.
+func bowFeatures(fs []feature.Feature, words []uint32, of []int) []bow.Feature {
+	out := make([]bow.Feature, len(words))
+	for k, w := range words {
+		i := k
+		if of != nil {
+			i = of[k]
+		}
+		out[k] = bow.Feature{Word: w, Turn: bow.TurnOf(fs[i].Angle)}
+	}
+	return out
+}
+
 type bowShortlister struct {
 	x     *bow.Index
 	v     *bow.Vocabulary
@@ -115,9 +129,9 @@ type bowShortlister struct {
 }
 
 func (b bowShortlister) query(q []feature.Feature, words []uint32, n int) []int {
-	words, _ = queryWords(b.v, q, words, b.slack)
+	words, of := queryWords(b.v, q, words, b.slack)
 	var out []int
-	for _, h := range b.x.Query(bow.BagOf(words), n) {
+	for _, h := range b.x.Query(bowFeatures(q, words, of), n) {
 		e, _ := strconv.Atoi(h.ID)
 		out = append(out, e)
 	}

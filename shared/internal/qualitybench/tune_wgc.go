@@ -16,12 +16,15 @@ import (
 // entry scores the most votes in window adjacent bins, each vote bow's
 // idf² weight shared out so that a word's votes sum to bow's
 // idf²·min(q_w, d_w), divided by √(|q|·|d|) as bow's.
+//
+// With m > 0 only the m entries of highest plain score (every bin's votes)
+// are scored so: the others rank below them.
 type wgcIndex struct {
-	bins, window int
-	v            *bow.Vocabulary
-	postings     [][]wgcPosting
-	sizes        []int
-	idf          []float64
+	bins, window, m int
+	v               *bow.Vocabulary
+	postings        [][]wgcPosting
+	sizes           []int
+	idf             []float64
 }
 
 type wgcPosting struct {
@@ -30,8 +33,8 @@ type wgcPosting struct {
 	count uint16 // the entry's features on the word
 }
 
-func newWGC(v *bow.Vocabulary, recs []feature.Record, words [][]uint32, bag, bins, window int) *wgcIndex {
-	x := &wgcIndex{bins: bins, window: max(window, 1), v: v, postings: make([][]wgcPosting, v.Words()), sizes: make([]int, len(words)), idf: make([]float64, v.Words())}
+func newWGC(v *bow.Vocabulary, recs []feature.Record, words [][]uint32, bag, bins, window, m int) *wgcIndex {
+	x := &wgcIndex{bins: bins, window: max(window, 1), m: m, v: v, postings: make([][]wgcPosting, v.Words()), sizes: make([]int, len(words)), idf: make([]float64, v.Words())}
 	df := make([]int, v.Words())
 	for i, ws := range words {
 		n := min(bag, len(ws))
@@ -74,7 +77,24 @@ func (x *wgcIndex) query(q []feature.Feature, words []uint32, n int) []int {
 		}
 	}
 	scores := make([]float64, len(x.sizes))
+	var keep []bool
+	if x.m > 0 {
+		plain := make([]float64, len(x.sizes))
+		for d := range plain {
+			for _, v := range hist[d*x.bins : (d+1)*x.bins] {
+				plain[d] += v
+			}
+		}
+		keep = make([]bool, len(x.sizes))
+		qs := float64(len(words))
+		for _, d := range ranked(plain, x.m, func(d int, sc float64) float64 { return sc / math.Sqrt(qs*float64(x.sizes[d])) }) {
+			keep[d] = true
+		}
+	}
 	for d := range scores {
+		if keep != nil && !keep[d] {
+			continue
+		}
 		h := hist[d*x.bins : (d+1)*x.bins]
 		best := 0.0
 		for b := range x.bins {
