@@ -39,6 +39,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pixmatch/pixmatch/server/budget"
@@ -67,6 +68,8 @@ type Service struct {
 	records *recordCache // decoded feature records read last
 	lookup  Lookup       // nil: targets are found in indexes loaded at Open
 	counter Counter      // nil: searches are counted in memory (admission)
+	// following: the store is shared with other servers (WithFollowing)
+	following bool
 
 	mu      sync.RWMutex
 	shelves map[int64]*shelf // by gallery ID
@@ -87,8 +90,8 @@ type shelf struct {
 	pending []string // targets without a feature record (see RemakeFeatures); under mu
 
 	// followed is the version of the change log the indexes hold every
-	// change up to (follow.go); under write.
-	followed int64
+	// change up to (follow.go); written under write.
+	followed atomic.Int64
 }
 
 // Open starts a service on st, rebuilding every gallery's index from it
@@ -137,7 +140,7 @@ func (s *Service) load(ctx context.Context, g store.Gallery) (*shelf, error) {
 	if s.lookup != nil {
 		return sh, nil // the searches look their targets up
 	}
-	sh.followed = g.Version // read before the targets: later changes are applied again, harmlessly
+	sh.followed.Store(g.Version) // read before the targets: later changes are applied again, harmlessly
 	stale, err := s.loadIndex(ctx, sh)
 	if err != nil {
 		return nil, fmt.Errorf("gallery: load %q: %w", g.Name, err)

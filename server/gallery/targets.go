@@ -124,6 +124,9 @@ func (ts *Targets) Add(ctx context.Context, gallery int64, nt Target, pic *Pictu
 
 	sh.write.Lock()
 	defer sh.write.Unlock()
+	if err := s.freshLocked(ctx, sh); err != nil { // capacity and similar checks read the indexes
+		return nt, err
+	}
 	var old *store.Target
 	if o.Replace {
 		prev, err := s.store.TargetByName(ctx, gallery, t.ProductID, t.PicName)
@@ -201,8 +204,11 @@ func (s *Service) checkNew(ctx context.Context, sh *shelf, t store.Target, q Que
 // answer lists.
 const similarLimit = 10
 
-// committed records that the store is now at version.
+// committed records that the store is now at version. A write that
+// logged the one change after the version the indexes follow leaves no
+// other server's change between: the indexes follow it too (follow.go).
 func (s *Service) committed(sh *shelf, version int64) {
+	sh.followed.CompareAndSwap(version-1, version)
 	sh.mu.Lock()
 	sh.gallery.Version = version
 	sh.mu.Unlock()
@@ -251,6 +257,9 @@ func (ts *Targets) Update(ctx context.Context, gallery int64, id string, p Patch
 
 	sh.write.Lock()
 	defer sh.write.Unlock()
+	if err := s.freshLocked(ctx, sh); err != nil { // the similar check reads the indexes
+		return Target{}, err
+	}
 	t, err := s.store.Target(ctx, gallery, id, false)
 	if err != nil {
 		return Target{}, fmt.Errorf("gallery: update target: %w", err)
