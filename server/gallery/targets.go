@@ -364,12 +364,29 @@ func (ts *Targets) List(ctx context.Context, gallery int64, p store.Page) ([]Tar
 	return targetsOf(rows), err
 }
 
-// Count returns how many targets a gallery holds, active or not.
+// Count returns how many targets a gallery holds, active or not, as this
+// server's indexes hold it: behind other servers' writes by at most a
+// follow interval (for health and metrics).
 func (ts *Targets) Count(gallery int64) (int, error) {
 	sh, err := ts.s.live(gallery)
 	if err != nil {
 		return 0, err
 	}
 	n, _, err := ts.s.lens(context.Background(), sh)
+	return n, err
+}
+
+// CountContext is Count with every write any server acknowledged before
+// it counted (read-your-writes, see WithFollowing), within ctx: the count
+// a client asks for.
+func (ts *Targets) CountContext(ctx context.Context, gallery int64) (int, error) {
+	sh, err := ts.s.live(gallery)
+	if err != nil {
+		return 0, err
+	}
+	if err := ts.s.fresh(ctx, sh); err != nil {
+		return 0, err
+	}
+	n, _, err := ts.s.lens(ctx, sh)
 	return n, err
 }
