@@ -38,10 +38,12 @@ test: wasm vet chromium postgresql
 	$(MAKE) --no-print-directory test-cluster
 
 ## test-cluster: the CRS and Alibaba suites again, each test's server three
-## servers on one PostgreSQL taking its requests in turn (about a minute;
-## without the race detector, which the run above had them under)
+## servers on one PostgreSQL taking its requests in turn, then 100 adds each
+## searched at once through another server (about a minute; without the race
+## detector, which the run above had them under)
 test-cluster: wasm postgresql
 	PIXMATCH_TEST_CLUSTER=3 $(GO) test -count=1 -timeout 5m ./server/api/crs ./server/api/alibaba
+	$(GO) test -count=1 -run TestReadYourWritesAcrossServers ./server/cmd/pixmatch
 
 ## test-abuse: attacks on a real server process, about two minutes: decompression
 ## bombs and floods of bodies from 16 clients for 30 s, then 6,000 slow connections;
