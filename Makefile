@@ -9,7 +9,7 @@ BIN     := bin/pixmatch
 # version and VCS revision Go records, when it records them.
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null)
 
-.PHONY: run run-cluster build test test-abuse vet bench bench-quality vocabulary fingerprint-vectors feature-pattern feature-vectors chromium postgresql opencv clean
+.PHONY: run run-cluster build test test-cluster test-abuse vet bench bench-quality vocabulary fingerprint-vectors feature-pattern feature-vectors chromium postgresql opencv clean
 
 include wasm/wasm.mk
 include server/worker/worker.mk
@@ -35,6 +35,15 @@ build: wasm
 test: wasm vet chromium postgresql
 	$(GO) test -race -count=1 -timeout 15m ./...
 	$(GO) test -count=1 ./shared/internal/brieftrain
+	$(MAKE) --no-print-directory test-cluster
+
+## test-cluster: the CRS and Alibaba suites again, each test's server three
+## servers on one PostgreSQL taking its requests in turn, then 100 adds each
+## searched at once through another server (about a minute; without the race
+## detector, which the run above had them under)
+test-cluster: wasm postgresql
+	PIXMATCH_TEST_CLUSTER=3 $(GO) test -count=1 -timeout 5m ./server/api/crs ./server/api/alibaba
+	$(GO) test -count=1 -run TestReadYourWritesAcrossServers ./server/cmd/pixmatch
 
 ## test-abuse: attacks on a real server process, about two minutes: decompression
 ## bombs and floods of bodies from 16 clients for 30 s, then 6,000 slow connections;

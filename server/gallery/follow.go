@@ -22,6 +22,17 @@ import (
 // state may be newer than the batch's last change; the next batch applies
 // the later changes again, which changes nothing. The server's own writes
 // come back this way too, and change nothing either.
+//
+// Following alone answers a write through another server within a wake-up
+// (or a tick) of its commit. A client behind a load balancer that adds a
+// target through one server and searches through another at once needs
+// more: read-your-writes. A service made WithFollowing gives it. Every
+// request that reads a gallery's indexes (a search, the similar check, a
+// removal by filter, an add or update's capacity and similar checks)
+// first reads the gallery's stored version, one read of its row by
+// primary key, and when the indexes follow an older one catches up
+// before it reads them, within the request's context. A write any server
+// acknowledged before the request came is then in the answer.
 
 // followBatch is how many changes one step of a catch-up applies: a
 // follower that missed 10,000 changes reads them in 20 steps of three
@@ -67,20 +78,74 @@ func (s *Service) CatchUp(ctx context.Context, gallery int64) error {
 	var errs []error
 	for _, sh := range s.shelfList() {
 		if gallery == 0 || sh.id == gallery {
-			errs = append(errs, s.catchUp(ctx, sh))
+			errs = append(errs, s.catchUp(ctx, sh, 0))
 		}
 	}
 	return errors.Join(errs...)
 }
 
-// catchUp brings one gallery's indexes up to the end of its change log.
+// WithFollowing makes the service answer what every server sharing its
+// store committed (read-your-writes, see fresh): for a server that
+// follows the store's change log (Follow) beside others.
+func WithFollowing() Option { return func(s *Service) { s.following = true } }
+
+// fresh makes sure, for a service WithFollowing, that a gallery's indexes
+// hold every change the store committed before now, catching up when
+// they do not, within ctx. It costs one read of the gallery's row when
+// they do. The caller must not hold sh.write.
+func (s *Service) fresh(ctx context.Context, sh *shelf) error {
+	stored, err := s.behind(ctx, sh)
+	if err != nil || stored == 0 {
+		return err
+	}
+	return s.catchUp(ctx, sh, stored)
+}
+
+// freshLocked is fresh for a caller that holds sh.write.
+func (s *Service) freshLocked(ctx context.Context, sh *shelf) error {
+	stored, err := s.behind(ctx, sh)
+	if err != nil || stored == 0 {
+		return err
+	}
+	return s.caughtUp(ctx, sh, stored)
+}
+
+// behind returns the gallery's stored version when the indexes follow an
+// older one, else 0 (also for a service that does not follow).
+func (s *Service) behind(ctx context.Context, sh *shelf) (int64, error) {
+	if !s.following {
+		return 0, nil
+	}
+	g, err := s.store.Gallery(ctx, sh.id)
+	if err != nil {
+		return 0, fmt.Errorf("gallery %d: read its version: %w", sh.id, err)
+	}
+	if g.Version <= sh.followed.Load() {
+		return 0, nil
+	}
+	return g.Version, nil
+}
+
+// catchUp brings one gallery's indexes up to the end of its change log,
+// unless they already follow version until or a later one (0: always).
 // It holds the gallery's write lock, so that no write of this server
 // comes between a read of the log and its application.
-func (s *Service) catchUp(ctx context.Context, sh *shelf) error {
+func (s *Service) catchUp(ctx context.Context, sh *shelf, until int64) error {
 	sh.write.Lock()
 	defer sh.write.Unlock()
+	return s.caughtUp(ctx, sh, until)
+}
+
+// caughtUp is catchUp for a caller that holds sh.write. Requests that
+// found the indexes behind at once wait for the lock in turn; the first
+// catches up, and the others find there is nothing left to do.
+func (s *Service) caughtUp(ctx context.Context, sh *shelf, until int64) error {
 	for {
-		cs, err := s.store.Changes(ctx, sh.id, sh.followed, followBatch)
+		followed := sh.followed.Load()
+		if until > 0 && followed >= until {
+			return nil
+		}
+		cs, err := s.store.Changes(ctx, sh.id, followed, followBatch)
 		if err != nil {
 			return fmt.Errorf("gallery %d: follow the change log: %w", sh.id, err)
 		}
@@ -88,11 +153,12 @@ func (s *Service) catchUp(ctx context.Context, sh *shelf) error {
 			return nil
 		}
 		if err := s.applyChanges(ctx, sh, cs); err != nil {
-			return fmt.Errorf("gallery %d: follow the change log after version %d: %w", sh.id, sh.followed, err)
+			return fmt.Errorf("gallery %d: follow the change log after version %d: %w", sh.id, followed, err)
 		}
-		sh.followed = cs[len(cs)-1].Version
+		followed = cs[len(cs)-1].Version
+		sh.followed.Store(followed)
 		sh.mu.Lock()
-		sh.gallery.Version = max(sh.gallery.Version, sh.followed)
+		sh.gallery.Version = max(sh.gallery.Version, followed)
 		sh.mu.Unlock()
 		if len(cs) < followBatch {
 			return nil

@@ -159,10 +159,89 @@ func TestFollowCatchesUpInBatches(t *testing.T) {
 		t.Errorf("catching up on %d changes took %d reads, want at most %d", missed, reads, 3*batches+1)
 	}
 	sh, _ := b.shelf(g.ID)
-	if sh.followed != 1+missed {
-		t.Errorf("B follows version %d, want %d", sh.followed, 1+missed)
+	if sh.followed.Load() != 1+missed {
+		t.Errorf("B follows version %d, want %d", sh.followed.Load(), 1+missed)
 	}
 	if e, ok := sh.index.Get(added.ID); !ok || e.Active {
 		t.Errorf("B's index entry %+v (present %v), want the target, inactive", e, ok)
+	}
+}
+
+// TestReadYourWrites has B, a service WithFollowing that never catches up
+// by itself (no Follow runs), answer at once what A commits to their
+// shared store: a search, the similar check and the capacity check of
+// an add read the indexes only after they hold every stored change. A
+// service without the option answers from the indexes it holds.
+func TestReadYourWrites(t *testing.T) {
+	ctx := context.Background()
+	a, st, g := open(t)
+	b, err := Open(ctx, st, config.Default(), WithFollowing())
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := Open(ctx, st, config.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := func(svc *Service, name string) bool {
+		t.Helper()
+		ms, err := svc.Recognition.Search(ctx, g.ID, given(picture(t, name)), SearchOptions{})
+		if err != nil && !isNoActive(err) {
+			t.Fatal(err)
+		}
+		return len(ms) == 1
+	}
+	coffee, err := a.Targets.Add(ctx, g.ID, Target{Name: "coffee", Active: true}, picture(t, "coffee"), crs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !found(b, "coffee") {
+		t.Error("B does not find the target A added just before")
+	}
+	if found(plain, "coffee") {
+		t.Error("a service without WithFollowing found a target it never loaded: the test proves nothing")
+	}
+	if ms, err := b.Recognition.Similar(ctx, g.ID, picture(t, "coffee")); err != nil || len(ms) != 1 {
+		t.Errorf("B's similar check: %v, %v; want A's target", ms, err)
+	}
+	if _, err := b.Targets.Add(ctx, g.ID, Target{Name: "again", Active: true}, picture(t, "coffee"), crs); !errors.Is(err, ErrSimilar) {
+		t.Errorf("B adds a copy of A's target: %v, want ErrSimilar", err)
+	}
+	off := false
+	if _, err := a.Targets.Update(ctx, g.ID, coffee.ID, Patch{Active: &off}); err != nil {
+		t.Fatal(err)
+	}
+	if found(b, "coffee") {
+		t.Error("B finds the target A deactivated just before")
+	}
+	if _, err := a.Targets.Delete(ctx, g.ID, coffee.ID); err != nil {
+		t.Fatal(err)
+	}
+	if ms, err := b.Recognition.Similar(ctx, g.ID, picture(t, "coffee")); err != nil || len(ms) != 0 {
+		t.Errorf("B's similar check after A's delete: %v, %v; want nothing", ms, err)
+	}
+}
+
+// TestReadYourWritesBoundedByContext has B find its indexes behind and
+// its request's context ended: the request fails with the context's
+// error instead of answering from the old indexes, and changes nothing.
+func TestReadYourWritesBoundedByContext(t *testing.T) {
+	ctx := context.Background()
+	a, st, g := open(t)
+	b, err := Open(ctx, st, config.Default(), WithFollowing())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Targets.Add(ctx, g.ID, Target{Name: "coffee", Active: true}, picture(t, "coffee"), crs); err != nil {
+		t.Fatal(err)
+	}
+	done, cancel := context.WithCancel(ctx)
+	cancel()
+	if _, err := b.Recognition.Similar(done, g.ID, picture(t, "coffee")); !errors.Is(err, context.Canceled) {
+		t.Errorf("B's similar check with an ended context: %v, want context.Canceled", err)
+	}
+	sh, _ := b.shelf(g.ID)
+	if v := sh.followed.Load(); v != 0 {
+		t.Errorf("B follows version %d after the ended request, want 0", v)
 	}
 }

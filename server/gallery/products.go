@@ -71,6 +71,9 @@ func (ts *Targets) DeleteWhere(ctx context.Context, gallery int64, f index.Filte
 	if err != nil {
 		return nil, err
 	}
+	if err := ts.s.fresh(ctx, sh); err != nil {
+		return nil, err
+	}
 	ids, err := ts.s.matching(ctx, sh, f)
 	if err != nil {
 		return nil, err

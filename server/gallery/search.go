@@ -91,6 +91,9 @@ func (r *Recognition) SearchQuery(ctx context.Context, gallery int64, read func(
 	if err := s.admit(ctx, sh, s.now()); err != nil {
 		return nil, err
 	}
+	if err := s.fresh(ctx, sh); err != nil {
+		return nil, err
+	}
 	if _, active, err := s.lens(ctx, sh); err != nil {
 		return nil, err
 	} else if active == 0 {
@@ -251,6 +254,9 @@ func (r *Recognition) Similar(ctx context.Context, gallery int64, pic *Picture) 
 	}
 	q, err := queryOf(pic)
 	if err != nil {
+		return nil, err
+	}
+	if err := s.fresh(ctx, sh); err != nil {
 		return nil, err
 	}
 	return s.similar(ctx, sh, q, "", similarLimit)

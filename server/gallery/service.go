@@ -41,6 +41,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pixmatch/pixmatch/server/budget"
@@ -70,6 +71,8 @@ type Service struct {
 	lookup  Lookup       // nil: targets are found in indexes loaded at Open
 	counter Counter      // nil: searches are counted in memory (admission)
 	snaps   *snapshots   // nil: every start reads the rows (snapshot.go)
+	// following: the store is shared with other servers (WithFollowing)
+	following bool
 
 	mu      sync.RWMutex
 	shelves map[int64]*shelf // by gallery ID
@@ -90,8 +93,8 @@ type shelf struct {
 	pending []string // targets without a feature record (see RemakeFeatures); under mu
 
 	// followed is the version of the change log the indexes hold every
-	// change up to (follow.go); under write.
-	followed int64
+	// change up to (follow.go); written under write.
+	followed atomic.Int64
 }
 
 // Open starts a service on st, rebuilding every gallery's index from it
@@ -165,7 +168,7 @@ func (s *Service) loadHash(ctx context.Context, sh *shelf, g store.Gallery) erro
 			return err
 		}
 	}
-	sh.followed = g.Version // read before the targets: later changes are applied again, harmlessly
+	sh.followed.Store(g.Version) // read before the targets: later changes are applied again, harmlessly
 	stale, err := s.loadIndex(ctx, sh)
 	if err != nil {
 		return err

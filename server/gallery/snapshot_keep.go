@@ -39,8 +39,9 @@ func (s *Service) restore(ctx context.Context, sh *shelf, g store.Gallery) (bool
 		}
 		return false, nil
 	}
-	sh.index, sh.followed = x, l.version
-	if err := s.catchUp(ctx, sh); err != nil {
+	sh.index = x
+	sh.followed.Store(l.version)
+	if err := s.catchUp(ctx, sh, 0); err != nil {
 		return true, fmt.Errorf("from its snapshot: %w", err)
 	}
 	s.snaps.noted(g.ID, l.version)
@@ -85,11 +86,11 @@ func (s *Service) readSnapshot(ctx context.Context, sh *shelf, g store.Gallery) 
 // with the change log first so that it holds the log's end, unless the
 // newest snapshot holds that version already.
 func (s *Service) writeSnapshot(ctx context.Context, sh *shelf) error {
-	if err := s.catchUp(ctx, sh); err != nil {
+	if err := s.catchUp(ctx, sh, 0); err != nil {
 		return err
 	}
 	sh.write.Lock()
-	version := sh.followed // the index holds every change up to it, and maybe later ones
+	version := sh.followed.Load() // the index holds every change up to it, and maybe later ones
 	sh.write.Unlock()
 	sn := s.snaps
 	sn.writing.Lock()

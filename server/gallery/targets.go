@@ -127,6 +127,9 @@ func (ts *Targets) Add(ctx context.Context, gallery int64, nt Target, pic *Pictu
 
 	sh.write.Lock()
 	defer sh.write.Unlock()
+	if err := s.freshLocked(ctx, sh); err != nil { // capacity and similar checks read the indexes
+		return nt, err
+	}
 	var old *store.Target
 	if o.Replace {
 		prev, err := s.store.TargetByName(ctx, gallery, t.ProductID, t.PicName)
@@ -204,11 +207,11 @@ func (s *Service) checkNew(ctx context.Context, sh *shelf, t store.Target, q Que
 // answer lists.
 const similarLimit = 10
 
-// committed records that the store is now at version.
+// committed records that the store is now at version. A write that
+// logged the one change after the version the indexes follow leaves no
+// other server's change between: the indexes follow it too (follow.go).
 func (s *Service) committed(sh *shelf, version int64) {
-	if version == sh.followed+1 { // the next in the log: the caller puts it in the indexes (under sh.write)
-		sh.followed = version
-	}
+	sh.followed.CompareAndSwap(version-1, version)
 	sh.mu.Lock()
 	sh.gallery.Version = version
 	sh.mu.Unlock()
@@ -257,6 +260,9 @@ func (ts *Targets) Update(ctx context.Context, gallery int64, id string, p Patch
 
 	sh.write.Lock()
 	defer sh.write.Unlock()
+	if err := s.freshLocked(ctx, sh); err != nil { // the similar check reads the indexes
+		return Target{}, err
+	}
 	t, err := s.store.Target(ctx, gallery, id, false)
 	if err != nil {
 		return Target{}, fmt.Errorf("gallery: update target: %w", err)
@@ -361,12 +367,29 @@ func (ts *Targets) List(ctx context.Context, gallery int64, p store.Page) ([]Tar
 	return targetsOf(rows), err
 }
 
-// Count returns how many targets a gallery holds, active or not.
+// Count returns how many targets a gallery holds, active or not, as this
+// server's indexes hold it: behind other servers' writes by at most a
+// follow interval (for health and metrics).
 func (ts *Targets) Count(gallery int64) (int, error) {
 	sh, err := ts.s.live(gallery)
 	if err != nil {
 		return 0, err
 	}
 	n, _, err := ts.s.lens(context.Background(), sh)
+	return n, err
+}
+
+// CountContext is Count with every write any server acknowledged before
+// it counted (read-your-writes, see WithFollowing), within ctx: the count
+// a client asks for.
+func (ts *Targets) CountContext(ctx context.Context, gallery int64) (int, error) {
+	sh, err := ts.s.live(gallery)
+	if err != nil {
+		return 0, err
+	}
+	if err := ts.s.fresh(ctx, sh); err != nil {
+		return 0, err
+	}
+	n, _, err := ts.s.lens(ctx, sh)
 	return n, err
 }

@@ -16,7 +16,7 @@ const serviceTypeGeneric = 1
 
 // detail describes the instance.
 func (h *Handler) detail(k *call) error {
-	n, err := h.svc.Targets.Count(k.gallery.ID)
+	n, err := h.svc.Targets.CountContext(k.ctx(), k.gallery.ID)
 	if err != nil {
 		return apierror.AccessEngineFailed.Because(err)
 	}

@@ -325,13 +325,13 @@ func TestStatusCodes(t *testing.T) {
 				return f.sdkCall(err)
 			}},
 		{code: apierror.InternalSwiftError, why: "the change log refuses the write", setup: func(f *fixture) {
-			f.s.Exec(`CREATE TRIGGER fail_log BEFORE INSERT ON changes BEGIN SELECT RAISE(ABORT, 'injected'); END`)
+			f.s.Refuse("fail_log", "INSERT", "changes")
 		}, send: func(f *fixture) answer {
 			_, err := f.sdk.AddImage(f.addReq(coffee))
 			return f.sdkCall(err)
 		}},
 		{code: apierror.InternalTableStoreError, why: "the store refuses the write", setup: func(f *fixture) {
-			f.s.Exec(`CREATE TRIGGER fail_add BEFORE INSERT ON targets BEGIN SELECT RAISE(ABORT, 'injected'); END`)
+			f.s.Refuse("fail_add", "INSERT", "targets")
 		}, send: func(f *fixture) answer {
 			_, err := f.sdk.AddImage(f.addReq(coffee))
 			return f.sdkCall(err)

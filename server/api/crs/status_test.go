@@ -164,7 +164,7 @@ func TestStatusCodes(t *testing.T) {
 			}},
 		{name: "417 store refuses the write", http: 500, code: 417, message: "fail to add image",
 			setup: func(e *env) string {
-				e.Exec(`CREATE TRIGGER fail_add BEFORE INSERT ON targets BEGIN SELECT RAISE(ABORT, 'injected disk failure'); END`)
+				e.Refuse("fail_add", "INSERT", "targets")
 				return ""
 			},
 			send: func(e *env, c *client, _ string) reply {
@@ -191,7 +191,7 @@ func TestStatusCodes(t *testing.T) {
 		{name: "420 store refuses the delete", http: 500, code: 420, message: "Target delete failed",
 			setup: func(e *env) string {
 				id := withTarget(e)
-				e.Exec(`CREATE TRIGGER fail_delete BEFORE DELETE ON targets BEGIN SELECT RAISE(ABORT, 'injected disk failure'); END`)
+				e.Refuse("fail_delete", "DELETE", "targets")
 				return id
 			},
 			send: func(e *env, c *client, id string) reply {
@@ -200,7 +200,7 @@ func TestStatusCodes(t *testing.T) {
 		{name: "424 store refuses to deactivate", http: 500, code: 424, message: "Target enable error",
 			setup: func(e *env) string {
 				id := withTarget(e)
-				e.Exec(`CREATE TRIGGER fail_enable BEFORE UPDATE OF active ON targets BEGIN SELECT RAISE(ABORT, 'injected disk failure'); END`)
+				e.Refuse("fail_enable", "UPDATE OF active", "targets")
 				return id
 			},
 			send: func(e *env, c *client, id string) reply {

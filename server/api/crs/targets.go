@@ -332,7 +332,7 @@ func (h *Handler) count(c echo.Context) error {
 	if err != nil {
 		return h.fail(c, err, apierror.CRSRPCError)
 	}
-	n, err := h.svc.Targets.Count(r.gallery.ID)
+	n, err := h.svc.Targets.CountContext(ctx(c), r.gallery.ID)
 	if err != nil {
 		return h.fail(c, err, apierror.CRSRPCError)
 	}

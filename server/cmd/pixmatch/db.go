@@ -111,13 +111,14 @@ func followOthers(ctx context.Context, owned *sync.WaitGroup, st store.Store, sv
 
 // sharedThroughDB returns, for a PostgreSQL store, the options that make
 // what several servers must share live in it: the galleries' search
-// limits (counted in the database, not in each process) and the memory of
-// one-time values against replays. The embedded database is one server's
+// limits (counted in the database, not in each process), the memory of
+// one-time values against replays, and read-your-writes (a request reads
+// the indexes only once they hold what any server committed before it). The embedded database is one server's
 // alone, which keeps both in its memory.
 func sharedThroughDB(st store.Store) ([]gallery.Option, []app.Option) {
 	pg, ok := st.(*postgres.Store)
 	if !ok {
 		return nil, nil
 	}
-	return []gallery.Option{gallery.WithCounter(pg)}, []app.Option{app.WithReplays(pg)}
+	return []gallery.Option{gallery.WithCounter(pg), gallery.WithFollowing()}, []app.Option{app.WithReplays(pg)}
 }

@@ -6,8 +6,10 @@
 //
 // PostgreSQL runs as a throwaway cluster (server/store/postgres/pgtest:
 // a temporary folder, a free loopback port, as an unprivileged user when
-// run as root); the servers listen on consecutive ports from --port, each
-// with a data folder of its own under the cluster's, all on one database.
+// run as root); the servers listen on consecutive ports from --port, all
+// on one database and one data folder (which holds the dumps and import
+// reports, so that any server serves any of them, as servers sharing a
+// filesystem do).
 // The first server starts first, on the empty database, and prints the
 // gallery and API key it creates. Ctrl-C (or SIGTERM) stops the servers,
 // then PostgreSQL, and removes everything: nothing is kept.
@@ -22,7 +24,6 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -69,7 +70,7 @@ func run(ctx context.Context, bin, host string, port, n int) error {
 	defer func() { stopAll(procs) }()
 	for i := range n {
 		addr := host + ":" + strconv.Itoa(port+i)
-		p, ready, err := start(bin, i+1, exited, "serve", "--addr", addr, "--db", dsn, "--data", filepath.Join(data, strconv.Itoa(i+1)))
+		p, ready, err := start(bin, i+1, exited, "serve", "--addr", addr, "--db", dsn, "--data", data)
 		if err != nil {
 			return err
 		}

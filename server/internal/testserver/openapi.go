@@ -19,6 +19,7 @@ import (
 
 	"github.com/pixmatch/pixmatch/server/api/alibaba"
 	"github.com/pixmatch/pixmatch/server/api/openapi"
+	"github.com/pixmatch/pixmatch/server/store/postgres/pgtest"
 )
 
 // validating is set by ValidateResponses.
@@ -43,10 +44,11 @@ var validating atomic.Bool
 func ValidateResponses() { validating.Store(true) }
 
 // RunValidated runs a package's tests with ValidateResponses on, and
-// exits with their result: a TestMain of one line.
+// exits with their result: a TestMain of one line. It stops the
+// PostgreSQL cluster the tests started, if they ran as clusters.
 func RunValidated(m *testing.M) {
 	ValidateResponses()
-	os.Exit(m.Run())
+	os.Exit(pgtest.Main(m))
 }
 
 // Description loads the OpenAPI description and checks that it is

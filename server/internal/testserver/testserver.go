@@ -1,6 +1,8 @@
 // Package testserver starts real pixmatch servers for tests: a fresh
 // SQLite database, one gallery, one API key, every API served over
-// loopback. Tests of every dialect use it.
+// loopback. Tests of every dialect use it. With PIXMATCH_TEST_CLUSTER set
+// (ClusterEnv), a server is three on one PostgreSQL database instead,
+// taking the requests in turn.
 package testserver
 
 import (
@@ -46,6 +48,11 @@ type Server struct {
 	// Options are the app options the server was assembled with (see
 	// NewWith); Reopen keeps them.
 	Options []app.Option
+	// DSN is the PostgreSQL URL of a cluster's database (ClusterEnv);
+	// empty for one server on SQLite (DBPath).
+	DSN string
+
+	stopMembers func() // stops a cluster's servers and closes their stores
 }
 
 // Tune changes the configuration or the first gallery before the server
@@ -66,15 +73,19 @@ func NewWith(t testing.TB, opts []app.Option, tune ...Tune) *Server {
 	dir := t.TempDir()
 	s := &Server{T: t, Dir: dir, DBPath: filepath.Join(dir, "pixmatch.db"), Config: config.Default(), Options: opts}
 	s.Config.Alibaba.Files = filepath.Join(dir, "files")
+	g := store.Gallery{Name: Instance, AppID: AppID}
+	for _, f := range tune {
+		f(&s.Config, &g)
+	}
+	if Clustered() {
+		newCluster(t, s, g)
+		return s
+	}
 	st, err := sqlite.Open(ctx, s.DBPath)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	g := store.Gallery{Name: Instance, AppID: AppID}
-	for _, f := range tune {
-		f(&s.Config, &g)
-	}
 	if s.Gallery, err = st.CreateGallery(ctx, g); err != nil {
 		t.Fatal(err)
 	}
@@ -124,23 +135,28 @@ func (s *Server) Reopen(tune ...func(*config.Config)) *Server {
 	s.T.Helper()
 	s.HTTP.Close()
 	s.stopJobs()
+	next := &Server{T: s.T, Dir: s.Dir, DBPath: s.DBPath, Gallery: s.Gallery, Config: s.Config, Options: s.Options}
+	for _, f := range tune {
+		f(&next.Config)
+	}
+	if s.DSN != "" {
+		s.reopenCluster(next)
+		return next
+	}
 	st, err := sqlite.Open(context.Background(), s.DBPath)
 	if err != nil {
 		s.T.Fatal(err)
 	}
 	s.T.Cleanup(func() { st.Close() })
-	next := &Server{T: s.T, Dir: s.Dir, DBPath: s.DBPath, Gallery: s.Gallery, Config: s.Config, Options: s.Options}
-	for _, f := range tune {
-		f(&next.Config)
-	}
 	next.start(st)
 	return next
 }
 
-// SQL opens a second connection to the server's database, for tests that
-// break the store the way a failing disk or an operator would.
+// SQL opens a second connection to the server's database (the SQLite
+// file, or a cluster's PostgreSQL schema), for tests that break the store
+// the way a failing disk or an operator would.
 func (s *Server) SQL() *sql.DB {
-	db, err := sql.Open("sqlite", s.DBPath+"?_pragma=busy_timeout(5000)")
+	db, err := s.sqlDB()
 	if err != nil {
 		s.T.Fatal(err)
 	}
@@ -161,7 +177,7 @@ func (s *Server) Exec(query string) {
 func (s *Server) Snapshot() string {
 	s.T.Helper()
 	var out string
-	row := s.SQL().QueryRow(`SELECT version || '/' || (SELECT COUNT(*) FROM changes) FROM galleries WHERE id = ?`, s.Gallery.ID)
+	row := s.SQL().QueryRow(s.snapshotQuery(), s.Gallery.ID)
 	if err := row.Scan(&out); err != nil {
 		s.T.Fatal(err)
 	}

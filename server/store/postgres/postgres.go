@@ -56,6 +56,8 @@ type Store struct {
 
 	mu      sync.Mutex
 	running map[int64]*pgx.Conn // task ID: the connection holding its lock (task.go)
+	// interrupted is how a dead server's task ends (task.go's failDead)
+	interrupted outcome
 }
 
 var _ store.Store = (*Store)(nil)
@@ -99,7 +101,7 @@ func Open(ctx context.Context, dsn string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: open %s: %w", redact(dsn), err)
 	}
-	return &Store{pool: pool, running: map[int64]*pgx.Conn{}}, nil
+	return &Store{pool: pool, running: map[int64]*pgx.Conn{}, interrupted: interruptedOutcome}, nil
 }
 
 // durable asks for synchronous_commit on when the URL names no level, and

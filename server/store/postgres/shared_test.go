@@ -50,23 +50,14 @@ func TestTwoServersOneRunningTask(t *testing.T) {
 // next start of B fails the task, and a new import may start.
 func TestStartingServerLeavesLiveTasks(t *testing.T) {
 	ctx := context.Background()
-	dsn := pgtest.NewDatabase(t)
-	a, b := open(t, dsn), open(t, dsn)
-	g, err := a.CreateGallery(ctx, store.Gallery{Name: "g", AppID: "app"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	running, err := a.CreateTask(ctx, store.Task{Gallery: g.ID, Kind: store.TaskImport, Status: store.TaskRunning})
-	if err != nil {
-		t.Fatal(err)
-	}
+	a, b, g, running := runningTask(t, store.TaskImport)
 	if n, err := b.FailRunningTasks(ctx, "InternalError", "interrupted"); err != nil || n != 0 {
 		t.Fatalf("B's start failed %d tasks (%v); want A's left running", n, err)
 	}
 	if got, err := b.Task(ctx, g.ID, running.ID); err != nil || got.Status != store.TaskRunning {
 		t.Fatalf("A's task after B's start: %+v, %v", got, err)
 	}
-	_, err = b.CreateTask(ctx, store.Task{Gallery: g.ID, Kind: store.TaskImport, Status: store.TaskRunning})
+	_, err := b.CreateTask(ctx, store.Task{Gallery: g.ID, Kind: store.TaskImport, Status: store.TaskRunning})
 	if !errors.Is(err, store.ErrTaskRunning) {
 		t.Fatalf("a second import through B: %v, want ErrTaskRunning", err)
 	}
@@ -87,4 +78,56 @@ func TestStartingServerLeavesLiveTasks(t *testing.T) {
 	if _, err := b.CreateTask(ctx, store.Task{Gallery: g.ID, Kind: store.TaskImport, Status: store.TaskRunning}); err != nil {
 		t.Errorf("an import after the dead server's was failed: %v", err)
 	}
+}
+
+// TestDeadServersTaskDoesNotBlock has server A die mid-import (PostgreSQL
+// ends the session holding its task's lock, as when A is killed or its
+// connection breaks) while B runs on: B's next import starts at once,
+// without a server restarting, and A's task ends failed, interrupted.
+// While A lived, B's import was refused and A's task left running.
+func TestDeadServersTaskDoesNotBlock(t *testing.T) {
+	ctx := context.Background()
+	a, b, g, running := runningTask(t, store.TaskDump)
+	for _, s := range []*Store{b, a} { // A's own second dump is refused too
+		if _, err := s.CreateTask(ctx, store.Task{Gallery: g.ID, Kind: store.TaskDump, Status: store.TaskRunning}); !errors.Is(err, store.ErrTaskRunning) {
+			t.Fatalf("a dump while a live server's runs: %v, want ErrTaskRunning", err)
+		}
+	}
+	if got, _ := b.Task(ctx, g.ID, running.ID); got.Status != store.TaskRunning {
+		t.Fatalf("A's task after refused dumps: %+v, want running", got)
+	}
+	// A dies: its lock's session ends (waiting up to 5 s until it has).
+	var ended bool
+	if err := b.pool.QueryRow(ctx, `SELECT bool_and(pg_terminate_backend(pid, 5000)) FROM pg_locks
+		WHERE locktype = 'advisory' AND objid = $1 AND granted`, running.ID).Scan(&ended); err != nil || !ended {
+		t.Fatalf("end A's session: %v, %v", ended, err)
+	}
+	next, err := b.CreateTask(ctx, store.Task{Gallery: g.ID, Kind: store.TaskDump, Status: store.TaskRunning})
+	if err != nil {
+		t.Fatalf("B's dump right after A died: %v, want it started", err)
+	}
+	got, err := b.Task(ctx, g.ID, running.ID)
+	if err != nil || got.Status != store.TaskFailed || got.Code != interruptedCode || got.Message != interruptedMessage {
+		t.Errorf("A's task after B's dump started: %+v, %v; want failed, interrupted", got, err)
+	}
+	if _, err := a.CreateTask(ctx, store.Task{Gallery: g.ID, Kind: store.TaskDump, Status: store.TaskRunning}); !errors.Is(err, store.ErrTaskRunning) {
+		t.Errorf("a dump through A while B's (%d) runs: %v, want ErrTaskRunning", next.ID, err)
+	}
+}
+
+// runningTask opens two stores on a new database, as two servers, and
+// has the first start a task of kind in a new gallery.
+func runningTask(t *testing.T, kind store.TaskKind) (a, b *Store, g store.Gallery, running store.Task) {
+	t.Helper()
+	ctx := context.Background()
+	dsn := pgtest.NewDatabase(t)
+	a, b = open(t, dsn), open(t, dsn)
+	g, err := a.CreateGallery(ctx, store.Gallery{Name: "g", AppID: "app"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if running, err = a.CreateTask(ctx, store.Task{Gallery: g.ID, Kind: kind, Status: store.TaskRunning}); err != nil {
+		t.Fatal(err)
+	}
+	return a, b, g, running
 }

@@ -3,6 +3,7 @@ package postgres
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -23,6 +24,25 @@ const taskColumns = `gallery_id, kind, status, code, message, source, callback, 
 // tasks whose lock no session holds (and its own): those of dead servers,
 // not those another live server is running. A task whose lock connection broke
 // (PostgreSQL restarted) counts as dead.
+//
+// A dead server's task does not wait for a server to start, either: when
+// CreateTask finds a task of its gallery and kind running, it fails that
+// task if no session holds its lock, as FailRunningTasks would, and
+// inserts the new one. A live server's task is left running, and the new
+// one refused.
+
+// The code and message a running task of a dead server ends with when
+// CreateTask finds it, until FailRunningTasks (which a server calls as it
+// starts, with its catalogue's) gives others.
+const (
+	interruptedCode    = "InternalError"
+	interruptedMessage = "The task was interrupted: its server stopped before it ended."
+)
+
+// outcome is how a task ended.
+type outcome struct{ Code, Message string }
+
+var interruptedOutcome = outcome{interruptedCode, interruptedMessage}
 
 // taskLockClass is the first key of the tasks' advisory locks, which are
 // the database's, not the schema's: a hash of the schema the store works
@@ -35,7 +55,8 @@ const taskLockClass = `hashtext(current_schema() || '.tasks')`
 // with store.ErrTaskRunning while another of its gallery and kind runs:
 // a partial unique index on the running tasks refuses the insert, so the
 // check and the insert are one step for every server sharing the
-// database, and a refused task records nothing.
+// database, and a refused task records nothing. A task found running
+// whose server died is failed first (failDead), and the new one inserted.
 func (s *Store) CreateTask(ctx context.Context, t store.Task) (store.Task, error) {
 	if t.Created == 0 {
 		t.Created = now()
@@ -50,17 +71,19 @@ func (s *Store) CreateTask(ctx context.Context, t store.Task) (store.Task, error
 			return t, fmt.Errorf("postgres: create %s task in gallery %d: %w", t.Kind, t.Gallery, err)
 		}
 	}
-	err := s.write(ctx, func(tx pgx.Tx) error {
-		return tx.QueryRow(ctx, `INSERT INTO tasks (id, `+taskColumns+`)
-			VALUES (COALESCE($1, nextval('tasks_id_seq')), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
-			nullID(t.ID), t.Gallery, string(t.Kind), t.Status, t.Code, t.Message, t.Source, t.Callback, t.Result,
-			t.Total, t.Done, t.Failed, t.Created, t.Modified).Scan(&t.ID)
-	})
+	err := s.insertTask(ctx, &t)
+	if errors.Is(err, store.ErrTaskRunning) && lock != nil {
+		if ended, ferr := s.failDead(ctx, t.Gallery, t.Kind); ferr != nil {
+			err = errors.Join(err, ferr)
+		} else if ended > 0 {
+			err = s.insertTask(ctx, &t)
+		}
+	}
 	if err != nil {
 		if lock != nil {
 			closeQuietly(lock)
 		}
-		return t, fmt.Errorf("postgres: create %s task in gallery %d: %w", t.Kind, t.Gallery, storeError(err))
+		return t, fmt.Errorf("postgres: create %s task in gallery %d: %w", t.Kind, t.Gallery, err)
 	}
 	if lock != nil {
 		s.mu.Lock()
@@ -68,6 +91,40 @@ func (s *Store) CreateTask(ctx context.Context, t store.Task) (store.Task, error
 		s.mu.Unlock()
 	}
 	return t, nil
+}
+
+// insertTask inserts t, setting its ID when it has none.
+func (s *Store) insertTask(ctx context.Context, t *store.Task) error {
+	err := s.write(ctx, func(tx pgx.Tx) error {
+		return tx.QueryRow(ctx, `INSERT INTO tasks (id, `+taskColumns+`)
+			VALUES (COALESCE($1, nextval('tasks_id_seq')), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id`,
+			nullID(t.ID), t.Gallery, string(t.Kind), t.Status, t.Code, t.Message, t.Source, t.Callback, t.Result,
+			t.Total, t.Done, t.Failed, t.Created, t.Modified).Scan(&t.ID)
+	})
+	return storeError(err)
+}
+
+// failDead fails the running task of a gallery and kind when no session
+// holds its lock (its server died), with the interrupted outcome, and
+// returns how many it failed (0 or 1). A task of a live server, this
+// store's included (its lock is on a connection of its own), is left
+// running.
+func (s *Store) failDead(ctx context.Context, gallery int64, kind store.TaskKind) (int, error) {
+	s.mu.Lock()
+	end := s.interrupted
+	s.mu.Unlock()
+	var n int64
+	err := s.write(ctx, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(ctx, `UPDATE tasks SET status = $1, code = $2, message = $3, modified = $4
+			WHERE gallery_id = $5 AND kind = $6 AND status = $7 AND pg_try_advisory_xact_lock(`+taskLockClass+`, id::int)`,
+			store.TaskFailed, end.Code, end.Message, now(), gallery, string(kind), store.TaskRunning)
+		n = tag.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("fail the task of a dead server: %w", err)
+	}
+	return int(n), nil
 }
 
 // lockNewTask takes the next task ID and, on a connection of its own, the
@@ -136,6 +193,7 @@ func (s *Store) UpdateTask(ctx context.Context, t store.Task) error {
 // task yet.
 func (s *Store) FailRunningTasks(ctx context.Context, code, message string) (int, error) {
 	s.mu.Lock()
+	s.interrupted.Code, s.interrupted.Message = code, message // for failDead
 	own := make([]int64, 0, len(s.running))
 	for id := range s.running {
 		own = append(own, id)
