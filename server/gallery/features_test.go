@@ -3,6 +3,7 @@ package gallery
 import (
 	"context"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/pixmatch/pixmatch/shared/distort"
@@ -13,11 +14,15 @@ import (
 // TestFeatureTierFindsPrint adds the test photos and searches with each
 // printed, tilted 35°, on a photo no target shows: the feature tier finds
 // it where the hash tier cannot, with its corners where the print is; and
-// the answer survives a restart (the records come from the store).
+// the answer survives a restart (the records come from the store). The
+// brick wall is left out: its grade calls it a poor target (a repeated
+// pattern, at most 20 features found again in a hard view, the least a
+// verification accepts), and at 35° it is verified or not by a few
+// inliers either way.
 func TestFeatureTierFindsPrint(t *testing.T) {
 	ctx := context.Background()
 	svc, st, g := open(t)
-	names := testphoto.Names()[:6]
+	names := slices.DeleteFunc(testphoto.Names(), func(n string) bool { return n == "brick" })[:6]
 	ids := map[string]string{}
 	for _, n := range names {
 		tg, err := svc.Targets.Add(ctx, g.ID, Target{Name: n, Active: true}, picture(t, n), AddOptions{})

@@ -35,7 +35,7 @@ func productionTier() (tierSettings, error) {
 }
 
 // tierColumn is pixmatch's feature tier (shared/camera) as a recogniser:
-// every gallery entry enrolled with feature.TargetOptions, its record kept
+// every gallery entry enrolled as the server enrols it (feature.Enrol), its record kept
 // in memory as a store would keep it; a query's features
 // (feature.QueryOptions) shortlisted by words, then verified.
 type tierColumn struct {
@@ -77,14 +77,16 @@ func (c *tierColumn) Name() string { return "features" }
 // Threshold is the verdict's score at VerifyOptions.MinInliers.
 func (c *tierColumn) Threshold() float64 { return 0.5 }
 
-// Enrol extracts every entry's target features and puts them in the tier.
+// Enrol enrols every entry as the server does (feature.Enrol with
+// feature.DefaultEnrolOptions: its features and the synthetic views') and
+// puts it in the tier.
 func (c *tierColumn) Enrol(ctx context.Context, gallery []Entry) error {
 	recs := make([]feature.Record, len(gallery))
 	spent := make([]time.Duration, len(gallery))
 	err := parallel(ctx, len(gallery), c.workers, func(i int) error {
 		t0 := time.Now()
 		g := feature.Plane(gallery[i].Image, feature.TargetOptions)
-		recs[i] = feature.Record{Width: g.Rect.Dx(), Height: g.Rect.Dy(), Features: feature.Extract(g, feature.TargetOptions)}
+		recs[i] = feature.Record{Width: g.Rect.Dx(), Height: g.Rect.Dy(), Features: feature.Enrol(g, feature.DefaultEnrolOptions).Features}
 		spent[i] = time.Since(t0)
 		return nil
 	})
