@@ -39,6 +39,9 @@ func TurnOf(angle float32) uint8 {
 	return uint8(min(max(t, 0), Turns-1))
 }
 
+// maxQuery is the most features of a query that count: its first ones.
+const maxQuery = 1<<16 - 2
+
 // Candidates is how many documents of the highest plain score (every
 // turn's votes) a query scores by their turns (see the package doc).
 // Over the camera recipes of make bench-quality (10,000 entries), scoring
@@ -103,13 +106,19 @@ func (x *Index) Len() int {
 // each word's first MaxCount when capped, features of words from n on
 // left out.
 func byWord(fs []Feature, n int, capped bool) []Feature {
-	out := make([]Feature, 0, len(fs))
-	for _, f := range fs {
+	// Sorted as keys of word, position and turn: a plain sort of
+	// integers, stable by the position it holds.
+	keys := make([]uint64, 0, len(fs))
+	for i, f := range fs {
 		if int(f.Word) < n {
-			out = append(out, f)
+			keys = append(keys, uint64(f.Word)<<40|uint64(i)<<8|uint64(f.Turn))
 		}
 	}
-	slices.SortStableFunc(out, func(a, b Feature) int { return cmp.Compare(a.Word, b.Word) })
+	slices.Sort(keys)
+	out := make([]Feature, len(keys))
+	for i, k := range keys {
+		out[i] = Feature{Word: uint32(k >> 40), Turn: uint8(k)}
+	}
 	if !capped {
 		return out
 	}
@@ -221,6 +230,7 @@ func (x *Index) Query(q []Feature, k int) []Hit {
 	acc := accumulators.Get().(*accumulator)
 	defer accumulators.Put(acc)
 	acc.reset(len(x.docs), len(x.postings))
+	q = q[:min(len(q), maxQuery)]
 	sorted := byWord(q, len(x.postings), false)
 	weights := make([]float64, 0, len(sorted))
 	for i := 0; i < len(sorted); {
@@ -252,7 +262,7 @@ func (x *Index) Query(q []Feature, k int) []Hit {
 			if !ok {
 				return
 			}
-			v := weights[g.weight] / float64(max(g.j-g.i, b-a))
+			v := weights[g.weight] / float64(max(int(g.j-g.i), b-a))
 			for e := a; e < b; e++ {
 				for _, f := range sorted[g.i:g.j] {
 					votes[(f.Turn-d.turns[e])%Turns] += v
@@ -337,8 +347,9 @@ type accumulator struct {
 }
 
 // group is the query's features on one word, sorted[i:j], and the index
-// of its weight.
-type group struct{ i, j, weight int }
+// of its weight (a query has fewer than 2¹⁶ features: Query keeps the
+// first ones).
+type group struct{ i, j, weight uint16 }
 
 var accumulators = sync.Pool{New: func() any { return &accumulator{} }}
 
@@ -374,13 +385,18 @@ func (a *accumulator) sum(docs []uint32, qw int, weight float64) {
 }
 
 // group records the query's features on word w.
-func (a *accumulator) group(w uint32, i, j, weight int) { a.groups[w] = group{i, j + 1, weight} }
+func (a *accumulator) group(w uint32, i, j, weight int) {
+	a.groups[w] = group{uint16(i), uint16(j + 1), uint16(weight)}
+}
 
 // groupOf returns the query's features on word w.
 func (a *accumulator) groupOf(w uint32) (group, bool) {
 	g := a.groups[w]
+	if g.j == 0 {
+		return g, false
+	}
 	g.j--
-	return g, g.j > 0
+	return g, true
 }
 
 // ungroup forgets the query's words.
