@@ -3,15 +3,17 @@
 // background — where the hash tier (shared/match) sees another picture.
 // A server, the quality harness and (later) a browser use it the same way:
 //
-//  1. Each target's features (shared/feature, TargetOptions) go into a
-//     Tier: the words of its strongest BagFeatures features, in a
-//     bag-of-words index (shared/bow) over the trained Vocabulary. That is
-//     all a tier keeps of a target in memory, a few KB; the target's
-//     feature record (its features with their geometry) is kept by the
-//     caller — a store — and read only when the target is verified.
+//  1. Each target's features (shared/feature: Enrol, its own and those of
+//     synthetic views) go into a Tier: the words of its first BagFeatures
+//     features — its own — each with its orientation, in a bag-of-words
+//     index (shared/bow) over the trained Vocabulary. That is all a tier
+//     keeps of a target in memory, about 4 KB; the target's feature
+//     record (its features with their geometry) is kept by the caller —
+//     a store — and read only when the target is verified.
 //  2. A query frame's features (QueryOptions) are quantised the same way
-//     and the tier's Shortlist names the targets sharing the most
-//     informative words with it.
+//     and the tier's Shortlist names the targets whose informative word
+//     matches agree most on how the print turned (bow's weak geometric
+//     consistency).
 //  3. Verify checks each shortlisted target's record against the frame
 //     (matching confined to the vocabulary's nodes at GuideLevel,
 //     feature.MatchWithin, then feature.VerifyPairs: a RANSAC homography,
@@ -42,12 +44,13 @@ const (
 	// feature.TargetOptions gives, costs about 3.5 KB of index (seven
 	// bytes a feature, shared/bow).
 	BagFeatures = 500
-	// Shortlist is how many targets a query verifies. Verified through
-	// the vocabulary's nodes (GuideLevel), 12, 20, 30, 40, 50 and 60
-	// found 80.1, 82.5, 84.4, 85.9, 86.9 and 87.7 % of the camera
-	// recipes (bag 400); comparing every pair, 12 found 80.5 % at about
-	// 2 ms a verified target on the server. 40 keeps the server's search
-	// within its 50 ms median (QUALITY.md, README's Speed).
+	// Shortlist is how many targets a query verifies. With the index
+	// scoring by turn, bag 500 and the enrolment's views, 20, 30 and 40
+	// found 95.0, 95.3 and 95.6 % of the camera recipes (the tuning
+	// sweep's recall@1); before scoring by turn (bag 400) 12, 20, 30, 40,
+	// 50 and 60 found 80.1, 82.5, 84.4, 85.9, 86.9 and 87.7 %. Verified
+	// through the vocabulary's nodes (GuideLevel) a target costs about
+	// half a millisecond on the server (QUALITY.md, README's Speed).
 	Shortlist = 40
 	// GuideLevel is the level of the vocabulary tree whose nodes Verify
 	// confines matching to (feature.MatchWithin; 0 compares every pair).
