@@ -130,7 +130,7 @@ func (h *Handler) legacySearch(k *call, body []byte) error {
 		return err
 	}
 	matches, r, err := h.search(k, func(ctx context.Context) (*gallery.Picture, string, error) {
-		pic, err := h.decode(ctx, req.Pic)
+		pic, err := h.decodeFor(ctx, req.Pic, true)
 		if err != nil {
 			return nil, "", err
 		}

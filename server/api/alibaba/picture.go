@@ -18,6 +18,18 @@ import (
 // the server downloads within the transfer time limit. A URL of any other
 // scheme is InvalidPicUrl.
 func (h *Handler) picture(ctx context.Context, k *call, param string) (*gallery.Picture, error) {
+	return h.pictureFor(ctx, k, param, false)
+}
+
+// searchPicture is picture for a picture that is only searched with
+// (gallery.Policy.Search): a service without a feature tier makes its
+// fingerprints' plane alone.
+func (h *Handler) searchPicture(ctx context.Context, k *call, param string) (*gallery.Picture, error) {
+	return h.pictureFor(ctx, k, param, true)
+}
+
+// pictureFor is picture, for a search when search is true.
+func (h *Handler) pictureFor(ctx context.Context, k *call, param string, search bool) (*gallery.Picture, error) {
 	v, _ := k.get(param)
 	if v == "" {
 		return nil, apierror.NoSpecifiedPicContent.Because(fmt.Errorf("no %s", param))
@@ -43,13 +55,19 @@ func (h *Handler) picture(ctx context.Context, k *call, param string) (*gallery.
 	if len(data) > h.cfg.MaxImageBytes {
 		return nil, apierror.InvalidPicContent.Because(fmt.Errorf("%s of %d bytes, over %d", param, len(data), h.cfg.MaxImageBytes))
 	}
-	return h.decode(ctx, data)
+	return h.decodeFor(ctx, data, search)
 }
 
 // decode reads an image file under Alibaba's rules: PNG, JPG, BMP, GIF,
 // WEBP, TIFF or PPM; each side 100–4096 pixels; no invalid orientation.
 func (h *Handler) decode(ctx context.Context, data []byte) (*gallery.Picture, error) {
-	pic, err := h.svc.Pictures.Read(ctx, data, gallery.Policy{Limits: imagefile.Limits{
+	return h.decodeFor(ctx, data, false)
+}
+
+// decodeFor is decode, for a picture only searched with when search is
+// true (gallery.Policy.Search).
+func (h *Handler) decodeFor(ctx context.Context, data []byte, search bool) (*gallery.Picture, error) {
+	pic, err := h.svc.Pictures.Read(ctx, data, gallery.Policy{Search: search, Limits: imagefile.Limits{
 		MaxPixels: h.cfg.MaxSide * h.cfg.MaxSide,
 		MaxSide:   h.cfg.MaxSide,
 		MinSide:   h.cfg.MinSide,

@@ -158,7 +158,7 @@ func (h *Handler) searchByPic(k *call) error {
 	}
 	regionParam, _ := k.get("Region")
 	return h.run(k, func(ctx context.Context) (*gallery.Picture, string, error) {
-		pic, err := h.picture(ctx, k, "PicContent")
+		pic, err := h.searchPicture(ctx, k, "PicContent")
 		if err != nil {
 			return nil, "", err
 		}
