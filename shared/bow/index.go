@@ -275,15 +275,6 @@ func (x *Index) Query(q []Feature, k int) []Hit {
 	return top(best, k)
 }
 
-// words returns the words of fs.
-func words(fs []Feature) []uint32 {
-	out := make([]uint32, len(fs))
-	for i, f := range fs {
-		out[i] = f.Word
-	}
-	return out
-}
-
 // topK keeps the k best hits offered, as a min-heap on (score, then the
 // reverse of ID order): the worst kept is at the root.
 type topK []Hit
@@ -343,12 +334,13 @@ func (t topK) down(i int) {
 type accumulator struct {
 	scores  []float64
 	touched []uint32
-	groups  []group // by word: the query's features on it, plus one
+	groups  []group // by word: the query's features on it
 }
 
 // group is the query's features on one word, sorted[i:j], and the index
 // of its weight (a query has fewer than 2¹⁶ features: Query keeps the
-// first ones).
+// first ones). A word of the query has one at least, so j > 0; the zero
+// group is a word it does not have.
 type group struct{ i, j, weight uint16 }
 
 var accumulators = sync.Pool{New: func() any { return &accumulator{} }}
@@ -386,17 +378,13 @@ func (a *accumulator) sum(docs []uint32, qw int, weight float64) {
 
 // group records the query's features on word w.
 func (a *accumulator) group(w uint32, i, j, weight int) {
-	a.groups[w] = group{uint16(i), uint16(j + 1), uint16(weight)}
+	a.groups[w] = group{uint16(i), uint16(j), uint16(weight)}
 }
 
 // groupOf returns the query's features on word w.
 func (a *accumulator) groupOf(w uint32) (group, bool) {
 	g := a.groups[w]
-	if g.j == 0 {
-		return g, false
-	}
-	g.j--
-	return g, true
+	return g, g.j > 0
 }
 
 // ungroup forgets the query's words.
