@@ -49,17 +49,8 @@ func Stable(plane *image.Gray, fs []Feature) int {
 	}
 	fewest := len(fs)
 	for _, v := range stableViews {
-		shot, to, _ := v.take(plane)
-		seen := Extract(shot, QueryOptions)
-		n := 0
-		for _, p := range Match(seen, fs, DefaultMatchOptions) {
-			want, ok := to(float64(fs[p.Target].X), float64(fs[p.Target].Y))
-			got := seen[p.Query]
-			if ok && math.Hypot(want.X-float64(got.X), want.Y-float64(got.Y)) <= stableDistance {
-				n++
-			}
-		}
-		fewest = min(fewest, n)
+		found, _ := v.look(plane, fs, 0)
+		fewest = min(fewest, found)
 	}
 	return fewest
 }
