@@ -111,7 +111,11 @@ func (s *Service) decode(ctx context.Context, data []byte, p Policy, use func(im
 }
 
 // Grade assesses how well the picture would work as a target.
-func (p *Picture) Grade() quality.Report { return p.gradeOf(p.enrol()) }
+// Only the grade's views are shot (feature.Stable): the views an
+// enrolment adds to a record (feature.Enrol) do not change the grade.
+func (p *Picture) Grade() quality.Report {
+	return p.grade.Assess(feature.Stable(p.feat, p.features(feature.TargetOptions)))
+}
 
 // gradeOf is Grade of the picture's enrolment.
 func (p *Picture) gradeOf(e feature.Enrolment) quality.Report { return p.grade.Assess(e.Stable) }
