@@ -31,9 +31,10 @@ func (p *Picture) enrol() feature.Enrolment {
 	return feature.Enrol(p.feat, feature.DefaultEnrolOptions)
 }
 
-// record returns the stored form of a target picture's features.
+// record returns the stored form of a target picture's features, as
+// enrol made them.
 func (p *Picture) record(fs []feature.Feature) feature.Record {
-	return feature.Record{Width: p.feat.Rect.Dx(), Height: p.feat.Rect.Dy(), Features: fs}
+	return feature.Record{Width: p.feat.Rect.Dx(), Height: p.feat.Rect.Dy(), Features: fs, Enrolment: feature.EnrolmentVersion}
 }
 
 // toPicture returns where a point of the feature plane is in the upright

@@ -3,6 +3,7 @@ package gallery
 import (
 	"context"
 	"math"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -146,6 +147,64 @@ func TestStaleFeatureRecordsMadeAnew(t *testing.T) {
 	ms, err := again.Recognition.Search(ctx, g.ID, camera, SearchOptions{Limit: 1})
 	if err != nil || len(ms) == 0 || ms[0].Target.ID != ids[0] || ms[0].Corners == nil {
 		t.Fatalf("search after the record was made anew: %+v, %v", ms, err)
+	}
+}
+
+// TestEarlierEnrolmentMadeAnew stores a target's record as a pixmatch
+// from before enrolments synthesised views made it — its own features
+// alone, unmarked. Open puts it into the feature tier at once (a frame
+// of the print is found and located) and leaves it for RemakeFeatures,
+// which stores the enrolment's record with the views' features.
+func TestEarlierEnrolmentMadeAnew(t *testing.T) {
+	ctx := context.Background()
+	svc, st, g := open(t)
+	tg, err := svc.Targets.Add(ctx, g.ID, Target{Name: "coffee", Active: true}, picture(t, "coffee"), AddOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := func() feature.Record {
+		t.Helper()
+		recs, err := st.TargetFeatures(ctx, g.ID, []string{tg.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r feature.Record
+		if err := r.UnmarshalBinary(recs[tg.ID]); err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	now := stored()
+	plane := feature.Plane(testphoto.Image("coffee"), feature.TargetOptions)
+	earlier := feature.Record{Width: now.Width, Height: now.Height, Features: feature.Extract(plane, feature.TargetOptions)}
+	if now.Enrolment != feature.EnrolmentVersion || len(now.Features) <= len(earlier.Features) {
+		t.Fatalf("an added target's record: enrolment %d, %d features (its own %d)", now.Enrolment, len(now.Features), len(earlier.Features))
+	}
+	b, err := earlier.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetFeatures(ctx, g.ID, tg.ID, b); err != nil {
+		t.Fatal(err)
+	}
+	again, err := Open(ctx, st, svc.cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := again.Targets.Unfeatured(); n != 1 {
+		t.Fatalf("Unfeatured %d after Open, want 1", n)
+	}
+	shoot, _ := distort.CameraCatalogue()[0].Locate(distort.Params{Seed: 1, Scene: distort.Mirror(testphoto.Image("grass"))})
+	frame, _ := shoot(testphoto.Image("coffee"))
+	camera := given(picture(t, "coffee", func(imageT) imageT { return frame }))
+	if ms, err := again.Recognition.Search(ctx, g.ID, camera, SearchOptions{Limit: 1}); err != nil || len(ms) == 0 || ms[0].Corners == nil {
+		t.Fatalf("the earlier record is not searched: %+v, %v", ms, err)
+	}
+	if made, err := again.Targets.RemakeFeatures(ctx, 0, nil); made != 1 || err != nil {
+		t.Fatalf("RemakeFeatures made %d, %v", made, err)
+	}
+	if r := stored(); r.Enrolment != feature.EnrolmentVersion || !reflect.DeepEqual(r.Features, now.Features) {
+		t.Errorf("the record made anew: enrolment %d, %d features; want %d as enrolled", r.Enrolment, len(r.Features), len(now.Features))
 	}
 }
 

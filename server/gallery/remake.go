@@ -16,7 +16,9 @@ import (
 // RemakeFeatures, which the server runs in the background: extracting
 // features takes tens of milliseconds a target, too long to hold up the
 // start of a large gallery. Until its record is made, the hash tier alone
-// finds such a target.
+// finds such a target. A record of an earlier enrolment
+// (feature.EnrolmentVersion: made before Enrol synthesised the views it
+// does now) is put into the tier as it is and made again too.
 //
 // Followers of a small gallery copy its targets' feature records (see
 // server/api/sync), and they copy what the change log names: a record
@@ -25,7 +27,8 @@ import (
 // whose followers copy no records, it is saved without one.
 
 // loadFeatures puts every usable feature record of a gallery into its
-// tier and notes the targets without one as pending.
+// tier and notes the targets without one, or with one of an earlier
+// enrolment, as pending.
 func (s *Service) loadFeatures(ctx context.Context, sh *shelf) error {
 	have := map[string]bool{}
 	err := s.store.EachFeatures(ctx, sh.id, func(id string, b []byte) error {
@@ -34,7 +37,7 @@ func (s *Service) loadFeatures(ctx context.Context, sh *shelf) error {
 			return nil // another version, or damaged: made anew
 		}
 		sh.tier.Put(id, r.Features)
-		have[id] = true
+		have[id] = r.Enrolment >= feature.EnrolmentVersion
 		return nil
 	})
 	if err != nil {

@@ -12,7 +12,18 @@ import (
 type Record struct {
 	Width, Height int
 	Features      []Feature
+	// Enrolment is the EnrolmentVersion of the Enrol that made the
+	// record, 0 for features as Extract gives them (a query's, or a
+	// target's recorded before Enrol synthesised views).
+	Enrolment uint8
 }
+
+// EnrolmentVersion identifies what Enrol adds to a target's own features
+// (the views of DefaultEnrolOptions). A record of an earlier enrolment
+// still decodes and is usable — its features are of this Version — but
+// finds fewer camera frames than one made anew: a server makes it again
+// in the background (server/gallery's RemakeFeatures).
+const EnrolmentVersion uint8 = 1
 
 // Errors of decoding a record.
 var (
@@ -32,6 +43,10 @@ var (
 //	Response     float32 bits
 //	Octave       uint8
 //	Desc         4 × uint64
+//
+// and, for a record of an enrolment (Enrolment above 0), a last byte: its
+// Enrolment. A record without it is of enrolment 0, as every record was
+// before enrolments were marked.
 //
 // Coordinates and sizes below MaxRecordSide pixels, the precision
 // Extract rounds to, keep a record exact: decoding gives back the
@@ -76,6 +91,9 @@ func (r Record) MarshalBinary() ([]byte, error) {
 		for _, w := range f.Desc {
 			b = binary.LittleEndian.AppendUint64(b, w)
 		}
+	}
+	if r.Enrolment > 0 {
+		b = append(b, r.Enrolment)
 	}
 	return b, nil
 }
@@ -123,7 +141,12 @@ func (r *Record) UnmarshalBinary(b []byte) error {
 	}
 	w, h := int(binary.LittleEndian.Uint16(b[2:])), int(binary.LittleEndian.Uint16(b[4:]))
 	n := int(binary.LittleEndian.Uint16(b[6:]))
-	if w == 0 || h == 0 || w >= MaxRecordSide || h >= MaxRecordSide || len(b) != recordHeader+FeatureSize*n {
+	body := recordHeader + FeatureSize*n
+	var enrolment uint8
+	if len(b) == body+1 {
+		enrolment = b[body]
+	}
+	if w == 0 || h == 0 || w >= MaxRecordSide || h >= MaxRecordSide || len(b) != body && (len(b) != body+1 || enrolment == 0) {
 		return fmt.Errorf("%w: %d bytes for a %d×%d plane and %d features", ErrFormat, len(b), w, h, n)
 	}
 	fs := make([]Feature, n)
@@ -144,6 +167,6 @@ func (r *Record) UnmarshalBinary(b []byte) error {
 		}
 		fs[i] = f
 	}
-	r.Width, r.Height, r.Features = w, h, fs
+	r.Width, r.Height, r.Features, r.Enrolment = w, h, fs, enrolment
 	return nil
 }

@@ -49,6 +49,34 @@ func TestRecordRoundTrip(t *testing.T) {
 	}
 }
 
+// TestRecordKeepsEnrolment checks that an enrolment's record carries its
+// EnrolmentVersion in one byte more, and that a record without it — as
+// every record was before enrolments were marked — decodes as of
+// enrolment 0 with the same features.
+func TestRecordKeepsEnrolment(t *testing.T) {
+	r := photoRecord(t, "chelsea")
+	old, err := r.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Enrolment = EnrolmentVersion
+	b, err := r.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) != len(old)+1 || !bytes.Equal(b[:len(old)], old) {
+		t.Fatalf("an enrolment's record: %d bytes, the same features' %d", len(b), len(old))
+	}
+	var got Record
+	if err := got.UnmarshalBinary(b); err != nil || !reflect.DeepEqual(got, r) {
+		t.Errorf("an enrolment's record decodes to enrolment %d, %v", got.Enrolment, err)
+	}
+	got = Record{}
+	if err := got.UnmarshalBinary(old); err != nil || got.Enrolment != 0 || !reflect.DeepEqual(got.Features, r.Features) {
+		t.Errorf("an unmarked record decodes to enrolment %d, %v", got.Enrolment, err)
+	}
+}
+
 // TestRecordRefusesDamage decodes damaged and foreign bytes: each is
 // refused with the right error and leaves the record as it was.
 func TestRecordRefusesDamage(t *testing.T) {
@@ -69,6 +97,7 @@ func TestRecordRefusesDamage(t *testing.T) {
 		{"header only", good[:recordHeader], ErrFormat},
 		{"cut short", good[:len(good)-1], ErrFormat},
 		{"a byte more", append(bytes.Clone(good), 0), ErrFormat},
+		{"two bytes more", append(bytes.Clone(good), 1, 1), ErrFormat},
 		{"zero width", edit(func(b []byte) []byte { binary.LittleEndian.PutUint16(b[2:], 0); return b }), ErrFormat},
 		{"too wide", edit(func(b []byte) []byte { binary.LittleEndian.PutUint16(b[2:], MaxRecordSide); return b }), ErrFormat},
 		{"off the plane", edit(func(b []byte) []byte {

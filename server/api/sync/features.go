@@ -71,7 +71,7 @@ func synced(r feature.Record, k int) feature.Record {
 			left -= add
 		}
 	}
-	out := feature.Record{Width: r.Width, Height: r.Height, Features: make([]feature.Feature, 0, k)}
+	out := feature.Record{Width: r.Width, Height: r.Height, Features: make([]feature.Feature, 0, k), Enrolment: r.Enrolment}
 	for _, f := range r.Features {
 		o := min(max(int(f.Octave), 0), feature.MaxLevels-1)
 		if quota[o] > 0 {
