@@ -25,7 +25,10 @@ package camera
 import (
 	"cmp"
 	"context"
+	"runtime"
 	"slices"
+	"sync"
+	"sync/atomic"
 
 	"github.com/pixmatch/pixmatch/shared/bow"
 	"github.com/pixmatch/pixmatch/shared/feature"
@@ -144,21 +147,44 @@ func (g guide) cells(fs []feature.Feature) []uint32 {
 	return out
 }
 
-// verify is Verify, matching within g's cells.
+// verify is Verify, matching within g's cells. The targets are checked
+// by as many goroutines as GOMAXPROCS allows (one, in a browser), each
+// taking the next unchecked target; a target's verdict does not depend
+// on which goroutine checks it or when (feature.VerifyOptions.Seed), so
+// the answer is the same as one goroutine's.
 func (g guide) verify(ctx context.Context, q []feature.Feature, frameW, frameH int, ids []string, records map[string]feature.Record, o feature.VerifyOptions) ([]Found, error) {
-	var found []Found
 	qcells := g.cells(q)
-	for _, id := range ids {
-		if err := ctx.Err(); err != nil {
-			return found, err
-		}
-		r, ok := records[id]
+	verdicts := make([]*feature.Verdict, len(ids))
+	check := func(i int) {
+		r, ok := records[ids[i]]
 		if !ok {
-			continue
+			return
 		}
 		pairs := feature.MatchWithin(q, r.Features, qcells, g.cells(r.Features), o.Match)
 		if v, ok := feature.VerifyPairs(q, frameW, frameH, r.Features, r.Width, r.Height, pairs, o); ok {
-			found = append(found, Found{ID: id, Verdict: v})
+			verdicts[i] = &v
+		}
+	}
+	var next atomic.Int64
+	work := func() {
+		for ctx.Err() == nil {
+			i := int(next.Add(1) - 1)
+			if i >= len(ids) {
+				return
+			}
+			check(i)
+		}
+	}
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(ids)) - 1 {
+		wg.Go(work)
+	}
+	work()
+	wg.Wait()
+	var found []Found
+	for i, v := range verdicts {
+		if v != nil {
+			found = append(found, Found{ID: ids[i], Verdict: *v})
 		}
 	}
 	slices.SortFunc(found, func(a, b Found) int {
@@ -167,5 +193,5 @@ func (g guide) verify(ctx context.Context, q []feature.Feature, frameW, frameH i
 		}
 		return cmp.Compare(a.ID, b.ID)
 	})
-	return found, nil
+	return found, ctx.Err()
 }

@@ -3,6 +3,8 @@ package camera
 import (
 	"context"
 	"fmt"
+	"reflect"
+	"runtime"
 	"testing"
 
 	"github.com/pixmatch/pixmatch/shared/distort"
@@ -73,6 +75,38 @@ func TestGuidedVerifyFindsWhatEveryPairFinds(t *testing.T) {
 	}
 	if lost > 1 {
 		t.Errorf("guided matching lost %d of the photos every pair found", lost)
+	}
+}
+
+// TestVerifyInParallelAsAlone verifies every frame against every test
+// photo with one goroutine and with four, and requires the same answers,
+// verdict for verdict; and a context already ended checks nothing.
+func TestVerifyInParallelAsAlone(t *testing.T) {
+	records, names, qs, sizes := guideFixture(t)
+	verify := func(procs int, i int) []Found {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		got, err := Verify(context.Background(), qs[i], sizes[i][0], sizes[i][1], names, records, feature.DefaultVerifyOptions)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return got
+	}
+	found := 0
+	for i, n := range names {
+		alone, four := verify(1, i), verify(4, i)
+		if !reflect.DeepEqual(alone, four) {
+			t.Errorf("%s: one goroutine found %v, four %v", n, ids(alone), ids(four))
+		}
+		found += len(alone)
+	}
+	if found < len(names)-1 {
+		t.Errorf("found %d prints of %d: the comparison proves little", found, len(names))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	got, err := Verify(ctx, qs[0], sizes[0][0], sizes[0][1], names, records, feature.DefaultVerifyOptions)
+	if err == nil || len(got) != 0 {
+		t.Errorf("an ended context: found %v, error %v", ids(got), err)
 	}
 }
 
