@@ -24,8 +24,10 @@ type tuneOptions struct {
 	Vocabularies []vocabularyOptions
 	// Bags are bag sizes (camera.BagFeatures), Shortlists shortlist
 	// lengths (camera.Shortlist), Inliers values of
-	// VerifyOptions.MinInliers, QueryMax values of QueryOptions.Max.
-	Bags, Shortlists, Inliers, QueryMax []int
+	// VerifyOptions.MinInliers.
+	Bags, Shortlists, Inliers []int
+	// Queries are how query frames' features are found (parseQuery).
+	Queries []string
 	// Guides are levels of the vocabulary tree whose nodes verification
 	// confines matching to (camera.GuideLevel; 0 compares every pair).
 	Guides []int
@@ -47,7 +49,7 @@ func (ts *tuneSpec) flags() {
 	flag.StringVar(&ts.bags, "tune-bags", "300", "with -tune: bag sizes")
 	flag.StringVar(&ts.shortlists, "tune-shortlists", "10", "with -tune: shortlist lengths")
 	flag.StringVar(&ts.inliers, "tune-inliers", "20", "with -tune: least inliers accepted")
-	flag.StringVar(&ts.queryMax, "tune-query-max", "1000", "with -tune: most features of a query")
+	flag.StringVar(&ts.queryMax, "tune-queries", "1000", "with -tune: how a query's features are found (parseQuery: MAX[/LEVELS[/SCALE]], the rest as feature.QueryOptions)")
 	flag.StringVar(&ts.guides, "tune-guides", "0", "with -tune: levels of the vocabulary whose nodes matching is confined to (0: every pair)")
 	flag.StringVar(&ts.enrols, "tune-enrols", "shipped", "with -tune: how targets are enrolled (parseEnrol: shipped, none, or VIEWS/PERVIEW/SHARE)")
 	flag.StringVar(&ts.indexes, "tune-indexes", "bow", "with -tune: shortlisting indexes (newShortlister: bow, he<bits>, nn<bits>, tf-<score>, each with /key=value options)")
@@ -84,8 +86,39 @@ func tuneFlags(vocabularies string, vo vocabularyOptions, bags, shortlists, inli
 	o.Bags, errs[1] = parseInts(bags)
 	o.Shortlists, errs[2] = parseInts(shortlists)
 	o.Inliers, errs[3] = parseInts(inliers)
-	o.QueryMax, errs[4] = parseInts(queryMax)
+	o.Queries = strings.Split(queryMax, ",")
+	for _, q := range o.Queries {
+		if _, err := parseQuery(q); err != nil {
+			errs[4] = err
+		}
+	}
 	return o, errors.Join(errs[:]...)
+}
+
+// parseQuery reads how a query's features are found: MAX[/LEVELS[/SCALE]]
+// (feature.Options' Max, Levels and Scale), the rest as
+// feature.QueryOptions.
+func parseQuery(spec string) (feature.Options, error) {
+	o := feature.QueryOptions
+	parts := strings.Split(spec, "/")
+	if len(parts) > 3 {
+		return o, fmt.Errorf("tune: query %q", spec)
+	}
+	var err error
+	if o.Max, err = strconv.Atoi(parts[0]); err != nil {
+		return o, fmt.Errorf("tune: query %q: %w", spec, err)
+	}
+	if len(parts) > 1 {
+		if o.Levels, err = strconv.Atoi(parts[1]); err != nil {
+			return o, fmt.Errorf("tune: query %q: %w", spec, err)
+		}
+	}
+	if len(parts) > 2 {
+		if o.Scale, err = strconv.ParseFloat(parts[2], 64); err != nil {
+			return o, fmt.Errorf("tune: query %q: %w", spec, err)
+		}
+	}
+	return o, nil
 }
 
 // parseInts reads a comma-separated list of integers.
@@ -170,18 +203,22 @@ func tune(ctx context.Context, c *Corpus, o tuneOptions, workers int, w io.Write
 	for _, e := range edits {
 		names = append(names, e.Name)
 	}
-	fmt.Fprintf(w, "| query max | vocabulary | index | bag | guide level | shortlist | min inliers | recall@1 | recall ≤t | worst camera recipe | %s | false matches of %d | in shortlist | verified a query | ms a query |\n",
+	fmt.Fprintf(w, "| query | vocabulary | index | bag | guide level | shortlist | min inliers | recall@1 | recall ≤t | worst camera recipe | %s | false matches of %d | in shortlist | verified a query | ms a query |\n",
 		strings.Join(names[1:], " | "), len(edits)*len(c.NonMembers))
 	fmt.Fprintf(w, "|--:|---|---|--:|--:|--:|--:|--:|--:|---|%s--:|--:|--:|--:|\n", strings.Repeat("--:|", len(edits)-1))
 	vocabs := map[vocabularyOptions]*bow.Vocabulary{}
 	var queries [][]*tuneQuery
-	for _, qmax := range o.QueryMax {
-		qs, err := tuneQueries(ctx, c, g, index, edits, qmax, workers)
+	for _, qspec := range o.Queries {
+		qo, err := parseQuery(qspec)
+		if err != nil {
+			return err
+		}
+		qs, err := tuneQueries(ctx, c, g, index, edits, qo, workers)
 		if err != nil {
 			return err
 		}
 		queries = append(queries, qs)
-		logf("tune: %d queries of %d features at most (%s)", len(qs), qmax, time.Since(start).Round(time.Millisecond))
+		logf("tune: %d queries, features found %s (%s)", len(qs), qspec, time.Since(start).Round(time.Millisecond))
 	}
 	for _, spec := range o.Enrols {
 		eo, err := parseEnrol(spec)
@@ -193,7 +230,7 @@ func tune(ctx context.Context, c *Corpus, o tuneOptions, workers int, w io.Write
 			return err
 		}
 		logf("tune: %d entries enrolled %s, %.0f features each (%s)", len(recs), spec, meanFeatures(recs), time.Since(start).Round(time.Millisecond))
-		for qi, qmax := range o.QueryMax {
+		for qi, qspec := range o.Queries {
 			for _, vo := range o.Vocabularies {
 				v, err := tuneVocabulary(ctx, c, vocabs, vo, workers)
 				if err != nil {
@@ -203,10 +240,10 @@ func tune(ctx context.Context, c *Corpus, o tuneOptions, workers int, w io.Write
 					clear(q.verdicts) // verdicts are of one enrolment's records
 				}
 				s := &sweep{o: o, recs: recs, queries: queries[qi], isCamera: isCamera, names: names, vocab: v, workers: workers, logf: logf}
-				if err := s.run(ctx, w, fmt.Sprintf("| %d | %s %s |", qmax, vo, spec)); err != nil {
+				if err := s.run(ctx, w, fmt.Sprintf("| %s | %s %s |", qspec, vo, spec)); err != nil {
 					return err
 				}
-				logf("tune: enrol %s, query max %d, vocabulary %s done (%s)", spec, qmax, vo, time.Since(start).Round(time.Millisecond))
+				logf("tune: enrol %s, queries %s, vocabulary %s done (%s)", spec, qspec, vo, time.Since(start).Round(time.Millisecond))
 			}
 		}
 	}
@@ -289,10 +326,8 @@ func parseEnrol(spec string) (feature.EnrolOptions, error) {
 }
 
 // tuneQueries makes the camera table's queries and extracts their
-// features with at most qmax features each.
-func tuneQueries(ctx context.Context, c *Corpus, g *gallery, index map[string]int, edits []distort.Edit, qmax, workers int) ([]*tuneQuery, error) {
-	opt := feature.QueryOptions
-	opt.Max = qmax
+// features as opt finds them.
+func tuneQueries(ctx context.Context, c *Corpus, g *gallery, index map[string]int, edits []distort.Edit, opt feature.Options, workers int) ([]*tuneQuery, error) {
 	pics := append(append([]*picture{}, c.Targets...), c.NonMembers...)
 	var out []*tuneQuery
 	for e, edit := range edits {
