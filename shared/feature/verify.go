@@ -14,6 +14,8 @@ type VerifyOptions struct {
 	// counted once, for the target to be found; Score is 0.5 there. Less
 	// than 5 counts as 5: any four pairs fit a homography exactly.
 	MinInliers int
+	// Refine is the second matching, under the first fit.
+	Refine RefineOptions
 	// MinSpread is the least area of the convex hull of the inliers in the
 	// target's plane, as a fraction of the target's area. Pairs that match
 	// one textured patch of the target to one patch of the frame can fit a
@@ -50,6 +52,7 @@ var DefaultVerifyOptions = VerifyOptions{
 	RANSAC:     DefaultRANSACOptions,
 	Outline:    DefaultOutlineLimits,
 	MinInliers: 20,
+	Refine:     DefaultRefineOptions,
 	MinSpread:  0.02,
 }
 
@@ -114,32 +117,40 @@ func verifyPairs(query []Feature, frameW, frameH int, target []Feature, targetW,
 		return v, errSize
 	}
 	need := max(o.MinInliers, 5)
-	from, to := make([]Point, 0, len(pairs)), make([]Point, 0, len(pairs))
-	targetOf := make([]int, 0, len(pairs))
-	for _, p := range pairs {
-		if uint(p.Query) >= uint(len(query)) || uint(p.Target) >= uint(len(target)) {
-			continue
-		}
-		f, t := position(&target[p.Target].Keypoint), position(&query[p.Query].Keypoint)
-		if finite(f) && finite(t) {
-			from, to = append(from, f), append(to, t)
-			targetOf = append(targetOf, p.Target)
-		}
+	from, to, targetOf := correspond(query, target, pairs)
+	enough := need
+	if o.Refine.From > 0 {
+		enough = min(need, max(o.Refine.From, 5))
 	}
-	if distinct(targetOf) < need {
+	if distinct(targetOf) < enough {
 		return v, errTooFewPairs
 	}
+	// RANSAC stops early once a fit of need inliers would have been found:
+	// that spares a wrong target most of the samples. With fewer pairs
+	// than need, only a fit the second matching takes further can help,
+	// and the search aims at enough.
 	ro := o.RANSAC
 	ro.MinInliers = max(ro.MinInliers, need)
+	if distinct(targetOf) < need {
+		ro.MinInliers = max(o.RANSAC.MinInliers, enough)
+	}
 	fit, ok := FitHomography(from, to, ro)
 	if !ok {
 		return v, errNoFit
 	}
-	ids, spread := make([]int, len(fit.Inliers)), make([]Point, len(fit.Inliers))
-	for k, i := range fit.Inliers {
-		ids[k], spread[k] = targetOf[i], from[i]
+	v.H, v.Inliers = fit.H, explained(fit, targetOf)
+	if o.Refine.From > 0 && v.Inliers >= o.Refine.From {
+		// The second matching, under the fit (RefineOptions).
+		f2, t2, of2 := correspond(query, target, matchUnder(fit.H, query, frameW, frameH, target, o.Refine))
+		if again, ok := FitHomography(f2, t2, ro); ok && explained(again, of2) > v.Inliers {
+			fit, from, targetOf = again, f2, of2
+			v.H, v.Inliers = fit.H, explained(fit, targetOf)
+		}
 	}
-	v.H, v.Inliers = fit.H, distinct(ids)
+	spread := make([]Point, len(fit.Inliers))
+	for k, i := range fit.Inliers {
+		spread[k] = from[i]
+	}
 	if v.Inliers < need {
 		return v, errTooFewInliers
 	}
@@ -154,6 +165,34 @@ func verifyPairs(query []Feature, frameW, frameH int, target []Feature, targetW,
 	}
 	v.Score = 1 - float64(need)/(2*float64(v.Inliers))
 	return v, nil
+}
+
+// correspond returns the positions of the pairs' target features (from)
+// and query features (to) and each pair's target feature, leaving out
+// pairs naming a feature beyond query or target or at no finite place.
+func correspond(query, target []Feature, pairs []Pair) (from, to []Point, targetOf []int) {
+	from, to = make([]Point, 0, len(pairs)), make([]Point, 0, len(pairs))
+	targetOf = make([]int, 0, len(pairs))
+	for _, p := range pairs {
+		if uint(p.Query) >= uint(len(query)) || uint(p.Target) >= uint(len(target)) {
+			continue
+		}
+		f, t := position(&target[p.Target].Keypoint), position(&query[p.Query].Keypoint)
+		if finite(f) && finite(t) {
+			from, to = append(from, f), append(to, t)
+			targetOf = append(targetOf, p.Target)
+		}
+	}
+	return from, to, targetOf
+}
+
+// explained counts the target features among a fit's inliers.
+func explained(fit Fit, targetOf []int) int {
+	ids := make([]int, len(fit.Inliers))
+	for k, i := range fit.Inliers {
+		ids[k] = targetOf[i]
+	}
+	return distinct(ids)
 }
 
 func position(k *Keypoint) Point { return Point{float64(k.X), float64(k.Y)} }

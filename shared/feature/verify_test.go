@@ -2,6 +2,7 @@ package feature
 
 import (
 	"errors"
+	"math"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -18,33 +19,43 @@ func feature(p Point, d Descriptor) Feature {
 	return Feature{Keypoint: Keypoint{X: float32(p.X), Y: float32(p.Y), Size: 31}, Desc: d}
 }
 
-// synth returns a target of nT features at random places and a frame under
-// h that sees nIn of them (1 px of noise, up to 20 descriptor bits
-// changed), beside nFalse features close in descriptor to other target
-// features but at random places (false matches), and nOther unrelated
-// ones, in a random order.
+// synth returns a target of nT features at random places and
+// orientations and a frame under h that sees nIn of them (1 px of noise,
+// up to 20 descriptor bits changed, turned and scaled as h turns and
+// scales their patch), beside nFalse features close in descriptor to
+// other target features but at random places and orientations (false
+// matches), and nOther unrelated ones, in a random order.
 func synth(rng *rand.Rand, h Homography, nT, nIn, nFalse, nOther int) synthViews {
 	var v synthViews
+	turned := func(f Feature) Feature {
+		f.Angle = float32(rng.Float64() * 2 * math.Pi)
+		return f
+	}
 	for range nT {
 		p := Point{rng.Float64() * targetW, rng.Float64() * targetH}
-		v.target = append(v.target, feature(p, randomDescriptor(rng)))
+		v.target = append(v.target, turned(feature(p, randomDescriptor(rng))))
 	}
 	randomFrame := func() Point { return Point{rng.Float64() * frameW, rng.Float64() * frameH} }
 	for i, in := 0, 0; in < nIn && i < nT; i++ {
-		q, ok := h.Project(position(&v.target[i].Keypoint))
-		if !ok || q.X < 0 || q.Y < 0 || q.X >= frameW || q.Y >= frameH {
+		t := v.target[i]
+		q, ok := h.Project(position(&t.Keypoint))
+		// The patch's step along its orientation, a pixel long, as h maps it.
+		e, ok2 := h.Project(Point{float64(t.X) + math.Cos(float64(t.Angle)), float64(t.Y) + math.Sin(float64(t.Angle))})
+		if !ok || !ok2 || q.X < 0 || q.Y < 0 || q.X >= frameW || q.Y >= frameH {
 			continue
 		}
-		q.X, q.Y = q.X+rng.NormFloat64(), q.Y+rng.NormFloat64()
-		v.query = append(v.query, feature(q, flipBits(rng, v.target[i].Desc, rng.IntN(20))))
+		f := feature(Point{q.X + rng.NormFloat64(), q.Y + rng.NormFloat64()}, flipBits(rng, t.Desc, rng.IntN(20)))
+		f.Angle = float32(math.Mod(math.Atan2(e.Y-q.Y, e.X-q.X)+2*math.Pi, 2*math.Pi))
+		f.Size = t.Size * float32(math.Hypot(e.X-q.X, e.Y-q.Y))
+		v.query = append(v.query, f)
 		in++
 	}
 	for range nFalse {
 		d := v.target[rng.IntN(nT)].Desc
-		v.query = append(v.query, feature(randomFrame(), flipBits(rng, d, rng.IntN(20))))
+		v.query = append(v.query, turned(feature(randomFrame(), flipBits(rng, d, rng.IntN(20)))))
 	}
 	for range nOther {
-		v.query = append(v.query, feature(randomFrame(), randomDescriptor(rng)))
+		v.query = append(v.query, turned(feature(randomFrame(), randomDescriptor(rng))))
 	}
 	rng.Shuffle(len(v.query), func(i, j int) { v.query[i], v.query[j] = v.query[j], v.query[i] })
 	return v
@@ -114,7 +125,8 @@ func TestVerifyRefuses(t *testing.T) {
 	}{
 		{"mirrored", synth(rng, camera(fitViews[1].v, targetW, targetH, frameW, frameH).Mul(mirror), 300, 80, 0, 0), frameW, nil},
 		{"false matches only", synth(rng, Identity, 300, 0, 200, 100), frameW, nil},
-		{"19 features", synthViews{clean.query[:19], clean.target}, frameW, errTooFewPairs},
+		{"19 features", synthViews{clean.query[:19], clean.target}, frameW, errTooFewInliers},
+		{"9 features", synthViews{clean.query[:9], clean.target}, frameW, errTooFewPairs},
 		{"one feature 101 times", synthViews{dup, clean.target}, frameW, errTooFewPairs},
 		{"no target features", synthViews{clean.query, nil}, frameW, errTooFewPairs},
 		{"a frame 0 pixels wide", clean, 0, errSize},
@@ -225,8 +237,8 @@ func BenchmarkVerify(b *testing.B) {
 }
 
 // TestVerifyPairs: given Match's pairs, VerifyPairs is Verify; pairs
-// naming features that do not exist are ignored, and too few pairs are
-// refused before any fit.
+// naming features that do not exist are ignored, and too few pairs for
+// the second matching are refused before any fit.
 func TestVerifyPairs(t *testing.T) {
 	rng := rand.New(rand.NewPCG(23, 24))
 	o := DefaultVerifyOptions
@@ -245,7 +257,7 @@ func TestVerifyPairs(t *testing.T) {
 		}
 	}
 	s := synth(rng, Homography{1, 0, 0, 0, 1, 0, 0, 0, 1}, 500, 60, 0, 0)
-	pairs := Match(s.query, s.target, o.Match)[:o.MinInliers-1]
+	pairs := Match(s.query, s.target, o.Match)[:o.Refine.From-1]
 	if _, err := verifyPairs(s.query, frameW, frameH, s.target, targetW, targetH, pairs, o); !errors.Is(err, errTooFewPairs) {
 		t.Errorf("%d pairs: %v, want %v", len(pairs), err, errTooFewPairs)
 	}
