@@ -97,6 +97,7 @@ type Store struct {
 	blobs    Blobs
 	now      func() time.Time
 	settings settingCache
+	bagger   Bagger // nil: records are written unbagged (bags.go)
 }
 
 var _ store.Store = (*Store)(nil)
