@@ -76,7 +76,7 @@ const (
 // New assembles the app of one request over the D1 database db and the
 // blob store blobs, reading the first-use variables with getenv.
 func New(ctx context.Context, db *sql.DB, blobs d1.Blobs, getenv func(string) string, log *slog.Logger) (http.Handler, error) {
-	st, err := d1.Open(ctx, db, blobs)
+	st, err := OpenStore(ctx, db, blobs)
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +87,7 @@ func New(ctx context.Context, db *sql.DB, blobs d1.Blobs, getenv func(string) st
 // a gallery service that keeps nothing of earlier requests, and the app
 // over it, with opts (app.WithJobs, say) after the Worker's own.
 func Assemble(ctx context.Context, st *d1.Store, getenv func(string) string, log *slog.Logger, opts ...app.Option) (http.Handler, error) {
-	svc, err := gallery.Open(ctx, st, config.Default(), gallery.WithLookup(Lookup{st}), gallery.WithCounter(st))
+	svc, err := gallery.Open(ctx, st, config.Default(), gallery.WithLookup(Lookup{st}), gallery.WithFeatureLookup(Features{st}), gallery.WithCounter(st))
 	if err != nil {
 		return nil, err
 	}
