@@ -5,6 +5,7 @@ package worker
 import (
 	"context"
 	"database/sql"
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -137,5 +138,31 @@ func TestRequestFloor(t *testing.T) {
 		if n := count.Statements() - before; n != 1 {
 			t.Errorf("ping %d ran %d D1 statements, want 1", i+1, n)
 		}
+	}
+}
+
+// TestIsolateListsOldTargets: a target written by a Worker from before
+// the feature tier (its store without a Bagger) has a feature record and
+// no bag, so a camera frame of it finds nothing; an isolate of this
+// Worker lists it as it opens its store (d1.Store.Rebag), and the frame
+// finds it, with its corners.
+func TestIsolateListsOldTargets(t *testing.T) {
+	db, blobs := d1test.Open(t), &d1.MemoryBlobs{}
+	old := isolateOn(t, db, blobs, nil) // d1.Open: no Bagger
+	id := old.create(map[string]string{"image": photo(t, "china", same), "name": "china"})
+	shoot, _ := distort.CameraCatalogue()[1].Locate(distort.Params{Seed: 5, Scene: distort.Mirror(testphoto.Image("grass"))})
+	frame, _ := shoot(testphoto.Image("china"))
+	search := map[string]string{"image": base64.StdEncoding.EncodeToString(encodeJPEG(t, frame))}
+	old.crs(http.MethodPost, "/search", search).want(t, "a camera frame of an unlisted target", 404, 17)
+
+	env := map[string]string{EnvAPIKey: workerdKey, EnvAPISecret: workerdSecret, EnvAppID: workerdAppID}
+	srv := httptest.NewServer(NewIsolate(func(ctx context.Context) (*d1.Store, error) { return OpenStore(ctx, db, blobs) },
+		func(k string) string { return env[k] }, quiet))
+	t.Cleanup(srv.Close)
+	now := &workerd{&workerdtest.Workerd{URL: srv.URL}, t}
+	found := now.crs(http.MethodPost, "/search", search)
+	found.want(t, "the frame through an isolate of this Worker", 200, 0)
+	if !strings.Contains(string(found.Result), id) || !strings.Contains(string(found.Result), "corners") {
+		t.Errorf("found %s, want %s with its corners", found.Result, id)
 	}
 }
