@@ -16,10 +16,14 @@
 //     codes' 16-bit parts (d1.Store.Candidates) and searches those with
 //     the server's own index code, so the hash tier answers exactly as
 //     the server's does (TestLookupAnswersAsTheServer).
-//   - The feature tier is absent: the Worker finds copies of targets
-//     (rescaled, recompressed, cropped, mirrored, turned pictures), not
-//     prints seen by a camera. POST /search/features searches the query
-//     fingerprint only.
+//   - Nor does the feature tier (prints seen by a camera) keep an index:
+//     each target's bag of words is written with its row and listed in
+//     D1 by the row's triggers; a search reads its words' lists in one
+//     statement, scores them as the server's index does, and verifies the
+//     shortlist's records from R2 (gallery.WithFeatureLookup, features.go),
+//     so it too answers as the server's does
+//     (TestFeaturesAnswerAsTheServer). The trained vocabulary is a static
+//     asset fetched once per isolate, not part of the module.
 //   - The memory of signatures and nonces against replays is in D1
 //     (d1.Store.Use), so a replayed signed write is refused as on a
 //     server. So are the searches counted against a gallery's limits
