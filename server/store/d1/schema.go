@@ -224,16 +224,15 @@ var migrations = []migration{
 			turns      TEXT NOT NULL,
 			PRIMARY KEY (gallery_id, word, seq)
 		) WITHOUT ROWID`,
-		`CREATE INDEX IF NOT EXISTS bag_words_by_target ON bag_words (gallery_id, seq)`,
 		`CREATE TRIGGER IF NOT EXISTS bag_created AFTER INSERT ON targets WHEN ` + newListed + ` BEGIN
 			` + insertBagWords + `;
 		END`,
 		`CREATE TRIGGER IF NOT EXISTS bag_updated AFTER UPDATE OF bag ON targets WHEN OLD.bag IS NOT NEW.bag BEGIN
-			DELETE FROM bag_words WHERE gallery_id = OLD.gallery_id AND seq = OLD.seq;
+			` + deleteBagWords + `;
 			` + insertBagWords + `;
 		END`,
-		`CREATE TRIGGER IF NOT EXISTS bag_deleted AFTER DELETE ON targets WHEN OLD.bag <> '' BEGIN
-			DELETE FROM bag_words WHERE gallery_id = OLD.gallery_id AND seq = OLD.seq;
+		`CREATE TRIGGER IF NOT EXISTS bag_deleted AFTER DELETE ON targets WHEN OLD.bag GLOB '{*' BEGIN
+			` + deleteBagWords + `;
 		END`,
 	}},
 }
@@ -244,6 +243,12 @@ const (
 	listed    = `bag GLOB '{*'`
 	newListed = `NEW.bag GLOB '{*'`
 )
+
+// deleteBagWords removes the rows of bag_words an old bag column made,
+// each found by its primary key (its words are in the old bag), not by
+// a scan of the gallery's lists.
+const deleteBagWords = `DELETE FROM bag_words WHERE gallery_id = OLD.gallery_id AND seq = OLD.seq AND word IN (
+	SELECT json_extract(value, '$[0]') FROM json_each(CASE WHEN OLD.bag GLOB '{*' THEN OLD.bag ELSE '{}' END, '$.w'))`
 
 // insertBagWords fills bag_words from a target row's bag column.
 const insertBagWords = `INSERT INTO bag_words (gallery_id, word, seq, size, turns)
