@@ -52,43 +52,67 @@ func (l *Lists) Query(q []Feature, k int, names Names) ([]Hit, error) {
 	var (
 		weights []float64
 		groups  []group
-		scores  = map[uint32]float64{}
-		sizes   = map[uint32]int{}
-		onWords = map[uint32][]onWord{} // by document: its listings on the query's words, by word
+		lists   [][]Listing // by group
+		dense   = map[uint32]int32{}
+		docs    []uint32  // by dense index
+		sizes   []int     // by dense index
+		scores  []float64 // by dense index: the plain scores
+		at      []int32   // the dense index of each listing, in order of groups
 	)
+	// The plain scores: each document's votes summed word by word, in the
+	// order of the query's words, as Index.Query sums them.
 	runs(wordsOf(sorted), func(i, j int) {
 		listed := l.ByWord[sorted[i].Word]
 		weight := idf(l.Docs, len(listed))
 		weight *= weight
 		weights = append(weights, weight)
 		groups = append(groups, group{uint16(i), uint16(j), uint16(len(weights) - 1)})
+		lists = append(lists, listed)
 		for _, p := range listed {
-			scores[p.Doc] += weight * float64(min(j-i, len(p.Turns)))
-			sizes[p.Doc] = p.Size
-			onWords[p.Doc] = append(onWords[p.Doc], onWord{group: len(groups) - 1, turns: p.Turns})
+			d, ok := dense[p.Doc]
+			if !ok {
+				d = int32(len(docs))
+				dense[p.Doc] = d
+				docs, sizes, scores = append(docs, p.Doc), append(sizes, p.Size), append(scores, 0)
+			}
+			scores[d] += weight * float64(min(j-i, len(p.Turns)))
+			at = append(at, d)
 		}
 	})
-	plain := make([]scored, 0, len(scores))
-	for d, s := range scores {
-		plain = append(plain, scored{d, s / math.Sqrt(qs*float64(sizes[d]))})
+	plain := make([]scored, len(docs))
+	for d, doc := range docs {
+		plain[d] = scored{doc, scores[d] / math.Sqrt(qs*float64(sizes[d]))}
 	}
 	candidates, _, err := best(plain, Candidates, names, false)
 	if err != nil {
 		return nil, err
 	}
-	final := make([]scored, len(candidates))
-	for i, c := range candidates {
-		var votes [Turns]float64
-		for _, o := range onWords[c.doc] {
-			g := groups[o.group]
-			v := weights[g.weight] / float64(max(int(g.j-g.i), len(o.turns)))
-			for _, t := range o.turns {
+	// The candidates' votes by turn, added in the same order again.
+	slot := make([]int32, len(docs)) // 1 + the candidate's place; 0 for none
+	for c, s := range candidates {
+		slot[dense[s.doc]] = int32(c + 1)
+	}
+	votes := make([][Turns]float64, len(candidates))
+	n := 0
+	for gi, listed := range lists {
+		g := groups[gi]
+		for _, p := range listed {
+			c := slot[at[n]] - 1
+			n++
+			if c < 0 {
+				continue
+			}
+			v := weights[g.weight] / float64(max(int(g.j-g.i), len(p.Turns)))
+			for _, t := range p.Turns {
 				for _, f := range sorted[g.i:g.j] {
-					votes[(f.Turn-t)%Turns] += v
+					votes[c][(f.Turn-t)%Turns] += v
 				}
 			}
 		}
-		final[i] = scored{c.doc, windowOf(votes[:]) / math.Sqrt(qs*float64(sizes[c.doc]))}
+	}
+	final := make([]scored, len(candidates))
+	for c, s := range candidates {
+		final[c] = scored{s.doc, windowOf(votes[c][:]) / math.Sqrt(qs*float64(sizes[dense[s.doc]]))}
 	}
 	kept, ids, err := best(final, k, names, true)
 	if err != nil {
@@ -99,12 +123,6 @@ func (l *Lists) Query(q []Feature, k int, names Names) ([]Hit, error) {
 		hits[i] = Hit{ID: ids[c.doc], Score: c.score}
 	}
 	return hits, nil
-}
-
-// onWord is a document's listing on one of the query's words (groups[group]).
-type onWord struct {
-	group int
-	turns []uint8
 }
 
 // wordsOf returns the words of fs.

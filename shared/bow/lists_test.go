@@ -97,3 +97,41 @@ func firstDifference(a, b []Hit) int {
 	}
 	return min(len(a), len(b))
 }
+
+// BenchmarkListsQuery scores a query of 1,000 features against the lists
+// of 10,000 documents of 500 features over 32,768 words, as a Worker's
+// search does after reading them from D1.
+func BenchmarkListsQuery(b *testing.B) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	const words, docs = 1 << 15, 10_000
+	q := randomFeatures(rng, 1000, words)
+	want := map[uint32]bool{}
+	for _, f := range q {
+		want[f.Word] = true
+	}
+	l := &Lists{Docs: docs, Words: words, ByWord: map[uint32][]Listing{}}
+	for h := range docs {
+		fs := make([]Feature, 500)
+		for i := range fs {
+			fs[i] = Feature{Word: uint32(rng.IntN(words)), Turn: uint8(rng.IntN(Turns))}
+		}
+		for _, g := range Group(fs, words) {
+			if want[g.Word] {
+				l.ByWord[g.Word] = append(l.ByWord[g.Word], Listing{Doc: uint32(h), Size: len(fs), Turns: g.Turns})
+			}
+		}
+	}
+	names := func(asked []uint32) (map[uint32]string, error) {
+		out := map[uint32]string{}
+		for _, h := range asked {
+			out[h] = fmt.Sprint(h)
+		}
+		return out, nil
+	}
+	b.ResetTimer()
+	for b.Loop() {
+		if _, err := l.Query(q, 40, names); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
