@@ -25,13 +25,3 @@ func TestConformance(t *testing.T) {
 		return s
 	})
 }
-
-// TestConformanceWithBags runs the suite on a store that bags every
-// record it writes (the Worker's): the bags' triggers change no answer.
-func TestConformanceWithBags(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store {
-		s, _ := openTemp(t)
-		s.SetBagger(bagOf)
-		return s
-	})
-}
