@@ -42,7 +42,9 @@ func featureTwins(t *testing.T) (server, edge side, cloud *d1.Store) {
 		t.Fatal(err)
 	}
 	cfg := config.Default()
-	cfg.Search.Timeout = time.Minute // answers are compared, not speed
+	// Answers are compared, not speed: enrolments and camera searches
+	// are slow under the race detector on a busy machine.
+	cfg.Search.Timeout, cfg.Images.FeatureTimeout = 10*time.Minute, 10*time.Minute
 	for i, st := range []store.Store{lite, cloud} {
 		g, err := gallery.NewAdmin(st).CreateGallery(ctx, store.Gallery{Name: "g"})
 		if err != nil {
