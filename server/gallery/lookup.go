@@ -59,6 +59,11 @@ func (s *Service) fill(ctx context.Context, sh *shelf, q fingerprint.Fingerprint
 	if err != nil {
 		return fmt.Errorf("look up candidates: %w", err)
 	}
+	return s.putAll(sh, ts)
+}
+
+// putAll puts targets read from the store into the gallery's index.
+func (s *Service) putAll(sh *shelf, ts []store.Target) error {
 	for _, t := range ts {
 		var fp fingerprint.Fingerprint
 		if err := fp.UnmarshalBinary(t.Fingerprint); errors.Is(err, fingerprint.ErrVersion) {

@@ -22,7 +22,7 @@ type Policy struct {
 	Formats []imagefile.Format // nil accepts every supported format
 	Limits  imagefile.Limits
 	// Search says the picture is read only to be searched with. On a
-	// service without a feature tier (the Worker's) such a picture gets
+	// service without a feature tier such a picture gets
 	// its fingerprints' working plane alone: the planes of local features
 	// and of the grade, each as costly to make as the working plane or
 	// more, would never be used. It cannot then be graded, compared or

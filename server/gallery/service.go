@@ -73,6 +73,9 @@ type Service struct {
 	snaps   *snapshots   // nil: every start reads the rows (snapshot.go)
 	// following: the store is shared with other servers (WithFollowing)
 	following bool
+	// features: the feature tier is looked up per search
+	// (WithFeatureLookup); nil: loaded at Open
+	features FeatureLookup
 
 	mu      sync.RWMutex
 	shelves map[int64]*shelf // by gallery ID

@@ -37,6 +37,9 @@ func queryFeatures(pic *Picture) []feature.Feature { return pic.features(feature
 // their index entry), their records verified. It returns the found
 // targets by ID, with their corners in q's picture.
 func (s *Service) locate(ctx context.Context, sh *shelf, q Query, accept func(index.Entry) bool) (map[string]located, error) {
+	if s.features != nil {
+		return s.locateLooked(ctx, sh, q, accept)
+	}
 	feats := q.features()
 	if len(feats) == 0 {
 		return nil, nil
@@ -58,13 +61,5 @@ func (s *Service) locate(ctx context.Context, sh *shelf, q Query, accept func(in
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]located, len(found))
-	for _, f := range found {
-		l := located{score: f.Verdict.Score}
-		for _, c := range f.Verdict.Corners {
-			l.corners = append(l.corners, q.corner(c))
-		}
-		out[f.ID] = l
-	}
-	return out, nil
+	return q.located(found), nil
 }

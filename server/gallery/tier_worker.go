@@ -10,33 +10,39 @@ import (
 )
 
 // Built for js/wasm, the gallery service is the Cloudflare Worker's
-// (server/worker): it finds its targets WithLookup, per search, and has
-// no feature tier, so neither shared/camera's code nor its trained
-// vocabulary (1.2 MB) is linked into the Worker's module. Targets still
-// get their feature records, stored for the followers that sync them
-// and for a feature tier on the Worker to come.
+// (server/worker): it keeps no tier in memory, finding its targets
+// WithLookup and its feature tier WithFeatureLookup, per search
+// (lookup_features.go). So shared/camera's Tier and its embedded trained
+// vocabulary (1.2 MB) are not linked into the Worker's module: the
+// Worker brings the vocabulary as data (FeatureLookup.Vocabulary).
 type (
 	featureTier struct{}
 	vocabulary  struct{}
 )
 
-// loadVocabulary returns no vocabulary: there is no tier to use one.
-func loadVocabulary() (*vocabulary, error) { return nil, nil }
+// loadVocabulary returns a vocabulary that stands for the one the
+// FeatureLookup brings: a service with one reads the feature plane of
+// the pictures it searches.
+func loadVocabulary() (*vocabulary, error) { return &vocabulary{}, nil }
 
-// newTier returns the tier that holds nothing.
+// newTier returns the tier that holds nothing: the store holds it.
 func newTier(*vocabulary) *featureTier { return nil }
 
-// queryFeatures returns none: without a tier to look them up in, a
-// search does not extract the picture's local features.
-func queryFeatures(*Picture) []feature.Feature { return nil }
+// queryFeatures returns the local features a search of pic looks for in
+// the feature tier.
+func queryFeatures(pic *Picture) []feature.Feature { return pic.features(feature.QueryOptions) }
 
-// Put forgets fs: the Worker's tier holds nothing.
+// Put forgets fs: the store lists the target's bag as it writes it.
 func (*featureTier) Put(id string, fs []feature.Feature) {}
 
-// Remove does nothing: the Worker's tier holds nothing.
+// Remove does nothing: the store unlists a target as it removes it.
 func (*featureTier) Remove(id string) {}
 
-// locate finds nothing: the Worker has no feature tier.
+// locate runs the feature tier the service looks up in the store; with
+// none, it finds nothing.
 func (s *Service) locate(ctx context.Context, sh *shelf, q Query, accept func(index.Entry) bool) (map[string]located, error) {
-	return nil, nil
+	if s.features == nil {
+		return nil, nil
+	}
+	return s.locateLooked(ctx, sh, q, accept)
 }

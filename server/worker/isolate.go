@@ -75,7 +75,32 @@ func (i *Isolate) store(ctx context.Context) (*d1.Store, error) {
 	}
 	i.st = st
 	i.log.Info(Opened)
+	i.rebag(ctx, st)
 	return st, nil
+}
+
+// rebagBatch is the most targets an isolate bags as it opens its store.
+const rebagBatch = 50
+
+// rebag lists, in the feature tier, up to rebagBatch targets of each
+// gallery whose feature records were written without a bag (d1.Store.Rebag:
+// by a Worker from before the tier), so that a deployment's old targets
+// join the tier over the isolates that start. A failure is logged: the
+// targets wait for the next isolate, found by the hash tier meanwhile.
+func (i *Isolate) rebag(ctx context.Context, st *d1.Store) {
+	gs, err := st.Galleries(ctx)
+	for _, g := range gs {
+		var n int
+		if n, err = st.Rebag(ctx, g.ID, rebagBatch); err != nil {
+			break
+		}
+		if n > 0 {
+			i.log.Info("worker: listed targets in the feature tier", "gallery", g.Name, "targets", n)
+		}
+	}
+	if err != nil {
+		i.log.Warn("worker: list targets in the feature tier", "err", err)
+	}
 }
 
 // Opened is what an isolate logs when it opened its store: once in its

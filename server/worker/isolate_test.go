@@ -5,6 +5,7 @@ package worker
 import (
 	"context"
 	"database/sql"
+	"encoding/base64"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +18,7 @@ import (
 	"github.com/pixmatch/pixmatch/server/store/d1"
 	"github.com/pixmatch/pixmatch/server/store/d1/d1test"
 	"github.com/pixmatch/pixmatch/server/worker/workerdtest"
+	"github.com/pixmatch/pixmatch/shared/bow"
 	"github.com/pixmatch/pixmatch/shared/distort"
 	"github.com/pixmatch/pixmatch/shared/testphoto"
 )
@@ -138,4 +140,63 @@ func TestRequestFloor(t *testing.T) {
 			t.Errorf("ping %d ran %d D1 statements, want 1", i+1, n)
 		}
 	}
+}
+
+// TestIsolateListsOldTargets: a target written by a Worker from before
+// the feature tier (its store without a Bagger) has a feature record and
+// no bag, so a camera frame of it finds nothing; an isolate of this
+// Worker lists it as it opens its store (d1.Store.Rebag), and the frame
+// finds it, with its corners.
+func TestIsolateListsOldTargets(t *testing.T) {
+	db, blobs := d1test.Open(t), &d1.MemoryBlobs{}
+	old := isolateOn(t, db, blobs, nil) // d1.Open: no Bagger
+	id := old.create(map[string]string{"image": photo(t, "china", same), "name": "china"})
+	shoot, _ := distort.CameraCatalogue()[1].Locate(distort.Params{Seed: 5, Scene: distort.Mirror(testphoto.Image("grass"))})
+	frame, _ := shoot(testphoto.Image("china"))
+	search := map[string]string{"image": base64.StdEncoding.EncodeToString(encodeJPEG(t, frame))}
+	old.crs(http.MethodPost, "/search", search).want(t, "a camera frame of an unlisted target", 404, 17)
+
+	now := current(t, db, blobs)
+	found := now.crs(http.MethodPost, "/search", search)
+	found.want(t, "the frame through an isolate of this Worker", 200, 0)
+	if !strings.Contains(string(found.Result), id) || !strings.Contains(string(found.Result), "corners") {
+		t.Errorf("found %s, want %s with its corners", found.Result, id)
+	}
+}
+
+// current serves an Isolate of this Worker over db and blobs (its store
+// opened by OpenStore, with the feature tier's Bagger), as isolateOn
+// does.
+func current(t *testing.T, db *sql.DB, blobs d1.Blobs) *workerd {
+	t.Helper()
+	env := map[string]string{EnvAPIKey: workerdKey, EnvAPISecret: workerdSecret, EnvAppID: workerdAppID}
+	srv := httptest.NewServer(NewIsolate(func(ctx context.Context) (*d1.Store, error) { return OpenStore(ctx, db, blobs) },
+		func(k string) string { return env[k] }, quiet))
+	t.Cleanup(srv.Close)
+	return &workerd{&workerdtest.Workerd{URL: srv.URL}, t}
+}
+
+// TestWithoutVocabulary: a Worker whose vocabulary does not load (the
+// asset missing from a deployment) refuses a new target, which it could
+// not list (statusCode 417), changing nothing; still finds a copy (the hash tier fills the
+// answer); and answers a search that needs the feature tier with
+// statusCode 20 rather than an answer without it.
+func TestWithoutVocabulary(t *testing.T) {
+	db, blobs := d1test.Open(t), &d1.MemoryBlobs{}
+	w := current(t, db, blobs)
+	id := w.create(map[string]string{"image": photo(t, "china", same), "name": "china"})
+	saved := vocabulary
+	vocabulary = &onceVocabulary{load: func(context.Context) (*bow.Vocabulary, error) { return nil, errors.New("no such asset") }}
+	t.Cleanup(func() { vocabulary = saved })
+
+	w.crs(http.MethodPost, "/targets", map[string]string{"image": photo(t, "retina", same), "name": "retina"}).want(t, "a new target", 500, 417)
+	list := w.crs(http.MethodGet, "/targets/infos", map[string]string{"pageNum": "1", "pageSize": "10"})
+	if strings.Contains(string(list.Result), "retina") || !strings.Contains(string(list.Result), id) {
+		t.Errorf("after the refused create the targets are %s", list.Result)
+	}
+	copyOf := photo(t, "china", func([]byte) []byte { return encodeJPEG(t, distort.Scale(0.5)(testphoto.Image("china"))) })
+	if found := w.crs(http.MethodPost, "/search", map[string]string{"image": copyOf}); !strings.Contains(string(found.Result), id) {
+		t.Errorf("a copy: HTTP %d, statusCode %d, %s; want %s found", found.HTTP, found.StatusCode, found.Result, id)
+	}
+	w.crs(http.MethodPost, "/search", map[string]string{"image": photo(t, "retina", same)}).want(t, "a search the hash tier does not fill", 500, 20)
 }

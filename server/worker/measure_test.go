@@ -20,7 +20,10 @@ import (
 
 	"github.com/pixmatch/pixmatch/server/store/d1"
 	"github.com/pixmatch/pixmatch/server/store/storetest"
+	"github.com/pixmatch/pixmatch/shared/bow"
+	"github.com/pixmatch/pixmatch/shared/camera"
 	"github.com/pixmatch/pixmatch/shared/distort"
+	"github.com/pixmatch/pixmatch/shared/feature"
 	"github.com/pixmatch/pixmatch/shared/fingerprint"
 	"github.com/pixmatch/pixmatch/shared/testphoto"
 )
@@ -33,9 +36,13 @@ var (
 
 // TestMeasureWorkerd measures requests to the Worker under wrangler dev
 // with a gallery of -targets targets: one real photo and the rest of
-// random codes, written straight into the local D1 file while wrangler is
-// stopped. For /ping (a request's floor: the app assembled), searches
-// that find the photo's copy and searches that find nothing, it logs the wall time at the client and the CPU time workerd
+// random codes and random bags of words (BagFeatures words each, their
+// feature records the photo's), written straight into the local D1 file
+// while wrangler is stopped. For /ping (a request's floor: the app
+// assembled), searches that find the photo's copy, searches that find
+// nothing (both tiers run), and searches of a camera frame of the photo
+// (the feature tier finds it; sent as a picture and as its features), it
+// logs the wall time at the client and the CPU time workerd
 // spent per request (its utime+stime from /proc, before and after the
 // requests of a kind, divided by their number), and the memory after
 // them: the Go instance's (the peak worker.mjs logs) and workerd's
@@ -61,6 +68,7 @@ func TestMeasureWorkerd(t *testing.T) {
 	copyOf := base64.StdEncoding.EncodeToString(encodeJPEG(t, distort.Scale(0.5)(testphoto.Image(names[0]))))
 	large := base64.StdEncoding.EncodeToString(encodeJPEG(t, distort.Scale(2)(testphoto.Image(names[0])))) // 960×960, a phone's photo scaled down
 	other := base64.StdEncoding.EncodeToString(testphoto.File(names[5]))
+	frame, features := cameraFrame(t, names[0])
 	for _, r := range []struct {
 		what string
 		send func() reply
@@ -69,13 +77,22 @@ func TestMeasureWorkerd(t *testing.T) {
 		{"search of a copy (found)", func() reply { return w.crs(http.MethodPost, "/search", map[string]string{"image": copyOf}) }},
 		{"search of another photo (17)", func() reply { return w.crs(http.MethodPost, "/search", map[string]string{"image": other}) }},
 		{"search of a large copy (960×960)", func() reply { return w.crs(http.MethodPost, "/search", map[string]string{"image": large}) }},
+		{"search of a camera frame (found)", func() reply { return w.crs(http.MethodPost, "/search", map[string]string{"image": frame}) }},
+		{"search of a camera frame's features (found)", func() reply {
+			return w.crs(http.MethodPost, "/search/features", map[string]string{"features": features})
+		}},
 	} {
-		r.send() // the isolate warm
+		first, err := w.CPU()
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.send() // the isolate warm; the first search that needs the vocabulary loads it
 		n := *measureRounds
 		before, err := w.CPU()
 		if err != nil {
 			t.Fatal(err)
 		}
+		t.Logf("%s: the first request's workerd CPU %v", r.what, (before - first).Round(time.Millisecond))
 		var took []time.Duration
 		for range n {
 			took = append(took, r.send().took)
@@ -119,11 +136,19 @@ func localD1(t *testing.T, state string) string {
 func seed(t *testing.T, path string, n int) {
 	t.Helper()
 	ctx := context.Background()
-	db, err := sql.Open("sqlite", path)
+	// Without the write-ahead log while seeding: each target's bag
+	// rewrites hundreds of pages, and the log grew by gigabytes.
+	db, err := sql.Open("sqlite", path+"?_pragma=journal_mode(OFF)&_pragma=synchronous(OFF)")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
+	db.SetMaxOpenConns(1)
+	defer func() {
+		if _, err := db.Exec(`PRAGMA journal_mode = WAL`); err != nil { // as workerd keeps it
+			t.Error(err)
+		}
+	}()
 	st, err := d1.Open(ctx, db, &d1.MemoryBlobs{})
 	if err != nil {
 		t.Fatal(err)
@@ -133,16 +158,46 @@ func seed(t *testing.T, path string, n int) {
 		t.Fatalf("galleries: %v, %v", gs, err)
 	}
 	rng := rand.New(rand.NewPCG(3, 3))
+	st.SetBagger(func(context.Context, []byte) (*d1.Bag, error) { return randomBag(rng), nil })
 	for i := range n {
 		fp := fingerprint.Fingerprint{Version: fingerprint.Version}
 		for win := range fingerprint.Windows {
 			fp.Codes = append(fp.Codes, fingerprint.Code{Window: win, Hash: rng.Uint64()})
 		}
 		tg := storetest.Target(gs[0].ID, i, 0)
-		tg.Image, tg.Active = nil, true
+		tg.Image, tg.Active, tg.Features = nil, true, []byte("seeded")
 		tg.Fingerprint, _ = fp.MarshalBinary()
 		if _, err := st.CreateTarget(ctx, tg); err != nil {
 			t.Fatal(err)
 		}
 	}
+	// Their records are the real photo's, in R2, so that a shortlist
+	// verifies as many records as it would in a real gallery.
+	if _, err := db.ExecContext(ctx, `UPDATE targets SET features_key = (SELECT features_key FROM targets WHERE name = 'real')
+		WHERE name <> 'real'`); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// randomBag returns a bag of camera.BagFeatures random words and turns.
+func randomBag(rng *rand.Rand) *d1.Bag {
+	fs := make([]bow.Feature, camera.BagFeatures)
+	for i := range fs {
+		fs[i] = bow.Feature{Word: uint32(rng.IntN(1 << 15)), Turn: uint8(rng.IntN(bow.Turns))}
+	}
+	return &d1.Bag{Size: len(fs), Words: bow.Group(fs, 1<<15)}
+}
+
+// cameraFrame returns a camera frame of the photo name (a print tilted
+// 35° on a lawn), as a JPEG file and as its feature record, each base64.
+func cameraFrame(t *testing.T, name string) (frame, features string) {
+	t.Helper()
+	shoot, _ := distort.CameraCatalogue()[1].Locate(distort.Params{Seed: 5, Scene: distort.Mirror(testphoto.Image("grass"))})
+	img, _ := shoot(testphoto.Image(name))
+	plane := feature.Plane(img, feature.QueryOptions)
+	record, err := feature.Record{Width: plane.Rect.Dx(), Height: plane.Rect.Dy(), Features: feature.Extract(plane, feature.QueryOptions)}.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base64.StdEncoding.EncodeToString(encodeJPEG(t, img)), base64.StdEncoding.EncodeToString(record)
 }

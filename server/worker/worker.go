@@ -16,10 +16,14 @@
 //     codes' 16-bit parts (d1.Store.Candidates) and searches those with
 //     the server's own index code, so the hash tier answers exactly as
 //     the server's does (TestLookupAnswersAsTheServer).
-//   - The feature tier is absent: the Worker finds copies of targets
-//     (rescaled, recompressed, cropped, mirrored, turned pictures), not
-//     prints seen by a camera. POST /search/features searches the query
-//     fingerprint only.
+//   - Nor does the feature tier (prints seen by a camera) keep an index:
+//     each target's bag of words is written with its row and listed in
+//     D1 by the row's triggers; a search reads its words' lists in one
+//     statement, scores them as the server's index does, and verifies the
+//     shortlist's records from R2 (gallery.WithFeatureLookup, features.go),
+//     so it too answers as the server's does
+//     (TestFeaturesAnswerAsTheServer). The trained vocabulary is a static
+//     asset fetched once per isolate, not part of the module.
 //   - The memory of signatures and nonces against replays is in D1
 //     (d1.Store.Use), so a replayed signed write is refused as on a
 //     server. So are the searches counted against a gallery's limits
@@ -76,7 +80,7 @@ const (
 // New assembles the app of one request over the D1 database db and the
 // blob store blobs, reading the first-use variables with getenv.
 func New(ctx context.Context, db *sql.DB, blobs d1.Blobs, getenv func(string) string, log *slog.Logger) (http.Handler, error) {
-	st, err := d1.Open(ctx, db, blobs)
+	st, err := OpenStore(ctx, db, blobs)
 	if err != nil {
 		return nil, err
 	}
@@ -87,7 +91,7 @@ func New(ctx context.Context, db *sql.DB, blobs d1.Blobs, getenv func(string) st
 // a gallery service that keeps nothing of earlier requests, and the app
 // over it, with opts (app.WithJobs, say) after the Worker's own.
 func Assemble(ctx context.Context, st *d1.Store, getenv func(string) string, log *slog.Logger, opts ...app.Option) (http.Handler, error) {
-	svc, err := gallery.Open(ctx, st, config.Default(), gallery.WithLookup(Lookup{st}), gallery.WithCounter(st))
+	svc, err := gallery.Open(ctx, st, config.Default(), gallery.WithLookup(Lookup{st}), gallery.WithFeatureLookup(Features{st}), gallery.WithCounter(st))
 	if err != nil {
 		return nil, err
 	}

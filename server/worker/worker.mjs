@@ -116,6 +116,23 @@ function done(inst) {
   }
 }
 
+// The feature tier's trained vocabulary, the static asset /vocabulary.bin
+// (server/worker vocabulary_wasm.go): fetched through the assets binding
+// on the first call of the isolate and kept as bytes for all its Go
+// instances, each of which decodes it once; a failed fetch is tried
+// again by the next call.
+let vocabulary;
+globalThis.pixmatchVocabulary = () => {
+  vocabulary ??= context.env.ASSETS.fetch("https://assets.invalid/vocabulary.bin").then(async (res) => {
+    if (!res.ok) throw new Error(`/vocabulary.bin: HTTP ${res.status}`);
+    return new Uint8Array(await res.arrayBuffer());
+  });
+  vocabulary.catch(() => {
+    vocabulary = undefined;
+  });
+  return vocabulary;
+};
+
 async function fetch(req, env, ctx) {
   const inst = await instance(env, ctx);
   inst.serving++;

@@ -60,7 +60,8 @@ WORKER_VARS = $${PIXMATCH_INSTANCE:+--var PIXMATCH_INSTANCE:$$PIXMATCH_INSTANCE}
 ## worker: build the Worker into server/worker/build: wrangler's build files
 ## (syumai/workers' runtime, its worker.mjs replaced by server/worker's, which
 ## runs one Go instance per isolate), the Go module (js/wasm), and the static
-## assets Cloudflare serves beside it (the browser module and its headers)
+## assets Cloudflare serves beside it (the browser module and its headers, and
+## the feature tier's vocabulary)
 worker: wasm worker-tools
 	$(GO) run github.com/syumai/workers/cmd/workers-assets-gen -mode=go -o $(WORKER_BUILD)
 	cp $(WORKER_DIR)/worker.mjs $(WORKER_BUILD)/worker.mjs # one Go instance per isolate, not per request
@@ -68,6 +69,7 @@ worker: wasm worker-tools
 	mkdir -p $(WORKER_BUILD)/assets/app/dist
 	cp $(WASM_MODULE) $(WASM_EXEC) $(WORKER_BUILD)/assets/app/dist/
 	cp $(WORKER_DIR)/assets_headers $(WORKER_BUILD)/assets/_headers
+	cp shared/camera/vocabulary.bin $(WORKER_BUILD)/assets/vocabulary.bin # the feature tier's, fetched per isolate
 	@raw=$$(wc -c < $(WORKER_BUILD)/app.wasm | tr -d ' '); gz=$$(gzip -9 -c $(WORKER_BUILD)/app.wasm | wc -c | tr -d ' '); \
 	echo "$(WORKER_BUILD)/app.wasm: $$raw bytes raw, $$gz bytes gzip -9"
 

@@ -150,6 +150,7 @@ func same(b []byte) []byte { return b }
 // TestUnderWorkerd runs the built Worker under wrangler dev (workerd, a
 // local D1 and R2), started once: a CRS client's flow, token auth, a
 // subset of the status codes, and the sync API (workerd_codes_test.go),
+// camera frames found by the feature tier (workerd_camera_test.go),
 // the Alibaba dialect through the official SDK (workerd_alibaba_test.go),
 // all served by the one Go instance of the isolate, and a second
 // wrangler dev on the same D1 and R2 seeing its writes; then it stops wrangler, starts it again on the same state (a cold
@@ -168,6 +169,7 @@ func TestUnderWorkerd(t *testing.T) {
 	t.Run("tokens", func(t *testing.T) { w.on(t).tokens() })
 	t.Run("status codes", func(t *testing.T) { w.on(t).statusCodes(id) })
 	t.Run("sync", func(t *testing.T) { w.on(t).sync(id) })
+	t.Run("camera", func(t *testing.T) { w.on(t).camera() })
 	t.Run("alibaba", func(t *testing.T) { w.on(t).alibaba() })
 	if n := strings.Count(w.Log(), Opened); n != 1 {
 		t.Errorf("the Worker opened its store %d times in its requests, want once: one Go instance for the isolate", n)

@@ -52,8 +52,15 @@
 // codes.go); the caller searches those few exactly, with the same code as
 // the server's index, and so gives the same answers.
 //
-// Schema steps are idempotent (IF NOT EXISTS) and recorded after they all
-// ran, so a migration cut short runs again whole at the next Open.
+// The feature tier likewise: a target's bag of words is a column of its
+// row, and the row's triggers keep its inverted lists (bag_words) in the
+// same statement; Lists reads a query's lists in one statement (see
+// bags.go, its failure model and Rebag, the repair of targets written
+// without a bag).
+//
+// Schema steps are idempotent (IF NOT EXISTS, or an ADD COLUMN taken as
+// done when the column is there) and recorded after they all ran, so a
+// migration cut short runs again whole at the next Open.
 //
 // Settings (the app's keys, made once on first use) are the one thing a
 // Store keeps between requests: a value read is kept for SettingTTL, so
@@ -97,6 +104,7 @@ type Store struct {
 	blobs    Blobs
 	now      func() time.Time
 	settings settingCache
+	bagger   Bagger // nil: records are written unbagged (bags.go)
 }
 
 var _ store.Store = (*Store)(nil)

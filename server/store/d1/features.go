@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 )
 
 // A target's feature record lives in the blob store; its row holds the
@@ -54,7 +55,8 @@ func (s *Store) EachFeatures(ctx context.Context, gallery int64, fn func(id stri
 }
 
 // eachFeatures calls fn with the record of each target a WHERE clause
-// selects, reading the keys first and then each blob.
+// selects, reading the keys first and then the blobs, parallelReads at
+// a time.
 func (s *Store) eachFeatures(ctx context.Context, fn func(string, []byte) error, where string, args ...any) error {
 	pairs, err := queryAll(ctx, s.db, func(sc scanner) ([2]string, error) {
 		var p [2]string
@@ -63,17 +65,34 @@ func (s *Store) eachFeatures(ctx context.Context, fn func(string, []byte) error,
 	if err != nil {
 		return err
 	}
-	for _, p := range pairs {
-		f, err := s.blobs.Get(ctx, p[1])
-		if errors.Is(err, ErrNoBlob) {
-			return fmt.Errorf("target %s: feature record: %w", p[0], err)
+	for start := 0; start < len(pairs); start += parallelReads {
+		chunk := pairs[start:min(start+parallelReads, len(pairs))]
+		blobs, errs := make([][]byte, len(chunk)), make([]error, len(chunk))
+		var wg sync.WaitGroup
+		for i, p := range chunk {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				blobs[i], errs[i] = s.blobs.Get(ctx, p[1])
+			}()
 		}
-		if err != nil {
-			return err
-		}
-		if err := fn(p[0], f); err != nil {
-			return err
+		wg.Wait()
+		for i, p := range chunk {
+			if errors.Is(errs[i], ErrNoBlob) {
+				return fmt.Errorf("target %s: feature record: %w", p[0], errs[i])
+			}
+			if errs[i] != nil {
+				return errs[i]
+			}
+			if err := fn(p[0], blobs[i]); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
 }
+
+// parallelReads is how many records eachFeatures reads at once: on a
+// Worker each is an R2 round trip, and a search reads its shortlist's
+// records (camera.Shortlist, 40) together.
+const parallelReads = 8

@@ -205,7 +205,55 @@ var migrations = []migration{
 			DELETE FROM search_counts WHERE gallery_id = OLD.id;
 		END`,
 	}},
+	// The feature tier's bags of words (bags.go): a target's bag is a
+	// column of its row, and its triggers keep the bag's rows in
+	// bag_words, the inverted lists a search reads, inside the statement
+	// that writes the row.
+	{name: "bags of words", steps: []string{
+		// An ADD COLUMN that ran before is taken as done (addColumn).
+		`ALTER TABLE targets ADD COLUMN bag TEXT NOT NULL DEFAULT ''`,
+		`CREATE INDEX IF NOT EXISTS targets_listed ON targets (gallery_id) WHERE ` + listed + ``,
+		`CREATE INDEX IF NOT EXISTS targets_unbagged ON targets (gallery_id, id) WHERE bag = '' AND features_key <> ''`,
+		// One row per target and word: the target's Seq, its bag's size
+		// and the turns of its features on the word (hex digits).
+		`CREATE TABLE IF NOT EXISTS bag_words (
+			gallery_id INTEGER NOT NULL,
+			word       INTEGER NOT NULL,
+			seq        INTEGER NOT NULL,
+			size       INTEGER NOT NULL,
+			turns      TEXT NOT NULL,
+			PRIMARY KEY (gallery_id, word, seq)
+		) WITHOUT ROWID`,
+		`CREATE TRIGGER IF NOT EXISTS bag_created AFTER INSERT ON targets WHEN ` + newListed + ` BEGIN
+			` + insertBagWords + `;
+		END`,
+		`CREATE TRIGGER IF NOT EXISTS bag_updated AFTER UPDATE OF bag ON targets WHEN OLD.bag IS NOT NEW.bag BEGIN
+			` + deleteBagWords + `;
+			` + insertBagWords + `;
+		END`,
+		`CREATE TRIGGER IF NOT EXISTS bag_deleted AFTER DELETE ON targets WHEN OLD.bag GLOB '{*' BEGIN
+			` + deleteBagWords + `;
+		END`,
+	}},
 }
+
+// listed is true of a target whose bag the feature tier lists; newListed
+// of a row being written.
+const (
+	listed    = `bag GLOB '{*'`
+	newListed = `NEW.bag GLOB '{*'`
+)
+
+// deleteBagWords removes the rows of bag_words an old bag column made,
+// each found by its primary key (its words are in the old bag), not by
+// a scan of the gallery's lists.
+const deleteBagWords = `DELETE FROM bag_words WHERE gallery_id = OLD.gallery_id AND seq = OLD.seq AND word IN (
+	SELECT json_extract(value, '$[0]') FROM json_each(CASE WHEN OLD.bag GLOB '{*' THEN OLD.bag ELSE '{}' END, '$.w'))`
+
+// insertBagWords fills bag_words from a target row's bag column.
+const insertBagWords = `INSERT INTO bag_words (gallery_id, word, seq, size, turns)
+	SELECT NEW.gallery_id, json_extract(value, '$[0]'), NEW.seq, json_extract(NEW.bag, '$.n'), json_extract(value, '$[1]')
+	FROM json_each(CASE WHEN ` + newListed + ` THEN NEW.bag ELSE '{}' END, '$.w')`
 
 // insertCodes fills the codes table from a target row's codes column.
 const insertCodes = `INSERT INTO codes (gallery_id, target_id, win, p0, p1, p2, p3)
@@ -234,7 +282,7 @@ func migrate(ctx context.Context, db *sql.DB) error {
 	for i := current; i < len(migrations); i++ {
 		m := migrations[i]
 		for _, step := range m.steps {
-			if _, err := db.ExecContext(ctx, step); err != nil {
+			if _, err := db.ExecContext(ctx, step); err != nil && !addedBefore(step, err) {
 				return fmt.Errorf("migrate to version %d (%s): %w", i+1, m.name, err)
 			}
 		}
@@ -244,4 +292,11 @@ func migrate(ctx context.Context, db *sql.DB) error {
 		}
 	}
 	return nil
+}
+
+// addedBefore reports whether err is that of an ALTER TABLE ADD COLUMN
+// step run again after a cut-short migration had added the column: the
+// one step SQLite has no IF NOT EXISTS for.
+func addedBefore(step string, err error) bool {
+	return strings.HasPrefix(step, "ALTER TABLE") && strings.Contains(err.Error(), "duplicate column name")
 }

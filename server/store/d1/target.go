@@ -30,13 +30,13 @@ var (
 var insertTargetSQL, updateTargetSQL, updateTargetImageSQL string
 
 func init() {
-	cols := append(append([]string{"gallery_id", "id", "created", "changed", "features_key"}, describing...), picturing...)
+	cols := append(append([]string{"gallery_id", "id", "created", "changed", "features_key", "bag"}, describing...), picturing...)
 	insertTargetSQL = "INSERT INTO targets (seq, version, " + strings.Join(cols, ", ") +
 		") SELECT g.version + 1, g.version + 1" + strings.Repeat(", ?", len(cols)) +
 		" FROM galleries g WHERE g.id = ? RETURNING version"
 	set := func(cols []string) string { return strings.Join(cols, " = ?, ") + " = ?" }
 	update := "UPDATE targets SET version = (SELECT g.version + 1 FROM galleries g WHERE g.id = targets.gallery_id), " +
-		"changed = ?, created = COALESCE(?, created), features_key = COALESCE(?, features_key), " + set(describing)
+		"changed = ?, created = COALESCE(?, created), features_key = COALESCE(?, features_key), bag = COALESCE(?, bag), " + set(describing)
 	where := " WHERE gallery_id = ? AND id = ? RETURNING version"
 	updateTargetSQL = update + where
 	updateTargetImageSQL = update + ", " + set(picturing) + where
@@ -50,6 +50,7 @@ type row struct {
 	metaKey, extraKey string
 	imageKey          string
 	featuresKey       sql.NullString // NULL: keep the stored one
+	bag               sql.NullString // the record's bag (bags.go); NULL with featuresKey
 	codes             string
 	written           []string // blobs this write put
 }
@@ -88,6 +89,13 @@ func (s *Store) prepare(ctx context.Context, t *store.Target, picture bool) (*ro
 	var err error
 	if r.codes, err = codesJSON(t.Fingerprint); err != nil {
 		return nil, err
+	}
+	if t.Features != nil {
+		bag, err := s.bagColumn(ctx, t.Features)
+		if err != nil {
+			return nil, err
+		}
+		r.bag = sql.NullString{String: bag, Valid: true}
 	}
 	put := func(kind string, value []byte) (string, error) {
 		key := BlobKey(t.Gallery, t.ID, kind)
@@ -158,7 +166,7 @@ func (s *Store) createTarget(ctx context.Context, t *store.Target, at int64) (in
 	if err != nil {
 		return 0, s.undo(r, err)
 	}
-	args := []any{t.Gallery, t.ID, t.Created, at, r.featuresKey.String}
+	args := []any{t.Gallery, t.ID, t.Created, at, r.featuresKey.String, r.bag.String}
 	args = append(append(append(args, r.describingArgs()...), r.picturingArgs()...), t.Gallery)
 	var v int64
 	if err := s.db.QueryRowContext(ctx, insertTargetSQL, args...).Scan(&v); err != nil {
@@ -198,7 +206,7 @@ func (s *Store) updateTarget(ctx context.Context, t *store.Target, at int64) (in
 		return 0, s.undo(r, err)
 	}
 	query := updateTargetSQL
-	args := append([]any{at, nullID(t.Created), r.featuresKey}, r.describingArgs()...)
+	args := append([]any{at, nullID(t.Created), r.featuresKey, r.bag}, r.describingArgs()...)
 	if t.Image != nil {
 		query = updateTargetImageSQL
 		args = append(args, r.picturingArgs()...)
@@ -334,8 +342,8 @@ func (s *Store) setFeatures(ctx context.Context, gallery int64, id string, featu
 	if err != nil {
 		return s.undo(r, err)
 	}
-	err = mustAffect(s.db.ExecContext(ctx, `UPDATE targets SET features_key = ? WHERE gallery_id = ? AND id = ?`,
-		r.featuresKey.String, gallery, id))
+	err = mustAffect(s.db.ExecContext(ctx, `UPDATE targets SET features_key = ?, bag = ? WHERE gallery_id = ? AND id = ?`,
+		r.featuresKey.String, r.bag.String, gallery, id))
 	if err != nil {
 		return s.undo(r, err)
 	}

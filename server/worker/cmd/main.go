@@ -68,5 +68,5 @@ func open(ctx context.Context) (*d1.Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	return d1.Open(ctx, db, blobs)
+	return worker.OpenStore(ctx, db, blobs)
 }

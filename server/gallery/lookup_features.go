@@ -1,0 +1,116 @@
+package gallery
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/pixmatch/pixmatch/shared/bow"
+	"github.com/pixmatch/pixmatch/shared/camera"
+	"github.com/pixmatch/pixmatch/shared/feature"
+	"github.com/pixmatch/pixmatch/shared/index"
+)
+
+// FeatureLookup finds a gallery's feature tier in the store, for a
+// service that keeps nothing between requests (a Cloudflare Worker), as
+// Lookup finds its hash tier. The store keeps what a camera.Tier keeps of
+// each target — its bag of words, in inverted lists — and hands a search
+// the lists of its words (bow.Lists), which score them exactly as the
+// server's tier does; the shortlist's feature records are then read and
+// verified as on a server. So the answer is the server's for the same
+// gallery.
+type FeatureLookup interface {
+	// Vocabulary returns the trained vocabulary the store's bags were
+	// made with (camera.Vocabulary's data).
+	Vocabulary(ctx context.Context) (*bow.Vocabulary, error)
+	// Lists returns, for the words of a query, the gallery's lists:
+	// how many targets the tier holds and each word's listings, by a
+	// handle of the store's (bow.Lists; Words is set by the caller).
+	Lists(ctx context.Context, gallery int64, words []uint32) (*bow.Lists, error)
+	// Names returns the IDs of the gallery's targets by their handles;
+	// a handle no target has is left out.
+	Names(ctx context.Context, gallery int64, docs []uint32) (map[uint32]string, error)
+}
+
+// WithFeatureLookup makes the service's feature tier the one fl finds in
+// the store, per search, rather than a tier loaded at Open. It goes with
+// WithLookup: the targets the tier shortlists are read from the store
+// into the gallery's index, as the hash tier's candidates are.
+func WithFeatureLookup(fl FeatureLookup) Option { return func(s *Service) { s.features = fl } }
+
+// locateLooked is locate over the feature tier s.features finds in the
+// store: the query's words, their lists read and scored (bow.Lists), the
+// shortlisted targets read into the gallery's index, those accept lets
+// through verified against their records.
+func (s *Service) locateLooked(ctx context.Context, sh *shelf, q Query, accept func(index.Entry) bool) (map[string]located, error) {
+	feats := q.features()
+	if len(feats) == 0 {
+		return nil, nil
+	}
+	v, err := s.features.Vocabulary(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("feature tier: %w", err)
+	}
+	bag := camera.QueryBag(v, feats)
+	words := make([]uint32, len(bag))
+	for i, f := range bag {
+		words[i] = f.Word
+	}
+	slices.Sort(words)
+	lists, err := s.features.Lists(ctx, sh.id, slices.Compact(words))
+	if err != nil {
+		return nil, fmt.Errorf("feature tier: %w", err)
+	}
+	lists.Words = v.Words()
+	hits, err := lists.Query(bag, camera.Shortlist, func(docs []uint32) (map[uint32]string, error) {
+		return s.features.Names(ctx, sh.id, docs)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("feature tier: %w", err)
+	}
+	var ids []string
+	for _, h := range hits {
+		if h.ID != "" { // deleted since the lists were read
+			ids = append(ids, h.ID)
+		}
+	}
+	ts, err := s.store.TargetsByID(ctx, sh.id, ids, false)
+	if err != nil {
+		return nil, fmt.Errorf("feature tier: read the shortlist: %w", err)
+	}
+	if err := s.putAll(sh, ts); err != nil {
+		return nil, err
+	}
+	ids = ids[:0]
+	for _, t := range ts {
+		if e, ok := sh.index.Get(t.ID); ok && accept(e) {
+			ids = append(ids, t.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	records, err := s.records.get(ctx, s.store, sh.id, ids)
+	if err != nil {
+		return nil, fmt.Errorf("read feature records: %w", err)
+	}
+	found, err := camera.VerifyWith(ctx, v, feats, q.Width, q.Height, ids, records, feature.DefaultVerifyOptions)
+	if err != nil {
+		return nil, err
+	}
+	return q.located(found), nil
+}
+
+// located returns the targets found in q's picture by ID, with their
+// corners in it.
+func (q Query) located(found []camera.Found) map[string]located {
+	out := make(map[string]located, len(found))
+	for _, f := range found {
+		l := located{score: f.Verdict.Score}
+		for _, c := range f.Verdict.Corners {
+			l.corners = append(l.corners, q.corner(c))
+		}
+		out[f.ID] = l
+	}
+	return out
+}

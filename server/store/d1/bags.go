@@ -1,0 +1,232 @@
+package d1
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/pixmatch/pixmatch/shared/bow"
+)
+
+// The feature tier without an index in memory: what the server's
+// camera.Tier keeps of a target — the words and turns of its strongest
+// features, its bag — is a column of the target's row (bag), and the
+// triggers that run inside the statement writing the row keep one row of
+// bag_words per word of the bag: (gallery, word, target's Seq, bag size,
+// the turns of the target's features on the word). A search reads the
+// rows of its words in one statement (Lists) and scores them as the
+// server's index does (bow.Lists).
+//
+// The bag column is one of:
+//
+//   - a JSON object {"n": size, "w": [[word, "turns"], ...]}, the turns
+//     one hex digit each (bow.Turns is 16): the target is listed;
+//   - '-': its record was bagged and the tier leaves it out (a record of
+//     another feature.Version, or damaged), as the server's tier does;
+//   - '': not bagged yet — the target has no record, or it was written
+//     without a Bagger (before the tier existed on the store, or by a
+//     store without one). Rebag makes the bags such targets lack.
+//
+// # Failure model
+//
+// A bag is written by the statement that writes its target's record key
+// (insert, update, SetFeatures, Rebag), and its lists by that
+// statement's triggers, so a target is never listed with another
+// record's words, nor half listed: a failure between statements leaves
+// it listed as before or as after. Rebag's update names the record key
+// and an empty bag it expects, so it is idempotent and never overwrites
+// a newer record's bag. A target not yet bagged is found by the hash
+// tier alone, as a server's target waiting for RemakeFeatures is.
+
+// Bag is what the feature tier lists of a target: how many features its
+// bag holds (camera.BagFeatures at most), and its words ascending, each
+// with its features' turns (bow.Group).
+type Bag struct {
+	Size  int
+	Words []bow.WordTurns
+}
+
+// Bagger returns the bag of a target's feature record, nil for a record
+// the feature tier leaves out (another feature.Version, damaged).
+type Bagger func(ctx context.Context, record []byte) (*Bag, error)
+
+// SetBagger makes the store bag, with b, every feature record it writes
+// from now on. Call it before the store is used; without one, records
+// are written without a bag (an empty bag column).
+func (s *Store) SetBagger(b Bagger) { s.bagger = b }
+
+// unlisted is the bag of a record the tier leaves out.
+const unlisted = "-"
+
+// bagColumn returns the bag column of a target with the feature record
+// record.
+func (s *Store) bagColumn(ctx context.Context, record []byte) (string, error) {
+	if s.bagger == nil {
+		return "", nil
+	}
+	b, err := s.bagger(ctx, record)
+	if err != nil {
+		return "", fmt.Errorf("bag the feature record: %w", err)
+	}
+	if b == nil {
+		return unlisted, nil
+	}
+	var sb strings.Builder
+	sb.WriteString(`{"n":` + strconv.Itoa(b.Size) + `,"w":[`)
+	for i, w := range b.Words {
+		if i > 0 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString("[" + strconv.FormatUint(uint64(w.Word), 10) + `,"`)
+		for _, t := range w.Turns {
+			sb.WriteByte(hexDigits[t&0xf])
+		}
+		sb.WriteString(`"]`)
+	}
+	sb.WriteString("]}")
+	return sb.String(), nil
+}
+
+const hexDigits = "0123456789abcdef"
+
+// Lists returns what the feature tier lists of a gallery for the words
+// of a query, in one statement: how many targets it lists, and each
+// word's listings, by target Seq (the Doc of each bow.Listing). Words is
+// left for the caller to set.
+func (s *Store) Lists(ctx context.Context, gallery int64, words []uint32) (*bow.Lists, error) {
+	list, err := json.Marshal(words)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT word, group_concat(seq || ' ' || size || ' ' || turns, ',')
+		FROM bag_words WHERE gallery_id = ? AND word IN (SELECT value FROM json_each(?)) GROUP BY word
+		UNION ALL SELECT -1, CAST(count(*) AS TEXT) FROM targets WHERE gallery_id = ? AND `+listed,
+		gallery, string(list), gallery)
+	if err != nil {
+		return nil, fmt.Errorf("d1: lists of gallery %d: %w", gallery, err)
+	}
+	defer rows.Close()
+	l := &bow.Lists{ByWord: make(map[uint32][]bow.Listing, len(words))}
+	for rows.Next() {
+		var (
+			word int64
+			text string
+		)
+		if err := rows.Scan(&word, &text); err != nil {
+			return nil, fmt.Errorf("d1: lists of gallery %d: %w", gallery, err)
+		}
+		if word < 0 {
+			if l.Docs, err = strconv.Atoi(text); err != nil {
+				return nil, fmt.Errorf("d1: lists of gallery %d: count %q", gallery, text)
+			}
+			continue
+		}
+		if l.ByWord[uint32(word)], err = listings(text); err != nil {
+			return nil, fmt.Errorf("d1: lists of gallery %d, word %d: %w", gallery, word, err)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("d1: lists of gallery %d: %w", gallery, err)
+	}
+	return l, nil
+}
+
+// listings parses a word's listings as Lists reads them: "seq size
+// turns" for each target, comma-separated. The turns of all of them
+// share one array.
+func listings(text string) ([]bow.Listing, error) {
+	n := strings.Count(text, ",") + 1
+	out := make([]bow.Listing, 0, n)
+	turns := make([]uint8, 0, len(text))
+	for entry := range strings.SplitSeq(text, ",") {
+		seqText, rest, ok1 := strings.Cut(entry, " ")
+		sizeText, hex, ok2 := strings.Cut(rest, " ")
+		seq, err1 := strconv.ParseUint(seqText, 10, 32)
+		size, err2 := strconv.Atoi(sizeText)
+		if !ok1 || !ok2 || err1 != nil || err2 != nil || len(hex) == 0 {
+			return nil, fmt.Errorf("listing %q", entry)
+		}
+		start := len(turns)
+		for i := range len(hex) {
+			d := strings.IndexByte(hexDigits, hex[i])
+			if d < 0 {
+				return nil, fmt.Errorf("listing %q", entry)
+			}
+			turns = append(turns, uint8(d))
+		}
+		out = append(out, bow.Listing{Doc: uint32(seq), Size: size, Turns: turns[start:len(turns):len(turns)]})
+	}
+	return out, nil
+}
+
+// SeqIDs returns the IDs of a gallery's targets by their Seqs (bow.Names
+// over Lists' handles), in one statement. A Seq no target has is left
+// out.
+func (s *Store) SeqIDs(ctx context.Context, gallery int64, seqs []uint32) (map[uint32]string, error) {
+	list, err := json.Marshal(seqs)
+	if err != nil {
+		return nil, err
+	}
+	type pair struct {
+		seq int64
+		id  string
+	}
+	pairs, err := queryAll(ctx, s.db, func(sc scanner) (pair, error) {
+		var p pair
+		return p, sc.Scan(&p.seq, &p.id)
+	}, `SELECT seq, id FROM targets WHERE gallery_id = ? AND seq IN (SELECT value FROM json_each(?))`, gallery, string(list))
+	if err != nil {
+		return nil, fmt.Errorf("d1: targets of gallery %d by seq: %w", gallery, err)
+	}
+	out := make(map[uint32]string, len(pairs))
+	for _, p := range pairs {
+		if p.seq >= 0 && p.seq <= math.MaxUint32 {
+			out[uint32(p.seq)] = p.id
+		}
+	}
+	return out, nil
+}
+
+// Rebag bags, with the store's Bagger, up to max targets of a gallery
+// that have a feature record and no bag yet, and returns how many it
+// bagged. Each is one conditional update (the record it read, no bag
+// yet), so two Rebags at once, or a write meanwhile, lose nothing.
+func (s *Store) Rebag(ctx context.Context, gallery int64, max int) (int, error) {
+	if s.bagger == nil {
+		return 0, nil
+	}
+	pending, err := queryAll(ctx, s.db, func(sc scanner) ([2]string, error) {
+		var p [2]string
+		return p, sc.Scan(&p[0], &p[1])
+	}, `SELECT id, features_key FROM targets WHERE gallery_id = ? AND bag = '' AND features_key <> '' ORDER BY id LIMIT ?`, gallery, max)
+	if err != nil {
+		return 0, fmt.Errorf("d1: targets to bag in gallery %d: %w", gallery, err)
+	}
+	done := 0
+	for _, p := range pending {
+		record, err := s.blobs.Get(ctx, p[1])
+		if errors.Is(err, ErrNoBlob) {
+			continue // replaced meanwhile: its writer bagged the new record
+		}
+		if err != nil {
+			return done, fmt.Errorf("d1: target %s: feature record: %w", p[0], err)
+		}
+		bag, err := s.bagColumn(ctx, record)
+		if err != nil {
+			return done, fmt.Errorf("d1: target %s: %w", p[0], err)
+		}
+		res, err := s.db.ExecContext(ctx, `UPDATE targets SET bag = ? WHERE gallery_id = ? AND id = ? AND features_key = ? AND bag = ''`,
+			bag, gallery, p[0], p[1])
+		if err != nil {
+			return done, fmt.Errorf("d1: target %s: bag: %w", p[0], err)
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			done++
+		}
+	}
+	return done, nil
+}

@@ -1,0 +1,246 @@
+package d1
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"testing"
+
+	"github.com/pixmatch/pixmatch/server/store"
+	"github.com/pixmatch/pixmatch/server/store/storetest"
+	"github.com/pixmatch/pixmatch/shared/bow"
+	"github.com/pixmatch/pixmatch/shared/camera"
+	"github.com/pixmatch/pixmatch/shared/feature"
+	"github.com/pixmatch/pixmatch/shared/testphoto"
+)
+
+// bagOf is the feature tier's Bagger (server/worker's, which this
+// package cannot import): a record's bag as a camera.Tier keeps it.
+func bagOf(_ context.Context, record []byte) (*Bag, error) {
+	var r feature.Record
+	if r.UnmarshalBinary(record) != nil {
+		return nil, nil
+	}
+	v, err := camera.Vocabulary()
+	if err != nil {
+		return nil, err
+	}
+	bag := camera.TargetBag(v, r.Features)
+	return &Bag{Size: len(bag), Words: bow.Group(bag, v.Words())}, nil
+}
+
+// record returns the feature record of a test photo.
+func record(t *testing.T, name string) []byte {
+	t.Helper()
+	img := testphoto.Image(name)
+	g := feature.Plane(img, feature.TargetOptions)
+	b, err := feature.Record{Width: g.Rect.Dx(), Height: g.Rect.Dy(), Features: feature.Extract(g, feature.TargetOptions)}.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// listedNow returns every listing of a gallery, by word, sorted, and how
+// many targets it lists, as Lists reads them.
+func listedNow(t *testing.T, s *Store, gallery int64) (map[uint32][]bow.Listing, int) {
+	t.Helper()
+	all := make([]uint32, 1<<15) // every word of the vocabulary
+	for i := range all {
+		all[i] = uint32(i)
+	}
+	l, err := s.Lists(context.Background(), gallery, all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ls := range l.ByWord {
+		slices.SortFunc(ls, func(a, b bow.Listing) int { return int(a.Doc) - int(b.Doc) })
+	}
+	return l.ByWord, l.Docs
+}
+
+// expected returns the listings of targets with the given Seqs and
+// records, as the server's tier holds them.
+func expected(t *testing.T, seqs []int64, records [][]byte) (map[uint32][]bow.Listing, int) {
+	t.Helper()
+	out := map[uint32][]bow.Listing{}
+	for i, r := range records {
+		b, err := bagOf(context.Background(), r)
+		if err != nil || b == nil {
+			t.Fatalf("bag of record %d: %v, %v", i, b, err)
+		}
+		for _, w := range b.Words {
+			out[w.Word] = append(out[w.Word], bow.Listing{Doc: uint32(seqs[i]), Size: b.Size, Turns: w.Turns})
+		}
+	}
+	return out, len(records)
+}
+
+// TestBagsListedWithTheirRows: a target's bag is listed by the statement
+// that writes its record and unlisted by the one that removes it — a
+// create, an update with a new record, SetFeatures, a delete, the
+// gallery's deletion — and kept by an update without a record; a record
+// the tier leaves out (another version) and a target without one are not
+// listed. What Lists reads is the server's tier's bag, word for word.
+func TestBagsListedWithTheirRows(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	s.SetBagger(bagOf)
+	g, err := s.CreateGallery(ctx, store.Gallery{Name: "g"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := testphoto.Names()
+	recs := [][]byte{record(t, names[0]), record(t, names[1]), record(t, names[2])}
+	seqs := make([]int64, 4)
+	for i := range 4 {
+		tg := storetest.Target(g.ID, i, 100)
+		tg.Features = []byte("a record of another version")
+		if i < 2 {
+			tg.Features = recs[i]
+		}
+		if seqs[i], err = s.CreateTarget(ctx, tg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(step string, seqs []int64, recs [][]byte) {
+		t.Helper()
+		got, n := listedNow(t, s, g.ID)
+		want, wn := expected(t, seqs, recs)
+		if n != wn || !equalListings(got, want) {
+			t.Errorf("%s: %d targets listed on %d words, want %d on %d", step, n, len(got), wn, len(want))
+		}
+	}
+	check("created", seqs[:2], recs[:2])
+	meta := storetest.Target(g.ID, 0, 100)
+	meta.Image, meta.Features, meta.Name = nil, nil, "renamed"
+	if _, err := s.UpdateTarget(ctx, meta); err != nil {
+		t.Fatal(err)
+	}
+	check("updated without a record", seqs[:2], recs[:2])
+	changed := storetest.Target(g.ID, 0, 100)
+	changed.Features = recs[2]
+	if _, err := s.UpdateTarget(ctx, changed); err != nil {
+		t.Fatal(err)
+	}
+	check("updated with a new record", seqs[:2], [][]byte{recs[2], recs[1]})
+	if err := s.SetFeatures(ctx, g.ID, storetest.TargetID(2), recs[0]); err != nil {
+		t.Fatal(err)
+	}
+	check("a record set", []int64{seqs[0], seqs[1], seqs[2]}, [][]byte{recs[2], recs[1], recs[0]})
+	if _, err := s.DeleteTargets(ctx, g.ID, []string{storetest.TargetID(1), storetest.TargetID(3)}); err != nil {
+		t.Fatal(err)
+	}
+	check("deleted", []int64{seqs[0], seqs[2]}, [][]byte{recs[2], recs[0]})
+	if err := s.DeleteGallery(ctx, g.ID); err != nil {
+		t.Fatal(err)
+	}
+	var rows int
+	if err := s.db.QueryRowContext(ctx, `SELECT COUNT(*) FROM bag_words`).Scan(&rows); err != nil || rows != 0 {
+		t.Errorf("%d rows of bag_words left after the gallery's deletion (%v)", rows, err)
+	}
+}
+
+func equalListings(a, b map[uint32][]bow.Listing) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for w, la := range a {
+		if !slices.EqualFunc(la, b[w], func(x, y bow.Listing) bool {
+			return x.Doc == y.Doc && x.Size == y.Size && slices.Equal(x.Turns, y.Turns)
+		}) {
+			return false
+		}
+	}
+	return true
+}
+
+// TestRefusedBagChangesNothing: a record the Bagger cannot bag (its
+// vocabulary did not load) refuses the write before anything is written.
+func TestRefusedBagChangesNothing(t *testing.T) {
+	ctx := context.Background()
+	s, blobs, g := newStore(t)
+	if _, err := s.CreateTarget(ctx, withBlobs(g, 1)); err != nil {
+		t.Fatal(err)
+	}
+	before := take(t, s, blobs.MemoryBlobs, g)
+	down := errors.New("vocabulary unreachable")
+	s.SetBagger(func(context.Context, []byte) (*Bag, error) { return nil, down })
+	if _, err := s.CreateTarget(ctx, withBlobs(g, 2)); !errors.Is(err, down) {
+		t.Errorf("create: %v, want the bagger's error", err)
+	}
+	if err := s.SetFeatures(ctx, g, storetest.TargetID(1), []byte("x")); !errors.Is(err, down) {
+		t.Errorf("set features: %v, want the bagger's error", err)
+	}
+	if after := take(t, s, blobs.MemoryBlobs, g); !after.equal(before) {
+		t.Errorf("a refused bag changed the store:\nbefore %+v\nafter  %+v", before, after)
+	}
+}
+
+// racingBlobs replaces a target's record (through the store) when the
+// record is first read: a write that lands while Rebag bags it.
+type racingBlobs struct {
+	*MemoryBlobs
+	race func()
+}
+
+func (r *racingBlobs) Get(ctx context.Context, key string) ([]byte, error) {
+	if f := r.race; f != nil {
+		r.race = nil
+		f()
+	}
+	return r.MemoryBlobs.Get(ctx, key)
+}
+
+// TestRebagRepairs: targets written without a Bagger (before the tier
+// was there) are listed by Rebag, a few at a time, idempotently; a record
+// replaced while Rebag read the old one keeps the new one's bag; and the
+// migration that added the bag column runs again harmlessly when it was
+// cut short after its ALTER TABLE.
+func TestRebagRepairs(t *testing.T) {
+	ctx := context.Background()
+	blobs := &racingBlobs{MemoryBlobs: &MemoryBlobs{}}
+	s, err := Open(ctx, openD1Mode(t), blobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := s.CreateGallery(ctx, store.Gallery{Name: "g"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := testphoto.Names()
+	recs := [][]byte{record(t, names[0]), record(t, names[1]), record(t, names[2])}
+	seqs := make([]int64, 3)
+	for i := range 3 {
+		tg := storetest.Target(g.ID, i, 100)
+		tg.Features = recs[i]
+		if seqs[i], err = s.CreateTarget(ctx, tg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, n := listedNow(t, s, g.ID); n != 0 {
+		t.Fatalf("%d targets listed without a Bagger", n)
+	}
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM schema_migrations WHERE name = 'bags of words'`); err != nil {
+		t.Fatal(err)
+	}
+	if err := migrate(ctx, s.db); err != nil {
+		t.Fatalf("the bags' migration run again: %v", err)
+	}
+	s.SetBagger(bagOf)
+	blobs.race = func() { // the first target gets the third's record meanwhile
+		if err := s.SetFeatures(ctx, g.ID, storetest.TargetID(0), recs[2]); err != nil {
+			t.Error(err)
+		}
+	}
+	for _, want := range []int{0, 1, 1, 0} { // the first read found the record replaced
+		if n, err := s.Rebag(ctx, g.ID, 1); err != nil || n != want {
+			t.Fatalf("Rebag: %d, %v; want %d", n, err, want)
+		}
+	}
+	got, n := listedNow(t, s, g.ID)
+	want, wn := expected(t, seqs, [][]byte{recs[2], recs[1], recs[2]})
+	if n != wn || !equalListings(got, want) {
+		t.Errorf("after Rebag: %d targets listed on %d words, want %d on %d", n, len(got), wn, len(want))
+	}
+}
