@@ -105,3 +105,8 @@ func DecodeTier(b []byte, v *bow.Vocabulary) (*Tier, error) {
 	}
 	return &Tier{vocab: v, words: x}, nil
 }
+
+// Has reports whether the tier holds the target id: a tier read from a
+// copy holds the targets it held when written, and its owner looks for
+// those it lacks.
+func (t *Tier) Has(id string) bool { return t.words.Has(id) }
