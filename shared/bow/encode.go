@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
+	"slices"
+	"sync"
 )
 
 // An Index is written out whole by WriteTo and read back by DecodeIndex,
@@ -222,27 +225,100 @@ func (d *doc) check(words int) error {
 }
 
 // post builds the postings of a decoded index from its documents: their
-// lengths first, so that each list is allocated once, at its size.
+// lengths first, so that each list is allocated once, at its size; then
+// the lists, in parts of about equal features on GOMAXPROCS goroutines,
+// each part a range of words, which every document holds side by side.
 func (x *Index) post() {
 	counts := make([]int, len(x.postings))
+	total := 0
 	for h := range x.docs {
 		for _, w := range x.docs[h].words {
 			counts[w]++
 		}
+		total += len(x.docs[h].words)
 	}
 	for w, c := range counts {
 		if c > 0 {
-			x.postings[w].docs = make([]uint32, 0, c)
+			x.postings[w].docs = make([]uint32, c)
 		}
 	}
-	for h := range x.docs {
-		d := &x.docs[h]
-		for k, w := range d.words {
-			p := &x.postings[w]
-			p.docs = append(p.docs, uint32(h))
-			if k == 0 || d.words[k-1] != w {
+	parts := max(runtime.GOMAXPROCS(0), 1)
+	var wg sync.WaitGroup
+	lo, part, sum := 0, 1, 0
+	for w, c := range counts {
+		sum += c
+		if w == len(counts)-1 || sum >= total*part/parts {
+			from, to := lo, w+1
+			wg.Go(func() { x.postRange(from, to) })
+			lo, part = w+1, part+1
+		}
+	}
+	wg.Wait()
+}
+
+// Filling the lists straight from the documents writes each feature to
+// one of tens of thousands of places far apart: every write a cache and
+// TLB miss. postRange sorts a block of documents' features by the high
+// bits of their words first (postBuckets places to write), then fills
+// the lists of each bucket's words (few, near each other) in turn.
+const (
+	postBucketBits = 7       // low bits of a word within its bucket
+	postBlock      = 1 << 20 // features sorted at once
+	postBuckets    = MaxWords >> postBucketBits
+)
+
+// postRange fills the postings of the words [lo, hi), documents in
+// handle order.
+func (x *Index) postRange(lo, hi int) {
+	fill := make([]uint32, hi-lo)
+	last := make([]uint32, hi-lo) // 1 + the handle of the document last listed
+	var start [postBuckets + 1]int
+	sorted := make([]uint64, 0, postBlock)
+	for h := 0; h < len(x.docs); {
+		clear(start[:])
+		first, n := h, 0
+		for ; h < len(x.docs) && (n == 0 || n+len(x.docs[h].words) <= postBlock); h++ {
+			words := x.inRange(h, lo, hi)
+			for _, w := range words {
+				start[int(w)>>postBucketBits+1]++
+			}
+			n += len(words)
+		}
+		for b := 1; b <= postBuckets; b++ {
+			start[b] += start[b-1]
+		}
+		sorted = sorted[:n]
+		at := start
+		for d := first; d < h; d++ {
+			for _, w := range x.inRange(d, lo, hi) {
+				b := int(w) >> postBucketBits
+				sorted[at[b]] = uint64(d)<<16 | uint64(w)
+				at[b]++
+			}
+		}
+		for _, e := range sorted {
+			w, d := int(uint16(e))-lo, uint32(e>>16)
+			p := &x.postings[w+lo]
+			p.docs[fill[w]] = d
+			fill[w]++
+			if last[w] != d+1 {
+				last[w] = d + 1
 				p.df++
 			}
 		}
 	}
+}
+
+// inRange returns the words of document h in [lo, hi).
+func (x *Index) inRange(h, lo, hi int) []uint16 {
+	words := x.docs[h].words
+	i, _ := slices.BinarySearch(words, uint16(lo))
+	j := i
+	if hi <= MaxWords-1 {
+		j, _ = slices.BinarySearch(words[i:], uint16(hi))
+		j += i
+	} else {
+		j = len(words)
+	}
+	return words[i:j]
 }
