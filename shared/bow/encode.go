@@ -242,15 +242,23 @@ func (x *Index) post() {
 			x.postings[w].docs = make([]uint32, c)
 		}
 	}
+	if total == 0 {
+		return
+	}
 	parts := max(runtime.GOMAXPROCS(0), 1)
 	var wg sync.WaitGroup
-	lo, part, sum := 0, 1, 0
-	for w, c := range counts {
-		sum += c
-		if w == len(counts)-1 || sum >= total*part/parts {
-			from, to := lo, w+1
+	lo, sum := 0, 0
+	for part := 1; part <= parts && lo < len(counts); part++ {
+		hi := len(counts)
+		if part < parts {
+			for hi = lo; hi < len(counts) && sum < total*part/parts; hi++ {
+				sum += counts[hi]
+			}
+		}
+		if hi > lo {
+			from, to := lo, hi
 			wg.Go(func() { x.postRange(from, to) })
-			lo, part = w+1, part+1
+			lo = hi
 		}
 	}
 	wg.Wait()
@@ -273,7 +281,7 @@ func (x *Index) postRange(lo, hi int) {
 	fill := make([]uint32, hi-lo)
 	last := make([]uint32, hi-lo) // 1 + the handle of the document last listed
 	var start [postBuckets + 1]int
-	sorted := make([]uint64, 0, postBlock)
+	var sorted []uint64
 	for h := 0; h < len(x.docs); {
 		clear(start[:])
 		first, n := h, 0
@@ -286,6 +294,9 @@ func (x *Index) postRange(lo, hi int) {
 		}
 		for b := 1; b <= postBuckets; b++ {
 			start[b] += start[b-1]
+		}
+		if cap(sorted) < n {
+			sorted = make([]uint64, n)
 		}
 		sorted = sorted[:n]
 		at := start

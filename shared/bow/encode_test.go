@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"runtime"
 	"testing"
 )
 
@@ -160,4 +161,27 @@ func FuzzDecodeIndex(f *testing.F) {
 			t.Fatalf("decoded and written again: %x, read %x", again, b)
 		}
 	})
+}
+
+// TestDecodeSmallIndexAllocatesLittle reads back an empty index and one
+// of a single document over the shipped vocabulary's size: each costs
+// its lists and little more (a reading once started a goroutine, with a
+// buffer of its own, for every word).
+func TestDecodeSmallIndexAllocatesLittle(t *testing.T) {
+	const words = 32768
+	one := NewIndex(words)
+	one.Put("a", []Feature{{Word: 3, Turn: 1}, {Word: 30000, Turn: 2}})
+	for _, x := range []*Index{NewIndex(words), one} {
+		b := encoded(t, x)
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		y, err := DecodeIndex(b, words)
+		runtime.ReadMemStats(&after)
+		if err != nil || y.Len() != x.Len() {
+			t.Fatalf("%d documents decoded of %d: %v", y.Len(), x.Len(), err)
+		}
+		if grown := after.TotalAlloc - before.TotalAlloc; grown > 4<<20 {
+			t.Errorf("reading %d documents allocated %d bytes", x.Len(), grown)
+		}
+	}
 }
