@@ -75,12 +75,21 @@ func (s *Service) loadIndex(ctx context.Context, sh *shelf) ([]string, error) {
 	return stale, err
 }
 
+// pendingLookups bounds the targets loadPending looks up in the store:
+// 20 reads of followBatch records.
+const pendingLookups = 10_000
+
 // loadPending notes as pending, for a gallery whose feature tier came
 // from its snapshot, the targets of its index without a bag in the tier,
 // after putting into the tier those whose store now holds a usable
 // feature record: remade in the background after the snapshot and saved
 // without a change (remake.go), which the log does not name. It reads
-// their records a batch at a time; a snapshot's gallery has few.
+// their records a batch at a time when they are at most pendingLookups,
+// as in a gallery whose records are made (a few whose pictures do not
+// read). More are a gallery whose records are still being made: its
+// targets stay pending, and a record remade since the snapshot is made
+// once more — the tier is never wrong, only without them until then —
+// rather than holding up the start with a read of every one.
 func (s *Service) loadPending(ctx context.Context, sh *shelf) error {
 	var missing []string
 	sh.index.EachID(func(id string) bool {
@@ -89,6 +98,10 @@ func (s *Service) loadPending(ctx context.Context, sh *shelf) error {
 		}
 		return true
 	})
+	if len(missing) > pendingLookups {
+		sh.pending = missing
+		return nil
+	}
 	for len(missing) > 0 {
 		batch := missing[:min(len(missing), followBatch)]
 		missing = missing[len(batch):]

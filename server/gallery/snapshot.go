@@ -51,10 +51,10 @@ import (
 // does not match this build (another vocabulary, say) gives the hash
 // index alone: the tier is read from the feature records as without a
 // snapshot, logged, and the snapshot written anew. Targets the index
-// holds without a bag in the tier are looked up in the store once more
-// at start (remake.go's loadPending): a record remade in the background
-// is saved without a change in a large gallery, so the log does not name
-// it.
+// holds without a bag in the tier, when they are few, are looked up in
+// the store once more at start (loadindex.go's loadPending): a record
+// remade in the background is saved without a change in a large
+// gallery, so the log does not name it.
 //
 // File layout, little-endian:
 //
