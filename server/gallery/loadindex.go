@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/pixmatch/pixmatch/server/store"
+	"github.com/pixmatch/pixmatch/shared/feature"
 	"github.com/pixmatch/pixmatch/shared/fingerprint"
 )
 
@@ -72,4 +73,50 @@ func (s *Service) loadIndex(ctx context.Context, sh *shelf) ([]string, error) {
 		return nil, indexErr
 	}
 	return stale, err
+}
+
+// pendingLookups bounds the targets loadPending looks up in the store:
+// 20 reads of followBatch records.
+const pendingLookups = 10_000
+
+// loadPending notes as pending, for a gallery whose feature tier came
+// from its snapshot, the targets of its index without a bag in the tier,
+// after putting into the tier those whose store now holds a usable
+// feature record: remade in the background after the snapshot and saved
+// without a change (remake.go), which the log does not name. It reads
+// their records a batch at a time when they are at most pendingLookups,
+// as in a gallery whose records are made (a few whose pictures do not
+// read). More are a gallery whose records are still being made: its
+// targets stay pending, and a record remade since the snapshot is made
+// once more — the tier is never wrong, only without them until then —
+// rather than holding up the start with a read of every one.
+func (s *Service) loadPending(ctx context.Context, sh *shelf) error {
+	var missing []string
+	sh.index.EachID(func(id string) bool {
+		if !has(sh.tier, id) {
+			missing = append(missing, id)
+		}
+		return true
+	})
+	if len(missing) > pendingLookups {
+		sh.pending = missing
+		return nil
+	}
+	for len(missing) > 0 {
+		batch := missing[:min(len(missing), followBatch)]
+		missing = missing[len(batch):]
+		records, err := s.store.TargetFeatures(ctx, sh.id, batch)
+		if err != nil {
+			return err
+		}
+		for _, id := range batch {
+			var r feature.Record
+			if b, ok := records[id]; ok && r.UnmarshalBinary(b) == nil {
+				sh.tier.Put(id, r.Features)
+			} else {
+				sh.pending = append(sh.pending, id)
+			}
+		}
+	}
+	return nil
 }

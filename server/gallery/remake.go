@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
+	"sync"
 
 	"github.com/pixmatch/pixmatch/server/store"
 	"github.com/pixmatch/pixmatch/shared/feature"
@@ -28,18 +30,46 @@ import (
 
 // loadFeatures puts every usable feature record of a gallery into its
 // tier and notes the targets without one, or with one of an earlier
-// enrolment, as pending.
+// enrolment, as pending. This goroutine
+// reads and decodes the records; GOMAXPROCS others, which it waits for,
+// put them into the tier — quantising each feature through the
+// vocabulary, most of the work, which Tier.Put does outside the tier's
+// lock. The order they are put in changes no answer of the tier.
 func (s *Service) loadFeatures(ctx context.Context, sh *shelf) error {
+	type bag struct {
+		id string
+		fs []feature.Feature
+	}
+	bags := make(chan []bag, 4)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for batch := range bags {
+				for _, b := range batch {
+					sh.tier.Put(b.id, b.fs)
+				}
+			}
+		})
+	}
 	have := map[string]bool{}
+	batch := make([]bag, 0, 64)
 	err := s.store.EachFeatures(ctx, sh.id, func(id string, b []byte) error {
 		var r feature.Record
 		if err := r.UnmarshalBinary(b); err != nil {
 			return nil // another version, or damaged: made anew
 		}
-		sh.tier.Put(id, r.Features)
 		have[id] = r.Enrolment >= feature.EnrolmentVersion
+		if batch = append(batch, bag{id, r.Features}); len(batch) == cap(batch) {
+			bags <- batch
+			batch = make([]bag, 0, cap(batch))
+		}
 		return nil
 	})
+	if err == nil && len(batch) > 0 {
+		bags <- batch
+	}
+	close(bags)
+	wg.Wait()
 	if err != nil {
 		return err
 	}

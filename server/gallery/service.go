@@ -27,8 +27,8 @@
 // Writes to a gallery are serialised: the store commits first, then the
 // index is updated, so the index always reflects a committed prefix of the
 // gallery's change log. At start the indexes are rebuilt from the store,
-// or, with WithSnapshots, the hash index read from a snapshot the change
-// log then brings up to date (snapshot.go).
+// or, with WithSnapshots, the hash index and the feature tier read from a
+// snapshot the change log then brings up to date (snapshot.go).
 //
 // Admin holds the rules for galleries and API keys over the store alone:
 // the admin commands use it directly, and Service through it, so the two
@@ -141,20 +141,23 @@ func (s *Service) newShelf(g store.Gallery) *shelf {
 	return &shelf{id: g.ID, gallery: g, index: x, tier: newTier(s.vocab)}
 }
 
-// load builds the indexes of one gallery: the hash index from its
-// snapshot caught up with the change log when it has a usable one
-// (WithSnapshots), else from the store's rows; then the feature tier
-// from the stored feature records.
+// load builds the indexes of one gallery: the hash index and the feature
+// tier from its snapshot caught up with the change log when it has a
+// usable one (WithSnapshots), else the index from the store's rows and
+// the tier from the stored feature records.
 func (s *Service) load(ctx context.Context, g store.Gallery) (*shelf, error) {
 	sh := s.newShelf(g)
 	if s.lookup != nil {
 		return sh, nil // the searches look their targets up
 	}
 	sh.index.MultiIndexRows(0) // built once, below, not grown row by row
-	if err := s.loadHash(ctx, sh, g); err != nil {
-		return nil, fmt.Errorf("gallery: load %q: %w", g.Name, err)
+	tiered, err := s.loadHash(ctx, sh, g)
+	if err == nil && tiered {
+		err = s.loadPending(ctx, sh)
+	} else if err == nil {
+		err = s.loadFeatures(ctx, sh)
 	}
-	if err := s.loadFeatures(ctx, sh); err != nil {
+	if err != nil {
 		return nil, fmt.Errorf("gallery: load %q: %w", g.Name, err)
 	}
 	sh.index.Compact() // the room its slices grew into while loading
@@ -162,26 +165,27 @@ func (s *Service) load(ctx context.Context, g store.Gallery) (*shelf, error) {
 	return sh, nil
 }
 
-// loadHash fills a gallery's hash index, from its snapshot or its rows.
-// Read from the rows, targets whose fingerprint was made by another
-// algorithm version get one anew from their stored image, saved.
-func (s *Service) loadHash(ctx context.Context, sh *shelf, g store.Gallery) error {
+// loadHash fills a gallery's hash index, from its snapshot or its rows,
+// and reports whether the snapshot filled the feature tier too. Read from
+// the rows, targets whose fingerprint was made by another algorithm
+// version get one anew from their stored image, saved.
+func (s *Service) loadHash(ctx context.Context, sh *shelf, g store.Gallery) (tiered bool, err error) {
 	if s.snaps != nil {
-		if ok, err := s.restore(ctx, sh, g); ok || err != nil {
-			return err
+		if ok, tiered, err := s.restore(ctx, sh, g); ok || err != nil {
+			return tiered, err
 		}
 	}
 	sh.followed.Store(g.Version) // read before the targets: later changes are applied again, harmlessly
 	stale, err := s.loadIndex(ctx, sh)
 	if err != nil {
-		return err
+		return false, err
 	}
 	for _, id := range stale {
 		if err := s.refingerprint(ctx, sh, id); err != nil {
-			return err
+			return false, err
 		}
 	}
-	return nil
+	return false, nil
 }
 
 // stored reads a target with its image and decodes the image.

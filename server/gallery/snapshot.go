@@ -40,18 +40,37 @@ import (
 // or a server sharing the store with others (each with snapshots of its
 // own), never makes a wrong index.
 //
-// The feature tier is not in the snapshot: its bags of words are made
-// from the feature records, read from the store at every start as before.
+// The feature tier is in the snapshot too, after the hash index: its
+// bags of words as the tier holds them (camera's WriteTo), labelled with
+// what gives its words their meaning — the vocabulary's checksum, the
+// feature version, the bag size, the index's turns — so that a start
+// reads them instead of quantising every target's features through the
+// vocabulary again. It follows the hash index's lifecycle: the same
+// label, the same checks, the same catch-up (which brings the tier's
+// targets up to the log's end with the index's). A snapshot whose tier
+// does not match this build (another vocabulary, say) gives the hash
+// index alone: the tier is read from the feature records as without a
+// snapshot, logged, and the snapshot written anew. Targets the index
+// holds without a bag in the tier, when they are few, are looked up in
+// the store once more at start (loadindex.go's loadPending): a record
+// remade in the background is saved without a change in a large
+// gallery, so the log does not name it.
 //
 // File layout, little-endian:
 //
 //	magic "PXSNAP\r\n", format uint32, fingerprint.Version uint32,
 //	gallery ID int64, created int64, version int64, the change at version
 //	(at int64, target ID length uint32 and bytes), the index
-//	(index.WriteTo), CRC-32C of everything before it (uint32).
+//	(index.WriteTo), the feature tier (camera's WriteTo; none in format
+//	1), the index's length in bytes (uint64; not in format 1), CRC-32C of
+//	everything before it (uint32).
 
-// snapshotFormat is the layout this build writes and reads.
-const snapshotFormat = 1
+// snapshotFormat is the layout this build writes; it reads it and
+// oldSnapshotFormat, the hash index alone.
+const (
+	snapshotFormat    = 2
+	oldSnapshotFormat = 1
+)
 
 // snapshotMagic starts a snapshot file.
 var snapshotMagic = [8]byte{'P', 'X', 'S', 'N', 'A', 'P', '\r', '\n'}
@@ -133,8 +152,8 @@ func (sn *snapshots) drop(gallery int64) {
 	sn.mu.Unlock()
 }
 
-// encodeSnapshot writes the snapshot of x, labelled l, to w.
-func encodeSnapshot(w io.Writer, l label, x *index.Index) error {
+// encodeSnapshot writes the snapshot of x and tier, labelled l, to w.
+func encodeSnapshot(w io.Writer, l label, x *index.Index, tier io.WriterTo) error {
 	sum := crc32.New(snapshotTable)
 	out := io.MultiWriter(w, sum)
 	h := append([]byte(nil), snapshotMagic[:]...)
@@ -148,49 +167,70 @@ func encodeSnapshot(w io.Writer, l label, x *index.Index) error {
 	if _, err := out.Write(h); err != nil {
 		return err
 	}
-	if _, err := x.WriteTo(out); err != nil {
+	n, err := x.WriteTo(out)
+	if err != nil {
 		return err
 	}
-	_, err := w.Write(binary.LittleEndian.AppendUint32(nil, sum.Sum32()))
+	if _, err := tier.WriteTo(out); err != nil {
+		return err
+	}
+	if _, err := out.Write(binary.LittleEndian.AppendUint64(nil, uint64(n))); err != nil {
+		return err
+	}
+	_, err = w.Write(binary.LittleEndian.AppendUint32(nil, sum.Sum32()))
 	return err
 }
 
-// decodeSnapshot reads a snapshot file's bytes: its label and index, or
-// an error wrapping errSnapshot that says why it cannot be used.
-func decodeSnapshot(b []byte) (label, *index.Index, error) {
+// decodeSnapshot reads a snapshot file's bytes: its label, index and the
+// encoding of its feature tier (empty in a snapshot of the old format),
+// or an error wrapping errSnapshot that says why it cannot be used. The
+// tier is the caller's to decode, over its vocabulary.
+func decodeSnapshot(b []byte) (label, *index.Index, []byte, error) {
 	var l label
 	const fixed = len(snapshotMagic) + 4 + 4 + 4*8 + 4
 	if len(b) < fixed+4 || !bytes.Equal(b[:len(snapshotMagic)], snapshotMagic[:]) {
-		return l, nil, fmt.Errorf("%w: not a snapshot", errSnapshot)
+		return l, nil, nil, fmt.Errorf("%w: not a snapshot", errSnapshot)
 	}
 	body, sum := b[:len(b)-4], binary.LittleEndian.Uint32(b[len(b)-4:])
 	if crc32.Checksum(body, snapshotTable) != sum {
-		return l, nil, fmt.Errorf("%w: checksum does not match: damaged", errSnapshot)
+		return l, nil, nil, fmt.Errorf("%w: checksum does not match: damaged", errSnapshot)
 	}
 	at := len(snapshotMagic)
 	u32 := func() uint32 { at += 4; return binary.LittleEndian.Uint32(body[at-4:]) }
 	i64 := func() int64 { at += 8; return int64(binary.LittleEndian.Uint64(body[at-8:])) }
-	if f, v := u32(), u32(); f != snapshotFormat || v != fingerprint.Version {
-		return l, nil, fmt.Errorf("%w: format %d of fingerprint version %d, this build reads format %d of version %d",
-			errSnapshot, f, v, snapshotFormat, fingerprint.Version)
+	f, v := u32(), u32()
+	if f != snapshotFormat && f != oldSnapshotFormat || v != fingerprint.Version {
+		return l, nil, nil, fmt.Errorf("%w: format %d of fingerprint version %d, this build reads formats %d and %d of version %d",
+			errSnapshot, f, v, oldSnapshotFormat, snapshotFormat, fingerprint.Version)
 	}
 	l.gallery, l.created, l.version, l.at = i64(), i64(), i64(), i64()
 	n := u32()
 	if uint64(n) > uint64(len(body)-at) {
-		return l, nil, fmt.Errorf("%w: target ID of %d bytes", errSnapshot, n)
+		return l, nil, nil, fmt.Errorf("%w: target ID of %d bytes", errSnapshot, n)
 	}
 	l.target = string(body[at : at+int(n)])
-	x, err := index.Decode(body[at+int(n):])
-	if err != nil {
-		return l, nil, fmt.Errorf("%w: %w", errSnapshot, err)
+	rest, tier := body[at+int(n):], []byte(nil)
+	if f == snapshotFormat {
+		if len(rest) < 8 {
+			return l, nil, nil, fmt.Errorf("%w: cut short", errSnapshot)
+		}
+		size := binary.LittleEndian.Uint64(rest[len(rest)-8:])
+		if rest = rest[:len(rest)-8]; size > uint64(len(rest)) {
+			return l, nil, nil, fmt.Errorf("%w: an index of %d bytes in %d", errSnapshot, size, len(rest))
+		}
+		rest, tier = rest[:size], rest[size:]
 	}
-	return l, x, nil
+	x, err := index.Decode(rest)
+	if err != nil {
+		return l, nil, nil, fmt.Errorf("%w: %w", errSnapshot, err)
+	}
+	return l, x, tier, nil
 }
 
-// writeFile writes the snapshot of x labelled l as the gallery's file: to
-// a temporary file first, synced, then renamed over the old one, so that
-// the file is always a whole snapshot, old or new.
-func (sn *snapshots) writeFile(l label, x *index.Index) error {
+// writeFile writes the snapshot of x and tier labelled l as the gallery's
+// file: to a temporary file first, synced, then renamed over the old one,
+// so that the file is always a whole snapshot, old or new.
+func (sn *snapshots) writeFile(l label, x *index.Index, tier io.WriterTo) error {
 	if err := os.MkdirAll(sn.dir, 0o700); err != nil {
 		return err
 	}
@@ -200,7 +240,7 @@ func (sn *snapshots) writeFile(l label, x *index.Index) error {
 		return err
 	}
 	tmp := f.Name()
-	err = encodeSnapshot(f, l, x)
+	err = encodeSnapshot(f, l, x, tier)
 	if err == nil {
 		err = f.Sync()
 	}

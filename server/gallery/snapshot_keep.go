@@ -25,66 +25,80 @@ const (
 	snapshotLag     = 1_000
 )
 
-// restore starts sh's hash index from the gallery's snapshot and brings
-// it up to the end of the change log (with the feature tier's targets
-// that the log names). It reports false, with sh untouched, when there
-// is no usable snapshot: none, or one it ignores (logged with the
-// reason).
-func (s *Service) restore(ctx context.Context, sh *shelf, g store.Gallery) (bool, error) {
-	l, x, err := s.readSnapshot(ctx, sh, g)
+// restore starts sh's hash index and feature tier from the gallery's
+// snapshot and brings them up to the end of the change log. It reports
+// whether the snapshot gave the index, and whether it gave the tier too;
+// with neither, sh is untouched: there is no usable snapshot (none, or
+// one it ignores, logged with the reason). A snapshot whose tier this
+// build cannot use gives the index alone (logged), and is not noted as
+// written, so that it is written anew with the tier the caller loads.
+func (s *Service) restore(ctx context.Context, sh *shelf, g store.Gallery) (hash, tier bool, err error) {
+	l, x, tb, err := s.readSnapshot(ctx, sh, g)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
 			s.snaps.logger().Warn("snapshot ignored: reading the gallery's targets instead",
 				"gallery", g.Name, "err", err)
 		}
-		return false, nil
+		return false, false, nil
 	}
 	sh.index = x
+	if t, err := decodeTier(tb, s.vocab); err != nil {
+		s.snaps.logger().Warn("feature tier of the snapshot ignored: reading the gallery's feature records instead",
+			"gallery", g.Name, "err", err)
+	} else {
+		sh.tier, tier = t, true
+	}
 	sh.followed.Store(l.version)
 	if err := s.catchUp(ctx, sh, 0); err != nil {
-		return true, fmt.Errorf("from its snapshot: %w", err)
+		return true, tier, fmt.Errorf("from its snapshot: %w", err)
 	}
-	s.snaps.noted(g.ID, l.version)
-	return true, nil
+	if tier {
+		s.snaps.noted(g.ID, l.version)
+	}
+	return true, tier, nil
 }
 
 // readSnapshot reads the gallery's snapshot file and checks it against
 // the store: the same gallery, a version the store has reached, the same
 // change at that version (not a database restored and written since),
-// the log holding every change after it, not too far behind.
-func (s *Service) readSnapshot(ctx context.Context, sh *shelf, g store.Gallery) (label, *index.Index, error) {
+// the log holding every change after it, not too far behind. It returns
+// the snapshot's label, its index, and its tier still encoded.
+func (s *Service) readSnapshot(ctx context.Context, sh *shelf, g store.Gallery) (label, *index.Index, []byte, error) {
 	b, err := os.ReadFile(s.snaps.path(g.ID))
 	if err != nil {
-		return label{}, nil, err
+		return label{}, nil, nil, err
 	}
-	l, x, err := decodeSnapshot(b)
+	l, x, tier, err := decodeSnapshot(b)
 	switch {
 	case err != nil:
-		return l, nil, err
+		return l, nil, nil, err
 	case l.gallery != g.ID || l.created != g.Created:
-		return l, nil, fmt.Errorf("%w: of another gallery (ID %d, created %d)", errSnapshot, l.gallery, l.created)
+		err = fmt.Errorf("%w: of another gallery (ID %d, created %d)", errSnapshot, l.gallery, l.created)
 	case l.version > g.Version:
-		return l, nil, fmt.Errorf("%w: of version %d, the gallery is at %d", errSnapshot, l.version, g.Version)
+		err = fmt.Errorf("%w: of version %d, the gallery is at %d", errSnapshot, l.version, g.Version)
 	case x.Tables() != sh.index.Tables():
-		return l, nil, fmt.Errorf("%w: %d tables, this build has %d", errSnapshot, x.Tables(), sh.index.Tables())
+		err = fmt.Errorf("%w: %d tables, this build has %d", errSnapshot, x.Tables(), sh.index.Tables())
 	case g.Version-l.version > int64(x.Len()/2+snapshotLag):
-		return l, nil, fmt.Errorf("%w: %d changes behind", errSnapshot, g.Version-l.version)
+		err = fmt.Errorf("%w: %d changes behind", errSnapshot, g.Version-l.version)
+	}
+	if err != nil {
+		return l, nil, nil, err
 	}
 	if l.version > 0 {
 		c, ok, err := changeAt(ctx, s.store, g.ID, l.version)
 		if err != nil {
-			return l, nil, err
+			return l, nil, nil, err
 		}
 		if !ok || c.TargetID != l.target || c.At != l.at {
-			return l, nil, fmt.Errorf("%w: the change log no longer holds its version %d as it was", errSnapshot, l.version)
+			return l, nil, nil, fmt.Errorf("%w: the change log no longer holds its version %d as it was", errSnapshot, l.version)
 		}
 	}
-	return l, x, nil
+	return l, x, tier, nil
 }
 
-// writeSnapshot writes the snapshot of a gallery's hash index, caught up
-// with the change log first so that it holds the log's end, unless the
-// newest snapshot holds that version already.
+// writeSnapshot writes the snapshot of a gallery's hash index and feature
+// tier, caught up with the change log first so that they hold the log's
+// end, unless the newest snapshot holds that version already.
 func (s *Service) writeSnapshot(ctx context.Context, sh *shelf) error {
 	if err := s.catchUp(ctx, sh, 0); err != nil {
 		return err
@@ -109,7 +123,7 @@ func (s *Service) writeSnapshot(ctx context.Context, sh *shelf) error {
 		}
 		l.at, l.target = c.At, c.TargetID
 	}
-	if err := sn.writeFile(l, sh.index); err != nil {
+	if err := sn.writeFile(l, sh.index, tierWriter(sh.tier)); err != nil {
 		return fmt.Errorf("gallery %d: write snapshot: %w", sh.id, err)
 	}
 	sn.noted(sh.id, version)

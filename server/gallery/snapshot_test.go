@@ -21,6 +21,8 @@ import (
 	"github.com/pixmatch/pixmatch/server/config"
 	"github.com/pixmatch/pixmatch/server/store"
 	"github.com/pixmatch/pixmatch/server/store/sqlite"
+	"github.com/pixmatch/pixmatch/shared/camera"
+	"github.com/pixmatch/pixmatch/shared/feature"
 	"github.com/pixmatch/pixmatch/shared/fingerprint"
 	"github.com/pixmatch/pixmatch/shared/index"
 	"github.com/pixmatch/pixmatch/shared/match"
@@ -210,7 +212,7 @@ func TestSnapshotIgnored(t *testing.T) {
 		{"a byte changed", func(_ *testing.T, _ *snapGallery, b []byte) []byte { b[len(b)/2] ^= 4; return b }},
 		{"cut short", func(_ *testing.T, _ *snapGallery, b []byte) []byte { return b[:len(b)-100] }},
 		{"empty", func(*testing.T, *snapGallery, []byte) []byte { return nil }},
-		{"another format", func(_ *testing.T, _ *snapGallery, b []byte) []byte { return relabel(b, 8, 4, 2) }},
+		{"another format", func(_ *testing.T, _ *snapGallery, b []byte) []byte { return relabel(b, 8, 4, snapshotFormat+1) }},
 		{"another fingerprint version", func(_ *testing.T, _ *snapGallery, b []byte) []byte {
 			return relabel(b, 12, 4, fingerprint.Version+1)
 		}},
@@ -338,15 +340,23 @@ func TestSnapshotDroppedWithGallery(t *testing.T) {
 
 // FuzzDecodeSnapshot reads arbitrary snapshot files, their checksum
 // made right so that the fuzzer gets past it: a file is used, or refused
-// with errSnapshot; nothing panics.
+// with errSnapshot, and so is its feature tier (camera.ErrEncoding);
+// nothing panics.
 func FuzzDecodeSnapshot(f *testing.F) {
 	x := match.NewIndex()
-	fp := shapedPrint(rand.New(rand.NewPCG(1, 2)), []uint64{1}, nil)
+	rnd := rand.New(rand.NewPCG(1, 2))
+	fp := shapedPrint(rnd, []uint64{1}, nil)
 	if err := x.Put(entry(store.Target{ID: "a", ProductID: "p", Active: true}, fp)); err != nil {
 		f.Fatal(err)
 	}
+	vocab, err := loadVocabulary()
+	if err != nil {
+		f.Fatal(err)
+	}
+	tier := newTier(vocab)
+	tier.Put("a", decoyRecord(rnd, []feature.Feature{{Keypoint: feature.Keypoint{Angle: 1}}, {Desc: feature.Descriptor{1, 2, 3, 4}}}).Features)
 	var b bytes.Buffer
-	if err := encodeSnapshot(&b, label{gallery: 1, version: 3, target: "a"}, x); err != nil {
+	if err := encodeSnapshot(&b, label{gallery: 1, version: 3, target: "a"}, x, tierWriter(tier)); err != nil {
 		f.Fatal(err)
 	}
 	f.Add(b.Bytes())
@@ -354,8 +364,12 @@ func FuzzDecodeSnapshot(f *testing.F) {
 		if len(b) >= 4 {
 			binary.LittleEndian.PutUint32(b[len(b)-4:], crc32.Checksum(b[:len(b)-4], snapshotTable))
 		}
-		if _, _, err := decodeSnapshot(b); err != nil && !errors.Is(err, errSnapshot) {
+		_, _, tb, err := decodeSnapshot(b)
+		if err != nil && !errors.Is(err, errSnapshot) {
 			t.Fatalf("decodeSnapshot: %v, want errSnapshot", err)
+		}
+		if _, err := decodeTier(tb, vocab); err == nil && tb == nil || err != nil && !errors.Is(err, camera.ErrEncoding) {
+			t.Fatalf("decodeTier: %v, want camera.ErrEncoding", err)
 		}
 	})
 }

@@ -102,6 +102,14 @@ func (x *Index) Len() int {
 	return len(x.handles)
 }
 
+// Has reports whether the index holds the document id.
+func (x *Index) Has(id string) bool {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	_, ok := x.handles[id]
+	return ok
+}
+
 // byWord returns fs sorted by word, each word's features in their order,
 // each word's first MaxCount when capped, features of words from n on
 // left out.

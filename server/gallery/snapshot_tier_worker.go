@@ -1,0 +1,25 @@
+//go:build js && wasm
+
+package gallery
+
+import (
+	"errors"
+	"io"
+)
+
+// tierWriter returns what writes the Worker's tier, which holds nothing,
+// into a snapshot: nothing. (The Worker writes no snapshots: it finds its
+// targets WithLookup.)
+func tierWriter(*featureTier) io.WriterTo { return emptyTier{} }
+
+type emptyTier struct{}
+
+func (emptyTier) WriteTo(io.Writer) (int64, error) { return 0, nil }
+
+// decodeTier reads no tier: the Worker has none.
+func decodeTier([]byte, *vocabulary) (*featureTier, error) {
+	return nil, errors.New("no feature tier in this build")
+}
+
+// has reports that the Worker's tier holds nothing.
+func has(*featureTier, string) bool { return false }
