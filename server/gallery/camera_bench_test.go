@@ -298,7 +298,7 @@ func decoy(b *testing.B, rnd *rand.Rand, gallery int64, i int, pool []feature.Fe
 		fs[k] = f
 	}
 	slices.SortStableFunc(fs, func(a, b feature.Feature) int { return cmp.Compare(b.Response, a.Response) })
-	record, err := feature.Record{Width: side, Height: side, Features: fs}.MarshalBinary()
+	record, err := feature.Record{Width: side, Height: side, Features: fs, Enrolment: feature.EnrolmentVersion}.MarshalBinary()
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -58,7 +58,7 @@ func (s *Service) loadFeatures(ctx context.Context, sh *shelf) error {
 		if err := r.UnmarshalBinary(b); err != nil {
 			return nil // another version, or damaged: made anew
 		}
-		have[id] = r.Enrolment >= feature.EnrolmentVersion
+		have[id] = r.Enrolment >= feature.EnrolmentVersion // false: stale
 		if batch = append(batch, bag{id, r.Features}); len(batch) == cap(batch) {
 			bags <- batch
 			batch = make([]bag, 0, cap(batch))
@@ -74,8 +74,14 @@ func (s *Service) loadFeatures(ctx context.Context, sh *shelf) error {
 		return err
 	}
 	sh.index.EachID(func(id string) bool {
-		if !have[id] {
+		if stale, ok := have[id]; !ok || !stale {
 			sh.pending = append(sh.pending, id)
+		}
+		if stale, ok := have[id]; ok && !stale {
+			if sh.stale == nil {
+				sh.stale = map[string]bool{}
+			}
+			sh.stale[id] = true
 		}
 		return true
 	})
@@ -122,12 +128,31 @@ func (ts *Targets) RemakeFeatures(ctx context.Context, synced int, skipped func(
 			case skipped != nil:
 				skipped(sh.id, id, err)
 			}
+			sh.unstale(id)
 			if err == nil {
 				made++
 			}
 		}
 	}
 	return made, nil
+}
+
+// remaking reports whether targets whose records of an earlier
+// enrolment are in the tier wait for RemakeFeatures: a start from a
+// snapshot of the tier would take them for made (only targets without a
+// bag are looked up then), so a snapshot written meanwhile holds none.
+func (sh *shelf) remaking() bool {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return len(sh.stale) > 0
+}
+
+// unstale notes that RemakeFeatures is done with the target id, made or
+// not.
+func (sh *shelf) unstale(id string) {
+	sh.mu.Lock()
+	delete(sh.stale, id)
+	sh.mu.Unlock()
 }
 
 // nextPending takes the next target waiting for its feature record.

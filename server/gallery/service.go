@@ -94,6 +94,9 @@ type shelf struct {
 	tier  *featureTier // the feature tier (tier.go)
 
 	pending []string // targets without a feature record (see RemakeFeatures); under mu
+	// stale are the pending targets whose record of an earlier enrolment
+	// is in the tier meanwhile (remake.go); under mu
+	stale map[string]bool
 
 	// followed is the version of the change log the indexes hold every
 	// change up to (follow.go); written under write.

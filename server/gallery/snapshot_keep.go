@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -123,7 +124,13 @@ func (s *Service) writeSnapshot(ctx context.Context, sh *shelf) error {
 		}
 		l.at, l.target = c.At, c.TargetID
 	}
-	if err := sn.writeFile(l, sh.index, tierWriter(sh.tier)); err != nil {
+	tier := tierWriter(sh.tier)
+	if sh.remaking() {
+		// Targets wait for RemakeFeatures, which a start finds by reading
+		// the records: the next start reads them again (no tier here).
+		tier = emptyTier{}
+	}
+	if err := sn.writeFile(l, sh.index, tier); err != nil {
 		return fmt.Errorf("gallery %d: write snapshot: %w", sh.id, err)
 	}
 	sn.noted(sh.id, version)
@@ -191,3 +198,8 @@ func (sn *snapshots) logger() *slog.Logger {
 	}
 	return sn.log
 }
+
+// emptyTier writes no feature tier into a snapshot.
+type emptyTier struct{}
+
+func (emptyTier) WriteTo(io.Writer) (int64, error) { return 0, nil }

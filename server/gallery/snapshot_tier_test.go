@@ -27,7 +27,7 @@ var photoRecords = sync.OnceValue(func() map[string]feature.Record {
 	out := map[string]feature.Record{}
 	for _, n := range testphoto.Names() {
 		plane := feature.Plane(testphoto.Image(n), feature.TargetOptions)
-		out[n] = feature.Record{Width: plane.Rect.Dx(), Height: plane.Rect.Dy(), Features: feature.Extract(plane, feature.TargetOptions)}
+		out[n] = feature.Record{Width: plane.Rect.Dx(), Height: plane.Rect.Dy(), Features: feature.Extract(plane, feature.TargetOptions), Enrolment: feature.EnrolmentVersion}
 	}
 	return out
 })
@@ -90,7 +90,7 @@ func decoyRecord(rnd *rand.Rand, pool []feature.Feature) feature.Record {
 		}
 		fs[k] = f
 	}
-	return feature.Record{Width: 640, Height: 640, Features: fs}
+	return feature.Record{Width: 640, Height: 640, Features: fs, Enrolment: feature.EnrolmentVersion}
 }
 
 // frames returns a camera frame of each named photo: printed, tilted 35°,
@@ -294,4 +294,59 @@ func TestSnapshotTierCutShort(t *testing.T) {
 		t.Fatalf("the tier read from the records holds %d targets", sh.tier.Len())
 	}
 	snap.snaps.stop()
+}
+
+// TestSnapshotKeepsRemakesPending opens a gallery one of whose records
+// is of an earlier enrolment (stored by an older pixmatch): it waits for
+// RemakeFeatures. The snapshot written at Close then holds no tier, so the
+// next start reads the records again and finds the target still pending,
+// not taken for made; once remade, the next snapshot holds the tier.
+func TestSnapshotKeepsRemakesPending(t *testing.T) {
+	ctx := context.Background()
+	sg, photos := featuredGallery(t, 60, 0)
+	id := photos[testphoto.Names()[0]]
+	old := photoRecords()[testphoto.Names()[0]]
+	old.Enrolment = 0
+	b, err := old.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sg.st.SetFeatures(ctx, sg.g.ID, id, b); err != nil {
+		t.Fatal(err)
+	}
+	pending := func(svc *Service) []string {
+		sh, err := svc.shelf(sg.g.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sh.mu.Lock()
+		defer sh.mu.Unlock()
+		return slices.Clone(sh.pending)
+	}
+	for round := range 2 {
+		svc := sg.open(t, true, new(bytes.Buffer))
+		if p := pending(svc); !slices.Contains(p, id) {
+			t.Fatalf("start %d: pending %v, want %s among them", round, p, id)
+		}
+		if err := svc.Close(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+	svc := sg.open(t, true, new(bytes.Buffer))
+	if _, err := svc.Targets.RemakeFeatures(ctx, 0, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	again := sg.open(t, true, &log)
+	defer again.Close(ctx)
+	sh, _ := again.shelf(sg.g.ID)
+	if p := pending(again); slices.Contains(p, id) || !has(sh.tier, id) {
+		t.Errorf("after the remake: pending %v, the tier has the target: %v", p, has(sh.tier, id))
+	}
+	if strings.Contains(log.String(), "tier") {
+		t.Errorf("the tier was not taken from the snapshot after the remake: %s", log.String())
+	}
 }

@@ -12,10 +12,6 @@ import (
 // targets WithLookup.)
 func tierWriter(*featureTier) io.WriterTo { return emptyTier{} }
 
-type emptyTier struct{}
-
-func (emptyTier) WriteTo(io.Writer) (int64, error) { return 0, nil }
-
 // decodeTier reads no tier: the Worker has none.
 func decodeTier([]byte, *vocabulary) (*featureTier, error) {
 	return nil, errors.New("no feature tier in this build")
