@@ -21,12 +21,12 @@ import (
 type Policy struct {
 	Formats []imagefile.Format // nil accepts every supported format
 	Limits  imagefile.Limits
-	// Search says the picture is read only to be searched with. On a
-	// service without a feature tier such a picture gets
-	// its fingerprints' working plane alone: the planes of local features
-	// and of the grade, each as costly to make as the working plane or
-	// more, would never be used. It cannot then be graded, compared or
-	// added as a target.
+	// Search says the picture is read only to be searched with: it gets
+	// no sample for the grade, and on a service without a feature tier
+	// its fingerprints' working plane alone — the planes of local
+	// features and of the grade, each as costly to make as the working
+	// plane or more, would never be used. It cannot then be graded (nor,
+	// without a feature tier, compared or added as a target).
 	Search bool
 }
 
@@ -70,6 +70,8 @@ func (ps *Pictures) Read(ctx context.Context, data []byte, p Policy) (*Picture, 
 		pic = &Picture{Data: data, Info: info, work: fingerprint.Plane(img, info.Upright())}
 		if !hashOnly {
 			pic.feat = info.Upright().Apply(feature.Plane(img, feature.TargetOptions))
+		}
+		if !p.Search {
 			pic.grade = quality.SampleOf(img)
 		}
 		return nil
