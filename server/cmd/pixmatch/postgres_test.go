@@ -282,6 +282,23 @@ func TestFollowDelayUnderLoad(t *testing.T) {
 	}
 }
 
+// TestBenchReportsFollowDelays: `pixmatch bench --follow` reports how
+// the other server followed the adds the run made through the first: as
+// many changes as adds, each within a second.
+func TestBenchReportsFollowDelays(t *testing.T) {
+	one, two := twoServers(t)
+	var out bytes.Buffer
+	err := bench(context.Background(), []string{"--url", one.url, "--app-id", "app1", "--api-key", "key1", "--api-secret", "secret1",
+		"--targets", "0", "--mix", "add=1", "--clients", "1", "--requests", "3", "--side", "240", "--follow", two.url}, &out, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("follow delay of %s: 3 changes followed, median within ", two.url)
+	if !strings.Contains(out.String(), want) || strings.Contains(out.String(), "within +Inf") {
+		t.Errorf("bench --follow printed\n%s\nwant a line %q…, no delay past the last bucket", out.String(), want)
+	}
+}
+
 // metricsText returns a server's /metrics.
 func metricsText(t *testing.T, base string) string {
 	t.Helper()
