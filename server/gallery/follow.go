@@ -28,11 +28,15 @@ import (
 // target through one server and searches through another at once needs
 // more: read-your-writes. A service made WithFollowing gives it. Every
 // request that reads a gallery's indexes (a search, the similar check, a
-// removal by filter, an add or update's capacity and similar checks)
-// first reads the gallery's stored version, one read of its row by
-// primary key, and when the indexes follow an older one catches up
-// before it reads them, within the request's context. A write any server
-// acknowledged before the request came is then in the answer.
+// removal by filter, an add or update's capacity and similar checks, a
+// count: Targets.Counts) or its version (Galleries.Fresh) first reads
+// the gallery's stored version, one read of its row by primary key, and
+// when the indexes follow an older one catches up before it reads them,
+// within the request's context. A write any server acknowledged before
+// the request came is then in the answer. Galleries.List, ByID, ByAppID
+// and ByName do not catch up: they serve a gallery's settings, and the
+// Version they carry is the one the indexes follow, which a reader of
+// versions takes from Fresh instead.
 
 // followBatch is how many changes one step of a catch-up applies: a
 // follower that missed 10,000 changes reads them in 20 steps of three
