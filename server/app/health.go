@@ -49,7 +49,7 @@ func opsRoutes(e *echo.Echo, svc *gallery.Service, log *slog.Logger, m *metrics.
 		return
 	}
 	m.Watch(metrics.Sources{
-		Galleries:   func() []metrics.Gallery { return gallerySizes(svc) },
+		Galleries:   func(ctx context.Context) []metrics.Gallery { return gallerySizes(ctx, svc) },
 		BodyBytes:   func() (int64, int64) { return bodies.InUse(), bodies.Capacity() },
 		DecodeBytes: svc.Pictures.DecodeBytes,
 		Tasks:       func() []metrics.Task { return taskProgress(svc) },
@@ -62,7 +62,8 @@ func opsRoutes(e *echo.Echo, svc *gallery.Service, log *slog.Logger, m *metrics.
 
 // notReady returns why the server cannot serve yet, with the error
 // behind it, or a nil error when it can: the store answers a query, and
-// every gallery the service knows has its index loaded.
+// every gallery the service knows has its index loaded and, on a store
+// shared with other servers, holding what they committed.
 func notReady(ctx context.Context, svc *gallery.Service) (string, error) {
 	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
 	defer cancel()
@@ -70,22 +71,23 @@ func notReady(ctx context.Context, svc *gallery.Service) (string, error) {
 		return "the store does not answer", err
 	}
 	for _, g := range svc.Galleries.List() {
-		if _, err := svc.Targets.Count(g.ID); err != nil && !errors.Is(err, gallery.ErrSuspended) {
-			return "gallery " + g.Name + " is not loaded", err
+		if _, err := svc.Galleries.Fresh(ctx, g.ID); err != nil && !errors.Is(err, gallery.ErrSuspended) {
+			return "gallery " + g.Name + " is not loaded or cannot catch up with the store", err
 		}
 	}
 	return "", nil
 }
 
-// gallerySizes reads the size of every serving gallery's index.
-func gallerySizes(svc *gallery.Service) []metrics.Gallery {
+// gallerySizes reads the size of every serving gallery's index as
+// Targets.Counts counts it (caught up with the other servers sharing the
+// store), within ctx and readyTimeout: a gallery it cannot count
+// (suspended, deleted meanwhile, the store down) is left out.
+func gallerySizes(ctx context.Context, svc *gallery.Service) []metrics.Gallery {
+	ctx, cancel := context.WithTimeout(ctx, readyTimeout)
+	defer cancel()
 	var out []metrics.Gallery
 	for _, g := range svc.Galleries.List() {
-		n, err := svc.Targets.Count(g.ID)
-		if err != nil {
-			continue // suspended, or deleted meanwhile
-		}
-		active, err := svc.Sync.ActiveLen(g.ID)
+		n, active, err := svc.Targets.Counts(ctx, g.ID)
 		if err != nil {
 			continue
 		}

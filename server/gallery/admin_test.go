@@ -168,7 +168,7 @@ func TestServiceUsesAdmin(t *testing.T) {
 	if _, err := svc.Galleries.Update(ctx, "g", GalleryChange{Suspended: ptr(true)}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := svc.Targets.Count(g.ID); !errors.Is(err, ErrSuspended) {
+	if _, err := svc.Targets.CountContext(t.Context(), g.ID); !errors.Is(err, ErrSuspended) {
 		t.Fatalf("suspension not applied at once: %v", err)
 	}
 	if _, err := svc.Galleries.Update(ctx, "g", GalleryChange{QPS: ptr(-1)}); !errors.Is(err, ErrInvalid) {

@@ -28,11 +28,15 @@ import (
 // target through one server and searches through another at once needs
 // more: read-your-writes. A service made WithFollowing gives it. Every
 // request that reads a gallery's indexes (a search, the similar check, a
-// removal by filter, an add or update's capacity and similar checks)
-// first reads the gallery's stored version, one read of its row by
-// primary key, and when the indexes follow an older one catches up
-// before it reads them, within the request's context. A write any server
-// acknowledged before the request came is then in the answer.
+// removal by filter, an add or update's capacity and similar checks, a
+// count: Targets.Counts) or its version (Galleries.Fresh) first reads
+// the gallery's stored version, one read of its row by primary key, and
+// when the indexes follow an older one catches up before it reads them,
+// within the request's context. A write any server acknowledged before
+// the request came is then in the answer. Galleries.List, ByID, ByAppID
+// and ByName do not catch up: they serve a gallery's settings, and the
+// Version they carry is the one the indexes follow, which a reader of
+// versions takes from Fresh instead.
 
 // followBatch is how many changes one step of a catch-up applies: a
 // follower that missed 10,000 changes reads them in 20 steps of three
@@ -73,15 +77,44 @@ func (s *Service) Follow(ctx context.Context, wake <-chan int64, every time.Dura
 }
 
 // CatchUp applies to the indexes of a gallery (0: of every gallery) the
-// changes of the store's log after the version they follow.
+// changes of the store's log after the version they follow: following,
+// whose delays go to the observer WithFollowDelays names.
 func (s *Service) CatchUp(ctx context.Context, gallery int64) error {
 	var errs []error
 	for _, sh := range s.shelfList() {
 		if gallery == 0 || sh.id == gallery {
-			errs = append(errs, s.catchUp(ctx, sh, 0))
+			sh.write.Lock()
+			errs = append(errs, s.caughtUpObserved(ctx, sh, 0, s.followDelays))
+			sh.write.Unlock()
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// WithFollowDelays passes observe, for every change following (Follow,
+// CatchUp) applies, how long after its commit the indexes hold it: the
+// delay from the time the writing server stamped on the change (its
+// clock) to now. Changes a request's catch-up applied first
+// (read-your-writes) are not observed: followers that are asked often
+// would otherwise look faster than following is.
+func WithFollowDelays(observe func(time.Duration)) Option {
+	return func(s *Service) { s.followDelays = observe }
+}
+
+// Fresh returns a serving gallery as this server holds it once its
+// indexes hold every write any server acknowledged before the call
+// (read-your-writes, see WithFollowing), within ctx: the gallery's
+// version, and the counts of Targets.Counts, are then those of the
+// store. It refuses a gallery that does not exist or is suspended.
+func (gs *Galleries) Fresh(ctx context.Context, id int64) (store.Gallery, error) {
+	sh, err := gs.s.live(id)
+	if err != nil {
+		return store.Gallery{}, err
+	}
+	if err := gs.s.fresh(ctx, sh); err != nil {
+		return store.Gallery{}, err
+	}
+	return sh.settings(), nil
 }
 
 // WithFollowing makes the service answer what every server sharing its
@@ -140,6 +173,12 @@ func (s *Service) catchUp(ctx context.Context, sh *shelf, until int64) error {
 // found the indexes behind at once wait for the lock in turn; the first
 // catches up, and the others find there is nothing left to do.
 func (s *Service) caughtUp(ctx context.Context, sh *shelf, until int64) error {
+	return s.caughtUpObserved(ctx, sh, until, nil)
+}
+
+// caughtUpObserved is caughtUp passing observe (when not nil) the delay
+// of every change it applied (see WithFollowDelays).
+func (s *Service) caughtUpObserved(ctx context.Context, sh *shelf, until int64, observe func(time.Duration)) error {
 	for {
 		followed := sh.followed.Load()
 		if until > 0 && followed >= until {
@@ -154,6 +193,12 @@ func (s *Service) caughtUp(ctx context.Context, sh *shelf, until int64) error {
 		}
 		if err := s.applyChanges(ctx, sh, cs); err != nil {
 			return fmt.Errorf("gallery %d: follow the change log after version %d: %w", sh.id, followed, err)
+		}
+		if observe != nil {
+			now := time.Now()
+			for _, c := range cs {
+				observe(now.Sub(time.UnixMilli(c.At)))
+			}
 		}
 		followed = cs[len(cs)-1].Version
 		sh.followed.Store(followed)

@@ -88,7 +88,7 @@ func TestFollow(t *testing.T) {
 			t.Errorf("step %d: B finds coffee: %v, want %v", i, got, step.want)
 		}
 	}
-	if n, _ := b.Targets.Count(g.ID); n != 1 {
+	if n, _ := b.Targets.CountContext(t.Context(), g.ID); n != 1 {
 		t.Errorf("B counts %d targets, want 1", n)
 	}
 }

@@ -12,7 +12,9 @@ import (
 // at once.
 type Galleries struct{ s *Service }
 
-// List returns every gallery, by ID, as the service holds it now.
+// List returns every gallery, by ID, as the service holds it now: on a
+// store shared with other servers, its Version may be behind theirs
+// (Fresh catches up).
 func (gs *Galleries) List() []store.Gallery {
 	shelves := gs.s.shelfList()
 	out := make([]store.Gallery, len(shelves))

@@ -83,7 +83,7 @@ func TestAddSearchUpdateDelete(t *testing.T) {
 		}
 		added[name] = tg.ID
 	}
-	if n, _ := svc.Targets.Count(g.ID); n != 3 {
+	if n, _ := svc.Targets.CountContext(t.Context(), g.ID); n != 3 {
 		t.Fatalf("count %d", n)
 	}
 	if v, _ := svc.Galleries.ByID(g.ID); v.Version != 3 {
@@ -118,7 +118,7 @@ func TestAddSearchUpdateDelete(t *testing.T) {
 	if _, err := svc.Targets.Delete(ctx, g.ID, added["coffee"], "missing"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("delete with a missing ID: %v", err)
 	}
-	if n, _ := svc.Targets.Count(g.ID); n != 3 {
+	if n, _ := svc.Targets.CountContext(t.Context(), g.ID); n != 3 {
 		t.Fatalf("failed delete removed targets: count %d", n)
 	}
 	if _, err := svc.Targets.Delete(ctx, g.ID, added["coffee"], added["rocket"]); err != nil {

@@ -155,7 +155,7 @@ func TestSettingsChangeDuringWork(t *testing.T) {
 	work.Wait()
 	close(stop)
 	changers.Wait()
-	if n, _ := svc.Targets.Count(g.ID); n != len(names) {
+	if n, _ := svc.Targets.CountContext(t.Context(), g.ID); n != len(names) {
 		t.Fatalf("%d targets after %d adds", n, len(names))
 	}
 }

@@ -72,7 +72,8 @@ type Service struct {
 	counter Counter      // nil: searches are counted in memory (admission)
 	snaps   *snapshots   // nil: every start reads the rows (snapshot.go)
 	// following: the store is shared with other servers (WithFollowing)
-	following bool
+	following    bool
+	followDelays func(time.Duration) // nil: none observed (WithFollowDelays)
 	// features: the feature tier is looked up per search
 	// (WithFeatureLookup); nil: loaded at Open
 	features FeatureLookup

@@ -367,29 +367,27 @@ func (ts *Targets) List(ctx context.Context, gallery int64, p store.Page) ([]Tar
 	return targetsOf(rows), err
 }
 
-// Count returns how many targets a gallery holds, active or not, as this
-// server's indexes hold it: behind other servers' writes by at most a
-// follow interval (for health and metrics).
-func (ts *Targets) Count(gallery int64) (int, error) {
-	sh, err := ts.s.live(gallery)
-	if err != nil {
-		return 0, err
-	}
-	n, _, err := ts.s.lens(context.Background(), sh)
+// CountContext returns how many targets a gallery holds, active or not,
+// with every write any server acknowledged before it counted
+// (read-your-writes, see WithFollowing), within ctx: the count a client
+// asks for.
+func (ts *Targets) CountContext(ctx context.Context, gallery int64) (int, error) {
+	n, _, err := ts.Counts(ctx, gallery)
 	return n, err
 }
 
-// CountContext is Count with every write any server acknowledged before
-// it counted (read-your-writes, see WithFollowing), within ctx: the count
-// a client asks for.
-func (ts *Targets) CountContext(ctx context.Context, gallery int64) (int, error) {
+// Counts returns how many targets a gallery holds and how many of them
+// are active (what a search finds), as CountContext counts: every
+// reader of a gallery's size (the APIs, the sync API's choice of what
+// followers are sent, health and metrics) counts through it, so that no
+// server answers a count behind another's acknowledged write.
+func (ts *Targets) Counts(ctx context.Context, gallery int64) (all, active int, err error) {
 	sh, err := ts.s.live(gallery)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	if err := ts.s.fresh(ctx, sh); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	n, _, err := ts.s.lens(ctx, sh)
-	return n, err
+	return ts.s.lens(ctx, sh)
 }

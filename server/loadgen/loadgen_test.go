@@ -45,7 +45,7 @@ func TestRunAgainstTwoServers(t *testing.T) {
 	if p50, p99 := search.Percentile(0.5), search.Percentile(0.99); p50 <= 0 || p99 < p50 || search.Percentile(1) < p99 {
 		t.Errorf("search percentiles out of order: p50 %s, p99 %s, max %s", p50, p99, search.Percentile(1))
 	}
-	stored, err := s.Service.Targets.Count(s.Gallery.ID)
+	stored, err := s.Service.Targets.CountContext(t.Context(), s.Gallery.ID)
 	if err != nil || stored != 6+add.Code(0) {
 		t.Errorf("the gallery holds %d targets (%v), want 6 seeded + %d added", stored, err, add.Code(0))
 	}

@@ -2,7 +2,11 @@
 
 package metrics
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"context"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 // Descriptions of the gauges read from Sources.
 var (
@@ -30,7 +34,7 @@ type gauges struct{ m *Metrics }
 
 // Describe sends every description the collector may use.
 func (g gauges) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{targetsDesc, activeDesc, bodyDesc, bodyCapDesc, decodeDesc, decodeCapDesc, taskDesc, jobsDesc} {
+	for _, d := range []*prometheus.Desc{bodyDesc, bodyCapDesc, decodeDesc, decodeCapDesc, taskDesc, jobsDesc} {
 		ch <- d
 	}
 }
@@ -40,12 +44,6 @@ func (g gauges) Collect(ch chan<- prometheus.Metric) {
 	s := g.m.sources.Load()
 	if s == nil {
 		return
-	}
-	if s.Galleries != nil {
-		for _, gal := range s.Galleries() {
-			ch <- prometheus.MustNewConstMetric(targetsDesc, prometheus.GaugeValue, float64(gal.Targets), gal.Name)
-			ch <- prometheus.MustNewConstMetric(activeDesc, prometheus.GaugeValue, float64(gal.Active), gal.Name)
-		}
 	}
 	if s.BodyBytes != nil {
 		inUse, capacity := s.BodyBytes()
@@ -66,5 +64,30 @@ func (g gauges) Collect(ch chan<- prometheus.Metric) {
 	}
 	if s.Jobs != nil {
 		ch <- prometheus.MustNewConstMetric(jobsDesc, prometheus.GaugeValue, float64(s.Jobs()))
+	}
+}
+
+// galleryGauges is the collector of the galleries' sizes, registered for
+// one scrape: it reads them within that scrape's request context.
+type galleryGauges struct {
+	m   *Metrics
+	ctx context.Context
+}
+
+// Describe sends the galleries' descriptions.
+func (g galleryGauges) Describe(ch chan<- *prometheus.Desc) {
+	ch <- targetsDesc
+	ch <- activeDesc
+}
+
+// Collect reads the galleries' sizes.
+func (g galleryGauges) Collect(ch chan<- prometheus.Metric) {
+	s := g.m.sources.Load()
+	if s == nil || s.Galleries == nil {
+		return
+	}
+	for _, gal := range s.Galleries(g.ctx) {
+		ch <- prometheus.MustNewConstMetric(targetsDesc, prometheus.GaugeValue, float64(gal.Targets), gal.Name)
+		ch <- prometheus.MustNewConstMetric(activeDesc, prometheus.GaugeValue, float64(gal.Active), gal.Name)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync/atomic"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -20,6 +21,7 @@ type Metrics struct {
 	searches *prometheus.CounterVec
 	dropped  prometheus.Counter
 	store    *prometheus.CounterVec
+	follow   prometheus.Histogram
 	sources  atomic.Pointer[Sources]
 }
 
@@ -47,15 +49,28 @@ func New() *Metrics {
 		Name: "pixmatch_store_errors_total",
 		Help: "Store calls that failed (not the contract's answers such as not found), by method.",
 	}, []string{"method"})
-	m.reg.MustRegister(m.requests, m.duration, m.searches, m.dropped, m.store, gauges{m},
+	m.follow = prometheus.NewHistogram(prometheus.HistogramOpts{
+		Name:    "pixmatch_follow_delay_seconds",
+		Help:    "Time from another server's commit of a change (its clock) to this server's indexes holding it by following.",
+		Buckets: []float64{.01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+	})
+	m.reg.MustRegister(m.requests, m.duration, m.searches, m.dropped, m.store, m.follow, gauges{m},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
 
-// Handler serves the metrics in the Prometheus text format.
+// Handler serves the metrics in the Prometheus text format. The
+// galleries' sizes are read within each scrape's request context.
 func (m *Metrics) Handler() http.Handler {
-	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{})
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		scrape := prometheus.NewRegistry()
+		scrape.MustRegister(galleryGauges{m: m, ctx: r.Context()})
+		promhttp.HandlerFor(prometheus.Gatherers{m.reg, scrape}, promhttp.HandlerOpts{}).ServeHTTP(w, r)
+	})
 }
+
+// Followed observes the delay of a change following applied.
+func (m *Metrics) Followed(d time.Duration) { m.follow.Observe(d.Seconds()) }
 
 // Watch makes the gauges read s from now on.
 func (m *Metrics) Watch(s Sources) { m.sources.Store(&s) }

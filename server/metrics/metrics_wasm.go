@@ -2,7 +2,10 @@
 
 package metrics
 
-import "net/http"
+import (
+	"net/http"
+	"time"
+)
 
 // Built for js/wasm, the server is the Cloudflare Worker's, which serves
 // no /metrics (each request runs in a fresh instance, so there is nothing
@@ -21,6 +24,9 @@ func (m *Metrics) Watch(Sources) {}
 
 // Answered does nothing.
 func (m *Metrics) Answered(Request) {}
+
+// Followed does nothing.
+func (m *Metrics) Followed(time.Duration) {}
 
 // Searched does nothing.
 func (m *Metrics) Searched(string, string) {}

@@ -11,6 +11,7 @@
 //	pixmatch_store_errors_total{method}                       counter
 //	pixmatch_gallery_targets{gallery}                         gauge
 //	pixmatch_gallery_active_targets{gallery}                  gauge
+//	pixmatch_follow_delay_seconds                             histogram
 //	pixmatch_request_body_bytes_in_flight                     gauge
 //	pixmatch_request_body_bytes_capacity                      gauge
 //	pixmatch_decode_bytes_in_flight                           gauge
@@ -28,16 +29,30 @@
 // client can grow the number of series.
 //
 // The gauges read their sources when scraped: the server names them with
-// Watch, and a later Watch replaces them (a restarted handler).
+// Watch, and a later Watch replaces them (a restarted handler). The
+// galleries' sizes are read within the scrape request's context: a
+// server that shares its store with others counts what every server
+// committed (it catches up first), and leaves out a gallery it could not
+// count (the store down), rather than report a size it cannot vouch for.
+//
+// pixmatch_follow_delay_seconds is, for a server sharing its store, how
+// long after its commit (by the writing server's clock) each change of
+// another server was in this server's indexes by following alone
+// (Followed): the delay a request that does not catch up itself would
+// see.
 package metrics
 
-import "time"
+import (
+	"context"
+	"time"
+)
 
 // Sources are where the gauges read the server's state. A nil field
 // leaves its gauges out.
 type Sources struct {
-	// Galleries returns the size of every gallery's index.
-	Galleries func() []Gallery
+	// Galleries returns the size of every gallery's index, read within
+	// the scrape's context (a server sharing its store catches up first).
+	Galleries func(ctx context.Context) []Gallery
 	// BodyBytes returns the bytes of request bodies held now and the
 	// most the server holds at once.
 	BodyBytes func() (inUse, capacity int64)

@@ -127,7 +127,7 @@ func TestBucketSymlinks(t *testing.T) {
 	if dara.StringValue(away.Status) != "FAIL" || dara.StringValue(away.Code) != "InvalidPicUrl" {
 		t.Fatalf("import of a Path linked out of the bucket: %s", away)
 	}
-	if n, _ := s.Service.Targets.Count(s.Gallery.ID); n != 1 {
+	if n, _ := s.Service.Targets.CountContext(t.Context(), s.Gallery.ID); n != 1 {
 		t.Fatalf("the instance holds %d pictures, want 1", n)
 	}
 }

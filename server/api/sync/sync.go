@@ -109,6 +109,14 @@ func (h *Handler) batch(c echo.Context) error {
 	if err != nil {
 		return h.fail(c, err)
 	}
+	ctx := c.Request().Context()
+	// The version and the counts are those of the store, not of this
+	// server's indexes, which may follow another server's writes a moment
+	// late: a follower that synced through that server is never answered
+	// "not modified", or sent an older snapshot, by this one.
+	if g, err = h.svc.Galleries.Fresh(ctx, g.ID); err != nil {
+		return h.fail(c, err)
+	}
 	since, _ := strconv.ParseInt(c.QueryParam("since"), 10, 64)
 	if since < 0 || since > g.Version {
 		since = 0 // a copy from another life of the gallery: start over
@@ -117,12 +125,7 @@ func (h *Handler) batch(c echo.Context) error {
 		c.Response().Header().Set("ETag", etag(g.Version))
 		return c.NoContent(http.StatusNotModified)
 	}
-	ctx := c.Request().Context()
-	n, err := h.svc.Targets.Count(g.ID)
-	if err != nil {
-		return h.fail(c, err)
-	}
-	active, err := h.svc.Sync.ActiveLen(g.ID)
+	n, active, err := h.svc.Targets.Counts(ctx, g.ID)
 	if err != nil {
 		return h.fail(c, err)
 	}

@@ -37,6 +37,11 @@ func bench(ctx context.Context, args []string, out io.Writer, getenv func(string
 	fs.Float64Var(&o.Miss, "miss", 0.1, "the part of searches sent a picture of no target")
 	fs.Uint64Var(&o.Seed, "seed", 1, "draws the pictures: runs with one seed search for the targets each other added")
 	fs.IntVar(&o.Side, "side", 640, "a query picture's width in pixels")
+	var follow []string
+	fs.Func("follow", "a server whose follow delays to report: the changes its /metrics says it followed during the run and 1.5 s after (repeatable)", func(v string) error {
+		follow = append(follow, strings.TrimRight(v, "/"))
+		return nil
+	})
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -51,6 +56,10 @@ func bench(ctx context.Context, args []string, out io.Writer, getenv func(string
 		return fmt.Errorf("bench needs the gallery's appId and an API key: --app-id, --api-key, --api-secret (or PIXMATCH_APP_ID, PIXMATCH_API_KEY, PIXMATCH_API_SECRET)")
 	}
 	o.Progress = func(seeded, of int) { fmt.Fprintf(os.Stderr, "\rseeding: %d of %d targets", seeded, of) }
+	before, err := followed(ctx, follow, nil)
+	if err != nil {
+		return err
+	}
 	rep, err := loadgen.Run(ctx, o)
 	if rep.Seeded > 0 {
 		fmt.Fprintln(os.Stderr)
@@ -59,5 +68,29 @@ func bench(ctx context.Context, args []string, out io.Writer, getenv func(string
 		return err
 	}
 	rep.Write(out)
-	return nil
+	if len(follow) > 0 {
+		time.Sleep(followEvery + 500*time.Millisecond) // the last changes, followed by a tick at worst
+	}
+	after, err := followed(ctx, follow, before)
+	for i, d := range after {
+		fmt.Fprintf(out, "follow delay of %s: %v\n", follow[i], d)
+	}
+	return err
+}
+
+// followed reads the follow delays of the servers urls, less those of an
+// earlier reading when there is one.
+func followed(ctx context.Context, urls []string, earlier []delays) ([]delays, error) {
+	out := make([]delays, len(urls))
+	for i, u := range urls {
+		d, err := readDelays(ctx, u)
+		if err != nil {
+			return nil, fmt.Errorf("bench --follow: %w", err)
+		}
+		if earlier != nil {
+			d = d.since(earlier[i])
+		}
+		out[i] = d
+	}
+	return out, nil
 }

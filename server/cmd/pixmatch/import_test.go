@@ -48,7 +48,7 @@ func TestImportCommand(t *testing.T) {
 	if err == nil || !strings.Contains(out.String(), "4 pictures: 1 added, 2 skipped (done before), 0 already in the gallery, 1 failed") {
 		t.Errorf("import --allow-similar: %v\n%s", err, out.String())
 	}
-	if n, err := s.Service.Targets.Count(s.Gallery.ID); err != nil || n != 3 {
+	if n, err := s.Service.Targets.CountContext(t.Context(), s.Gallery.ID); err != nil || n != 3 {
 		t.Errorf("the gallery holds %d targets (%v), want 3", n, err)
 	}
 }

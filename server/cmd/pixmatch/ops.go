@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/pixmatch/pixmatch/server/app"
+	"github.com/pixmatch/pixmatch/server/gallery"
 	"github.com/pixmatch/pixmatch/server/metrics"
 	"github.com/pixmatch/pixmatch/server/store"
 	"github.com/pixmatch/pixmatch/server/store/observed"
@@ -95,6 +96,15 @@ func (ms *metricsServer) observe(st store.Store) store.Store {
 		return st
 	}
 	return observed.New(st, ms.m.StoreFailed)
+}
+
+// following is the gallery option that observes following's delays in
+// the metrics, or none when there are none.
+func (ms *metricsServer) following() []gallery.Option {
+	if ms == nil {
+		return nil
+	}
+	return []gallery.Option{gallery.WithFollowDelays(ms.m.Followed)}
 }
 
 // options are the app options that count into the metrics.

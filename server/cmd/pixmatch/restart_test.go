@@ -23,18 +23,7 @@ import (
 // database and answered by the server.
 func TestPostgresRestartUnderLoad(t *testing.T) {
 	ctx := context.Background()
-	c, err := pgtest.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Stop() }) // after the server stops
-	dsn, err := c.CreateDatabase(ctx, "restart")
-	if err != nil {
-		t.Fatal(err)
-	}
-	a := admin{t, t.TempDir()}
-	a.ok("galleries", "create", "shop", "--app-id", "app1", "--db", dsn)
-	a.ok("keys", "create", "--id", "key1", "--secret", "secret1", "--db", dsn)
+	c, dsn := ownPostgres(t, "restart")
 	s := startServing(t, []string{"--data", t.TempDir(), "--db", dsn})
 
 	l := &load{url: s.url}
@@ -70,6 +59,27 @@ func TestPostgresRestartUnderLoad(t *testing.T) {
 		}
 	}
 	t.Logf("%d creates acknowledged, %d refused during the outage", len(l.acked), l.refused)
+}
+
+// ownPostgres starts a PostgreSQL cluster of the test's own, which it may
+// kill and restart, stopped at the end, with a database of that name
+// holding the gallery "shop" (appId app1) and the key key1 (secret1).
+func ownPostgres(t *testing.T, name string) (*pgtest.Cluster, string) {
+	t.Helper()
+	ctx := context.Background()
+	c, err := pgtest.Start(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Stop() }) // after the server stops
+	dsn, err := c.CreateDatabase(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := admin{t, t.TempDir()}
+	a.ok("galleries", "create", "shop", "--app-id", "app1", "--db", dsn)
+	a.ok("keys", "create", "--id", "key1", "--secret", "secret1", "--db", dsn)
+	return c, dsn
 }
 
 // load adds targets one after the other until done closes, each a new
