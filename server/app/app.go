@@ -56,6 +56,7 @@ func New(ctx context.Context, svc *gallery.Service, log *slog.Logger, opts ...Op
 	e.Use(middleware.Recover())
 	e.Use(cors(o.corsOrigins))
 	limits := svc.Config().Server
+	e.Use(deadline(limits.RequestTimeout))
 	bodies := budget.New(limits.BodyBytes)
 	e.Use(bodyAccounts(bodies, limits.BusyWait))
 	keys := Keys(svc)
@@ -112,6 +113,24 @@ func remakeFeatures(svc *gallery.Service, runner *jobs.Runner, log *slog.Logger)
 // bodyAccounts gives each request an account on the process's budget of
 // body bytes, closed when the request ends, for the dialects to charge
 // the bodies they read to (see package body).
+// deadline ends each request's context after d (config.Server's
+// RequestTimeout; 0: none), so that every call of its handler that waits
+// gives up then.
+func deadline(d time.Duration) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			if d <= 0 {
+				return next(c)
+			}
+			req := c.Request()
+			ctx, cancel := context.WithTimeout(req.Context(), d)
+			defer cancel()
+			c.SetRequest(req.WithContext(ctx))
+			return next(c)
+		}
+	}
+}
+
 func bodyAccounts(bodies *budget.Budget, wait time.Duration) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {

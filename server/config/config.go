@@ -37,6 +37,14 @@ type Server struct {
 	// WriteTimeout bounds a response, from the end of its request's
 	// headers (the body, the work and the answer).
 	WriteTimeout time.Duration
+	// RequestTimeout bounds a request's work from the end of its headers:
+	// every call that waits — the store, the decode budget, a picture's
+	// download — ends with it, and the client gets the catalogue error of
+	// the call that could not finish (a store that stopped answering
+	// without closing its connections hangs no request past it). It leaves
+	// room for a body sent as slowly as BodyTimeout allows, and answers
+	// before WriteTimeout cuts the connection.
+	RequestTimeout time.Duration
 	// IdleTimeout is how long a kept-alive connection may wait for its
 	// next request.
 	IdleTimeout time.Duration
@@ -127,6 +135,7 @@ func Default() Config {
 			ReadHeaderTimeout: 10 * time.Second,
 			BodyTimeout:       time.Minute,
 			WriteTimeout:      2 * time.Minute,
+			RequestTimeout:    90 * time.Second,
 			IdleTimeout:       30 * time.Second,
 			MaxConns:          4096,
 			ShutdownTimeout:   15 * time.Second,

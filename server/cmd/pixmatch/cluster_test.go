@@ -131,6 +131,45 @@ func TestCountsWhilePostgresIsDown(t *testing.T) {
 	}
 }
 
+// TestRequestsWhilePostgresIsFrozen: PostgreSQL stops answering without
+// closing its connections (its processes stopped, as a hung machine or a
+// lost network leaves them). A count and a search through a server on it
+// answer a catalogue error when the request's deadline (--request-timeout)
+// passes, not when the client gives up; once PostgreSQL runs on, the
+// server answers again without a restart.
+func TestRequestsWhilePostgresIsFrozen(t *testing.T) {
+	c, dsn := ownPostgres(t, "frozen")
+	s := startServing(t, []string{"--data", t.TempDir(), "--db", dsn, "--request-timeout", "2s"})
+	if _, err := createTarget(s.url, "app1", "key1", "secret1", "coffee", testphoto.File("coffee")); err != nil {
+		t.Fatal(err)
+	}
+	c.Freeze()
+	thawed := false
+	defer func() {
+		if !thawed {
+			c.Thaw()
+		}
+	}()
+	start := time.Now()
+	if code, _ := get(t, s.url, "/targets/count", "app1", "key1", "secret1"); code == 0 {
+		t.Errorf("count with PostgreSQL frozen: statusCode 0, want a catalogue error")
+	}
+	if took := time.Since(start); took > 8*time.Second {
+		t.Errorf("the count with PostgreSQL frozen answered after %v (deadline 2 s)", took)
+	}
+	c.Thaw()
+	thawed = true
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		code, result := get(t, s.url, "/targets/count", "app1", "key1", "secret1")
+		if code == 0 && result["count"] == float64(1) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("30 s after PostgreSQL ran on the count answers statusCode %d, %v", code, result)
+		}
+	}
+}
+
 // syncSince asks a server's sync API for the gallery app1's changes since
 // a version, sending that version's ETag: the HTTP status and, for 200,
 // the batch.

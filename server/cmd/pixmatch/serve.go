@@ -41,6 +41,7 @@ func serveFlags(args []string, more ...func(*flag.FlagSet)) (addr string, where 
 		cfg.Alibaba.Buckets[name] = folder
 		return nil
 	})
+	fs.DurationVar(&cfg.Server.RequestTimeout, "request-timeout", cfg.Server.RequestTimeout, "how long a request may work once its headers are in before it is answered with an error (0: no bound)")
 	fs.Func("fetch-allow", "CIDR: a private network picture URLs may point into (repeatable)", func(v string) error {
 		if _, err := netip.ParsePrefix(v); err != nil {
 			return err

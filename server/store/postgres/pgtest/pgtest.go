@@ -268,6 +268,15 @@ func (c *Cluster) Kill() {
 	<-c.done
 }
 
+// Freeze stops the server's processes where they stand (SIGSTOP to the
+// postmaster and every backend), as a hung machine or a lost network
+// would: connections stay open and nothing answers. Thaw lets them run
+// on.
+func (c *Cluster) Freeze() { signalAll(c.cmd.Process.Pid, true) }
+
+// Thaw lets a frozen server run on.
+func (c *Cluster) Thaw() { signalAll(c.cmd.Process.Pid, false) }
+
 // Restart starts the server again on the same port and data folder, after
 // Kill: PostgreSQL recovers from its write-ahead log as it starts.
 func (c *Cluster) Restart(ctx context.Context) error {

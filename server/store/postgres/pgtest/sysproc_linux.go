@@ -45,6 +45,23 @@ func crash(pid int) {
 	}
 }
 
+// signalAll stops (SIGSTOP) or continues (SIGCONT) the postmaster pid
+// and its children: the postmaster first when stopping, last when
+// continuing, so that it forks no child the signal misses.
+func signalAll(pid int, stop bool) {
+	if !stop {
+		for _, child := range children(pid) {
+			syscall.Kill(child, syscall.SIGCONT)
+		}
+		syscall.Kill(pid, syscall.SIGCONT)
+		return
+	}
+	syscall.Kill(pid, syscall.SIGSTOP)
+	for _, child := range children(pid) {
+		syscall.Kill(child, syscall.SIGSTOP)
+	}
+}
+
 // alive reports whether process pid exists and is not a zombie.
 func alive(pid int) bool {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
