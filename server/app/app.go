@@ -110,9 +110,6 @@ func remakeFeatures(svc *gallery.Service, runner *jobs.Runner, log *slog.Logger)
 	return nil
 }
 
-// bodyAccounts gives each request an account on the process's budget of
-// body bytes, closed when the request ends, for the dialects to charge
-// the bodies they read to (see package body).
 // deadline ends each request's context after d (config.Server's
 // RequestTimeout; 0: none), so that every call of its handler that waits
 // gives up then.
@@ -131,6 +128,9 @@ func deadline(d time.Duration) echo.MiddlewareFunc {
 	}
 }
 
+// bodyAccounts gives each request an account on the process's budget of
+// body bytes, closed when the request ends, for the dialects to charge
+// the bodies they read to (see package body).
 func bodyAccounts(bodies *budget.Budget, wait time.Duration) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
