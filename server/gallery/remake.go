@@ -51,14 +51,14 @@ func (s *Service) loadFeatures(ctx context.Context, sh *shelf) error {
 			}
 		})
 	}
-	have := map[string]bool{}
+	current := map[string]bool{} // by target with a usable record: whether of this enrolment
 	batch := make([]bag, 0, 64)
 	err := s.store.EachFeatures(ctx, sh.id, func(id string, b []byte) error {
 		var r feature.Record
 		if err := r.UnmarshalBinary(b); err != nil {
 			return nil // another version, or damaged: made anew
 		}
-		have[id] = r.Enrolment >= feature.EnrolmentVersion // false: stale
+		current[id] = r.Enrolment >= feature.EnrolmentVersion
 		if batch = append(batch, bag{id, r.Features}); len(batch) == cap(batch) {
 			bags <- batch
 			batch = make([]bag, 0, cap(batch))
@@ -74,10 +74,11 @@ func (s *Service) loadFeatures(ctx context.Context, sh *shelf) error {
 		return err
 	}
 	sh.index.EachID(func(id string) bool {
-		if stale, ok := have[id]; !ok || !stale {
+		cur, recorded := current[id]
+		if !cur { // no usable record, or one of an earlier enrolment
 			sh.pending = append(sh.pending, id)
 		}
-		if stale, ok := have[id]; ok && !stale {
+		if recorded && !cur {
 			if sh.stale == nil {
 				sh.stale = map[string]bool{}
 			}

@@ -125,7 +125,7 @@ func Verify(ctx context.Context, q []feature.Feature, frameW, frameH int, ids []
 	if err != nil {
 		v = nil
 	}
-	return guide{vocab: v, level: GuideLevel}.verify(ctx, q, frameW, frameH, ids, records, o)
+	return VerifyWith(ctx, v, q, frameW, frameH, ids, records, o)
 }
 
 // guide sorts features into the cells matching is confined to: the nodes

@@ -122,7 +122,8 @@ func verifyPairs(query []Feature, frameW, frameH int, target []Feature, targetW,
 	if o.Refine.From > 0 {
 		enough = min(need, max(o.Refine.From, 5))
 	}
-	if distinct(targetOf) < enough {
+	paired := distinct(targetOf)
+	if paired < enough {
 		return v, errTooFewPairs
 	}
 	// RANSAC stops early once a fit of need inliers would have been found:
@@ -131,7 +132,7 @@ func verifyPairs(query []Feature, frameW, frameH int, target []Feature, targetW,
 	// and the search aims at enough.
 	ro := o.RANSAC
 	ro.MinInliers = max(ro.MinInliers, need)
-	if distinct(targetOf) < need {
+	if paired < need {
 		ro.MinInliers = max(o.RANSAC.MinInliers, enough)
 	}
 	fit, ok := FitHomography(from, to, ro)
@@ -142,9 +143,11 @@ func verifyPairs(query []Feature, frameW, frameH int, target []Feature, targetW,
 	if o.Refine.From > 0 && v.Inliers >= o.Refine.From {
 		// The second matching, under the fit (RefineOptions).
 		f2, t2, of2 := correspond(query, target, matchUnder(fit.H, query, frameW, frameH, target, o.Refine))
-		if again, ok := FitHomography(f2, t2, ro); ok && explained(again, of2) > v.Inliers {
-			fit, from, targetOf = again, f2, of2
-			v.H, v.Inliers = fit.H, explained(fit, targetOf)
+		if again, ok := FitHomography(f2, t2, ro); ok {
+			if n := explained(again, of2); n > v.Inliers {
+				fit, from = again, f2
+				v.H, v.Inliers = fit.H, n
+			}
 		}
 	}
 	spread := make([]Point, len(fit.Inliers))
