@@ -1,12 +1,14 @@
 package gallery
 
 import (
+	"bytes"
 	"context"
 	"math"
 	"reflect"
 	"slices"
 	"testing"
 
+	"github.com/pixmatch/pixmatch/server/store"
 	"github.com/pixmatch/pixmatch/shared/distort"
 	"github.com/pixmatch/pixmatch/shared/feature"
 	"github.com/pixmatch/pixmatch/shared/testphoto"
@@ -175,16 +177,80 @@ func TestEarlierEnrolmentMadeAnew(t *testing.T) {
 		return r
 	}
 	now := stored()
-	plane := feature.Plane(testphoto.Image("coffee"), feature.TargetOptions)
-	earlier := feature.Record{Width: now.Width, Height: now.Height, Features: feature.Extract(plane, feature.TargetOptions)}
+	earlier := earlierRecord(t, "coffee")
 	if now.Enrolment != feature.EnrolmentVersion || len(now.Features) <= len(earlier.Features) {
 		t.Fatalf("an added target's record: enrolment %d, %d features (its own %d)", now.Enrolment, len(now.Features), len(earlier.Features))
 	}
-	b, err := earlier.MarshalBinary()
+	again := reopenWith(t, svc, st, g.ID, tg.ID, earlier)
+	if ms, err := again.Recognition.Search(ctx, g.ID, cameraFrame(t, "coffee"), SearchOptions{Limit: 1}); err != nil || len(ms) == 0 || ms[0].Corners == nil {
+		t.Fatalf("the earlier record is not searched: %+v, %v", ms, err)
+	}
+	if made, err := again.Targets.RemakeFeatures(ctx, 0, nil); made != 1 || err != nil {
+		t.Fatalf("RemakeFeatures made %d, %v", made, err)
+	}
+	if r := stored(); r.Enrolment != feature.EnrolmentVersion || !reflect.DeepEqual(r.Features, now.Features) {
+		t.Errorf("the record made anew: enrolment %d, %d features; want %d as enrolled", r.Enrolment, len(r.Features), len(now.Features))
+	}
+}
+
+// TestRemakeTakesRecordMadeElsewhere: a target waiting for its record of
+// the current enrolment, whose record another server of the database has
+// made meanwhile, takes the stored record instead of making it again —
+// shown by storing the record of another picture (rocket): after
+// RemakeFeatures nothing was made, the stored record is left as it was,
+// and a camera frame of the rocket finds the target.
+func TestRemakeTakesRecordMadeElsewhere(t *testing.T) {
+	ctx := context.Background()
+	svc, st, g := open(t)
+	tg, err := svc.Targets.Add(ctx, g.ID, Target{Name: "coffee", Active: true}, picture(t, "coffee"), AddOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := st.SetFeatures(ctx, g.ID, tg.ID, b); err != nil {
+	again := reopenWith(t, svc, st, g.ID, tg.ID, earlierRecord(t, "coffee"))
+	// Another server's record: the rocket's, enrolled in a gallery of its own.
+	other, ost, og := open(t)
+	rocket, err := other.Targets.Add(ctx, og.ID, Target{Name: "rocket", Active: true}, picture(t, "rocket"), AddOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := ost.TargetFeatures(ctx, og.ID, []string{rocket.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetFeatures(ctx, g.ID, tg.ID, recs[rocket.ID]); err != nil {
+		t.Fatal(err)
+	}
+	if made, err := again.Targets.RemakeFeatures(ctx, 0, nil); made != 0 || err != nil {
+		t.Fatalf("RemakeFeatures made %d, %v; want the stored record taken", made, err)
+	}
+	if n := again.Targets.Unfeatured(); n != 0 {
+		t.Fatalf("Unfeatured %d after RemakeFeatures", n)
+	}
+	if now, err := st.TargetFeatures(ctx, g.ID, []string{tg.ID}); err != nil || !bytes.Equal(now[tg.ID], recs[rocket.ID]) {
+		t.Fatalf("the stored record was changed (%v)", err)
+	}
+	if ms, err := again.Recognition.Search(ctx, g.ID, cameraFrame(t, "rocket"), SearchOptions{Limit: 1}); err != nil || len(ms) == 0 || ms[0].Target.ID != tg.ID || ms[0].Corners == nil {
+		t.Fatalf("a frame of the taken record's picture: %+v, %v", ms, err)
+	}
+}
+
+// earlierRecord is the record a test photo had before enrolment
+// synthesised views: its own features, no enrolment byte.
+func earlierRecord(t *testing.T, name string) feature.Record {
+	plane := feature.Plane(testphoto.Image(name), feature.TargetOptions)
+	return feature.Record{Width: plane.Rect.Dx(), Height: plane.Rect.Dy(), Features: feature.Extract(plane, feature.TargetOptions)}
+}
+
+// reopenWith stores r as the record of target id and opens the store
+// again, which finds the target waiting for RemakeFeatures.
+func reopenWith(t *testing.T, svc *Service, st store.Store, gallery int64, id string, r feature.Record) *Service {
+	t.Helper()
+	ctx := context.Background()
+	b, err := r.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetFeatures(ctx, gallery, id, b); err != nil {
 		t.Fatal(err)
 	}
 	again, err := Open(ctx, st, svc.cfg)
@@ -194,18 +260,14 @@ func TestEarlierEnrolmentMadeAnew(t *testing.T) {
 	if n := again.Targets.Unfeatured(); n != 1 {
 		t.Fatalf("Unfeatured %d after Open, want 1", n)
 	}
+	return again
+}
+
+// cameraFrame is the first camera recipe's frame of a test photo, on grass.
+func cameraFrame(t *testing.T, name string) func(context.Context) (*Picture, error) {
 	shoot, _ := distort.CameraCatalogue()[0].Locate(distort.Params{Seed: 1, Scene: distort.Mirror(testphoto.Image("grass"))})
-	frame, _ := shoot(testphoto.Image("coffee"))
-	camera := given(picture(t, "coffee", func(imageT) imageT { return frame }))
-	if ms, err := again.Recognition.Search(ctx, g.ID, camera, SearchOptions{Limit: 1}); err != nil || len(ms) == 0 || ms[0].Corners == nil {
-		t.Fatalf("the earlier record is not searched: %+v, %v", ms, err)
-	}
-	if made, err := again.Targets.RemakeFeatures(ctx, 0, nil); made != 1 || err != nil {
-		t.Fatalf("RemakeFeatures made %d, %v", made, err)
-	}
-	if r := stored(); r.Enrolment != feature.EnrolmentVersion || !reflect.DeepEqual(r.Features, now.Features) {
-		t.Errorf("the record made anew: enrolment %d, %d features; want %d as enrolled", r.Enrolment, len(r.Features), len(now.Features))
-	}
+	frame, _ := shoot(testphoto.Image(name))
+	return given(picture(t, name, func(imageT) imageT { return frame }))
 }
 
 // TestRemadeRecordsReachFollowers remakes the stale records of an active

@@ -87,9 +87,10 @@ const pendingLookups = 10_000
 // their records a batch at a time when they are at most pendingLookups,
 // as in a gallery whose records are made (a few whose pictures do not
 // read). More are a gallery whose records are still being made: its
-// targets stay pending, and a record remade since the snapshot is made
-// once more — the tier is never wrong, only without them until then —
-// rather than holding up the start with a read of every one.
+// targets stay pending, and a record remade since the snapshot is read
+// when its turn comes (refeature) — the tier is never wrong, only without
+// them until then — rather than holding up the start with a read of
+// every one.
 func (s *Service) loadPending(ctx context.Context, sh *shelf) error {
 	var missing []string
 	sh.index.EachID(func(id string) bool {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/pixmatch/pixmatch/server/store"
@@ -105,8 +107,10 @@ func (ts *Targets) Unfeatured() int {
 // target at a time, from the stored pictures, and puts them into the
 // feature tier. A target deleted meanwhile is passed over; one whose
 // picture cannot be read is reported to skipped (nil: not reported) and
-// stays with the hash tier alone. It stops when ctx ends, leaving the
-// rest for the next Open, and returns how many records it made. A gallery
+// stays with the hash tier alone; one whose record another server of the
+// database made meanwhile takes that record. It stops when ctx ends,
+// leaving the rest for the next Open, and returns how many records it
+// made (not those it took). A gallery
 // of at most synced active targets is one whose followers copy records
 // (sync.FeatureTargets): its remade records are logged as changes.
 func (ts *Targets) RemakeFeatures(ctx context.Context, synced int, skipped func(gallery int64, id string, err error)) (int, error) {
@@ -120,7 +124,7 @@ func (ts *Targets) RemakeFeatures(ctx context.Context, synced int, skipped func(
 			if !ok {
 				break
 			}
-			err := ts.s.refeature(ctx, sh, id, sh.index.ActiveLen() <= synced)
+			enrolled, err := ts.s.refeature(ctx, sh, id, sh.index.ActiveLen() <= synced)
 			switch {
 			case err == nil, errors.Is(err, store.ErrNotFound):
 			case ctx.Err() != nil:
@@ -130,7 +134,7 @@ func (ts *Targets) RemakeFeatures(ctx context.Context, synced int, skipped func(
 				skipped(sh.id, id, err)
 			}
 			sh.unstale(id)
-			if err == nil {
+			if err == nil && enrolled {
 				made++
 			}
 		}
@@ -156,6 +160,20 @@ func (sh *shelf) unstale(id string) {
 	sh.mu.Unlock()
 }
 
+// spreadPending turns the list of targets waiting for their records to
+// start at a random place. The servers of one database each remake the
+// same targets; opened together and starting apart, each mostly comes to
+// records another has made ahead of it, which it takes (refeature)
+// instead of making them again.
+func (sh *shelf) spreadPending() {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if n := len(sh.pending); n > 1 {
+		k := rand.IntN(n)
+		sh.pending = slices.Concat(sh.pending[k:], sh.pending[:k])
+	}
+}
+
 // nextPending takes the next target waiting for its feature record.
 func (sh *shelf) nextPending() (string, bool) {
 	sh.mu.Lock()
@@ -177,12 +195,43 @@ func (sh *shelf) putPending(id string) {
 
 // refeature makes a target's feature record from its stored picture,
 // saves it — as a change of the target when logged and the target is
-// active — and puts it into the tier. It holds the gallery's writes, so
+// active — and puts it into the tier. A record of the current enrolment
+// found stored instead — made meanwhile by another server of the same
+// database, which remakes the same targets, or by this one before a
+// restart — is put into the tier as it is (made false): the picture is
+// neither read nor enrolled again. It holds the gallery's writes, so
 // that a picture replaced meanwhile is not overwritten by the old one's
 // record.
-func (s *Service) refeature(ctx context.Context, sh *shelf, id string, logged bool) error {
+func (s *Service) refeature(ctx context.Context, sh *shelf, id string, logged bool) (made bool, err error) {
 	sh.write.Lock()
 	defer sh.write.Unlock()
+	if fs, ok, err := s.currentRecord(ctx, sh, id); err != nil {
+		return false, err
+	} else if ok {
+		sh.tier.Put(id, fs)
+		s.records.forget(sh.id, id)
+		return false, nil
+	}
+	return true, s.enrolStored(ctx, sh, id, logged)
+}
+
+// currentRecord returns the features of a target's stored record when it
+// is one of the current enrolment.
+func (s *Service) currentRecord(ctx context.Context, sh *shelf, id string) ([]feature.Feature, bool, error) {
+	records, err := s.store.TargetFeatures(ctx, sh.id, []string{id})
+	if err != nil {
+		return nil, false, fmt.Errorf("target %s: read feature record: %w", id, err)
+	}
+	var r feature.Record
+	if b, ok := records[id]; !ok || r.UnmarshalBinary(b) != nil || r.Enrolment < feature.EnrolmentVersion {
+		return nil, false, nil
+	}
+	return r.Features, true, nil
+}
+
+// enrolStored is refeature's making of the record from the stored
+// picture, under the gallery's writes.
+func (s *Service) enrolStored(ctx context.Context, sh *shelf, id string, logged bool) error {
 	t, pic, err := s.stored(ctx, sh, id)
 	if err != nil {
 		return err

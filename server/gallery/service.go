@@ -164,6 +164,7 @@ func (s *Service) load(ctx context.Context, g store.Gallery) (*shelf, error) {
 	if err != nil {
 		return nil, fmt.Errorf("gallery: load %q: %w", g.Name, err)
 	}
+	sh.spreadPending()
 	sh.index.Compact() // the room its slices grew into while loading
 	sh.index.MultiIndexRows(s.cfg.Search.MultiIndexRows)
 	return sh, nil
