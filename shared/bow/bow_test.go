@@ -8,6 +8,8 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -282,15 +284,30 @@ func TestQueryFindsItself(t *testing.T) {
 	}
 }
 
-// BenchmarkQuery searches 100,000 documents (-querydocs) of 300 features
-// over 32,768 words with a query of 500 features, and reports the index's
-// memory per document; the flat scan of 5,000 documents, timed in the
-// same run, is the baseline its speed is compared with, per document.
+// BenchmarkQuery searches 100,000 documents of 300 features over 32,768
+// words with a query of 500 features, and reports the index's memory per
+// document; the flat scan of 5,000 documents, timed in the same run, is
+// the baseline its speed is compared with, per document. -querysizes
+// lists other numbers of documents, each a sub-benchmark of the same run:
+// -args -querysizes 100000,1000000 (about 4 GB at 1M).
 func BenchmarkQuery(b *testing.B) {
+	for _, field := range strings.Split(*querySizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(field))
+		if err != nil || n <= 0 {
+			b.Fatalf("bad -querysizes entry %q", field)
+		}
+		b.Run(fmt.Sprintf("docs=%d", n), func(b *testing.B) { benchQuery(b, n) })
+	}
+}
+
+// querySizes are the numbers of documents BenchmarkQuery indexes.
+var querySizes = flag.String("querysizes", "100000", "comma-separated numbers of documents for BenchmarkQuery, e.g. 100000,1000000")
+
+func benchQuery(b *testing.B, docs int) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	const words = 32768
-	docs := *queryDocs
 	var before, after runtime.MemStats
+	runtime.GC()
 	runtime.ReadMemStats(&before)
 	x := NewIndex(words)
 	flat := NewFlat()
@@ -322,9 +339,6 @@ func BenchmarkQuery(b *testing.B) {
 
 // flatBytes estimates what the flat twin holds, to leave it out of the
 // index's memory.
-// queryDocs is how many documents BenchmarkQuery indexes.
-var queryDocs = flag.Int("querydocs", 100_000, "documents BenchmarkQuery indexes, e.g. 1000000 (about 4 GB)")
-
 func flatBytes(f *Flat) uint64 {
 	var n uint64
 	for _, fs := range f.docs {
