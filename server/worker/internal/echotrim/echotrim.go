@@ -1,6 +1,7 @@
 // Package echotrim writes the copy of Echo v4 the Worker is built with:
 // the module as go.mod pins it, less the fields of echo.Echo that start
-// and stop servers (Fields) and the code that uses them.
+// and stop servers (Fields) and the code that uses them, and less the
+// static-file middleware (Dropped).
 //
 // Why: the Worker serves through syumai/workers, never through Echo's
 // Start, StartTLS, StartAutoTLS or StartH2CServer, yet Go's linker keeps
@@ -51,6 +52,14 @@ const Type = "Echo"
 // Fields are the fields of echo.Echo that serve HTTP without the Workers
 // runtime: its servers, listeners and ACME certificate manager.
 var Fields = []string{"Server", "TLSServer", "Listener", "TLSListener", "AutoTLSManager"}
+
+// Dropped are files of the module left out of the copy: the middleware
+// that serves a folder of static files (middleware.Static), whose
+// directory listing is an html/template, and so text/template's
+// initialisation and what it reaches (50 KB gzip), in every program that
+// imports the middleware package. A Worker's static files are
+// Cloudflare's assets; pixmatch uses no middleware.Static.
+var Dropped = []string{"middleware/static.go", "middleware/static_other.go", "middleware/static_windows.go"}
 
 // Removed is what Trim took out of one file.
 type Removed struct {
@@ -311,15 +320,17 @@ func allIn(names []*ast.Ident, set map[string]bool) bool {
 }
 
 // Copy writes the module in src (its folder in the module cache) to dst,
-// replacing what dst held: every file but tests, testdata and folders
-// Go ignores (_x, .x), with the package in src's root trimmed of fields
-// of typ. Every field must be found, or Copy fails: the module is not
-// the Echo this package was written for.
-func Copy(src, dst, typ string, fields []string) (Removed, error) {
+// replacing what dst held: every file but tests, testdata, folders Go
+// ignores (_x, .x) and the files dropped (paths relative to src, with
+// slashes), with the package in src's root trimmed of fields of typ.
+// Every field and every dropped file must be found, or Copy fails: the
+// module is not the Echo this package was written for.
+func Copy(src, dst, typ string, fields, dropped []string) (Removed, error) {
 	if err := os.RemoveAll(dst); err != nil {
 		return Removed{}, err
 	}
 	var all Removed
+	var found []string
 	err := filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -334,6 +345,10 @@ func Copy(src, dst, typ string, fields []string) (Removed, error) {
 				return filepath.SkipDir
 			}
 			return os.MkdirAll(out, 0o755)
+		}
+		if slices.Contains(dropped, filepath.ToSlash(rel)) {
+			found = append(found, filepath.ToSlash(rel))
+			return nil
 		}
 		if strings.HasSuffix(p, "_test.go") || !d.Type().IsRegular() {
 			return nil
@@ -358,6 +373,11 @@ func Copy(src, dst, typ string, fields []string) (Removed, error) {
 	for _, f := range fields {
 		if !slices.Contains(all.Fields, f) {
 			return all, fmt.Errorf("%s: no field %s in type %s: the module is not the one this trim was written for", src, f, typ)
+		}
+	}
+	for _, f := range dropped {
+		if !slices.Contains(found, f) {
+			return all, fmt.Errorf("%s: no file %s to leave out: the module is not the one this trim was written for", src, f)
 		}
 	}
 	return all, nil

@@ -95,12 +95,13 @@ func TestTrimLeavesOtherFilesAlone(t *testing.T) {
 func module(t *testing.T, echo string) string {
 	dir := t.TempDir()
 	files := map[string]string{
-		"go.mod":               "module example.com/echo\n\ngo 1.22\n",
-		"LICENSE":              "MIT\n",
-		"echo.go":              echo,
-		"echo_test.go":         "package echo\n",
-		"_fixture/index.html":  "<p>",
-		"middleware/static.go": "package middleware\n\ntype Echo struct{ Server int }\n",
+		"go.mod":                "module example.com/echo\n\ngo 1.22\n",
+		"LICENSE":               "MIT\n",
+		"echo.go":               echo,
+		"echo_test.go":          "package echo\n",
+		"_fixture/index.html":   "<p>",
+		"middleware/static.go":  "package middleware\n",
+		"middleware/timeout.go": "package middleware\n\ntype Echo struct{ Server int }\n",
 	}
 	for name, body := range files {
 		p := filepath.Join(dir, name)
@@ -123,7 +124,7 @@ func TestCopyTrimsThePackageOnly(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dst, "stale.go"), []byte("package echo\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	rm, err := Copy(src, dst, "Echo", []string{"Server", "TLSServer"})
+	rm, err := Copy(src, dst, "Echo", []string{"Server", "TLSServer"}, []string{"middleware/static.go"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +132,7 @@ func TestCopyTrimsThePackageOnly(t *testing.T) {
 		t.Errorf("functions removed: %v", rm.Funcs)
 	}
 	for name, want := range map[string]bool{
-		"go.mod": true, "LICENSE": true, "echo.go": true, "middleware/static.go": true,
+		"go.mod": true, "LICENSE": true, "echo.go": true, "middleware/static.go": false, "middleware/timeout.go": true,
 		"echo_test.go": false, "_fixture/index.html": false, "stale.go": false,
 	} {
 		_, err := os.Stat(filepath.Join(dst, name))
@@ -139,12 +140,15 @@ func TestCopyTrimsThePackageOnly(t *testing.T) {
 			t.Errorf("%s copied: %v, want %v", name, got, want)
 		}
 	}
-	sub, _ := os.ReadFile(filepath.Join(dst, "middleware/static.go"))
+	sub, _ := os.ReadFile(filepath.Join(dst, "middleware/timeout.go"))
 	if !strings.Contains(string(sub), "Server int") {
 		t.Error("a subpackage was trimmed; only the module's root package is")
 	}
-	if _, err := Copy(src, dst, "Echo", []string{"Server", "Listener"}); err == nil || !strings.Contains(err.Error(), "no field Listener") {
+	if _, err := Copy(src, dst, "Echo", []string{"Server", "Listener"}, nil); err == nil || !strings.Contains(err.Error(), "no field Listener") {
 		t.Errorf("Copy with a field Echo lacks: %v, want an error naming it", err)
+	}
+	if _, err := Copy(src, dst, "Echo", []string{"Server"}, []string{"middleware/proxy.go"}); err == nil || !strings.Contains(err.Error(), "no file middleware/proxy.go") {
+		t.Errorf("Copy dropping a file the module lacks: %v, want an error naming it", err)
 	}
 }
 
@@ -175,8 +179,8 @@ func TestModfileReplacesTheModule(t *testing.T) {
 }
 
 // TestTrimmedEchoCompiles trims the Echo go.mod pins, as make worker
-// does, and compiles the copy for js/wasm: every field is found and what
-// is left builds.
+// does, and compiles the copy for js/wasm: every field and dropped file
+// is found and what is left builds.
 func TestTrimmedEchoCompiles(t *testing.T) {
 	if testing.Short() {
 		t.Skip("compiles Echo")
@@ -187,7 +191,7 @@ func TestTrimmedEchoCompiles(t *testing.T) {
 		t.Skipf("%s is not in the module cache: %v", Module, err)
 	}
 	dst := filepath.Join(t.TempDir(), "echo")
-	rm, err := Copy(src, dst, Type, Fields)
+	rm, err := Copy(src, dst, Type, Fields, Dropped)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +200,7 @@ func TestTrimmedEchoCompiles(t *testing.T) {
 			t.Errorf("%s was not removed: %v", f, rm.Funcs)
 		}
 	}
-	build := exec.Command("go", "build", "-mod=mod", ".")
+	build := exec.Command("go", "build", "-mod=mod", ".", "./middleware")
 	build.Dir = dst
 	build.Env = append(os.Environ(), "GOOS=js", "GOARCH=wasm", "GOFLAGS=-mod=mod", "GOWORK=off")
 	if out, err := build.CombinedOutput(); err != nil {
