@@ -4,16 +4,11 @@
 // binary.
 package web
 
-import (
-	"embed"
-	"io/fs"
-)
-
-//go:embed static
-var static embed.FS
+import "io/fs"
 
 // Static returns the app's files: index.html, the scripts, the styles,
-// the service worker.
+// the service worker (static.go). The Cloudflare Worker (js/wasm) embeds
+// index.html alone: its static assets serve the rest (static_js.go).
 func Static() fs.FS { return sub(static, "static") }
 
 // Dist returns the built module: pixmatch.wasm and wasm_exec.js, when
@@ -25,7 +20,7 @@ func Dist() fs.FS { return sub(dist, "dist") }
 func sub(f fs.FS, dir string) fs.FS {
 	s, err := fs.Sub(f, dir)
 	if err != nil {
-		panic(err) // the directory is embedded above
+		panic(err) // the directory is embedded (static.go, dist.go)
 	}
 	return s
 }
