@@ -86,15 +86,7 @@ func shapedFixture(b *testing.B, n int) *fixture {
 // multi-indexes' as x-vs-flat; a table whose multi-index would cost more
 // than its scan is scanned anyway.
 func BenchmarkMultiIndex(b *testing.B) {
-	var sizes []int
-	for _, field := range strings.Split(*multiSizes, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(field))
-		if err != nil || n <= 0 {
-			b.Fatalf("-multisizes %q", *multiSizes)
-		}
-		sizes = append(sizes, n)
-	}
-	for _, n := range sizes {
+	for _, n := range multiSizeList(b) {
 		for _, bound := range []int{8, 15} {
 			b.Run(fmt.Sprintf("n=%d/bound=%d", n, bound), func(b *testing.B) {
 				f := shapedFixture(b, n)
@@ -147,6 +139,19 @@ func BenchmarkMultiIndex(b *testing.B) {
 			})
 		}
 	}
+}
+
+// multiSizeList returns the gallery sizes -multisizes names.
+func multiSizeList(b *testing.B) []int {
+	var sizes []int
+	for _, field := range strings.Split(*multiSizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(field))
+		if err != nil || n <= 0 {
+			b.Fatalf("-multisizes %q", *multiSizes)
+		}
+		sizes = append(sizes, n)
+	}
+	return sizes
 }
 
 // heapInUse returns the bytes of live heap after a collection.
