@@ -113,7 +113,7 @@ func (x *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 		exclude:  -1,
 		top:      newTopK(max(q.Limit, 1), q.DistinctGroups, x.ids, x.groups),
 	}
-	if slot, ok := x.slotOf[q.Exclude]; ok {
+	if slot, ok := x.slotOf.find(x.ids, q.Exclude); ok {
 		s.exclude = slot
 	}
 	if err := s.run(ctx); err != nil {

@@ -42,9 +42,9 @@ func (t *table) set(r int32, c Code) {
 	t.checks[r] = c.Checks
 }
 
-// code returns the code in row p.row, which is in table p.table.
-func (t *table) code(p place) Code {
-	return Code{Table: int(p.table), Key: t.keys[p.row], Checks: t.checks[p.row]}
+// code returns the code in row r of t, which is table number tab.
+func (t *table) code(tab int, r int32) Code {
+	return Code{Table: tab, Key: t.keys[r], Checks: t.checks[r]}
 }
 
 // remove deletes row r by moving the last row into it. If a row moved, it
