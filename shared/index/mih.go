@@ -75,8 +75,8 @@ type multiIndex struct {
 
 // bucketDir is one part's buckets: bucket v is rows[start[v]:start[v+1]].
 type bucketDir struct {
-	start []int32 // 1<<partBits + 1 offsets
-	rows  []int32 // row numbers, or tombstone
+	start *[1<<partBits + 1]int32 // an array, so that a part's value needs no bounds check
+	rows  []int32                 // row numbers, or tombstone
 }
 
 // tombstone is a removed row's number in the buckets, until a rebuild.
@@ -85,6 +85,11 @@ const tombstone = -1
 // bucket returns the rows of d's bucket v.
 func (d *bucketDir) bucket(v uint16) []int32 {
 	return d.rows[d.start[v]:d.start[int(v)+1]]
+}
+
+// size returns the number of rows in d's bucket v, tombstones included.
+func (d *bucketDir) size(v uint16) int {
+	return int(d.start[int(v)+1] - d.start[v])
 }
 
 // part returns part k of key.
@@ -103,9 +108,9 @@ func (m *multiIndex) build(keys []uint64) {
 	for k := range parts {
 		d := &m.dirs[k]
 		if d.start == nil {
-			d.start = make([]int32, 1<<partBits+1)
+			d.start = new([1<<partBits + 1]int32)
 		}
-		clear(d.start)
+		clear(d.start[:])
 		if cap(d.rows) < len(keys) {
 			d.rows = make([]int32, len(keys))
 		}

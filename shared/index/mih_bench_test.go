@@ -16,7 +16,7 @@ import (
 var multiSizes = flag.String("multisizes", "1000000", "comma-separated gallery sizes for BenchmarkMultiIndex, e.g. 1000000 or 10000000")
 
 // shapedFixture returns an index of n entries of benchTables codes, keeping
-// multi-indexes from 65,536 rows, whose codes are shaped as a real
+// multi-indexes from 65,536 rows (built once it is loaded), whose codes are shaped as a real
 // gallery's are rather than spread evenly: 70 % random, 20 % in 2,000
 // clusters (a centre with up to 6 bits flipped: pictures alike, such as
 // the products of one catalogue), 10 % near-duplicates of an earlier
@@ -42,7 +42,6 @@ func shapedFixture(b *testing.B, n int) *fixture {
 		return w
 	}
 	f := &fixture{x: New(benchTables), ids: make([]string, n), rnd: rnd}
-	f.x.MultiIndexRows(1 << 16)
 	codes := make([]Code, benchTables)
 	for i := range n {
 		switch k := rnd.IntN(10); {
@@ -71,7 +70,10 @@ func shapedFixture(b *testing.B, n int) *fixture {
 			b.Fatal(err)
 		}
 	}
-	f.x.Compact() // as the server does after loading a gallery
+	// As the server loads a gallery: the slices trimmed, then the
+	// multi-indexes built once, not grown row by row.
+	f.x.Compact()
+	f.x.MultiIndexRows(1 << 16)
 	fixtures[key] = f
 	runtime.GC()
 	return f

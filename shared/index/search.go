@@ -323,9 +323,9 @@ func (s *scan) multiCheaper() bool {
 		read += len(m.tail)
 		for k := range parts {
 			if pr := partRadius(r, k); pr >= 0 {
-				v, start := part(p.Key, k), m.dirs[k].start
+				v, dir := part(p.Key, k), &m.dirs[k]
 				for _, f := range flips[:flipsWithin[pr]] {
-					read += int(start[int(v^f)+1] - start[v^f])
+					read += dir.size(v ^ f)
 				}
 			}
 		}
