@@ -102,19 +102,12 @@ func newMultiIndex(keys []uint64) *multiIndex {
 	return m
 }
 
-// build files every row of keys in the buckets anew, in the memory they
-// have when it is enough, and empties the tail.
+// build files every row of keys in the buckets, which are empty.
 func (m *multiIndex) build(keys []uint64) {
 	for k := range parts {
 		d := &m.dirs[k]
-		if d.start == nil {
-			d.start = new([1<<partBits + 1]int32)
-		}
-		clear(d.start[:])
-		if cap(d.rows) < len(keys) {
-			d.rows = make([]int32, len(keys))
-		}
-		d.rows = d.rows[:len(keys)]
+		d.start = new([1<<partBits + 1]int32)
+		d.rows = make([]int32, len(keys))
 		// Count each value into the start of the next one's bucket, sum
 		// the counts into starts, then place each row at its bucket's
 		// cursor, which ends where the next bucket starts.
@@ -133,6 +126,72 @@ func (m *multiIndex) build(keys []uint64) {
 		d.start[0] = 0
 	}
 	m.tail, m.dead, m.filed = m.tail[:0], 0, len(keys)
+}
+
+// fold files the tail in the buckets and drops their tombstones. The
+// buckets of a part are in order of value, and so is the tail once
+// sorted by the part: a pass forward over the rows drops the tombstones,
+// and a pass backward merges the tail in, each reading memory in order
+// (where building the buckets from the keys would scatter every row).
+// The rows keep room for the next tails.
+func (m *multiIndex) fold(keys []uint64) {
+	tail := make([]int32, len(m.tail))
+	for k := range parts {
+		d := &m.dirs[k]
+		live := d.dropTombstones()
+		copy(tail, m.tail)
+		slices.SortFunc(tail, func(a, b int32) int {
+			return int(part(keys[a], k)) - int(part(keys[b], k))
+		})
+		n := live + len(tail)
+		if cap(d.rows) < n {
+			d.rows = slices.Grow(d.rows[:live], n+n/64-live)
+		}
+		d.rows = d.rows[:n]
+		d.mergeBackward(tail, func(r int32) uint16 { return part(keys[r], k) })
+	}
+	m.filed = m.filed - m.dead + len(m.tail)
+	m.tail, m.dead = m.tail[:0], 0
+}
+
+// dropTombstones moves every bucket's rows forward over the tombstones
+// and returns the rows left.
+func (d *bucketDir) dropTombstones() int {
+	w := int32(0)
+	for v := range 1 << partBits {
+		lo, hi := d.start[v], d.start[v+1]
+		d.start[v] = w
+		for _, r := range d.rows[lo:hi] {
+			if r != tombstone {
+				d.rows[w] = r
+				w++
+			}
+		}
+	}
+	d.start[1<<partBits] = w
+	return int(w)
+}
+
+// mergeBackward files the rows of tail, in order of their value (valueOf),
+// in the buckets, whose rows fill the start of d.rows and leave room for
+// the tail's at its end: from the last bucket to the first, each bucket's
+// rows move up by the tail rows of later values, and its own tail rows
+// go after them.
+func (d *bucketDir) mergeBackward(tail []int32, valueOf func(int32) uint16) {
+	w, i := len(d.rows)-1, len(tail)-1
+	for v := 1<<partBits - 1; v >= 0; v-- {
+		lo, hi := int(d.start[v]), int(d.start[v+1])
+		d.start[v+1] = int32(w + 1)
+		for ; i >= 0 && int(valueOf(tail[i])) == v; i-- {
+			d.rows[w] = tail[i]
+			w--
+		}
+		for r := hi - 1; r >= lo; r-- {
+			d.rows[w] = d.rows[r]
+			w--
+		}
+	}
+	d.start[0] = 0
 }
 
 // stale reports whether the tail and the tombstones have grown enough

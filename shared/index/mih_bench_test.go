@@ -163,3 +163,35 @@ func heapInUse() uint64 {
 	runtime.ReadMemStats(&m)
 	return m.HeapAlloc
 }
+
+// BenchmarkMultiIndexFold folds a tail and tombstones of a 128th of a
+// table of -multisizes random keys into its buckets, as a table does once
+// they pass that share of its rows: the pause the put that passes it
+// costs, under the index's write lock. It reports building the buckets
+// from the keys, as a table does when it first keeps them, as ms-build.
+func BenchmarkMultiIndexFold(b *testing.B) {
+	for _, n := range multiSizeList(b) {
+		b.Run(fmt.Sprintf("rows=%d", n), func(b *testing.B) {
+			rnd := rand.New(rand.NewPCG(uint64(n), 3))
+			keys := make([]uint64, n)
+			for i := range keys {
+				keys[i] = rnd.Uint64()
+			}
+			began := time.Now()
+			m := newMultiIndex(keys)
+			build := time.Since(began)
+			b.ResetTimer()
+			for range b.N {
+				b.StopTimer()
+				for range n/128 + 33 {
+					r := int32(rnd.IntN(n))
+					m.drop(r, keys[r]) // a tombstone, or out of the tail
+					m.add(r)
+				}
+				b.StartTimer()
+				m.fold(keys)
+			}
+			b.ReportMetric(float64(build.Microseconds())/1000, "ms-build")
+		})
+	}
+}

@@ -85,6 +85,6 @@ func (t *table) keepMulti() {
 	case t.multi != nil && (t.multiRows == 0 || n < t.multiRows/2):
 		t.multi = nil
 	case t.multi != nil && t.multi.stale():
-		t.multi.build(t.keys)
+		t.multi.fold(t.keys)
 	}
 }
