@@ -63,14 +63,14 @@ var flips, flipsWithin = func() ([]uint16, [maxPartRadius + 1]int) {
 // changed) goes to a short tail of rows that a search reads whole, and a
 // row removed leaves a tombstone in its buckets; a row renumbered is
 // renumbered in place. When the tail and the tombstones together pass a
-// small share of the rows (stale), the table builds the buckets again,
-// in the memory they had: a put costs the rebuild's time over the many
-// rows that wait for it, a few microseconds.
+// small share of the rows (stale), the table folds them in (fold): the
+// put that passes it pays for the many rows that waited, a few
+// microseconds each.
 type multiIndex struct {
 	dirs  [parts]bucketDir
 	tail  []int32 // rows in no bucket
 	dead  int     // tombstones in each part's buckets
-	filed int     // rows in each part's buckets when they were built, every one below it
+	filed int     // rows in each part's buckets when last folded, every one below it
 }
 
 // bucketDir is one part's buckets: bucket v is rows[start[v]:start[v+1]].
@@ -131,24 +131,28 @@ func (m *multiIndex) build(keys []uint64) {
 // fold files the tail in the buckets and drops their tombstones. The
 // buckets of a part are in order of value, and so is the tail once
 // sorted by the part: a pass forward over the rows drops the tombstones,
-// and a pass backward merges the tail in, each reading memory in order
-// (where building the buckets from the keys would scatter every row).
-// The rows keep room for the next tails.
+// if there are any, and the tail is merged in from the back, moving the
+// rows between two of its values up in one copy each, so that memory is
+// read in order (where building the buckets from the keys would scatter
+// every row). The rows keep room for the next tails.
 func (m *multiIndex) fold(keys []uint64) {
-	tail := make([]int32, len(m.tail))
+	tail := make([]uint64, len(m.tail)) // value<<32 | row, to sort by value
 	for k := range parts {
 		d := &m.dirs[k]
-		live := d.dropTombstones()
-		copy(tail, m.tail)
-		slices.SortFunc(tail, func(a, b int32) int {
-			return int(part(keys[a], k)) - int(part(keys[b], k))
-		})
+		live := len(d.rows)
+		if m.dead > 0 {
+			live = d.dropTombstones()
+		}
+		for i, r := range m.tail {
+			tail[i] = uint64(part(keys[r], k))<<32 | uint64(r)
+		}
+		slices.Sort(tail)
 		n := live + len(tail)
 		if cap(d.rows) < n {
 			d.rows = slices.Grow(d.rows[:live], n+n/64-live)
 		}
 		d.rows = d.rows[:n]
-		d.mergeBackward(tail, func(r int32) uint16 { return part(keys[r], k) })
+		d.merge(tail)
 	}
 	m.filed = m.filed - m.dead + len(m.tail)
 	m.tail, m.dead = m.tail[:0], 0
@@ -172,26 +176,30 @@ func (d *bucketDir) dropTombstones() int {
 	return int(w)
 }
 
-// mergeBackward files the rows of tail, in order of their value (valueOf),
-// in the buckets, whose rows fill the start of d.rows and leave room for
-// the tail's at its end: from the last bucket to the first, each bucket's
-// rows move up by the tail rows of later values, and its own tail rows
-// go after them.
-func (d *bucketDir) mergeBackward(tail []int32, valueOf func(int32) uint16) {
-	w, i := len(d.rows)-1, len(tail)-1
-	for v := 1<<partBits - 1; v >= 0; v-- {
-		lo, hi := int(d.start[v]), int(d.start[v+1])
-		d.start[v+1] = int32(w + 1)
-		for ; i >= 0 && int(valueOf(tail[i])) == v; i-- {
-			d.rows[w] = tail[i]
+// merge files the rows of tail (value<<32 | row, in order) in the
+// buckets, whose rows fill the start of d.rows and leave room for the
+// tail's at its end. From the tail's last value to its first, the rows of
+// the buckets after that value's move up by the tail rows still to file,
+// in one copy, and the value's tail rows go in before them; then every
+// bucket's start moves up by the tail rows of smaller values.
+func (d *bucketDir) merge(tail []uint64) {
+	w, hi := len(d.rows), int(d.start[1<<partBits])
+	for i := len(tail) - 1; i >= 0; {
+		v := uint16(tail[i] >> 32)
+		end := int(d.start[int(v)+1])
+		w -= copy(d.rows[w-(hi-end):w], d.rows[end:hi])
+		for hi = end; i >= 0 && uint16(tail[i]>>32) == v; i-- {
 			w--
-		}
-		for r := hi - 1; r >= lo; r-- {
-			d.rows[w] = d.rows[r]
-			w--
+			d.rows[w] = int32(uint32(tail[i]))
 		}
 	}
-	d.start[0] = 0
+	j := 0
+	for v := range 1<<partBits + 1 {
+		for j < len(tail) && int(tail[j]>>32) < v {
+			j++
+		}
+		d.start[v] += int32(j)
+	}
 }
 
 // stale reports whether the tail and the tombstones have grown enough

@@ -3,6 +3,7 @@ package index
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 	"testing"
 )
@@ -130,7 +131,7 @@ func TestMultiIndexAgainstScan(t *testing.T) {
 	}
 	withTail, withDead, rebuilt := 0, 0, 0
 	filed := map[*multiIndex]int{}
-	for step := range 6000 {
+	for step := range 3000 {
 		id := ids[g.rnd.IntN(len(ids))]
 		switch op := g.rnd.IntN(10); {
 		case op < 5:
@@ -198,4 +199,50 @@ func scanned(x *Index, q Query) ([]Hit, error) {
 		}
 	}()
 	return x.Search(context.Background(), q)
+}
+
+// TestTableMultiIndexAgainstModel adds, overwrites and removes rows of a
+// table keeping a multi-index, and the same in a plain slice of keys:
+// after every change the table's keys are the model's, and (every few
+// changes) its buckets and tail file every row once, in the buckets of its key (checkMulti),
+// through tails, tombstones and folds.
+func TestTableMultiIndexAgainstModel(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(5, 8))
+	tab := table{multiRows: 50}
+	var model []uint64
+	folds, waiting := 0, false
+	for step := range 4000 {
+		key := rnd.Uint64()
+		if rnd.IntN(3) == 0 && len(model) > 0 {
+			key = model[rnd.IntN(len(model))] ^ 1<<rnd.IntN(64) // a near-duplicate
+		}
+		switch op := rnd.IntN(10); {
+		case op < 5 || len(model) == 0:
+			tab.add(Code{Key: key}, 0, 0)
+			model = append(model, key)
+		case op < 7:
+			r := rnd.IntN(len(model))
+			tab.set(int32(r), Code{Key: key})
+			model[r] = key
+		default:
+			r, last := rnd.IntN(len(model)), len(model)-1
+			tab.remove(int32(r))
+			model[r] = model[last]
+			model = model[:last]
+		}
+		folded := false
+		if m := tab.multi; m != nil && len(m.tail) == 0 && m.dead == 0 && waiting {
+			folds, folded = folds+1, true
+		}
+		waiting = tab.multi != nil && len(tab.multi.tail)+tab.multi.dead > 0
+		if !slices.Equal(tab.keys, model) {
+			t.Fatalf("step %d: the table's keys are not the model's", step)
+		}
+		if step%100 == 0 || folded && folds%4 == 1 {
+			checkMulti(t, 0, &tab)
+		}
+	}
+	if folds == 0 {
+		t.Error("the buckets were never folded")
+	}
 }
