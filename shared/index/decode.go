@@ -89,7 +89,7 @@ func (x *Index) readEntries(d *decoder, h header) error {
 	groupLens := d.u32s(n)
 	groups := d.string(int(h.groupBytes))
 	x.ids, x.groups = make([]string, n), make([]string, n)
-	x.slotOf = make(map[string]int32, n)
+	x.slotOf = newIDTable(n)
 	var at, gat uint64
 	for s := range n {
 		l := uint64(idLens[s])
@@ -97,7 +97,10 @@ func (x *Index) readEntries(d *decoder, h header) error {
 			return fmt.Errorf("%w: entry %d's ID", ErrEncoding, s)
 		}
 		x.ids[s], at = ids[at:at+l], at+l
-		x.slotOf[x.ids[s]] = int32(s) // an ID twice leaves the map short, below
+		if _, twice := x.slotOf.find(x.ids, x.ids[s]); twice {
+			return fmt.Errorf("%w: an ID twice", ErrEncoding)
+		}
+		x.slotOf.insert(x.ids, int32(s))
 		if gl := groupLens[s]; gl == sameAsID {
 			x.groups[s] = x.ids[s]
 		} else if gat+uint64(gl) <= uint64(len(groups)) {
@@ -108,9 +111,6 @@ func (x *Index) readEntries(d *decoder, h header) error {
 	}
 	if at != uint64(len(ids)) || gat != uint64(len(groups)) {
 		return fmt.Errorf("%w: unread ID or group bytes", ErrEncoding)
-	}
-	if len(x.slotOf) != n {
-		return fmt.Errorf("%w: an ID twice", ErrEncoding)
 	}
 	x.active = make([]bool, n)
 	for s, v := range d.take(n) {
@@ -193,27 +193,31 @@ func (x *Index) place() error {
 			counts[o]++
 		}
 	}
-	all := make([]place, x.codesOf(counts))
-	x.places = make([][]place, len(x.ids))
+	codes := x.codesOf(counts)
+	if codes > maxRows {
+		return fmt.Errorf("%w: %d codes in all", ErrEncoding, codes)
+	}
+	p := &x.places
+	p.at, p.n = make([]int32, len(x.ids)), make([]uint8, len(x.ids))
+	p.row, p.tab = make([]int32, codes), make([]uint8, codes)
 	at := 0
 	for s, n := range counts {
 		if n < 1 || n > MaxCodes {
 			return fmt.Errorf("%w: entry %d has %d codes", ErrEncoding, s, n)
 		}
-		ps := all[at : at+int(n) : at+int(n)]
-		for j := range ps {
-			ps[j].row = -1
-		}
-		x.places[s], at = ps, at+int(n)
+		p.at[s], p.n[s], at = int32(at), uint8(n), at+int(n)
+	}
+	for i := range p.row {
+		p.row[i] = -1
 	}
 	for t := range x.tables {
 		tb := &x.tables[t]
 		for r, o := range tb.owner {
-			j := int(tb.sub[r])
-			if j >= len(x.places[o]) || x.places[o][j].row >= 0 {
+			j := int32(tb.sub[r])
+			if j >= int32(p.n[o]) || p.row[p.at[o]+j] >= 0 {
 				return fmt.Errorf("%w: table %d row %d is code %d of entry %d", ErrEncoding, t, r, j, o)
 			}
-			x.places[o][j] = place{table: int32(t), row: int32(r)}
+			p.row[p.at[o]+j], p.tab[p.at[o]+j] = int32(r), uint8(t)
 		}
 	}
 	return nil

@@ -120,7 +120,8 @@ type Attributes struct {
 // Each table stores its codes in rows, keys in one contiguous slice so
 // that a scan reads nothing else. Entries live in slots, with their
 // metadata in parallel slices; a slot lists where each of its codes lives,
-// in the order they were put. Removing a code or an entry moves the last
+// in the order they were put (places.go), and is found by its ID through
+// a table of slot numbers (idtable.go). Removing a code or an entry moves the last
 // row of the table or the last slot into the hole, so removal costs time
 // proportional to the entry's codes, not to the index.
 type Index struct {
@@ -130,7 +131,7 @@ type Index struct {
 
 	// Per slot.
 	ids    []string
-	places [][]place // where the entry's codes live, in their order
+	places placeList // where the entry's codes live, in their order
 	active []bool
 	// An entry's Attributes are kept as its group, the ID's own string
 	// when they are equal (a CRS target's product is itself), and the
@@ -138,21 +139,15 @@ type Index struct {
 	groups []string
 	extra  []*Attributes // the whole Attributes, or nil when only Group is set
 
-	slotOf  map[string]int32
-	actives int // how many entries are active
-	codes   int // how many codes, over all tables
+	slotOf  idTable // slots by ID
+	actives int     // how many entries are active
+	codes   int     // how many codes, over all tables
 
 	// For tests: alwaysMulti reads a table's multi-index whenever the
 	// bound allows, cheaper or not, and multiReads counts the tables read
 	// so (searches run in parallel under the read lock).
 	alwaysMulti bool
 	multiReads  atomic.Int64
-}
-
-// place locates one code of an entry: row Row of table Table.
-type place struct {
-	table int32
-	row   int32
 }
 
 // New returns an empty index with the given number of tables. It panics
@@ -163,7 +158,7 @@ func New(tables int) *Index {
 	}
 	return &Index{
 		tables: make([]table, tables),
-		slotOf: make(map[string]int32),
+		slotOf: newIDTable(0),
 	}
 }
 
@@ -171,7 +166,12 @@ func New(tables int) *Index {
 // multi-index of its keys, which searches within a small enough bound
 // read instead of scanning the table (see mih.go); 0, the default, keeps
 // none. A table builds it when it reaches rows rows, now if it has them,
-// and lets it go when it falls below half as many.
+// and lets it go when it falls below half as many. Rows put after it is
+// built wait in a short tail that searches read whole; once the tail and
+// the rows removed since pass a 128th of the table, the change that
+// passes it folds them into the buckets (BenchmarkMultiIndexFold: about
+// 10 ms at 1M rows, under the write lock). Loading many entries,
+// set 0 first and rows after, as a multi-index built once costs less.
 func (x *Index) MultiIndexRows(rows int) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
@@ -183,7 +183,9 @@ func (x *Index) MultiIndexRows(rows int) {
 
 // Compact gives back the room the index's slices grew into while
 // entries were put one by one: after a gallery is loaded, up to a fifth
-// of its memory. It copies each slice once, a table at a time.
+// of its memory. It copies each slice once, a table at a time, packs the
+// list of where entries' codes are, sizes the table of IDs to the
+// entries, and builds the multi-indexes anew, without tail or tombstones.
 func (x *Index) Compact() {
 	x.mu.Lock()
 	defer x.mu.Unlock()
@@ -194,8 +196,10 @@ func (x *Index) Compact() {
 			t.multi = newMultiIndex(t.keys)
 		}
 	}
-	x.ids, x.places, x.active = exact(x.ids), exact(x.places), exact(x.active)
+	x.ids, x.active = exact(x.ids), exact(x.active)
 	x.groups, x.extra = exact(x.groups), exact(x.extra)
+	x.places.compact()
+	x.slotOf.rehash(x.ids, 0)
 }
 
 // exact returns a copy of s whose capacity is its length.
@@ -252,11 +256,11 @@ func (x *Index) Put(e Entry) error {
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	s, ok := x.slotOf[e.ID]
+	s, ok := x.slotOf.find(x.ids, e.ID)
 	if ok && x.samePlaces(s, e.Codes) {
+		rows, _ := x.places.rows(s)
 		for j, c := range e.Codes {
-			p := x.places[s][j]
-			x.tables[p.table].set(p.row, c)
+			x.tables[c.Table].set(rows[j], c)
 		}
 		x.setActive(s, e.Active)
 		x.setAttrs(s, e.Attrs)
@@ -269,9 +273,9 @@ func (x *Index) Put(e Entry) error {
 		x.removeCodes(s)
 	} else {
 		s = int32(len(x.ids))
-		x.slotOf[e.ID] = s
 		x.ids = append(x.ids, e.ID)
-		x.places = append(x.places, nil)
+		x.slotOf.insert(x.ids, s)
+		x.places.addSlot()
 		x.active = append(x.active, false)
 		x.groups = append(x.groups, "")
 		x.extra = append(x.extra, nil)
@@ -301,12 +305,12 @@ func (x *Index) validate(e Entry) error {
 // samePlaces reports whether slot s has as many codes as codes, each in
 // the same table, so that a replacement can overwrite them in place.
 func (x *Index) samePlaces(s int32, codes []Code) bool {
-	ps := x.places[s]
-	if len(ps) != len(codes) {
+	_, tabs := x.places.rows(s)
+	if len(tabs) != len(codes) {
 		return false
 	}
 	for j, c := range codes {
-		if int(ps[j].table) != c.Table {
+		if int(tabs[j]) != c.Table {
 			return false
 		}
 	}
@@ -320,10 +324,16 @@ func (x *Index) checkRoom(s int32, replace bool, e Entry) error {
 	for _, c := range e.Codes {
 		grow[c.Table]++
 	}
+	codes := x.codes + len(e.Codes)
 	if replace {
-		for _, p := range x.places[s] {
-			grow[p.table]--
+		_, tabs := x.places.rows(s)
+		for _, t := range tabs {
+			grow[t]--
 		}
+		codes -= len(tabs)
+	}
+	if codes > maxRows { // the places of every code are counted in int32
+		return fmt.Errorf("%w: cannot put %q: %d codes in all", ErrFull, e.ID, codes)
 	}
 	for t := range x.tables {
 		if len(x.tables[t].keys)+grow[t] > maxRows {
@@ -335,31 +345,27 @@ func (x *Index) checkRoom(s int32, replace bool, e Entry) error {
 
 // addCodes appends codes as rows owned by slot s, whose places are empty.
 func (x *Index) addCodes(s int32, codes []Code) {
-	ps := x.places[s][:0]
-	if cap(ps) < len(codes) {
-		ps = make([]place, 0, len(codes))
-	}
+	rows, tabs := x.places.grant(s, len(codes))
 	for j, c := range codes {
-		r := x.tables[c.Table].add(c, s, uint8(j))
-		ps = append(ps, place{table: int32(c.Table), row: r})
+		rows[j], tabs[j] = x.tables[c.Table].add(c, s, uint8(j)), uint8(c.Table)
 	}
-	x.places[s] = ps
 	x.codes += len(codes)
 }
 
 // removeCodes deletes every row of slot s, filling each hole with the last
-// row of its table. It leaves x.places[s] empty.
+// row of its table. It leaves slot s without codes.
 func (x *Index) removeCodes(s int32) {
-	// Read x.places[s][j] afresh each time: moving a later code of s into
-	// a hole updates its place.
-	for j := 0; j < len(x.places[s]); j++ {
-		p := x.places[s][j]
-		if o, k, moved := x.tables[p.table].remove(p.row); moved {
-			x.places[o][k].row = p.row
+	// Read rows[j] afresh each time: moving a later code of s into a hole
+	// updates its place.
+	rows, tabs := x.places.rows(s)
+	for j := range rows {
+		if o, k, moved := x.tables[tabs[j]].remove(rows[j]); moved {
+			orows, _ := x.places.rows(o)
+			orows[k] = rows[j]
 		}
 	}
-	x.codes -= len(x.places[s])
-	x.places[s] = x.places[s][:0]
+	x.codes -= len(rows)
+	x.places.clear(s)
 }
 
 // Remove deletes the entry with the given ID and reports whether there was
@@ -367,29 +373,30 @@ func (x *Index) removeCodes(s int32) {
 func (x *Index) Remove(id string) bool {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	s, ok := x.slotOf[id]
+	s, ok := x.slotOf.find(x.ids, id)
 	if !ok {
 		return false
 	}
 	x.removeCodes(s)
 	x.setActive(s, false)
-	delete(x.slotOf, id)
+	x.slotOf.remove(x.ids, id)
 	last := int32(len(x.ids) - 1)
 	if s != last {
+		x.slotOf.renumber(x.ids, last, s)
 		x.ids[s] = x.ids[last]
-		x.places[s] = x.places[last]
+		x.places.move(last, s)
 		x.active[s] = x.active[last]
 		x.groups[s] = x.groups[last]
 		x.extra[s] = x.extra[last]
-		for _, p := range x.places[s] {
-			x.tables[p.table].owner[p.row] = s
+		rows, tabs := x.places.rows(s)
+		for j, r := range rows {
+			x.tables[tabs[j]].owner[r] = s
 		}
-		x.slotOf[x.ids[s]] = s
 	}
 	// Clear the vacated slot so that it keeps no strings alive.
-	x.ids[last], x.places[last], x.groups[last], x.extra[last] = "", nil, "", nil
+	x.ids[last], x.groups[last], x.extra[last] = "", "", nil
 	x.ids = x.ids[:last]
-	x.places = x.places[:last]
+	x.places.truncate(int(last))
 	x.active = x.active[:last]
 	x.groups = x.groups[:last]
 	x.extra = x.extra[:last]
@@ -401,7 +408,7 @@ func (x *Index) Remove(id string) bool {
 func (x *Index) SetActive(id string, active bool) bool {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	s, ok := x.slotOf[id]
+	s, ok := x.slotOf.find(x.ids, id)
 	if ok {
 		x.setActive(s, active)
 	}
@@ -412,7 +419,7 @@ func (x *Index) SetActive(id string, active bool) bool {
 func (x *Index) Get(id string) (Entry, bool) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	s, ok := x.slotOf[id]
+	s, ok := x.slotOf.find(x.ids, id)
 	if !ok {
 		return Entry{}, false
 	}
@@ -422,9 +429,10 @@ func (x *Index) Get(id string) (Entry, bool) {
 // entry returns a copy of the entry in slot s, its codes in the order
 // they were put.
 func (x *Index) entry(s int32) Entry {
-	codes := make([]Code, len(x.places[s]))
-	for j, p := range x.places[s] {
-		codes[j] = x.tables[p.table].code(p)
+	rows, tabs := x.places.rows(s)
+	codes := make([]Code, len(rows))
+	for j, r := range rows {
+		codes[j] = x.tables[tabs[j]].code(int(tabs[j]), r)
 	}
 	return Entry{ID: x.ids[s], Codes: codes, Active: x.active[s], Attrs: x.attrsOf(s)}
 }

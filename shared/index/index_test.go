@@ -215,10 +215,11 @@ func (g *gen) query(maxProbes int, ids []string) Query {
 func checkLayout(t *testing.T, x *Index) {
 	t.Helper()
 	n := len(x.ids)
-	if len(x.places) != n || len(x.active) != n || len(x.groups) != n || len(x.extra) != n || len(x.slotOf) != n {
-		t.Fatalf("slot slices disagree: ids %d places %d active %d groups %d extra %d map %d",
-			n, len(x.places), len(x.active), len(x.groups), len(x.extra), len(x.slotOf))
+	if len(x.places.at) != n || len(x.places.n) != n || len(x.active) != n || len(x.groups) != n || len(x.extra) != n || x.slotOf.n != n {
+		t.Fatalf("slot slices disagree: ids %d places %d/%d active %d groups %d extra %d ID table %d",
+			n, len(x.places.at), len(x.places.n), len(x.active), len(x.groups), len(x.extra), x.slotOf.n)
 	}
+	checkPlaces(t, &x.places)
 	rows := 0
 	for i, tab := range x.tables {
 		if len(tab.checks) != len(tab.keys) || len(tab.owner) != len(tab.keys) || len(tab.sub) != len(tab.keys) {
@@ -230,17 +231,18 @@ func checkLayout(t *testing.T, x *Index) {
 	}
 	total, actives := 0, 0
 	for s, id := range x.ids {
-		if x.slotOf[id] != int32(s) {
-			t.Fatalf("slot %d holds %q, map says %d", s, id, x.slotOf[id])
+		if got, ok := x.slotOf.find(x.ids, id); !ok || got != int32(s) {
+			t.Fatalf("slot %d holds %q, the ID table says %d, %v", s, id, got, ok)
 		}
-		for j, p := range x.places[s] {
-			tab := &x.tables[p.table]
-			if tab.owner[p.row] != int32(s) || int(tab.sub[p.row]) != j {
+		rows, tabs := x.places.rows(int32(s))
+		for j, r := range rows {
+			tab := &x.tables[tabs[j]]
+			if tab.owner[r] != int32(s) || int(tab.sub[r]) != j {
 				t.Fatalf("slot %d code %d is table %d row %d, owned by %d as code %d",
-					s, j, p.table, p.row, tab.owner[p.row], tab.sub[p.row])
+					s, j, tabs[j], r, tab.owner[r], tab.sub[r])
 			}
 		}
-		total += len(x.places[s])
+		total += len(rows)
 		if x.active[s] {
 			actives++
 		}

@@ -16,7 +16,7 @@ import (
 var multiSizes = flag.String("multisizes", "1000000", "comma-separated gallery sizes for BenchmarkMultiIndex, e.g. 1000000 or 10000000")
 
 // shapedFixture returns an index of n entries of benchTables codes, keeping
-// multi-indexes from 65,536 rows, whose codes are shaped as a real
+// multi-indexes from 65,536 rows (built once it is loaded), whose codes are shaped as a real
 // gallery's are rather than spread evenly: 70 % random, 20 % in 2,000
 // clusters (a centre with up to 6 bits flipped: pictures alike, such as
 // the products of one catalogue), 10 % near-duplicates of an earlier
@@ -42,7 +42,6 @@ func shapedFixture(b *testing.B, n int) *fixture {
 		return w
 	}
 	f := &fixture{x: New(benchTables), ids: make([]string, n), rnd: rnd}
-	f.x.MultiIndexRows(1 << 16)
 	codes := make([]Code, benchTables)
 	for i := range n {
 		switch k := rnd.IntN(10); {
@@ -71,7 +70,10 @@ func shapedFixture(b *testing.B, n int) *fixture {
 			b.Fatal(err)
 		}
 	}
-	f.x.Compact() // as the server does after loading a gallery
+	// As the server loads a gallery: the slices trimmed, then the
+	// multi-indexes built once, not grown row by row.
+	f.x.Compact()
+	f.x.MultiIndexRows(1 << 16)
 	fixtures[key] = f
 	runtime.GC()
 	return f
@@ -86,15 +88,7 @@ func shapedFixture(b *testing.B, n int) *fixture {
 // multi-indexes' as x-vs-flat; a table whose multi-index would cost more
 // than its scan is scanned anyway.
 func BenchmarkMultiIndex(b *testing.B) {
-	var sizes []int
-	for _, field := range strings.Split(*multiSizes, ",") {
-		n, err := strconv.Atoi(strings.TrimSpace(field))
-		if err != nil || n <= 0 {
-			b.Fatalf("-multisizes %q", *multiSizes)
-		}
-		sizes = append(sizes, n)
-	}
-	for _, n := range sizes {
+	for _, n := range multiSizeList(b) {
 		for _, bound := range []int{8, 15} {
 			b.Run(fmt.Sprintf("n=%d/bound=%d", n, bound), func(b *testing.B) {
 				f := shapedFixture(b, n)
@@ -149,10 +143,55 @@ func BenchmarkMultiIndex(b *testing.B) {
 	}
 }
 
+// multiSizeList returns the gallery sizes -multisizes names.
+func multiSizeList(b *testing.B) []int {
+	var sizes []int
+	for _, field := range strings.Split(*multiSizes, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(field))
+		if err != nil || n <= 0 {
+			b.Fatalf("-multisizes %q", *multiSizes)
+		}
+		sizes = append(sizes, n)
+	}
+	return sizes
+}
+
 // heapInUse returns the bytes of live heap after a collection.
 func heapInUse() uint64 {
 	runtime.GC()
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
 	return m.HeapAlloc
+}
+
+// BenchmarkMultiIndexFold folds a tail and tombstones of a 128th of a
+// table of -multisizes random keys into its buckets, as a table does once
+// they pass that share of its rows: the pause the put that passes it
+// costs, under the index's write lock. It reports building the buckets
+// from the keys, as a table does when it first keeps them, as ms-build.
+func BenchmarkMultiIndexFold(b *testing.B) {
+	for _, n := range multiSizeList(b) {
+		b.Run(fmt.Sprintf("rows=%d", n), func(b *testing.B) {
+			rnd := rand.New(rand.NewPCG(uint64(n), 3))
+			keys := make([]uint64, n)
+			for i := range keys {
+				keys[i] = rnd.Uint64()
+			}
+			began := time.Now()
+			m := newMultiIndex(keys)
+			build := time.Since(began)
+			b.ResetTimer()
+			for range b.N {
+				b.StopTimer()
+				for range n/128 + 33 {
+					r := int32(rnd.IntN(n))
+					m.drop(r, keys[r]) // a tombstone, or out of the tail
+					m.add(r)
+				}
+				b.StartTimer()
+				m.fold(keys)
+			}
+			b.ReportMetric(float64(build.Microseconds())/1000, "ms-build")
+		})
+	}
 }

@@ -113,7 +113,7 @@ func (x *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 		exclude:  -1,
 		top:      newTopK(max(q.Limit, 1), q.DistinctGroups, x.ids, x.groups),
 	}
-	if slot, ok := x.slotOf[q.Exclude]; ok {
+	if slot, ok := x.slotOf.find(x.ids, q.Exclude); ok {
 		s.exclude = slot
 	}
 	if err := s.run(ctx); err != nil {
@@ -320,11 +320,12 @@ func (s *scan) multiCheaper() bool {
 	for _, j := range s.mine {
 		p := &s.probes[j]
 		r := s.bound - p.Penalty
+		read += len(m.tail)
 		for k := range parts {
 			if pr := partRadius(r, k); pr >= 0 {
-				v, buckets := part(p.Key, k), m.buckets[k]
+				v, dir := part(p.Key, k), &m.dirs[k]
 				for _, f := range flips[:flipsWithin[pr]] {
-					read += len(buckets[v^f])
+					read += dir.size(v ^ f)
 				}
 			}
 		}
@@ -348,9 +349,16 @@ const multiRowCost = 24
 // table within the bound through its multi-index, and offers each as
 // resolve does. A row is read through every part it shares with the probe
 // closely enough, and offered each time: offering the same pair again
-// changes nothing.
+// changes nothing. The rows of the tail, in no bucket, are read whole.
 func (s *scan) readMulti(ctx context.Context) error {
 	done, keys := ctx.Done(), s.tab.keys
+	for _, row := range s.tab.multi.tail {
+		for _, j := range s.mine {
+			if p := &s.probes[j]; bits.OnesCount64(keys[row]^p.Key)+p.Penalty <= s.bound {
+				s.resolveOne(row, j)
+			}
+		}
+	}
 	for _, j := range s.mine {
 		p := &s.probes[j]
 		r := s.bound - p.Penalty
@@ -370,10 +378,10 @@ func (s *scan) readMulti(ctx context.Context) error {
 				default:
 				}
 			}
-			v, buckets := part(p.Key, k), s.tab.multi.buckets[k]
+			v, dir := part(p.Key, k), &s.tab.multi.dirs[k]
 			for _, f := range masks {
-				for _, row := range buckets[v^f] {
-					if bits.OnesCount64(keys[row]^p.Key)+p.Penalty <= s.bound {
+				for _, row := range dir.bucket(v ^ f) {
+					if row != tombstone && bits.OnesCount64(keys[row]^p.Key)+p.Penalty <= s.bound {
 						s.resolveOne(row, j)
 					}
 				}

@@ -26,7 +26,7 @@ func (t *table) add(c Code, s int32, j uint8) int32 {
 	t.owner = append(t.owner, s)
 	t.sub = append(t.sub, j)
 	if t.multi != nil {
-		t.multi.add(r, c.Key)
+		t.multi.add(r)
 	}
 	t.keepMulti()
 	return r
@@ -36,15 +36,16 @@ func (t *table) add(c Code, s int32, j uint8) int32 {
 func (t *table) set(r int32, c Code) {
 	if t.multi != nil && t.keys[r] != c.Key {
 		t.multi.drop(r, t.keys[r])
-		t.multi.add(r, c.Key)
+		t.multi.add(r)
 	}
 	t.keys[r] = c.Key
 	t.checks[r] = c.Checks
+	t.keepMulti()
 }
 
-// code returns the code in row p.row, which is in table p.table.
-func (t *table) code(p place) Code {
-	return Code{Table: int(p.table), Key: t.keys[p.row], Checks: t.checks[p.row]}
+// code returns the code in row r of t, which is table number tab.
+func (t *table) code(tab int, r int32) Code {
+	return Code{Table: tab, Key: t.keys[r], Checks: t.checks[r]}
 }
 
 // remove deletes row r by moving the last row into it. If a row moved, it
@@ -76,12 +77,14 @@ func (t *table) remove(r int32) (owner int32, sub uint8, moved bool) {
 // keepMulti builds the multi-index when the table has reached multiRows
 // rows, and lets it go when the table has fallen below half that (or
 // multiRows is 0), so that a table near the limit does not build it again
-// and again.
+// and again; in between, it builds the buckets again when they are stale.
 func (t *table) keepMulti() {
 	switch n := len(t.keys); {
 	case t.multi == nil && t.multiRows > 0 && n >= t.multiRows:
 		t.multi = newMultiIndex(t.keys)
 	case t.multi != nil && (t.multiRows == 0 || n < t.multiRows/2):
 		t.multi = nil
+	case t.multi != nil && t.multi.stale():
+		t.multi.fold(t.keys)
 	}
 }
