@@ -13,6 +13,7 @@ import (
 	"github.com/pixmatch/pixmatch/shared/feature"
 	"github.com/pixmatch/pixmatch/shared/fingerprint"
 	"github.com/pixmatch/pixmatch/shared/imagefile"
+	"github.com/pixmatch/pixmatch/shared/luma"
 	"github.com/pixmatch/pixmatch/shared/quality"
 	"github.com/pixmatch/pixmatch/shared/subject"
 )
@@ -69,7 +70,7 @@ func (ps *Pictures) Read(ctx context.Context, data []byte, p Policy) (*Picture, 
 	err := ps.s.decode(ctx, data, p, func(img image.Image, info imagefile.Info) error {
 		pic = &Picture{Data: data, Info: info, work: fingerprint.Plane(img, info.Upright())}
 		if !hashOnly {
-			pic.feat = info.Upright().Apply(feature.Plane(img, feature.TargetOptions))
+			pic.feat = upright(feature.Plane(img, feature.TargetOptions), info)
 		}
 		if !p.Search {
 			pic.grade = quality.SampleOf(img)
@@ -77,6 +78,15 @@ func (ps *Pictures) Read(ctx context.Context, data []byte, p Policy) (*Picture, 
 		return nil
 	})
 	return pic, err
+}
+
+// upright turns a plane of a picture as stored upright; a picture stored
+// upright, most are, is its own plane, not a copy.
+func upright(g *image.Gray, info imagefile.Info) *image.Gray {
+	if d := info.Upright(); d != luma.Identity {
+		return d.Apply(g)
+	}
+	return g
 }
 
 // decode checks data against the policy, takes its cost from the decode

@@ -282,20 +282,17 @@ func matched(hits []match.Hit) int {
 	return n
 }
 
-// resolve reads the targets of matches from the store, in one read. A
-// target deleted since the search is left out.
+// resolve reads the targets of matches from the store, in one read, or
+// from the rows the gallery keeps (resolved.go). A target deleted since
+// the search is left out.
 func (s *Service) resolve(ctx context.Context, gallery int64, ms []Match, images bool) ([]Match, error) {
 	ids := make([]string, len(ms))
 	for i, m := range ms {
 		ids[i] = m.Target.ID
 	}
-	ts, err := s.store.TargetsByID(ctx, gallery, ids, images)
+	byID, err := s.rows(ctx, gallery, ids, images)
 	if err != nil {
 		return nil, searchError(ctx, fmt.Errorf("read matched targets: %w", err))
-	}
-	byID := make(map[string]store.Target, len(ts))
-	for _, t := range ts {
-		byID[t.ID] = t
 	}
 	out := make([]Match, 0, len(ms))
 	for _, m := range ms {

@@ -94,6 +94,8 @@ type shelf struct {
 	index *index.Index // the hash tier
 	tier  *featureTier // the feature tier (tier.go)
 
+	resolved rowCache // rows of matched targets (resolved.go)
+
 	pending []string // targets without a feature record (see RemakeFeatures); under mu
 	// stale are the pending targets whose record of an earlier enrolment
 	// is in the tier meanwhile (remake.go); under mu

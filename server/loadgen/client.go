@@ -45,7 +45,7 @@ func (c *client) addNext(ctx context.Context, url string, _ *rand.Rand) (outcome
 // pictures allowed: the server is asked for no similarity check, as a
 // bulk loader asks.
 func (c *client) add(ctx context.Context, url string, i int) (outcome, time.Duration, error) {
-	pic, err := encodeJPEG(Picture(c.o.Seed, i, targetSide), 90)
+	pic, err := TargetJPEG(c.o.Seed, i)
 	if err != nil {
 		return outcome{}, 0, err
 	}

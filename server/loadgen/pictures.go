@@ -47,16 +47,16 @@ func Picture(seed uint64, i, side int) *image.RGBA {
 	for range 40 {
 		x0, y0 := rnd.IntN(w), rnd.IntN(h)
 		rw, rh := w/40+rnd.IntN(w/5), h/40+rnd.IntN(h/5)
-		c := image.NewUniform(randomColor(rnd))
+		c := randomColor(rnd)
 		if rnd.IntN(2) == 0 {
-			draw.Draw(img, image.Rect(x0, y0, x0+rw, y0+rh), c, image.Point{}, draw.Src)
+			draw.Draw(img, image.Rect(x0, y0, x0+rw, y0+rh), image.NewUniform(c), image.Point{}, draw.Src)
 			continue
 		}
 		r := min(rw, rh) / 2
 		for y := max(y0-r, 0); y < min(y0+r, h); y++ {
 			for x := max(x0-r, 0); x < min(x0+r, w); x++ {
 				if (x-x0)*(x-x0)+(y-y0)*(y-y0) <= r*r {
-					img.Set(x, y, c.C)
+					img.SetRGBA(x, y, c)
 				}
 			}
 		}
@@ -71,6 +71,12 @@ func randomColor(rnd *rand.Rand) color.RGBA {
 // mix blends a into b by t/255.
 func mix(a, b uint8, t int) uint8 { return uint8((int(a)*(255-t) + int(b)*t) / 255) }
 
+// TargetJPEG is the file of target i of a run seeded with seed, as
+// seeding adds it: its Picture 800 pixels wide, JPEG at quality 90.
+func TargetJPEG(seed uint64, i int) ([]byte, error) {
+	return encodeJPEG(Picture(seed, i, targetSide), 90)
+}
+
 // encodeJPEG encodes img at quality q.
 func encodeJPEG(img image.Image, q int) ([]byte, error) {
 	var buf bytes.Buffer
@@ -78,15 +84,24 @@ func encodeJPEG(img image.Image, q int) ([]byte, error) {
 	return buf.Bytes(), err
 }
 
+// Queried returns the targets whose copies a run sends as searches when
+// the gallery holds held targets: at most 256, spread over them.
+func Queried(held int) []int {
+	n := min(held, queryPool)
+	out := make([]int, n)
+	for k := range n {
+		out[k] = k * held / n
+	}
+	return out
+}
+
 // makeQueries makes the pictures searches send: copies of targets spread
 // over those the gallery held when measuring began (c.next then), made
 // o.Side wide and recompressed, and pictures of no target.
 func (c *client) makeQueries() {
-	held := int(c.next.Load())
-	n := min(held, queryPool)
-	c.queries = make([][]byte, 0, n)
-	for k := range n {
-		i := k * held / n
+	queried := Queried(int(c.next.Load()))
+	c.queries = make([][]byte, 0, len(queried))
+	for _, i := range queried {
 		src := Picture(c.o.Seed, i, targetSide)
 		small := image.NewRGBA(image.Rect(0, 0, c.o.Side, c.o.Side*3/4))
 		xdraw.ApproxBiLinear.Scale(small, small.Rect, src, src.Rect, xdraw.Src, nil)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/pixmatch/pixmatch/server/loadgen"
+	"github.com/pixmatch/pixmatch/server/loadgen/bulk"
 )
 
 // bench drives running servers through the CRS API (package loadgen) and
@@ -37,6 +38,9 @@ func bench(ctx context.Context, args []string, out io.Writer, getenv func(string
 	fs.Float64Var(&o.Miss, "miss", 0.1, "the part of searches sent a picture of no target")
 	fs.Uint64Var(&o.Seed, "seed", 1, "draws the pictures: runs with one seed search for the targets each other added")
 	fs.IntVar(&o.Side, "side", 640, "a query picture's width in pixels")
+	bulk := fs.Bool("bulk", false, "seed the gallery of --app-id in the database of --data (or --db) directly, in bulk, up to --targets, then stop: the server must not be running (see package loadgen/bulk)")
+	var where storeFlags
+	where.register(fs)
 	var follow []string
 	fs.Func("follow", "a server whose follow delays to report: the changes its /metrics says it followed during the run and 1.5 s after (repeatable)", func(v string) error {
 		follow = append(follow, strings.TrimRight(v, "/"))
@@ -51,6 +55,9 @@ func bench(ctx context.Context, args []string, out io.Writer, getenv func(string
 	}
 	if len(o.URLs) == 0 {
 		o.URLs = []string{"http://127.0.0.1:8080"}
+	}
+	if *bulk {
+		return bulkSeed(ctx, where, o)
 	}
 	if o.AppID == "" || o.Key == "" || o.Secret == "" {
 		return fmt.Errorf("bench needs the gallery's appId and an API key: --app-id, --api-key, --api-secret (or PIXMATCH_APP_ID, PIXMATCH_API_KEY, PIXMATCH_API_SECRET)")
@@ -75,6 +82,25 @@ func bench(ctx context.Context, args []string, out io.Writer, getenv func(string
 	for i, d := range after {
 		fmt.Fprintf(out, "follow delay of %s: %v\n", follow[i], d)
 	}
+	return err
+}
+
+// bulkSeed seeds the gallery of o.AppID in the store where names with
+// o.Targets of loadgen's targets, through the store (package bulk).
+func bulkSeed(ctx context.Context, where storeFlags, o loadgen.Options) error {
+	st, err := where.open(ctx)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	g, err := st.GalleryByAppID(ctx, o.AppID)
+	if err != nil {
+		return fmt.Errorf("bench --bulk: the gallery of appId %q: %w", o.AppID, err)
+	}
+	start := time.Now()
+	added, err := bulk.Seed(ctx, st, g.ID, bulk.Options{Targets: o.Targets, Seed: o.Seed,
+		Progress: func(held, of int) { fmt.Fprintf(os.Stderr, "\rseeding: %d of %d targets", held, of) }})
+	fmt.Fprintf(os.Stderr, "\nadded %d targets in %v\n", added, time.Since(start).Round(time.Second))
 	return err
 }
 

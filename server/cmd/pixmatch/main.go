@@ -5,6 +5,7 @@
 //	pixmatch galleries [list | create NAME | update NAME | delete NAME] [flags]
 //	pixmatch keys      [list | create | delete ID] [flags]
 //	pixmatch bench     [--url URL]… [--clients N] [--duration D] [--targets N] [--mix search=N,add=N]
+//	pixmatch bench     --bulk [--data ./data | --db URL] --app-id ID --targets N
 //	pixmatch import    DIR [--url URL] [--app-id ID] [--meta FILE] [--clients N] [--allow-similar]
 //	pixmatch backup    FILE [--data ./data]
 //	pixmatch restore   FILE [--data ./data]
@@ -54,6 +55,7 @@ const usage = `usage:
   pixmatch galleries [list | create NAME | update NAME | delete NAME] [--data DIR] [--db URL] [flags]
   pixmatch keys      [list | create | delete ID] [--data DIR] [--db URL] [flags]
   pixmatch bench     [--url URL]… [--clients N] [--duration D] [--targets N] [--mix search=N,add=N]
+  pixmatch bench     --bulk [--data DIR | --db URL] --app-id ID --targets N
   pixmatch import    DIR [--url URL] [--app-id ID] [--meta FILE] [--clients N] [--allow-similar]
   pixmatch backup    FILE [--data DIR]
   pixmatch restore   FILE [--data DIR]
