@@ -85,6 +85,8 @@ type Hit struct {
 	// pairs it is the lowest code, then the lowest probe.
 	Probe int
 	Code  int
+	// Table is the table of that code.
+	Table int
 }
 
 // checkEvery is the number of key comparisons between two looks at the
@@ -127,6 +129,7 @@ func (x *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 			Distance: int(c.dist),
 			Probe:    int(c.probe),
 			Code:     int(c.code),
+			Table:    int(x.places[c.slot][c.code].table),
 		}
 	}
 	return hits, nil
