@@ -13,6 +13,7 @@ import (
 	"github.com/pixmatch/pixmatch/shared/camera"
 	"github.com/pixmatch/pixmatch/shared/distort"
 	"github.com/pixmatch/pixmatch/shared/fingerprint"
+	"github.com/pixmatch/pixmatch/shared/match"
 	"github.com/pixmatch/pixmatch/shared/testphoto"
 )
 
@@ -125,6 +126,19 @@ func TestBothPolicies(t *testing.T) {
 	if got := byScore.merge(hashMatch, []Hit{{ID: "a", Score: 0.99}}, thr); got[0].Score != 0.99 {
 		t.Errorf("an entry both tiers found scores %g, want the better 0.99", got[0].Score)
 	}
+	// A match the feature tier refuted is a near hit: it ranks after the
+	// feature tier's matches, below 0.5, and the cascade goes on to them;
+	// unconfirmed, it is the hash tier's match.
+	refuted := []Hit{{ID: "a", Score: thr + 2, Hash: match.Hit{Refuted: true}}}
+	if got := byScore.merge(refuted, features, thr); !slices.Equal(ids(got), []string{"b", "c", "a"}) || got[2].Score >= 0.5 {
+		t.Errorf("by score, refuted: %+v", got)
+	}
+	if got := cascade.merge(refuted, features, thr); !slices.Equal(ids(got), []string{"b", "c", "a"}) {
+		t.Errorf("cascade, refuted: %+v", got)
+	}
+	if got := bothPolicies[2].merge(refuted, nil, thr); got[0].Score < 0.5 {
+		t.Errorf("unconfirmed, refuted: %+v", got)
+	}
 }
 
 // TestCameraTable runs the camera table and the results table's recipes
@@ -146,7 +160,7 @@ func TestCameraTable(t *testing.T) {
 	for _, col := range cam.Columns {
 		names = append(names, col.Name)
 	}
-	if want := []string{"pixmatch", "pHash", "features", "both, cascade", "both, by score"}; !slices.Equal(names, want) {
+	if want := []string{"pixmatch", "pHash", "features", "both, cascade", "both, by score", "both, unconfirmed"}; !slices.Equal(names, want) {
 		t.Fatalf("camera table columns %q, want %q", names, want)
 	}
 	if cam.Tier == nil || cam.Tier.Entries != 60 || cam.Tier.Queries != len(cam.Rows)*(len(c.Targets)+len(c.NonMembers)) {
