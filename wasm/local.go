@@ -22,7 +22,8 @@ import (
 // would grow by the vocabulary, and a few hundred records take tens of
 // milliseconds — exactly as the server verifies its shortlist
 // (camera.Verify with feature.DefaultVerifyOptions), and merges what it
-// finds with the hash search as the server merges its two tiers.
+// finds with the hash search as the server merges its two tiers, its
+// matches on part of a picture confirmed by the feature tier first.
 
 // localMatch is a target either tier found in the held gallery.
 type localMatch struct {
@@ -68,6 +69,7 @@ func (m *module) searchFeatures(args []js.Value) (any, error) {
 		if hits, err = m.hashHits(*fp, opts); err != nil {
 			return nil, err
 		}
+		hits = m.confirm(q, hits)
 	}
 	searched := time.Now()
 	found, verified := m.locate(q, opts)
@@ -114,6 +116,18 @@ func (m *module) locate(q feature.Record, opts searchOptions) ([]camera.Found, i
 	slices.Sort(ids)
 	found, _ := camera.Verify(context.Background(), q.Features, q.Width, q.Height, ids, records, feature.DefaultVerifyOptions)
 	return found, len(ids)
+}
+
+// confirm lets the feature tier judge the hash tier's matches on part of
+// a picture with the held records, as the server does (match.Confirm
+// with match.Confirmation): those it refutes are left out.
+func (m *module) confirm(q feature.Record, hits []match.Hit) []match.Hit {
+	o := match.Confirmation
+	judged, _ := match.Confirm(context.Background(), hits, len(q.Features), m.state.Records(), func(ctx context.Context, id string, rec feature.Record) (bool, error) {
+		found, err := camera.Verify(ctx, q.Features, q.Width, q.Height, []string{id}, map[string]feature.Record{id: rec}, o.Verify())
+		return len(found) > 0, err
+	}, o)
+	return slices.DeleteFunc(judged, func(h match.Hit) bool { return h.Refuted })
 }
 
 // merge returns the targets the hash tier's hits and the feature tier's

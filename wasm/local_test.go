@@ -14,6 +14,7 @@ import (
 	"github.com/pixmatch/pixmatch/shared/distort"
 	"github.com/pixmatch/pixmatch/shared/feature"
 	"github.com/pixmatch/pixmatch/shared/fingerprint"
+	"github.com/pixmatch/pixmatch/shared/match"
 	"github.com/pixmatch/pixmatch/shared/syncwire"
 	"github.com/pixmatch/pixmatch/shared/testphoto"
 )
@@ -252,4 +253,42 @@ func TestApplyRefusesFormatTwo(t *testing.T) {
 	checkErrors(t, []errorCase{
 		{"format 2", "apply", []any{typedArray("Uint8Array", formatTwo)}, codeFormat, "format version 2, which is no longer read"},
 	})
+}
+
+// TestSearchFeaturesConfirms checks that the module, as the server does,
+// refutes a hash match on part of a target whose held record the query's
+// features do not verify: the centre of a picture with the target's
+// shading but another texture, which the hash search alone matches. The
+// centre of the target itself is still found.
+func TestSearchFeaturesConfirms(t *testing.T) {
+	smooth := distort.Blur(12)(testphoto.Image("grass"))
+	target := nrgba(distort.Noise(25, 2)(smooth))
+	fp, err := fingerprint.Target(target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := feature.Plane(target, feature.TargetOptions)
+	fs := feature.Extract(p, feature.TargetOptions)
+	b := syncwire.Batch{Kind: syncwire.Snapshot, Fingerprint: fingerprint.Version, Tables: int(fingerprint.Windows), Checks: match.Browser.Checks, To: 1,
+		FeatureVersion: int(feature.Version), Records: []syncwire.Record{{Seq: 1, Active: true, Codes: match.Browser.Codes(fp), Name: "t",
+			Features: &feature.Record{Width: p.Rect.Dx(), Height: p.Rect.Dy(), Features: fs[:min(len(fs), 300)]}}}}
+	mod := newModule().exports(newExporter())
+	mustCall(t, mod, "apply", encode(t, b))
+	for _, c := range []struct {
+		name  string
+		pic   *image.NRGBA
+		found bool
+	}{
+		{"another texture", nrgba(distort.Crop(0.1)(distort.Noise(25, 1)(smooth))), false},
+		{"the target", nrgba(distort.Crop(0.1)(target)), true},
+	} {
+		hashOnly, _ := search(mod, c.pic, nil)
+		if len(hashOnly) != 1 || hashOnly[0].distance > fingerprint.Threshold {
+			t.Fatalf("%s: the hash search finds %+v, want the target", c.name, hashOnly)
+		}
+		got := searchFeatures(t, mod, c.pic, nil)
+		if found := len(got) == 1 && got[0].seq == 1 && got[0].score >= 0.5; found != c.found {
+			t.Errorf("%s: searchFeatures %+v, want found %v", c.name, got, c.found)
+		}
+	}
 }

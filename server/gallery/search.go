@@ -5,9 +5,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/pixmatch/pixmatch/server/store"
+	"github.com/pixmatch/pixmatch/shared/camera"
 	"github.com/pixmatch/pixmatch/shared/feature"
 	"github.com/pixmatch/pixmatch/shared/fingerprint"
 	"github.com/pixmatch/pixmatch/shared/index"
@@ -188,6 +190,9 @@ func (s *Service) find(ctx context.Context, sh *shelf, q Query, o match.Options,
 	if err != nil {
 		return nil, searchError(ctx, err)
 	}
+	if hits, err = s.confirm(ctx, sh, &q, hits, o.Near); err != nil {
+		return nil, searchError(ctx, err)
+	}
 	var found map[string]located
 	if enough == 0 || matched(hits) < enough {
 		found, err = s.locate(ctx, sh, q, func(e index.Entry) bool {
@@ -219,6 +224,40 @@ func (s *Service) find(ctx context.Context, sh *shelf, q Query, o match.Options,
 		merged = distinctProducts(sh, merged)
 	}
 	return s.resolve(ctx, sh.id, merged[:min(len(merged), max(o.Limit, 1))], images)
+}
+
+// confirm lets the feature tier judge the hash tier's matches on part of
+// a picture (match.Confirm with match.Confirmation): each it refutes is
+// scored below 0.5, a near neighbour, and left out unless near. The
+// query's features are extracted only when there is such a match; the
+// targets' records are read through the cache. Without a feature tier,
+// or a query without a plane, every match stands.
+func (s *Service) confirm(ctx context.Context, sh *shelf, q *Query, hits []match.Hit, near bool) ([]match.Hit, error) {
+	o := match.Confirmation
+	if len(o.Candidates(hits, math.MaxInt)) == 0 || q.Width <= 0 || q.Height <= 0 {
+		return hits, nil
+	}
+	v, err := s.verifyVocabulary(ctx)
+	if err != nil || v == nil {
+		return hits, err
+	}
+	feats := q.features()
+	ids := o.Candidates(hits, len(feats))
+	if len(ids) == 0 {
+		return hits, nil
+	}
+	records, err := s.records.get(ctx, s.store, sh.id, ids)
+	if err != nil {
+		return nil, fmt.Errorf("read feature records: %w", err)
+	}
+	hits, err = match.Confirm(ctx, hits, len(feats), records, func(ctx context.Context, id string, rec feature.Record) (bool, error) {
+		found, err := camera.VerifyWith(ctx, v, feats, q.Width, q.Height, []string{id}, map[string]feature.Record{id: rec}, o.Verify())
+		return len(found) > 0, err
+	}, o)
+	if err != nil || near {
+		return hits, err
+	}
+	return slices.DeleteFunc(hits, func(h match.Hit) bool { return h.Refuted }), nil
 }
 
 // distinctProducts keeps the best match of each product.

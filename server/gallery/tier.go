@@ -24,6 +24,15 @@ type (
 // loadVocabulary returns the feature tier's trained vocabulary.
 func loadVocabulary() (*vocabulary, error) { return camera.Vocabulary() }
 
+// verifyVocabulary returns the vocabulary the feature tier verifies
+// through: the store's with WithFeatureLookup, else the trained one.
+func (s *Service) verifyVocabulary(ctx context.Context) (*bow.Vocabulary, error) {
+	if s.features != nil {
+		return s.features.Vocabulary(ctx)
+	}
+	return s.vocab, nil
+}
+
 // newTier returns an empty feature tier over v.
 func newTier(v *vocabulary) *featureTier { return camera.New(v) }
 

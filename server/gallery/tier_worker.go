@@ -5,6 +5,7 @@ package gallery
 import (
 	"context"
 
+	"github.com/pixmatch/pixmatch/shared/bow"
 	"github.com/pixmatch/pixmatch/shared/feature"
 	"github.com/pixmatch/pixmatch/shared/index"
 )
@@ -24,6 +25,15 @@ type (
 // FeatureLookup brings: a service with one reads the feature plane of
 // the pictures it searches.
 func loadVocabulary() (*vocabulary, error) { return &vocabulary{}, nil }
+
+// verifyVocabulary returns the vocabulary of the feature tier the
+// service looks up in the store; nil with none.
+func (s *Service) verifyVocabulary(ctx context.Context) (*bow.Vocabulary, error) {
+	if s.features == nil {
+		return nil, nil
+	}
+	return s.features.Vocabulary(ctx)
+}
 
 // newTier returns the tier that holds nothing: the store holds it.
 func newTier(*vocabulary) *featureTier { return nil }

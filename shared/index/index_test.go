@@ -44,7 +44,7 @@ func nearest(e Entry, q Query) (h Hit, ok bool) {
 				continue
 			}
 			if d := pairDistance(p, c, q.Slack); h.Distance < 0 || d < h.Distance {
-				h.Distance, h.Code, h.Probe = d, ci, pi
+				h.Distance, h.Code, h.Probe, h.Table = d, ci, pi, c.Table
 			}
 		}
 	}
@@ -557,7 +557,7 @@ func TestReplace(t *testing.T) {
 				}
 			}
 			for j, c := range tt.codes {
-				want := []Hit{{ID: "a", Code: j}}
+				want := []Hit{{ID: "a", Code: j, Table: c.Table}}
 				if hits := find(c.Key, 1<<c.Table); !slices.Equal(hits, want) {
 					t.Errorf("new code %+v: got %v, want %v", c, hits, want)
 				}

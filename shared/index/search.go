@@ -85,6 +85,8 @@ type Hit struct {
 	// pairs it is the lowest code, then the lowest probe.
 	Probe int
 	Code  int
+	// Table is the table of that code.
+	Table int
 }
 
 // checkEvery is the number of key comparisons between two looks at the
@@ -122,11 +124,13 @@ func (x *Index) Search(ctx context.Context, q Query) ([]Hit, error) {
 	found := s.top.sorted()
 	hits := make([]Hit, len(found))
 	for i, c := range found {
+		_, tables := x.places.rows(c.slot)
 		hits[i] = Hit{
 			ID:       x.ids[c.slot],
 			Distance: int(c.dist),
 			Probe:    int(c.probe),
 			Code:     int(c.code),
+			Table:    int(tables[c.code]),
 		}
 	}
 	return hits, nil

@@ -115,7 +115,23 @@ type Hit struct {
 	ID       string
 	Distance int
 	Score    float64 // in (0, 1]; 0.5 at fingerprint.Threshold
+	// Query and Target are the windows of the pair of codes whose
+	// distance is Distance: the query's code (a turned-back code's is
+	// Centre80) and the target's.
+	Query, Target fingerprint.Window
+	// Refuted says the feature tier refuted the match (Confirm): it is
+	// scored below 0.5 and is no match.
+	Refuted bool
 }
+
+// Partial reports whether h rests on part of a picture: the window of
+// its pair on either side is neither Whole nor Trimmed — a corner, a
+// central window, a Centre80 turned back. A pair of Whole or Trimmed
+// windows (a copy, a re-encode, a flip, a resize) is not partial.
+func (h Hit) Partial() bool { return !entire(h.Query) || !entire(h.Target) }
+
+// entire reports whether w shows the whole picture or all its content.
+func entire(w fingerprint.Window) bool { return w == fingerprint.Whole || w == fingerprint.Trimmed }
 
 // Search finds the entries of x nearest to the query q, best first.
 func Search(ctx context.Context, x *index.Index, q fingerprint.Fingerprint, o Options) ([]Hit, error) {
@@ -137,7 +153,8 @@ func Search(ctx context.Context, x *index.Index, q fingerprint.Fingerprint, o Op
 	}
 	hits := make([]Hit, len(found))
 	for i, h := range found {
-		hits[i] = Hit{ID: h.ID, Distance: h.Distance, Score: fingerprint.Score(h.Distance)}
+		hits[i] = Hit{ID: h.ID, Distance: h.Distance, Score: fingerprint.Score(h.Distance),
+			Query: q.Codes[h.Probe].Window, Target: fingerprint.Window(h.Table)}
 	}
 	return hits, nil
 }

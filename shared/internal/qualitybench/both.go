@@ -5,6 +5,7 @@ import (
 	"slices"
 
 	"github.com/pixmatch/pixmatch/shared/fingerprint"
+	"github.com/pixmatch/pixmatch/shared/match"
 )
 
 // A bothPolicy is a way of merging the answers of the hash tier and the
@@ -15,12 +16,17 @@ type bothPolicy struct {
 	// cascade: the hash tier's answer when its best hit matches, else the
 	// feature tier's; otherwise every hit of both, by score.
 	cascade bool
+	// confirm scores below the threshold every match of the hash tier
+	// on part of a picture that the feature tier refuted (match.Confirm),
+	// as a server does.
+	confirm bool
 }
 
 // bothPolicies are the merges measured, each a column of its own.
 var bothPolicies = []bothPolicy{
-	{name: "both, cascade", cascade: true},
-	{name: "both, by score"},
+	{name: "both, cascade", cascade: true, confirm: true},
+	{name: "both, by score", confirm: true},
+	{name: "both, unconfirmed"},
 }
 
 // bothThreshold is the score at which a merged hit matches.
@@ -31,14 +37,18 @@ const bothThreshold = 0.5
 // feature tier's (the verdict's Score, matching from bothThreshold).
 // Hits below the threshold of either tier rank after every match, by
 // score, so the best entry at any score is the hash tier's nearest when
-// nothing matched.
+// nothing matched. A policy that confirms takes a hash-tier match the
+// feature tier refuted (Hit.Hash.Refuted) for a near hit.
 func (p bothPolicy) merge(hash, features []Hit, hashThreshold float64) []Hit {
 	scaled := make([]Hit, 0, len(hash)+len(features))
 	for _, h := range hash {
 		h.Score = fingerprint.Score(fingerprint.Bits - int(h.Score))
+		if p.confirm && h.Hash.Refuted {
+			h.Score = match.Refute(match.Hit{Score: h.Score}).Score
+		}
 		scaled = append(scaled, h)
 	}
-	hashMatched := len(hash) > 0 && hash[0].Score >= hashThreshold
+	hashMatched := slices.ContainsFunc(hash, func(h Hit) bool { return h.Score >= hashThreshold && !(p.confirm && h.Hash.Refuted) })
 	if p.cascade && hashMatched {
 		return scaled
 	}

@@ -146,6 +146,7 @@ func cameraTable(ctx context.Context, c *Corpus, res *Results, cache string, wor
 		return nil, nil, err
 	}
 	hash, features := newHashColumn(workers), newTierColumn(set, workers)
+	features.judge = hash
 	cols := []column{{rec: hash}, {rec: &phashColumn{workers: workers}}, {rec: features}}
 	if opt.anchor {
 		a, err := newAnchorColumn(ctx, filepath.Join(cache, "anchor"), opt.anchorProcs)

@@ -52,6 +52,10 @@ type Hit struct {
 	// Corners are where the entry's corners are in the query, when the
 	// recogniser locates what it finds.
 	Corners *distort.Quad
+	// Hash is the hash tier's own hit (zero for other recognisers): the
+	// pair of windows it rests on, and whether the feature tier refuted
+	// it (judgeHash).
+	Hash match.Hit
 }
 
 // hashColumn is pixmatch's hash tier as a recogniser: the production
@@ -59,6 +63,9 @@ type Hit struct {
 type hashColumn struct {
 	index   *index.Index
 	workers int
+	// last is the answer of the latest Query, which the feature tier's
+	// column, queried next with the same pictures, judges (judgeHash).
+	last [][]Hit
 }
 
 func newHashColumn(workers int) *hashColumn {
@@ -109,11 +116,12 @@ func (c *hashColumn) Query(ctx context.Context, pics []image.Image) ([][]Hit, er
 		}
 		for _, h := range slices.Concat(top, near) {
 			if !slices.ContainsFunc(out[i], func(o Hit) bool { return o.ID == h.ID }) {
-				out[i] = append(out[i], Hit{ID: h.ID, Score: float64(fingerprint.Bits - h.Distance)})
+				out[i] = append(out[i], Hit{ID: h.ID, Score: float64(fingerprint.Bits - h.Distance), Hash: h})
 			}
 		}
 		return nil
 	})
+	c.last = out
 	return out, err
 }
 

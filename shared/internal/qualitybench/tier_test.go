@@ -13,6 +13,7 @@ import (
 	"github.com/pixmatch/pixmatch/shared/camera"
 	"github.com/pixmatch/pixmatch/shared/distort"
 	"github.com/pixmatch/pixmatch/shared/fingerprint"
+	"github.com/pixmatch/pixmatch/shared/match"
 	"github.com/pixmatch/pixmatch/shared/testphoto"
 )
 
@@ -125,12 +126,26 @@ func TestBothPolicies(t *testing.T) {
 	if got := byScore.merge(hashMatch, []Hit{{ID: "a", Score: 0.99}}, thr); got[0].Score != 0.99 {
 		t.Errorf("an entry both tiers found scores %g, want the better 0.99", got[0].Score)
 	}
+	// A match the feature tier refuted is a near hit: it ranks after the
+	// feature tier's matches, below 0.5, and the cascade goes on to them;
+	// unconfirmed, it is the hash tier's match.
+	refuted := []Hit{{ID: "a", Score: thr + 2, Hash: match.Hit{Refuted: true}}}
+	if got := byScore.merge(refuted, features, thr); !slices.Equal(ids(got), []string{"b", "c", "a"}) || got[2].Score >= 0.5 {
+		t.Errorf("by score, refuted: %+v", got)
+	}
+	if got := cascade.merge(refuted, features, thr); !slices.Equal(ids(got), []string{"b", "c", "a"}) {
+		t.Errorf("cascade, refuted: %+v", got)
+	}
+	if got := bothPolicies[2].merge(refuted, nil, thr); got[0].Score < 0.5 {
+		t.Errorf("unconfirmed, refuted: %+v", got)
+	}
 }
 
 // TestCameraTable runs the camera table and the results table's recipes
 // with both tiers, without the anchor, on the small corpus: the columns
-// in order, the cascade answering with the hash tier wherever it matched,
-// and the report's sections.
+// in order, the merge without confirmation keeping every match of the
+// hash tier (the confirmed merges may refute one: TestBothPolicies), and
+// the report's sections.
 func TestCameraTable(t *testing.T) {
 	c := smallCorpus(t)
 	ctx := context.Background()
@@ -146,20 +161,20 @@ func TestCameraTable(t *testing.T) {
 	for _, col := range cam.Columns {
 		names = append(names, col.Name)
 	}
-	if want := []string{"pixmatch", "pHash", "features", "both, cascade", "both, by score"}; !slices.Equal(names, want) {
+	if want := []string{"pixmatch", "pHash", "features", "both, cascade", "both, by score", "both, unconfirmed"}; !slices.Equal(names, want) {
 		t.Fatalf("camera table columns %q, want %q", names, want)
 	}
 	if cam.Tier == nil || cam.Tier.Entries != 60 || cam.Tier.Queries != len(cam.Rows)*(len(c.Targets)+len(c.NonMembers)) {
 		t.Errorf("feature tier stats %+v", cam.Tier)
 	}
-	if len(tiers.Rows) != 1+len(distort.Catalogue()) || len(tiers.Columns) != 4 || tiers.Mean.Name != "mean of the 30 recipes" {
+	if len(tiers.Rows) != 1+len(distort.Catalogue()) || len(tiers.Columns) != 5 || tiers.Mean.Name != "mean of the 30 recipes" {
 		t.Errorf("tiers table: %d rows, %d columns, mean %q", len(tiers.Rows), len(tiers.Columns), tiers.Mean.Name)
 	}
 	for _, rep := range []*CameraReport{cam, tiers} {
-		hash, cascade := 0, slices.IndexFunc(rep.Columns, func(c ColumnInfo) bool { return c.Name == "both, cascade" })
+		hash, both := 0, slices.IndexFunc(rep.Columns, func(c ColumnInfo) bool { return c.Name == "both, unconfirmed" })
 		for _, row := range rep.Rows {
-			if h, b := row.Scores[hash], row.Scores[cascade]; h.Found == 1 && b.Found != 1 {
-				t.Errorf("%s: the hash tier finds every target, the cascade %s", row.Name, pct(b.Found))
+			if h, b := row.Scores[hash], row.Scores[both]; h.Found == 1 && b.Found != 1 {
+				t.Errorf("%s: the hash tier finds every target, both unconfirmed %s", row.Name, pct(b.Found))
 			}
 		}
 	}

@@ -43,6 +43,10 @@ type tierColumn struct {
 	tier    *camera.Tier
 	records map[string]feature.Record
 	workers int
+	// judge, when set, is the hash tier's column, queried just before
+	// with the same pictures: the partial matches of its answers are
+	// judged with the features of each query (judgeHash).
+	judge *hashColumn
 
 	mu    sync.Mutex // guards stats and durations
 	stats TierStats
@@ -122,14 +126,14 @@ func descriptors(fs []feature.Feature, n int) []bow.Descriptor {
 func (c *tierColumn) Query(ctx context.Context, pics []image.Image) ([][]Hit, error) {
 	out := make([][]Hit, len(pics))
 	err := parallel(ctx, len(pics), c.workers, func(i int) (err error) {
-		out[i], err = c.query(ctx, pics[i])
+		out[i], err = c.query(ctx, i, pics[i])
 		return err
 	})
 	return out, err
 }
 
-// query searches for one picture, timing each stage.
-func (c *tierColumn) query(ctx context.Context, img image.Image) ([]Hit, error) {
+// query searches for picture i, timing each stage.
+func (c *tierColumn) query(ctx context.Context, i int, img image.Image) ([]Hit, error) {
 	t0 := time.Now()
 	plane := feature.Plane(img, c.set.query)
 	q := feature.Extract(plane, c.set.query)
@@ -142,6 +146,9 @@ func (c *tierColumn) query(ctx context.Context, img image.Image) ([]Hit, error) 
 	t2 := time.Now()
 	found, err := camera.Verify(ctx, q, plane.Rect.Dx(), plane.Rect.Dy(), ids, c.records, c.set.verify)
 	if err != nil {
+		return nil, fmt.Errorf("features: %w", err)
+	}
+	if err := c.judgeHash(ctx, i, q, plane.Rect.Dx(), plane.Rect.Dy()); err != nil {
 		return nil, fmt.Errorf("features: %w", err)
 	}
 	t3 := time.Now()
