@@ -21,10 +21,10 @@
 //
 // An instance that asked to be retired (binding.retire: its live heap
 // passed 32 MB, server/worker Retiring), or whose memory passed
-// retireBytes, is retired: the next request starts a fresh one, and the
-// old one is stopped (binding.stop, its main returns) once its last
-// request is answered, its memory freed with it. The instance's live
-// heap grows by about 20 KB a request (the js.Funcs syumai/workers
+// retireBytes (80 MB), is retired: the next request starts a fresh one,
+// and the old one is stopped (binding.stop, its main returns) once its
+// last request is answered, its memory freed with it. The instance's
+// live heap grows by about 20 KB a request (the js.Funcs syumai/workers
 // leaves unreleased, among others), so this keeps an isolate within its
 // 128 MB however many requests it serves.
 import "./wasm_exec.js";
@@ -43,13 +43,15 @@ let current; // the instance new requests go to: { go, memory, binding, started,
 let logged = 0; // the size of the current instance's memory last logged, in bytes
 
 // retireBytes is the memory past which an instance is retired whatever
-// its live heap: three quarters of the isolate's 128 MB. The Go side
-// caps its heap at 64 MB (server/worker TuneGC), to which the module's
-// data add about 10 MB, so an instance reaches it only if the cap
-// failed.
+// its live heap: the Go side's soft limit of 64 MB (server/worker
+// TuneGC) and the module's data (about 10 MB) with a little room. A
+// WebAssembly memory never shrinks, and Go's heap, fragmented by a
+// search's large pictures, grows past its limit over a few hundred
+// requests (to 94 MB after 250 at 1,000 targets): this bounds it, the
+// rest of the isolate's 128 MB left to JavaScript.
 // The variable PIXMATCH_WORKER_RETIRE_BYTES sets another (tests set 1:
 // a fresh instance for every request).
-const retireBytes = 96 * 1024 * 1024;
+const retireBytes = 80 * 1024 * 1024;
 const retireAt = () => Number(context.env.PIXMATCH_WORKER_RETIRE_BYTES) || retireBytes;
 
 // start instantiates the Go module and runs it until it says it is ready.
