@@ -46,8 +46,9 @@ var (
 // spent per request (its utime+stime from /proc, before and after the
 // requests of a kind, divided by their number), and the memory after
 // them: the Go instance's (the peak worker.mjs logs) and workerd's
-// resident set. The copy found is half the photo's size (240×240); a
-// large copy (960×960) shows what the size of a query costs. Run it with
+// resident set, and how many instances were retired. The copy found is
+// half the photo's size (240×240); a large copy (960×960) shows what the
+// size of a query costs. Run it with
 //
 //	go test ./server/worker -run MeasureWorkerd -v -args -measure
 func TestMeasureWorkerd(t *testing.T) {
@@ -100,10 +101,10 @@ func TestMeasureWorkerd(t *testing.T) {
 		after, _ := w.CPU()
 		slices.Sort(took)
 		rss, _ := w.RSS()
-		t.Logf("%d targets, %s: wall median %v (%v to %v); workerd CPU %v a request; Go memory %.1f MB, workerd RSS %.1f MB",
+		t.Logf("%d targets, %s: wall median %v (%v to %v); workerd CPU %v a request; Go memory %.1f MB, workerd RSS %.1f MB; %d instances retired so far",
 			*measureTargets, r.what, took[n/2].Round(time.Millisecond), took[0].Round(time.Millisecond),
 			took[n-1].Round(time.Millisecond), ((after - before) / time.Duration(n)).Round(time.Millisecond),
-			float64(goMemory(w.Log()))/1e6, float64(rss)/1e6)
+			float64(goMemory(w.Log()))/1e6, float64(rss)/1e6, strings.Count(w.Log(), "retired Go instance stopped"))
 	}
 }
 

@@ -29,6 +29,12 @@
 //     server. So are the searches counted against a gallery's limits
 //     (QPS, daily searches; d1.Store.CountSearch), in fixed windows of a
 //     second and a UTC day rather than the server's token bucket.
+//   - The one Go instance is tuned for many requests: its collector
+//     lets the heap grow (TuneGC), it asks to be retired once its live
+//     heap grew (Retiring), request bodies are read whole by the runtime
+//     (WholeBody), and only failed or slow requests get an access line
+//     unless EnvLogRequests says otherwise (Requests), each line one
+//     console.log (Console).
 //   - Answers are never gzipped by the app (identity): the runtime
 //     compresses a body marked gzip itself, and Cloudflare compresses
 //     for the client.

@@ -19,12 +19,14 @@
 // An instance that exited (a panic outside a handler) is replaced by a
 // fresh one on the next request; a start that failed is tried again.
 //
-// An instance whose memory passed retireBytes is retired: the next
-// request starts a fresh one, and the old one is stopped (binding.stop,
-// its main returns) once its last request is answered, its memory freed
-// with it. The instance's memory grows by about 20 KB a request (the
-// js.Funcs syumai/workers leaves unreleased, among others), so this
-// keeps an isolate within its 128 MB however many requests it serves.
+// An instance that asked to be retired (binding.retire: its live heap
+// passed 32 MB, server/worker Retiring), or whose memory passed
+// retireBytes (80 MB), is retired: the next request starts a fresh one,
+// and the old one is stopped (binding.stop, its main returns) once its
+// last request is answered, its memory freed with it. The instance's
+// live heap grows by about 20 KB a request (the js.Funcs syumai/workers
+// leaves unreleased, among others), so this keeps an isolate within its
+// 128 MB however many requests it serves.
 import "./wasm_exec.js";
 import { createRuntimeContext, loadModule } from "./runtime.mjs";
 
@@ -40,11 +42,16 @@ let context; // the runtime context the running instances read
 let current; // the instance new requests go to: { go, memory, binding, started, serving, retired }
 let logged = 0; // the size of the current instance's memory last logged, in bytes
 
-// retireBytes is the memory past which an instance is retired: half the
-// isolate's 128 MB, the rest left to a search's peak and to JavaScript.
+// retireBytes is the memory past which an instance is retired whatever
+// its live heap: the Go side's soft limit of 64 MB (server/worker
+// TuneGC) and the module's data (about 10 MB) with a little room. A
+// WebAssembly memory never shrinks, and Go's heap, fragmented by a
+// search's large pictures, grows past its limit over a few hundred
+// requests (to 94 MB after 250 at 1,000 targets): this bounds it, the
+// rest of the isolate's 128 MB left to JavaScript.
 // The variable PIXMATCH_WORKER_RETIRE_BYTES sets another (tests set 1:
 // a fresh instance for every request).
-const retireBytes = 64 * 1024 * 1024;
+const retireBytes = 80 * 1024 * 1024;
 const retireAt = () => Number(context.env.PIXMATCH_WORKER_RETIRE_BYTES) || retireBytes;
 
 // start instantiates the Go module and runs it until it says it is ready.
@@ -107,7 +114,7 @@ const memoryLine = "pixmatch: the Go instance's memory grew to";
 function done(inst) {
   inst.serving--;
   logMemory(inst);
-  if (!inst.retired && inst.memory.buffer.byteLength > retireAt()) {
+  if (!inst.retired && (inst.binding.retire || inst.memory.buffer.byteLength > retireAt())) {
     inst.retired = true;
   }
   if (inst.retired && inst.serving === 0 && !inst.go.exited) {

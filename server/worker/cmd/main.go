@@ -7,16 +7,21 @@
 // D1 database bound as DB and the R2 bucket bound as BUCKET
 // (server/worker/wrangler.toml) on the first request, and assembles an
 // app for each request (worker.Isolate), whose headers it gives back as
-// the runtime had them (worker.Rejoined) and whose answers it hands over
-// whole (worker.Whole: no leak across requests). It returns when
-// worker.mjs retires the instance.
+// the runtime had them (worker.Rejoined), whose bodies it reads whole
+// (worker.WholeBody) and whose answers it hands over whole (worker.Whole:
+// no leak across requests). It sets the collector (worker.TuneGC), logs
+// a line per request only when PIXMATCH_LOG_REQUESTS says so
+// (worker.Requests; failed and slow requests always) to console.log
+// (worker.Console), and asks to be retired once its live heap passed
+// worker.RetireLive (worker.Retiring). It returns when worker.mjs
+// retires the instance.
 package main
 
 import (
 	"context"
 	"database/sql"
 	"log/slog"
-	"os"
+	"strconv"
 	"sync"
 	"syscall/js"
 
@@ -35,12 +40,15 @@ const (
 )
 
 func main() {
-	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	worker.TuneGC()
+	all, _ := strconv.ParseBool(cloudflare.Getenv(worker.EnvLogRequests))
+	log := slog.New(worker.Requests(slog.NewTextHandler(worker.Console(), &slog.HandlerOptions{Level: slog.LevelInfo}), all))
 	// Not workers.Serve: it returns after the first response, ending the
 	// instance, where this one serves the isolate's requests until
 	// worker.mjs retires it (binding.stop).
 	stopped := stopFunc()
-	workers.ServeNonBlock(worker.Whole(worker.Rejoined(worker.NewIsolate(open, cloudflare.Getenv, log))))
+	app := worker.Whole(worker.WholeBody(worker.Rejoined(worker.NewIsolate(open, cloudflare.Getenv, log))))
+	workers.ServeNonBlock(worker.Retiring(app, worker.RetireLive, retire))
 	workers.Ready()
 	<-stopped
 }
@@ -56,6 +64,12 @@ func stopFunc() <-chan struct{} {
 		return nil
 	}))
 	return stopped
+}
+
+// retire tells worker.mjs to retire the instance (binding.retire): its
+// next request goes to a fresh one.
+func retire() {
+	js.Global().Get("context").Get("binding").Set("retire", true)
 }
 
 // open opens the store over the isolate's bindings.
