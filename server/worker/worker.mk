@@ -95,6 +95,7 @@ worker: wasm worker-tools
 	cp web/static/sw.js $(WORKER_BUILD)/assets/sw.js
 	cp $(WORKER_DIR)/assets_headers $(WORKER_BUILD)/assets/_headers
 	cp shared/camera/vocabulary.bin $(WORKER_BUILD)/assets/vocabulary.bin # the feature tier's, fetched per isolate
+	cp server/api/openapi/openapi.json $(WORKER_BUILD)/assets/openapi.json # the API description, served as the server serves it
 
 ## worker-dev: serve the Worker on http://$(ADDR) under wrangler dev, with a
 ## local D1 and R2 (kept in server/worker/.wrangler), until stopped; the

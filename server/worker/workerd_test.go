@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pixmatch/pixmatch/server/api/openapi"
 	"github.com/pixmatch/pixmatch/server/auth"
 	"github.com/pixmatch/pixmatch/server/worker/workerdtest"
 	"github.com/pixmatch/pixmatch/shared/distort"
@@ -152,6 +153,7 @@ func same(b []byte) []byte { return b }
 // subset of the status codes, and the sync API (workerd_codes_test.go),
 // camera frames found by the feature tier (workerd_camera_test.go),
 // the Alibaba dialect through the official SDK (workerd_alibaba_test.go),
+// the API description (a static asset),
 // all served by the one Go instance of the isolate, and a second
 // wrangler dev on the same D1 and R2 seeing its writes; then it stops wrangler, starts it again on the same state (a cold
 // start: a new isolate, nothing in memory) and finds the target written
@@ -171,6 +173,7 @@ func TestUnderWorkerd(t *testing.T) {
 	t.Run("sync", func(t *testing.T) { w.on(t).sync(id) })
 	t.Run("camera", func(t *testing.T) { w.on(t).camera() })
 	t.Run("alibaba", func(t *testing.T) { w.on(t).alibaba() })
+	t.Run("openapi", func(t *testing.T) { w.on(t).openAPI() })
 	if n := strings.Count(w.Log(), Opened); n != 1 {
 		t.Errorf("the Worker opened its store %d times in its requests, want once: one Go instance for the isolate", n)
 	}
@@ -193,6 +196,20 @@ func TestUnderWorkerd(t *testing.T) {
 	}
 	w.crs(http.MethodDelete, "/target/"+id, nil).want(t, "delete", 200, 0)
 	w.crs(http.MethodGet, "/target/"+id, nil).want(t, "get after delete", 404, 404)
+}
+
+// openAPI fetches the API description, a static asset beside the Worker
+// (its module does not carry it): the server's document, as JSON.
+func (w *workerd) openAPI() {
+	res, err := http.Get(w.URL + openapi.Path)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/json") || !bytes.Equal(body, openapi.Document()) {
+		w.t.Errorf("GET %s: HTTP %d, %s, %d bytes; want the server's %d bytes of JSON", openapi.Path, res.StatusCode, res.Header.Get("Content-Type"), len(body), len(openapi.Document()))
+	}
 }
 
 // flow creates two targets, lists, gets, updates (then renamed), searches

@@ -27,7 +27,6 @@
 package openapi
 
 import (
-	_ "embed"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
@@ -36,15 +35,18 @@ import (
 // Path is where the description is served.
 const Path = "/openapi.json"
 
-//go:embed openapi.json
-var document []byte
-
-// Document returns the description, OpenAPI 3.0 in JSON. The caller must
-// not change it.
+// Document returns the description, OpenAPI 3.0 in JSON; nil in the
+// Workers edition, which serves the file as a static asset (make worker
+// copies it) instead of carrying it in its module. The caller must not
+// change it.
 func Document() []byte { return document }
 
 // Routes serves the description at Path to anyone: it holds no secret.
+// Without the document (the Workers edition) it adds no route.
 func Routes(e *echo.Echo) {
+	if document == nil {
+		return
+	}
 	e.GET(Path, serve)
 	e.HEAD(Path, serve)
 }
