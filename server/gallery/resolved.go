@@ -101,10 +101,9 @@ func (c *rowCache) put(stamp [2]int64, rows []store.Target) {
 // rows returns the rows of the targets ids of a gallery, with their
 // images or not, by ID: those the gallery keeps, the others read from the
 // store in one read (and kept, without images).
-func (s *Service) rows(ctx context.Context, gallery int64, ids []string, images bool) (map[string]store.Target, error) {
-	sh, err := s.shelf(gallery)
-	if images || s.lookup != nil || err != nil || len(ids) == 0 { // no rows kept: read them
-		ts, err := s.store.TargetsByID(ctx, gallery, ids, images)
+func (s *Service) rows(ctx context.Context, sh *shelf, ids []string, images bool) (map[string]store.Target, error) {
+	if images || s.lookup != nil || len(ids) == 0 { // no rows kept: read them
+		ts, err := s.store.TargetsByID(ctx, sh.id, ids, images)
 		return byID(ts), err
 	}
 	stamp := sh.stamp()
@@ -112,7 +111,7 @@ func (s *Service) rows(ctx context.Context, gallery int64, ids []string, images 
 	if len(missing) == 0 {
 		return found, nil
 	}
-	ts, err := s.store.TargetsByID(ctx, gallery, missing, false)
+	ts, err := s.store.TargetsByID(ctx, sh.id, missing, false)
 	if err != nil {
 		return nil, err
 	}

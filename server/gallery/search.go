@@ -223,7 +223,7 @@ func (s *Service) find(ctx context.Context, sh *shelf, q Query, o match.Options,
 	if o.DistinctGroups {
 		merged = distinctProducts(sh, merged)
 	}
-	return s.resolve(ctx, sh.id, merged[:min(len(merged), max(o.Limit, 1))], images)
+	return s.resolve(ctx, sh, merged[:min(len(merged), max(o.Limit, 1))], images)
 }
 
 // confirm lets the feature tier judge the hash tier's matches on part of
@@ -324,12 +324,12 @@ func matched(hits []match.Hit) int {
 // resolve reads the targets of matches from the store, in one read, or
 // from the rows the gallery keeps (resolved.go). A target deleted since
 // the search is left out.
-func (s *Service) resolve(ctx context.Context, gallery int64, ms []Match, images bool) ([]Match, error) {
+func (s *Service) resolve(ctx context.Context, sh *shelf, ms []Match, images bool) ([]Match, error) {
 	ids := make([]string, len(ms))
 	for i, m := range ms {
 		ids[i] = m.Target.ID
 	}
-	byID, err := s.rows(ctx, gallery, ids, images)
+	byID, err := s.rows(ctx, sh, ids, images)
 	if err != nil {
 		return nil, searchError(ctx, fmt.Errorf("read matched targets: %w", err))
 	}
