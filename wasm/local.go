@@ -123,10 +123,11 @@ func (m *module) locate(q feature.Record, opts searchOptions) ([]camera.Found, i
 // with match.Confirmation): those it refutes are left out.
 func (m *module) confirm(q feature.Record, hits []match.Hit) []match.Hit {
 	o := match.Confirmation
-	judged, _ := match.Confirm(context.Background(), hits, len(q.Features), m.state.Records(), func(ctx context.Context, id string, rec feature.Record) (bool, error) {
-		found, err := camera.Verify(ctx, q.Features, q.Width, q.Height, []string{id}, map[string]feature.Record{id: rec}, o.Verify())
-		return len(found) > 0, err
-	}, o)
+	v, err := camera.Vocabulary()
+	if err != nil {
+		v = nil // every pair compared, as camera.Verify does
+	}
+	judged, _ := match.Confirm(context.Background(), hits, len(q.Features), m.state.Records(), camera.VerifiesOne(v, q.Features, q.Width, q.Height, o.Verify()), o)
 	return slices.DeleteFunc(judged, func(h match.Hit) bool { return h.Refuted })
 }
 

@@ -250,10 +250,7 @@ func (s *Service) confirm(ctx context.Context, sh *shelf, q *Query, hits []match
 	if err != nil {
 		return nil, fmt.Errorf("read feature records: %w", err)
 	}
-	hits, err = match.Confirm(ctx, hits, len(feats), records, func(ctx context.Context, id string, rec feature.Record) (bool, error) {
-		found, err := camera.VerifyWith(ctx, v, feats, q.Width, q.Height, []string{id}, map[string]feature.Record{id: rec}, o.Verify())
-		return len(found) > 0, err
-	}, o)
+	hits, err = match.Confirm(ctx, hits, len(feats), records, camera.VerifiesOne(v, feats, q.Width, q.Height, o.Verify()), o)
 	if err != nil || near {
 		return hits, err
 	}

@@ -128,6 +128,17 @@ func Verify(ctx context.Context, q []feature.Feature, frameW, frameH int, ids []
 	return VerifyWith(ctx, v, q, frameW, frameH, ids, records, o)
 }
 
+// VerifiesOne returns a function that reports whether one target's
+// record is found in the query q, found on a frameW×frameH plane:
+// VerifyWith with v and o on a shortlist of that target alone. It is the
+// verifier match.Confirm takes to judge a hash match.
+func VerifiesOne(v *bow.Vocabulary, q []feature.Feature, frameW, frameH int, o feature.VerifyOptions) func(context.Context, string, feature.Record) (bool, error) {
+	return func(ctx context.Context, id string, rec feature.Record) (bool, error) {
+		found, err := VerifyWith(ctx, v, q, frameW, frameH, []string{id}, map[string]feature.Record{id: rec}, o)
+		return len(found) > 0, err
+	}
+}
+
 // guide sorts features into the cells matching is confined to: the nodes
 // of vocab at level; with no vocabulary or level 0, one cell.
 type guide struct {

@@ -23,10 +23,7 @@ func (c *tierColumn) judgeHash(ctx context.Context, i int, q []feature.Feature, 
 		hash[j] = hit.Hash
 	}
 	o := match.Confirmation
-	judged, err := match.Confirm(ctx, hash, len(q), c.records, func(ctx context.Context, id string, rec feature.Record) (bool, error) {
-		found, err := camera.VerifyWith(ctx, c.set.vocab, q, w, h, []string{id}, map[string]feature.Record{id: rec}, o.Verify())
-		return len(found) > 0, err
-	}, o)
+	judged, err := match.Confirm(ctx, hash, len(q), c.records, camera.VerifiesOne(c.set.vocab, q, w, h, o.Verify()), o)
 	if err != nil {
 		return err
 	}
