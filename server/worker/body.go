@@ -4,7 +4,8 @@ package worker
 
 import (
 	"bytes"
-	"errors"
+	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"syscall/js"
@@ -29,12 +30,12 @@ type rawBodyGetter interface {
 // arrayBuffer) and the Go instance waits once and copies once. A body
 // without a Content-Length, or larger, streams as before (and is refused
 // by the app's own limits). A body that cannot be read reads as the
-// runtime's error.
+// runtime's error (or the request's context's, when that ends first).
 func WholeBody(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		raw, ok := r.Body.(rawBodyGetter)
 		if ok && r.ContentLength > 0 && r.ContentLength <= MaxWholeBody() {
-			b, err := readWhole(raw.GetRawJSBody())
+			b, err := readWhole(r.Context(), raw.GetRawJSBody())
 			r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(b), errReader{err}))
 		}
 		h.ServeHTTP(w, r)
@@ -48,29 +49,14 @@ func MaxWholeBody() int64 {
 	return max(c.CRS.MaxBodyBytes(), c.Alibaba.MaxBodyBytes)
 }
 
-// readWhole reads the ReadableStream stream to its end.
-func readWhole(stream js.Value) ([]byte, error) {
-	type result struct {
-		v   js.Value
-		err error
+// readWhole reads the ReadableStream stream to its end (await), or until
+// ctx, the request's, ends.
+func readWhole(ctx context.Context, stream js.Value) ([]byte, error) {
+	buf, err := await(ctx, js.Global().Get("Response").New(stream).Call("arrayBuffer"))
+	if err != nil {
+		return nil, fmt.Errorf("read the request body: %w", err)
 	}
-	done := make(chan result, 1)
-	then := js.FuncOf(func(_ js.Value, args []js.Value) any {
-		done <- result{v: args[0]}
-		return nil
-	})
-	defer then.Release()
-	catch := js.FuncOf(func(_ js.Value, args []js.Value) any {
-		done <- result{err: errors.New("read the request body: " + args[0].Call("toString").String())}
-		return nil
-	})
-	defer catch.Release()
-	js.Global().Get("Response").New(stream).Call("arrayBuffer").Call("then", then, catch)
-	res := <-done // the body's read ends, at worst with the request
-	if res.err != nil {
-		return nil, res.err
-	}
-	view := js.Global().Get("Uint8Array").New(res.v)
+	view := js.Global().Get("Uint8Array").New(buf)
 	b := make([]byte, view.Get("byteLength").Int())
 	js.CopyBytesToGo(b, view)
 	return b, nil
