@@ -47,6 +47,9 @@ func paramText(raw json.RawMessage) (string, error) {
 	}
 	switch raw[0] {
 	case '"':
+		if s, ok := plainString(raw); ok {
+			return s, nil
+		}
 		var s string
 		err := json.Unmarshal(raw, &s)
 		return s, err
@@ -59,6 +62,25 @@ func paramText(raw json.RawMessage) (string, error) {
 	}
 	// A number, true or false: its literal text.
 	return string(raw), nil
+}
+
+// plainString returns the text of a JSON string literal that needs no
+// decoding — printable ASCII without a backslash between its quotes, as a
+// picture's base64 is — without json.Unmarshal scanning it a second time
+// (the body's parse has already checked it). Anything else is not plain:
+// escapes, control characters and non-ASCII bytes (whose invalid UTF-8
+// json.Unmarshal replaces) are left to json.Unmarshal.
+func plainString(raw json.RawMessage) (string, bool) {
+	if len(raw) < 2 || raw[len(raw)-1] != '"' {
+		return "", false
+	}
+	body := raw[1 : len(raw)-1]
+	for _, c := range body {
+		if c < 0x20 || c >= 0x80 || c == '\\' || c == '"' {
+			return "", false
+		}
+	}
+	return string(body), true
 }
 
 // ParamsFromValues returns the first value of each key of v, as a client
