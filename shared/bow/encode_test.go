@@ -105,7 +105,20 @@ func TestDecodeIndexRefuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Layout of good: header 40, lengths 40–47, sizes 48–55, counts
-	// 56–63, IDs 64–65, words 66–75, turns 76–80.
+	// 56–63, IDs 64–65, words 66–75, turns 76–80; the lists from 81, one
+	// byte of count for each word and one a document: word 3 [a] at
+	// 84–85, 4 [b] at 86–87, 5 [b] at 88–89, 9 [a a] at 93–95; the
+	// directory's one block in the last eight bytes.
+	set := func(at ...int) []byte { // pairs of offset and value
+		b := bytes.Clone(good)
+		for i := 0; i < len(at); i += 2 {
+			b[at[i]] = byte(at[i+1])
+		}
+		return b
+	}
+	if good[84] != 1 || good[85] != 0 || good[86] != 1 || good[87] != 1 || good[93] != 2 {
+		t.Fatalf("the layout above is not the encoding's: %v", good[81:])
+	}
 	cases := map[string][]byte{
 		"empty":              nil,
 		"cut short":          good[:len(good)-1],
@@ -123,6 +136,15 @@ func TestDecodeIndexRefuses(t *testing.T) {
 		"words out of order": func() []byte { b := bytes.Clone(good); b[66], b[68] = 9, 3; return b }(),
 		"a word beyond":      func() []byte { b := bytes.Clone(good); b[70] = words; return b }(),
 		"a turn beyond":      func() []byte { b := bytes.Clone(good); b[77] = Turns; return b }(),
+		// The lists: as many entries, each list well-formed, but pairs
+		// the documents do not hold — word 3 listing b, word 4 a.
+		"lists that lie":        set(85, 1, 87, 0),
+		"a document beyond":     set(85, 2),
+		"an entry less":         append(set(93, 1)[:95], good[96:]...),
+		"a count not minimal":   append(append(bytes.Clone(good[:81]), 0x80, 0), good[82:]...),
+		"a gap not minimal":     append(append(bytes.Clone(good[:85]), 0x80, 0), good[86:]...),
+		"a directory elsewhere": set(len(good)-8, 1),
+		"no directory":          good[:len(good)-8],
 	}
 	cases["a count that lies in the header"] = func() []byte {
 		b := bytes.Clone(good)
