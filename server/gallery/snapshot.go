@@ -186,6 +186,21 @@ func encodeSnapshot(w io.Writer, l label, x *index.Index, tier io.WriterTo) erro
 // or an error wrapping errSnapshot that says why it cannot be used. The
 // tier is the caller's to decode, over its vocabulary.
 func decodeSnapshot(b []byte) (label, *index.Index, []byte, error) {
+	l, xb, tier, err := splitSnapshot(b)
+	if err != nil {
+		return l, nil, nil, err
+	}
+	x, err := index.Decode(xb)
+	if err != nil {
+		return l, nil, nil, fmt.Errorf("%w: %w", errSnapshot, err)
+	}
+	return l, x, tier, nil
+}
+
+// splitSnapshot is decodeSnapshot up to its index: the label, and the
+// encodings of the index and the tier, so that a caller can decode the
+// two side by side.
+func splitSnapshot(b []byte) (label, []byte, []byte, error) {
 	var l label
 	const fixed = len(snapshotMagic) + 4 + 4 + 4*8 + 4
 	if len(b) < fixed+4 || !bytes.Equal(b[:len(snapshotMagic)], snapshotMagic[:]) {
@@ -220,11 +235,7 @@ func decodeSnapshot(b []byte) (label, *index.Index, []byte, error) {
 		}
 		rest, tier = rest[:size], rest[size:]
 	}
-	x, err := index.Decode(rest)
-	if err != nil {
-		return l, nil, nil, fmt.Errorf("%w: %w", errSnapshot, err)
-	}
-	return l, x, tier, nil
+	return l, rest, tier, nil
 }
 
 // writeFile writes the snapshot of x and tier labelled l as the gallery's

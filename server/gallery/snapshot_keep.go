@@ -34,7 +34,7 @@ const (
 // build cannot use gives the index alone (logged), and is not noted as
 // written, so that it is written anew with the tier the caller loads.
 func (s *Service) restore(ctx context.Context, sh *shelf, g store.Gallery) (hash, tier bool, err error) {
-	l, x, tb, err := s.readSnapshot(ctx, sh, g)
+	l, x, t, err := s.readSnapshot(ctx, sh, g)
 	if err != nil {
 		if !errors.Is(err, fs.ErrNotExist) {
 			s.snaps.logger().Warn("snapshot ignored: reading the gallery's targets instead",
@@ -43,11 +43,11 @@ func (s *Service) restore(ctx context.Context, sh *shelf, g store.Gallery) (hash
 		return false, false, nil
 	}
 	sh.index = x
-	if t, err := decodeTier(tb, s.vocab); err != nil {
+	if t.err != nil {
 		s.snaps.logger().Warn("feature tier of the snapshot ignored: reading the gallery's feature records instead",
-			"gallery", g.Name, "err", err)
+			"gallery", g.Name, "err", t.err)
 	} else {
-		sh.tier, tier = t, true
+		sh.tier, tier = t.tier, true
 	}
 	sh.followed.Store(l.version)
 	if err := s.catchUp(ctx, sh, 0); err != nil {
@@ -63,16 +63,29 @@ func (s *Service) restore(ctx context.Context, sh *shelf, g store.Gallery) (hash
 // the store: the same gallery, a version the store has reached, the same
 // change at that version (not a database restored and written since),
 // the log holding every change after it, not too far behind. It returns
-// the snapshot's label, its index, and its tier still encoded.
-func (s *Service) readSnapshot(ctx context.Context, sh *shelf, g store.Gallery) (label, *index.Index, []byte, error) {
+// the snapshot's label, its index, and its tier or why the tier cannot be
+// used (the index is still usable then). The index and the tier are
+// decoded side by side: the tier's reading takes the longer.
+func (s *Service) readSnapshot(ctx context.Context, sh *shelf, g store.Gallery) (label, *index.Index, readTier, error) {
+	var t readTier
 	b, err := os.ReadFile(s.snaps.path(g.ID))
 	if err != nil {
-		return label{}, nil, nil, err
+		return label{}, nil, t, err
 	}
-	l, x, tier, err := decodeSnapshot(b)
+	l, xb, tb, err := splitSnapshot(b)
+	if err != nil {
+		return l, nil, t, err
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t.tier, t.err = decodeTier(tb, s.vocab)
+	}()
+	x, err := index.Decode(xb)
+	<-done
 	switch {
 	case err != nil:
-		return l, nil, nil, err
+		return l, nil, t, fmt.Errorf("%w: %w", errSnapshot, err)
 	case l.gallery != g.ID || l.created != g.Created:
 		err = fmt.Errorf("%w: of another gallery (ID %d, created %d)", errSnapshot, l.gallery, l.created)
 	case l.version > g.Version:
@@ -83,18 +96,25 @@ func (s *Service) readSnapshot(ctx context.Context, sh *shelf, g store.Gallery) 
 		err = fmt.Errorf("%w: %d changes behind", errSnapshot, g.Version-l.version)
 	}
 	if err != nil {
-		return l, nil, nil, err
+		return l, nil, t, err
 	}
 	if l.version > 0 {
 		c, ok, err := changeAt(ctx, s.store, g.ID, l.version)
 		if err != nil {
-			return l, nil, nil, err
+			return l, nil, t, err
 		}
 		if !ok || c.TargetID != l.target || c.At != l.at {
-			return l, nil, nil, fmt.Errorf("%w: the change log no longer holds its version %d as it was", errSnapshot, l.version)
+			return l, nil, t, fmt.Errorf("%w: the change log no longer holds its version %d as it was", errSnapshot, l.version)
 		}
 	}
-	return l, x, tier, nil
+	return l, x, t, nil
+}
+
+// readTier is a snapshot's feature tier as read: the tier, or why this
+// build cannot use it.
+type readTier struct {
+	tier *featureTier
+	err  error
 }
 
 // writeSnapshot writes the snapshot of a gallery's hash index and feature
