@@ -177,7 +177,8 @@ func cameraQueries(b *testing.B, svc *Service) []cameraQuery {
 
 // cameraGallery returns the path of the benchmark's database and the IDs
 // of the test photos' targets in it, building it unless -benchcache
-// holds one complete for these versions of the fingerprint and features.
+// holds one complete for these versions of the fingerprint, the features
+// and their enrolment.
 func cameraGallery(b *testing.B) (string, map[string]string) {
 	dir := *benchCache
 	if dir == "" {
@@ -185,7 +186,7 @@ func cameraGallery(b *testing.B) (string, map[string]string) {
 	} else if err := os.MkdirAll(dir, 0o700); err != nil {
 		b.Fatal(err)
 	}
-	path := filepath.Join(dir, fmt.Sprintf("camera-%d-fp%d-f%d-d%d.db", cameraTargets, fingerprint.Version, feature.Version, decoyVersion))
+	path := filepath.Join(dir, fmt.Sprintf("camera-%d-fp%d-f%d-e%d-d%d.db", cameraTargets, fingerprint.Version, feature.Version, feature.EnrolmentVersion, decoyVersion))
 	ctx := context.Background()
 	if st, err := sqlite.Open(ctx, path); err == nil {
 		ids, err := benchIDs(ctx, st)
