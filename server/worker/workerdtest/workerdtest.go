@@ -57,6 +57,13 @@ type Workerd struct {
 // a cold start included, and logs the first answer's own time.
 func Start(t testing.TB, state string, vars map[string]string) (*Workerd, time.Duration) {
 	t.Helper()
+	return StartArgs(t, state, vars)
+}
+
+// StartArgs is Start with more arguments for wrangler dev
+// (--inspector-port, say).
+func StartArgs(t testing.TB, state string, vars map[string]string, more ...string) (*Workerd, time.Duration) {
+	t.Helper()
 	dir := WorkerDir()
 	bin := filepath.Join(filepath.Dir(filepath.Dir(dir)), ".tools", "worker", "node_modules", ".bin")
 	wrangler := filepath.Join(bin, "wrangler")
@@ -75,6 +82,7 @@ func Start(t testing.TB, state string, vars map[string]string) (*Workerd, time.D
 	for k, v := range vars {
 		args = append(args, "--var", k+":"+v)
 	}
+	args = append(args, more...)
 	w.cmd = exec.Command(wrangler, args...)
 	w.cmd.Dir = dir
 	w.cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
