@@ -5,7 +5,9 @@
 // loopback port, with the first-use variables a test gives, its D1 and R2
 // kept in a folder of the test, stopped (wrangler and workerd, its whole
 // process group) when the test ends. The Worker's own tests
-// (server/worker) and the browser's (server/e2e) share it.
+// (server/worker) and the browser's (server/e2e) share it. It reads
+// workerd's CPU and memory from /proc, and records V8 CPU profiles of
+// the Worker's isolate alone through wrangler's inspector (Profiler).
 //
 // A missing build or wrangler skips the test, unless the environment
 // sets Required (`make test` does, after building the Worker): then it
