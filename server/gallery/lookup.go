@@ -25,6 +25,9 @@ type Lookup interface {
 	// Counts returns how many targets the gallery holds, and how many of
 	// them are active.
 	Counts(ctx context.Context, gallery int64) (all, active int, err error)
+	// AnyActive reports whether the gallery holds an active target: what
+	// a search asks before it decodes its picture, cheaper than Counts.
+	AnyActive(ctx context.Context, gallery int64) (bool, error)
 }
 
 // Option changes how Open starts a service.
@@ -49,8 +52,22 @@ func (s *Service) lens(ctx context.Context, sh *shelf) (all, active int, err err
 	return all, active, nil
 }
 
+// anyActive reports whether a gallery holds an active target.
+func (s *Service) anyActive(ctx context.Context, sh *shelf) (bool, error) {
+	if s.lookup == nil {
+		return sh.index.ActiveLen() > 0, nil
+	}
+	any, err := s.lookup.AnyActive(ctx, sh.id)
+	if err != nil {
+		return false, fmt.Errorf("gallery: count targets: %w", err)
+	}
+	return any, nil
+}
+
 // fill puts into the gallery's index the targets a search of q with o
-// may find, when the service looks targets up.
+// may find, when the service looks targets up, and keeps their rows
+// (without images) for the answer (resolved.go): the service lives for
+// one request, and a write moves the stamp they are kept under.
 func (s *Service) fill(ctx context.Context, sh *shelf, q fingerprint.Fingerprint, o match.Options) error {
 	if s.lookup == nil || len(q.Codes) == 0 {
 		return nil
@@ -59,6 +76,7 @@ func (s *Service) fill(ctx context.Context, sh *shelf, q fingerprint.Fingerprint
 	if err != nil {
 		return fmt.Errorf("look up candidates: %w", err)
 	}
+	sh.resolved.put(sh.stamp(), ts)
 	return s.putAll(sh, ts)
 }
 

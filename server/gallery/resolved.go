@@ -102,7 +102,7 @@ func (c *rowCache) put(stamp [2]int64, rows []store.Target) {
 // images or not, by ID: those the gallery keeps, the others read from the
 // store in one read (and kept, without images).
 func (s *Service) rows(ctx context.Context, sh *shelf, ids []string, images bool) (map[string]store.Target, error) {
-	if images || s.lookup != nil || len(ids) == 0 { // no rows kept: read them
+	if images || len(ids) == 0 { // no rows kept: read them
 		ts, err := s.store.TargetsByID(ctx, sh.id, ids, images)
 		return byID(ts), err
 	}

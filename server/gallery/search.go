@@ -96,9 +96,9 @@ func (r *Recognition) SearchQuery(ctx context.Context, gallery int64, read func(
 	if err := s.fresh(ctx, sh); err != nil {
 		return nil, err
 	}
-	if _, active, err := s.lens(ctx, sh); err != nil {
+	if any, err := s.anyActive(ctx, sh); err != nil {
 		return nil, err
-	} else if active == 0 {
+	} else if !any {
 		return nil, fmt.Errorf("gallery %q: %w", sh.settings().Name, ErrNoActiveTargets)
 	}
 	q, err := read(ctx)

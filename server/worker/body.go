@@ -13,7 +13,7 @@ import (
 	"github.com/pixmatch/pixmatch/server/config"
 )
 
-// rawBodyGetter is what syumai/workers' request body offers besides
+// rawBodyGetter is what syumai/workers' bodies (a request's, an R2 object's) offer besides
 // io.ReadCloser: the ReadableStream it reads from.
 type rawBodyGetter interface {
 	GetRawJSBody() js.Value
@@ -54,7 +54,7 @@ func MaxWholeBody() int64 {
 func readWhole(ctx context.Context, stream js.Value) ([]byte, error) {
 	buf, err := await(ctx, js.Global().Get("Response").New(stream).Call("arrayBuffer"))
 	if err != nil {
-		return nil, fmt.Errorf("read the request body: %w", err)
+		return nil, fmt.Errorf("read a body whole: %w", err)
 	}
 	view := js.Global().Get("Uint8Array").New(buf)
 	b := make([]byte, view.Get("byteLength").Int())

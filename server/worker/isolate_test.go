@@ -142,6 +142,40 @@ func TestRequestFloor(t *testing.T) {
 	}
 }
 
+// TestCopySearchStatements: a search that finds a copy costs four D1
+// statements — the galleries (read afresh), the key, whether the gallery
+// has an active target (one index seek, not a count), and the lookup of
+// the candidates with their rows, which the answer reuses — and one more
+// when the answer carries the matched target's picture (CRS without
+// notracking): its row read again with the picture's key. Each statement
+// is a round trip through D1's client, paid in the isolate's CPU.
+func TestCopySearchStatements(t *testing.T) {
+	db, count := d1test.OpenCounting(t)
+	w := current(t, db, &d1.MemoryBlobs{})
+	name := testphoto.Names()[0]
+	id := w.create(map[string]string{"image": photo(t, name, same), "name": "first"})
+	copyOf := photo(t, name, func([]byte) []byte { return encodeJPEG(t, distort.Scale(0.5)(testphoto.Image(name))) })
+	w.crs(http.MethodPost, "/search", map[string]string{"image": copyOf}).want(t, "the first search", 200, 0)
+	for _, c := range []struct {
+		params map[string]string
+		want   int
+	}{
+		{map[string]string{"image": copyOf, "notracking": "true"}, 4},
+		{map[string]string{"image": copyOf}, 5},
+	} {
+		before := len(count.Texts())
+		found := w.crs(http.MethodPost, "/search", c.params)
+		found.want(t, "a copy", 200, 0)
+		if !strings.Contains(string(found.Result), id) {
+			t.Errorf("found %s, want %s", found.Result, id)
+		}
+		if ran := count.Texts()[before:]; len(ran) != c.want {
+			t.Errorf("a search of a copy (notracking %q) ran %d D1 statements, want %d:\n%s",
+				c.params["notracking"], len(ran), c.want, strings.Join(ran, "\n"))
+		}
+	}
+}
+
 // TestIsolateListsOldTargets: a target written by a Worker from before
 // the feature tier (its store without a Bagger) has a feature record and
 // no bag, so a camera frame of it finds nothing; an isolate of this

@@ -8,7 +8,9 @@ import (
 	"encoding/base64"
 	"flag"
 	"math/rand/v2"
+	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -16,10 +18,13 @@ import (
 	"testing"
 	"time"
 
+	imagesearch "github.com/alibabacloud-go/imagesearch-20201214/v4/client"
+	"github.com/alibabacloud-go/tea/dara"
 	_ "modernc.org/sqlite" // TestMeasureWorkerd writes the local D1 file
 
 	"github.com/pixmatch/pixmatch/server/store/d1"
 	"github.com/pixmatch/pixmatch/server/store/storetest"
+	"github.com/pixmatch/pixmatch/server/worker/workerdtest"
 	"github.com/pixmatch/pixmatch/shared/bow"
 	"github.com/pixmatch/pixmatch/shared/camera"
 	"github.com/pixmatch/pixmatch/shared/distort"
@@ -32,6 +37,9 @@ var (
 	measure        = flag.Bool("measure", false, "run TestMeasureWorkerd: searches of a large gallery under workerd")
 	measureTargets = flag.Int("targets", 10_000, "TestMeasureWorkerd's gallery size")
 	measureRounds  = flag.Int("rounds", 15, "TestMeasureWorkerd's requests of each kind")
+	measureOnly    = flag.String("only", "", "TestMeasureWorkerd's kinds of request: those whose name holds one of these comma-separated words (all when empty)")
+	measureProfile = flag.String("profile", "", "a folder TestMeasureWorkerd writes a V8 CPU profile of the isolate to, for each kind of request (none when empty)")
+	measureSeeded  = flag.String("seeded", "", "a folder TestMeasureWorkerd keeps its seeded local D1 and R2 in: seeded when empty, copied from when not")
 )
 
 // TestMeasureWorkerd measures requests to the Worker under wrangler dev
@@ -51,17 +59,23 @@ var (
 // size of a query costs. Run it with
 //
 //	go test ./server/worker -run MeasureWorkerd -v -args -measure
+//
+// -only copy,ping measures those kinds alone; -seeded DIR keeps the
+// seeded gallery in DIR and starts the next runs from a copy of it.
 func TestMeasureWorkerd(t *testing.T) {
 	if !*measure {
 		t.Skip("a measurement: run with -measure")
 	}
 	state := t.TempDir()
-	w, _ := startWorkerd(t, state)
 	names := testphoto.Names()
-	w.crs(http.MethodPost, "/targets", map[string]string{"image": photo(t, names[0], same), "name": "real"}).want(t, "create", 200, 0)
-	w.Stop()
-	seed(t, localD1(t, state), *measureTargets-1)
-	w, cold := startWorkerd(t, state)
+	if !seeded(t, state) {
+		w, _ := startWorkerd(t, state)
+		w.crs(http.MethodPost, "/targets", map[string]string{"image": photo(t, names[0], same), "name": "real"}).want(t, "create", 200, 0)
+		w.Stop()
+		seed(t, localD1(t, state), *measureTargets-1)
+		keepSeeded(t, state)
+	}
+	w, cold, inspector := startMeasured(t, state)
 	t.Logf("restart to the first /ping: %v", cold.Round(time.Millisecond))
 	if rss, err := w.RSS(); err == nil {
 		t.Logf("after the first /ping: Go memory %.1f MB, workerd RSS %.1f MB", float64(goMemory(w.Log()))/1e6, float64(rss)/1e6)
@@ -70,6 +84,7 @@ func TestMeasureWorkerd(t *testing.T) {
 	large := base64.StdEncoding.EncodeToString(encodeJPEG(t, distort.Scale(2)(testphoto.Image(names[0])))) // 960×960, a phone's photo scaled down
 	other := base64.StdEncoding.EncodeToString(testphoto.File(names[5]))
 	frame, features := cameraFrame(t, names[0])
+	sdk, _ := w.sdk(workerdSecret)
 	for _, r := range []struct {
 		what string
 		send func() reply
@@ -78,11 +93,15 @@ func TestMeasureWorkerd(t *testing.T) {
 		{"search of a copy (found)", func() reply { return w.crs(http.MethodPost, "/search", map[string]string{"image": copyOf}) }},
 		{"search of another photo (17)", func() reply { return w.crs(http.MethodPost, "/search", map[string]string{"image": other}) }},
 		{"search of a large copy (960×960)", func() reply { return w.crs(http.MethodPost, "/search", map[string]string{"image": large}) }},
+		{"search of a copy through Alibaba (near misses too)", func() reply { return alibabaSearch(t, sdk, copyOf) }},
 		{"search of a camera frame (found)", func() reply { return w.crs(http.MethodPost, "/search", map[string]string{"image": frame}) }},
 		{"search of a camera frame's features (found)", func() reply {
 			return w.crs(http.MethodPost, "/search/features", map[string]string{"features": features})
 		}},
 	} {
+		if !measured(r.what) {
+			continue
+		}
 		first, err := w.CPU()
 		if err != nil {
 			t.Fatal(err)
@@ -94,11 +113,13 @@ func TestMeasureWorkerd(t *testing.T) {
 			t.Fatal(err)
 		}
 		t.Logf("%s: the first request's workerd CPU %v", r.what, (before - first).Round(time.Millisecond))
+		prof := startProfile(t, inspector, r.what)
 		var took []time.Duration
 		for range n {
 			took = append(took, r.send().took)
 		}
 		after, _ := w.CPU()
+		stopProfile(t, prof, r.what, n)
 		slices.Sort(took)
 		rss, _ := w.RSS()
 		t.Logf("%d targets, %s: wall median %v (%v to %v); workerd CPU %v a request; Go memory %.1f MB, workerd RSS %.1f MB; %d instances retired so far",
@@ -106,6 +127,125 @@ func TestMeasureWorkerd(t *testing.T) {
 			took[n-1].Round(time.Millisecond), ((after - before) / time.Duration(n)).Round(time.Millisecond),
 			float64(goMemory(w.Log()))/1e6, float64(rss)/1e6, strings.Count(w.Log(), "retired Go instance stopped"))
 	}
+}
+
+// startMeasured starts wrangler dev on state, with its inspector on a
+// free port when -profile asks for profiles, and returns that port ("" without).
+func startMeasured(t *testing.T, state string) (*workerd, time.Duration, string) {
+	t.Helper()
+	if *measureProfile == "" {
+		w, cold := startWorkerd(t, state)
+		return w, cold, ""
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	ln.Close()
+	w, cold := workerdtest.StartArgs(t, state, map[string]string{
+		EnvAPIKey: workerdKey, EnvAPISecret: workerdSecret, EnvAppID: workerdAppID,
+	}, "--inspector-port", port)
+	return &workerd{w, t}, cold, port
+}
+
+// startProfile starts a profile of the isolate for the requests what,
+// when -profile asks for one.
+func startProfile(t *testing.T, inspector, what string) *workerdtest.Profiler {
+	t.Helper()
+	if inspector == "" {
+		return nil
+	}
+	name := strings.NewReplacer(" ", "-", "(", "", ")", "", "×", "x", "'", "").Replace(what) + ".cpuprofile"
+	p, err := workerdtest.StartProfile(inspector, filepath.Join(*measureProfile, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// stopProfile stops p and logs the isolate's busy time a request over
+// the n requests what, and where it went.
+func stopProfile(t *testing.T, p *workerdtest.Profiler, what string, n int) {
+	t.Helper()
+	if p == nil {
+		return
+	}
+	prof, err := p.Stop()
+	if err != nil {
+		t.Fatal(err)
+	}
+	per := func(d time.Duration) string { return (d / time.Duration(n)).Round(100 * time.Microsecond).String() }
+	var parts []string
+	for _, s := range prof.Inclusive(profiled...) {
+		parts = append(parts, s.Name+" "+per(s.Time))
+	}
+	low, high := prof.Busy()
+	t.Logf("%s: the isolate busy %s to %s a request (V8's profile); inclusive: %s", what, per(low), per(high), strings.Join(parts, ", "))
+	for _, s := range prof.Top(20) {
+		t.Logf("    %8s  %s", per(s.Time), s.Name)
+	}
+}
+
+// profiled names the parts of a profile stopProfile sums: D1's client,
+// R2's, the Response syumai/workers makes, the glue, the collector.
+var profiled = []string{"(garbage collector)", "(program)", "d1-api", "fetch", "Response", "Headers", "wasm_exec", "runtime.mjs"}
+
+// measured reports whether -only asks for the kind of request what.
+func measured(what string) bool {
+	if *measureOnly == "" {
+		return true
+	}
+	for _, word := range strings.Split(*measureOnly, ",") {
+		if word != "" && strings.Contains(what, word) {
+			return true
+		}
+	}
+	return false
+}
+
+// seeded copies the state -seeded keeps (a gallery of -targets targets
+// seeded by an earlier run) into state, and reports whether it did.
+func seeded(t *testing.T, state string) bool {
+	t.Helper()
+	dir := filepath.Join(*measureSeeded, strconv.Itoa(*measureTargets))
+	if *measureSeeded == "" {
+		return false
+	}
+	if _, err := os.Stat(dir); err != nil {
+		return false
+	}
+	if err := os.CopyFS(state, os.DirFS(dir)); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("the seeded gallery copied from %s", dir)
+	return true
+}
+
+// keepSeeded keeps the seeded state in -seeded, when given, for the next
+// runs.
+func keepSeeded(t *testing.T, state string) {
+	t.Helper()
+	if *measureSeeded == "" {
+		return
+	}
+	if err := os.CopyFS(filepath.Join(*measureSeeded, strconv.Itoa(*measureTargets)), os.DirFS(state)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// alibabaSearch sends an Alibaba SearchImageByPic of the picture b64 (its
+// lookup reaches near misses, twice the match threshold: far more of
+// D1's SQLite work than a CRS search's) and returns its time.
+func alibabaSearch(t *testing.T, sdk *imagesearch.Client, b64 string) reply {
+	t.Helper()
+	start := time.Now()
+	r, err := sdk.SearchImageByPic(&imagesearch.SearchImageByPicRequest{InstanceName: instance,
+		PicContent: dara.String(b64), Num: dara.Int32(5)})
+	if err != nil || len(r.Body.Auctions) == 0 {
+		t.Errorf("SearchImageByPic of a copy: %v, %+v", err, r)
+	}
+	return reply{HTTP: 200, took: time.Since(start)}
 }
 
 // goMemory returns the last size of the Go instance's memory worker.mjs

@@ -180,17 +180,18 @@ func FirstUse(ctx context.Context, st store.Store, getenv func(string) string, l
 type Lookup struct{ Store *d1.Store }
 
 // Candidates returns the targets holding a code within o's bound of a
-// probe of q.
+// probe of q, looked up and read in one D1 statement.
 func (l Lookup) Candidates(ctx context.Context, gallery int64, q fingerprint.Fingerprint, o match.Options) ([]store.Target, error) {
-	ids, err := l.Store.Candidates(ctx, gallery, match.Probes(q), o.Bound())
-	if err != nil || len(ids) == 0 {
-		return nil, err
-	}
-	return l.Store.TargetsByID(ctx, gallery, ids, false)
+	return l.Store.CandidateTargets(ctx, gallery, match.Probes(q), o.Bound())
 }
 
 // Counts returns how many targets the gallery holds, and how many are
 // active.
 func (l Lookup) Counts(ctx context.Context, gallery int64) (all, active int, err error) {
 	return l.Store.Counts(ctx, gallery)
+}
+
+// AnyActive reports whether the gallery holds an active target.
+func (l Lookup) AnyActive(ctx context.Context, gallery int64) (bool, error) {
+	return l.Store.AnyActive(ctx, gallery)
 }

@@ -136,31 +136,57 @@ func (s *Store) Lists(ctx context.Context, gallery int64, words []uint32) (*bow.
 }
 
 // listings parses a word's listings as Lists reads them: "seq size
-// turns" for each target, comma-separated. The turns of all of them
-// share one array.
+// turns" for each target, comma-separated, the turns hexadecimal digits.
+// The turns of all of them share one array. A camera search parses about
+// 135,000 listings at 10,000 targets, so this is one pass over the bytes
+// with two calls a listing (this package is built without inlining on
+// the Worker) where splitting and strconv made a dozen: they were a fifth
+// of such a search's time in the isolate.
 func listings(text string) ([]bow.Listing, error) {
-	n := strings.Count(text, ",") + 1
-	out := make([]bow.Listing, 0, n)
+	out := make([]bow.Listing, 0, strings.Count(text, ",")+1)
 	turns := make([]uint8, 0, len(text))
-	for entry := range strings.SplitSeq(text, ",") {
-		seqText, rest, ok1 := strings.Cut(entry, " ")
-		sizeText, hex, ok2 := strings.Cut(rest, " ")
-		seq, err1 := strconv.ParseUint(seqText, 10, 32)
-		size, err2 := strconv.Atoi(sizeText)
-		if !ok1 || !ok2 || err1 != nil || err2 != nil || len(hex) == 0 {
+	for start := 0; start <= len(text); {
+		end := strings.IndexByte(text[start:], ',')
+		if end < 0 {
+			end = len(text)
+		} else {
+			end += start
+		}
+		entry := text[start:end]
+		seq, rest, ok1 := number(entry)
+		size, hex, ok2 := number(rest)
+		if !ok1 || !ok2 || seq > math.MaxUint32 || len(hex) == 0 {
 			return nil, fmt.Errorf("listing %q", entry)
 		}
-		start := len(turns)
+		from := len(turns)
 		for i := range len(hex) {
-			d := strings.IndexByte(hexDigits, hex[i])
-			if d < 0 {
+			c := hex[i]
+			switch {
+			case c >= '0' && c <= '9':
+				turns = append(turns, c-'0')
+			case c >= 'a' && c <= 'f':
+				turns = append(turns, c-'a'+10)
+			default:
 				return nil, fmt.Errorf("listing %q", entry)
 			}
-			turns = append(turns, uint8(d))
 		}
-		out = append(out, bow.Listing{Doc: uint32(seq), Size: size, Turns: turns[start:len(turns):len(turns)]})
+		out = append(out, bow.Listing{Doc: uint32(seq), Size: int(size), Turns: turns[from:len(turns):len(turns)]})
+		start = end + 1
 	}
 	return out, nil
+}
+
+// number reads the decimal number s starts with (at most 15 digits) and
+// the space after it, and returns what follows.
+func number(s string) (n uint64, rest string, ok bool) {
+	i := 0
+	for ; i < len(s) && i < 16 && s[i] >= '0' && s[i] <= '9'; i++ {
+		n = n*10 + uint64(s[i]-'0')
+	}
+	if i == 0 || i == 16 || i == len(s) || s[i] != ' ' {
+		return 0, "", false
+	}
+	return n, s[i+1:], true
 }
 
 // SeqIDs returns the IDs of a gallery's targets by their Seqs (bow.Names

@@ -3,6 +3,7 @@ package d1
 import (
 	"context"
 	"errors"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -242,5 +243,32 @@ func TestRebagRepairs(t *testing.T) {
 	want, wn := expected(t, seqs, [][]byte{recs[2], recs[1], recs[2]})
 	if n != wn || !equalListings(got, want) {
 		t.Errorf("after Rebag: %d targets listed on %d words, want %d on %d", n, len(got), wn, len(want))
+	}
+}
+
+// TestListingsParse: a word's listings as Lists reads them parse to their
+// Seqs, sizes and turns, the turns sharing one array without one
+// listing's reaching into the next; malformed text is refused.
+func TestListingsParse(t *testing.T) {
+	got, err := listings("7 500 0a3,4294967295 12 f,0 1 0123456789abcdef")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []bow.Listing{
+		{Doc: 7, Size: 500, Turns: []uint8{0, 10, 3}},
+		{Doc: 4294967295, Size: 12, Turns: []uint8{15}},
+		{Doc: 0, Size: 1, Turns: []uint8{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("parsed %+v, want %+v", got, want)
+	}
+	if got[0].Turns = append(got[0].Turns, 9); got[1].Turns[0] != 15 {
+		t.Error("a listing's turns reach into the next's")
+	}
+	for _, bad := range []string{"", "7 500 0a3,", "7 500", "7 500 ", "7  500 1", "x 5 1", "7 x 1", "7 5 1g", "7 5 A",
+		"4294967296 5 1", "-1 5 1", "7 -5 1", "1234567890123456 5 1", "7 5 1,,8 5 1"} {
+		if ls, err := listings(bad); err == nil {
+			t.Errorf("%q parsed as %+v", bad, ls)
+		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/pixmatch/pixmatch/server/store"
 	"github.com/pixmatch/pixmatch/shared/fingerprint"
 	"github.com/pixmatch/pixmatch/shared/index"
 	"github.com/pixmatch/pixmatch/shared/match"
@@ -63,7 +64,24 @@ func xor(a, b string) string { return fmt.Sprintf("((%s | %s) - (%s & %s))", a, 
 
 // candidatesSQL is the lookup; its parameters are the probes' JSON, then
 // the gallery once for each part.
-var candidatesSQL = func() string {
+var candidatesSQL = lookupSQL + `
+	SELECT DISTINCT target_id FROM x3 WHERE ` + withinBudget + `
+	ORDER BY target_id`
+
+// candidateTargetsSQL is the lookup that answers with the candidates'
+// rows (selectTargetSQL), by ID; its parameters are candidatesSQL's, then
+// the gallery.
+var candidateTargetsSQL = lookupSQL + "\n" + selectTargetSQL + `
+	WHERE gallery_id = ? AND id IN (SELECT target_id FROM x3 WHERE ` + withinBudget + `)
+	ORDER BY id`
+
+// withinBudget keeps the rows of x3 whose distance (the popcount of its
+// four XORs' last step) is within the probe's budget.
+const withinBudget = `((a + (a >> 8)) & 31) + ((b + (b >> 8)) & 31) + ((c + (c >> 8)) & 31) + ((d + (d >> 8)) & 31) <= budget`
+
+// lookupSQL is the lookup's common table expressions, down to x3: the
+// codes within reach of a probe with their parts' XORs counted to bytes.
+var lookupSQL = func() string {
 	var b strings.Builder
 	b.WriteString(`WITH RECURSIVE
 	bit(b) AS (SELECT 0 UNION ALL SELECT b + 1 FROM bit WHERE b < 15),
@@ -81,7 +99,7 @@ var candidatesSQL = func() string {
 `)
 	// want<p> is the values part p is looked up with, for each probe.
 	for p := range 4 {
-		fmt.Fprintf(&b, "\twant%d(i, v) AS MATERIALIZED (SELECT p.i, %s FROM probe p JOIN ball b ON b.r = p.r%d),\n",
+		fmt.Fprintf(&b, "\twant%d(i, tables, v) AS MATERIALIZED (SELECT p.i, p.tables, %s FROM probe p JOIN ball b ON b.r = p.r%d),\n",
 			p, xor(fmt.Sprintf("p.q%d", p), "b.m"), p)
 	}
 	b.WriteString(`	hit(i, target_id, win, p0, p1, p2, p3) AS MATERIALIZED (`)
@@ -90,24 +108,21 @@ var candidatesSQL = func() string {
 			b.WriteString(" UNION ALL ")
 		}
 		fmt.Fprintf(&b, `SELECT w.i, c.target_id, c.win, c.p0, c.p1, c.p2, c.p3 FROM want%d w CROSS JOIN codes c
-			WHERE c.gallery_id = ? AND c.p%d = w.v`, p, p)
+			WHERE c.gallery_id = ? AND c.p%d = w.v AND (w.tables >> c.win) & 1`, p, p)
 	}
 	// Popcount of the four XORs in steps, each step materialized so that
 	// no expression is repeated.
 	b.WriteString(`),
 	x0(target_id, budget, a, b, c, d) AS MATERIALIZED (SELECT h.target_id, p.budget, ` +
 		xor("h.p0", "p.q0") + `, ` + xor("h.p1", "p.q1") + `, ` + xor("h.p2", "p.q2") + `, ` + xor("h.p3", "p.q3") + `
-		FROM hit h JOIN probe p ON p.i = h.i WHERE (p.tables >> h.win) & 1),
+		FROM hit h JOIN probe p ON p.i = h.i),
 	x1(target_id, budget, a, b, c, d) AS MATERIALIZED (SELECT target_id, budget,
 		a - ((a >> 1) & 21845), b - ((b >> 1) & 21845), c - ((c >> 1) & 21845), d - ((d >> 1) & 21845) FROM x0),
 	x2(target_id, budget, a, b, c, d) AS MATERIALIZED (SELECT target_id, budget,
 		(a & 13107) + ((a >> 2) & 13107), (b & 13107) + ((b >> 2) & 13107),
 		(c & 13107) + ((c >> 2) & 13107), (d & 13107) + ((d >> 2) & 13107) FROM x1),
 	x3(target_id, budget, a, b, c, d) AS MATERIALIZED (SELECT target_id, budget,
-		(a + (a >> 4)) & 3855, (b + (b >> 4)) & 3855, (c + (c >> 4)) & 3855, (d + (d >> 4)) & 3855 FROM x2)
-	SELECT DISTINCT target_id FROM x3
-	WHERE ((a + (a >> 8)) & 31) + ((b + (b >> 8)) & 31) + ((c + (c >> 8)) & 31) + ((d + (d >> 8)) & 31) <= budget
-	ORDER BY target_id`)
+		(a + (a >> 4)) & 3855, (b + (b >> 4)) & 3855, (c + (c >> 4)) & 3855, (d + (d >> 4)) & 3855 FROM x2)`)
 	return b.String()
 }()
 
@@ -117,6 +132,38 @@ var candidatesSQL = func() string {
 // bound can find, whatever its checks, and few others. The bound, less
 // the smallest penalty, must be at most MaxBudget.
 func (s *Store) Candidates(ctx context.Context, gallery int64, probes []index.Probe, bound int) ([]string, error) {
+	list, err := probesJSON(probes, bound)
+	if list == "" || err != nil {
+		return nil, err
+	}
+	ids, err := queryAll(ctx, s.db, func(sc scanner) (string, error) {
+		var id string
+		return id, sc.Scan(&id)
+	}, candidatesSQL, list, gallery, gallery, gallery, gallery)
+	if err != nil {
+		return nil, fmt.Errorf("d1: candidates in gallery %d: %w", gallery, err)
+	}
+	return ids, nil
+}
+
+// CandidateTargets returns the targets Candidates finds, without their
+// pictures, by ID, in one statement: the lookup and the read of its rows.
+func (s *Store) CandidateTargets(ctx context.Context, gallery int64, probes []index.Probe, bound int) ([]store.Target, error) {
+	list, err := probesJSON(probes, bound)
+	if list == "" || err != nil {
+		return nil, err
+	}
+	ts, err := s.query(ctx, false, candidateTargetsSQL, list, gallery, gallery, gallery, gallery, gallery)
+	if err != nil {
+		return nil, fmt.Errorf("d1: candidates in gallery %d: %w", gallery, err)
+	}
+	return ts, nil
+}
+
+// probesJSON returns the lookup's first parameter: for each probe that
+// can reach a code within bound, its tables, budget and parts with their
+// radii; "" when none can.
+func probesJSON(probes []index.Probe, bound int) (string, error) {
 	var list [][10]uint64
 	for _, p := range probes {
 		budget := bound - p.Penalty
@@ -124,7 +171,7 @@ func (s *Store) Candidates(ctx context.Context, gallery int64, probes []index.Pr
 			continue // a probe that can reach nothing
 		}
 		if budget > MaxBudget {
-			return nil, fmt.Errorf("%w: %d", ErrBudget, budget)
+			return "", fmt.Errorf("%w: %d", ErrBudget, budget)
 		}
 		k := p.Key
 		row := [10]uint64{p.Tables & (1<<fingerprint.Windows - 1), uint64(budget), k >> 48, k >> 32 & 0xffff, k >> 16 & 0xffff, k & 0xffff}
@@ -134,18 +181,8 @@ func (s *Store) Candidates(ctx context.Context, gallery int64, probes []index.Pr
 		list = append(list, row)
 	}
 	if len(list) == 0 {
-		return nil, nil
+		return "", nil
 	}
 	b, err := json.Marshal(list)
-	if err != nil {
-		return nil, err
-	}
-	ids, err := queryAll(ctx, s.db, func(sc scanner) (string, error) {
-		var id string
-		return id, sc.Scan(&id)
-	}, candidatesSQL, string(b), gallery, gallery, gallery, gallery)
-	if err != nil {
-		return nil, fmt.Errorf("d1: candidates in gallery %d: %w", gallery, err)
-	}
-	return ids, nil
+	return string(b), err
 }

@@ -3,6 +3,7 @@ package d1
 import (
 	"context"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -66,7 +67,7 @@ func entryOf(t store.Target, fp fingerprint.Fingerprint) index.Entry {
 }
 
 // TestCandidatesAnswerAsTheIndex: a search of the targets Candidates
-// returns gives exactly what the server's index of the whole gallery
+// returns (CandidateTargets, in one statement, the same rows) gives exactly what the server's index of the whole gallery
 // gives, for matches, near misses (Near), inactive targets, a limit and
 // distinct products; and the lookup returns few targets besides.
 func TestCandidatesAnswerAsTheIndex(t *testing.T) {
@@ -105,6 +106,9 @@ func TestCandidatesAnswerAsTheIndex(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if one, err := s.CandidateTargets(ctx, g.ID, match.Probes(q), o.Bound()); err != nil || !reflect.DeepEqual(one, ts) {
+			t.Errorf("%+v: CandidateTargets gave %d targets (%v), want the %d rows of the candidates, in the same order", o, len(one), err, len(ts))
+		}
 		small := match.NewIndex()
 		for _, tg := range ts {
 			var fp fingerprint.Fingerprint
@@ -140,5 +144,12 @@ func TestCandidatesBudget(t *testing.T) {
 	probes[0].Penalty = 9
 	if ids, err := s.Candidates(context.Background(), 1, probes, 8); err != nil || ids != nil {
 		t.Errorf("a probe beyond the bound: %v, %v", ids, err)
+	}
+	if ts, err := s.CandidateTargets(context.Background(), 1, probes, 8); err != nil || ts != nil {
+		t.Errorf("CandidateTargets, a probe beyond the bound: %v, %v", ts, err)
+	}
+	probes[0].Penalty = 0
+	if _, err := s.CandidateTargets(context.Background(), 1, probes, MaxBudget+1); err == nil {
+		t.Error("CandidateTargets accepted a bound over MaxBudget")
 	}
 }

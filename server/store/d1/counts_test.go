@@ -3,7 +3,49 @@ package d1
 import (
 	"context"
 	"testing"
+
+	"github.com/pixmatch/pixmatch/server/store"
+	"github.com/pixmatch/pixmatch/server/store/storetest"
 )
+
+// TestAnyActive: a gallery without targets, or with inactive ones only,
+// has no active target; one active target, in its gallery alone, is one.
+func TestAnyActive(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	var gs [2]store.Gallery
+	for i := range gs {
+		g, err := s.CreateGallery(ctx, store.Gallery{Name: string(rune('a' + i)), AppID: string(rune('a' + i))})
+		if err != nil {
+			t.Fatal(err)
+		}
+		gs[i] = g
+	}
+	any := func(g store.Gallery) bool {
+		t.Helper()
+		ok, err := s.AnyActive(ctx, g.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ok
+	}
+	if any(gs[0]) {
+		t.Error("an empty gallery has an active target")
+	}
+	for i, active := range []bool{false, true} {
+		tg := storetest.Target(gs[0].ID, i, 0)
+		tg.Active = active
+		if _, err := s.CreateTarget(ctx, tg); err != nil {
+			t.Fatal(err)
+		}
+		if got := any(gs[0]); got != active {
+			t.Errorf("with %d targets, the last active %v: AnyActive %v", i+1, active, got)
+		}
+	}
+	if any(gs[1]) {
+		t.Error("another gallery's active target counted")
+	}
+}
 
 // TestCountSearch: a window takes limit searches and then refuses; other
 // windows, kinds and galleries count apart; a new window forgets the

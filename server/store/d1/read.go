@@ -97,7 +97,13 @@ func (s *Store) complete(ctx context.Context, r stored, image bool) (store.Targe
 
 // targets returns the targets a query of selectTargetSQL finds, completed.
 func (s *Store) targets(ctx context.Context, image bool, where string, args ...any) ([]store.Target, error) {
-	rows, err := queryAll(ctx, s.db, scanTarget, selectTargetSQL+" "+where, args...)
+	return s.query(ctx, image, selectTargetSQL+" "+where, args...)
+}
+
+// query returns the targets a query of selectTargetSQL's columns finds,
+// completed.
+func (s *Store) query(ctx context.Context, image bool, query string, args ...any) ([]store.Target, error) {
+	rows, err := queryAll(ctx, s.db, scanTarget, query, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -240,6 +246,17 @@ func (s *Store) Counts(ctx context.Context, gallery int64) (all, active int, err
 		return 0, 0, fmt.Errorf("d1: count targets of gallery %d: %w", gallery, err)
 	}
 	return all, active, nil
+}
+
+// AnyActive reports whether the gallery holds an active target: one seek
+// in targets_by_active, where Counts reads every entry of the gallery.
+func (s *Store) AnyActive(ctx context.Context, gallery int64) (bool, error) {
+	var any bool
+	err := s.db.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM targets WHERE gallery_id = ? AND active > 0)`, gallery).Scan(&any)
+	if err != nil {
+		return false, fmt.Errorf("d1: active targets of gallery %d: %w", gallery, err)
+	}
+	return any, nil
 }
 
 // eachPage is how many targets EachTarget and Snapshot read a query: a

@@ -5,7 +5,9 @@
 // loopback port, with the first-use variables a test gives, its D1 and R2
 // kept in a folder of the test, stopped (wrangler and workerd, its whole
 // process group) when the test ends. The Worker's own tests
-// (server/worker) and the browser's (server/e2e) share it.
+// (server/worker) and the browser's (server/e2e) share it. It reads
+// workerd's CPU and memory from /proc, and records V8 CPU profiles of
+// the Worker's isolate alone through wrangler's inspector (Profiler).
 //
 // A missing build or wrangler skips the test, unless the environment
 // sets Required (`make test` does, after building the Worker): then it
@@ -57,6 +59,13 @@ type Workerd struct {
 // a cold start included, and logs the first answer's own time.
 func Start(t testing.TB, state string, vars map[string]string) (*Workerd, time.Duration) {
 	t.Helper()
+	return StartArgs(t, state, vars)
+}
+
+// StartArgs is Start with more arguments for wrangler dev
+// (--inspector-port, say).
+func StartArgs(t testing.TB, state string, vars map[string]string, more ...string) (*Workerd, time.Duration) {
+	t.Helper()
 	dir := WorkerDir()
 	bin := filepath.Join(filepath.Dir(filepath.Dir(dir)), ".tools", "worker", "node_modules", ".bin")
 	wrangler := filepath.Join(bin, "wrangler")
@@ -75,6 +84,7 @@ func Start(t testing.TB, state string, vars map[string]string) (*Workerd, time.D
 	for k, v := range vars {
 		args = append(args, "--var", k+":"+v)
 	}
+	args = append(args, more...)
 	w.cmd = exec.Command(wrangler, args...)
 	w.cmd.Dir = dir
 	w.cmd.Env = append(os.Environ(), "PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),

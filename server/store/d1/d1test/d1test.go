@@ -8,6 +8,8 @@ import (
 	"database/sql/driver"
 	"errors"
 	"path/filepath"
+	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 
@@ -41,7 +43,25 @@ func Open(t testing.TB) *sql.DB {
 
 // Counter counts the statements a D1-mode database ran: on a Worker each
 // is a round trip to D1, paid for in the isolate's CPU as well as in time.
-type Counter struct{ n atomic.Int64 }
+type Counter struct {
+	n  atomic.Int64
+	mu sync.Mutex
+	qs []string
+}
+
+// Texts returns the statements run so far, in order.
+func (c *Counter) Texts() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.qs)
+}
+
+func (c *Counter) add(q string) {
+	c.n.Add(1)
+	c.mu.Lock()
+	c.qs = append(c.qs, q)
+	c.mu.Unlock()
+}
 
 // Statements returns how many statements ran so far.
 func (c *Counter) Statements() int64 { return c.n.Load() }
@@ -122,13 +142,13 @@ type d1Conn struct {
 
 // QueryContext runs a query, counted.
 func (c d1Conn) QueryContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Rows, error) {
-	c.count.n.Add(1)
+	c.count.add(q)
 	return c.sqliteConn.QueryContext(ctx, q, args)
 }
 
 // ExecContext runs a statement, counted.
 func (c d1Conn) ExecContext(ctx context.Context, q string, args []driver.NamedValue) (driver.Result, error) {
-	c.count.n.Add(1)
+	c.count.add(q)
 	return c.sqliteConn.ExecContext(ctx, q, args)
 }
 
