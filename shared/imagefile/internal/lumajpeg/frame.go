@@ -117,17 +117,25 @@ func (d *decoder) defineFrame(seg []byte) error {
 	return nil
 }
 
-// lumaFirst refuses three components that are not a luma (sampled at the
-// highest factors) followed by two others.
+// lumaFirst refuses three components that are not a luma followed by two
+// chroma components, sampled as image/jpeg reads them: the chroma once
+// per block of 1×1, 2×1, 2×2, 1×2, 4×1 or 4×2 luma samples (4:4:4,
+// 4:2:2, 4:2:0, 4:4:0, 4:1:1, 4:1:0). image/jpeg refuses other ratios
+// or takes other paths with them: they are left to it.
 func (f *frame) lumaFirst() error {
 	if len(f.comps) != 3 {
 		return nil
 	}
-	if f.comps[0].id == 'R' && f.comps[1].id == 'G' && f.comps[2].id == 'B' {
+	y, cb, cr := f.comps[0], f.comps[1], f.comps[2]
+	if y.id == 'R' && cb.id == 'G' && cr.id == 'B' {
 		return fmt.Errorf("%w: components named R, G, B", ErrUnsupported)
 	}
-	if y := f.comps[0]; y.h != f.hmax || y.v != f.vmax {
-		return fmt.Errorf("%w: luma sampled %d×%d below the frame's %d×%d", ErrUnsupported, y.h, y.v, f.hmax, f.vmax)
+	ratio := [2]int{y.h, y.v}
+	switch {
+	case cb.h != 1 || cb.v != 1 || cr.h != 1 || cr.v != 1,
+		ratio != [2]int{1, 1} && ratio != [2]int{2, 1} && ratio != [2]int{2, 2} &&
+			ratio != [2]int{1, 2} && ratio != [2]int{4, 1} && ratio != [2]int{4, 2}:
+		return fmt.Errorf("%w: sampling %d×%d, %d×%d, %d×%d", ErrUnsupported, y.h, y.v, cb.h, cb.v, cr.h, cr.v)
 	}
 	return nil
 }

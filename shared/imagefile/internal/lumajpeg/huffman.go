@@ -61,6 +61,9 @@ func (t *huffTable) build(counts [17]int, symbols []byte) error {
 	code, index := 0, 0
 	for l := 1; l <= 16; l++ {
 		t.first[l] = int32(index - code)
+		if code+counts[l] > 1<<l {
+			return fmt.Errorf("%w: Huffman table has more codes of %d bits than fit", ErrCorrupt, l)
+		}
 		for range counts[l] {
 			if l <= lookBits {
 				shift := lookBits - l
@@ -71,9 +74,6 @@ func (t *huffTable) build(counts [17]int, symbols []byte) error {
 			}
 			code++
 			index++
-		}
-		if code > 1<<l {
-			return fmt.Errorf("%w: Huffman table has more codes of %d bits than fit", ErrCorrupt, l)
 		}
 		t.limit[l] = int32(code)
 		code <<= 1

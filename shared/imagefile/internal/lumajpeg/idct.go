@@ -23,7 +23,8 @@ const (
 	pass2Shift = weightBits + 3
 )
 
-var weights = map[int]*[4][8]int64{8: reducedWeights(1), 4: reducedWeights(2), 2: reducedWeights(4)}
+// weights by the side of the output block: 8, 4 or 2.
+var weights = [9]*[4][8]int64{8: reducedWeights(1), 4: reducedWeights(2), 2: reducedWeights(4)}
 
 // reducedWeights returns the weights of outputs 0 … 8/s/2-1 reduced by s.
 func reducedWeights(s int) *[4][8]int64 {
@@ -45,41 +46,48 @@ func reducedWeights(s int) *[4][8]int64 {
 }
 
 // inverse transforms coef into the side×side block at dst, rows stride
-// apart, by columns into work and then by rows.
+// apart: by columns into work, then by rows.
 func inverse(coef, work *[64]int32, dst []byte, stride, side int) {
-	w := weights[side]
-	var in [8]int64
+	w := weights[side&8|side&4|side&2]
+	half := side / 2
 	for c := range 8 {
-		for k := range 8 {
-			in[k] = int64(coef[k*8+c])
+		x0, x1, x2, x3 := int64(coef[c]), int64(coef[8+c]), int64(coef[16+c]), int64(coef[24+c])
+		x4, x5, x6, x7 := int64(coef[32+c]), int64(coef[40+c]), int64(coef[48+c]), int64(coef[56+c])
+		if x1|x2|x3|x4|x5|x6|x7 == 0 {
+			v := int32((x0*w[0][0] + 1<<(pass1Shift-1)) >> pass1Shift)
+			for m := range side {
+				work[m*8+c] = v
+			}
+			continue
 		}
-		transform(&in, w, side, func(m int, v int64) { work[m*8+c] = int32((v + 1<<(pass1Shift-1)) >> pass1Shift) })
+		for m := range half {
+			wm := &w[m]
+			even := wm[0]*x0 + wm[2]*x2 + wm[4]*x4 + wm[6]*x6
+			odd := wm[1]*x1 + wm[3]*x3 + wm[5]*x5 + wm[7]*x7
+			work[m*8+c] = int32((even + odd + 1<<(pass1Shift-1)) >> pass1Shift)
+			work[(side-1-m)*8+c] = int32((even - odd + 1<<(pass1Shift-1)) >> pass1Shift)
+		}
 	}
+	const round = 128<<pass2Shift + 1<<(pass2Shift-1)
 	for m := range side {
-		for k := range 8 {
-			in[k] = int64(work[m*8+k])
-		}
+		in := (*[8]int32)(work[m*8:])
 		row := dst[m*stride : m*stride+side]
-		transform(&in, w, side, func(n int, v int64) { row[n] = clamp((v + 128<<pass2Shift + 1<<(pass2Shift-1)) >> pass2Shift) })
-	}
-}
-
-// transform applies one dimension of the reduced inverse transform to in,
-// handing each output to put.
-func transform(in *[8]int64, w *[4][8]int64, side int, put func(int, int64)) {
-	if in[1]|in[2]|in[3]|in[4]|in[5]|in[6]|in[7] == 0 {
-		v := in[0] * w[0][0]
-		for m := range side {
-			put(m, v)
+		x0, x1, x2, x3 := int64(in[0]), int64(in[1]), int64(in[2]), int64(in[3])
+		x4, x5, x6, x7 := int64(in[4]), int64(in[5]), int64(in[6]), int64(in[7])
+		if x1|x2|x3|x4|x5|x6|x7 == 0 {
+			v := clamp((x0*w[0][0] + round) >> pass2Shift)
+			for n := range row {
+				row[n] = v
+			}
+			continue
 		}
-		return
-	}
-	for m := range side / 2 {
-		wm := &w[m]
-		even := wm[0]*in[0] + wm[2]*in[2] + wm[4]*in[4] + wm[6]*in[6]
-		odd := wm[1]*in[1] + wm[3]*in[3] + wm[5]*in[5] + wm[7]*in[7]
-		put(m, even+odd)
-		put(side-1-m, even-odd)
+		for n := range half {
+			wn := &w[n]
+			even := wn[0]*x0 + wn[2]*x2 + wn[4]*x4 + wn[6]*x6
+			odd := wn[1]*x1 + wn[3]*x3 + wn[5]*x5 + wn[7]*x7
+			row[n] = clamp((even + odd + round) >> pass2Shift)
+			row[side-1-n] = clamp((even - odd + round) >> pass2Shift)
+		}
 	}
 }
 

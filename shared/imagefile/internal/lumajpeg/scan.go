@@ -203,12 +203,15 @@ func (s *scanState) block(sc *scanComp, bx, by int) error {
 	if t > 11 {
 		return fmt.Errorf("%w: DC difference of %d bits", ErrCorrupt, t)
 	}
-	diff := r.receive(uint(t))
-	if !sc.luma {
-		err = s.skipAC(sc.ac)
-	} else {
-		sc.pred += diff
+	// An 8-bit picture's DC coefficients are within ±1024 (T.81
+	// F.1.2.1.1: 11 bits); image/jpeg refuses the others.
+	if sc.pred += r.receive(uint(t)); sc.pred < -1024 || sc.pred > 1023 {
+		return fmt.Errorf("%w: DC coefficient %d", ErrCorrupt, sc.pred)
+	}
+	if sc.luma {
 		err = s.lumaBlock(sc, bx, by)
+	} else {
+		err = s.skipAC(sc.ac)
 	}
 	if err == nil && r.short() {
 		err = fmt.Errorf("%w: entropy-coded data cut short", ErrCorrupt)
@@ -226,8 +229,10 @@ func (s *scanState) skipAC(ac *huffTable) error {
 		}
 		run, size := int(rs>>4), uint(rs&0x0f)
 		switch {
-		case size == 0 && run != 15:
+		case rs == 0x00: // end of block
 			return nil
+		case size == 0 && run != 15:
+			return fmt.Errorf("%w: AC symbol %#02x", ErrCorrupt, rs)
 		case size > 10:
 			return fmt.Errorf("%w: AC coefficient of %d bits", ErrCorrupt, size)
 		}
@@ -240,37 +245,79 @@ func (s *scanState) skipAC(ac *huffTable) error {
 	return nil
 }
 
+// maxCoef bounds the dequantised coefficients of an 8-bit picture's
+// blocks: a transform of samples within ±128 is within ±2048 (T.81 A.3.3),
+// and rounding to a quantiser of 8 bits adds at most 128; twice that
+// leaves room. Larger ones come from a damaged file (or a 16-bit table
+// no encoder writes for 8-bit samples) and are an error: decoders' fixed
+// point arithmetic parts ways there.
+const maxCoef = 4096
+
 // lumaBlock reads the AC coefficients of a luma block whose DC
 // coefficient is sc.pred, dequantises them into natural order and
-// transforms them into the plane.
+// transforms them into the plane. The reader's bits are kept in locals
+// for the loop (T.81 F.2.2.2 with DECODE and EXTEND written out).
 func (s *scanState) lumaBlock(sc *scanComp, bx, by int) error {
-	r, q := &s.r, &s.d.quant[sc.c.quant].q
+	r, q, ac := &s.r, &s.d.quant[sc.c.quant].q, sc.ac
 	coef := &s.d.coef
 	*coef = [64]int32{}
-	coef[0] = sc.pred * q[0]
+	if coef[0] = sc.pred * q[0]; coef[0] > maxCoef || coef[0] < -maxCoef {
+		return fmt.Errorf("%w: DC coefficient %d", ErrCorrupt, coef[0])
+	}
 	dcOnly := true
-	for k := 1; k < 64; {
-		rs, err := r.decode(sc.ac)
-		if err != nil {
-			return err
+	acc, n := r.acc, r.n
+	for k := 1; k < 64; k++ {
+		if n < 32 { // room for a code of 16 bits and a value of 16
+			r.acc, r.n = acc, n
+			r.fill()
+			acc, n = r.acc, r.n
+		}
+		var rs byte
+		if e := ac.fast[acc>>(64-lookBits)]; e != 0 {
+			l := uint(e >> 8)
+			acc <<= l
+			n -= l
+			rs = byte(e)
+		} else {
+			r.acc, r.n = acc, n
+			var err error
+			if rs, err = r.decode(ac); err != nil {
+				return err
+			}
+			acc, n = r.acc, r.n
 		}
 		run, size := int(rs>>4), uint(rs&0x0f)
-		switch {
-		case size == 0 && run != 15:
-			k = 64
+		if size == 0 {
+			if run == 0 { // end of block
+				break
+			}
+			if run != 15 {
+				return fmt.Errorf("%w: AC symbol %#02x", ErrCorrupt, rs)
+			}
+			if k += 15; k > 63 {
+				return fmt.Errorf("%w: AC coefficients past the block's 64", ErrCorrupt)
+			}
 			continue
-		case size > 10:
+		}
+		if size > 10 {
 			return fmt.Errorf("%w: AC coefficient of %d bits", ErrCorrupt, size)
 		}
 		if k += run; k > 63 {
 			return fmt.Errorf("%w: AC coefficients past the block's 64", ErrCorrupt)
 		}
-		if size > 0 {
-			coef[zigzag[k]] = r.receive(size) * q[k]
-			dcOnly = false
+		v := int32(acc >> (64 - size))
+		acc <<= size
+		n -= size
+		if v < 1<<(size-1) {
+			v += -1<<size + 1
 		}
-		k++
+		if v *= q[k]; v > maxCoef || v < -maxCoef {
+			return fmt.Errorf("%w: AC coefficient %d", ErrCorrupt, v)
+		}
+		coef[zigzag[k]] = v
+		dcOnly = false
 	}
+	r.acc, r.n = acc, n
 	d := s.d
 	side := 8 / d.scale
 	dst := d.plane[by*side*d.stride+bx*side:]
