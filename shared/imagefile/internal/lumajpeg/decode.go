@@ -9,15 +9,17 @@
 // (grey) or three (YCbCr, the first component the luma, sampled at the
 // frame's highest factors), any sampling factors of the others, any
 // number of scans, interleaved or not, with or without restart
-// intervals. Scans that do not carry the luma are skipped unread; the
-// chroma blocks of a scan that carries it are entropy-decoded to advance
-// the stream, then dropped before dequantisation or transform.
+// intervals. Chroma blocks are entropy-decoded to advance the stream
+// (and to find damage where image/jpeg would), then dropped before
+// dequantisation or transform.
 //
 // What it leaves to another decoder (ErrUnsupported): progressive,
 // lossless, hierarchical and arithmetic-coded frames, 12-bit samples,
 // two or four components, an Adobe APP14 segment (its colour transform
 // decides what the components are: RGB, YCbCr or YCCK) and components
-// named R, G, B, a luma sampled below the chroma, and a height defined
+// named R, G, B, chroma sampled other than image/jpeg's ratios (4:4:4,
+// 4:2:2, 4:2:0, 4:4:0, 4:1:1, 4:1:0), a non-interleaved scan of a frame
+// of three components with restart intervals, and a height defined
 // later by DNL.
 //
 // Scale: the plane can be decoded at 1/2, 1/4 or 1/8 of the picture's

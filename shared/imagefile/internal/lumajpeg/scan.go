@@ -14,8 +14,7 @@ type scanComp struct {
 }
 
 // scan reads a scan header (T.81 B.2.3) and then the scan's entropy-coded
-// data, which begins at pos; it returns where the next marker begins. A
-// scan without the luma is skipped unread.
+// data, which begins at pos; it returns where the next marker begins.
 func (d *decoder) scan(seg []byte, pos int) (int, error) {
 	f := d.frame
 	if f == nil {
@@ -49,23 +48,22 @@ func (d *decoder) scan(seg []byte, pos int) (int, error) {
 	if n > 1 && units > 10 {
 		return 0, fmt.Errorf("%w: an MCU of %d blocks", ErrCorrupt, units)
 	}
-	if !hasLuma {
-		return skipScan(d.data, pos), nil
-	}
 	if n == 1 && len(f.comps) > 1 && d.restart > 0 {
 		// Restart intervals count single blocks here (T.81 F.2.2.5),
 		// which image/jpeg counts otherwise in a frame of several
 		// components: leave the file to it.
-		return 0, fmt.Errorf("%w: restart intervals in a scan of the luma alone", ErrUnsupported)
+		return 0, fmt.Errorf("%w: restart intervals in a scan of one of several components", ErrUnsupported)
 	}
-	if err := d.startLuma(); err != nil {
-		return 0, err
+	if hasLuma {
+		if err := d.startLuma(); err != nil {
+			return 0, err
+		}
 	}
 	s := scanState{d: d, comps: comps, r: bitReader{data: d.data, pos: pos}}
 	if err := s.run(); err != nil {
 		return 0, err
 	}
-	d.lumaRead = true
+	d.lumaRead = d.lumaRead || hasLuma
 	return skipScan(d.data, s.r.pos), nil
 }
 
