@@ -73,7 +73,9 @@ func (ps *Pictures) DecodeBytes() (inUse, capacity int64) {
 func (ps *Pictures) Read(ctx context.Context, data []byte, p Policy) (*Picture, error) {
 	var pic *Picture
 	hashOnly := p.Search && ps.s.vocab == nil // no feature tier: nothing but the hash tier searches it
-	if p.Search { // a target's grade moves with its luma's last level: decoded whole, as always
+	// A target's grade moves with the last level of its luma: it is
+	// decoded whole, as always.
+	if p.Search {
 		p.planes = []int{fingerprint.WorkSide}
 		if !hashOnly {
 			p.planes = append(p.planes, 2*feature.TargetOptions.MaxSide) // feature.Plane's whole-pixel step
