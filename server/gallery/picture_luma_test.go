@@ -17,7 +17,7 @@ import (
 // wholePicture is Read as it was before pictures were decoded to their
 // luma (imagefile.DecodeLuma): image/jpeg's whole decode, every plane
 // taken from it.
-func wholePicture(t *testing.T, s *Service, data []byte, p Policy) *Picture {
+func wholePicture(t testing.TB, s *Service, data []byte, p Policy) *Picture {
 	t.Helper()
 	img, info, err := imagefile.Decode(data, imagefile.Limits{})
 	if err != nil {

@@ -12,6 +12,11 @@ type huffTable struct {
 	// of at most lookBits bits, the code's length<<8 | its symbol; 0
 	// otherwise.
 	fast [1 << lookBits]uint16
+	// value holds, for every lookBits-bit prefix that begins with the
+	// code of an AC symbol of a run r and a size s > 0 followed by its s
+	// bits, all within lookBits, the coefficient's value<<16 | r<<8 |
+	// the bits taken; 0 otherwise (T.81 F.2.2.2 in one lookup).
+	value [1 << lookBits]int32
 	// limit[l] is one more than the largest code of length l (0 when
 	// there is none); first[l] the index in symbols of the first code of
 	// length l, less that code: the symbol of code c of length l is
@@ -78,7 +83,24 @@ func (t *huffTable) build(counts [17]int, symbols []byte) error {
 		t.limit[l] = int32(code)
 		code <<= 1
 	}
+	t.buildValues()
 	return nil
+}
+
+// buildValues fills t.value from t.fast.
+func (t *huffTable) buildValues() {
+	for prefix, e := range t.fast {
+		l, rs := uint(e>>8), byte(e)
+		size := uint(rs & 0x0f)
+		if e == 0 || size == 0 || l+size > lookBits {
+			continue
+		}
+		v := int32(prefix>>(lookBits-l-size)) & (1<<size - 1)
+		if v < 1<<(size-1) {
+			v += -1<<size + 1
+		}
+		t.value[prefix] = v<<16 | int32(rs>>4)<<8 | int32(l+size)
+	}
 }
 
 // bitReader reads the entropy-coded data of a scan, most significant

@@ -48,7 +48,11 @@ func reducedWeights(s int) *[4][8]int64 {
 // inverse transforms coef into the side×side block at dst, rows stride
 // apart: by columns into work, then by rows.
 func inverse(coef, work *[64]int32, dst []byte, stride, side int) {
-	w := weights[side&8|side&4|side&2]
+	if side == 8 {
+		inverse8(coef, work, dst, stride)
+		return
+	}
+	w := weights[side&4|side&2]
 	half := side / 2
 	for c := range 8 {
 		x0, x1, x2, x3 := int64(coef[c]), int64(coef[8+c]), int64(coef[16+c]), int64(coef[24+c])
@@ -111,4 +115,63 @@ func clamp(v int64) byte {
 		return 255
 	}
 	return byte(v)
+}
+
+// The even part of the full-size transform, the weights of coefficients
+// 0, 2, 4 and 6, takes three: c4 = a(4)·cos(π/4) = a(0), c2 and c6.
+var (
+	c4 = weights[8][0][0]
+	c2 = weights[8][0][2]
+	c6 = weights[8][0][6]
+)
+
+// inverse8 is inverse at full size, its even part by butterflies: the
+// even outputs of coefficients 0 and 4 are c4·(x0 ± x4), of 2 and 6
+// c2·x2 + c6·x6 and c6·x2 - c2·x6, up to sign.
+func inverse8(coef, work *[64]int32, dst []byte, stride int) {
+	for c := range 8 {
+		x0, x1, x2, x3 := int64(coef[c]), int64(coef[8+c]), int64(coef[16+c]), int64(coef[24+c])
+		x4, x5, x6, x7 := int64(coef[32+c]), int64(coef[40+c]), int64(coef[48+c]), int64(coef[56+c])
+		if x1|x2|x3|x4|x5|x6|x7 == 0 {
+			v := int32((x0*c4 + 1<<(pass1Shift-1)) >> pass1Shift)
+			for m := range 8 {
+				work[m*8+c] = v
+			}
+			continue
+		}
+		var out [8]int64
+		butterfly(&out, x0, x1, x2, x3, x4, x5, x6, x7)
+		for m, v := range out {
+			work[m*8+c] = int32((v + 1<<(pass1Shift-1)) >> pass1Shift)
+		}
+	}
+	const round = 128<<pass2Shift + 1<<(pass2Shift-1)
+	for m := range 8 {
+		in := (*[8]int32)(work[m*8:])
+		row := (*[8]byte)(dst[m*stride : m*stride+8])
+		x0, x1, x2, x3 := int64(in[0]), int64(in[1]), int64(in[2]), int64(in[3])
+		x4, x5, x6, x7 := int64(in[4]), int64(in[5]), int64(in[6]), int64(in[7])
+		if x1|x2|x3|x4|x5|x6|x7 == 0 {
+			v := clamp((x0*c4 + round) >> pass2Shift)
+			*row = [8]byte{v, v, v, v, v, v, v, v}
+			continue
+		}
+		var out [8]int64
+		butterfly(&out, x0, x1, x2, x3, x4, x5, x6, x7)
+		for n, v := range out {
+			row[n] = clamp((v + round) >> pass2Shift)
+		}
+	}
+}
+
+// butterfly is one dimension of the full-size transform of x0 … x7.
+func butterfly(out *[8]int64, x0, x1, x2, x3, x4, x5, x6, x7 int64) {
+	ee0, ee1 := c4*(x0+x4), c4*(x0-x4)
+	eo0, eo1 := c2*x2+c6*x6, c6*x2-c2*x6
+	e := [4]int64{ee0 + eo0, ee1 + eo1, ee1 - eo1, ee0 - eo0}
+	w := weights[8]
+	for m := range 4 {
+		o := w[m][1]*x1 + w[m][3]*x3 + w[m][5]*x5 + w[m][7]*x7
+		out[m], out[7-m] = e[m]+o, e[m]-o
+	}
 }

@@ -220,7 +220,18 @@ func (s *scanState) block(sc *scanComp, bx, by int) error {
 // skipAC reads a block's AC coefficients past (T.81 F.2.2.2).
 func (s *scanState) skipAC(ac *huffTable) error {
 	r := &s.r
-	for k := 1; k < 64; {
+	for k := 1; k < 64; k++ {
+		if r.n < 32 {
+			r.fill()
+		}
+		if e := ac.value[r.acc>>(64-lookBits)]; e != 0 { // a short code and its value
+			r.acc <<= uint(e & 0xff)
+			r.n -= uint(e & 0xff)
+			if k += int(e >> 8 & 0x0f); k > 63 {
+				return fmt.Errorf("%w: AC coefficients past the block's 64", ErrCorrupt)
+			}
+			continue
+		}
 		rs, err := r.decode(ac)
 		if err != nil {
 			return err
@@ -238,7 +249,6 @@ func (s *scanState) skipAC(ac *huffTable) error {
 			return fmt.Errorf("%w: AC coefficients past the block's 64", ErrCorrupt)
 		}
 		r.skip(size)
-		k++
 	}
 	return nil
 }
@@ -269,6 +279,20 @@ func (s *scanState) lumaBlock(sc *scanComp, bx, by int) error {
 			r.acc, r.n = acc, n
 			r.fill()
 			acc, n = r.acc, r.n
+		}
+		if e := ac.value[acc>>(64-lookBits)]; e != 0 { // a short code and its value
+			acc <<= uint(e & 0xff)
+			n -= uint(e & 0xff)
+			if k += int(e >> 8 & 0x0f); k > 63 {
+				return fmt.Errorf("%w: AC coefficients past the block's 64", ErrCorrupt)
+			}
+			v := e >> 16 * q[k]
+			if v > maxCoef || v < -maxCoef {
+				return fmt.Errorf("%w: AC coefficient %d", ErrCorrupt, v)
+			}
+			coef[zigzag[k]] = v
+			dcOnly = false
+			continue
 		}
 		var rs byte
 		if e := ac.fast[acc>>(64-lookBits)]; e != 0 {
