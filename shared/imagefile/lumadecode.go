@@ -3,8 +3,6 @@ package imagefile
 import (
 	"fmt"
 	"image"
-
-	"github.com/pixmatch/pixmatch/shared/imagefile/internal/lumajpeg"
 )
 
 // DecodeLuma is Decode for a caller that reads nothing but the picture's
@@ -19,7 +17,9 @@ import (
 // unusual sampling) or doubts in any way (a damaged one), is decoded by
 // Decode, whole and at full size: the bounds of the image returned say
 // which. The limits are checked first, its errors are Decode's, and
-// Info.Cost, image/jpeg's, bounds what lumajpeg takes as well.
+// Info.Cost, image/jpeg's, bounds what lumajpeg takes as well. Built for
+// js (the Cloudflare Worker, whose module has no room for lumajpeg),
+// every JPEG goes to Decode.
 func DecodeLuma(data []byte, l Limits, scale int) (image.Image, Info, error) {
 	info, err := Inspect(data)
 	if err != nil {
@@ -29,7 +29,7 @@ func DecodeLuma(data []byte, l Limits, scale int) (image.Image, Info, error) {
 		return nil, info, err
 	}
 	if info.Format == JPEG {
-		g, err := lumajpeg.Decode(data, scale, func(w, h int) error {
+		g, err := lumaJPEG(data, scale, func(w, h int) error {
 			if w != info.Width || h != info.Height { // the frame Check saw, or none
 				return fmt.Errorf("%w: a frame of %d×%d after a header of %d×%d", ErrCorrupt, w, h, info.Width, info.Height)
 			}
