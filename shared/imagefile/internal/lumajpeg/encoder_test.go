@@ -277,6 +277,16 @@ func (e *testEncoder) scan(planes [][][]float64, l layout, comps []int, w, h int
 	e.flush()
 }
 
+// cosines[x][u] is cos((2x+1)uπ/16).
+var cosines = func() (c [8][8]float64) {
+	for x := range 8 {
+		for u := range 8 {
+			c[x][u] = math.Cos(float64((2*x+1)*u) * math.Pi / 16)
+		}
+	}
+	return c
+}()
+
 // block writes the block at block column bx, row by of plane p.
 func (e *testEncoder) block(p [][]float64, bx, by int, q [64]byte, pred *int) {
 	var px [8][8]float64
@@ -286,15 +296,25 @@ func (e *testEncoder) block(p [][]float64, bx, by int, q [64]byte, pred *int) {
 			px[y][x] = p[sy][sx] - 128
 		}
 	}
+	// The forward transform (T.81 A.3.3), separable: rows, then columns.
+	var rows, f [8][8]float64
+	for y := range 8 {
+		for u := range 8 {
+			for x := range 8 {
+				rows[y][u] += px[y][x] * cosines[x][u]
+			}
+		}
+	}
+	for v := range 8 {
+		for u := range 8 {
+			for y := range 8 {
+				f[v][u] += rows[y][u] * cosines[y][v]
+			}
+		}
+	}
 	var zz [64]int
 	for k := range 64 {
 		u, v := int(zigzag[k]%8), int(zigzag[k]/8)
-		sum := 0.0
-		for y := range 8 {
-			for x := range 8 {
-				sum += px[y][x] * math.Cos(float64((2*x+1)*u)*math.Pi/16) * math.Cos(float64((2*y+1)*v)*math.Pi/16)
-			}
-		}
 		cu, cv := 1.0, 1.0
 		if u == 0 {
 			cu = 1 / math.Sqrt2
@@ -302,7 +322,7 @@ func (e *testEncoder) block(p [][]float64, bx, by int, q [64]byte, pred *int) {
 		if v == 0 {
 			cv = 1 / math.Sqrt2
 		}
-		zz[k] = int(math.Round(sum * cu * cv / 4 / float64(q[k])))
+		zz[k] = int(math.Round(f[v][u] * cu * cv / 4 / float64(q[k])))
 		if k > 0 {
 			zz[k] = min(1023, max(-1023, zz[k]))
 		}

@@ -38,7 +38,7 @@ func boxReduce(g *image.Gray, s int) *image.Gray {
 			sum, n := 0, 0
 			for y := oy * s; y < min(h, (oy+1)*s); y++ {
 				for x := ox * s; x < min(w, (ox+1)*s); x++ {
-					sum += int(g.GrayAt(g.Rect.Min.X+x, g.Rect.Min.Y+y).Y)
+					sum += int(g.Pix[g.PixOffset(g.Rect.Min.X+x, g.Rect.Min.Y+y)])
 					n++
 				}
 			}
@@ -65,8 +65,8 @@ func compare(t testing.TB, got, want *image.Gray, w, h int) difference {
 	sum := 0
 	for y := range h {
 		for x := range w {
-			a := int(got.GrayAt(got.Rect.Min.X+x, got.Rect.Min.Y+y).Y)
-			b := int(want.GrayAt(want.Rect.Min.X+x, want.Rect.Min.Y+y).Y)
+			a := int(got.Pix[got.PixOffset(got.Rect.Min.X+x, got.Rect.Min.Y+y)])
+			b := int(want.Pix[want.PixOffset(want.Rect.Min.X+x, want.Rect.Min.Y+y)])
 			diff := a - b
 			if diff < 0 {
 				diff = -diff
