@@ -1,6 +1,9 @@
 package lumajpeg
 
-import "fmt"
+import (
+	"encoding/binary"
+	"fmt"
+)
 
 // lookBits is how many bits the fast path of a Huffman table resolves in
 // one lookup; longer codes are found length by length.
@@ -118,6 +121,18 @@ type bitReader struct {
 
 // fill tops acc up to at least 57 bits.
 func (r *bitReader) fill() {
+	if r.pad == 0 && r.pos+8 <= len(r.data) {
+		// Eight bytes at once when none of them is 0xff (then no
+		// stuffing and no marker): as many whole bytes as acc holds.
+		w := binary.BigEndian.Uint64(r.data[r.pos:])
+		if x := ^w; (x-0x0101010101010101)&^x&0x8080808080808080 == 0 {
+			k := (64 - r.n) / 8
+			r.acc |= w >> (64 - 8*k) << (64 - r.n - 8*k)
+			r.pos += int(k)
+			r.n += 8 * k
+			return
+		}
+	}
 	for r.n <= 56 {
 		var b byte
 		switch {

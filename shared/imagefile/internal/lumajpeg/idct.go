@@ -117,61 +117,62 @@ func clamp(v int64) byte {
 	return byte(v)
 }
 
-// The even part of the full-size transform, the weights of coefficients
-// 0, 2, 4 and 6, takes three: c4 = a(4)·cos(π/4) = a(0), c2 and c6.
-var (
-	c4 = weights[8][0][0]
-	c2 = weights[8][0][2]
-	c6 = weights[8][0][6]
+// The full-size transform's weights, a(k)·cos(kπ/16) scaled by
+// 2^weightBits (TestFullSizeWeights checks them against weights[8]):
+// the even part takes w4 (= a(0)), w2 and w6 in butterflies, the odd
+// part a 4×4 product of w1, w3, w5 and w7 with their signs.
+const (
+	w1 = 4017
+	w2 = 3784
+	w3 = 3406
+	w4 = 2896
+	w5 = 2276
+	w6 = 1567
+	w7 = 799
 )
 
-// inverse8 is inverse at full size, its even part by butterflies: the
-// even outputs of coefficients 0 and 4 are c4·(x0 ± x4), of 2 and 6
-// c2·x2 + c6·x6 and c6·x2 - c2·x6, up to sign.
+// inverse8 is inverse at full size: columns, then rows, each by pass8.
 func inverse8(coef, work *[64]int32, dst []byte, stride int) {
-	for c := range 8 {
-		x0, x1, x2, x3 := int64(coef[c]), int64(coef[8+c]), int64(coef[16+c]), int64(coef[24+c])
-		x4, x5, x6, x7 := int64(coef[32+c]), int64(coef[40+c]), int64(coef[48+c]), int64(coef[56+c])
-		if x1|x2|x3|x4|x5|x6|x7 == 0 {
-			v := int32((x0*c4 + 1<<(pass1Shift-1)) >> pass1Shift)
-			for m := range 8 {
-				work[m*8+c] = v
-			}
-			continue
-		}
-		var out [8]int64
-		butterfly(&out, x0, x1, x2, x3, x4, x5, x6, x7)
-		for m, v := range out {
-			work[m*8+c] = int32((v + 1<<(pass1Shift-1)) >> pass1Shift)
-		}
-	}
-	const round = 128<<pass2Shift + 1<<(pass2Shift-1)
+	var out [64]int32
+	pass8(coef, work, 8, 1, pass1Shift, 0)
+	pass8(work, &out, 1, 8, pass2Shift, 128)
 	for m := range 8 {
-		in := (*[8]int32)(work[m*8:])
 		row := (*[8]byte)(dst[m*stride : m*stride+8])
-		x0, x1, x2, x3 := int64(in[0]), int64(in[1]), int64(in[2]), int64(in[3])
-		x4, x5, x6, x7 := int64(in[4]), int64(in[5]), int64(in[6]), int64(in[7])
-		if x1|x2|x3|x4|x5|x6|x7 == 0 {
-			v := clamp((x0*c4 + round) >> pass2Shift)
-			*row = [8]byte{v, v, v, v, v, v, v, v}
-			continue
-		}
-		var out [8]int64
-		butterfly(&out, x0, x1, x2, x3, x4, x5, x6, x7)
-		for n, v := range out {
-			row[n] = clamp((v + round) >> pass2Shift)
+		for n := range row {
+			row[n] = clamp(int64(out[m*8+n]))
 		}
 	}
 }
 
-// butterfly is one dimension of the full-size transform of x0 … x7.
-func butterfly(out *[8]int64, x0, x1, x2, x3, x4, x5, x6, x7 int64) {
-	ee0, ee1 := c4*(x0+x4), c4*(x0-x4)
-	eo0, eo1 := c2*x2+c6*x6, c6*x2-c2*x6
-	e := [4]int64{ee0 + eo0, ee1 + eo1, ee1 - eo1, ee0 - eo0}
-	w := weights[8]
-	for m := range 4 {
-		o := w[m][1]*x1 + w[m][3]*x3 + w[m][5]*x5 + w[m][7]*x7
-		out[m], out[7-m] = e[m]+o, e[m]-o
+// pass8 transforms the eight vectors of src into dst, element k of
+// vector i at i·next + k·step, rounding by shift and adding level.
+func pass8(src, dst *[64]int32, step, next int, shift uint, level int64) {
+	round := int64(1)<<(shift-1) + level<<shift
+	for i := range 8 {
+		b := i * next
+		x0, x1, x2, x3 := int64(src[b&63]), int64(src[(b+step)&63]), int64(src[(b+2*step)&63]), int64(src[(b+3*step)&63])
+		x4, x5, x6, x7 := int64(src[(b+4*step)&63]), int64(src[(b+5*step)&63]), int64(src[(b+6*step)&63]), int64(src[(b+7*step)&63])
+		if x1|x2|x3|x4|x5|x6|x7 == 0 {
+			v := int32((x0*w4 + round) >> shift)
+			for k := range 8 {
+				dst[(b+k*step)&63] = v
+			}
+			continue
+		}
+		ee0, ee1 := w4*(x0+x4), w4*(x0-x4)
+		eo0, eo1 := w2*x2+w6*x6, w6*x2-w2*x6
+		e0, e1, e2, e3 := ee0+eo0, ee1+eo1, ee1-eo1, ee0-eo0
+		o0 := w1*x1 + w3*x3 + w5*x5 + w7*x7
+		o1 := w3*x1 - w7*x3 - w1*x5 - w5*x7
+		o2 := w5*x1 - w1*x3 + w7*x5 + w3*x7
+		o3 := w7*x1 - w5*x3 + w3*x5 - w1*x7
+		dst[b&63] = int32((e0 + o0 + round) >> shift)
+		dst[(b+step)&63] = int32((e1 + o1 + round) >> shift)
+		dst[(b+2*step)&63] = int32((e2 + o2 + round) >> shift)
+		dst[(b+3*step)&63] = int32((e3 + o3 + round) >> shift)
+		dst[(b+4*step)&63] = int32((e3 - o3 + round) >> shift)
+		dst[(b+5*step)&63] = int32((e2 - o2 + round) >> shift)
+		dst[(b+6*step)&63] = int32((e1 - o1 + round) >> shift)
+		dst[(b+7*step)&63] = int32((e0 - o0 + round) >> shift)
 	}
 }

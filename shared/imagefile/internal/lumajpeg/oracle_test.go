@@ -174,3 +174,19 @@ func TestOracle(t *testing.T) {
 		t.Logf("scale 1/%d: worst max |diff| %d, worst mean %.3f", s, worst[s].max, worst[s].mean)
 	}
 }
+
+// TestFullSizeWeights: the constants of the full-size transform are the
+// weights every other scale computes.
+func TestFullSizeWeights(t *testing.T) {
+	w := weights[8]
+	for m, want := range [4][8]int64{
+		{w4, w1, w2, w3, w4, w5, w6, w7},
+		{w4, w3, w6, -w7, -w4, -w1, -w2, -w5},
+		{w4, w5, -w6, -w1, -w4, w7, w2, w3},
+		{w4, w7, -w2, -w5, w4, w3, -w6, -w1},
+	} {
+		if w[m] != want {
+			t.Errorf("output %d: weights %v, constants %v", m, w[m], want)
+		}
+	}
+}
