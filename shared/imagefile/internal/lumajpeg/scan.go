@@ -111,7 +111,7 @@ func skipScan(data []byte, pos int) int {
 	return len(data)
 }
 
-// scanState decodes the entropy-coded data of the luma's scan.
+// scanState decodes the entropy-coded data of one scan.
 type scanState struct {
 	d     *decoder
 	comps []scanComp
@@ -340,13 +340,19 @@ func (s *scanState) lumaBlock(sc *scanComp, bx, by int) error {
 		dcOnly = false
 	}
 	r.acc, r.n = acc, n
-	d := s.d
+	s.d.put(bx, by, dcOnly)
+	return nil
+}
+
+// put transforms the block's coefficients into the plane at block
+// column bx, row by; a block of its DC coefficient alone, or any block
+// at 1/8, is one level.
+func (d *decoder) put(bx, by int, dcOnly bool) {
 	side := 8 / d.scale
 	dst := d.plane[by*side*d.stride+bx*side:]
 	if dcOnly || d.scale == 8 {
-		fillBlock(dst, d.stride, side, coef[0])
-		return nil
+		fillBlock(dst, d.stride, side, d.coef[0])
+		return
 	}
-	inverse(coef, &d.work, dst, d.stride, side)
-	return nil
+	inverse(&d.coef, &d.work, dst, d.stride, side)
 }
