@@ -44,8 +44,8 @@ const scoreTolerance = 0.2
 
 // TestLumaDecodeSameAnswers searches a gallery of real photos with copies
 // of them and of a photo not in it — at 640×480 (decoded at full size)
-// and turned 3° at 2048×1536 (decoded at half size, what both tiers'
-// planes allow) —
+// and, two of them, turned 3° at 2048×1536 (decoded at half size, what
+// both tiers' planes allow) —
 // each read as a search reads it now and as it was read before, and
 // wants the same targets in the same order at the same hash distances,
 // the scores within scoreTolerance.
@@ -53,18 +53,21 @@ func TestLumaDecodeSameAnswers(t *testing.T) {
 	ctx := context.Background()
 	svc, _, g := open(t)
 	names := testphoto.Names()
-	for _, name := range names[:6] {
+	for _, name := range names[:4] {
 		pic := wholePicture(t, svc, testphoto.File(name), Policy{})
 		if _, err := svc.Targets.Add(ctx, g.ID, Target{Name: name, Active: true}, pic, AddOptions{}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	worst, compared, moved := 0.0, 0, 0
-	for _, name := range names[:7] {
+	for q, name := range names[:5] {
 		for _, size := range [][2]int{{640, 480}, {2048, 1536}} {
+			if size[0] > 1000 && q >= 2 { // a search takes seconds under the race detector
+				continue
+			}
 			img := testphoto.Decoded(name, size[0], size[1])
 			copies := [][]byte{jpegOf(t, img)}
-			if size[0] > 1000 { // turned, and only at this size: a search takes seconds under the race detector
+			if size[0] > 1000 {
 				copies[0] = jpegOf(t, distort.Rotate(3)(img))
 			}
 			for i, data := range copies {
