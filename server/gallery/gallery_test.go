@@ -17,7 +17,7 @@ import (
 	"github.com/pixmatch/pixmatch/shared/testphoto"
 )
 
-func open(t *testing.T) (*Service, *sqlite.Store, store.Gallery) {
+func open(t testing.TB) (*Service, *sqlite.Store, store.Gallery) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "db"))

@@ -29,6 +29,12 @@ type Policy struct {
 	// plane or more, would never be used. It cannot then be graded (nor,
 	// without a feature tier, compared or added as a target).
 	Search bool
+
+	// planes, set by Read, are the long sides the decode is shrunk to by
+	// luma.FromImage (0: the full size), when nothing but luma planes are
+	// made of it: the picture is then decoded by imagefile.DecodeLuma at
+	// the reduction they allow.
+	planes []int
 }
 
 // Picture is an uploaded image file, decoded and reduced: it keeps the
@@ -67,6 +73,14 @@ func (ps *Pictures) DecodeBytes() (inUse, capacity int64) {
 func (ps *Pictures) Read(ctx context.Context, data []byte, p Policy) (*Picture, error) {
 	var pic *Picture
 	hashOnly := p.Search && ps.s.vocab == nil // no feature tier: nothing but the hash tier searches it
+	// A target's grade moves with the last level of its luma: it is
+	// decoded whole, as always.
+	if p.Search {
+		p.planes = []int{fingerprint.WorkSide}
+		if !hashOnly {
+			p.planes = append(p.planes, 2*feature.TargetOptions.MaxSide) // feature.Plane's whole-pixel step
+		}
+	}
 	err := ps.s.decode(ctx, data, p, func(img image.Image, info imagefile.Info) error {
 		pic = &Picture{Data: data, Info: info, work: fingerprint.Plane(img, info.Upright())}
 		if !hashOnly {
@@ -115,7 +129,12 @@ func (s *Service) decode(ctx context.Context, data []byte, p Policy, use func(im
 		return fmt.Errorf("%w: decoding a %d×%d %s: %w", ErrBusy, info.Width, info.Height, info.Format, err)
 	}
 	defer s.decodes.Release(info.Cost)
-	img, info, err := imagefile.Decode(data, lim)
+	var img image.Image
+	if p.planes != nil {
+		img, info, err = imagefile.DecodeLuma(data, lim, imagefile.LumaScale(info.Width, info.Height, p.planes...))
+	} else {
+		img, info, err = imagefile.Decode(data, lim)
+	}
 	if err != nil {
 		return err
 	}

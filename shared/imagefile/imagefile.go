@@ -149,11 +149,18 @@ func Decode(data []byte, l Limits) (image.Image, Info, error) {
 	if err := l.Check(info); err != nil {
 		return nil, info, err
 	}
+	img, err := decodeWhole(data, info)
+	return img, info, err
+}
+
+// decodeWhole decodes data, whose header gave info, with the decoder
+// registered for its format.
+func decodeWhole(data []byte, info Info) (image.Image, error) {
 	img, _, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
-		return nil, info, fmt.Errorf("%w: %s: %v", ErrCorrupt, info.Format, err)
+		return nil, fmt.Errorf("%w: %s: %v", ErrCorrupt, info.Format, err)
 	}
-	return img, info, nil
+	return img, nil
 }
 
 // Plane decodes data like Decode and returns its upright luminance, shrunk
