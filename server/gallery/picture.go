@@ -65,6 +65,7 @@ func (ps *Pictures) DecodeBytes() (inUse, capacity int64) {
 
 // budget has no room for it within the configured wait.
 func (ps *Pictures) Read(ctx context.Context, data []byte, p Policy) (*Picture, error) {
+	defer ps.s.working()()
 	var pic *Picture
 	hashOnly := p.Search && ps.s.vocab == nil // no feature tier: nothing but the hash tier searches it
 	err := ps.s.decode(ctx, data, p, func(img image.Image, info imagefile.Info) error {

@@ -26,6 +26,9 @@ type made struct {
 	// feats are the record's features, in the order the feature tier's
 	// bag takes them.
 	feats []feature.Feature
+	// later: the record and the grade are the record maker's to make
+	// (WithRecordMaker); record is empty and grade nil until then.
+	later bool
 }
 
 // derive fingerprints and grades pic, giving up with ErrFeatureTimeout
@@ -47,6 +50,17 @@ func (s *Service) derive(ctx context.Context, pic *Picture, similar bool) (made,
 		if q, err = pic.prints(fingerprint.QueryOf); err != nil {
 			return made{}, err
 		}
+	}
+	if s.maker != nil {
+		// The record and the grade are made after the add (maker.go): the
+		// add needs of the features only the target's own, which the
+		// similar check looks for, and only for that check. The empty
+		// record marks the one to make, in place of the picture's old one.
+		var own []feature.Feature
+		if similar {
+			own = pic.features(feature.TargetOptions)
+		}
+		return made{fp: fp, query: pic.query(q, own), record: []byte{}, later: true}, featureDeadline(ctx)
 	}
 	// The target's enrolment is what it is verified with and what its
 	// grade counts; its own features are what the similar check looks for
@@ -104,6 +118,7 @@ type AddOptions struct {
 // what o says (ErrDuplicate, *SimilarError).
 func (ts *Targets) Add(ctx context.Context, gallery int64, nt Target, pic *Picture, o AddOptions) (Target, error) {
 	s := ts.s
+	defer s.working()()
 	sh, err := s.live(gallery)
 	if err != nil {
 		return nt, err
@@ -164,9 +179,25 @@ func (ts *Targets) Add(ctx context.Context, gallery int64, nt Target, pic *Pictu
 		return nt, fmt.Errorf("gallery: add target: %w", err)
 	}
 	s.committed(sh, version)
-	s.placed(sh, t.ID, m.feats)
+	s.derived(sh, t.ID, m)
 	t.Image = nil // the caller has the picture; answers carry no copy of it
 	return targetOf(t), sh.index.Put(entry(t, m.fp))
+}
+
+// derived puts what was derived from a target's new picture into its
+// gallery's feature tier, or, when the record is made later, takes the
+// old picture's out and queues the new one's for the maker: under the
+// gallery's writes, right after the commit, so that the backlog's order
+// is the order the adds were acknowledged in (madeBefore).
+func (s *Service) derived(sh *shelf, id string, m made) {
+	if !m.later {
+		s.placed(sh, id, m.feats)
+		return
+	}
+	sh.tier.Remove(id)
+	s.records.forget(sh.id, id)
+	sh.backlog.push(id)
+	s.maker.poke()
 }
 
 // placed puts a target's new features into its gallery's feature tier.
@@ -237,6 +268,7 @@ type Patch struct {
 // modification time unchanged.
 func (ts *Targets) Update(ctx context.Context, gallery int64, id string, p Patch) (Target, error) {
 	s := ts.s
+	defer s.working()()
 	sh, err := s.live(gallery)
 	if err != nil {
 		return Target{}, err
@@ -287,7 +319,7 @@ func (ts *Targets) Update(ctx context.Context, gallery int64, id string, p Patch
 	}
 	s.committed(sh, version)
 	if p.Picture != nil {
-		s.placed(sh, t.ID, m.feats)
+		s.derived(sh, t.ID, m)
 	}
 	t.Image = nil
 	return targetOf(t), sh.index.Put(entry(t, fp))

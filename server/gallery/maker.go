@@ -1,0 +1,256 @@
+package gallery
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sync/atomic"
+	"time"
+)
+
+// # Records made after the add
+//
+// A target's feature record (its features and those of the views
+// synthesised at enrolment, feature.Enrol) costs about 35 ms of CPU, four
+// times the rest of an add. A service made WithRecordMaker does not make
+// it while the client waits: an add stores the target with an empty
+// record — the mark of a record to be made, which survives a crash, since
+// a start (Open) takes every target without a usable record for one to
+// make (RemakeFeatures) — and puts the target into the hash tier at once,
+// which finds copies of it from then on; the record maker, a goroutine
+// the service owns (started by Open, stopped by Close), makes the record
+// from the stored picture afterwards, with the target's grade, which
+// counts the record's stable features (so a target has no grade until
+// then: Target.Grade is nil), and saves both as a change of the target,
+// which other servers of the same database follow (follow.go). A picture
+// replaced meanwhile is not given the old picture's record: the save
+// checks the stored picture's hash under the gallery's writes.
+//
+// The maker yields to requests: it starts a record only while fewer
+// requests are at work in the service (decoding, adding, searching) than
+// there are cores, so a burst of adds keeps every core and the backlog
+// waits for a lull. Searches do not wait for the backlog, except in the
+// feature tier: a search that reaches the feature tier first has the
+// records of every add acknowledged before it made (by itself, if the
+// maker has not taken them), within its context (madeBefore), so a
+// camera frame of a target finds it right after its add. A start from
+// Open finds the records still to make as RemakeFeatures' work, not the
+// backlog's: searches do not wait for those.
+
+// WithRecordMaker makes the service make feature records after the add
+// is acknowledged (see above); what it cannot make (a stored picture that
+// no longer decodes) goes to log. Without it an add makes its record
+// before it answers. A service WithLookup (the Worker) has no maker.
+func WithRecordMaker(log *slog.Logger) Option {
+	return func(s *Service) { s.maker = &maker{wake: make(chan struct{}, 1), log: log} }
+}
+
+// maker is the record maker's state.
+type maker struct {
+	wake chan struct{} // a record was queued
+	log  *slog.Logger
+	// busy counts the requests at work in the service now (working).
+	busy atomic.Int64
+	stop context.CancelFunc
+	done chan struct{}
+}
+
+// Idle polling: a maker that found the cores busy looks again every
+// idlePoll, and starts a record once it has seen them not all busy
+// idleChecks times in a row.
+const (
+	idlePoll   = 5 * time.Millisecond
+	idleChecks = 2
+)
+
+// working notes a request at work in the service until the function it
+// returns is called; the maker yields to it.
+func (s *Service) working() func() {
+	m := s.maker
+	if m == nil {
+		return func() {}
+	}
+	m.busy.Add(1)
+	return func() { m.busy.Add(-1) }
+}
+
+// startMaker starts the record maker, which Close stops.
+func (s *Service) startMaker(ctx context.Context) {
+	m := s.maker
+	ctx, m.stop = context.WithCancel(context.WithoutCancel(ctx))
+	m.done = make(chan struct{})
+	go func() {
+		defer close(m.done)
+		for m.idle(ctx) {
+			sh, q, ok := s.nextQueued()
+			if !ok {
+				select {
+				case <-ctx.Done():
+					return
+				case <-m.wake:
+				}
+				continue
+			}
+			s.makeQueued(ctx, sh, q)
+		}
+	}()
+}
+
+// stopMaker stops the record maker and waits for it; the records left
+// are made at the next start.
+func (s *Service) stopMaker() {
+	if m := s.maker; m != nil && m.stop != nil {
+		m.stop()
+		<-m.done
+	}
+}
+
+// poke tells the maker a record was queued.
+func (m *maker) poke() {
+	select {
+	case m.wake <- struct{}{}:
+	default:
+	}
+}
+
+// idle waits until fewer requests are at work than there are cores,
+// seen idleChecks times in a row; false when ctx ends first.
+func (m *maker) idle(ctx context.Context) bool {
+	cores := int64(runtime.GOMAXPROCS(0))
+	for seen := 0; ; {
+		switch busy := m.busy.Load(); {
+		case busy == 0:
+			return ctx.Err() == nil
+		case busy < cores:
+			if seen++; seen >= idleChecks {
+				return ctx.Err() == nil
+			}
+		default:
+			seen = 0
+		}
+		select {
+		case <-ctx.Done():
+			return false
+		case <-time.After(idlePoll):
+		}
+	}
+}
+
+// nextQueued takes the oldest record to make of the first gallery that
+// has one.
+func (s *Service) nextQueued() (*shelf, queued, bool) {
+	for _, sh := range s.shelfList() {
+		if q, ok := sh.backlog.take(^uint64(0)); ok {
+			return sh, q, true
+		}
+	}
+	return nil, queued{}, false
+}
+
+// makeQueued makes a taken record and marks it done; when ctx ends first
+// it gives it back and returns ctx's error. A record that cannot be made
+// is logged and left to the next start.
+func (s *Service) makeQueued(ctx context.Context, sh *shelf, q queued) error {
+	err := s.makeRecord(ctx, sh, q.id)
+	if err != nil && ctx.Err() != nil {
+		sh.backlog.giveBack(q)
+		return context.Cause(ctx)
+	}
+	if err != nil && s.maker.log != nil {
+		s.maker.log.Warn("no feature record: the hash tier alone finds the target", "gallery", sh.id, "target", q.id, "err", err)
+	}
+	sh.backlog.done(q)
+	return nil
+}
+
+// madeBeforeWithin is madeBefore for a search: within the first half of
+// the time ctx leaves it, so that a search behind a long backlog (a burst
+// of adds) still has the time to search the records made, without the
+// rest. It fails only when ctx itself ends.
+func (s *Service) madeBeforeWithin(ctx context.Context, sh *shelf) error {
+	wait := ctx
+	if end, ok := ctx.Deadline(); ok {
+		var cancel context.CancelFunc
+		wait, cancel = context.WithDeadline(ctx, time.Now().Add(time.Until(end)/2))
+		defer cancel()
+	}
+	if err := s.madeBefore(wait, sh); err != nil && ctx.Err() != nil {
+		return err
+	}
+	return nil
+}
+
+// madeBefore makes sure, for a service WithRecordMaker, that the records
+// of every add to the gallery acknowledged before the call are made,
+// making those no one has taken itself, within ctx. The caller must not
+// hold sh.write.
+func (s *Service) madeBefore(ctx context.Context, sh *shelf) error {
+	if s.maker == nil {
+		return nil
+	}
+	mark := sh.backlog.mark()
+	for {
+		if q, ok := sh.backlog.take(mark); ok {
+			if err := s.makeQueued(ctx, sh, q); err != nil {
+				return err
+			}
+			continue
+		}
+		ok, changed := sh.backlog.settled(mark)
+		if ok {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return context.Cause(ctx)
+		case <-changed:
+		}
+	}
+}
+
+// makeRecord makes the feature record and the grade of an added target
+// from its stored picture and saves them as a change of the target,
+// unless the target is gone, or its picture was replaced meanwhile (the
+// new picture's add queued its own), or it has a record of the current
+// enrolment (made by another server of the database), which goes into
+// the tier as it is. Only the save holds the gallery's writes.
+func (s *Service) makeRecord(ctx context.Context, sh *shelf, id string) error {
+	if fs, ok, err := s.currentRecord(ctx, sh, id); err != nil {
+		return err
+	} else if ok {
+		s.placed(sh, id, fs)
+		return nil
+	}
+	t, pic, err := s.stored(ctx, sh, id)
+	if isNotFound(err) {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	en := pic.enrol()
+	grade, err := pic.gradeOf(en).MarshalBinary()
+	if err != nil {
+		return err
+	}
+	record, err := pic.record(en.Features).MarshalBinary()
+	if err != nil {
+		return err
+	}
+	sh.write.Lock()
+	defer sh.write.Unlock()
+	cur, err := s.store.Target(ctx, sh.id, id, false)
+	if isNotFound(err) || err == nil && cur.ImageSHA256 != t.ImageSHA256 {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	cur.Grade, cur.Features = grade, record
+	version, err := s.store.UpdateTarget(ctx, cur)
+	if err != nil {
+		return fmt.Errorf("target %s: save feature record: %w", id, err)
+	}
+	s.committed(sh, version)
+	s.placed(sh, id, en.Features)
+	return nil
+}
