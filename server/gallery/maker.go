@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"runtime"
+	"sync"
 	"sync/atomic"
 	"time"
 )
@@ -18,22 +19,25 @@ import (
 // record — the mark of a record to be made, which survives a crash, since
 // a start (Open) takes every target without a usable record for one to
 // make (RemakeFeatures) — and puts the target into the hash tier at once,
-// which finds copies of it from then on; the record maker, a goroutine
-// the service owns (started by Open, stopped by Close), makes the record
-// from the stored picture afterwards, with the target's grade, which
-// counts the record's stable features (so a target has no grade until
-// then: Target.Grade is nil), and saves both as a change of the target,
-// which other servers of the same database follow (follow.go). A picture
-// replaced meanwhile is not given the old picture's record: the save
-// checks the stored picture's hash under the gallery's writes.
+// which finds copies of it from then on. The record maker, goroutines the
+// service owns (one a core, started by Open, stopped by Close), makes the
+// record from the stored picture afterwards, with the target's grade,
+// which counts the record's stable features (so a target has no grade
+// until then: Target.Grade is nil), and saves both as a change of the
+// target, which other servers of the same database follow (follow.go). A
+// picture replaced meanwhile is not given the old picture's record: the
+// save checks the stored picture's hash under the gallery's writes.
 //
-// The maker yields to requests: it starts a record only while fewer
-// requests are at work in the service (decoding, adding, searching) than
-// there are cores, so a burst of adds keeps every core and the backlog
-// waits for a lull. Searches do not wait for the backlog, except in the
-// feature tier: a search that reaches the feature tier first has the
-// records of every add acknowledged before it made (by itself, if the
-// maker has not taken them), within its context (madeBefore), so a
+// The maker yields to requests: a goroutine starts a record only while
+// fewer requests are at work in the service (decoding, adding,
+// searching) than there are cores and none has started for idleQuiet, or
+// once it has waited idleMost, so a burst of adds keeps the cores and the
+// backlog waits for a lull.
+//
+// Searches do not wait for the backlog, except in the feature tier: a
+// search that reaches the feature tier first has the records of every add
+// acknowledged before it made (by itself, if the maker has not taken
+// them), within the first half of its time (madeBeforeWithin), so a
 // camera frame of a target finds it right after its add. A start from
 // Open finds the records still to make as RemakeFeatures' work, not the
 // backlog's: searches do not wait for those.
@@ -50,18 +54,24 @@ func WithRecordMaker(log *slog.Logger) Option {
 type maker struct {
 	wake chan struct{} // a record was queued
 	log  *slog.Logger
-	// busy counts the requests at work in the service now (working).
-	busy atomic.Int64
-	stop context.CancelFunc
-	done chan struct{}
+	// busy counts the requests at work in the service now, and last is
+	// when the latest of them started, in Unix nanoseconds (working).
+	busy, last atomic.Int64
+	stop       context.CancelFunc
+	done       chan struct{}
 }
 
-// Idle polling: a maker that found the cores busy looks again every
-// idlePoll, and starts a record once it has seen them not all busy
-// idleChecks times in a row.
+// idlePoll is how often a maker that found requests at work looks
+// again; idleQuiet how long no request may have started before it starts
+// a record. Between the requests of clients that keep the server busy
+// there is less, so a burst keeps the cores (a record holds one for
+// tens of milliseconds once started). A maker that has waited idleMost
+// starts one all the same, so that a steady stream of requests leaves it
+// a record a second (a twentieth of a core) rather than none.
 const (
-	idlePoll   = 5 * time.Millisecond
-	idleChecks = 2
+	idlePoll  = 5 * time.Millisecond
+	idleQuiet = 100 * time.Millisecond
+	idleMost  = time.Second
 )
 
 // working notes a request at work in the service until the function it
@@ -72,29 +82,44 @@ func (s *Service) working() func() {
 		return func() {}
 	}
 	m.busy.Add(1)
+	m.last.Store(time.Now().UnixNano())
 	return func() { m.busy.Add(-1) }
 }
 
-// startMaker starts the record maker, which Close stops.
+// startMaker starts the record maker, which Close stops: a goroutine a
+// core, so that an idle server drains the backlog on every core, each
+// starting a record only when idle says so.
 func (s *Service) startMaker(ctx context.Context) {
 	m := s.maker
 	ctx, m.stop = context.WithCancel(context.WithoutCancel(ctx))
 	m.done = make(chan struct{})
+	var workers sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		workers.Go(func() { s.makeRecords(ctx) })
+	}
 	go func() {
-		defer close(m.done)
-		for m.idle(ctx) {
-			sh, q, ok := s.nextQueued()
-			if !ok {
-				select {
-				case <-ctx.Done():
-					return
-				case <-m.wake:
-				}
-				continue
-			}
-			s.makeQueued(ctx, sh, q)
-		}
+		workers.Wait()
+		close(m.done)
 	}()
+}
+
+// makeRecords is a goroutine of the record maker: it makes queued
+// records, one at a time when idle lets it, until ctx ends.
+func (s *Service) makeRecords(ctx context.Context) {
+	m := s.maker
+	for m.idle(ctx) {
+		sh, q, ok := s.nextQueued()
+		if !ok {
+			select {
+			case <-ctx.Done():
+				return
+			case <-m.wake:
+			}
+			continue
+		}
+		m.poke() // another goroutine may take the next
+		s.makeQueued(ctx, sh, q)
+	}
 }
 
 // stopMaker stops the record maker and waits for it; the records left
@@ -114,20 +139,15 @@ func (m *maker) poke() {
 	}
 }
 
-// idle waits until fewer requests are at work than there are cores,
-// seen idleChecks times in a row; false when ctx ends first.
+// idle waits until fewer requests are at work than there are cores and
+// none has started for idleQuiet, or for idleMost; false when ctx ends
+// first.
 func (m *maker) idle(ctx context.Context) bool {
 	cores := int64(runtime.GOMAXPROCS(0))
-	for seen := 0; ; {
-		switch busy := m.busy.Load(); {
-		case busy == 0:
+	for start := time.Now(); ; {
+		quiet := time.Since(time.Unix(0, m.last.Load())) >= idleQuiet
+		if m.busy.Load() < cores && quiet || time.Since(start) >= idleMost {
 			return ctx.Err() == nil
-		case busy < cores:
-			if seen++; seen >= idleChecks {
-				return ctx.Err() == nil
-			}
-		default:
-			seen = 0
 		}
 		select {
 		case <-ctx.Done():

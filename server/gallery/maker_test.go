@@ -10,6 +10,7 @@ import (
 	"github.com/pixmatch/pixmatch/server/store"
 	"github.com/pixmatch/pixmatch/server/store/sqlite"
 	"github.com/pixmatch/pixmatch/shared/distort"
+	"github.com/pixmatch/pixmatch/shared/quality"
 	"github.com/pixmatch/pixmatch/shared/testphoto"
 )
 
@@ -89,13 +90,19 @@ func TestCameraFrameFindsTargetJustAdded(t *testing.T) {
 }
 
 // TestRecordMadeAfterAdd adds a picture through a service with a record
-// maker and through one without: the maker waits while it is held off,
-// and once let go stores the same record and the same grade as the add
-// that made them itself, as a change of the target.
+// maker and through one without: the maker reads the picture to add with
+// similar pictures allowed (Policy.Added) for its fingerprint alone, and
+// waits while it is held off; once let go it stores the same record and
+// the same grade as the add that made them itself, as a change of the
+// target.
 func TestRecordMadeAfterAdd(t *testing.T) {
 	ctx := context.Background()
 	svc, st, g, release := openMaker(t)
-	tg, err := svc.Targets.Add(ctx, g.ID, Target{Name: "coffee", Active: true}, picture(t, "coffee"), AddOptions{})
+	pic, err := svc.Pictures.Read(ctx, testphoto.File("coffee"), Policy{Added: true})
+	if err != nil || pic.feat != nil || pic.grade != (quality.Sample{}) {
+		t.Fatalf("read to be added: %v; feature plane %v, grade sample %v, want neither", err, pic.feat != nil, pic.grade != (quality.Sample{}))
+	}
+	tg, err := svc.Targets.Add(ctx, g.ID, Target{Name: "coffee", Active: true}, pic, AddOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}

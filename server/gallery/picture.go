@@ -29,6 +29,14 @@ type Policy struct {
 	// plane or more, would never be used. It cannot then be graded (nor,
 	// without a feature tier, compared or added as a target).
 	Search bool
+	// Added says the picture is read to be added as a target, or to
+	// replace a target's picture, without the similar check (CRS's
+	// allowSimilar "1"). A service that makes records after the add
+	// (WithRecordMaker) reads nothing of it then but its fingerprints'
+	// working plane: the record maker makes the feature plane and the
+	// grade's sample anew from the stored file. (Such a picture can then
+	// be checked for similar targets by the hash tier alone.)
+	Added bool
 }
 
 // Picture is an uploaded image file, decoded and reduced: it keeps the
@@ -68,12 +76,13 @@ func (ps *Pictures) Read(ctx context.Context, data []byte, p Policy) (*Picture, 
 	defer ps.s.working()()
 	var pic *Picture
 	hashOnly := p.Search && ps.s.vocab == nil // no feature tier: nothing but the hash tier searches it
+	later := p.Added && ps.s.maker != nil     // the record maker reads the rest from the stored file
 	err := ps.s.decode(ctx, data, p, func(img image.Image, info imagefile.Info) error {
 		pic = &Picture{Data: data, Info: info, work: fingerprint.Plane(img, info.Upright())}
-		if !hashOnly {
+		if !hashOnly && !later {
 			pic.feat = upright(feature.Plane(img, feature.TargetOptions), info)
 		}
-		if !p.Search {
+		if !p.Search && !later {
 			pic.grade = quality.SampleOf(img)
 		}
 		return nil

@@ -57,7 +57,7 @@ func (s *Service) derive(ctx context.Context, pic *Picture, similar bool) (made,
 		// similar check looks for, and only for that check. The empty
 		// record marks the one to make, in place of the picture's old one.
 		var own []feature.Feature
-		if similar {
+		if similar && pic.feat != nil { // else read as Policy.Added: the hash tier alone checks
 			own = pic.features(feature.TargetOptions)
 		}
 		return made{fp: fp, query: pic.query(q, own), record: []byte{}, later: true}, featureDeadline(ctx)
