@@ -140,6 +140,19 @@ func (ts *Targets) Add(ctx context.Context, gallery int64, nt Target, pic *Pictu
 		return nt, err
 	}
 
+	// Everything an add costs outside the store and the indexes (decoding,
+	// fingerprints, the record with WithRecordMaker) is done above, outside
+	// the gallery's writes. The commit stays under them, as do the checks
+	// before it, because correctness does not allow otherwise: each check
+	// reads what the commit changes — the count (capacity), the target of
+	// the same ProductId and PicName (Replace), the stored files
+	// (duplicates), the indexes (similar pictures) — so two adds checked
+	// outside each other's commit could both pass; the indexes take the
+	// writes in commit order, holding a prefix of the change log
+	// (committed, follow.go); and the backlog's tickets follow that order
+	// (madeBefore). An add with no check at all could commit outside, but
+	// would gain little: the SQLite store serialises its writes anyway,
+	// and the lock is then held for the commit and an index update alone.
 	sh.write.Lock()
 	defer sh.write.Unlock()
 	if err := s.freshLocked(ctx, sh); err != nil { // capacity and similar checks read the indexes
