@@ -26,7 +26,10 @@ import (
 // until then: Target.Grade is nil), and saves both as a change of the
 // target, which other servers of the same database follow (follow.go). A
 // picture replaced meanwhile is not given the old picture's record: the
-// save checks the stored picture's hash under the gallery's writes.
+// save checks the stored picture's hash under the gallery's writes. A
+// server following another's add (follow.go) queues its record too, so
+// that its camera searches find the target as the adding server's do;
+// the first to save the record saves it, and the other takes it.
 //
 // The maker yields to requests: a goroutine starts a record only while
 // fewer requests are at work in the service (decoding, adding,
@@ -84,6 +87,19 @@ func (s *Service) working() func() {
 	m.busy.Add(1)
 	m.last.Store(time.Now().UnixNano())
 	return func() { m.busy.Add(-1) }
+}
+
+// followedAdd queues the record of a target another server added (its
+// stored record is empty: to be made), for a service WithRecordMaker:
+// a camera search through this server waits for it as for its own adds.
+// The server that took the add makes it too; whichever saves first
+// saves it, and the other takes the saved record (makeRecord).
+func (s *Service) followedAdd(sh *shelf, id string) {
+	if s.maker == nil {
+		return
+	}
+	sh.backlog.push(id)
+	s.maker.poke()
 }
 
 // startMaker starts the record maker, which Close stops: a goroutine a
@@ -264,6 +280,12 @@ func (s *Service) makeRecord(ctx context.Context, sh *shelf, id string) error {
 		return nil
 	} else if err != nil {
 		return err
+	}
+	if fs, ok, err := s.currentRecord(ctx, sh, id); err != nil {
+		return err
+	} else if ok { // another server of the database saved it meanwhile
+		s.placed(sh, id, fs)
+		return nil
 	}
 	cur.Grade, cur.Features = grade, record
 	version, err := s.store.UpdateTarget(ctx, cur)
