@@ -8,6 +8,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/pixmatch/pixmatch/shared/feature"
 )
 
 // # Records made after the add
@@ -249,50 +251,65 @@ func (s *Service) madeBefore(ctx context.Context, sh *shelf) error {
 // from its stored picture and saves them as a change of the target,
 // unless the target is gone, or its picture was replaced meanwhile (the
 // new picture's add queued its own), or it has a record of the current
-// enrolment (made by another server of the database), which goes into
+// enrolment (saved by another server of the database), which goes into
 // the tier as it is. Only the save holds the gallery's writes.
 func (s *Service) makeRecord(ctx context.Context, sh *shelf, id string) error {
+	_, saved, err := s.currentRecord(ctx, sh, id)
+	if err != nil {
+		return err
+	}
+	var e enrolled
+	if !saved { // else taken below, without decoding the picture
+		if e, err = s.enrolAdded(ctx, sh, id); isNotFound(err) {
+			return nil
+		} else if err != nil {
+			return err
+		}
+	}
+	sh.write.Lock()
+	defer sh.write.Unlock()
 	if fs, ok, err := s.currentRecord(ctx, sh, id); err != nil {
 		return err
 	} else if ok {
 		s.placed(sh, id, fs)
 		return nil
 	}
-	t, pic, err := s.stored(ctx, sh, id)
-	if isNotFound(err) {
-		return nil
-	} else if err != nil {
-		return err
-	}
-	en := pic.enrol()
-	grade, err := pic.gradeOf(en).MarshalBinary()
-	if err != nil {
-		return err
-	}
-	record, err := pic.record(en.Features).MarshalBinary()
-	if err != nil {
-		return err
-	}
-	sh.write.Lock()
-	defer sh.write.Unlock()
 	cur, err := s.store.Target(ctx, sh.id, id, false)
-	if isNotFound(err) || err == nil && cur.ImageSHA256 != t.ImageSHA256 {
+	if saved || isNotFound(err) || err == nil && cur.ImageSHA256 != e.sha {
 		return nil
 	} else if err != nil {
 		return err
 	}
-	if fs, ok, err := s.currentRecord(ctx, sh, id); err != nil {
-		return err
-	} else if ok { // another server of the database saved it meanwhile
-		s.placed(sh, id, fs)
-		return nil
-	}
-	cur.Grade, cur.Features = grade, record
+	cur.Grade, cur.Features = e.grade, e.record
 	version, err := s.store.UpdateTarget(ctx, cur)
 	if err != nil {
 		return fmt.Errorf("target %s: save feature record: %w", id, err)
 	}
 	s.committed(sh, version)
-	s.placed(sh, id, en.Features)
+	s.placed(sh, id, e.features)
 	return nil
+}
+
+// enrolled is what makeRecord makes of a stored picture: its record's
+// features, the record and the grade encoded, and the hash of the file
+// they were made of.
+type enrolled struct {
+	features      []feature.Feature
+	record, grade []byte
+	sha           [32]byte
+}
+
+// enrolAdded enrols a target's stored picture and grades it.
+func (s *Service) enrolAdded(ctx context.Context, sh *shelf, id string) (enrolled, error) {
+	t, pic, err := s.stored(ctx, sh, id)
+	if err != nil {
+		return enrolled{}, err
+	}
+	en := pic.enrol()
+	e := enrolled{features: en.Features, sha: t.ImageSHA256}
+	if e.grade, err = pic.gradeOf(en).MarshalBinary(); err != nil {
+		return e, err
+	}
+	e.record, err = pic.record(en.Features).MarshalBinary()
+	return e, err
 }

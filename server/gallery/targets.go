@@ -34,7 +34,8 @@ type made struct {
 // derive fingerprints and grades pic, giving up with ErrFeatureTimeout
 // when that takes longer than the configured limit. The query fingerprint
 // the similar check searches with is made only when similar asks for it
-// (a bulk load that allows similar pictures does not pay for it).
+// (a bulk load that allows similar pictures does not pay for it). With a
+// record maker the grade and the feature record are left to it.
 func (s *Service) derive(ctx context.Context, pic *Picture, similar bool) (made, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Images.FeatureTimeout)
 	defer cancel()
@@ -115,7 +116,9 @@ type AddOptions struct {
 // Add creates a target from t's fields (start from NewTarget) and pic.
 // t.ID is generated when empty; t.ProductID and t.PicName default to the
 // ID and the name. It refuses a gallery at its capacity (ErrOverQuota) and
-// what o says (ErrDuplicate, *SimilarError).
+// what o says (ErrDuplicate, *SimilarError). On a service WithRecordMaker
+// the target comes back without a grade: its feature record and grade are
+// made after (maker.go).
 func (ts *Targets) Add(ctx context.Context, gallery int64, nt Target, pic *Picture, o AddOptions) (Target, error) {
 	s := ts.s
 	defer s.working()()
