@@ -54,6 +54,8 @@ func opsRoutes(e *echo.Echo, svc *gallery.Service, log *slog.Logger, m *metrics.
 		DecodeBytes: svc.Pictures.DecodeBytes,
 		Tasks:       func() []metrics.Task { return taskProgress(svc) },
 		Jobs:        runner.Running,
+
+		FeaturePending: svc.Targets.Unfeatured,
 	})
 	if route {
 		e.GET(metricsPath, echo.WrapHandler(m.Handler()))

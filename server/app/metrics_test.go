@@ -201,6 +201,9 @@ func TestMetricsCountWhatWasDone(t *testing.T) {
 	if after["pixmatch_request_body_bytes_capacity"] == nil || after["pixmatch_jobs_running"] == nil || after["go_goroutines"] == nil {
 		t.Errorf("gauges missing from /metrics")
 	}
+	if p := after["pixmatch_feature_pending"]; p == nil || sample(after, "pixmatch_feature_pending", nil) != 0 {
+		t.Errorf("pixmatch_feature_pending: %v, want 0 (every record made at its add)", p)
+	}
 	if c := sample(after, "pixmatch_decode_bytes_capacity", nil); c != float64(s.Config.Server.DecodeBytes) || sample(after, "pixmatch_decode_bytes_in_flight", nil) != 0 {
 		t.Errorf("decode budget: capacity %v, want %d; in flight %v after every search ended, want 0",
 			c, s.Config.Server.DecodeBytes, sample(after, "pixmatch_decode_bytes_in_flight", nil))

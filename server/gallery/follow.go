@@ -245,6 +245,9 @@ func (s *Service) applyChanges(ctx context.Context, sh *shelf, cs []store.Change
 			sh.tier.Put(t.ID, r.Features)
 		} else {
 			sh.tier.Remove(t.ID)
+			if ok && len(b) == 0 {
+				s.followedAdd(sh, t.ID)
+			}
 		}
 		s.records.forget(sh.id, t.ID)
 	}

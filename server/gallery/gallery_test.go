@@ -19,13 +19,20 @@ import (
 
 func open(t testing.TB) (*Service, *sqlite.Store, store.Gallery) {
 	t.Helper()
+	return openWith(t)
+}
+
+// openWith opens a service with opts on a new SQLite database, with a
+// gallery; the store is closed when the test ends.
+func openWith(t testing.TB, opts ...Option) (*Service, *sqlite.Store, store.Gallery) {
+	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "db"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
-	svc, err := Open(ctx, st, config.Default())
+	svc, err := Open(ctx, st, config.Default(), opts...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -30,6 +30,15 @@ type Policy struct {
 	// without a feature tier, compared or added as a target).
 	Search bool
 
+	// Added says the picture is read to be added as a target, or to
+	// replace a target's picture, without the similar check (CRS's
+	// allowSimilar "1"). A service that makes records after the add
+	// (WithRecordMaker) reads nothing of it then but its fingerprints'
+	// working plane: the record maker makes the feature plane and the
+	// grade's sample anew from the stored file. (Such a picture can then
+	// be checked for similar targets by the hash tier alone.)
+	Added bool
+
 	// planes, set by Read, are the long sides the decode is shrunk to by
 	// luma.FromImage (0: the full size), when nothing but luma planes are
 	// made of it: the picture is then decoded by imagefile.DecodeLuma at
@@ -71,6 +80,7 @@ func (ps *Pictures) DecodeBytes() (inUse, capacity int64) {
 
 // budget has no room for it within the configured wait.
 func (ps *Pictures) Read(ctx context.Context, data []byte, p Policy) (*Picture, error) {
+	defer ps.s.working()()
 	var pic *Picture
 	hashOnly := p.Search && ps.s.vocab == nil // no feature tier: nothing but the hash tier searches it
 	// A target's grade moves with the last level of its luma: it is
@@ -81,12 +91,13 @@ func (ps *Pictures) Read(ctx context.Context, data []byte, p Policy) (*Picture, 
 			p.planes = append(p.planes, 2*feature.TargetOptions.MaxSide) // feature.Plane's whole-pixel step
 		}
 	}
+	later := p.Added && ps.s.maker != nil // the record maker reads the rest from the stored file
 	err := ps.s.decode(ctx, data, p, func(img image.Image, info imagefile.Info) error {
 		pic = &Picture{Data: data, Info: info, work: fingerprint.Plane(img, info.Upright())}
-		if !hashOnly {
+		if !hashOnly && !later {
 			pic.feat = upright(feature.Plane(img, feature.TargetOptions), info)
 		}
-		if !p.Search {
+		if !p.Search && !later {
 			pic.grade = quality.SampleOf(img)
 		}
 		return nil

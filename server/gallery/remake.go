@@ -11,6 +11,7 @@ import (
 
 	"github.com/pixmatch/pixmatch/server/store"
 	"github.com/pixmatch/pixmatch/shared/feature"
+	"github.com/pixmatch/pixmatch/shared/quality"
 )
 
 // A target's feature record is made when its picture is added or
@@ -91,14 +92,15 @@ func (s *Service) loadFeatures(ctx context.Context, sh *shelf) error {
 	return nil
 }
 
-// Unfeatured returns how many targets of every gallery wait for
-// RemakeFeatures.
+// Unfeatured returns how many targets of every gallery wait for their
+// feature record: RemakeFeatures' and the record maker's (maker.go).
 func (ts *Targets) Unfeatured() int {
 	n := 0
 	for _, sh := range ts.s.shelfList() {
 		sh.mu.Lock()
 		n += len(sh.pending)
 		sh.mu.Unlock()
+		n += sh.backlog.len()
 	}
 	return n
 }
@@ -230,18 +232,30 @@ func (s *Service) currentRecord(ctx context.Context, sh *shelf, id string) ([]fe
 }
 
 // enrolStored is refeature's making of the record from the stored
-// picture, under the gallery's writes.
+// picture, under the gallery's writes. A target without a grade — added
+// through a record maker (maker.go) that stopped before it made the
+// record, whose grade counts the record's stable features — is graded
+// too, and saved as a change of the target: its grade is news to every
+// reader.
 func (s *Service) enrolStored(ctx context.Context, sh *shelf, id string, logged bool) error {
 	t, pic, err := s.stored(ctx, sh, id)
 	if err != nil {
 		return err
 	}
-	fs := pic.enrol().Features
+	en := pic.enrol()
+	fs := en.Features
 	b, err := pic.record(fs).MarshalBinary()
 	if err != nil {
 		return fmt.Errorf("target %s: %w", id, err)
 	}
-	if logged && t.Active {
+	graded := false
+	if (&quality.Report{}).UnmarshalBinary(t.Grade) != nil {
+		if t.Grade, err = pic.gradeOf(en).MarshalBinary(); err != nil {
+			return fmt.Errorf("target %s: %w", id, err)
+		}
+		graded = true
+	}
+	if graded || logged && t.Active {
 		t.Image, t.Features = nil, b // the stored picture stays as it is
 		version, err := s.store.UpdateTarget(ctx, t)
 		if err != nil {

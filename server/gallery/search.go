@@ -86,6 +86,7 @@ func (r *Recognition) Search(ctx context.Context, gallery int64, read func(conte
 // query's plane.
 func (r *Recognition) SearchQuery(ctx context.Context, gallery int64, read func(context.Context) (Query, error), o SearchOptions) ([]Match, error) {
 	s := r.s
+	defer s.working()()
 	sh, err := s.live(gallery)
 	if err != nil {
 		return nil, err
@@ -119,7 +120,7 @@ func (r *Recognition) SearchQuery(ctx context.Context, gallery int64, read func(
 		Filter:         o.Filter,
 		Near:           o.Near,
 		DistinctGroups: o.DistinctProducts,
-	}, o.Images, enough)
+	}, o.Images, true, enough)
 }
 
 // Query is what both tiers search with: a picture's query fingerprint
@@ -181,8 +182,10 @@ func (p *Picture) query(fp fingerprint.Fingerprint, feats []feature.Feature) Que
 // either finds is a match, scored by the better of the two, with its
 // corners when the feature tier located it; best first, at most one per
 // product when o asks, at most o.Limit. The feature tier is skipped when
-// the hash tier matched at least enough targets (0: never skipped).
-func (s *Service) find(ctx context.Context, sh *shelf, q Query, o match.Options, images bool, enough int) ([]Match, error) {
+// the hash tier matched at least enough targets (0: never skipped). With
+// added, a feature tier that runs holds the records of the adds
+// acknowledged before (madeBefore); the caller must not hold sh.write.
+func (s *Service) find(ctx context.Context, sh *shelf, q Query, o match.Options, images, added bool, enough int) ([]Match, error) {
 	if err := s.fill(ctx, sh, q.Print, o); err != nil {
 		return nil, searchError(ctx, err)
 	}
@@ -195,6 +198,11 @@ func (s *Service) find(ctx context.Context, sh *shelf, q Query, o match.Options,
 	}
 	var found map[string]located
 	if enough == 0 || matched(hits) < enough {
+		if added {
+			if err := s.madeBeforeWithin(ctx, sh); err != nil {
+				return nil, searchError(ctx, err)
+			}
+		}
 		found, err = s.locate(ctx, sh, q, func(e index.Entry) bool {
 			return (e.Active || o.IncludeInactive) && e.ID != o.Exclude && (o.Filter == nil || o.Filter.Match(&e.Attrs))
 		})
@@ -304,7 +312,7 @@ func (r *Recognition) Similar(ctx context.Context, gallery int64, pic *Picture) 
 func (s *Service) similar(ctx context.Context, sh *shelf, q Query, except string, limit int) ([]Match, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Search.Timeout)
 	defer cancel()
-	return s.find(ctx, sh, q, match.Options{Limit: limit, IncludeInactive: true, Exclude: except}, false, 1)
+	return s.find(ctx, sh, q, match.Options{Limit: limit, IncludeInactive: true, Exclude: except}, false, false, 1)
 }
 
 // matched counts the hits within the match threshold (score 0.5 or more).

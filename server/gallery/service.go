@@ -71,6 +71,7 @@ type Service struct {
 	lookup  Lookup       // nil: targets are found in indexes loaded at Open
 	counter Counter      // nil: searches are counted in memory (admission)
 	snaps   *snapshots   // nil: every start reads the rows (snapshot.go)
+	maker   *maker       // nil: an add makes its feature record (maker.go)
 	// following: the store is shared with other servers (WithFollowing)
 	following    bool
 	followDelays func(time.Duration) // nil: none observed (WithFollowDelays)
@@ -97,6 +98,7 @@ type shelf struct {
 	resolved rowCache // rows of matched targets (resolved.go)
 
 	pending []string // targets without a feature record (see RemakeFeatures); under mu
+	backlog backlog  // added targets whose record the maker has to make (maker.go)
 	// stale are the pending targets whose record of an earlier enrolment
 	// is in the tier meanwhile (remake.go); under mu
 	stale map[string]bool
@@ -136,6 +138,11 @@ func Open(ctx context.Context, st store.Store, cfg config.Config, opts ...Option
 	}
 	if s.snaps != nil && s.lookup == nil {
 		s.startSnapshots(ctx)
+	}
+	if s.lookup != nil {
+		s.maker = nil // the Worker: nothing runs between its requests
+	} else if s.maker != nil {
+		s.startMaker(ctx)
 	}
 	return s, nil
 }

@@ -193,11 +193,13 @@ func (s *Service) startSnapshots(ctx context.Context) {
 	}()
 }
 
-// Close stops the background writing of snapshots and writes the
-// snapshot of every gallery changed since its last, so that the next
-// start reads them. Without WithSnapshots it does nothing. The service
-// must not be used afterwards.
+// Close stops the record maker (WithRecordMaker: the records it has not
+// made are made at the next start) and the background writing of
+// snapshots, and writes the snapshot of every gallery changed since its
+// last, so that the next start reads them. Without WithSnapshots it
+// writes nothing. The service must not be used afterwards.
 func (s *Service) Close(ctx context.Context) error {
+	s.stopMaker()
 	sn := s.snaps
 	if sn == nil || sn.stop == nil {
 		return nil

@@ -10,8 +10,6 @@ import (
 	"testing"
 
 	"github.com/pixmatch/pixmatch/server/store"
-	"github.com/pixmatch/pixmatch/server/store/postgres"
-	"github.com/pixmatch/pixmatch/server/store/postgres/pgtest"
 	"github.com/pixmatch/pixmatch/shared/fingerprint"
 )
 
@@ -21,20 +19,8 @@ import (
 // holds and answers what a server reading the rows does.
 func TestSnapshotOnPostgres(t *testing.T) {
 	ctx := context.Background()
-	c, err := pgtest.Start(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Stop() })
-	dsn, err := c.CreateDatabase(ctx, "snapshots")
-	if err != nil {
-		t.Fatal(err)
-	}
-	st, err := postgres.Open(ctx, dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := pgStore(t, "snapshots")
+	var err error
 	sg := &snapGallery{st: st, snaps: t.TempDir(), cfg: snapConfig(), prints: map[string]fingerprint.Fingerprint{}}
 	if sg.g, err = st.CreateGallery(ctx, store.Gallery{Name: "g", AppID: "app"}); err != nil {
 		t.Fatal(err)

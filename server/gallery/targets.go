@@ -26,12 +26,16 @@ type made struct {
 	// feats are the record's features, in the order the feature tier's
 	// bag takes them.
 	feats []feature.Feature
+	// later: the record and the grade are the record maker's to make
+	// (WithRecordMaker); record is empty and grade nil until then.
+	later bool
 }
 
 // derive fingerprints and grades pic, giving up with ErrFeatureTimeout
 // when that takes longer than the configured limit. The query fingerprint
 // the similar check searches with is made only when similar asks for it
-// (a bulk load that allows similar pictures does not pay for it).
+// (a bulk load that allows similar pictures does not pay for it). With a
+// record maker the grade and the feature record are left to it.
 func (s *Service) derive(ctx context.Context, pic *Picture, similar bool) (made, error) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Images.FeatureTimeout)
 	defer cancel()
@@ -47,6 +51,17 @@ func (s *Service) derive(ctx context.Context, pic *Picture, similar bool) (made,
 		if q, err = pic.prints(fingerprint.QueryOf); err != nil {
 			return made{}, err
 		}
+	}
+	if s.maker != nil {
+		// The record and the grade are made after the add (maker.go): the
+		// add needs of the features only the target's own, which the
+		// similar check looks for, and only for that check. The empty
+		// record marks the one to make, in place of the picture's old one.
+		var own []feature.Feature
+		if similar && pic.feat != nil { // else read as Policy.Added: the hash tier alone checks
+			own = pic.features(feature.TargetOptions)
+		}
+		return made{fp: fp, query: pic.query(q, own), record: []byte{}, later: true}, featureDeadline(ctx)
 	}
 	// The target's enrolment is what it is verified with and what its
 	// grade counts; its own features are what the similar check looks for
@@ -101,9 +116,12 @@ type AddOptions struct {
 // Add creates a target from t's fields (start from NewTarget) and pic.
 // t.ID is generated when empty; t.ProductID and t.PicName default to the
 // ID and the name. It refuses a gallery at its capacity (ErrOverQuota) and
-// what o says (ErrDuplicate, *SimilarError).
+// what o says (ErrDuplicate, *SimilarError). On a service WithRecordMaker
+// the target comes back without a grade: its feature record and grade are
+// made after (maker.go).
 func (ts *Targets) Add(ctx context.Context, gallery int64, nt Target, pic *Picture, o AddOptions) (Target, error) {
 	s := ts.s
+	defer s.working()()
 	sh, err := s.live(gallery)
 	if err != nil {
 		return nt, err
@@ -125,6 +143,19 @@ func (ts *Targets) Add(ctx context.Context, gallery int64, nt Target, pic *Pictu
 		return nt, err
 	}
 
+	// Everything an add costs outside the store and the indexes (decoding,
+	// fingerprints, the record with WithRecordMaker) is done above, outside
+	// the gallery's writes. The commit stays under them, as do the checks
+	// before it, because correctness does not allow otherwise: each check
+	// reads what the commit changes — the count (capacity), the target of
+	// the same ProductId and PicName (Replace), the stored files
+	// (duplicates), the indexes (similar pictures) — so two adds checked
+	// outside each other's commit could both pass; the indexes take the
+	// writes in commit order, holding a prefix of the change log
+	// (committed, follow.go); and the backlog's tickets follow that order
+	// (madeBefore). An add with no check at all could commit outside, but
+	// would gain little: the SQLite store serialises its writes anyway,
+	// and the lock is then held for the commit and an index update alone.
 	sh.write.Lock()
 	defer sh.write.Unlock()
 	if err := s.freshLocked(ctx, sh); err != nil { // capacity and similar checks read the indexes
@@ -164,9 +195,25 @@ func (ts *Targets) Add(ctx context.Context, gallery int64, nt Target, pic *Pictu
 		return nt, fmt.Errorf("gallery: add target: %w", err)
 	}
 	s.committed(sh, version)
-	s.placed(sh, t.ID, m.feats)
+	s.derived(sh, t.ID, m)
 	t.Image = nil // the caller has the picture; answers carry no copy of it
 	return targetOf(t), sh.index.Put(entry(t, m.fp))
+}
+
+// derived puts what was derived from a target's new picture into its
+// gallery's feature tier, or, when the record is made later, takes the
+// old picture's out and queues the new one's for the maker: under the
+// gallery's writes, right after the commit, so that the backlog's order
+// is the order the adds were acknowledged in (madeBefore).
+func (s *Service) derived(sh *shelf, id string, m made) {
+	if !m.later {
+		s.placed(sh, id, m.feats)
+		return
+	}
+	sh.tier.Remove(id)
+	s.records.forget(sh.id, id)
+	sh.backlog.push(id)
+	s.maker.poke()
 }
 
 // placed puts a target's new features into its gallery's feature tier.
@@ -237,6 +284,7 @@ type Patch struct {
 // modification time unchanged.
 func (ts *Targets) Update(ctx context.Context, gallery int64, id string, p Patch) (Target, error) {
 	s := ts.s
+	defer s.working()()
 	sh, err := s.live(gallery)
 	if err != nil {
 		return Target{}, err
@@ -287,7 +335,7 @@ func (ts *Targets) Update(ctx context.Context, gallery int64, id string, p Patch
 	}
 	s.committed(sh, version)
 	if p.Picture != nil {
-		s.placed(sh, t.ID, m.feats)
+		s.derived(sh, t.ID, m)
 	}
 	t.Image = nil
 	return targetOf(t), sh.index.Put(entry(t, fp))

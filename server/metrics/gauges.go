@@ -26,6 +26,8 @@ var (
 		"Items of a running import or dump: to process (total), processed (done), failed.", []string{"gallery", "kind", "state"}, nil)
 	jobsDesc = prometheus.NewDesc("pixmatch_jobs_running",
 		"Background jobs running: imports, dumps, callbacks, feature remakes.", nil, nil)
+	pendingDesc = prometheus.NewDesc("pixmatch_feature_pending",
+		"Targets whose feature record is still to be made: added and not yet made, or found without one at the start.", nil, nil)
 )
 
 // gauges is the collector of the values read from the Sources at scrape
@@ -34,7 +36,7 @@ type gauges struct{ m *Metrics }
 
 // Describe sends every description the collector may use.
 func (g gauges) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{bodyDesc, bodyCapDesc, decodeDesc, decodeCapDesc, taskDesc, jobsDesc} {
+	for _, d := range []*prometheus.Desc{bodyDesc, bodyCapDesc, decodeDesc, decodeCapDesc, taskDesc, jobsDesc, pendingDesc} {
 		ch <- d
 	}
 }
@@ -64,6 +66,9 @@ func (g gauges) Collect(ch chan<- prometheus.Metric) {
 	}
 	if s.Jobs != nil {
 		ch <- prometheus.MustNewConstMetric(jobsDesc, prometheus.GaugeValue, float64(s.Jobs()))
+	}
+	if s.FeaturePending != nil {
+		ch <- prometheus.MustNewConstMetric(pendingDesc, prometheus.GaugeValue, float64(s.FeaturePending()))
 	}
 }
 

@@ -18,6 +18,7 @@
 //	pixmatch_decode_bytes_capacity                            gauge
 //	pixmatch_jobs_running                                     gauge
 //	pixmatch_task_items{gallery,kind,state}                   gauge (state: total, done, failed)
+//	pixmatch_feature_pending                                  gauge
 //
 // and the Go runtime's and the process's standard collectors (go_*,
 // process_*). api is crs, alibaba, sync, web or ops (the operator's own
@@ -63,6 +64,9 @@ type Sources struct {
 	Jobs func() int
 	// Tasks returns the imports and dumps running, with their progress.
 	Tasks func() []Task
+	// FeaturePending returns how many targets wait for their feature
+	// record, which the feature tier finds them by.
+	FeaturePending func() int
 }
 
 // Task is the progress of a running import or dump.

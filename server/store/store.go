@@ -86,7 +86,8 @@ type Target struct {
 	Grade       []byte // encoded shared/quality report
 	// Features is the encoded feature record (shared/feature). Reads of
 	// targets leave it nil (TargetFeatures and EachFeatures read it); a
-	// write with Features nil keeps what is stored.
+	// write with Features nil keeps what is stored, one with an empty
+	// record stores it (server/gallery's mark of a record to be made).
 	Features []byte
 
 	Created  int64 // unix milliseconds

@@ -36,11 +36,13 @@ func (h *Handler) create(c echo.Context) error {
 	if err != nil {
 		return h.fail(c, err, apierror.CRSParameterInvalid)
 	}
-	pic, err := h.picture(ctx(c), r)
+	t := f.target()
+	policy := h.policy
+	policy.Added = t.AllowSimilar // no similar check: the add needs no more of the picture than its codes
+	pic, err := h.decode(ctx(c), r, policy)
 	if err != nil {
 		return h.fail(c, err, apierror.CRSImageNotCorrect)
 	}
-	t := f.target()
 	t, err = h.svc.Targets.Add(ctx(c), r.gallery.ID, t, pic, gallery.AddOptions{RefuseDuplicate: true, RefuseSimilar: !t.AllowSimilar})
 	if err != nil {
 		return h.fail(c, writeError(err), apierror.CRSAddFailed)

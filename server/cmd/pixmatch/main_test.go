@@ -164,6 +164,17 @@ func TestFirstStartAndKillNine(t *testing.T) {
 			t.Errorf("acknowledged target %s lost: statusCode %d", id, code)
 		}
 	}
+	// The feature records (and the grades) the killed server had not made
+	// yet are made after the restart.
+	for _, id := range acked {
+		for deadline := time.Now().Add(time.Minute); ; time.Sleep(50 * time.Millisecond) {
+			if _, res := get(t, s.url, "/target/"+id, "app1", "key1", "secret1"); res["grade"] != nil {
+				break
+			} else if time.Now().After(deadline) {
+				t.Fatalf("target %s has no grade a minute after the restart: its record was not made", id)
+			}
+		}
+	}
 }
 
 // admin runs pixmatch command lines on one data folder in this process.

@@ -97,6 +97,7 @@ func serve(ctx context.Context, args []string, out io.Writer, getenv func(string
 	}
 	shared, replays := sharedThroughDB(st)
 	snaps := gallery.WithSnapshots(filepath.Join(where.dir, snapshotsFolder), log)
+	shared = append(shared, gallery.WithRecordMaker(log))
 	svc, err := gallery.Open(ctx, mx.observe(st), cfg, append(append(shared, snaps), mx.following()...)...)
 	if err != nil {
 		return err

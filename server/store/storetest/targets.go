@@ -582,6 +582,13 @@ func testFeatures(t *testing.T, s store.Store) {
 		t.Errorf("SetFeatures moved the gallery's version %d -> %d", before.Version, after.Version)
 	}
 	wantErr(t, "SetFeatures of a missing target", s.SetFeatures(ctx, g.ID, "missing", []byte("x")), store.ErrNotFound)
+	// An empty record (a record still to make) replaces the stored one.
+	if _, err := s.UpdateTarget(ctx, with(2, "")); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.TargetFeatures(ctx, g.ID, []string{TargetID(2)}); err != nil || len(got[TargetID(2)]) != 0 {
+		t.Errorf("after an update with an empty record the record is %q, %v; want it empty", got[TargetID(2)], err)
+	}
 	if err := s.DeleteGallery(ctx, other.ID); err != nil {
 		t.Fatal(err)
 	}
