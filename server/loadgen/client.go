@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/http"
+	"runtime"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -26,6 +27,8 @@ type client struct {
 	queries [][]byte // JPEG queries of known targets, made once
 	queryOf []int    // the target each query is a copy of
 	misses  [][]byte // JPEG pictures of no target
+	pool    [][]byte // the adds' pictures in turn, drawn before the clock (Options.AddPool)
+	pooled  int      // the target the pool's first picture is drawn for
 }
 
 // outcome is an answer: its CRS statusCode, and for a search whether it
@@ -45,9 +48,14 @@ func (c *client) addNext(ctx context.Context, url string, _ *rand.Rand) (outcome
 // pictures allowed: the server is asked for no similarity check, as a
 // bulk loader asks.
 func (c *client) add(ctx context.Context, url string, i int) (outcome, time.Duration, error) {
-	pic, err := TargetJPEG(c.o.Seed, i)
-	if err != nil {
-		return outcome{}, 0, err
+	var pic []byte
+	if k := i - c.pooled; len(c.pool) > 0 && k >= 0 {
+		pic = c.pool[k%len(c.pool)]
+	} else {
+		var err error
+		if pic, err = TargetJPEG(c.o.Seed, i); err != nil {
+			return outcome{}, 0, err
+		}
 	}
 	p := map[string]string{
 		"image": base64.StdEncoding.EncodeToString(pic), "name": Name(i), "size": "20", "meta": strconv.Itoa(i),
@@ -106,4 +114,35 @@ func (c *client) call(ctx context.Context, method, target string, p map[string]s
 		}
 	}
 	return outcome{code: a.StatusCode}, a.Took, nil
+}
+
+// makeAddPool draws the pictures of the targets from, from+1, … for the
+// measured phase's adds, Options.AddPool of them, on every core.
+func (c *client) makeAddPool(ctx context.Context, from int) error {
+	c.pool, c.pooled = make([][]byte, c.o.AddPool), from
+	var next atomic.Int64
+	errs := make(chan error, 1)
+	var wg sync.WaitGroup
+	for range runtime.GOMAXPROCS(0) {
+		wg.Go(func() {
+			for k := int(next.Add(1) - 1); k < len(c.pool) && ctx.Err() == nil; k = int(next.Add(1) - 1) {
+				pic, err := TargetJPEG(c.o.Seed, from+k)
+				if err != nil {
+					select {
+					case errs <- err:
+					default:
+					}
+					return
+				}
+				c.pool[k] = pic
+			}
+		})
+	}
+	wg.Wait()
+	select {
+	case err := <-errs:
+		return err
+	default:
+		return ctx.Err()
+	}
 }

@@ -13,7 +13,9 @@
 //
 // The pictures are made here, not read from disk: target i is a picture
 // drawn from seed i (Picture), so that any run can search for a target
-// another run added. A search sends a copy of a known target, rescaled
+// another run added. An ingest run can draw its adds' pictures before
+// the clock starts (Options.AddPool), so that the load generator's own
+// drawing does not take the cores the server is measured on. A search sends a copy of a known target, rescaled
 // and recompressed as a phone's upload is, or, for Options.Miss of them,
 // a picture of no target. Every request is signed with the API key as
 // the CRS server-end SDKs sign theirs.
@@ -49,6 +51,12 @@ type Options struct {
 	Progress              func(seeded, of int) // called as seeding goes (nil: not)
 	ProgressEvery         time.Duration        // how often (default 2 s)
 	MaxSeedFailuresInARow int                  // seeding stops after so many (default 20)
+	// AddPool, when above 0, is how many distinct target pictures the
+	// measured phase's adds take in turn, drawn and encoded before the
+	// clock starts (0: each add draws its own, the load generator
+	// spending as much CPU on it as a server on the add). Past the pool an
+	// add sends a picture of the pool again, under its own name.
+	AddPool int
 }
 
 // Mix weighs the operations of the measured phase.
@@ -113,6 +121,11 @@ func Run(ctx context.Context, o Options) (Report, error) {
 	c.next.Store(int64(rep.Held))
 	if o.Mix.Search > 0 {
 		c.once.Do(c.makeQueries) // before the clock starts
+	}
+	if o.Mix.Add > 0 && o.AddPool > 0 {
+		if err := c.makeAddPool(ctx, rep.Held); err != nil {
+			return rep, err
+		}
 	}
 	rep.Ops["search"], rep.Ops["add"] = &Stats{}, &Stats{}
 	mctx, cancel := context.WithTimeout(ctx, o.Duration)

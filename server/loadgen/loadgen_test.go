@@ -75,3 +75,46 @@ func TestParseMix(t *testing.T) {
 		}
 	}
 }
+
+// TestAddPool measures adds from pictures drawn before the clock: five
+// adds from a pool of three are the pool's pictures in turn, the first
+// three each its own target's drawing, the fourth the first's again, each
+// under its own name.
+func TestAddPool(t *testing.T) {
+	s := testserver.New(t, func(_ *config.Config, g *store.Gallery) { g.QPS = 0 })
+	o := loadgen.Options{
+		URLs:  []string{s.URL()},
+		AppID: testserver.AppID, Key: testserver.Key, Secret: testserver.Secret,
+		Clients: 1, Duration: 5 * time.Minute, Requests: 5,
+		Mix: loadgen.Mix{Add: 1}, Seed: 9, AddPool: 3,
+	}
+	rep, err := loadgen.Run(context.Background(), o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if add := rep.Ops["add"]; add.Code(0) != 5 {
+		t.Fatalf("%d of 5 adds succeeded", add.Code(0))
+	}
+	ctx := t.Context()
+	listed, err := s.Service.Targets.List(ctx, s.Gallery.ID, store.Page{Limit: 10})
+	if err != nil || len(listed) != 5 {
+		t.Fatalf("the gallery lists %d targets (%v), want 5", len(listed), err)
+	}
+	images := map[string][]byte{}
+	for _, tg := range listed {
+		full, err := s.Service.Targets.Get(ctx, s.Gallery.ID, tg.ID, true)
+		if err != nil {
+			t.Fatal(err)
+		}
+		images[full.Name] = full.Image
+	}
+	for i, want := range []int{0, 1, 2, 0, 1} {
+		drawn, err := loadgen.TargetJPEG(o.Seed, want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := images[loadgen.Name(i)]; !bytes.Equal(got, drawn) {
+			t.Errorf("%s: %d bytes, want the drawing of target %d (%d bytes)", loadgen.Name(i), len(got), want, len(drawn))
+		}
+	}
+}

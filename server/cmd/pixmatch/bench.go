@@ -38,6 +38,7 @@ func bench(ctx context.Context, args []string, out io.Writer, getenv func(string
 	fs.Float64Var(&o.Miss, "miss", 0.1, "the part of searches sent a picture of no target")
 	fs.Uint64Var(&o.Seed, "seed", 1, "draws the pictures: runs with one seed search for the targets each other added")
 	fs.IntVar(&o.Side, "side", 640, "a query picture's width in pixels")
+	fs.IntVar(&o.AddPool, "add-pool", 0, "draw this many pictures for the measured adds before the clock starts, taken in turn (0: each add draws its own during the run)")
 	bulk := fs.Bool("bulk", false, "seed the gallery of --app-id in the database of --data (or --db) directly, in bulk, up to --targets, then stop: the server must not be running (see package loadgen/bulk)")
 	var where storeFlags
 	where.register(fs)
