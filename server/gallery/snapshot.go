@@ -181,25 +181,40 @@ func encodeSnapshot(w io.Writer, l label, x *index.Index, tier io.WriterTo) erro
 	return err
 }
 
-// decodeSnapshot reads a snapshot file's bytes: its label, index and the
-// encoding of its feature tier (empty in a snapshot of the old format),
-// or an error wrapping errSnapshot that says why it cannot be used. The
-// tier is the caller's to decode, over its vocabulary.
-func decodeSnapshot(b []byte) (label, *index.Index, []byte, error) {
-	l, xb, tier, err := splitSnapshot(b)
+// decodeSnapshot reads a snapshot file's bytes: its label and index, or
+// an error wrapping errSnapshot that says why it cannot be used, and its
+// feature tier over vocab, or why the tier cannot be used (empty in a
+// snapshot of the old format; the index is still usable then). The index
+// and the tier are decoded side by side: the tier's reading takes the
+// longer.
+func decodeSnapshot(b []byte, vocab *vocabulary) (label, *index.Index, readTier, error) {
+	var t readTier
+	l, xb, tb, err := splitSnapshot(b)
 	if err != nil {
-		return l, nil, nil, err
+		return l, nil, t, err
 	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t.tier, t.err = decodeTier(tb, vocab)
+	}()
 	x, err := index.Decode(xb)
+	<-done
 	if err != nil {
-		return l, nil, nil, fmt.Errorf("%w: %w", errSnapshot, err)
+		return l, nil, t, fmt.Errorf("%w: %w", errSnapshot, err)
 	}
-	return l, x, tier, nil
+	return l, x, t, nil
+}
+
+// readTier is a snapshot's feature tier as read: the tier, or why this
+// build cannot use it.
+type readTier struct {
+	tier *featureTier
+	err  error
 }
 
 // splitSnapshot is decodeSnapshot up to its index: the label, and the
-// encodings of the index and the tier, so that a caller can decode the
-// two side by side.
+// encodings of the index and the tier.
 func splitSnapshot(b []byte) (label, []byte, []byte, error) {
 	var l label
 	const fixed = len(snapshotMagic) + 4 + 4 + 4*8 + 4

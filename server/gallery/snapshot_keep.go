@@ -64,28 +64,16 @@ func (s *Service) restore(ctx context.Context, sh *shelf, g store.Gallery) (hash
 // change at that version (not a database restored and written since),
 // the log holding every change after it, not too far behind. It returns
 // the snapshot's label, its index, and its tier or why the tier cannot be
-// used (the index is still usable then). The index and the tier are
-// decoded side by side: the tier's reading takes the longer.
+// used (the index is still usable then), as decodeSnapshot reads them.
 func (s *Service) readSnapshot(ctx context.Context, sh *shelf, g store.Gallery) (label, *index.Index, readTier, error) {
-	var t readTier
 	b, err := os.ReadFile(s.snaps.path(g.ID))
 	if err != nil {
-		return label{}, nil, t, err
+		return label{}, nil, readTier{}, err
 	}
-	l, xb, tb, err := splitSnapshot(b)
-	if err != nil {
-		return l, nil, t, err
-	}
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		t.tier, t.err = decodeTier(tb, s.vocab)
-	}()
-	x, err := index.Decode(xb)
-	<-done
+	l, x, t, err := decodeSnapshot(b, s.vocab)
 	switch {
 	case err != nil:
-		return l, nil, t, fmt.Errorf("%w: %w", errSnapshot, err)
+		return l, nil, t, err
 	case l.gallery != g.ID || l.created != g.Created:
 		err = fmt.Errorf("%w: of another gallery (ID %d, created %d)", errSnapshot, l.gallery, l.created)
 	case l.version > g.Version:
@@ -108,13 +96,6 @@ func (s *Service) readSnapshot(ctx context.Context, sh *shelf, g store.Gallery) 
 		}
 	}
 	return l, x, t, nil
-}
-
-// readTier is a snapshot's feature tier as read: the tier, or why this
-// build cannot use it.
-type readTier struct {
-	tier *featureTier
-	err  error
 }
 
 // writeSnapshot writes the snapshot of a gallery's hash index and feature

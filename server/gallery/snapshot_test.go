@@ -360,16 +360,19 @@ func FuzzDecodeSnapshot(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(b.Bytes())
+	if _, err := decodeTier(nil, vocab); !errors.Is(err, camera.ErrEncoding) { // a snapshot of the old format
+		f.Fatalf("decodeTier of no tier: %v, want camera.ErrEncoding", err)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if len(b) >= 4 {
 			binary.LittleEndian.PutUint32(b[len(b)-4:], crc32.Checksum(b[:len(b)-4], snapshotTable))
 		}
-		_, _, tb, err := decodeSnapshot(b)
+		_, _, tier, err := decodeSnapshot(b, vocab)
 		if err != nil && !errors.Is(err, errSnapshot) {
 			t.Fatalf("decodeSnapshot: %v, want errSnapshot", err)
 		}
-		if _, err := decodeTier(tb, vocab); err == nil && tb == nil || err != nil && !errors.Is(err, camera.ErrEncoding) {
-			t.Fatalf("decodeTier: %v, want camera.ErrEncoding", err)
+		if tier.err != nil && !errors.Is(tier.err, camera.ErrEncoding) {
+			t.Fatalf("the tier: %v, want camera.ErrEncoding", tier.err)
 		}
 	})
 }
