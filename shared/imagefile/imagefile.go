@@ -142,15 +142,22 @@ func (l Limits) Check(i Info) error {
 // Decode checks data against the limits, then decodes it. The returned
 // image is as stored; info.Upright says how to turn it upright.
 func Decode(data []byte, l Limits) (image.Image, Info, error) {
-	info, err := Inspect(data)
+	info, err := inspectWithin(data, l)
 	if err != nil {
-		return nil, info, err
-	}
-	if err := l.Check(info); err != nil {
 		return nil, info, err
 	}
 	img, err := decodeWhole(data, info)
 	return img, info, err
+}
+
+// inspectWithin inspects data and checks what it finds against the
+// limits: what Decode and DecodeLuma do before they decode.
+func inspectWithin(data []byte, l Limits) (Info, error) {
+	info, err := Inspect(data)
+	if err != nil {
+		return info, err
+	}
+	return info, l.Check(info)
 }
 
 // decodeWhole decodes data, whose header gave info, with the decoder

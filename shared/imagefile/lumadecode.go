@@ -3,6 +3,8 @@ package imagefile
 import (
 	"fmt"
 	"image"
+
+	"github.com/pixmatch/pixmatch/shared/luma"
 )
 
 // DecodeLuma is Decode for a caller that reads nothing but the picture's
@@ -21,11 +23,8 @@ import (
 // js (the Cloudflare Worker, whose module has no room for lumajpeg),
 // every JPEG goes to Decode.
 func DecodeLuma(data []byte, l Limits, scale int) (image.Image, Info, error) {
-	info, err := Inspect(data)
+	info, err := inspectWithin(data, l)
 	if err != nil {
-		return nil, info, err
-	}
-	if err := l.Check(info); err != nil {
 		return nil, info, err
 	}
 	if info.Format == JPEG {
@@ -51,15 +50,14 @@ func DecodeLuma(data []byte, l Limits, scale int) (image.Image, Info, error) {
 // up to rounding, when s divides f and the reduced plane's own factor is
 // f/s.
 func LumaScale(width, height int, sides ...int) int {
-	long := max(width, height)
 	for s := 8; s > 1; s /= 2 {
-		ok := long > 0
+		ok := max(width, height) > 0
 		for _, side := range sides {
 			if side <= 0 {
 				return 1
 			}
-			f := shrinkBy(long, side)
-			ok = ok && f%s == 0 && shrinkBy((long+s-1)/s, side) == f/s
+			f := luma.ShrinkFactor(width, height, side)
+			ok = ok && f%s == 0 && luma.ShrinkFactor((width+s-1)/s, (height+s-1)/s, side) == f/s
 		}
 		if ok {
 			return s
@@ -67,7 +65,3 @@ func LumaScale(width, height int, sides ...int) int {
 	}
 	return 1
 }
-
-// shrinkBy is luma.FromImage's whole factor for a long side reduced to
-// at most side.
-func shrinkBy(long, side int) int { return max(1, (long+side-1)/side) }

@@ -20,7 +20,7 @@ func FromImage(img image.Image, maxSide int) *image.Gray {
 	if w <= 0 || h <= 0 {
 		return image.NewGray(image.Rect(0, 0, 0, 0))
 	}
-	f := shrinkFactor(w, h, maxSide)
+	f := ShrinkFactor(w, h, maxSide)
 	ow, oh := (w+f-1)/f, (h+f-1)/f
 	out := image.NewGray(image.Rect(0, 0, ow, oh))
 	if f == 1 {
@@ -113,7 +113,9 @@ func FromNRGBA(pix []byte, width, height, maxSide int) *image.Gray {
 	return FromImage(&image.NRGBA{Pix: pix, Stride: 4 * width, Rect: image.Rect(0, 0, width, height)}, maxSide)
 }
 
-func shrinkFactor(w, h, maxSide int) int {
+// ShrinkFactor is the whole factor FromImage shrinks a picture of w×h
+// by so that its longer side is at most maxSide (1 for maxSide ≤ 0).
+func ShrinkFactor(w, h, maxSide int) int {
 	if maxSide <= 0 {
 		return 1
 	}
