@@ -3,7 +3,6 @@ package gallery
 import (
 	"context"
 	"fmt"
-	"slices"
 
 	"github.com/pixmatch/pixmatch/shared/bow"
 	"github.com/pixmatch/pixmatch/shared/camera"
@@ -23,10 +22,13 @@ type FeatureLookup interface {
 	// Vocabulary returns the trained vocabulary the store's bags were
 	// made with (camera.Vocabulary's data).
 	Vocabulary(ctx context.Context) (*bow.Vocabulary, error)
-	// Lists returns, for the words of a query, the gallery's lists:
-	// how many targets the tier holds and each word's listings, by a
-	// handle of the store's (bow.Lists; Words is set by the caller).
-	Lists(ctx context.Context, gallery int64, words []uint32) (*bow.Lists, error)
+	// Lists returns, for a query's features q over a vocabulary of
+	// words words, the gallery's lists: how many targets the tier
+	// holds and each word's listings, by a handle of the store's — all
+	// of them, or, with each word's length, those of the targets
+	// bow's first pass could keep (bow.Votes) — as bow.Lists (Words is
+	// set by the caller).
+	Lists(ctx context.Context, gallery int64, q []bow.Feature, words int) (*bow.Lists, error)
 	// Names returns the IDs of the gallery's targets by their handles;
 	// a handle no target has is left out.
 	Names(ctx context.Context, gallery int64, docs []uint32) (map[uint32]string, error)
@@ -52,12 +54,7 @@ func (s *Service) locateLooked(ctx context.Context, sh *shelf, q Query, accept f
 		return nil, fmt.Errorf("feature tier: %w", err)
 	}
 	bag := camera.QueryBag(v, feats)
-	words := make([]uint32, len(bag))
-	for i, f := range bag {
-		words[i] = f.Word
-	}
-	slices.Sort(words)
-	lists, err := s.features.Lists(ctx, sh.id, slices.Compact(words))
+	lists, err := s.features.Lists(ctx, sh.id, bag, v.Words())
 	if err != nil {
 		return nil, fmt.Errorf("feature tier: %w", err)
 	}

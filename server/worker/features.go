@@ -91,9 +91,10 @@ var _ gallery.FeatureLookup = Features{}
 // Vocabulary returns the isolate's vocabulary.
 func (Features) Vocabulary(ctx context.Context) (*bow.Vocabulary, error) { return vocabulary.get(ctx) }
 
-// Lists returns the gallery's lists of words.
-func (f Features) Lists(ctx context.Context, gallery int64, words []uint32) (*bow.Lists, error) {
-	return f.Store.Lists(ctx, gallery, words)
+// Lists returns the gallery's lists of the query's words, those of the
+// targets D1 picked by their first-pass scores (d1.Store.PickedLists).
+func (f Features) Lists(ctx context.Context, gallery int64, q []bow.Feature, words int) (*bow.Lists, error) {
+	return f.Store.PickedLists(ctx, gallery, q, words)
 }
 
 // Names returns the IDs of the targets with the Seqs docs.

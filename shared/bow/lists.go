@@ -17,9 +17,64 @@ import (
 type Lists struct {
 	Docs  int // documents the index holds, listed or not
 	Words int // the vocabulary's words (NewIndex's words)
-	// ByWord holds, for each word of the query, every document listed on
-	// it, in any order. A word the query lacks is ignored.
+	// ByWord holds, for each word of the query, the documents listed on
+	// it, in any order: every one when Lens is nil, else at least the
+	// listings of the documents Query's first pass could keep (Picked).
+	// A word the query lacks is ignored.
 	ByWord map[uint32][]Listing
+	// Lens, when set, holds how many documents each word of the query
+	// lists in all (a word it lacks lists none), and ByWord only part of
+	// each list: that of the documents a store picked, as Picked says,
+	// having scored the first pass itself from the query's Votes.
+	Lens map[uint32]int
+}
+
+// Vote is what Query's first pass gives a document for one word of the
+// query: Weight × min(Count, the document's features on the word).
+type Vote struct {
+	Word   uint32
+	Weight float64 // the word's idf, squared
+	Count  int     // the query's features on the word
+}
+
+// Votes returns the votes of Query's first pass for the query's features
+// q, one for each word of q the vocabulary holds, ascending: their
+// weights from the index's documents docs and how many documents each
+// word lists, lens (a word lens lacks lists none), over a vocabulary of
+// words words.
+//
+// A store that keeps its lists outside memory can score the first pass
+// itself, where the lists are, and hand over only the lists of the
+// documents worth a second look. A document's plain score is the sum of
+// its votes over the words it is listed on, divided by the square root
+// of len(q) × its size; Query's first pass keeps the Candidates
+// documents of highest plain score (and those tied with the last), so
+// Lists answers as the whole lists do when ByWord holds every listing,
+// on the query's words, of each document whose plain score is at least
+// the Candidates-th highest: Picked. A store whose arithmetic differs
+// in the last bits (another order of additions, another square root)
+// picks every document within a relative margin of 1e-9 of that score.
+func Votes(q []Feature, words, docs int, lens map[uint32]int) []Vote {
+	q = q[:min(len(q), maxQuery)]
+	sorted := byWord(q, min(words, MaxWords), false)
+	var out []Vote
+	runs(wordsOf(sorted), func(i, j int) {
+		w := idf(docs, lens[sorted[i].Word])
+		out = append(out, Vote{Word: sorted[i].Word, Weight: w * w, Count: j - i})
+	})
+	return out
+}
+
+// Picked is how many documents of highest plain score a store that
+// scores Query's first pass itself must hand over (see Votes).
+const Picked = Candidates
+
+// length returns how many documents the word lists in all.
+func (l *Lists) length(word uint32) int {
+	if l.Lens != nil {
+		return l.Lens[word]
+	}
+	return len(l.ByWord[word])
 }
 
 // Listing is one document's features on one word.
@@ -63,7 +118,7 @@ func (l *Lists) Query(q []Feature, k int, names Names) ([]Hit, error) {
 	// order of the query's words, as Index.Query sums them.
 	runs(wordsOf(sorted), func(i, j int) {
 		listed := l.ByWord[sorted[i].Word]
-		weight := idf(l.Docs, len(listed))
+		weight := idf(l.Docs, l.length(sorted[i].Word))
 		weight *= weight
 		weights = append(weights, weight)
 		groups = append(groups, group{uint16(i), uint16(j), uint16(len(weights) - 1)})

@@ -160,20 +160,27 @@ func listings(text string) ([]bow.Listing, error) {
 		}
 		from := len(turns)
 		for i := range len(hex) {
-			c := hex[i]
-			switch {
-			case c >= '0' && c <= '9':
-				turns = append(turns, c-'0')
-			case c >= 'a' && c <= 'f':
-				turns = append(turns, c-'a'+10)
-			default:
+			d, ok := hexDigit(hex[i])
+			if !ok {
 				return nil, fmt.Errorf("listing %q", entry)
 			}
+			turns = append(turns, d)
 		}
 		out = append(out, bow.Listing{Doc: uint32(seq), Size: int(size), Turns: turns[from:len(turns):len(turns)]})
 		start = end + 1
 	}
 	return out, nil
+}
+
+// hexDigit returns the value of the lower-case hexadecimal digit c.
+func hexDigit(c byte) (uint8, bool) {
+	switch {
+	case c >= '0' && c <= '9':
+		return c - '0', true
+	case c >= 'a' && c <= 'f':
+		return c - 'a' + 10, true
+	}
+	return 0, false
 }
 
 // number reads the decimal number s starts with (at most 15 digits) and
