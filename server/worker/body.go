@@ -13,7 +13,7 @@ import (
 	"github.com/pixmatch/pixmatch/server/config"
 )
 
-// rawBodyGetter is what syumai/workers' bodies (a request's, an R2 object's) offer besides
+// rawBodyGetter is what syumai/workers' request bodies offer besides
 // io.ReadCloser: the ReadableStream it reads from.
 type rawBodyGetter interface {
 	GetRawJSBody() js.Value

@@ -7,6 +7,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"flag"
+	"image"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -45,10 +46,12 @@ var (
 // TestMeasureWorkerd measures requests to the Worker under wrangler dev
 // with a gallery of -targets targets: one real photo and the rest of
 // random codes and random bags of words (BagFeatures words each, their
-// feature records the photo's), written straight into the local D1 file
+// feature records those of decoy pictures), written straight into the local D1 file
 // while wrangler is stopped. For /ping (a request's floor: the app
 // assembled), searches that find the photo's copy, searches that find
-// nothing (both tiers run), and searches of a camera frame of the photo
+// nothing (both tiers run: the same photo each time, or each time
+// another, whose shortlist the isolate has not read yet), and searches
+// of a camera frame of the photo
 // (the feature tier finds it; sent as a picture and as its features), it
 // logs the wall time at the client and the CPU time workerd
 // spent per request (its utime+stime from /proc, before and after the
@@ -71,8 +74,12 @@ func TestMeasureWorkerd(t *testing.T) {
 	if !seeded(t, state) {
 		w, _ := startWorkerd(t, state)
 		w.crs(http.MethodPost, "/targets", map[string]string{"image": photo(t, names[0], same), "name": "real"}).want(t, "create", 200, 0)
+		for i := range decoys {
+			img := base64.StdEncoding.EncodeToString(encodeJPEG(t, decoy(uint64(i))))
+			w.crs(http.MethodPost, "/targets", map[string]string{"image": img, "name": "decoy-" + strconv.Itoa(i)}).want(t, "create decoy", 200, 0)
+		}
 		w.Stop()
-		seed(t, localD1(t, state), *measureTargets-1)
+		seed(t, localD1(t, state), *measureTargets-1-decoys)
 		keepSeeded(t, state)
 	}
 	w, cold, inspector := startMeasured(t, state)
@@ -84,6 +91,11 @@ func TestMeasureWorkerd(t *testing.T) {
 	large := base64.StdEncoding.EncodeToString(encodeJPEG(t, distort.Scale(2)(testphoto.Image(names[0])))) // 960×960, a phone's photo scaled down
 	other := base64.StdEncoding.EncodeToString(testphoto.File(names[5]))
 	frame, features := cameraFrame(t, names[0])
+	var others []string // the other photos, for searches that read new shortlists
+	for _, n := range names[1:] {
+		others = append(others, base64.StdEncoding.EncodeToString(testphoto.File(n)))
+	}
+	next := 0
 	sdk, _ := w.sdk(workerdSecret)
 	for _, r := range []struct {
 		what string
@@ -92,6 +104,10 @@ func TestMeasureWorkerd(t *testing.T) {
 		{"ping", func() reply { return w.crs(http.MethodGet, "/ping", nil) }},
 		{"search of a copy (found)", func() reply { return w.crs(http.MethodPost, "/search", map[string]string{"image": copyOf}) }},
 		{"search of another photo (17)", func() reply { return w.crs(http.MethodPost, "/search", map[string]string{"image": other}) }},
+		{"search of another photo, a new one each time (17)", func() reply {
+			next++
+			return w.crs(http.MethodPost, "/search", map[string]string{"image": others[next%len(others)]})
+		}},
 		{"search of a large copy (960×960)", func() reply { return w.crs(http.MethodPost, "/search", map[string]string{"image": large}) }},
 		{"search of a copy through Alibaba (near misses too)", func() reply { return alibabaSearch(t, sdk, copyOf) }},
 		{"search of a camera frame (found)", func() reply { return w.crs(http.MethodPost, "/search", map[string]string{"image": frame}) }},
@@ -312,12 +328,43 @@ func seed(t *testing.T, path string, n int) {
 			t.Fatal(err)
 		}
 	}
-	// Their records are the real photo's, in R2, so that a shortlist
-	// verifies as many records as it would in a real gallery.
-	if _, err := db.ExecContext(ctx, `UPDATE targets SET features_key = (SELECT features_key FROM targets WHERE name = 'real')
-		WHERE name <> 'real'`); err != nil {
+	// Their records are the decoys', in R2, so that a shortlist reads and
+	// verifies as many records as it would in a real gallery, most of them
+	// of pictures other than the one searched for.
+	if _, err := db.ExecContext(ctx, `UPDATE targets SET features_key = (
+			SELECT d.features_key FROM targets AS d WHERE d.gallery_id = targets.gallery_id AND d.name = 'decoy-' || (targets.seq % ?))
+		WHERE name <> 'real' AND name NOT LIKE 'decoy-%'`, decoys); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// decoys is how many pictures of no photo's (decoy) the measured gallery
+// holds, whose records its random targets share.
+const decoys = 64
+
+// decoy returns a 480×480 picture of shapes of many greys on a gradient,
+// textured: a target with corners to spare and nothing of a photo.
+func decoy(seed uint64) image.Image {
+	rng := rand.New(rand.NewPCG(seed, 17))
+	img := image.NewGray(image.Rect(0, 0, 480, 480))
+	for y := range 480 {
+		for x := range 480 {
+			img.Pix[y*480+x] = uint8((x + y) * 255 / 960)
+		}
+	}
+	for range 60 {
+		cx, cy, rx, ry := rng.IntN(480), rng.IntN(480), 8+rng.IntN(60), 8+rng.IntN(60)
+		grey, round := uint8(rng.IntN(256)), rng.IntN(2) == 0
+		for y := max(cy-ry, 0); y < min(cy+ry, 480); y++ {
+			for x := max(cx-rx, 0); x < min(cx+rx, 480); x++ {
+				dx, dy := float64(x-cx)/float64(rx), float64(y-cy)/float64(ry)
+				if !round || dx*dx+dy*dy <= 1 {
+					img.Pix[y*480+x] = grey
+				}
+			}
+		}
+	}
+	return distort.Noise(6, seed)(img)
 }
 
 // randomBag returns a bag of camera.BagFeatures random words and turns.

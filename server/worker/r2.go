@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"syscall/js"
 
 	"github.com/syumai/workers/cloudflare/r2"
 
@@ -14,7 +15,10 @@ import (
 )
 
 // R2 is the blob store of a Worker: the R2 bucket bound under binding.
-type R2 struct{ bucket *r2.Bucket }
+type R2 struct {
+	bucket  *r2.Bucket
+	binding string
+}
 
 var _ d1.Blobs = R2{}
 
@@ -24,7 +28,7 @@ func OpenR2(binding string) (R2, error) {
 	if err != nil {
 		return R2{}, fmt.Errorf("r2 bucket %s: %w", binding, err)
 	}
-	return R2{b}, nil
+	return R2{b, binding}, nil
 }
 
 // Put stores value under key.
@@ -37,30 +41,26 @@ func (r R2) Put(ctx context.Context, key string, value []byte) error {
 }
 
 // Get returns the value under key, or an error wrapping d1.ErrNoBlob.
-// The runtime reads the object's body whole (readWhole), as WholeBody
-// reads a request's: syumai/workers would read it chunk by chunk, each
-// chunk a promise the Go instance waits for and two callbacks, one never
-// released — 5 % of a copy search's isolate time, which reads the found
-// target's picture, and more for the feature tier's records.
+// worker.mjs reads it whole (globalThis.pixmatchBlob), in one promise:
+// syumai/workers' Bucket.Get and its body's reader made several, each a
+// wait of the Go instance and callbacks, and converted all the object's
+// metadata — a fifth of the time a search of the feature tier spent on
+// its shortlist's records. Feature records come from the isolate's
+// keeping when it has them (worker.mjs says why that is safe).
 func (r R2) Get(ctx context.Context, key string) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	o, err := r.bucket.Get(key)
+	v, err := await(ctx, js.Global().Call("pixmatchBlob", r.binding, key))
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("blob %s: %w", key, err)
 	}
-	if o == nil {
+	if v.IsNull() {
 		return nil, fmt.Errorf("blob %s: %w", key, d1.ErrNoBlob)
 	}
-	if raw, ok := o.Body.(rawBodyGetter); ok {
-		b, err := readWhole(ctx, raw.GetRawJSBody())
-		if err != nil {
-			return nil, fmt.Errorf("blob %s: %w", key, err)
-		}
-		return b, nil
-	}
-	return io.ReadAll(o.Body)
+	b := make([]byte, v.Get("length").Int())
+	js.CopyBytesToGo(b, v)
+	return b, nil
 }
 
 // Delete removes the values under keys.
@@ -69,6 +69,7 @@ func (r R2) Delete(ctx context.Context, keys ...string) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
+		js.Global().Call("pixmatchForget", k)
 		if err := r.bucket.Delete(k); err != nil {
 			return err
 		}

@@ -140,6 +140,47 @@ globalThis.pixmatchVocabulary = () => {
   return vocabulary;
 };
 
+// The blobs R2 holds under a binding, read whole (server/worker r2.go):
+// one promise for the Go instance to wait for, where syumai/workers'
+// Bucket.get made several and converted every field of the object's
+// metadata. Feature records are kept for the isolate's life, up to
+// keepBytes, least recently read first out: a camera pointed at one
+// print sends frame after frame with the same shortlist, each frame's
+// search reading the same records. A blob key is never written twice
+// (d1.BlobKey), so a kept record is what R2 holds under its key for as
+// long as the key is in use; a delete in this isolate forgets it.
+const keepBytes = 8 << 20;
+const kept = new Map(); // key → Uint8Array, least recently read first
+let keptBytes = 0;
+globalThis.pixmatchBlob = async (binding, key) => {
+  const hit = kept.get(key);
+  if (hit !== undefined) {
+    kept.delete(key);
+    kept.set(key, hit);
+    return hit;
+  }
+  const obj = await context.env[binding].get(key);
+  if (obj === null) return null;
+  const bytes = new Uint8Array(await obj.arrayBuffer());
+  if (key.includes("/features.") && bytes.length <= keepBytes / 16) {
+    kept.set(key, bytes);
+    keptBytes += bytes.length;
+    for (const [k, v] of kept) {
+      if (keptBytes <= keepBytes) break;
+      kept.delete(k);
+      keptBytes -= v.length;
+    }
+  }
+  return bytes;
+};
+globalThis.pixmatchForget = (key) => {
+  const v = kept.get(key);
+  if (v !== undefined) {
+    kept.delete(key);
+    keptBytes -= v.length;
+  }
+};
+
 async function fetch(req, env, ctx) {
   const inst = await instance(env, ctx);
   inst.serving++;
