@@ -1,12 +1,12 @@
 package gallery
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"math"
 	"slices"
+	"sort"
 
 	"github.com/pixmatch/pixmatch/server/store"
 	"github.com/pixmatch/pixmatch/shared/camera"
@@ -222,11 +222,14 @@ func (s *Service) find(ctx context.Context, sh *shelf, q Query, o match.Options,
 	for id, l := range found {
 		merged = append(merged, Match{Target: Target{ID: id}, Distance: -1, Score: l.score, Corners: l.corners})
 	}
-	slices.SortFunc(merged, func(a, b Match) int {
-		if c := cmp.Compare(b.Score, a.Score); c != 0 {
-			return c
+	// sort.Slice, not slices.SortFunc: a handful of matches, and each
+	// element type slices sorts is 20 KB more of the Worker's module.
+	sort.Slice(merged, func(i, j int) bool {
+		a, b := &merged[i], &merged[j]
+		if a.Score != b.Score {
+			return a.Score > b.Score
 		}
-		return cmp.Compare(a.Target.ID, b.Target.ID)
+		return a.Target.ID < b.Target.ID
 	})
 	if o.DistinctGroups {
 		merged = distinctProducts(sh, merged)

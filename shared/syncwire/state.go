@@ -2,7 +2,6 @@ package syncwire
 
 import (
 	"maps"
-	"slices"
 	"strconv"
 	"sync"
 
@@ -274,7 +273,7 @@ func (s *State) Snapshot() Batch {
 		b.Records = append(b.Records, Record{Seq: seq, Active: e.Active, Codes: e.Codes, Attrs: e.Attrs})
 		return true
 	})
-	slices.SortFunc(b.Records, compareSeq)
+	sortBySeq(b.Records)
 	for i := range b.Records {
 		r := &b.Records[i]
 		r.Name = s.names[r.Seq]
