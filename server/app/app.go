@@ -54,7 +54,9 @@ func New(ctx context.Context, svc *gallery.Service, log *slog.Logger, opts ...Op
 	e.Use(middleware.RequestID())
 	e.Use(observe(e, log, o.metrics))
 	e.Use(middleware.Recover())
-	e.Use(cors(o.corsOrigins))
+	if o.cors != nil {
+		e.Use(o.cors)
+	}
 	limits := svc.Config().Server
 	e.Use(deadline(limits.RequestTimeout))
 	bodies := budget.New(limits.BodyBytes)
@@ -192,7 +194,7 @@ type options struct {
 	runner       *jobs.Runner
 	metrics      *metrics.Metrics
 	metricsRoute bool
-	corsOrigins  []string
+	cors         echo.MiddlewareFunc // WithCORS; nil: no cross-origin requests
 	replays      auth.Replays
 	perRequest   bool
 }

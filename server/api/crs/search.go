@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"regexp"
-	"strconv"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -149,10 +147,6 @@ func (h *Handler) expectNumber(r *request) (int, error) {
 	return n, nil
 }
 
-// senseVersion finds the EasyAR Sense version a client declares in its
-// User-Agent ("EasyAR Sense/4.6.0", "EasyARSense/4.1", "EasyAR/4.0").
-var senseVersion = regexp.MustCompile(`(?i)easyar[ _-]?(?:sense)?/(\d+)\.(\d+)`)
-
 // checkClient enforces what a database billed by daily active users (DAU)
 // accepts: only the SDK's multipart /v2/search (CRSNonSDKClient
 // otherwise), and only from SDKs older than Sense 4.6 (CRSDAUIncompatible).
@@ -163,12 +157,10 @@ func (h *Handler) checkClient(c echo.Context, r *request) error {
 	if !strings.HasPrefix(c.Path(), "/v2/") || r.file == nil {
 		return apierror.CRSNonSDKClient.Because(fmt.Errorf("database %q is billed by DAU and %s is not the SDK's search", r.gallery.AppID, c.Path()))
 	}
-	m := senseVersion.FindStringSubmatch(c.Request().UserAgent())
-	if m == nil {
+	major, minor, ok := senseVersion(c.Request().UserAgent())
+	if !ok {
 		return nil
 	}
-	major, _ := strconv.Atoi(m[1])
-	minor, _ := strconv.Atoi(m[2])
 	if major > 4 || (major == 4 && minor >= 6) {
 		return apierror.CRSDAUIncompatible.Because(fmt.Errorf("Sense %d.%d on DAU database %q", major, minor, r.gallery.AppID))
 	}

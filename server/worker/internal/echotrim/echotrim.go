@@ -1,7 +1,7 @@
 // Package echotrim writes the copy of Echo v4 the Worker is built with:
 // the module as go.mod pins it, less the fields of echo.Echo that start
 // and stop servers (Fields) and the code that uses them, and less the
-// static-file middleware (Dropped).
+// static-file and body-limit middleware (Dropped).
 //
 // Why: the Worker serves through syumai/workers, never through Echo's
 // Start, StartTLS, StartAutoTLS or StartH2CServer, yet Go's linker keeps
@@ -58,8 +58,14 @@ var Fields = []string{"Server", "TLSServer", "Listener", "TLSListener", "AutoTLS
 // directory listing is an html/template, and so text/template's
 // initialisation and what it reaches (50 KB gzip), in every program that
 // imports the middleware package. A Worker's static files are
-// Cloudflare's assets; pixmatch uses no middleware.Static.
-var Dropped = []string{"middleware/static.go", "middleware/static_other.go", "middleware/static_windows.go"}
+// Cloudflare's assets; pixmatch uses no middleware.Static. And the
+// middleware that limits a body's size (middleware.BodyLimit), for the
+// package it parses sizes with, labstack/gommon/bytes, whose regular
+// expressions compile as the program starts — they alone kept package
+// regexp in the Worker (about 60 KB gzip); pixmatch limits bodies itself
+// (server/budget).
+var Dropped = []string{"middleware/static.go", "middleware/static_other.go", "middleware/static_windows.go",
+	"middleware/body_limit.go"}
 
 // Removed is what Trim took out of one file.
 type Removed struct {
