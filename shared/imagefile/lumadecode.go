@@ -19,9 +19,7 @@ import (
 // unusual sampling) or doubts in any way (a damaged one), is decoded by
 // Decode, whole and at full size: the bounds of the image returned say
 // which. The limits are checked first, its errors are Decode's, and
-// Info.Cost, image/jpeg's, bounds what lumajpeg takes as well. Built for
-// js (the Cloudflare Worker, whose module has no room for lumajpeg),
-// every JPEG goes to Decode.
+// Info.Cost, image/jpeg's, bounds what lumajpeg takes as well.
 func DecodeLuma(data []byte, l Limits, scale int) (image.Image, Info, error) {
 	info, err := inspectWithin(data, l)
 	if err != nil {
