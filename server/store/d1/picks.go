@@ -3,7 +3,6 @@ package d1
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -46,14 +45,7 @@ func (s *Store) PickedLists(ctx context.Context, gallery int64, q []bow.Feature,
 	if len(votes) == 0 || docs == 0 {
 		return l, nil
 	}
-	rows := make([][3]any, len(votes))
-	for i, v := range votes {
-		rows[i] = [3]any{v.Word, v.Weight, v.Count}
-	}
-	arg, err := json.Marshal(rows)
-	if err != nil {
-		return nil, err
-	}
+	arg := votesJSON(votes)
 	// plain: each listed target's plain score, squared over its size (the
 	// order of the score over the square root of its size, without a
 	// square root); the targets within 1e-9 of the Picked-th are picked.
@@ -70,7 +62,7 @@ func (s *Store) PickedLists(ctx context.Context, gallery int64, q []bow.Feature,
 			GROUP BY b.word)
 		SELECT group_concat(word || ':' || list, ';') FROM (
 			SELECT word, list, (sum(length(list)) OVER (ORDER BY word)) / ?4 AS chunk FROM picked) GROUP BY chunk`,
-		gallery, string(arg), bow.Picked-1, chunkBytes)
+		gallery, arg, bow.Picked-1, chunkBytes)
 	if err != nil {
 		return nil, fmt.Errorf("d1: lists of gallery %d: %w", gallery, err)
 	}
@@ -88,6 +80,27 @@ func (s *Store) PickedLists(ctx context.Context, gallery int64, q []bow.Feature,
 		return nil, fmt.Errorf("d1: lists of gallery %d: %w", gallery, err)
 	}
 	return l, nil
+}
+
+// votesJSON returns votes as PickedLists hands them to SQL: a JSON array
+// of [word, weight, count], the weight in the shortest form that reads
+// back as the same float64.
+func votesJSON(votes []bow.Vote) string {
+	b := make([]byte, 0, 32*len(votes)+2)
+	b = append(b, '[')
+	for i, v := range votes {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, '[')
+		b = strconv.AppendUint(b, uint64(v.Word), 10)
+		b = append(b, ',')
+		b = strconv.AppendFloat(b, v.Weight, 'g', -1, 64)
+		b = append(b, ',')
+		b = strconv.AppendInt(b, int64(v.Count), 10)
+		b = append(b, ']')
+	}
+	return string(append(b, ']'))
 }
 
 // chunkBytes is about how much text PickedLists reads in one row: its
@@ -121,15 +134,19 @@ func (s *Store) listLengths(ctx context.Context, gallery int64, q []bow.Feature)
 		ws[i] = f.Word
 	}
 	slices.Sort(ws)
-	arg, err := json.Marshal(slices.Compact(ws))
-	if err != nil {
-		return nil, 0, err
+	arg := []byte{'['}
+	for i, w := range slices.Compact(ws) {
+		if i > 0 {
+			arg = append(arg, ',')
+		}
+		arg = strconv.AppendUint(arg, uint64(w), 10)
 	}
+	arg = append(arg, ']')
 	var (
 		docs int
 		text sql.NullString
 	)
-	err = s.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM targets WHERE gallery_id = ?1 AND `+listed+`),
+	err := s.db.QueryRowContext(ctx, `SELECT (SELECT count(*) FROM targets WHERE gallery_id = ?1 AND `+listed+`),
 		(SELECT group_concat(word || ' ' || n, ',') FROM (SELECT word, count(*) AS n FROM bag_words
 			WHERE gallery_id = ?1 AND word IN (SELECT value FROM json_each(?2)) GROUP BY word))`,
 		gallery, string(arg)).Scan(&docs, &text)
