@@ -22,8 +22,14 @@ import (
 // word with the query. The lists read in many rows are those read in
 // one.
 func TestPickedListsAnswerAsTheWhole(t *testing.T) {
-	ctx := context.Background()
 	s, _ := openTemp(t)
+	pickedAnswerAsTheWhole(t, s)
+}
+
+// pickedAnswerAsTheWhole is TestPickedListsAnswerAsTheWhole on the empty
+// store s.
+func pickedAnswerAsTheWhole(t *testing.T, s *Store) {
+	ctx := context.Background()
 	const words = 700
 	rng := rand.New(rand.NewPCG(5, 6))
 	var bags []*Bag

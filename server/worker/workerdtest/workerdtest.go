@@ -67,9 +67,23 @@ func Start(t testing.TB, state string, vars map[string]string) (*Workerd, time.D
 func StartArgs(t testing.TB, state string, vars map[string]string, more ...string) (*Workerd, time.Duration) {
 	t.Helper()
 	dir := WorkerDir()
-	bin := filepath.Join(filepath.Dir(filepath.Dir(dir)), ".tools", "worker", "node_modules", ".bin")
+	return start(t, dir, []string{filepath.Join(dir, "build", "app.wasm")}, state, vars, more...)
+}
+
+// StartIn starts wrangler dev on another Worker, the one whose
+// wrangler.toml is in dir (a test's JavaScript Worker, which needs no
+// build), as Start does: its state in state, answering /ping.
+func StartIn(t testing.TB, dir, state string) (*Workerd, time.Duration) {
+	t.Helper()
+	return start(t, dir, nil, state, nil)
+}
+
+// start starts wrangler dev in dir, once the files need are there.
+func start(t testing.TB, dir string, need []string, state string, vars map[string]string, more ...string) (*Workerd, time.Duration) {
+	t.Helper()
+	bin := filepath.Join(filepath.Dir(filepath.Dir(WorkerDir())), ".tools", "worker", "node_modules", ".bin")
 	wrangler := filepath.Join(bin, "wrangler")
-	for _, need := range []string{wrangler, filepath.Join(dir, "build", "app.wasm")} {
+	for _, need := range append([]string{wrangler}, need...) {
 		if _, err := os.Stat(need); err != nil {
 			if os.Getenv(Required) != "" {
 				t.Fatalf("%s: %v (make worker builds it)", need, err)
