@@ -198,7 +198,7 @@ func triangle(a, b, c Point) int {
 	abx, aby, acx, acy := b.X-a.X, b.Y-a.Y, c.X-a.X, c.Y-a.Y
 	cross := abx*acy - aby*acx
 	bcx, bcy := c.X-b.X, c.Y-b.Y
-	long2 := max(abx*abx+aby*aby, acx*acx+acy*acy, bcx*bcx+bcy*bcy)
+	long2 := greater(greater(abx*abx+aby*aby, acx*acx+acy*acy), bcx*bcx+bcy*bcy)
 	if !(cross*cross >= minSampleHeight*minSampleHeight*long2) || long2 == 0 {
 		return 0
 	}
@@ -238,13 +238,18 @@ func (r *ransac) pixels(hn Homography) Homography {
 func (r *ransac) score(h Homography, beat int) model {
 	m := model{h: h}
 	outliers := 0
-	for i := range r.from {
-		if e, ok := r.fits(&h, i); ok {
+	to, thr2 := r.to[:len(r.from)], r.thr2
+	for i, p := range r.from {
+		// fits, written out: too large to inline, and a call per pair
+		// costs WebAssembly a third of RANSAC.
+		x, y, w := h.apply(p)
+		dx, dy := x-to[i].X*w, y-to[i].Y*w
+		if d := dx*dx + dy*dy; w > 0 && d < thr2*w*w {
 			m.count++
-			m.cost += e
+			m.cost += d / (w * w)
 			continue
 		}
-		m.cost += r.thr2
+		m.cost += thr2
 		if outliers++; outliers > len(r.from)-beat {
 			m.count = -1
 			return m
