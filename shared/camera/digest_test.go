@@ -26,7 +26,9 @@ const searchDigest = "e534b9962ac1cd1f9de4b4242888af0f0356ddd07c4c858006b536e337
 // nearly every pair of pictures and not only on the prints shot.
 // Making the tier cheaper must not change an answer: the browser, the
 // server and the Worker give the same ones because they compute the
-// same bits.
+// same bits. A change meant to change answers (a new feature.Version, a
+// retrained vocabulary, other options or photos) records the digest the
+// failure prints, run natively and under Node alike.
 func TestSearchDigest(t *testing.T) {
 	if got := digestSearch(t); got != searchDigest {
 		t.Errorf("the search computes digest %s, recorded %s: an answer changed", got, searchDigest)
