@@ -99,16 +99,30 @@ func (v *Vocabulary) Node(d Descriptor, level int) uint32 {
 	node, leaf := -1, 0 // the current node and its index within its level
 	for range level {
 		first := (node + 1) * v.K
-		best, bestDist := 0, 257
-		for c := range v.K {
-			if dist := distance(d, v.nodes[first+c]); dist < bestDist {
-				best, bestDist = c, dist
-			}
-		}
+		best := nearestChild(&d, v.nodes[first:first+v.K])
 		node = first + best
 		leaf = leaf*v.K + best
 	}
 	return uint32(leaf)
+}
+
+// nearestChild returns the index of the child nearest to d, the first of
+// equals. The loop is the descent's whole cost: it reads the children in
+// place, the query's words held in locals, with no bounds check and no
+// copy of a descriptor (in WebAssembly each of those costs as much as the
+// popcounts).
+func nearestChild(d *Descriptor, children []Descriptor) int {
+	a, b, c, e := d[0], d[1], d[2], d[3]
+	best, bestDist := 0, 257
+	for i := range children {
+		n := &children[i]
+		dist := bits.OnesCount64(a^n[0]) + bits.OnesCount64(b^n[1]) +
+			bits.OnesCount64(c^n[2]) + bits.OnesCount64(e^n[3])
+		if dist < bestDist {
+			best, bestDist = i, dist
+		}
+	}
+	return best
 }
 
 // Ancestor returns the node at level (1 to Levels, clamped) above word w:

@@ -17,7 +17,7 @@ func plainRANSAC(from, to []Point, samples int) model {
 	for i := range from {
 		r.nf[i], r.nt[i] = tf.apply(from[i]), tt.apply(to[i])
 	}
-	rng := rand.New(rand.NewPCG(1, 2))
+	rng := newSampler(1, 2)
 	var best model
 	var idx [4]int
 	var f, t [4]Point

@@ -1,10 +1,6 @@
 package feature
 
-import (
-	"math"
-	"math/rand/v2"
-	"slices"
-)
+import "math"
 
 // RANSACOptions tunes FitHomography.
 type RANSACOptions struct {
@@ -133,7 +129,7 @@ func (m model) better(n model) bool {
 // search draws samples until the confidence or the iteration bound is
 // reached, and returns the best model, or false when no sample gave one.
 func (r *ransac) search(o RANSACOptions) (model, bool) {
-	rng := rand.New(rand.NewPCG(o.Seed, 0x72616e736163)) // "ransac"
+	rng := newSampler(o.Seed, 0x72616e736163) // "ransac"
 	var best model
 	found := false
 	limit := o.MaxIterations
@@ -165,10 +161,15 @@ func (r *ransac) search(o RANSACOptions) (model, bool) {
 }
 
 // draw picks four distinct correspondences.
-func (r *ransac) draw(rng *rand.Rand, idx *[4]int) {
+func (r *ransac) draw(rng *sampler, idx *[4]int) {
 	n := len(r.from)
 	for k := 0; k < len(idx); {
-		if i := rng.IntN(n); !slices.Contains(idx[:k], i) {
+		i := rng.intN(n)
+		drawn := false
+		for _, j := range idx[:k] {
+			drawn = drawn || j == i
+		}
+		if !drawn {
 			idx[k] = i
 			k++
 		}
@@ -178,34 +179,39 @@ func (r *ransac) draw(rng *rand.Rand, idx *[4]int) {
 // wellShaped reports whether the sample's four triangles are tall enough
 // in both planes and keep their orientation from the target's plane to
 // the query frame.
+//
+// A triangle abc's orientation is +1 clockwise on the screen (y down),
+// −1 counter-clockwise, and 0 when its height is below minSampleHeight
+// (the height over the longest side is the least of the three: |cross|
+// / longest side). It is worked out here, not in a function of its own:
+// in WebAssembly eight calls a sample cost more than the arithmetic.
 func (r *ransac) wellShaped(idx *[4]int) bool {
-	for _, tri := range [4][3]int{{0, 1, 2}, {0, 1, 3}, {0, 2, 3}, {1, 2, 3}} {
-		a, b, c := idx[tri[0]], idx[tri[1]], idx[tri[2]]
-		sf := triangle(r.from[a], r.from[b], r.from[c])
-		st := triangle(r.to[a], r.to[b], r.to[c])
-		if sf == 0 || sf != st {
+	var planes [2][4]Point // the sample in the target's plane, in the frame
+	for k, i := range idx {
+		planes[0][k], planes[1][k] = r.from[i], r.to[i]
+	}
+	for _, tri := range [4][3]uint8{{0, 1, 2}, {0, 1, 3}, {0, 2, 3}, {1, 2, 3}} {
+		var turn [2]int
+		for p := range planes {
+			a, b, c := planes[p][tri[0]], planes[p][tri[1]], planes[p][tri[2]]
+			abx, aby, acx, acy := b.X-a.X, b.Y-a.Y, c.X-a.X, c.Y-a.Y
+			cross := abx*acy - aby*acx
+			bcx, bcy := c.X-b.X, c.Y-b.Y
+			long2 := greater(greater(abx*abx+aby*aby, acx*acx+acy*acy), bcx*bcx+bcy*bcy)
+			switch {
+			case !(cross*cross >= minSampleHeight*minSampleHeight*long2) || long2 == 0:
+				return false // too flat
+			case cross > 0:
+				turn[p] = 1
+			default:
+				turn[p] = -1
+			}
+		}
+		if turn[0] != turn[1] {
 			return false
 		}
 	}
 	return true
-}
-
-// triangle returns the orientation of the triangle abc, +1 clockwise on
-// the screen (y down), −1 counter-clockwise, and 0 when its height is
-// below minSampleHeight. (The height over the longest side is the least
-// of the three: |cross| / longest side.)
-func triangle(a, b, c Point) int {
-	abx, aby, acx, acy := b.X-a.X, b.Y-a.Y, c.X-a.X, c.Y-a.Y
-	cross := abx*acy - aby*acx
-	bcx, bcy := c.X-b.X, c.Y-b.Y
-	long2 := max(abx*abx+aby*aby, acx*acx+acy*acy, bcx*bcx+bcy*bcy)
-	if !(cross*cross >= minSampleHeight*minSampleHeight*long2) || long2 == 0 {
-		return 0
-	}
-	if cross > 0 {
-		return 1
-	}
-	return -1
 }
 
 // samplesNeeded returns how many samples give the confidence conf of
@@ -238,13 +244,18 @@ func (r *ransac) pixels(hn Homography) Homography {
 func (r *ransac) score(h Homography, beat int) model {
 	m := model{h: h}
 	outliers := 0
-	for i := range r.from {
-		if e, ok := r.fits(&h, i); ok {
+	to, thr2 := r.to[:len(r.from)], r.thr2
+	for i, p := range r.from {
+		// fits, written out: too large to inline, and a call per pair
+		// costs WebAssembly a third of RANSAC.
+		x, y, w := h.apply(p)
+		dx, dy := x-to[i].X*w, y-to[i].Y*w
+		if d := dx*dx + dy*dy; w > 0 && d < thr2*w*w {
 			m.count++
-			m.cost += e
+			m.cost += d / (w * w)
 			continue
 		}
-		m.cost += r.thr2
+		m.cost += thr2
 		if outliers++; outliers > len(r.from)-beat {
 			m.count = -1
 			return m

@@ -102,21 +102,31 @@ func cellOf(cell []uint32, i int) uint32 {
 }
 
 // cellIndex holds features' descriptors grouped by cell: one flat array,
-// four words each, the features of a cell together in their order.
+// the features of a cell together in their order.
 type cellIndex struct {
-	flat  []uint64
+	flat  []Descriptor
 	order []int    // the feature at each place of flat
 	cells []uint32 // the distinct cells, increasing
 	start []int    // where each cell starts in order, and len(order) last
+	// slot[c] is cell c's place in cells, -1 for a cell without
+	// features, when the cells are few enough small numbers (nil
+	// otherwise: cells is searched). A vocabulary's nodes at a level
+	// below the leaves are: 32 at level 1, 1,024 at level 2.
+	slot []int32
 }
+
+// denseCells is how many more cells than features newCellIndex finds by
+// slot rather than by binary search: a table that size costs less than
+// a search a feature.
+const denseCells = 1024
 
 // newCellIndex groups fs by cell (all in cell 0 when cell is nil).
 func newCellIndex(fs []Feature, cell []uint32) *cellIndex {
-	x := &cellIndex{order: make([]int, len(fs)), flat: make([]uint64, 0, 4*len(fs))}
+	x := &cellIndex{order: make([]int, len(fs)), flat: make([]Descriptor, 0, len(fs))}
 	for i := range x.order {
 		x.order[i] = i
 	}
-	if cell != nil {
+	if cell != nil && !x.byCount(cell) {
 		// By cell, then index: one key a feature, sorted without a
 		// comparison function.
 		keys := make([]uint64, len(fs))
@@ -129,35 +139,77 @@ func newCellIndex(fs []Feature, cell []uint32) *cellIndex {
 		}
 	}
 	for k, i := range x.order {
-		x.flat = append(x.flat, fs[i].Desc[:]...)
+		x.flat = append(x.flat, fs[i].Desc)
 		if c := cellOf(cell, i); k == 0 || c != x.cells[len(x.cells)-1] {
 			x.cells, x.start = append(x.cells, c), append(x.start, k)
 		}
 	}
 	x.start = append(x.start, len(x.order))
+	if x.slot != nil {
+		for k, c := range x.cells {
+			x.slot[c] = int32(k)
+		}
+	}
 	return x
+}
+
+// byCount orders the features by cell, then index, by counting, and
+// makes slot, when the cells are small enough numbers (see slot);
+// otherwise it reports false and does nothing.
+func (x *cellIndex) byCount(cell []uint32) bool {
+	if len(cell) == 0 {
+		return false
+	}
+	top := slices.Max(cell)
+	if uint64(top) >= uint64(len(cell))+denseCells {
+		return false
+	}
+	x.slot = make([]int32, int(top)+1)
+	for _, c := range cell { // counts, then starts, by cell
+		x.slot[c]++
+	}
+	next := int32(0)
+	for c, n := range x.slot {
+		x.slot[c], next = next, next+n
+	}
+	for i, c := range cell {
+		x.order[x.slot[c]] = i
+		x.slot[c]++
+	}
+	for c := range x.slot {
+		x.slot[c] = -1
+	}
+	return true
 }
 
 // nearest returns the distances from q to its nearest and second nearest
 // features of cell c and the index of the nearest, -1 when the cell has
 // none.
 func (x *cellIndex) nearest(q *Descriptor, c uint32) (d1, d2, i1 int) {
-	k, ok := slices.BinarySearch(x.cells, c)
+	k, ok := 0, false
+	if x.slot != nil {
+		if uint64(c) < uint64(len(x.slot)) {
+			k = int(x.slot[c])
+			ok = k >= 0
+		}
+	} else {
+		k, ok = slices.BinarySearch(x.cells, c)
+	}
 	if !ok {
 		return noDistance, noDistance, -1
 	}
 	lo, hi := x.start[k], x.start[k+1]
-	d1, d2, i1 = nearest(q, x.flat[4*lo:4*hi])
+	d1, d2, i1 = nearest(q, x.flat[lo:hi])
 	return d1, d2, x.order[lo+i1]
 }
 
 // nearest returns the distances from q to its nearest and second nearest
-// descriptors in flat (four words each) and the index of the nearest.
-func nearest(q *Descriptor, flat []uint64) (d1, d2, i1 int) {
+// descriptors in ds and the index of the nearest.
+func nearest(q *Descriptor, ds []Descriptor) (d1, d2, i1 int) {
 	d1, d2 = noDistance, noDistance
 	a, b, c, e := q[0], q[1], q[2], q[3]
-	for j := 0; j+4 <= len(flat); j += 4 {
-		t := flat[j : j+4 : j+4]
+	for j := range ds {
+		t := &ds[j]
 		d := bits.OnesCount64(a^t[0]) + bits.OnesCount64(b^t[1]) +
 			bits.OnesCount64(c^t[2]) + bits.OnesCount64(e^t[3])
 		if d < d2 {
@@ -168,7 +220,7 @@ func nearest(q *Descriptor, flat []uint64) (d1, d2, i1 int) {
 			}
 		}
 	}
-	return d1, d2, i1 / 4
+	return d1, d2, i1
 }
 
 // mutual keeps the pairs whose query feature is also the nearest query

@@ -258,21 +258,24 @@ func slowMatchWithin(query, target []Feature, qcell, tcell []uint32, o MatchOpti
 
 // TestMatchWithinOracle holds MatchWithin equal to its slow twin under
 // every kind of option, with cells holding no target feature, and equal
-// to Match when the cells are missing or of the wrong length.
+// to Match when the cells are missing or of the wrong length. The cells
+// are numbered from 0 up, found by slot, and spread far apart, found by
+// binary search, and a query's cell may lie beyond every target's.
 func TestMatchWithinOracle(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 8))
 	options := []MatchOptions{{}, DefaultMatchOptions, {Ratio: 0.8, Mutual: true}, {MaxDistance: 40, Mutual: true}}
 	sizes := [][2]int{{5, 0}, {1, 1}, {3, 1}, {40, 30}, {200, 150}}
 	for _, n := range sizes {
-		for seed := range 5 {
+		for seed := range 10 {
 			query, target := matchFixture(rng, n[0], n[1])
 			qcell, tcell := make([]uint32, len(query)), make([]uint32, len(target))
-			cells := uint32(1 + seed) // seed 0: a single cell
+			cells := uint32(1 + seed%5)          // seed 0: a single cell
+			spread := uint32(1 + seed/5*(1<<26)) // seeds 5 on: cells far apart
 			for i := range qcell {
-				qcell[i] = rng.Uint32N(cells + 1) // the last cell holds no target feature
+				qcell[i] = spread * rng.Uint32N(cells+1) // the last cell holds no target feature
 			}
 			for j := range tcell {
-				tcell[j] = rng.Uint32N(cells)
+				tcell[j] = spread * rng.Uint32N(cells)
 			}
 			for _, o := range options {
 				got, want := MatchWithin(query, target, qcell, tcell, o), slowMatchWithin(query, target, qcell, tcell, o)

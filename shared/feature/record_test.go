@@ -177,3 +177,19 @@ func FuzzRecord(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkRecordUnmarshal times decoding a test photo's record (500
+// features): what a Worker does for each shortlisted target.
+func BenchmarkRecordUnmarshal(b *testing.B) {
+	data, err := photoRecord(b, testphoto.Names()[0]).MarshalBinary()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var r Record
+	for b.Loop() {
+		if err := r.UnmarshalBinary(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(len(r.Features)), "features")
+}
