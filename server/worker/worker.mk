@@ -33,7 +33,7 @@ WORKER_SRC       := $(WORKER_TOOLS)/src
 WORKER_BUDGET    := 3000000
 # `make worker WORKER_NAMES=1` keeps Go's function names in the module, so
 # that a profile of the isolate names them (server/worker's
-# TestMeasureWorkerd -profile): about 77 KB gzip more, so such a build is
+# TestMeasureWorkerd -profile): about 75 KB gzip more, so such a build is
 # not held to the budget. Not for deploying.
 WORKER_NAMES     ?=
 WORKER_LDFLAGS   := $(if $(WORKER_NAMES),,-s -w)
