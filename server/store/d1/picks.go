@@ -55,13 +55,14 @@ func (s *Store) PickedLists(ctx context.Context, gallery int64, q []bow.Feature,
 			SELECT b.seq, sum(q.weight * min(q.count, length(b.turns))) * sum(q.weight * min(q.count, length(b.turns))) / max(b.size)
 			FROM q CROSS JOIN bag_words AS b ON b.gallery_id = ?1 AND b.word = q.word GROUP BY b.seq),
 		cut(v) AS (SELECT v FROM plain ORDER BY v DESC LIMIT 1 OFFSET ?3),
-		picked(word, listing, chunk) AS (
-			SELECT b.word, b.seq || ' ' || b.size || ' ' || b.turns, (row_number() OVER (ORDER BY b.word) - 1) / ?4
+		picked(word, list) AS (
+			SELECT b.word, group_concat(b.seq || ' ' || b.size || ' ' || b.turns, ',')
 			FROM q CROSS JOIN bag_words AS b ON b.gallery_id = ?1 AND b.word = q.word
-			WHERE +b.seq IN (SELECT seq FROM plain WHERE v >= coalesce((SELECT v FROM cut), 0) * (1 - 1e-9)))
+			WHERE +b.seq IN (SELECT seq FROM plain WHERE v >= coalesce((SELECT v FROM cut), 0) * (1 - 1e-9))
+			GROUP BY b.word)
 		SELECT group_concat(word || ':' || list, ';') FROM (
-			SELECT chunk, word, group_concat(listing, ',') AS list FROM picked GROUP BY chunk, word) GROUP BY chunk`,
-		gallery, arg, bow.Picked-1, chunkListings)
+			SELECT word, list, (sum(length(list)) OVER (ORDER BY word)) / ?4 AS chunk FROM picked) GROUP BY chunk`,
+		gallery, arg, bow.Picked-1, chunkBytes)
 	if err != nil {
 		return nil, fmt.Errorf("d1: lists of gallery %d: %w", gallery, err)
 	}
@@ -102,16 +103,15 @@ func votesJSON(votes []bow.Vote) string {
 	return string(append(b, ']'))
 }
 
-// chunkListings is how many listings PickedLists reads in one row of
-// text, a word's list cut between rows when it must be: D1 refuses a
-// string over 2 MB, and a listing is at most about 270 bytes (bow.MaxCount
-// turns), so a row holds at most about 1.1 MB, and about 50 KB as
-// listings are. A variable for tests.
-var chunkListings = 4096
+// chunkBytes is about how much text PickedLists reads in one row: its
+// words' lists, whole, until they pass it. D1 refuses a string over 2 MB;
+// a word's picked list is at most about 280 KB (bow.Picked targets of
+// bow.MaxCount turns), and about 15 KB as lists are. A variable for tests.
+var chunkBytes = 1 << 20
 
 // wordLists parses lists as PickedLists reads them — "word:listings" for
 // each word, semicolon-separated, the listings as listings parses them —
-// adding them to by's (a word's list may come in two rows).
+// into by.
 func wordLists(text string, by map[uint32][]bow.Listing) error {
 	for entry := range strings.SplitSeq(text, ";") {
 		word, list, ok := strings.Cut(entry, ":")
@@ -119,11 +119,9 @@ func wordLists(text string, by map[uint32][]bow.Listing) error {
 		if !ok || err != nil {
 			return fmt.Errorf("lists: word %q", word)
 		}
-		ls, err := listings(list)
-		if err != nil {
+		if by[uint32(w)], err = listings(list); err != nil {
 			return fmt.Errorf("lists, word %d: %w", w, err)
 		}
-		by[uint32(w)] = append(by[uint32(w)], ls...)
 	}
 	return nil
 }
