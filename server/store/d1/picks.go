@@ -106,7 +106,13 @@ func votesJSON(votes []bow.Vote) string {
 // chunkBytes is about how much text PickedLists reads in one row: its
 // words' lists, whole, until they pass it. D1 refuses a string over 2 MB;
 // a word's picked list is at most about 280 KB (bow.Picked targets of
-// bow.MaxCount turns), and about 15 KB as lists are. A variable for tests.
+// bow.MaxCount turns), and about 15 KB as lists are — unless far more
+// targets tie at the cut: a word listing over about 130,000 of them
+// (copies of one bag) would pass the limit, and the search fail. Rows cut
+// every 4,096 listings instead (a window over the listings, not over the
+// words) held any list, but cost workerd's local D1 about 175 ms more a
+// search at 10,000 targets, where the whole search cost 250. A variable
+// for tests.
 var chunkBytes = 1 << 20
 
 // wordLists parses lists as PickedLists reads them — "word:listings" for
