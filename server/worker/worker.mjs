@@ -173,6 +173,9 @@ globalThis.pixmatchBlob = async (binding, key) => {
   }
   return bytes;
 };
+// Several blobs at once, for one wait of the Go instance: an array of
+// what pixmatchBlob gives for each key.
+globalThis.pixmatchBlobs = (binding, keys) => Promise.all(keys.map((k) => globalThis.pixmatchBlob(binding, k)));
 globalThis.pixmatchForget = (key) => {
   const v = kept.get(key);
   if (v !== undefined) {

@@ -24,6 +24,16 @@ type Blobs interface {
 	Delete(ctx context.Context, keys ...string) error
 }
 
+// ManyGetter is a Blobs that reads several values in one call: on a
+// Worker, one wait of the Go instance for all of them rather than one
+// each. The store reads a shortlist's feature records through it when
+// its Blobs has it.
+type ManyGetter interface {
+	// GetMany returns the values under keys, in their order, nil for a
+	// key the store does not hold (an empty value is not nil).
+	GetMany(ctx context.Context, keys []string) ([][]byte, error)
+}
+
 // MemoryBlobs is a Blobs in memory, for tests and tools: it keeps what
 // the store puts for as long as the value lives.
 type MemoryBlobs struct {

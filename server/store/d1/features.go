@@ -55,8 +55,8 @@ func (s *Store) EachFeatures(ctx context.Context, gallery int64, fn func(id stri
 }
 
 // eachFeatures calls fn with the record of each target a WHERE clause
-// selects, reading the keys first and then the blobs, parallelReads at
-// a time.
+// selects, reading the keys first and then the blobs: through GetMany
+// when the Blobs has it (ManyGetter), else parallelReads at a time.
 func (s *Store) eachFeatures(ctx context.Context, fn func(string, []byte) error, where string, args ...any) error {
 	pairs, err := queryAll(ctx, s.db, func(sc scanner) ([2]string, error) {
 		var p [2]string
@@ -64,6 +64,9 @@ func (s *Store) eachFeatures(ctx context.Context, fn func(string, []byte) error,
 	}, `SELECT id, features_key FROM targets `+where+` ORDER BY id`, args...)
 	if err != nil {
 		return err
+	}
+	if many, ok := s.blobs.(ManyGetter); ok {
+		return eachMany(ctx, many, pairs, fn)
 	}
 	for start := 0; start < len(pairs); start += parallelReads {
 		chunk := pairs[start:min(start+parallelReads, len(pairs))]
@@ -91,6 +94,39 @@ func (s *Store) eachFeatures(ctx context.Context, fn func(string, []byte) error,
 	}
 	return nil
 }
+
+// eachMany calls fn with the record under the key of each (id, key) pair,
+// read through many, manyReads at a time.
+func eachMany(ctx context.Context, many ManyGetter, pairs [][2]string, fn func(string, []byte) error) error {
+	for start := 0; start < len(pairs); start += manyReads {
+		chunk := pairs[start:min(start+manyReads, len(pairs))]
+		keys := make([]string, len(chunk))
+		for i, p := range chunk {
+			keys[i] = p[1]
+		}
+		blobs, err := many.GetMany(ctx, keys)
+		if err != nil {
+			return err
+		}
+		if len(blobs) != len(chunk) {
+			return fmt.Errorf("%d values for %d keys", len(blobs), len(chunk))
+		}
+		for i, p := range chunk {
+			if blobs[i] == nil {
+				return fmt.Errorf("target %s: feature record: blob %s: %w", p[0], p[1], ErrNoBlob)
+			}
+			if err := fn(p[0], blobs[i]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// manyReads is how many records eachMany asks for in one call: a
+// shortlist's (camera.Shortlist, 40) at once, and a bound on what one
+// call holds when a whole gallery's records are read.
+const manyReads = 64
 
 // parallelReads is how many records eachFeatures reads at once: on a
 // Worker each is an R2 round trip, and a search reads its shortlist's
