@@ -56,10 +56,14 @@ func readWhole(ctx context.Context, stream js.Value) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read a body whole: %w", err)
 	}
-	view := js.Global().Get("Uint8Array").New(buf)
-	b := make([]byte, view.Get("byteLength").Int())
-	js.CopyBytesToGo(b, view)
-	return b, nil
+	return goBytes(js.Global().Get("Uint8Array").New(buf)), nil
+}
+
+// goBytes copies the JavaScript Uint8Array u into a new Go slice.
+func goBytes(u js.Value) []byte {
+	b := make([]byte, u.Get("length").Int())
+	js.CopyBytesToGo(b, u)
+	return b
 }
 
 // errReader reads as its error, or as the end when it has none.

@@ -58,9 +58,7 @@ func (r R2) Get(ctx context.Context, key string) ([]byte, error) {
 	if v.IsNull() {
 		return nil, fmt.Errorf("blob %s: %w", key, d1.ErrNoBlob)
 	}
-	b := make([]byte, v.Get("length").Int())
-	js.CopyBytesToGo(b, v)
-	return b, nil
+	return goBytes(v), nil
 }
 
 var _ d1.ManyGetter = R2{}
@@ -82,12 +80,9 @@ func (r R2) GetMany(ctx context.Context, keys []string) ([][]byte, error) {
 	}
 	out := make([][]byte, len(keys))
 	for i := range keys {
-		b := v.Index(i)
-		if b.IsNull() {
-			continue
+		if b := v.Index(i); !b.IsNull() {
+			out[i] = goBytes(b)
 		}
-		out[i] = make([]byte, b.Get("length").Int())
-		js.CopyBytesToGo(out[i], b)
 	}
 	return out, nil
 }

@@ -26,9 +26,7 @@ func loadVocabulary(ctx context.Context) (*bow.Vocabulary, error) {
 	if err != nil {
 		return nil, err
 	}
-	b := make([]byte, bytes.Get("length").Int())
-	js.CopyBytesToGo(b, bytes)
-	return camera.DecodeVocabulary(b)
+	return camera.DecodeVocabulary(goBytes(bytes))
 }
 
 // await waits for a JavaScript promise, or for ctx to end.
