@@ -128,7 +128,6 @@ func eachMany(ctx context.Context, many ManyGetter, pairs [][2]string, fn func(s
 // call holds when a whole gallery's records are read.
 const manyReads = 64
 
-// parallelReads is how many records eachFeatures reads at once: on a
-// Worker each is an R2 round trip, and a search reads its shortlist's
-// records (camera.Shortlist, 40) together.
+// parallelReads is how many records eachFeatures reads at once from a
+// Blobs without GetMany, each read a round trip to it.
 const parallelReads = 8
