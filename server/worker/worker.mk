@@ -39,7 +39,8 @@ WORKER_NAMES     ?=
 WORKER_LDFLAGS   := $(if $(WORKER_NAMES),,-s -w)
 WORKER_LIMIT     := $(if $(WORKER_NAMES),1000000000,$(WORKER_BUDGET))
 # The packages the compiler inlines calls in: those where the Worker
-# computes (the Go runtime, pictures and features, JSON, base64, strings).
+# computes (the Go runtime, pictures and features, JSON, base64, binary,
+# strings): a callee is inlined only if its own package is listed.
 # Everywhere else (the HTTP plumbing, Echo, the D1 driver, the gallery
 # service, logging, the crypto std initialises) inlining is off (-l): each
 # inlined call is a copy of its callee, with tables for tracebacks, and
@@ -48,7 +49,7 @@ WORKER_LIMIT     := $(if $(WORKER_NAMES),1000000000,$(WORKER_BUDGET))
 # would slow a search by a quarter to a third.
 WORKER_INLINE    := runtime internal/... image/... github.com/pixmatch/pixmatch/shared/... \
 	golang.org/x/image/... github.com/corona10/... math/... sync/... syscall/js \
-	encoding/base64 encoding/json strconv strings bytes unicode/utf8 slices maps
+	encoding/base64 encoding/binary encoding/json strconv strings bytes unicode/utf8 slices maps
 WORKER_GCFLAGS   := -gcflags=all=-l $(foreach p,$(WORKER_INLINE),-gcflags=$(p)=)
 
 .PHONY: worker-tools
