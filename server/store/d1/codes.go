@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/pixmatch/pixmatch/server/store"
@@ -68,12 +69,9 @@ var candidatesSQL = lookupSQL + `
 	SELECT DISTINCT target_id FROM x3 WHERE ` + withinBudget + `
 	ORDER BY target_id`
 
-// candidateTargetsSQL is the lookup that answers with the candidates'
-// rows (selectTargetSQL), by ID; its parameters are candidatesSQL's, then
-// the gallery.
-var candidateTargetsSQL = lookupSQL + "\n" + selectTargetSQL + `
-	WHERE gallery_id = ? AND id IN (SELECT target_id FROM x3 WHERE ` + withinBudget + `)
-	ORDER BY id`
+// candidateTargetsWhere is the clause after lookupSQL that finds the
+// candidates' rows; its parameters are candidatesSQL's, then the gallery.
+var candidateTargetsWhere = `WHERE gallery_id = ? AND id IN (SELECT target_id FROM x3 WHERE ` + withinBudget + `)`
 
 // withinBudget keeps the rows of x3 whose distance (the popcount of its
 // four XORs' last step) is within the probe's budget.
@@ -153,10 +151,11 @@ func (s *Store) CandidateTargets(ctx context.Context, gallery int64, probes []in
 	if list == "" || err != nil {
 		return nil, err
 	}
-	ts, err := s.query(ctx, false, candidateTargetsSQL, list, gallery, gallery, gallery, gallery, gallery)
+	ts, err := s.queryText(ctx, false, lookupSQL, candidateTargetsWhere, list, gallery, gallery, gallery, gallery, gallery)
 	if err != nil {
 		return nil, fmt.Errorf("d1: candidates in gallery %d: %w", gallery, err)
 	}
+	sort.Slice(ts, func(i, j int) bool { return ts[i].ID < ts[j].ID }) // by ID, as SQLite orders them
 	return ts, nil
 }
 

@@ -4,14 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/pixmatch/pixmatch/server/store"
 )
 
-// selectTargetSQL selects what scanTarget reads: every column a target
-// is answered with, the keys of its blobs instead of their values.
-var selectTargetSQL = "SELECT " + strings.Join([]string{
+// targetColumns are what scanTarget reads: every column a target is
+// answered with, the keys of its blobs instead of their values.
+var targetColumns = []string{
 	"gallery_id", "id", "created", "seq",
 	"modified", "name", "size", "type", "active", "allow_similar",
 	"product_id", "pic_name", "category",
@@ -20,7 +21,22 @@ var selectTargetSQL = "SELECT " + strings.Join([]string{
 	"region", "fingerprint", "grade", "custom_content",
 	"meta", "meta_key", "extra", "extra_key",
 	"width", "height", "image_sha256", "image_key",
-}, ", ") + " FROM targets"
+}
+
+// selectTargetSQL selects targetColumns.
+var selectTargetSQL = "SELECT " + strings.Join(targetColumns, ", ") + " FROM targets"
+
+// targetText is targetColumns as one JSON array, for textRows: the
+// blobs as blobText writes them.
+var targetText = func() string {
+	cols := slices.Clone(targetColumns)
+	for i, c := range cols {
+		if c == "fingerprint" || c == "grade" || c == "image_sha256" {
+			cols[i] = blobText(c)
+		}
+	}
+	return "json_array(" + strings.Join(cols, ", ") + ")"
+}()
 
 // stored is a target read from its row, with the keys of the blobs that
 // complete it.
@@ -116,6 +132,32 @@ func (s *Store) query(ctx context.Context, image bool, query string, args ...any
 	return out, nil
 }
 
+// queryText returns the targets the clause where (from WHERE on) finds,
+// completed, read as text (textRows), in no particular order; with is a
+// WITH clause of the tables where reads, or "".
+func (s *Store) queryText(ctx context.Context, image bool, with, where string, args ...any) ([]store.Target, error) {
+	if with == "" {
+		with = "WITH"
+	} else {
+		with += ","
+	}
+	rows, err := textRows(ctx, s.db, with+" r(j) AS (SELECT "+targetText+" FROM targets "+where+")", args...)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]store.Target, len(rows))
+	for i, row := range rows {
+		r, err := scanTarget(row)
+		if err != nil {
+			return nil, err
+		}
+		if out[i], err = s.complete(ctx, r, image); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
 // target returns the one target a query finds, or sql.ErrNoRows.
 func (s *Store) target(ctx context.Context, image bool, where string, args ...any) (store.Target, error) {
 	r, err := scanTarget(s.db.QueryRowContext(ctx, selectTargetSQL+" "+where, args...))
@@ -148,7 +190,7 @@ func (s *Store) TargetsByID(ctx context.Context, gallery int64, ids []string, im
 	if err != nil {
 		return nil, err
 	}
-	ts, err := s.targets(ctx, image, `WHERE gallery_id = ? AND id IN (SELECT value FROM json_each(?))`, gallery, string(list))
+	ts, err := s.queryText(ctx, image, "", `WHERE gallery_id = ? AND id IN (SELECT value FROM json_each(?))`, gallery, string(list))
 	if err != nil {
 		return nil, fmt.Errorf("d1: %d targets of gallery %d: %w", len(ids), gallery, err)
 	}
