@@ -207,22 +207,22 @@ func (s *Store) SeqIDs(ctx context.Context, gallery int64, seqs []uint32) (map[u
 	if err != nil {
 		return nil, err
 	}
-	rows, err := textRows(ctx, s.db, `WITH r(j) AS (
-		SELECT json_array(seq, id) FROM targets WHERE gallery_id = ? AND seq IN (SELECT value FROM json_each(?)))`, gallery, string(list))
+	type pair struct {
+		seq int64
+		id  string
+	}
+	pairs, err := textRows(ctx, s.db, func(sc scanner) (pair, error) {
+		var p pair
+		return p, sc.Scan(&p.seq, &p.id)
+	}, `WITH r(j) AS (SELECT json_array(seq, id) FROM targets WHERE gallery_id = ? AND seq IN (SELECT value FROM json_each(?)))`,
+		gallery, string(list))
 	if err != nil {
 		return nil, fmt.Errorf("d1: targets of gallery %d by seq: %w", gallery, err)
 	}
-	out := make(map[uint32]string, len(rows))
-	for _, row := range rows {
-		var (
-			seq int64
-			id  string
-		)
-		if err := row.Scan(&seq, &id); err != nil {
-			return nil, fmt.Errorf("d1: targets of gallery %d by seq: %w", gallery, err)
-		}
-		if seq >= 0 && seq <= math.MaxUint32 {
-			out[uint32(seq)] = id
+	out := make(map[uint32]string, len(pairs))
+	for _, p := range pairs {
+		if p.seq >= 0 && p.seq <= math.MaxUint32 {
+			out[uint32(p.seq)] = p.id
 		}
 	}
 	return out, nil

@@ -59,15 +59,12 @@ func (s *Store) EachFeatures(ctx context.Context, gallery int64, fn func(id stri
 // selects, reading the keys first and then the blobs: through GetMany
 // when the Blobs has it (ManyGetter), else parallelReads at a time.
 func (s *Store) eachFeatures(ctx context.Context, fn func(string, []byte) error, where string, args ...any) error {
-	rows, err := textRows(ctx, s.db, `WITH r(j) AS (SELECT json_array(id, features_key) FROM targets `+where+`)`, args...)
+	pairs, err := textRows(ctx, s.db, func(sc scanner) ([2]string, error) {
+		var p [2]string
+		return p, sc.Scan(&p[0], &p[1])
+	}, `WITH r(j) AS (SELECT json_array(id, features_key) FROM targets `+where+`)`, args...)
 	if err != nil {
 		return err
-	}
-	pairs := make([][2]string, len(rows))
-	for i, row := range rows {
-		if err := row.Scan(&pairs[i][0], &pairs[i][1]); err != nil {
-			return err
-		}
 	}
 	sort.Slice(pairs, func(i, j int) bool { return pairs[i][0] < pairs[j][0] }) // by ID
 	if many, ok := s.blobs.(ManyGetter); ok {

@@ -123,13 +123,7 @@ func (s *Store) query(ctx context.Context, image bool, query string, args ...any
 	if err != nil {
 		return nil, err
 	}
-	out := make([]store.Target, len(rows))
-	for i, r := range rows {
-		if out[i], err = s.complete(ctx, r, image); err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
+	return s.completeAll(ctx, rows, image)
 }
 
 // queryText returns the targets the clause where (from WHERE on) finds,
@@ -141,16 +135,18 @@ func (s *Store) queryText(ctx context.Context, image bool, with, where string, a
 	} else {
 		with += ","
 	}
-	rows, err := textRows(ctx, s.db, with+" r(j) AS (SELECT "+targetText+" FROM targets "+where+")", args...)
+	rows, err := textRows(ctx, s.db, scanTarget, with+" r(j) AS (SELECT "+targetText+" FROM targets "+where+")", args...)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]store.Target, len(rows))
-	for i, row := range rows {
-		r, err := scanTarget(row)
-		if err != nil {
-			return nil, err
-		}
+	return s.completeAll(ctx, rows, image)
+}
+
+// completeAll completes each of rs (complete).
+func (s *Store) completeAll(ctx context.Context, rs []stored, image bool) ([]store.Target, error) {
+	out := make([]store.Target, len(rs))
+	for i, r := range rs {
+		var err error
 		if out[i], err = s.complete(ctx, r, image); err != nil {
 			return nil, err
 		}

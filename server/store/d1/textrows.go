@@ -30,11 +30,11 @@ import (
 var textChunk = 1 << 20
 
 // textRows runs a query whose last common table expression, r(j), holds
-// each row as a JSON array of numbers and strings (blobs as
-// blobText writes them), with is the WITH clause that defines r (and
-// any tables it reads), and returns the rows parsed, in no particular
-// order.
-func textRows(ctx context.Context, db *sql.DB, with string, args ...any) ([]textRow, error) {
+// each row as a JSON array of numbers and strings (blobs as blobText
+// writes them), with is the WITH clause that defines r (and any tables
+// it reads), and scans each row with scan, as queryAll does a row of
+// columns; the rows come in no particular order.
+func textRows[T any](ctx context.Context, db *sql.DB, scan func(scanner) (T, error), with string, args ...any) ([]T, error) {
 	rows, err := db.QueryContext(ctx, with+`,
 		c(j, chunk) AS (SELECT j, sum(length(CAST(j AS BLOB))) OVER (ROWS UNBOUNDED PRECEDING) / `+strconv.Itoa(textChunk)+` FROM r)
 		SELECT group_concat(j, ',') FROM c GROUP BY chunk`, args...)
@@ -42,14 +42,24 @@ func textRows(ctx context.Context, db *sql.DB, with string, args ...any) ([]text
 		return nil, err
 	}
 	defer rows.Close()
-	var out []textRow
+	var (
+		out    []T
+		parsed []textRow
+	)
 	for rows.Next() {
 		var text string
 		if err := rows.Scan(&text); err != nil {
 			return nil, err
 		}
-		if out, err = parseRows(text, out); err != nil {
+		if parsed, err = parseRows(text, parsed[:0]); err != nil {
 			return nil, err
+		}
+		for _, row := range parsed {
+			v, err := scan(row)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, v)
 		}
 	}
 	return out, rows.Err()
