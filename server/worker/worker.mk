@@ -23,6 +23,12 @@ WORKER_WRANGLER  := 4.164.0
 # The stamp names the versions: changing one installs again.
 WORKER_STAMP     := $(WORKER_TOOLS)/.installed-node$(WORKER_NODE)-wrangler$(WORKER_WRANGLER)
 WORKER_BIN       := $(CURDIR)/$(WORKER_TOOLS)/node_modules/.bin
+# npm can stall on a registry connection and never return; each attempt at
+# the install is stopped after WORKER_NPM_TIMEOUT seconds (it takes about
+# 20) and made again from scratch, at most WORKER_NPM_TRIES times, so that
+# make test fails with a message instead of hanging.
+WORKER_NPM_TIMEOUT ?= 300
+WORKER_NPM_TRIES   ?= 3
 WORKER_ADDR      ?= 127.0.0.1:8787
 # Echo without its servers and the module file building with it (see
 # server/worker/internal/echotrim): outside server/, which gofmt and
@@ -67,8 +73,16 @@ $(WORKER_STAMP):
 	@echo "installing Node $(WORKER_NODE) and wrangler $(WORKER_WRANGLER) from the npm registry into $(WORKER_TOOLS)"
 	@mkdir -p $(WORKER_TOOLS)
 	rm -f $(WORKER_TOOLS)/.installed-*
-	npm install --prefix $(WORKER_TOOLS) --no-audit --no-fund --save-exact --loglevel=error \
-	  node@$(WORKER_NODE) wrangler@$(WORKER_WRANGLER)
+	@n=1; while :; do \
+	  npm_config_fetch_timeout=60000 npm_config_fetch_retries=4 \
+	  timeout -k 10 $(WORKER_NPM_TIMEOUT) npm install --prefix $(WORKER_TOOLS) --no-audit --no-fund --save-exact --loglevel=error \
+	    node@$(WORKER_NODE) wrangler@$(WORKER_WRANGLER) && break; \
+	  rc=$$?; [ $$rc = 124 ] && why="took over $(WORKER_NPM_TIMEOUT) s" || why="failed (exit $$rc)"; \
+	  if [ $$n -ge $(WORKER_NPM_TRIES) ]; then \
+	    echo "npm install $$why, $$n times: the Worker edition needs Node $(WORKER_NODE) and wrangler $(WORKER_WRANGLER) from the npm registry; check that npm reaches it (npm ping), then run  make worker-tools" >&2; exit 1; fi; \
+	  echo "npm install $$why (attempt $$n of $(WORKER_NPM_TRIES)); starting again from an empty $(WORKER_TOOLS)/node_modules" >&2; \
+	  rm -rf $(WORKER_TOOLS)/node_modules $(WORKER_TOOLS)/package-lock.json; n=$$((n+1)); \
+	done
 	@PATH="$(WORKER_BIN):$$PATH" node --version | grep -q '^v$(WORKER_NODE)$$' || { \
 	  echo "$(WORKER_TOOLS): node is not $(WORKER_NODE) after the install" >&2; exit 1; }
 	@touch $@
