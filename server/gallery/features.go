@@ -1,13 +1,9 @@
 package gallery
 
 import (
-	"container/list"
-	"context"
 	"errors"
 	"fmt"
-	"sync"
 
-	"github.com/pixmatch/pixmatch/server/store"
 	"github.com/pixmatch/pixmatch/shared/feature"
 	"github.com/pixmatch/pixmatch/shared/fingerprint"
 )
@@ -16,7 +12,7 @@ import (
 // frame. Each gallery keeps a camera.Tier beside its hash index: what it
 // holds of a target is a bag of words; the target's feature record (its
 // features and their geometry) is in the store, read for the few targets
-// a search verifies, through a cache of decoded records.
+// a search verifies, through a cache of decoded records (RecordCache).
 
 // Point is a position in a picture, in pixels of the upright picture.
 type Point struct{ X, Y float64 }
@@ -48,97 +44,6 @@ func (p *Picture) toPicture(q feature.Point) Point {
 type located struct {
 	score   float64
 	corners []Point // clockwise from the target's top-left, in the picture
-}
-
-// recordCache keeps the decoded feature records read last, up to a number
-// of features in all, so that a target searched for again is not read
-// and decoded again.
-type recordCache struct {
-	mu       sync.Mutex
-	max      int // features
-	features int
-	order    *list.List // of *cached, most recent first
-	byKey    map[recordKey]*list.Element
-}
-
-type recordKey struct {
-	gallery int64
-	id      string
-}
-
-type cached struct {
-	key    recordKey
-	record feature.Record
-}
-
-// recordCacheFeatures bounds the cache: 200,000 features, about 10 MB of
-// descriptors and geometry, the records of 400 targets.
-const recordCacheFeatures = 200_000
-
-func newRecordCache(maxFeatures int) *recordCache {
-	return &recordCache{max: maxFeatures, order: list.New(), byKey: map[recordKey]*list.Element{}}
-}
-
-// get returns the decoded records of the targets ids of a gallery that
-// have one, reading those it does not hold from st in one query.
-func (c *recordCache) get(ctx context.Context, st store.Store, gallery int64, ids []string) (map[string]feature.Record, error) {
-	out := make(map[string]feature.Record, len(ids))
-	var missing []string
-	c.mu.Lock()
-	for _, id := range ids {
-		if el, ok := c.byKey[recordKey{gallery, id}]; ok {
-			c.order.MoveToFront(el)
-			out[id] = el.Value.(*cached).record
-		} else {
-			missing = append(missing, id)
-		}
-	}
-	c.mu.Unlock()
-	if len(missing) == 0 {
-		return out, nil
-	}
-	raw, err := st.TargetFeatures(ctx, gallery, missing)
-	if err != nil {
-		return nil, err
-	}
-	for id, b := range raw {
-		var r feature.Record
-		if err := r.UnmarshalBinary(b); err != nil {
-			continue // of another version: made anew at the next start
-		}
-		out[id] = r
-		c.put(recordKey{gallery, id}, r)
-	}
-	return out, nil
-}
-
-func (c *recordCache) put(k recordKey, r feature.Record) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if el, ok := c.byKey[k]; ok {
-		c.features -= len(el.Value.(*cached).record.Features)
-		c.order.Remove(el)
-	}
-	c.byKey[k] = c.order.PushFront(&cached{key: k, record: r})
-	c.features += len(r.Features)
-	for c.features > c.max && c.order.Len() > 1 {
-		last := c.order.Back()
-		old := last.Value.(*cached)
-		c.order.Remove(last)
-		delete(c.byKey, old.key)
-		c.features -= len(old.record.Features)
-	}
-}
-
-// forget drops a target's record, changed or deleted.
-func (c *recordCache) forget(gallery int64, id string) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if el, ok := c.byKey[recordKey{gallery, id}]; ok {
-		c.features -= len(el.Value.(*cached).record.Features)
-		c.order.Remove(el)
-		delete(c.byKey, recordKey{gallery, id})
-	}
 }
 
 // ErrQuery reports a query sent in place of a picture that cannot be

@@ -87,11 +87,11 @@ func (s *Service) locateLooked(ctx context.Context, sh *shelf, q Query, accept f
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	records, err := s.records.get(ctx, s.store, sh.id, ids)
+	targets, err := s.records.targets(ctx, s.store, sh.id, ids)
 	if err != nil {
 		return nil, fmt.Errorf("read feature records: %w", err)
 	}
-	found, err := camera.VerifyWith(ctx, v, feats, q.Width, q.Height, ids, records, feature.DefaultVerifyOptions)
+	found, err := camera.VerifyTargets(ctx, v, feats, q.Width, q.Height, ids, targets, feature.DefaultVerifyOptions)
 	if err != nil {
 		return nil, err
 	}

@@ -67,7 +67,7 @@ type Service struct {
 	now     func() time.Time
 	decodes *budget.Budget // the memory of the pictures being decoded
 	vocab   *vocabulary
-	records *recordCache // decoded feature records read last
+	records *RecordCache // decoded feature records read last
 	lookup  Lookup       // nil: targets are found in indexes loaded at Open
 	counter Counter      // nil: searches are counted in memory (admission)
 	snaps   *snapshots   // nil: every start reads the rows (snapshot.go)

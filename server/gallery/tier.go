@@ -62,11 +62,15 @@ func (s *Service) locate(ctx context.Context, sh *shelf, q Query, accept func(in
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	records, err := s.records.get(ctx, s.store, sh.id, ids)
+	targets, err := s.records.targets(ctx, s.store, sh.id, ids)
 	if err != nil {
 		return nil, fmt.Errorf("read feature records: %w", err)
 	}
-	found, err := camera.Verify(ctx, feats, q.Width, q.Height, ids, records, feature.DefaultVerifyOptions)
+	v, err := camera.Vocabulary()
+	if err != nil {
+		v = nil // every pair compared, as camera.Verify does
+	}
+	found, err := camera.VerifyTargets(ctx, v, feats, q.Width, q.Height, ids, targets, feature.DefaultVerifyOptions)
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/pixmatch/pixmatch/server/app"
+	"github.com/pixmatch/pixmatch/server/gallery"
 	"github.com/pixmatch/pixmatch/server/jobs"
 	"github.com/pixmatch/pixmatch/server/store/d1"
 )
@@ -17,29 +18,40 @@ import (
 // every request after): the instance's start, the packages' init and the
 // store's opening are paid once per isolate, not once per request.
 //
-// What it keeps between requests is the opened store alone: the D1
-// database and R2 bucket handles, the schema checked once, and the app's
-// keys once read (for d1.SettingTTL: they are made once and never
-// change, and reading them was two D1 queries a request). Each
-// request gets an app assembled anew over a fresh gallery service
-// (Assemble), so nothing a request read survives into the next: the
-// galleries, keys, limits and the targets a search looked up are read
-// from D1, the truth every isolate shares, within the request that uses
-// them. An Isolate whose store did not open (D1 unreachable) answers that
+// What it keeps between requests is the opened store: the D1 database
+// and R2 bucket handles, the schema checked once, and the app's keys
+// once read (for d1.SettingTTL: they are made once and never change, and
+// reading them was two D1 queries a request). Each request gets an app
+// assembled anew over a fresh gallery service (Assemble), so nothing a
+// request read survives into the next: the galleries, keys, limits and
+// the targets a search looked up are read from D1, the truth every
+// isolate shares, within the request that uses them. The one exception
+// is work, not truth: the feature records a search decoded and prepared
+// for verification are kept in a checked cache (gallery.RecordCache),
+// which each search reads the records' bytes for again and uses only
+// while they are the same. An Isolate whose store did not open (D1 unreachable) answers that
 // request with Failed and tries again on the next.
 type Isolate struct {
 	open   func(context.Context) (*d1.Store, error)
 	getenv func(string) string
 	log    *slog.Logger
 
-	mu sync.Mutex // guards st while it opens
-	st *d1.Store  // nil until open succeeds
+	mu      sync.Mutex // guards st while it opens
+	st      *d1.Store  // nil until open succeeds
+	records *gallery.RecordCache
 }
+
+// IsolateRecordFeatures bounds the feature records an isolate keeps
+// decoded: 40,000 features, about 6 MB of the Go instance's heap with
+// their bytes and their grouping by node, two shortlists of targets of
+// 500 features. A camera pointed at one print sends frame after frame
+// with the same shortlist, and so verifies the same records.
+const IsolateRecordFeatures = 40_000
 
 // NewIsolate returns the handler of an isolate whose store open opens,
 // reading the first-use variables with getenv.
 func NewIsolate(open func(context.Context) (*d1.Store, error), getenv func(string) string, log *slog.Logger) *Isolate {
-	return &Isolate{open: open, getenv: getenv, log: log}
+	return &Isolate{open: open, getenv: getenv, log: log, records: gallery.NewCheckedRecordCache(IsolateRecordFeatures)}
 }
 
 // ServeHTTP answers one request with an app assembled for it. Jobs the
@@ -54,7 +66,7 @@ func (i *Isolate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	runner := jobs.New(ctx, i.log)
 	defer i.stop(runner)
-	h, err := Assemble(ctx, st, i.getenv, i.log, app.WithJobs(runner))
+	h, err := Assemble(ctx, st, i.records, i.getenv, i.log, app.WithJobs(runner))
 	if err != nil {
 		Failed(err, i.log).ServeHTTP(w, r)
 		return

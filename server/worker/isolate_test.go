@@ -198,6 +198,35 @@ func TestIsolateListsOldTargets(t *testing.T) {
 	}
 }
 
+// TestIsolateVerifiesAnotherIsolatesNewPicture: an isolate keeps the
+// feature records its searches decoded (gallery.RecordCache), and
+// another isolate gives a target a new picture. A camera frame of the
+// new picture is found through the first isolate, verified against the
+// new record, not the one it kept; a frame of the old picture is found
+// no more.
+func TestIsolateVerifiesAnotherIsolatesNewPicture(t *testing.T) {
+	db, blobs := d1test.Open(t), &d1.MemoryBlobs{}
+	a, b := current(t, db, blobs), current(t, db, blobs)
+	shoot, _ := distort.CameraCatalogue()[1].Locate(distort.Params{Seed: 5, Scene: distort.Mirror(testphoto.Image("grass"))})
+	frameOf := func(name string) map[string]string {
+		frame, _ := shoot(testphoto.Image(name))
+		return map[string]string{"image": base64.StdEncoding.EncodeToString(encodeJPEG(t, frame))}
+	}
+	id := a.create(map[string]string{"image": photo(t, "china", same), "name": "print"})
+	for range 2 { // the second search verifies the record the first kept
+		if found := b.crs(http.MethodPost, "/search", frameOf("china")); !strings.Contains(string(found.Result), id) {
+			t.Fatalf("a frame of the first picture: %d %s", found.StatusCode, found.Result)
+		}
+	}
+	a.crs(http.MethodPut, "/target/"+id, map[string]string{"image": photo(t, "rocket", same)}).want(t, "a new picture through the other isolate", 200, 0)
+	found := b.crs(http.MethodPost, "/search", frameOf("rocket"))
+	found.want(t, "a frame of the new picture", 200, 0)
+	if !strings.Contains(string(found.Result), id) || !strings.Contains(string(found.Result), "corners") {
+		t.Errorf("a frame of the new picture found %s, want %s with its corners", found.Result, id)
+	}
+	b.crs(http.MethodPost, "/search", frameOf("china")).want(t, "a frame of the old picture", 404, 17)
+}
+
 // current serves an Isolate of this Worker over db and blobs (its store
 // opened by OpenStore, with the feature tier's Bagger), as isolateOn
 // does.

@@ -90,14 +90,20 @@ func New(ctx context.Context, db *sql.DB, blobs d1.Blobs, getenv func(string) st
 	if err != nil {
 		return nil, err
 	}
-	return Assemble(ctx, st, getenv, log)
+	return Assemble(ctx, st, nil, getenv, log)
 }
 
 // Assemble assembles the app of one request over the opened store st:
-// a gallery service that keeps nothing of earlier requests, and the app
-// over it, with opts (app.WithJobs, say) after the Worker's own.
-func Assemble(ctx context.Context, st *d1.Store, getenv func(string) string, log *slog.Logger, opts ...app.Option) (http.Handler, error) {
-	svc, err := gallery.Open(ctx, st, config.Default(), gallery.WithLookup(Lookup{st}), gallery.WithFeatureLookup(Features{st}), gallery.WithCounter(st))
+// a gallery service that keeps nothing of earlier requests but the
+// decoded feature records of records, a checked cache (none when nil),
+// and the app over it, with opts (app.WithJobs, say) after the Worker's
+// own.
+func Assemble(ctx context.Context, st *d1.Store, records *gallery.RecordCache, getenv func(string) string, log *slog.Logger, opts ...app.Option) (http.Handler, error) {
+	gopts := []gallery.Option{gallery.WithLookup(Lookup{st}), gallery.WithFeatureLookup(Features{st}), gallery.WithCounter(st)}
+	if records != nil {
+		gopts = append(gopts, gallery.WithRecordCache(records))
+	}
+	svc, err := gallery.Open(ctx, st, config.Default(), gopts...)
 	if err != nil {
 		return nil, err
 	}

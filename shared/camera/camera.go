@@ -158,20 +158,22 @@ func (g guide) cells(fs []feature.Feature) []uint32 {
 	return out
 }
 
-// verify is Verify, matching within g's cells. The targets are checked
-// by as many goroutines as GOMAXPROCS allows (one, in a browser), each
-// taking the next unchecked target; a target's verdict does not depend
-// on which goroutine checks it or when (feature.VerifyOptions.Seed), so
-// the answer is the same as one goroutine's.
-func (g guide) verify(ctx context.Context, q []feature.Feature, frameW, frameH int, ids []string, records map[string]feature.Record, o feature.VerifyOptions) ([]Found, error) {
+// verify is Verify, matching within g's cells, of the targets of ids
+// that targets holds. The targets are checked by as many goroutines as
+// GOMAXPROCS allows (one, in a browser), each taking the next unchecked
+// target; a target's verdict does not depend on which goroutine checks it
+// or when (feature.VerifyOptions.Seed), so the answer is the same as one
+// goroutine's.
+func (g guide) verify(ctx context.Context, q []feature.Feature, frameW, frameH int, ids []string, targets map[string]*Target, o feature.VerifyOptions) ([]Found, error) {
 	qcells := g.cells(q)
 	verdicts := make([]*feature.Verdict, len(ids))
 	check := func(i int) {
-		r, ok := records[ids[i]]
-		if !ok {
+		t, ok := targets[ids[i]]
+		if !ok || t == nil {
 			return
 		}
-		pairs := feature.MatchWithin(q, r.Features, qcells, g.cells(r.Features), o.Match)
+		r := &t.Record
+		pairs := feature.MatchIndexed(q, qcells, t.indexed(g), o.Match)
 		if v, ok := feature.VerifyPairs(q, frameW, frameH, r.Features, r.Width, r.Height, pairs, o); ok {
 			verdicts[i] = &v
 		}

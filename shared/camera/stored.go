@@ -2,6 +2,7 @@ package camera
 
 import (
 	"context"
+	"sync"
 
 	"github.com/pixmatch/pixmatch/shared/bow"
 	"github.com/pixmatch/pixmatch/shared/feature"
@@ -30,5 +31,47 @@ func QueryBag(v *bow.Vocabulary, fs []feature.Feature) []bow.Feature {
 // VerifyWith is Verify matching through the nodes of v at GuideLevel, v
 // given rather than the shipped Vocabulary (nil compares every pair).
 func VerifyWith(ctx context.Context, v *bow.Vocabulary, q []feature.Feature, frameW, frameH int, ids []string, records map[string]feature.Record, o feature.VerifyOptions) ([]Found, error) {
-	return guide{vocab: v, level: GuideLevel}.verify(ctx, q, frameW, frameH, ids, records, o)
+	targets := make(map[string]*Target, len(records))
+	for id, r := range records {
+		targets[id] = NewTarget(r)
+	}
+	return VerifyTargets(ctx, v, q, frameW, frameH, ids, targets, o)
+}
+
+// VerifyTargets is VerifyWith over records kept as Targets: each target's
+// features are sorted into v's nodes and grouped by them on its first
+// verification against v, and not again.
+func VerifyTargets(ctx context.Context, v *bow.Vocabulary, q []feature.Feature, frameW, frameH int, ids []string, targets map[string]*Target, o feature.VerifyOptions) ([]Found, error) {
+	return guide{vocab: v, level: GuideLevel}.verify(ctx, q, frameW, frameH, ids, targets, o)
+}
+
+// Target is a target's feature record as a caller keeps it between
+// searches (a server's cache of decoded records, a Worker isolate's).
+// Verification sorts a target's features into the vocabulary's nodes at
+// GuideLevel and groups them by node (feature.IndexTarget) — about a
+// third of what checking a target costs when a Worker verifies a
+// shortlist — and a Target keeps that work, made on its first
+// verification, for the next ones. It is safe for concurrent use; its
+// Record must not change.
+type Target struct {
+	Record feature.Record
+
+	mu    sync.Mutex
+	guide guide            // what index was made for
+	index *feature.Indexed // nil until the first verification
+}
+
+// NewTarget returns the target of record r, not yet verified.
+func NewTarget(r feature.Record) *Target { return &Target{Record: r} }
+
+// indexed returns t's features grouped by g's cells, made on the first
+// call for g.
+func (t *Target) indexed(g guide) *feature.Indexed {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.index == nil || t.guide != g {
+		t.index = feature.IndexTarget(t.Record.Features, g.cells(t.Record.Features))
+		t.guide = g
+	}
+	return t.index
 }

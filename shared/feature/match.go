@@ -70,7 +70,47 @@ func MatchWithin(query, target []Feature, qcell, tcell []uint32, o MatchOptions)
 	if len(qcell) != len(query) || len(tcell) != len(target) {
 		qcell, tcell = nil, nil
 	}
-	cells := newCellIndex(target, tcell)
+	return match(query, qcell, IndexTarget(target, tcell), o)
+}
+
+// Indexed is a target's features grouped by cell, as MatchWithin groups
+// them for each call: made once for a target matched against many
+// queries (a record kept between searches), it saves the grouping and
+// the copy of its descriptors each time. It is read-only once made, so
+// matchings may share it.
+type Indexed struct {
+	features []Feature
+	cell     []uint32 // nil: one cell
+	cells    *cellIndex
+}
+
+// IndexTarget groups a target's features fs by their cells cell for
+// MatchIndexed; with cell nil, or not as long as fs, all are in one cell.
+func IndexTarget(fs []Feature, cell []uint32) *Indexed {
+	if len(cell) != len(fs) {
+		cell = nil
+	}
+	return &Indexed{features: fs, cell: cell, cells: newCellIndex(fs, cell)}
+}
+
+// MatchIndexed is MatchWithin(query, fs, qcell, cell, o) for the fs and
+// cell t was made of, with the same pairs.
+func MatchIndexed(query []Feature, qcell []uint32, t *Indexed, o MatchOptions) []Pair {
+	if len(query) == 0 || len(t.features) == 0 {
+		return nil
+	}
+	if len(qcell) != len(query) || t.cell == nil {
+		if t.cell != nil { // MatchWithin's one cell: t's grouping does not serve
+			t = IndexTarget(t.features, nil)
+		}
+		qcell = nil
+	}
+	return match(query, qcell, t, o)
+}
+
+// match is MatchWithin over t's grouping, qcell as long as query or nil
+// as t's cells are.
+func match(query []Feature, qcell []uint32, t *Indexed, o MatchOptions) []Pair {
 	maxd := o.MaxDistance
 	if maxd <= 0 {
 		maxd = noDistance
@@ -81,14 +121,14 @@ func MatchWithin(query, target []Feature, qcell, tcell []uint32, o MatchOptions)
 	}
 	var pairs []Pair
 	for qi := range query {
-		d1, d2, t1 := cells.nearest(&query[qi].Desc, cellOf(qcell, qi))
+		d1, d2, t1 := t.cells.nearest(&query[qi].Desc, cellOf(qcell, qi))
 		if t1 < 0 || d1 > maxd || ratio > 0 && d2 != noDistance && !(float64(d1) < ratio*float64(d2)) {
 			continue
 		}
 		pairs = append(pairs, Pair{Query: qi, Target: t1, Distance: d1})
 	}
 	if o.Mutual {
-		pairs = mutual(pairs, query, target, qcell, tcell)
+		pairs = mutual(pairs, query, t.features, qcell, t.cell)
 	}
 	return pairs
 }

@@ -258,7 +258,8 @@ func slowMatchWithin(query, target []Feature, qcell, tcell []uint32, o MatchOpti
 
 // TestMatchWithinOracle holds MatchWithin equal to its slow twin under
 // every kind of option, with cells holding no target feature, and equal
-// to Match when the cells are missing or of the wrong length. The cells
+// to Match when the cells are missing or of the wrong length; so is
+// MatchIndexed, one target's grouping used for every option. The cells
 // are numbered from 0 up, found by slot, and spread far apart, found by
 // binary search, and a query's cell may lie beyond every target's.
 func TestMatchWithinOracle(t *testing.T) {
@@ -277,6 +278,7 @@ func TestMatchWithinOracle(t *testing.T) {
 			for j := range tcell {
 				tcell[j] = spread * rng.Uint32N(cells)
 			}
+			indexed := IndexTarget(target, tcell) // one grouping for every option and query
 			for _, o := range options {
 				got, want := MatchWithin(query, target, qcell, tcell, o), slowMatchWithin(query, target, qcell, tcell, o)
 				if len(target) == 0 {
@@ -285,8 +287,17 @@ func TestMatchWithinOracle(t *testing.T) {
 				if !slices.Equal(got, want) {
 					t.Fatalf("sizes %v, %d cells, %+v:\n got %v\nwant %v", n, cells, o, got, want)
 				}
+				if got := MatchIndexed(query, qcell, indexed, o); !slices.Equal(got, want) {
+					t.Fatalf("sizes %v, %d cells, %+v, indexed:\n got %v\nwant %v", n, cells, o, got, want)
+				}
 				if got, want := MatchWithin(query, target, nil, tcell, o), Match(query, target, o); !slices.Equal(got, want) {
 					t.Fatalf("without query cells, %+v: got %v, want Match's %v", o, got, want)
+				}
+				if got, want := MatchIndexed(query, nil, indexed, o), Match(query, target, o); !slices.Equal(got, want) {
+					t.Fatalf("indexed, without query cells, %+v: got %v, want Match's %v", o, got, want)
+				}
+				if got, want := MatchIndexed(query, qcell, IndexTarget(target, tcell[:len(tcell)/2]), o), Match(query, target, o); len(target) > 1 && !slices.Equal(got, want) {
+					t.Fatalf("indexed with short target cells, %+v: got %v, want Match's %v", o, got, want)
 				}
 			}
 		}
