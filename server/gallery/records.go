@@ -23,9 +23,11 @@ import (
 // that outlive neither each other nor the writes of others — the
 // services a Worker isolate assembles for its requests, over a D1 that
 // other isolates write: each read takes the records' bytes from the store
-// again (a Worker's R2 reads are kept by the isolate) and keeps a cached
-// record only while its bytes are the store's, so it saves the decoding
-// and the verification's preparation, never a change.
+// again and keeps a cached record only while its bytes are the store's,
+// so it saves the decoding and the verification's preparation, never a
+// change. Over a store that writes each record under a key never used
+// again (KeyedRecords: D1's R2 keys), it compares the keys instead, and
+// reads only the records it does not hold.
 type RecordCache struct {
 	mu       sync.Mutex
 	max      int  // features
@@ -42,12 +44,22 @@ type recordKey struct {
 
 type cached struct {
 	key    recordKey
-	raw    []byte // the stored record, in a checked cache
+	raw    []byte // the stored record, in a checked cache over a store without keys
+	stored string // its key, in a checked cache over KeyedRecords
 	target *camera.Target
 }
 
+// KeyedRecords is a store that writes each feature record under a key it
+// never writes another under (the D1 store's R2 keys, d1.BlobKey).
+type KeyedRecords interface {
+	// TargetFeaturesKeyed is store.Store's TargetFeatures with each
+	// record's key, the record read only when held(id, key) is false
+	// (fn gets nil for a held one).
+	TargetFeaturesKeyed(ctx context.Context, gallery int64, ids []string, held func(id, key string) bool, fn func(id, key string, record []byte) error) error
+}
+
 // recordCacheFeatures bounds a service's own cache: 200,000 features,
-// about 16 MB of descriptors and geometry with their grouping by node,
+// about 20 MB of descriptors and geometry with their grouping by node,
 // the records of 400 targets.
 const recordCacheFeatures = 200_000
 
@@ -105,53 +117,84 @@ func (c *RecordCache) targets(ctx context.Context, st store.Store, gallery int64
 	if len(missing) == 0 {
 		return out, nil
 	}
+	if keyed, ok := st.(KeyedRecords); ok && c.checked {
+		return out, c.keyed(ctx, keyed, gallery, ids, out)
+	}
 	raw, err := st.TargetFeatures(ctx, gallery, missing)
 	if err != nil {
 		return nil, err
 	}
 	for id, b := range raw {
 		k := recordKey{gallery, id}
+		e := &cached{}
 		if c.checked {
-			if t := c.same(k, b); t != nil {
+			if t := c.same(k, func(e *cached) bool { return bytes.Equal(e.raw, b) }); t != nil {
 				out[id] = t
 				continue
 			}
+			e.raw = b
 		}
-		var r feature.Record
-		if err := r.UnmarshalBinary(b); err != nil {
-			continue // of another version: made anew at the next start
+		if t := c.decode(k, e, b); t != nil {
+			out[id] = t
 		}
-		t := camera.NewTarget(r)
-		out[id] = t
-		if !c.checked {
-			b = nil
-		}
-		c.put(k, b, t)
 	}
 	return out, nil
 }
 
-// same returns the cached target of k when its bytes are b, nil when
-// there is none or it is another.
-func (c *RecordCache) same(k recordKey, b []byte) *camera.Target {
+// keyed puts in out the records of ids a checked cache reads from a
+// KeyedRecords: those whose key it holds from the cache, the others
+// read, decoded and kept.
+func (c *RecordCache) keyed(ctx context.Context, st KeyedRecords, gallery int64, ids []string, out map[string]*camera.Target) error {
+	held := map[string]*camera.Target{}
+	return st.TargetFeaturesKeyed(ctx, gallery, ids, func(id, key string) bool {
+		t := c.same(recordKey{gallery, id}, func(e *cached) bool { return e.stored == key })
+		held[id] = t
+		return t != nil
+	}, func(id, key string, b []byte) error {
+		if b == nil {
+			out[id] = held[id]
+		} else if t := c.decode(recordKey{gallery, id}, &cached{stored: key}, b); t != nil {
+			out[id] = t
+		}
+		return nil
+	})
+}
+
+// same returns the cached target of k when is reports it is the store's,
+// nil when there is none or it is another.
+func (c *RecordCache) same(k recordKey, is func(*cached) bool) *camera.Target {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	el, ok := c.byKey[k]
-	if !ok || !bytes.Equal(el.Value.(*cached).raw, b) {
+	if !ok || !is(el.Value.(*cached)) {
 		return nil
 	}
 	c.order.MoveToFront(el)
 	return el.Value.(*cached).target
 }
 
-func (c *RecordCache) put(k recordKey, raw []byte, t *camera.Target) {
+// decode decodes the record b of k and keeps it as e, returning its
+// target; nil for a record of another version, made anew at the next
+// start.
+func (c *RecordCache) decode(k recordKey, e *cached, b []byte) *camera.Target {
+	var r feature.Record
+	if err := r.UnmarshalBinary(b); err != nil {
+		return nil
+	}
+	e.key, e.target = k, camera.NewTarget(r)
+	c.put(e)
+	return e.target
+}
+
+func (c *RecordCache) put(e *cached) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	k, t := e.key, e.target
 	if el, ok := c.byKey[k]; ok {
 		c.features -= len(el.Value.(*cached).target.Record.Features)
 		c.order.Remove(el)
 	}
-	c.byKey[k] = c.order.PushFront(&cached{key: k, raw: raw, target: t})
+	c.byKey[k] = c.order.PushFront(e)
 	c.features += len(t.Record.Features)
 	for c.features > c.max && c.order.Len() > 1 {
 		last := c.order.Back()

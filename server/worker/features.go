@@ -54,6 +54,11 @@ func (o *onceVocabulary) get(ctx context.Context) (*bow.Vocabulary, error) {
 	return v, nil
 }
 
+// An isolate's checked gallery.RecordCache compares the D1 store's R2 keys
+// of the shortlist's records, and reads from R2 only those it does not
+// hold decoded.
+var _ gallery.KeyedRecords = (*d1.Store)(nil)
+
 // OpenStore opens the D1 store over db and blobs with the feature tier's
 // Bagger, so that every feature record it writes is bagged and listed.
 func OpenStore(ctx context.Context, db *sql.DB, blobs d1.Blobs) (*d1.Store, error) {

@@ -28,8 +28,9 @@ import (
 // isolate shares, within the request that uses them. The one exception
 // is work, not truth: the feature records a search decoded and prepared
 // for verification are kept in a checked cache (gallery.RecordCache),
-// which each search reads the records' bytes for again and uses only
-// while they are the same. An Isolate whose store did not open (D1 unreachable) answers that
+// which each search reads the records' R2 keys for again, from D1, and
+// uses only while they are the same (a record written again is written
+// under a new key). An Isolate whose store did not open (D1 unreachable) answers that
 // request with Failed and tries again on the next.
 type Isolate struct {
 	open   func(context.Context) (*d1.Store, error)
@@ -42,10 +43,10 @@ type Isolate struct {
 }
 
 // IsolateRecordFeatures bounds the feature records an isolate keeps
-// decoded: 40,000 features, about 6 MB of the Go instance's heap with
-// their bytes and their grouping by node, two shortlists of targets of
-// 500 features. A camera pointed at one print sends frame after frame
-// with the same shortlist, and so verifies the same records.
+// decoded: 40,000 features, about 4 MB of the Go instance's heap with
+// their grouping by node (100 bytes a feature), two shortlists of
+// targets of 500 features. A camera pointed at one print sends frame
+// after frame with the same shortlist, and so verifies the same records.
 const IsolateRecordFeatures = 40_000
 
 // NewIsolate returns the handler of an isolate whose store open opens,
