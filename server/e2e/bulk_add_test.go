@@ -90,7 +90,11 @@ func TestBulkAdd(t *testing.T) {
 		dt.items.add(new File([bytes], 'astronaut-copy.jpg', {type: 'image/jpeg'}));
 		e2e.el('bulk-drop').dispatchEvent(new DragEvent('drop', {dataTransfer: dt, bubbles: true, cancelable: true}));
 	})()`, jsString(copyJPEG)))
-	b.waitUntil("the dropped copy refused", `e2e.text('bulk-summary') === '0 added, 1 refused.' && e2e.shown('bulk-warning')`, 30*time.Second)
+	// The warning is complete, its layout settled, once /similar has
+	// answered what the copy looks like: the line it fills in moves the
+	// button, and a click aimed before that lands beside it.
+	b.waitUntil("the dropped copy refused", `e2e.text('bulk-summary') === '0 added, 1 refused.' && e2e.shown('bulk-warning') &&
+		/looks like astronaut/.test(e2e.text('bulk-warning'))`, 30*time.Second)
 	b.click("bulk-anyway")
 	b.waitUntil("the copy added anyway", `e2e.text('bulk-summary') === '1 added, 0 refused.' && !e2e.shown('bulk-warning') &&
 		document.querySelector('#bulk-list .bulk-item').dataset.state === 'added'`, 30*time.Second)
