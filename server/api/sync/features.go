@@ -22,7 +22,9 @@ const (
 	// 2-core machine, 1.8 times the rest of the frame's query (reading it,
 	// extracting its features, the hash search: 51 ms), so a camera
 	// without a server still reads about 7 frames a second; twice as many
-	// targets would take it below 4.
+	// targets would take it below 4. (That was measured before the
+	// feature tier's faster matching; the same benchmark now gives 8–15
+	// ms, README, Speed, so the bound is conservative.)
 	// The first sync of 100 targets is 1.06 MB, a third of the 3 MB of a
 	// first sync (TestFirstSyncSize: 1.1 MB with random features).
 	FeatureTargets = 100
