@@ -20,18 +20,18 @@ import (
 // A service's own cache (the default) trusts what it holds: the service
 // forgets a record it changes, and a follower one another server changed
 // (follow.go). A checked cache (NewCheckedRecordCache) is for services
-// that outlive neither each other nor the writes of others — the
-// services a Worker isolate assembles for its requests, over a D1 that
-// other isolates write: each read takes the records' bytes from the store
-// again and keeps a cached record only while its bytes are the store's,
-// so it saves the decoding and the verification's preparation, never a
-// change. Over a store that writes each record under a key never used
-// again (KeyedRecords: D1's R2 keys), it compares the keys instead, and
-// reads only the records it does not hold.
+// that do not see every write to their store — the services a Worker
+// isolate assembles, one a request, over a D1 that other isolates write
+// too: each read takes the records' bytes from the store again and uses
+// a cached record only while its bytes are the store's, so it saves the
+// decoding and the verification's preparation, never a change. Over a
+// store that writes each record under a key never used again
+// (KeyedRecords: D1's R2 keys), it compares the keys instead, and reads
+// only the records it does not hold.
 type RecordCache struct {
 	mu       sync.Mutex
 	max      int  // features
-	checked  bool // each read compares the store's bytes (raw)
+	checked  bool // each read checks with the store: keys or bytes
 	features int
 	order    *list.List // of *cached, most recent first
 	byKey    map[recordKey]*list.Element
@@ -60,7 +60,7 @@ type KeyedRecords interface {
 
 // recordCacheFeatures bounds a service's own cache: 200,000 features,
 // about 20 MB of descriptors and geometry with their grouping by node,
-// the records of 400 targets.
+// the records of 250 to 400 targets (500 to 800 features each).
 const recordCacheFeatures = 200_000
 
 func newRecordCache(maxFeatures int) *RecordCache {
