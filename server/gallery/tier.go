@@ -66,11 +66,7 @@ func (s *Service) locate(ctx context.Context, sh *shelf, q Query, accept func(in
 	if err != nil {
 		return nil, fmt.Errorf("read feature records: %w", err)
 	}
-	v, err := camera.Vocabulary()
-	if err != nil {
-		v = nil // every pair compared, as camera.Verify does
-	}
-	found, err := camera.VerifyTargets(ctx, v, feats, q.Width, q.Height, ids, targets, feature.DefaultVerifyOptions)
+	found, err := camera.VerifyTargets(ctx, s.vocab, feats, q.Width, q.Height, ids, targets, feature.DefaultVerifyOptions)
 	if err != nil {
 		return nil, err
 	}

@@ -13,29 +13,18 @@ import (
 // key (features_key, '' for none).
 
 // TargetFeatures returns the feature records of the targets with the
-// given IDs that have one: their keys in one query, then the blobs.
+// given IDs that have one: their keys in one query, then the blobs
+// (TargetFeaturesKeyed, holding none).
 func (s *Store) TargetFeatures(ctx context.Context, gallery int64, ids []string) (map[string][]byte, error) {
 	out := map[string][]byte{}
-	if len(ids) == 0 {
-		return out, nil
-	}
-	list, err := json.Marshal(unique(ids))
+	err := s.TargetFeaturesKeyed(ctx, gallery, ids, func(string, string) bool { return false }, func(id, _ string, b []byte) error {
+		out[id] = b
+		return nil
+	})
 	if err != nil {
 		return nil, err
 	}
-	err = s.eachFeatures(ctx, collect(out), `WHERE gallery_id = ? AND features_key <> '' AND id IN (SELECT value FROM json_each(?))`, gallery, string(list))
-	if err != nil {
-		return nil, fmt.Errorf("d1: feature records of gallery %d: %w", gallery, err)
-	}
 	return out, nil
-}
-
-// collect returns a function that collects records into m.
-func collect(m map[string][]byte) func(string, []byte) error {
-	return func(id string, f []byte) error {
-		m[id] = f
-		return nil
-	}
 }
 
 // EachFeatures calls fn for the feature record of every target of the
