@@ -35,6 +35,10 @@
 //     (WholeBody), and only failed or slow requests get an access line
 //     unless EnvLogRequests says otherwise (Requests), each line one
 //     console.log (Console).
+//   - D1 is reached through the Worker's own database/sql driver
+//     (OpenD1): one call into worker.mjs a statement, its whole answer
+//     one text (d1wire), where syumai/workers' driver made a call for
+//     each row and each value.
 //   - Answers are never gzipped by the app (identity): the runtime
 //     compresses a body marked gzip itself, and Cloudflare compresses
 //     for the client.
@@ -49,7 +53,8 @@
 //     every request.
 //
 // The package builds for the host too (its tests run the Worker's app
-// over D1-mode SQLite); R2 and the entry point need js/wasm.
+// over D1-mode SQLite); R2, the D1 driver and the entry point need
+// js/wasm.
 package worker
 
 import (

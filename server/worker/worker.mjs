@@ -29,6 +29,7 @@
 // 128 MB however many requests it serves.
 import "./wasm_exec.js";
 import { createRuntimeContext, loadModule } from "./runtime.mjs";
+import { run } from "./sql.mjs";
 
 globalThis.tryCatch = (fn) => {
   try {
@@ -183,6 +184,13 @@ globalThis.pixmatchForget = (key) => {
     keptBytes -= v.length;
   }
 };
+
+// A statement for the Go instance's D1 driver (server/worker d1.go): run
+// on the database bound as binding, its answer's text (sql.mjs) handed
+// over as UTF-8 bytes, one copy into Go.
+const utf8 = new TextEncoder();
+globalThis.pixmatchSQL = async (binding, query, args, exec) =>
+  utf8.encode(await run(context.env[binding], query, args, exec));
 
 async function fetch(req, env, ctx) {
   const inst = await instance(env, ctx);

@@ -108,6 +108,7 @@ WORKER_VARS = $${PIXMATCH_INSTANCE:+--var PIXMATCH_INSTANCE:$$PIXMATCH_INSTANCE}
 worker: wasm worker-tools
 	$(GO) run github.com/syumai/workers/cmd/workers-assets-gen -mode=go -o $(WORKER_BUILD)
 	cp $(WORKER_DIR)/worker.mjs $(WORKER_BUILD)/worker.mjs # one Go instance per isolate, not per request
+	cp server/store/d1/d1wire/sql.mjs $(WORKER_BUILD)/sql.mjs # D1 statements answered as one text (d1wire)
 	$(GO) run ./$(WORKER_DIR)/internal/slim echo -dst $(WORKER_SRC)/echo -modfile $(WORKER_SRC)/worker.mod
 	GOOS=js GOARCH=wasm $(GO) build -modfile=$(WORKER_SRC)/worker.mod -trimpath -ldflags='$(WORKER_LDFLAGS)' $(WORKER_GCFLAGS) -o $(WORKER_BUILD)/app.wasm ./$(WORKER_DIR)/cmd
 	$(GO) run ./$(WORKER_DIR)/internal/slim pack -budget $(WORKER_LIMIT) $(WORKER_BUILD)/app.wasm

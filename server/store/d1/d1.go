@@ -1,7 +1,11 @@
 // Package d1 implements store.Store for Cloudflare D1, the SQLite
 // database of Cloudflare Workers, through database/sql: on a Worker with
-// syumai/workers' "d1" driver, on a host (its tests) with modernc SQLite
-// held to what D1 allows (see "D1 mode" in the tests).
+// the Worker's driver (server/worker OpenD1, which reads a statement's
+// answer as one text, d1wire, and otherwise behaves as syumai/workers'
+// "d1" driver), on a host (its tests) with modernc SQLite held to what D1
+// allows (see "D1 mode" in the tests), and against a real local D1
+// through a test Worker that answers as the Worker's driver does
+// (d1test.Remote).
 //
 // # What D1 allows
 //

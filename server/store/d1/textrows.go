@@ -8,8 +8,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode/utf16"
-	"unicode/utf8"
+
+	"github.com/pixmatch/pixmatch/server/store/d1/d1wire"
 )
 
 // Rows as text. A Worker reads a D1 row through the d1 driver one
@@ -202,84 +202,10 @@ func (p *rowParser) value() (textValue, error) {
 
 // str reads a JSON string; one without escapes is a slice of s.
 func (p *rowParser) str() (string, error) {
-	p.i++ // the quote
-	start := p.i
-	for p.i < len(p.s) && p.s[p.i] != '"' && p.s[p.i] != '\\' {
-		p.i++
-	}
-	if p.i >= len(p.s) {
+	v, next, ok := d1wire.String(p.s, p.i)
+	if !ok {
 		return "", errSyntax
 	}
-	if p.s[p.i] == '"' {
-		p.i++
-		return p.s[start : p.i-1], nil
-	}
-	b := []byte(p.s[start:p.i])
-	for p.i < len(p.s) {
-		c := p.s[p.i]
-		switch {
-		case c == '"':
-			p.i++
-			return string(b), nil
-		case c != '\\':
-			b = append(b, c)
-			p.i++
-			continue
-		}
-		if p.i+1 >= len(p.s) {
-			return "", errSyntax
-		}
-		e := p.s[p.i+1]
-		p.i += 2
-		switch e {
-		case '"', '\\', '/':
-			b = append(b, e)
-		case 'b':
-			b = append(b, '\b')
-		case 'f':
-			b = append(b, '\f')
-		case 'n':
-			b = append(b, '\n')
-		case 'r':
-			b = append(b, '\r')
-		case 't':
-			b = append(b, '\t')
-		case 'u':
-			r, ok := p.hex4()
-			if !ok {
-				return "", errSyntax
-			}
-			if utf16.IsSurrogate(r) {
-				r2 := rune(-1)
-				if p.i+1 < len(p.s) && p.s[p.i] == '\\' && p.s[p.i+1] == 'u' {
-					save := p.i
-					p.i += 2
-					if r2, ok = p.hex4(); !ok {
-						return "", errSyntax
-					}
-					if utf16.DecodeRune(r, r2) == utf8.RuneError {
-						p.i, r2 = save, -1 // a lone surrogate, then another escape
-					}
-				}
-				r = utf16.DecodeRune(r, r2)
-			}
-			b = utf8.AppendRune(b, r)
-		default:
-			return "", errSyntax
-		}
-	}
-	return "", errSyntax
-}
-
-// hex4 reads the four hexadecimal digits of a \u escape.
-func (p *rowParser) hex4() (rune, bool) {
-	if p.i+4 > len(p.s) {
-		return 0, false
-	}
-	n, err := strconv.ParseUint(p.s[p.i:p.i+4], 16, 32)
-	if err != nil {
-		return 0, false
-	}
-	p.i += 4
-	return rune(n), true
+	p.i = next
+	return v, nil
 }

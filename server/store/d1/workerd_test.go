@@ -5,11 +5,15 @@ package d1
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/url"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/pixmatch/pixmatch/server/store"
@@ -49,6 +53,56 @@ func TestConformanceUnderWorkerd(t *testing.T) {
 	// The feature tier's pick (picks.go): window functions, MATERIALIZED
 	// and group_concat as D1's SQLite runs them.
 	t.Run("PickedLists", func(t *testing.T) { pickedAnswerAsTheWhole(t, open(t)) })
+	t.Run("Values", func(t *testing.T) { valuesAsOnTheHost(t, db) })
+}
+
+// valuesAsOnTheHost binds values of every kind the store binds, and some
+// it never does, and reads them back through D1 and its answer's text
+// (d1wire's sql.mjs, as the Worker's driver) and through modernc SQLite
+// in D1 mode: both must read the same, but for the one conversion D1's
+// drivers make (an integral REAL reads as an int64: JavaScript has one
+// kind of number).
+func valuesAsOnTheHost(t *testing.T, remote *sql.DB) {
+	every := make([]byte, 256)
+	for i := range every {
+		every[i] = byte(i)
+	}
+	values := []any{
+		nil, int64(0), int64(-1), int64(1) << 53, -(int64(1) << 53), int64(123456789012345),
+		0.5, -1.25e-300, 3.25e18, 1e300, true, false,
+		"", "plain", "quote\" back\\slash/", "\x00nul\ttab\nline\u2028", "é€😀 <>&",
+		strings.Repeat("long text, ", 20_000), every, []byte{1},
+	}
+	query := "SELECT "
+	for i := range values {
+		if i > 0 {
+			query += ", "
+		}
+		query += fmt.Sprintf("?%d AS c%d", i+1, i)
+	}
+	read := func(db *sql.DB) []any {
+		t.Helper()
+		out := make([]any, len(values))
+		ptrs := make([]any, len(values))
+		for i := range out {
+			ptrs[i] = &out[i]
+		}
+		if err := db.QueryRowContext(context.Background(), query, values...).Scan(ptrs...); err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	got, want := read(remote), read(d1test.Open(t))
+	for i, v := range want {
+		if f, ok := v.(float64); ok && f == math.Trunc(f) && math.Abs(f) < 1<<63 {
+			want[i] = int64(f)
+		}
+	}
+	for i := range values {
+		if !reflect.DeepEqual(got[i], want[i]) {
+			t.Errorf("value %d (%.40v): D1 reads %.60v (%[3]T), the host %.60v (%[4]T)", i, values[i], got[i], want[i])
+		}
+	}
 }
 
 // remoteBlobs is the R2 bucket of testdata/workerd's Worker at a URL.

@@ -19,7 +19,6 @@ package main
 
 import (
 	"context"
-	"database/sql"
 	"log/slog"
 	"strconv"
 	"sync"
@@ -27,7 +26,6 @@ import (
 
 	"github.com/syumai/workers"
 	"github.com/syumai/workers/cloudflare"
-	_ "github.com/syumai/workers/cloudflare/d1" // the "d1" database/sql driver
 
 	"github.com/pixmatch/pixmatch/server/store/d1"
 	"github.com/pixmatch/pixmatch/server/worker"
@@ -74,10 +72,7 @@ func retire() {
 
 // open opens the store over the isolate's bindings.
 func open(ctx context.Context) (*d1.Store, error) {
-	db, err := sql.Open("d1", databaseBinding)
-	if err != nil {
-		return nil, err
-	}
+	db := worker.OpenD1(databaseBinding)
 	blobs, err := worker.OpenR2(bucketBinding)
 	if err != nil {
 		return nil, err

@@ -1,30 +1,19 @@
 // The D1 store's conformance suite under workerd (server/store/d1
 // TestConformanceUnderWorkerd): the store runs on the host and sends each
-// statement here, run on the local D1 as the Worker's driver
-// (syumai/workers' cloudflare/d1) runs it: prepare, bind, then raw with
-// the column names for a query, run for an exec. Values cross as JSON; a
-// BLOB, a Uint8Array in its bindings, as {"b": base64}. Errors answer
-// 500 with D1's message.
+// statement here, run on the local D1 by the code that runs the Worker's
+// (sql.mjs: prepare, bind, then raw with the column names for a query,
+// run for an exec), which answers with the text the host parses as the
+// Worker does (d1wire). Bindings come as JSON, a BLOB as {"b": base64}.
+// Errors answer 500 with D1's message.
+import { run } from "../../d1wire/sql.mjs";
 
 const toBytes = (b64) => Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-const fromBytes = (bytes) => {
-  let s = "";
-  for (const c of bytes) s += String.fromCharCode(c);
-  return { b: btoa(s) };
-};
 const bindable = (v) => (v !== null && typeof v === "object" ? toBytes(v.b) : v);
-// An object in D1's answer is a BLOB (an array of byte values from local
-// D1), read as the driver reads it: new Uint8Array(value).
-const plain = (v) => (v !== null && typeof v === "object" ? fromBytes(new Uint8Array(v)) : v);
 
 async function sql(env, { query, args, exec }) {
-  const stmt = env.DB.prepare(query).bind(...args.map(bindable));
-  if (exec) {
-    const r = await stmt.run();
-    return { changes: r.meta.changes, last_row_id: r.meta.last_row_id };
-  }
-  const rows = await stmt.raw({ columnNames: true });
-  return rows.map((row) => row.map(plain));
+  return new Response(await run(env.DB, query, args.map(bindable), exec), {
+    headers: { "content-type": "application/json" },
+  });
 }
 
 // reset drops every table of the database (their indexes and triggers
@@ -76,7 +65,7 @@ export default {
         case "/ping":
           return new Response("pong");
         case "/sql":
-          return Response.json(await sql(env, await req.json()));
+          return await sql(env, await req.json());
         case "/reset":
           return Response.json(await reset(env));
         case "/blob":

@@ -1,0 +1,396 @@
+// Package d1wire is how a D1 statement's answer crosses from JavaScript
+// into Go in one piece: as JSON text that sql.mjs (beside this file)
+// writes with JSON.stringify, parsed here, rather than one JavaScript
+// value at a time.
+//
+// Reading a row through syumai/workers' d1 driver costs a call into
+// JavaScript for the row and for each of its columns, and each value
+// Go's syscall/js takes hold of gets a finalizer; the statements of a
+// search cost the Worker's isolate more in those calls than in D1's own
+// client. The Worker's driver (server/worker D1) makes one call a
+// statement, and waits for one string.
+//
+// # The text
+//
+// A query's answer is a JSON array whose first element is the array of
+// its column names and each next element a row: an array of its values.
+// A value is null (SQL NULL), a number, a string (SQL TEXT) or an array
+// of byte values (a BLOB). An exec's answer is [changes, last_row_id].
+//
+// Values convert as syumai/workers' driver converts them, so that the
+// store reads the same whichever runs it: a number to an int64 when it
+// is integral (D1 hands every number over as a JavaScript double) and
+// within int64's range (where that driver's conversion overflows), else
+// a float64; a string to a string (a lone surrogate, which JSON.stringify
+// escapes, to U+FFFD, as the driver's TextEncoder makes it); a BLOB to
+// []byte; null to nil. One value differs: an infinite REAL, which JSON
+// cannot write (JSON.stringify writes null), reads as nil; the store
+// writes none.
+package d1wire
+
+import (
+	"database/sql/driver"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// Rows is a query's answer, parsed: a driver.Rows.
+type Rows struct {
+	cols []string
+	rows [][]driver.Value
+	next int
+}
+
+// Columns returns the names of the answer's columns (nil for an answer
+// without rows, as D1 gives none then).
+func (r *Rows) Columns() []string { return r.cols }
+
+// Close does nothing: the answer is all in memory.
+func (r *Rows) Close() error { return nil }
+
+// Next moves to the next row, putting its values in dest.
+func (r *Rows) Next(dest []driver.Value) error {
+	if r.next == len(r.rows) {
+		return io.EOF
+	}
+	copy(dest, r.rows[r.next])
+	r.next++
+	return nil
+}
+
+// ParseRows parses a query's answer.
+func ParseRows(text []byte) (*Rows, error) {
+	p := parser{s: text}
+	out := &Rows{}
+	err := p.array(func(i int) error {
+		if i == 0 {
+			return p.array(func(int) error {
+				v, err := p.value()
+				if err != nil {
+					return err
+				}
+				name, ok := v.(string)
+				if !ok {
+					return p.fail("a column name is not a string")
+				}
+				out.cols = append(out.cols, name)
+				return nil
+			})
+		}
+		row := make([]driver.Value, 0, len(out.cols))
+		err := p.array(func(int) error {
+			v, err := p.value()
+			row = append(row, v)
+			return err
+		})
+		if err == nil && len(row) != len(out.cols) {
+			return p.fail(fmt.Sprintf("a row of %d values under %d columns", len(row), len(out.cols)))
+		}
+		out.rows = append(out.rows, row)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if p.skipSpace(); p.i != len(p.s) {
+		return nil, p.fail("text after the answer")
+	}
+	return out, nil
+}
+
+// Result is an exec's answer, a driver.Result: the rows it changed and
+// the last row ID it inserted. Either fails, as syumai/workers' driver
+// does, when D1 did not say.
+type Result struct {
+	changes, lastRowID [2]int64 // the value, and 1 when D1 said it
+}
+
+// LastInsertId returns the last row ID the exec inserted.
+func (r Result) LastInsertId() (int64, error) { return said(r.lastRowID, "last_row_id") }
+
+// RowsAffected returns the rows the exec changed.
+func (r Result) RowsAffected() (int64, error) { return said(r.changes, "changes") }
+
+func said(n [2]int64, key string) (int64, error) {
+	if n[1] == 0 {
+		return 0, fmt.Errorf("d1: '%s' cannot be retrieved", key)
+	}
+	return n[0], nil
+}
+
+// ParseResult parses an exec's answer.
+func ParseResult(text []byte) (Result, error) {
+	p := parser{s: text}
+	var nums [][2]int64
+	err := p.array(func(int) error {
+		v, err := p.value()
+		if err != nil {
+			return err
+		}
+		switch n := v.(type) {
+		case nil:
+			nums = append(nums, [2]int64{})
+		case int64:
+			nums = append(nums, [2]int64{n, 1})
+		default:
+			return p.fail("a count that is not an integer")
+		}
+		return nil
+	})
+	if err == nil && len(nums) != 2 {
+		err = p.fail("not [changes, last_row_id]")
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	return Result{changes: nums[0], lastRowID: nums[1]}, nil
+}
+
+type parser struct {
+	s []byte
+	i int
+}
+
+func (p *parser) fail(what string) error {
+	return fmt.Errorf("d1wire: %s at byte %d of %d", what, p.i, len(p.s))
+}
+
+func (p *parser) skipSpace() {
+	for p.i < len(p.s) && (p.s[p.i] == ' ' || p.s[p.i] == '\n' || p.s[p.i] == '\r' || p.s[p.i] == '\t') {
+		p.i++
+	}
+}
+
+// array parses an array, calling elem for each element at its start.
+func (p *parser) array(elem func(i int) error) error {
+	if p.skipSpace(); p.i >= len(p.s) || p.s[p.i] != '[' {
+		return p.fail("no array")
+	}
+	p.i++
+	if p.skipSpace(); p.i < len(p.s) && p.s[p.i] == ']' {
+		p.i++
+		return nil
+	}
+	for n := 0; ; n++ {
+		if err := elem(n); err != nil {
+			return err
+		}
+		if p.skipSpace(); p.i >= len(p.s) {
+			return p.fail("an unended array")
+		}
+		switch p.s[p.i] {
+		case ',':
+			p.i++
+		case ']':
+			p.i++
+			return nil
+		default:
+			return p.fail("no comma between values")
+		}
+	}
+}
+
+// value parses a value of a row.
+func (p *parser) value() (driver.Value, error) {
+	if p.skipSpace(); p.i >= len(p.s) {
+		return nil, p.fail("no value")
+	}
+	switch c := p.s[p.i]; {
+	case c == 'n':
+		if len(p.s)-p.i < 4 || string(p.s[p.i:p.i+4]) != "null" {
+			return nil, p.fail("not null")
+		}
+		p.i += 4
+		return nil, nil
+	case c == '"':
+		return p.str()
+	case c == '[':
+		return p.blob()
+	case c == '-' || '0' <= c && c <= '9':
+		return p.number()
+	}
+	return nil, p.fail("not a value")
+}
+
+// number parses a number as syumai/workers' driver converts it.
+func (p *parser) number() (driver.Value, error) {
+	start := p.i
+	for p.i < len(p.s) && isNumberByte(p.s[p.i]) {
+		p.i++
+	}
+	text := p.s[start:p.i]
+	if n, ok := smallInt(text); ok {
+		return n, nil
+	}
+	f, err := strconv.ParseFloat(string(text), 64)
+	if err != nil {
+		return nil, p.fail("a number " + strconv.Quote(string(text)))
+	}
+	if f == math.Trunc(f) && math.Abs(f) < 1<<63 {
+		return int64(f), nil
+	}
+	return f, nil
+}
+
+func isNumberByte(c byte) bool {
+	return '0' <= c && c <= '9' || c == '-' || c == '+' || c == '.' || c == 'e' || c == 'E'
+}
+
+// smallInt reads text when it is a plain integer of at most 15 digits
+// (exact as a double), the common case, without ParseFloat.
+func smallInt(text []byte) (int64, bool) {
+	neg := len(text) > 0 && text[0] == '-'
+	digits := text
+	if neg {
+		digits = text[1:]
+	}
+	if len(digits) == 0 || len(digits) > 15 {
+		return 0, false
+	}
+	var n int64
+	for _, c := range digits {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int64(c-'0')
+	}
+	if neg {
+		n = -n
+	}
+	return n, true
+}
+
+// blob parses an array of byte values.
+func (p *parser) blob() (driver.Value, error) {
+	b := []byte{}
+	err := p.array(func(int) error {
+		v, err := p.value()
+		n, ok := v.(int64)
+		if err == nil && (!ok || n < 0 || n > 255) {
+			return p.fail("a BLOB's byte out of range")
+		}
+		b = append(b, byte(n))
+		return err
+	})
+	return b, err
+}
+
+// str parses a string.
+func (p *parser) str() (driver.Value, error) {
+	v, next, ok := String(p.s, p.i)
+	if !ok {
+		return nil, p.fail("a bad string")
+	}
+	p.i = next
+	return v, nil
+}
+
+// String reads the JSON string whose opening quote is s[i], and returns
+// it and the index after its closing quote; false when there is none
+// there, or it holds a raw control character or a bad escape. An
+// escaped lone surrogate reads as U+FFFD, as encoding/json reads it. A
+// string without escapes read from a string input is a slice of it.
+func String[T ~string | ~[]byte](s T, i int) (string, int, bool) {
+	if i >= len(s) || s[i] != '"' {
+		return "", i, false
+	}
+	i++
+	start := i
+	for i < len(s) { // the common case: no escape
+		c := s[i]
+		if c == '"' {
+			return string(s[start:i]), i + 1, true
+		}
+		if c == '\\' || c < 0x20 {
+			break
+		}
+		i++
+	}
+	out := []byte(string(s[start:i]))
+	for i < len(s) {
+		c := s[i]
+		switch {
+		case c == '"':
+			return string(out), i + 1, true
+		case c < 0x20:
+			return "", i, false
+		case c != '\\':
+			out = append(out, c)
+			i++
+			continue
+		}
+		if i+1 >= len(s) {
+			break
+		}
+		e := s[i+1]
+		i += 2
+		switch e {
+		case '"', '\\', '/':
+			out = append(out, e)
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			r, ok := hex4(s, i)
+			if !ok {
+				return "", i, false
+			}
+			i += 4
+			if utf16.IsSurrogate(r) {
+				// A pair when a low surrogate follows, else U+FFFD.
+				if i+6 <= len(s) && s[i] == '\\' && s[i+1] == 'u' {
+					if r2, ok := hex4(s, i+2); ok {
+						if pair := utf16.DecodeRune(r, r2); pair != utf8.RuneError {
+							out = utf8.AppendRune(out, pair)
+							i += 6
+							continue
+						}
+					}
+				}
+				r = utf8.RuneError
+			}
+			out = utf8.AppendRune(out, r)
+		default:
+			return "", i, false
+		}
+	}
+	return "", i, false
+}
+
+// hex4 reads the four hexadecimal digits of a \u escape at s[i:].
+func hex4[T ~string | ~[]byte](s T, i int) (rune, bool) {
+	if len(s)-i < 4 {
+		return 0, false
+	}
+	var r rune
+	for k := i; k < i+4; k++ {
+		var d byte
+		switch c := s[k]; {
+		case '0' <= c && c <= '9':
+			d = c - '0'
+		case 'a' <= c && c <= 'f':
+			d = c - 'a' + 10
+		case 'A' <= c && c <= 'F':
+			d = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(d)
+	}
+	return r, true
+}
+
+// ErrNoAnswer is what a driver reports for an answer that is not text.
+var ErrNoAnswer = errors.New("d1wire: the statement's answer is not text")
