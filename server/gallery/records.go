@@ -60,7 +60,7 @@ type KeyedRecords interface {
 
 // recordCacheFeatures bounds a service's own cache: 200,000 features,
 // about 20 MB of descriptors and geometry with their grouping by node,
-// the records of 250 to 400 targets (500 to 800 features each).
+// the records of 200 to 400 targets (500 to 1,000 features each).
 const recordCacheFeatures = 200_000
 
 func newRecordCache(maxFeatures int) *RecordCache {

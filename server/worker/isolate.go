@@ -45,14 +45,18 @@ type Isolate struct {
 // IsolateRecordFeatures bounds the feature records an isolate keeps
 // decoded: 40,000 features, about 4 MB of the Go instance's live heap
 // with their grouping by node (100 bytes a feature): a shortlist of 40
-// targets of up to 800 features (500 of the picture's own, 300 of the
-// views enrolment adds), and a quarter more. A camera pointed at one print
-// sends frame after frame with the same shortlist, and so verifies the
-// same records; a bound under a shortlist would keep none of them from
-// one frame to the next. With the collector's GOGC of 400 a byte of live
-// heap lets the heap grow by five before the soft limit: the instance's
-// memory reached 76-81 MB in the measurement, against 70-77 MB without
-// the cache, so an isolate retires its instance somewhat sooner.
+// targets of the largest records, 1,000 features (500 of the picture's
+// own, up to 100 from each of the five views enrolment shoots; the
+// measured gallery's records are all of that size). A camera pointed at
+// one print sends frame after frame with about the same shortlist, and
+// so verifies the same records: a record a frame reads first is kept in
+// place of one the frame did not read, least recently read first, so a
+// bound of one shortlist keeps every record the next frame shares with
+// the last; a bound under it would keep none of them from one frame to
+// the next. With the collector's GOGC of 400 a byte of live heap lets
+// the heap grow by five before the soft limit: the instance's memory
+// reached 76-81 MB in the measurement, against 70-77 MB without the
+// cache, so an isolate retires its instance somewhat sooner.
 const IsolateRecordFeatures = 40_000
 
 // NewIsolate returns the handler of an isolate whose store open opens,
