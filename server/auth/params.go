@@ -18,8 +18,8 @@ func ParamsFromJSON(body []byte) (map[string]string, error) {
 	if len(body) == 0 || body[0] != '{' {
 		return nil, errors.New("auth: request body is not a JSON object")
 	}
-	var fields map[string]json.RawMessage
-	if err := json.Unmarshal(body, &fields); err != nil {
+	fields, err := Fields(body)
+	if err != nil {
 		return nil, fmt.Errorf("auth: parse request body: %w", err)
 	}
 	return ParamsFromFields(fields)

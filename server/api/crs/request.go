@@ -69,11 +69,11 @@ func (h *Handler) read(c echo.Context) (*request, error) {
 }
 
 func (r *request) readJSON(body []byte) error {
-	var fields map[string]json.RawMessage
 	if b := bytes.TrimSpace(body); len(b) == 0 || b[0] != '{' {
 		return errors.New("body is not a JSON object")
 	}
-	if err := json.Unmarshal(body, &fields); err != nil {
+	fields, err := auth.Fields(body)
+	if err != nil {
 		return fmt.Errorf("body is not a JSON object: %w", err)
 	}
 	flat, err := auth.ParamsFromFields(fields)
