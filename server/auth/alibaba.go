@@ -258,7 +258,7 @@ func checkContentSHA256(sent string, body []byte) error {
 	if err != nil || len(got) != sha256.Size {
 		return fmt.Errorf("x-acs-content-sha256 %.80q is not %d hex bytes", sent, sha256.Size)
 	}
-	want := sha256.Sum256(body)
+	want := sum256(body)
 	if !hmac.Equal(got, want[:]) {
 		return fmt.Errorf("x-acs-content-sha256 %s is not the SHA-256 of the %d-byte body", sent, len(body))
 	}

@@ -9,7 +9,8 @@
 // app for each request (worker.Isolate), whose headers it gives back as
 // the runtime had them (worker.Rejoined), whose bodies it reads whole
 // (worker.WholeBody) and whose answers it hands over whole (worker.Whole:
-// no leak across requests). It sets the collector (worker.TuneGC), logs
+// no leak across requests). It sets the collector (worker.TuneGC) and
+// the signatures' SHA-256 to the platform's (worker.SHA256), logs
 // a line per request only when PIXMATCH_LOG_REQUESTS says so
 // (worker.Requests; failed and slow requests always) to console.log
 // (worker.Console), and asks to be retired once its live heap passed
@@ -27,6 +28,7 @@ import (
 	"github.com/syumai/workers"
 	"github.com/syumai/workers/cloudflare"
 
+	"github.com/pixmatch/pixmatch/server/auth"
 	"github.com/pixmatch/pixmatch/server/store/d1"
 	"github.com/pixmatch/pixmatch/server/worker"
 )
@@ -39,6 +41,7 @@ const (
 
 func main() {
 	worker.TuneGC()
+	auth.UseSHA256(worker.SHA256)
 	all, _ := strconv.ParseBool(cloudflare.Getenv(worker.EnvLogRequests))
 	log := slog.New(worker.Requests(slog.NewTextHandler(worker.Console(), &slog.HandlerOptions{Level: slog.LevelInfo}), all))
 	// Not workers.Serve: it returns after the first response, ending the
