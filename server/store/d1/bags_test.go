@@ -272,3 +272,28 @@ func TestListingsParse(t *testing.T) {
 		}
 	}
 }
+
+// TestWordListsParse: the picked lists' text of several words parses to
+// each word's listings, all sharing two arrays without one word's
+// reaching into the next's; malformed text is refused.
+func TestWordListsParse(t *testing.T) {
+	by := map[uint32][]bow.Listing{}
+	if err := wordLists("5:7 500 0a,8 3 f;32767:9 1 01", by); err != nil {
+		t.Fatal(err)
+	}
+	want := map[uint32][]bow.Listing{
+		5:     {{Doc: 7, Size: 500, Turns: []uint8{0, 10}}, {Doc: 8, Size: 3, Turns: []uint8{15}}},
+		32767: {{Doc: 9, Size: 1, Turns: []uint8{0, 1}}},
+	}
+	if !reflect.DeepEqual(by, want) {
+		t.Fatalf("parsed %+v, want %+v", by, want)
+	}
+	if by[5] = append(by[5], bow.Listing{Doc: 1}); by[32767][0].Doc != 9 {
+		t.Error("a word's listings reach into the next word's")
+	}
+	for _, bad := range []string{"", "5", "5:", "x:7 5 1", "5:7 5 1;", "5:7 5 1;;6:8 5 1", "5:7 5 g", "4294967296:7 5 1"} {
+		if err := wordLists(bad, map[uint32][]bow.Listing{}); err == nil {
+			t.Errorf("%q parsed", bad)
+		}
+	}
+}
