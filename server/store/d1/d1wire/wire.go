@@ -7,8 +7,10 @@
 // JavaScript for the row and for each of its columns, and each value
 // Go's syscall/js takes hold of gets a finalizer; the statements of a
 // search cost the Worker's isolate more in those calls than in D1's own
-// client. The Worker's driver (server/worker D1) makes one call a
-// statement, and waits for one string.
+// client. The Worker's driver (server/worker OpenD1) makes one call a
+// statement, and waits for one string. Open is the database/sql driver
+// over any way of running a statement and getting that string: the
+// Worker's, and the tests' of a real local D1 (d1test.Remote).
 //
 // # The text
 //
