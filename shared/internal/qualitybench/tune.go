@@ -203,9 +203,9 @@ func tune(ctx context.Context, c *Corpus, o tuneOptions, workers int, w io.Write
 	for _, e := range edits {
 		names = append(names, e.Name)
 	}
-	fmt.Fprintf(w, "| query | vocabulary | index | bag | guide level | shortlist | min inliers | recall@1 | recall ≤t | worst camera recipe | %s | false matches of %d | in shortlist | verified a query | ms a query |\n",
+	fmt.Fprintf(w, "| query | vocabulary | index | bag | guide level | shortlist | min inliers | recall@1 | recall ≤t | worst camera recipe | %s | false matches of %d | in shortlist | verified a query | ms a query | recall@1 stopping at the first found | verified a query, stopping | queries whose answer the stop changes |\n",
 		strings.Join(names[1:], " | "), len(edits)*len(c.NonMembers))
-	fmt.Fprintf(w, "|--:|---|---|--:|--:|--:|--:|--:|--:|---|%s--:|--:|--:|--:|\n", strings.Repeat("--:|", len(edits)-1))
+	fmt.Fprintf(w, "|--:|---|---|--:|--:|--:|--:|--:|--:|---|%s--:|--:|--:|--:|--:|--:|--:|\n", strings.Repeat("--:|", len(edits)-1))
 	vocabs := map[vocabularyOptions]*bow.Vocabulary{}
 	var queries [][]*tuneQuery
 	for _, qspec := range o.Queries {
@@ -503,40 +503,47 @@ func quantise(v *bow.Vocabulary, fs []feature.Feature) []uint32 {
 
 // row writes the scores of shortlists of n and acceptance from t inliers.
 func (s *sweep) row(w io.Writer, prefix string, lists [][]int, n, t, guide int, shortSeconds float64) {
-	type tally struct{ queries, top, found, listed int }
+	type tally struct{ queries, top, firstTop, found, listed int }
 	perEdit := make([]tally, len(s.names))
-	falseMatches, verified := 0, 0
+	falseMatches, verified, stopped, changed := 0, 0, 0, 0
 	var seconds float64
 	for i, q := range s.queries {
 		list := lists[i][:min(n, len(lists[i]))]
 		verified += len(list)
 		seconds += q.extract
-		best, bestInliers := -1, 0
-		for _, e := range list {
+		best, bestInliers, first := -1, 0, -1
+		stopped += len(list)
+		for k, e := range list {
 			v := q.verdicts[tuneKey{e, guide}]
 			seconds += v.seconds
 			if v.ok && v.inliers >= t && (v.inliers > bestInliers || v.inliers == bestInliers && e < best) {
 				best, bestInliers = e, v.inliers
 			}
+			if v.ok && v.inliers >= t && first < 0 {
+				first = e // where a search answering one target stops (camera.VerifyFirst)
+				stopped -= len(list) - k - 1
+			}
 		}
+		changed += b2i(first != best)
 		if q.want < 0 {
 			if best >= 0 {
 				falseMatches++
 			}
 			continue
 		}
-		top := best
+		top, firstTop := best, first
 		if top < 0 && len(list) > 0 {
-			top = list[0]
+			top, firstTop = list[0], list[0]
 		}
 		pe := &perEdit[q.edit]
 		pe.queries++
 		pe.top += b2i(top == q.want)
+		pe.firstTop += b2i(firstTop == q.want)
 		pe.listed += b2i(slices.Contains(list, q.want))
 		v := q.verdicts[tuneKey{q.want, guide}]
 		pe.found += b2i(slices.Contains(list, q.want) && v.ok && v.inliers >= t)
 	}
-	var top, found, listed float64
+	var top, firstTop, found, listed float64
 	cams := 0
 	worst, worstName := 2.0, ""
 	cells := ""
@@ -550,6 +557,7 @@ func (s *sweep) row(w io.Writer, prefix string, lists [][]int, n, t, guide int, 
 		}
 		cams++
 		top += float64(pe.top) / float64(max(pe.queries, 1))
+		firstTop += float64(pe.firstTop) / float64(max(pe.queries, 1))
 		found += r
 		listed += float64(pe.listed) / float64(max(pe.queries, 1))
 		if r < worst {
@@ -558,8 +566,9 @@ func (s *sweep) row(w io.Writer, prefix string, lists [][]int, n, t, guide int, 
 	}
 	cf := float64(max(cams, 1))
 	ms := 1000 * (seconds/float64(len(s.queries)) + shortSeconds)
-	fmt.Fprintf(w, "%s %s | %s | %s (%s) |%s %d | %s | %.1f | %.1f |\n", prefix, pct(top/cf), pct(found/cf), pct(worst), worstName, cells,
-		falseMatches, pct(listed/cf), float64(verified)/float64(len(s.queries)), ms)
+	fmt.Fprintf(w, "%s %s | %s | %s (%s) |%s %d | %s | %.1f | %.1f | %s | %.1f | %d |\n", prefix, pct(top/cf), pct(found/cf), pct(worst), worstName, cells,
+		falseMatches, pct(listed/cf), float64(verified)/float64(len(s.queries)), ms,
+		pct(firstTop/cf), float64(stopped)/float64(len(s.queries)), changed)
 }
 
 func b2i(b bool) int {
