@@ -43,8 +43,8 @@ func WithFeatureLookup(fl FeatureLookup) Option { return func(s *Service) { s.fe
 // locateLooked is locate over the feature tier s.features finds in the
 // store: the query's words, their lists read and scored (bow.Lists), the
 // shortlisted targets read into the gallery's index, those accept lets
-// through verified against their records.
-func (s *Service) locateLooked(ctx context.Context, sh *shelf, q Query, accept func(index.Entry) bool) (map[string]located, error) {
+// through verified against their records until enough are found.
+func (s *Service) locateLooked(ctx context.Context, sh *shelf, q Query, accept func(index.Entry) bool, enough int) (map[string]located, error) {
 	feats := q.features()
 	if len(feats) == 0 {
 		return nil, nil
@@ -91,7 +91,7 @@ func (s *Service) locateLooked(ctx context.Context, sh *shelf, q Query, accept f
 	if err != nil {
 		return nil, fmt.Errorf("read feature records: %w", err)
 	}
-	found, err := camera.VerifyTargets(ctx, v, feats, q.Width, q.Height, ids, targets, feature.DefaultVerifyOptions)
+	found, err := camera.VerifyFirst(ctx, v, feats, q.Width, q.Height, ids, targets, feature.DefaultVerifyOptions, enough)
 	if err != nil {
 		return nil, err
 	}

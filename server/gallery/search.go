@@ -205,7 +205,7 @@ func (s *Service) find(ctx context.Context, sh *shelf, q Query, o match.Options,
 		}
 		found, err = s.locate(ctx, sh, q, func(e index.Entry) bool {
 			return (e.Active || o.IncludeInactive) && e.ID != o.Exclude && (o.Filter == nil || o.Filter.Match(&e.Attrs))
-		})
+		}, stopAt(o))
 		if err != nil {
 			return nil, searchError(ctx, err)
 		}
@@ -235,6 +235,20 @@ func (s *Service) find(ctx context.Context, sh *shelf, q Query, o match.Options,
 		merged = distinctProducts(sh, merged)
 	}
 	return s.resolve(ctx, sh, merged[:min(len(merged), max(o.Limit, 1))], images)
+}
+
+// stopAt returns how many targets the feature tier's verification of
+// its shortlist, best first, may stop at for a search with o
+// (camera.VerifyFirst): the answer's length, unless the answer lists
+// near neighbours or one target a product — then, as for 0, every
+// shortlisted target is verified. The answer can then differ from a
+// verification of the whole shortlist only in a frame where more than
+// Limit targets are found, in which of them it names.
+func stopAt(o match.Options) int {
+	if o.Near || o.DistinctGroups {
+		return 0
+	}
+	return max(o.Limit, 1)
 }
 
 // confirm lets the feature tier judge the hash tier's matches on part of

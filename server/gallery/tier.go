@@ -43,11 +43,12 @@ func queryFeatures(pic *Picture) []feature.Feature { return pic.features(feature
 // locate runs the feature tier of a gallery on the features of q
 // (extracted now from its picture if the query has none yet): the
 // shortlist of the gallery's tier, the targets accept lets through (by
-// their index entry), their records verified. It returns the found
-// targets by ID, with their corners in q's picture.
-func (s *Service) locate(ctx context.Context, sh *shelf, q Query, accept func(index.Entry) bool) (map[string]located, error) {
+// their index entry), their records verified best first until enough are
+// found (0: all; camera.VerifyFirst). It returns the found targets by ID,
+// with their corners in q's picture.
+func (s *Service) locate(ctx context.Context, sh *shelf, q Query, accept func(index.Entry) bool, enough int) (map[string]located, error) {
 	if s.features != nil {
-		return s.locateLooked(ctx, sh, q, accept)
+		return s.locateLooked(ctx, sh, q, accept, enough)
 	}
 	feats := q.features()
 	if len(feats) == 0 {
@@ -66,7 +67,7 @@ func (s *Service) locate(ctx context.Context, sh *shelf, q Query, accept func(in
 	if err != nil {
 		return nil, fmt.Errorf("read feature records: %w", err)
 	}
-	found, err := camera.VerifyTargets(ctx, s.vocab, feats, q.Width, q.Height, ids, targets, feature.DefaultVerifyOptions)
+	found, err := camera.VerifyFirst(ctx, s.vocab, feats, q.Width, q.Height, ids, targets, feature.DefaultVerifyOptions, enough)
 	if err != nil {
 		return nil, err
 	}

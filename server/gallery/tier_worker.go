@@ -50,9 +50,9 @@ func (*featureTier) Remove(id string) {}
 
 // locate runs the feature tier the service looks up in the store; with
 // none, it finds nothing.
-func (s *Service) locate(ctx context.Context, sh *shelf, q Query, accept func(index.Entry) bool) (map[string]located, error) {
+func (s *Service) locate(ctx context.Context, sh *shelf, q Query, accept func(index.Entry) bool, enough int) (map[string]located, error) {
 	if s.features == nil {
 		return nil, nil
 	}
-	return s.locateLooked(ctx, sh, q, accept)
+	return s.locateLooked(ctx, sh, q, accept, enough)
 }

@@ -159,12 +159,15 @@ func (g guide) cells(fs []feature.Feature) []uint32 {
 }
 
 // verify is Verify, matching within g's cells, of the targets of ids
-// that targets holds. The targets are checked by as many goroutines as
-// GOMAXPROCS allows (one, in a browser), each taking the next unchecked
-// target; a target's verdict does not depend on which goroutine checks it
-// or when (feature.VerifyOptions.Seed), so the answer is the same as one
-// goroutine's.
-func (g guide) verify(ctx context.Context, q []feature.Feature, frameW, frameH int, ids []string, targets map[string]*Target, o feature.VerifyOptions) ([]Found, error) {
+// that targets holds, stopping once the first enough of them in the
+// order of ids are found (0: every one is checked). The targets are
+// checked by as many goroutines as GOMAXPROCS allows (one, in a
+// browser), each taking the next unchecked target; a target's verdict
+// does not depend on which goroutine checks it or when
+// (feature.VerifyOptions.Seed), and the stop is where the checked
+// prefix of ids first holds enough found — what a goroutine checked past
+// it is dropped — so the answer is the same as one goroutine's.
+func (g guide) verify(ctx context.Context, q []feature.Feature, frameW, frameH int, ids []string, targets map[string]*Target, o feature.VerifyOptions, enough int) ([]Found, error) {
 	qcells := g.cells(q)
 	verdicts := make([]*feature.Verdict, len(ids))
 	check := func(i int) {
@@ -178,14 +181,37 @@ func (g guide) verify(ctx context.Context, q []feature.Feature, frameW, frameH i
 			verdicts[i] = &v
 		}
 	}
-	var next atomic.Int64
+	var (
+		next atomic.Int64
+		end  atomic.Int64 // no target from here on is checked
+		mu   sync.Mutex   // guards the rest
+		done = make([]bool, len(ids))
+		// ids[:settled] are checked, found of them found.
+		settled, found int
+	)
+	end.Store(int64(len(ids)))
+	settle := func(i int) {
+		mu.Lock()
+		defer mu.Unlock()
+		done[i] = true
+		for ; settled < len(ids) && done[settled] && int64(settled) < end.Load(); settled++ {
+			if verdicts[settled] != nil {
+				if found++; found == enough {
+					end.Store(int64(settled + 1))
+				}
+			}
+		}
+	}
 	work := func() {
 		for ctx.Err() == nil {
-			i := int(next.Add(1) - 1)
-			if i >= len(ids) {
+			i := next.Add(1) - 1
+			if i >= end.Load() {
 				return
 			}
-			check(i)
+			check(int(i))
+			if enough > 0 {
+				settle(int(i))
+			}
 		}
 	}
 	var wg sync.WaitGroup
@@ -194,17 +220,18 @@ func (g guide) verify(ctx context.Context, q []feature.Feature, frameW, frameH i
 	}
 	work()
 	wg.Wait()
-	var found []Found
+	verdicts = verdicts[:end.Load()]
+	var out []Found
 	for i, v := range verdicts {
 		if v != nil {
-			found = append(found, Found{ID: ids[i], Verdict: *v})
+			out = append(out, Found{ID: ids[i], Verdict: *v})
 		}
 	}
-	slices.SortFunc(found, func(a, b Found) int {
+	slices.SortFunc(out, func(a, b Found) int {
 		if c := cmp.Compare(b.Verdict.Inliers, a.Verdict.Inliers); c != 0 {
 			return c
 		}
 		return cmp.Compare(a.ID, b.ID)
 	})
-	return found, ctx.Err()
+	return out, ctx.Err()
 }

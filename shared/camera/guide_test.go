@@ -1,10 +1,13 @@
 package camera
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"reflect"
 	"runtime"
+	"slices"
 	"testing"
 
 	"github.com/pixmatch/pixmatch/shared/distort"
@@ -48,7 +51,7 @@ func TestGuidedVerifyFindsWhatEveryPairFinds(t *testing.T) {
 	records, names, qs, sizes := guideFixture(t)
 	lost := 0
 	for i, n := range names {
-		all, err := guide{}.verify(context.Background(), qs[i], sizes[i][0], sizes[i][1], names, targetsOf(records), feature.DefaultVerifyOptions)
+		all, err := guide{}.verify(context.Background(), qs[i], sizes[i][0], sizes[i][1], names, targetsOf(records), feature.DefaultVerifyOptions, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -145,7 +148,7 @@ func BenchmarkVerify(b *testing.B) {
 						targets = targetsOf(records)
 					}
 					k := i % len(names)
-					if _, err := g.verify(context.Background(), qs[k], sizes[k][0], sizes[k][1], names, targets, feature.DefaultVerifyOptions); err != nil {
+					if _, err := g.verify(context.Background(), qs[k], sizes[k][0], sizes[k][1], names, targets, feature.DefaultVerifyOptions, 0); err != nil {
 						b.Fatal(err)
 					}
 					i++
@@ -179,11 +182,11 @@ func TestKeptTargetsVerifyAsRecords(t *testing.T) {
 	ctx := context.Background()
 	for round, g := range []guide{{v, GuideLevel}, {v, GuideLevel}, {}, {v, 2}, {v, GuideLevel}} {
 		for i := range names {
-			want, err := g.verify(ctx, qs[i], sizes[i][0], sizes[i][1], names, targetsOf(records), feature.DefaultVerifyOptions)
+			want, err := g.verify(ctx, qs[i], sizes[i][0], sizes[i][1], names, targetsOf(records), feature.DefaultVerifyOptions, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := g.verify(ctx, qs[i], sizes[i][0], sizes[i][1], names, kept, feature.DefaultVerifyOptions)
+			got, err := g.verify(ctx, qs[i], sizes[i][0], sizes[i][1], names, kept, feature.DefaultVerifyOptions, 0)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -201,5 +204,71 @@ func TestKeptTargetsVerifyAsRecords(t *testing.T) {
 		if err != nil || !reflect.DeepEqual(got, want) {
 			t.Fatalf("frame of %s: VerifyTargets found %v (%v), VerifyWith %v", names[i], ids(got), err, ids(want))
 		}
+	}
+}
+
+// TestVerifyFirstStopsAsOneByOne holds VerifyFirst to its oracle: each
+// target of the list verified alone, in order, until enough are found.
+// Every test photo is enrolled twice, under its name and as "copy of"
+// it, so that each frame shows two targets; the list puts the copies and
+// the names in an order of their own for each frame, and the stop is
+// asked at 1, 2, 3 and 0 (never), with one goroutine and with four.
+func TestVerifyFirstStopsAsOneByOne(t *testing.T) {
+	v, err := Vocabulary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	records, names, qs, sizes := guideFixture(t)
+	var all []string
+	for _, n := range names {
+		records["copy of "+n] = records[n]
+		all = append(all, n, "copy of "+n)
+	}
+	kept := targetsOf(records)
+	ctx := context.Background()
+	stops, twice := 0, 0
+	for i := range names {
+		list := slices.Clone(all)
+		rand.New(rand.NewPCG(uint64(i), 7)).Shuffle(len(list), func(a, b int) { list[a], list[b] = list[b], list[a] })
+		var alone []Found // the oracle: each checked alone, in order
+		for _, id := range list {
+			f, err := VerifyTargets(ctx, v, qs[i], sizes[i][0], sizes[i][1], []string{id}, kept, feature.DefaultVerifyOptions)
+			if err != nil {
+				t.Fatal(err)
+			}
+			alone = append(alone, f...)
+		}
+		if len(alone) >= 2 {
+			twice++
+		}
+		for _, enough := range []int{1, 2, 3, 0} {
+			want := slices.Clone(alone)
+			if enough > 0 && len(want) > enough {
+				want, stops = want[:enough], stops+1
+			}
+			slices.SortFunc(want, func(a, b Found) int {
+				if c := cmp.Compare(b.Verdict.Inliers, a.Verdict.Inliers); c != 0 {
+					return c
+				}
+				return cmp.Compare(a.ID, b.ID)
+			})
+			for _, procs := range []int{1, 4} {
+				prev := runtime.GOMAXPROCS(procs)
+				got, err := VerifyFirst(ctx, v, qs[i], sizes[i][0], sizes[i][1], list, kept, feature.DefaultVerifyOptions, enough)
+				runtime.GOMAXPROCS(prev)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if len(got) == 0 && len(want) == 0 {
+					continue
+				}
+				if !reflect.DeepEqual(got, want) {
+					t.Fatalf("frame of %s, enough %d, %d goroutines: found %v, one by one %v", names[i], enough, procs, ids(got), ids(want))
+				}
+			}
+		}
+	}
+	if twice < len(names)-1 || stops < len(names)-1 {
+		t.Errorf("%d frames showed two targets, %d stops cut the list: the test proves little", twice, stops)
 	}
 }
