@@ -37,8 +37,10 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // Rows is a query's answer, parsed: a driver.Rows.
@@ -65,9 +67,10 @@ func (r *Rows) Next(dest []driver.Value) error {
 	return nil
 }
 
-// ParseRows parses a query's answer.
+// ParseRows parses a query's answer, which must not change afterwards:
+// a string value of shareBytes or more shares text's memory.
 func ParseRows(text []byte) (*Rows, error) {
-	p := parser{s: text}
+	p := parser{s: view(text)}
 	out := &Rows{}
 	err := p.array(func(i int) error {
 		if i == 0 {
@@ -127,7 +130,7 @@ func said(n [2]int64, key string) (int64, error) {
 
 // ParseResult parses an exec's answer.
 func ParseResult(text []byte) (Result, error) {
-	p := parser{s: text}
+	p := parser{s: view(text)}
 	var nums [][2]int64
 	err := p.array(func(int) error {
 		v, err := p.value()
@@ -153,8 +156,19 @@ func ParseResult(text []byte) (Result, error) {
 	return Result{changes: nums[0], lastRowID: nums[1]}, nil
 }
 
+// view returns text as a string, without a copy.
+func view(text []byte) string { return unsafe.String(unsafe.SliceData(text), len(text)) }
+
+// shareBytes is the length from which a string value without escapes is
+// a slice of the answer rather than a copy: the text of the feature
+// tier's picked lists (hundreds of kilobytes, parsed and dropped within
+// the search), whose copy was a tenth of a Worker's reading of them. A
+// shorter value — an ID, a key, a name the isolate may keep for long —
+// is copied, so that it does not keep the whole answer alive.
+const shareBytes = 16 << 10
+
 type parser struct {
-	s []byte
+	s string // the answer, sharing its bytes' memory
 	i int
 }
 
@@ -229,9 +243,9 @@ func (p *parser) number() (driver.Value, error) {
 	if n, ok := smallInt(text); ok {
 		return n, nil
 	}
-	f, err := strconv.ParseFloat(string(text), 64)
+	f, err := strconv.ParseFloat(text, 64)
 	if err != nil {
-		return nil, p.fail("a number " + strconv.Quote(string(text)))
+		return nil, p.fail("a number " + strconv.Quote(text))
 	}
 	if f == math.Trunc(f) && math.Abs(f) < 1<<63 {
 		return int64(f), nil
@@ -245,7 +259,7 @@ func isNumberByte(c byte) bool {
 
 // smallInt reads text when it is a plain integer of at most 15 digits
 // (exact as a double), the common case, without ParseFloat.
-func smallInt(text []byte) (int64, bool) {
+func smallInt(text string) (int64, bool) {
 	neg := len(text) > 0 && text[0] == '-'
 	digits := text
 	if neg {
@@ -255,7 +269,8 @@ func smallInt(text []byte) (int64, bool) {
 		return 0, false
 	}
 	var n int64
-	for _, c := range digits {
+	for i := range len(digits) {
+		c := digits[i]
 		if c < '0' || c > '9' {
 			return 0, false
 		}
@@ -288,8 +303,42 @@ func (p *parser) str() (driver.Value, error) {
 	if !ok {
 		return nil, p.fail("a bad string")
 	}
+	if len(v) < shareBytes && next-p.i == len(v)+2 { // a slice of the answer
+		v = strings.Clone(v)
+	}
 	p.i = next
 	return v, nil
+}
+
+// plainEnd returns i, or past it the start of the first 8 bytes of s
+// that hold a quote, a backslash or a control character (or fewer left):
+// where String's loop takes over. It tests 8 bytes at once — the
+// feature tier's list text is hundreds of kilobytes a search.
+func plainEnd[T ~string | ~[]byte](s T, i int) int {
+	for ; i+8 <= len(s); i += 8 {
+		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		if special(w) {
+			break
+		}
+	}
+	return i
+}
+
+// Bytes in a word, for plainEnd.
+const (
+	lanes = 0x0101010101010101 // 1 in every byte
+	highs = 0x8080808080808080 // the top bit of every byte
+)
+
+// special reports whether a byte of w is a quote, a backslash or below
+// 0x20. A byte's subtraction sets its top bit when it is zero (x^c for
+// c) or below 0x20; the borrow it passes on can set the next byte's
+// too, but only after a byte that was set rightly, so "any" is exact.
+// Bytes of 0x80 and more (UTF-8) are cleared by the &^.
+func special(w uint64) bool {
+	q, b := w^('"'*lanes), w^('\\'*lanes)
+	return ((q-lanes)&^q|(b-lanes)&^b|(w-0x20*lanes)&^w)&highs != 0
 }
 
 // String reads the JSON string whose opening quote is s[i], and returns
@@ -303,6 +352,7 @@ func String[T ~string | ~[]byte](s T, i int) (string, int, bool) {
 	}
 	i++
 	start := i
+	i = plainEnd(s, i)
 	for i < len(s) { // the common case: no escape
 		c := s[i]
 		if c == '"' {

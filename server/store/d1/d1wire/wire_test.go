@@ -6,10 +6,12 @@ import (
 	"errors"
 	"io"
 	"math"
+	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // all reads every row of r.
@@ -107,6 +109,7 @@ func FuzzParseRows(f *testing.F) {
 	for _, s := range []string{
 		`[]`, `[["a"]]`, `[["a","b"],[1,"x"],[null,[1,2]]]`, `[["s"],["\ud800\u0041"]]`,
 		`[["n"],[1e+300],[-0.5],[9007199254740993]]`, `[["s"],["é\"\\\/\n"]]`,
+		`[["s","t"],["abcdefghijklmnopq\"rstuvwxyz0123456789é€","0123456789abcdef\\01234567\u0041"]]`,
 	} {
 		f.Add([]byte(s))
 	}
@@ -197,4 +200,70 @@ func oracle(text []byte) ([][]driver.Value, bool) {
 		}
 	}
 	return out, true
+}
+
+// TestParseRowsSharesOnlyLongStrings: a string value of shareBytes or
+// more without escapes shares the answer's memory, a shorter one or one
+// with escapes does not — so an ID the isolate keeps does not keep its
+// whole answer alive — and each reads as its text.
+func TestParseRowsSharesOnlyLongStrings(t *testing.T) {
+	long := strings.Repeat("12 500 3a,", shareBytes/10+1)
+	escaped := strings.Repeat(`a\n`, shareBytes/2)
+	text := []byte(`[["long","short","escaped","under"],["` + long + `","id-1","` + escaped + `","` + long[:shareBytes-1] + `"]]`)
+	r, err := ParseRows(text)
+	if err != nil {
+		t.Fatal(err)
+	}
+	row := all(t, r)[0]
+	inside := func(s string) bool {
+		p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+		start := uintptr(unsafe.Pointer(unsafe.SliceData(text)))
+		return p >= start && p < start+uintptr(len(text))
+	}
+	for i, c := range []struct {
+		want   string
+		shared bool
+	}{{long, true}, {"id-1", false}, {strings.Repeat("a\n", shareBytes/2), false}, {long[:shareBytes-1], false}} {
+		got := row[i].(string)
+		if got != c.want {
+			t.Errorf("%s: read %d bytes %.20q…, want %d bytes %.20q…", r.Columns()[i], len(got), got, len(c.want), c.want)
+		}
+		if inside(got) != c.shared {
+			t.Errorf("%s: shares the answer's memory %v, want %v", r.Columns()[i], inside(got), c.shared)
+		}
+	}
+}
+
+// TestSpecial holds the 8-byte test of plainEnd to a byte-by-byte one:
+// every byte value in every position of a word of plain bytes, and
+// random words.
+func TestSpecial(t *testing.T) {
+	byByte := func(w uint64) bool {
+		for k := range 8 {
+			if c := byte(w >> (8 * k)); c == '"' || c == '\\' || c < 0x20 {
+				return true
+			}
+		}
+		return false
+	}
+	const plain = 0x6161616161616161 // "aaaaaaaa"
+	for k := range 8 {
+		for c := range 256 {
+			w := plain&^(0xff<<(8*k)) | uint64(c)<<(8*k)
+			if special(w) != byByte(w) {
+				t.Fatalf("%#016x: special %v", w, special(w))
+			}
+		}
+	}
+	rng := rand.New(rand.NewPCG(3, 4))
+	for range 1_000_000 {
+		w := rng.Uint64()
+		if rng.IntN(2) == 0 { // mostly printable, as answers are
+			w = w&0x3f3f3f3f3f3f3f3f | 0x4040404040404040
+			w ^= uint64(rng.IntN(256)) << (8 * rng.IntN(8))
+		}
+		if special(w) != byByte(w) {
+			t.Fatalf("%#016x: special %v", w, special(w))
+		}
+	}
 }
