@@ -285,7 +285,13 @@ func (h hashGrid) spread() int {
 		}
 	}
 	for _, v := range h.means {
-		hist[uint8(min(max(v+0.5, 0), 255))]++
+		x := v + 0.5 // clamped by comparisons: WebAssembly runs float min and max as calls
+		if x < 0 {
+			x = 0
+		} else if x > 255 {
+			x = 255
+		}
+		hist[uint8(x)]++
 	}
 	return percentile(&hist, n, 98) - percentile(&hist, n, 2)
 }
