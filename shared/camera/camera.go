@@ -19,7 +19,9 @@
 //     feature.MatchWithin, then feature.VerifyPairs: a RANSAC homography,
 //     the outline a camera could have seen) and returns the targets
 //     found, each with its corners in the frame and a score, 0.5 at the
-//     least evidence accepted.
+//     least evidence accepted. A search that answers with at most N
+//     targets checks the shortlist best first and stops at the N-th
+//     found (VerifyFirst).
 package camera
 
 import (
