@@ -211,10 +211,10 @@ func (s *Store) SeqIDs(ctx context.Context, gallery int64, seqs []uint32) (map[u
 		seq int64
 		id  string
 	}
-	pairs, err := textRows(ctx, s.db, func(sc scanner) (pair, error) {
+	pairs, err := queryAll(ctx, s.db, func(sc scanner) (pair, error) {
 		var p pair
 		return p, sc.Scan(&p.seq, &p.id)
-	}, `WITH r(j) AS (SELECT json_array(seq, id) FROM targets WHERE gallery_id = ? AND seq IN (SELECT value FROM json_each(?)))`,
+	}, `SELECT seq, id FROM targets WHERE gallery_id = ? AND seq IN (SELECT value FROM json_each(?))`,
 		gallery, string(list))
 	if err != nil {
 		return nil, fmt.Errorf("d1: targets of gallery %d by seq: %w", gallery, err)

@@ -151,7 +151,7 @@ func (s *Store) CandidateTargets(ctx context.Context, gallery int64, probes []in
 	if list == "" || err != nil {
 		return nil, err
 	}
-	ts, err := s.queryText(ctx, false, lookupSQL, candidateTargetsWhere, list, gallery, gallery, gallery, gallery, gallery)
+	ts, err := s.query(ctx, false, lookupSQL+" "+selectTargetSQL+" "+candidateTargetsWhere, list, gallery, gallery, gallery, gallery, gallery)
 	if err != nil {
 		return nil, fmt.Errorf("d1: candidates in gallery %d: %w", gallery, err)
 	}

@@ -90,10 +90,10 @@ func (s *Store) eachFeatures(ctx context.Context, fn func(string, []byte) error,
 // featureKeys returns the ID and feature record key of each target a
 // WHERE clause selects, by ID.
 func (s *Store) featureKeys(ctx context.Context, where string, args ...any) ([][2]string, error) {
-	pairs, err := textRows(ctx, s.db, func(sc scanner) ([2]string, error) {
+	pairs, err := queryAll(ctx, s.db, func(sc scanner) ([2]string, error) {
 		var p [2]string
 		return p, sc.Scan(&p[0], &p[1])
-	}, `WITH r(j) AS (SELECT json_array(id, features_key) FROM targets `+where+`)`, args...)
+	}, `SELECT id, features_key FROM targets `+where, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/pixmatch/pixmatch/server/store"
@@ -25,18 +24,6 @@ var targetColumns = []string{
 
 // selectTargetSQL selects targetColumns.
 var selectTargetSQL = "SELECT " + strings.Join(targetColumns, ", ") + " FROM targets"
-
-// targetText is targetColumns as one JSON array, for textRows: the
-// blobs as blobText writes them.
-var targetText = func() string {
-	cols := slices.Clone(targetColumns)
-	for i, c := range cols {
-		if c == "fingerprint" || c == "grade" || c == "image_sha256" {
-			cols[i] = blobText(c)
-		}
-	}
-	return "json_array(" + strings.Join(cols, ", ") + ")"
-}()
 
 // stored is a target read from its row, with the keys of the blobs that
 // complete it.
@@ -126,22 +113,6 @@ func (s *Store) query(ctx context.Context, image bool, query string, args ...any
 	return s.completeAll(ctx, rows, image)
 }
 
-// queryText returns the targets the clause where (from WHERE on) finds,
-// completed, read as text (textRows), in no particular order; with is a
-// WITH clause of the tables where reads, or "".
-func (s *Store) queryText(ctx context.Context, image bool, with, where string, args ...any) ([]store.Target, error) {
-	if with == "" {
-		with = "WITH"
-	} else {
-		with += ","
-	}
-	rows, err := textRows(ctx, s.db, scanTarget, with+" r(j) AS (SELECT "+targetText+" FROM targets "+where+")", args...)
-	if err != nil {
-		return nil, err
-	}
-	return s.completeAll(ctx, rows, image)
-}
-
 // completeAll completes each of rs (complete).
 func (s *Store) completeAll(ctx context.Context, rs []stored, image bool) ([]store.Target, error) {
 	out := make([]store.Target, len(rs))
@@ -186,7 +157,7 @@ func (s *Store) TargetsByID(ctx context.Context, gallery int64, ids []string, im
 	if err != nil {
 		return nil, err
 	}
-	ts, err := s.queryText(ctx, image, "", `WHERE gallery_id = ? AND id IN (SELECT value FROM json_each(?))`, gallery, string(list))
+	ts, err := s.targets(ctx, image, `WHERE gallery_id = ? AND id IN (SELECT value FROM json_each(?))`, gallery, string(list))
 	if err != nil {
 		return nil, fmt.Errorf("d1: %d targets of gallery %d: %w", len(ids), gallery, err)
 	}
