@@ -66,6 +66,13 @@ func goBytes(u js.Value) []byte {
 	return b
 }
 
+// jsBytes returns a JavaScript Uint8Array holding a copy of b.
+func jsBytes(b []byte) js.Value {
+	u := js.Global().Get("Uint8Array").New(len(b))
+	js.CopyBytesToJS(u, b)
+	return u
+}
+
 // errReader reads as its error, or as the end when it has none.
 type errReader struct{ err error }
 

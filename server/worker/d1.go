@@ -37,9 +37,7 @@ func runD1(ctx context.Context, binding, query string, args []driver.NamedValue,
 	for i, a := range args {
 		switch v := a.Value.(type) {
 		case []byte:
-			u := js.Global().Get("Uint8Array").New(len(v))
-			js.CopyBytesToJS(u, v)
-			bound[i] = u
+			bound[i] = jsBytes(v)
 		case nil, int64, float64, bool, string:
 			bound[i] = v
 		default:

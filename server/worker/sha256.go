@@ -17,9 +17,7 @@ func SHA256(b []byte) [sha256.Size]byte {
 	if len(b) < 4096 {
 		return sha256.Sum256(b)
 	}
-	u := js.Global().Get("Uint8Array").New(len(b))
-	js.CopyBytesToJS(u, b)
-	v, err := await(context.Background(), js.Global().Get("crypto").Get("subtle").Call("digest", "SHA-256", u))
+	v, err := await(context.Background(), js.Global().Get("crypto").Get("subtle").Call("digest", "SHA-256", jsBytes(b)))
 	if err != nil {
 		return sha256.Sum256(b)
 	}

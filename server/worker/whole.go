@@ -38,9 +38,7 @@ func Whole(h http.Handler) http.Handler {
 		if b.status != 0 {
 			w.WriteHeader(b.status)
 		}
-		body := js.Global().Get("Uint8Array").New(b.body.Len())
-		js.CopyBytesToJS(body, b.body.Bytes())
-		raw.WriteRawJSBody(body)
+		raw.WriteRawJSBody(jsBytes(b.body.Bytes()))
 	})
 }
 
