@@ -23,12 +23,13 @@ type FeatureLookup interface {
 	// made with (camera.Vocabulary's data).
 	Vocabulary(ctx context.Context) (*bow.Vocabulary, error)
 	// Lists returns, for a query's features q over a vocabulary of
-	// words words, the gallery's lists: how many targets the tier
-	// holds and each word's listings, by a handle of the store's — all
-	// of them, or, with each word's length, those of the targets
-	// bow's first pass could keep (bow.Votes) — as bow.Lists (Words is
-	// set by the caller).
-	Lists(ctx context.Context, gallery int64, q []bow.Feature, words int) (*bow.Lists, error)
+	// words words and an answer of at most k, the gallery's lists: how
+	// many targets the tier holds and each word's listings, by a handle
+	// of the store's — all of them, or, with each word's length, those
+	// of the targets bow's first pass could keep (bow.Votes) or those
+	// that could be among the k (bow.Shortlisted) — as bow.Lists (Words
+	// is set by the caller).
+	Lists(ctx context.Context, gallery int64, q []bow.Feature, words, k int) (*bow.Lists, error)
 	// Names returns the IDs of the gallery's targets by their handles;
 	// a handle no target has is left out.
 	Names(ctx context.Context, gallery int64, docs []uint32) (map[uint32]string, error)
@@ -54,7 +55,7 @@ func (s *Service) locateLooked(ctx context.Context, sh *shelf, q Query, accept f
 		return nil, fmt.Errorf("feature tier: %w", err)
 	}
 	bag := camera.QueryBag(v, feats)
-	lists, err := s.features.Lists(ctx, sh.id, bag, v.Words())
+	lists, err := s.features.Lists(ctx, sh.id, bag, v.Words(), camera.Shortlist)
 	if err != nil {
 		return nil, fmt.Errorf("feature tier: %w", err)
 	}

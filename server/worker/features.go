@@ -97,9 +97,9 @@ var _ gallery.FeatureLookup = Features{}
 func (Features) Vocabulary(ctx context.Context) (*bow.Vocabulary, error) { return vocabulary.get(ctx) }
 
 // Lists returns the gallery's lists of the query's words, those of the
-// targets D1 picked by their first-pass scores (d1.Store.PickedLists).
-func (f Features) Lists(ctx context.Context, gallery int64, q []bow.Feature, words int) (*bow.Lists, error) {
-	return f.Store.PickedLists(ctx, gallery, q, words)
+// targets D1 shortlisted by both passes' scores (d1.Store.ShortlistedLists).
+func (f Features) Lists(ctx context.Context, gallery int64, q []bow.Feature, words, k int) (*bow.Lists, error) {
+	return f.Store.ShortlistedLists(ctx, gallery, q, words, k)
 }
 
 // Names returns the IDs of the targets with the Seqs docs.

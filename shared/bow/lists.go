@@ -2,6 +2,7 @@ package bow
 
 import (
 	"cmp"
+	"fmt"
 	"math"
 	"slices"
 )
@@ -27,6 +28,10 @@ type Lists struct {
 	// each list: that of the documents a store picked, as Picked says,
 	// having scored the first pass itself from the query's Votes.
 	Lens map[uint32]int
+	// Skipped, when set, is how many of the first pass's candidates a
+	// store that scored the second pass too left out of ByWord, as
+	// Shortlisted says; Query then answers for k up to Upto only.
+	Skipped, Upto int
 }
 
 // Vote is what Query's first pass gives a document for one word of the
@@ -35,6 +40,7 @@ type Vote struct {
 	Word   uint32
 	Weight float64 // the word's idf, squared
 	Count  int     // the query's features on the word
+	Turns  []uint8 // their turns, Count of them (Shortlisted's second pass)
 }
 
 // Votes returns the votes of Query's first pass for the query's features
@@ -60,7 +66,11 @@ func Votes(q []Feature, words, docs int, lens map[uint32]int) []Vote {
 	var out []Vote
 	runs(wordsOf(sorted), func(i, j int) {
 		w := idf(docs, lens[sorted[i].Word])
-		out = append(out, Vote{Word: sorted[i].Word, Weight: w * w, Count: j - i})
+		turns := make([]uint8, j-i)
+		for e := i; e < j; e++ {
+			turns[e-i] = sorted[e].Turn
+		}
+		out = append(out, Vote{Word: sorted[i].Word, Weight: w * w, Count: j - i, Turns: turns})
 	})
 	return out
 }
@@ -68,6 +78,39 @@ func Votes(q []Feature, words, docs int, lens map[uint32]int) []Vote {
 // Picked is how many documents of highest plain score a store that
 // scores Query's first pass itself must hand over (see Votes).
 const Picked = Candidates
+
+// Shortlisted is how a store that scores both of Query's passes itself
+// hands over fewer documents still, for an answer of at most k: those
+// of the Picked whose final score could rank among the k best.
+//
+// A document's final score is Query's second pass: for each word it is
+// listed on, each pair of one of its turns t and one of the query's turns
+// f on the word (Vote.Turns) adds Weight / max(Count, its turns on the
+// word) to its vote at turn (f − t) mod Turns; the largest sum of Window
+// cyclically adjacent votes, divided by the square root of len(q) × its
+// size, is its score. Window = 2, so a vote at turn b counts towards the
+// windows starting at b and at b − 1.
+//
+// Let cut be the Picked-th highest plain score. A document whose plain
+// score is above cut beyond the margin is surely one of Query's
+// candidates (fewer than Picked documents can score above it); those
+// within the margin of cut may be or not (ties are broken by ID). Let
+// cut₂ be the k-th highest final score among the sure ones (none when
+// fewer than k are sure). Each document of the answer scores at least
+// cut₂ within the margin, as the k best of the candidates score at least
+// as the k best of a part of them. So the store hands over the lists of
+//   - every document within the margin of cut, and
+//   - every sure one whose final score is at least cut₂ within the margin,
+// and tells how many sure ones it left out: Lists.Skipped. Query keeps
+// Candidates − Skipped of those handed over, which are Query's
+// candidates among them (the sure ones are all kept, and those within
+// the margin fill the rest in order), and answers exactly as over the
+// whole lists for k up to Lists.Upto = k. A relative margin of 1e-9
+// covers another order of additions.
+//
+// It hands over about k documents instead of Picked: on a Worker, the
+// picked lists' text, its parsing and their scoring were a sixth of a
+// camera frame's CPU.
 
 // length returns how many documents the word lists in all.
 func (l *Lists) length(word uint32) int {
@@ -147,7 +190,10 @@ func (l *Lists) Query(q []Feature, k int, names Names) ([]Hit, error) {
 	for d, doc := range docs {
 		plain[d] = scored{doc, scores[d] / math.Sqrt(qs*float64(sizes[d]))}
 	}
-	candidates, _, err := best(plain, Candidates, names, false)
+	if l.Skipped > 0 && k > l.Upto {
+		return nil, fmt.Errorf("bow: %d hits asked of lists shortlisted for %d", k, l.Upto)
+	}
+	candidates, _, err := best(plain, Candidates-l.Skipped, names, false)
 	if err != nil {
 		return nil, err
 	}

@@ -96,9 +96,9 @@ const hexDigits = "0123456789abcdef"
 // Lists returns what the feature tier lists of a gallery for the words
 // of a query, in one statement: how many targets it lists, and each
 // word's listings, by target Seq (the Doc of each bow.Listing). Words is
-// left for the caller to set. A search reads PickedLists instead (a
-// tenth of the listings); Lists reads them all, the oracle its tests
-// hold PickedLists to.
+// left for the caller to set. A search reads ShortlistedLists instead
+// (about a hundredth of the listings); Lists reads them all, the oracle
+// its tests hold ShortlistedLists to.
 func (s *Store) Lists(ctx context.Context, gallery int64, words []uint32) (*bow.Lists, error) {
 	list, err := json.Marshal(words)
 	if err != nil {
@@ -140,8 +140,8 @@ func (s *Store) Lists(ctx context.Context, gallery int64, words []uint32) (*bow.
 // listings parses a word's listings as Lists reads them: "seq size
 // turns" for each target, comma-separated, the turns hexadecimal digits.
 // The turns of all of them share one array. A search parsed about
-// 135,000 listings at 10,000 targets before PickedLists (about 25,000
-// since), so this is one pass over the bytes with two calls a listing
+// 135,000 listings at 10,000 targets before the lists were picked in D1
+// (about 25,000 after, and about a thousand once shortlisted), so this is one pass over the bytes with two calls a listing
 // (this package is built without inlining on the Worker) where
 // splitting and strconv made a dozen: they were a fifth of such a
 // search's time in the isolate.

@@ -14,62 +14,53 @@ import (
 // A search of the feature tier does not read every listing of its words
 // into the Worker. At 10,000 targets a query's thousand words list about
 // 135,000 targets; carried into the isolate as text, parsed and scored
-// there, they cost more of its CPU than the rest of the search. The
-// first pass of bow's scoring — each target's plain score, the sum of
-// its votes — is a sum over rows, which SQL does where the rows are, so
-// PickedLists scores it in D1 and hands over only the lists of the
-// bow.Picked targets of highest plain score (bow.Votes): about a tenth
-// of the listings. bow.Lists.Query then scores those as it would the
-// whole lists, with the same answer (TestPickedListsAnswerAsTheWholeLists
-// in shared/bow, TestPickedListsAnswerAsTheWhole here).
+// there, they cost more of its CPU than the rest of the search. Both of
+// bow's passes are sums over rows, which SQL does where the rows are: the
+// first (each target's plain score, the sum of its votes) picks the
+// bow.Picked targets of highest plain score (bow.Votes); the second (each
+// picked target's votes by turn, their best window) ranks those, and
+// only the lists of the targets that could be among the search's
+// shortlist are handed over — about its length instead of a thousand,
+// with the count of those left out (bow.Shortlisted). bow.Lists.Query
+// then scores them as it would the whole lists, with the same answer
+// (TestShortlistedListsAnswerAsTheWholeLists in shared/bow,
+// TestShortlistedListsAnswerAsTheWhole here).
 //
 // It takes two statements: the lengths of the words' lists, which the
 // votes' weights need (idf; D1's SQLite has no logarithm to count on),
-// then the pick and the picked lists together. Each answers in a row or
-// a few of text, not in a row a word: every row a Worker reads from D1 costs
-// it a dozen calls into JavaScript, and a thousand rows cost more than
-// their text.
+// then both passes and the handed lists together. Each answers in a row
+// or a few of text, not in a row a word: every row a Worker reads from D1
+// costs it a dozen calls into JavaScript, and a thousand rows cost more
+// than their text.
 
-// PickedLists returns what the feature tier lists of a gallery for the
-// query's features q over a vocabulary of words words, for bow's Query:
-// how many targets it lists, each word's full length (Lens), and each
-// word's listings of the targets Query's first pass could keep, by target
-// Seq. Words is left for the caller to set.
-func (s *Store) PickedLists(ctx context.Context, gallery int64, q []bow.Feature, words int) (*bow.Lists, error) {
+// ShortlistedLists returns what the feature tier lists of a gallery for
+// the query's features q over a vocabulary of words words, for bow's
+// Query of at most k hits: how many targets it lists, each word's full
+// length (Lens), each word's listings of the targets that could be among
+// those k, by target Seq, and how many of Query's candidates were left
+// out (Skipped, Upto; bow.Shortlisted). Words is left for the caller to
+// set.
+func (s *Store) ShortlistedLists(ctx context.Context, gallery int64, q []bow.Feature, words, k int) (*bow.Lists, error) {
+	if k < 1 {
+		return nil, fmt.Errorf("d1: lists of gallery %d: a shortlist of %d", gallery, k)
+	}
 	lens, docs, err := s.listLengths(ctx, gallery, q)
 	if err != nil {
 		return nil, fmt.Errorf("d1: lists of gallery %d: %w", gallery, err)
 	}
-	l := &bow.Lists{Docs: docs, Lens: lens, ByWord: make(map[uint32][]bow.Listing, len(lens))}
+	l := &bow.Lists{Docs: docs, Lens: lens, ByWord: make(map[uint32][]bow.Listing, len(lens)), Upto: k}
 	votes := bow.Votes(q, words, docs, lens)
 	if len(votes) == 0 || docs == 0 {
 		return l, nil
 	}
-	arg := votesJSON(votes)
-	// plain: each listed target's plain score, squared over its size (the
-	// order of the score over the square root of its size, without a
-	// square root); the targets within 1e-9 of the Picked-th are picked.
-	rs, err := s.db.QueryContext(ctx, `WITH q(word, weight, count) AS MATERIALIZED (
-			SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]') FROM json_each(?2)),
-		plain(seq, v) AS MATERIALIZED (
-			SELECT b.seq, sum(q.weight * min(q.count, length(b.turns))) * sum(q.weight * min(q.count, length(b.turns))) / max(b.size)
-			FROM q CROSS JOIN bag_words AS b ON b.gallery_id = ?1 AND b.word = q.word GROUP BY b.seq),
-		cut(v) AS (SELECT v FROM plain ORDER BY v DESC LIMIT 1 OFFSET ?3),
-		picked(word, list) AS (
-			SELECT b.word, group_concat(b.seq || ' ' || b.size || ' ' || b.turns, ',')
-			FROM q CROSS JOIN bag_words AS b ON b.gallery_id = ?1 AND b.word = q.word
-			WHERE +b.seq IN (SELECT seq FROM plain WHERE v >= coalesce((SELECT v FROM cut), 0) * (1 - 1e-9))
-			GROUP BY b.word)
-		SELECT group_concat(word || ':' || list, ';') FROM (
-			SELECT word, list, (sum(length(list)) OVER (ORDER BY word)) / ?4 AS chunk FROM picked) GROUP BY chunk`,
-		gallery, arg, bow.Picked-1, chunkBytes)
+	rs, err := s.db.QueryContext(ctx, shortlisted, gallery, votesJSON(votes), bow.Picked-1, k-1, chunkBytes)
 	if err != nil {
 		return nil, fmt.Errorf("d1: lists of gallery %d: %w", gallery, err)
 	}
 	defer rs.Close()
 	for rs.Next() {
 		var text string
-		if err := rs.Scan(&text); err != nil {
+		if err := rs.Scan(&l.Skipped, &text); err != nil {
 			return nil, fmt.Errorf("d1: lists of gallery %d: %w", gallery, err)
 		}
 		if err := wordLists(text, l.ByWord); err != nil {
@@ -82,11 +73,73 @@ func (s *Store) PickedLists(ctx context.Context, gallery int64, q []bow.Feature,
 	return l, nil
 }
 
-// votesJSON returns votes as PickedLists hands them to SQL: a JSON array
-// of [word, weight, count], the weight in the shortest form that reads
-// back as the same float64.
+// shortlisted is ShortlistedLists' statement, over a gallery (?1), the
+// votes (?2, votesJSON), the offsets of the Picked-th plain score (?3)
+// and of the k-th final one (?4), and chunkBytes (?5). Scores are
+// compared squared over the target's size (their order, without a
+// square root), within a relative margin of 1e-9 (bow.Shortlisted):
+//   - plain: each listed target's plain score;
+//   - kept: those within the margin of the Picked-th or above it, sure
+//     when above it beyond the margin;
+//   - listed: the kept targets' listings on the query's words, each with
+//     its share of the word's weight (Weight / max(Count, its turns))
+//     and the query's turns on the word — the one scan of the lists
+//     after plain's, which the rest reads;
+//   - pairs, bins: each sure target's votes by turn, one for each pair
+//     of its turns and the query's on a word (hexadecimal digits; the
+//     first pair of each listing read directly, the others, rare, by
+//     recursion), summed by turn;
+//   - final: each sure target's best window: a turn's votes and the
+//     next turn's (bow.Window is 2; a window whose first turn has no
+//     votes is never the best);
+//   - handed: the targets within the margin of the first cut, and the
+//     sure ones within the margin of the k-th final score or above it;
+//   - the answer: the count of sure targets left out, and the handed
+//     targets' listings as "word:listings" for each word, joined by
+//     semicolons, in rows of about chunkBytes.
+const shortlisted = `WITH RECURSIVE
+	q(word, weight, count, turns) AS MATERIALIZED (
+		SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]') FROM json_each(?2)),
+	plain(seq, size, v) AS MATERIALIZED (
+		SELECT b.seq, max(b.size), sum(q.weight * min(q.count, length(b.turns))) * sum(q.weight * min(q.count, length(b.turns))) / max(b.size)
+		FROM q CROSS JOIN bag_words AS b ON b.gallery_id = ?1 AND b.word = q.word GROUP BY b.seq),
+	cut(v) AS (SELECT coalesce((SELECT v FROM plain ORDER BY v DESC LIMIT 1 OFFSET ?3), 0)),
+	kept(seq, size, sure) AS MATERIALIZED (
+		SELECT seq, size, plain.v > cut.v * (1 + 1e-9) FROM plain, cut WHERE plain.v >= cut.v * (1 - 1e-9)),
+	listed(seq, word, size, turns, share, qturns, count, sure) AS MATERIALIZED (
+		SELECT b.seq, b.word, b.size, b.turns, q.weight / max(q.count, length(b.turns)), q.turns, q.count, k.sure
+		FROM q CROSS JOIN bag_words AS b ON b.gallery_id = ?1 AND b.word = q.word JOIN kept AS k ON k.seq = +b.seq),
+	pairs(seq, share, turns, qturns, count, i) AS (
+		SELECT seq, share, turns, qturns, count, 1 FROM listed WHERE sure AND length(turns) * count > 1
+		UNION ALL SELECT seq, share, turns, qturns, count, i + 1 FROM pairs WHERE i + 1 < length(turns) * count),
+	bins(seq, bin, votes) AS MATERIALIZED (
+		SELECT seq, bin, sum(share) FROM (
+			SELECT seq, (instr('0123456789abcdef', substr(qturns, 1, 1)) - instr('0123456789abcdef', substr(turns, 1, 1)) + 16) % 16 AS bin, share
+			FROM listed WHERE sure
+			UNION ALL SELECT seq, (instr('0123456789abcdef', substr(qturns, i % count + 1, 1)) - instr('0123456789abcdef', substr(turns, i / count + 1, 1)) + 16) % 16, share
+			FROM pairs)
+		GROUP BY 1, 2),
+	final(seq, r) AS MATERIALIZED (
+		SELECT w.seq, w.best * w.best / k.size FROM (
+			SELECT b.seq, max(b.votes + coalesce(n.votes, 0)) AS best
+			FROM bins AS b LEFT JOIN bins AS n ON n.seq = b.seq AND n.bin = (b.bin + 1) % 16 GROUP BY b.seq) AS w
+		JOIN kept AS k ON k.seq = w.seq),
+	cut2(r) AS (SELECT coalesce((SELECT r FROM final ORDER BY r DESC LIMIT 1 OFFSET ?4), 0)),
+	handed(seq) AS MATERIALIZED (
+		SELECT seq FROM kept WHERE NOT sure
+		UNION ALL SELECT seq FROM final, cut2 WHERE final.r >= cut2.r * (1 - 1e-9)),
+	skipped(n) AS (SELECT (SELECT count(*) FROM kept WHERE sure) - (SELECT count(*) FROM final, cut2 WHERE final.r >= cut2.r * (1 - 1e-9))),
+	picked(word, list) AS (
+		SELECT word, group_concat(seq || ' ' || size || ' ' || turns, ',') FROM listed
+		WHERE seq IN handed GROUP BY word)
+	SELECT (SELECT n FROM skipped), group_concat(word || ':' || list, ';') FROM (
+		SELECT word, list, (sum(length(list)) OVER (ORDER BY word)) / ?5 AS chunk FROM picked) GROUP BY chunk`
+
+// votesJSON returns votes as ShortlistedLists hands them to SQL: a JSON
+// array of [word, weight, count, [turns…]], the weight in the shortest
+// form that reads back as the same float64.
 func votesJSON(votes []bow.Vote) string {
-	b := make([]byte, 0, 32*len(votes)+2)
+	b := make([]byte, 0, 40*len(votes)+2)
 	b = append(b, '[')
 	for i, v := range votes {
 		if i > 0 {
@@ -98,26 +151,31 @@ func votesJSON(votes []bow.Vote) string {
 		b = strconv.AppendFloat(b, v.Weight, 'g', -1, 64)
 		b = append(b, ',')
 		b = strconv.AppendInt(b, int64(v.Count), 10)
-		b = append(b, ']')
+		b = append(b, ",\""...)
+		for _, t := range v.Turns {
+			b = append(b, hexDigits[t&15])
+		}
+		b = append(b, "\"]"...)
 	}
 	return string(append(b, ']'))
 }
 
-// chunkBytes is about how much text PickedLists reads in one row: its
+// chunkBytes is about how much text ShortlistedLists reads in one row: its
 // words' lists, whole, until they pass it. D1 refuses a string over 2 MB;
-// a word's picked list is at most about 280 KB (bow.Picked targets of
-// bow.MaxCount turns), and about 15 KB as lists are — unless far more
-// targets tie at the cut: a word listing over about 130,000 of them
-// (copies of one bag) would pass the limit, and the search fail. Rows cut
+// a word's handed list is at most about 280 KB (bow.Picked targets of
+// bow.MaxCount turns), and about a kilobyte as lists are (a shortlist's
+// targets) — unless far more targets tie at a cut: a word listing over
+// about 130,000 of them (copies of one bag) would pass the limit, and
+// the search fail. Rows cut
 // every 4,096 listings instead (a window over the listings, not over the
 // words) held any list, but cost workerd's local D1 about 175 ms more a
 // search at 10,000 targets, where the whole search cost 250. A variable
 // for tests.
 var chunkBytes = 1 << 20
 
-// wordLists parses lists as PickedLists reads them — "word:listings" for
-// each word, semicolon-separated, the listings as listings parses them —
-// into by.
+// wordLists parses lists as ShortlistedLists reads them —
+// "word:listings" for each word, semicolon-separated, the listings as
+// listings parses them — into by.
 func wordLists(text string, by map[uint32][]bow.Listing) error {
 	for entry := range strings.SplitSeq(text, ";") {
 		word, list, ok := strings.Cut(entry, ":")

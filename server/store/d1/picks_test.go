@@ -13,25 +13,55 @@ import (
 	"github.com/pixmatch/pixmatch/shared/bow"
 )
 
-// TestPickedListsAnswerAsTheWhole holds bow's Query over PickedLists
-// (the first pass scored in SQL, the lists of the picked targets alone)
-// equal to Query over the whole lists (Lists), hit for hit, in a gallery
-// of more targets than bow.Picked with identical bags (ties at the cut),
-// targets out of the tier and removed targets; and the pick hands over
-// fewer listings than the whole where more targets than Picked share a
-// word with the query. The lists read in many rows are those read in
-// one.
-func TestPickedListsAnswerAsTheWhole(t *testing.T) {
+// TestShortlistedListsAnswerAsTheWhole holds bow's Query over
+// ShortlistedLists (both passes scored in SQL, the lists of the targets
+// that could be in the answer alone) equal to Query over the whole lists
+// (Lists), hit for hit, for answers of 1, 40 and 3,000, in a gallery of
+// more targets than bow.Picked: identical bags (ties at both cuts),
+// targets out of the tier, removed targets, and copies of one set of the
+// query's words tied at the first pass's cut, half with turns agreeing
+// with the query's and half not, so that which of them are candidates
+// matters (a store that left out sure candidates without counting them,
+// Skipped, answers otherwise: the test checks it would). The shortlists
+// of 1 and 40 hand over less than a quarter of the whole lists, and the
+// lists read in many rows are those read in one.
+func TestShortlistedListsAnswerAsTheWhole(t *testing.T) {
 	s, _ := openTemp(t)
-	pickedAnswerAsTheWhole(t, s)
+	shortlistedAnswerAsTheWhole(t, s)
 }
 
-// pickedAnswerAsTheWhole is TestPickedListsAnswerAsTheWhole on the empty
-// store s.
-func pickedAnswerAsTheWhole(t *testing.T, s *Store) {
+// shortlistedAnswerAsTheWhole is TestShortlistedListsAnswerAsTheWhole on
+// the empty store s.
+func shortlistedAnswerAsTheWhole(t *testing.T, s *Store) {
 	ctx := context.Background()
 	const words = 700
 	rng := rand.New(rand.NewPCG(5, 6))
+	random := func(n, words int) []bow.Feature {
+		fs := make([]bow.Feature, n)
+		for j := range fs {
+			fs[j] = bow.Feature{Word: uint32(rng.IntN(words)), Turn: uint8(rng.IntN(bow.Turns))}
+		}
+		return fs
+	}
+	q0 := random(300, 500)
+	var kept [][]bow.Feature    // by bag
+	for range bow.Picked - 90 { // about Picked - 5 listed, with those below
+		kept = append(kept, random(60+rng.IntN(20), 500))
+	}
+	for i := range 150 { // identical bags: equal scores
+		kept = append(kept, kept[i%5])
+	}
+	agreeing := slices.Clone(q0[:24]) // fewer of the query's words, turns agreeing
+	for len(agreeing) < 30 {
+		agreeing = append(agreeing, bow.Feature{Word: 500 + uint32(rng.IntN(200)), Turn: uint8(rng.IntN(bow.Turns))})
+	}
+	scattered := slices.Clone(agreeing)
+	for i := range scattered {
+		scattered[i].Turn = uint8(i % bow.Turns)
+	}
+	for i := range 200 {
+		kept = append(kept, [][]bow.Feature{agreeing, scattered}[i%2])
+	}
 	var bags []*Bag
 	s.SetBagger(func(_ context.Context, record []byte) (*Bag, error) {
 		if string(record) == "left out" {
@@ -45,43 +75,30 @@ func pickedAnswerAsTheWhole(t *testing.T, s *Store) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var kept [][]bow.Feature // by bag
-	for i := range bow.Picked + 300 {
-		fs := make([]bow.Feature, 10+rng.IntN(60))
-		for j := range fs {
-			fs[j] = bow.Feature{Word: uint32(rng.IntN(words)), Turn: uint8(rng.IntN(bow.Turns))}
-		}
-		if i >= bow.Picked { // identical bags: equal scores
-			fs = kept[i%5]
-		}
-		kept = append(kept, fs)
+	var gone []string
+	for i, fs := range kept {
 		bags = append(bags, &Bag{Size: len(fs), Words: bow.Group(fs, words)})
 		tg := storetest.Target(g.ID, i, 0)
 		tg.Features = []byte(fmt.Sprint(i))
-		if i%17 == 0 {
+		if i%37 == 0 {
 			tg.Features = []byte("left out")
 		}
 		if _, err := s.CreateTarget(ctx, tg); err != nil {
 			t.Fatal(err)
 		}
-	}
-	var gone []string
-	for i := 3; i < len(kept); i += 29 {
-		gone = append(gone, storetest.TargetID(i))
+		if i%29 == 3 {
+			gone = append(gone, storetest.TargetID(i))
+		}
 	}
 	if _, err := s.DeleteTargets(ctx, g.ID, gone); err != nil {
 		t.Fatal(err)
 	}
 	names := func(seqs []uint32) (map[uint32]string, error) { return s.SeqIDs(ctx, g.ID, seqs) }
-	queries := [][]bow.Feature{kept[1], kept[2], kept[bow.Picked+4]}
-	for range 5 {
-		q := make([]bow.Feature, 100+rng.IntN(300))
-		for j := range q {
-			q[j] = bow.Feature{Word: uint32(rng.IntN(words + 50)), Turn: uint8(rng.IntN(bow.Turns))} // some beyond the vocabulary
-		}
-		queries = append(queries, q)
+	queries := [][]bow.Feature{q0, kept[1], kept[2], kept[bow.Picked+4]}
+	for range 4 {
+		queries = append(queries, random(100+rng.IntN(300), words+50)) // some beyond the vocabulary
 	}
-	fewer := 0
+	unskipped, handed, listed := 0, 0, 0
 	for i, q := range queries {
 		var ws []uint32
 		for _, f := range q {
@@ -91,40 +108,53 @@ func pickedAnswerAsTheWhole(t *testing.T, s *Store) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		picked, err := s.PickedLists(ctx, g.ID, q, words)
-		if err != nil {
-			t.Fatal(err)
-		}
-		chunkBytes = 500 // many rows of text, each cut between words
-		small, err := s.PickedLists(ctx, g.ID, q, words)
-		chunkBytes = 1 << 20
-		if err != nil || !reflect.DeepEqual(small, picked) {
-			t.Fatalf("query %d: the picked lists in rows of 500 bytes differ (%v)", i, err)
-		}
-		whole.Words, picked.Words = words, words
-		n, m := count(picked), count(whole)
-		if n > m || picked.Docs != whole.Docs {
-			t.Fatalf("query %d: the pick handed over %d of %d listings, of %d targets (whole: %d)", i, n, m, picked.Docs, whole.Docs)
-		}
-		if n < m {
-			fewer++
-		}
+		whole.Words = words
 		for _, k := range []int{1, 40, 3000} {
+			short, err := s.ShortlistedLists(ctx, g.ID, q, words, k)
+			if err != nil {
+				t.Fatal(err)
+			}
+			chunkBytes = 500 // many rows of text, each cut between words
+			small, err := s.ShortlistedLists(ctx, g.ID, q, words, k)
+			chunkBytes = 1 << 20
+			if err != nil || !reflect.DeepEqual(small, short) {
+				t.Fatalf("query %d, k %d: the lists in rows of 500 bytes differ (%v)", i, k, err)
+			}
+			short.Words = words
+			n, m := count(short), count(whole)
+			if k < 100 {
+				handed, listed = handed+n, listed+m
+			}
+			if n > m || short.Docs != whole.Docs {
+				t.Fatalf("query %d, k %d: handed over %d of %d listings, of %d targets (whole: %d)", i, k, n, m, short.Docs, whole.Docs)
+			}
 			want, err := whole.Query(q, k, names)
 			if err != nil {
 				t.Fatal(err)
 			}
-			got, err := picked.Query(q, k, names)
+			got, err := short.Query(q, k, names)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if len(want) == 0 || !slices.Equal(got, want) {
-				t.Fatalf("query %d, k %d: the picked lists gave %d hits, the whole %d", i, k, len(got), len(want))
+				t.Fatalf("query %d, k %d: the shortlisted lists gave %d hits, the whole %d", i, k, len(got), len(want))
+			}
+			if short.Skipped > 0 {
+				if _, err := short.Query(q, k+1, names); err == nil {
+					t.Fatalf("query %d: lists shortlisted for %d answered %d", i, k, k+1)
+				}
+				short.Skipped = 0
+				if got, _ := short.Query(q, k, names); !slices.Equal(got, want) {
+					unskipped++
+				}
 			}
 		}
 	}
-	if fewer < 5 {
-		t.Fatalf("the pick handed over fewer listings than the whole for %d queries of %d", fewer, len(queries))
+	if handed > listed/4 {
+		t.Fatalf("the shortlists handed over %d of %d listings", handed, listed)
+	}
+	if unskipped == 0 {
+		t.Fatal("the lists answered as the whole without Skipped: the test cannot tell")
 	}
 }
 

@@ -28,8 +28,8 @@ import (
 // small Worker of testdata/workerd (d1test.Remote), which calls D1 as
 // the Worker's driver does. So the store's SQL is held to D1's own
 // SQLite, its limits and its types, not to modernc's in D1 mode alone
-// (TestConformance); and the feature tier's pick of lists as
-// TestPickedListsAnswerAsTheWhole holds it. Each subtest starts from an
+// (TestConformance); and the feature tier's shortlist of lists as
+// TestShortlistedListsAnswerAsTheWhole holds it. Each subtest starts from an
 // empty database and bucket.
 func TestConformanceUnderWorkerd(t *testing.T) {
 	if testing.Short() {
@@ -52,7 +52,7 @@ func TestConformanceUnderWorkerd(t *testing.T) {
 	storetest.Run(t, func(t *testing.T) store.Store { return open(t) })
 	// The feature tier's pick (picks.go): window functions, MATERIALIZED
 	// and group_concat as D1's SQLite runs them.
-	t.Run("PickedLists", func(t *testing.T) { pickedAnswerAsTheWhole(t, open(t)) })
+	t.Run("ShortlistedLists", func(t *testing.T) { shortlistedAnswerAsTheWhole(t, open(t)) })
 	t.Run("Values", func(t *testing.T) { valuesAsOnTheHost(t, db) })
 }
 
