@@ -217,7 +217,7 @@ func (s *Store) listLengths(ctx context.Context, gallery int64, q []bow.Feature)
 	if err != nil {
 		return nil, 0, err
 	}
-	lens := map[uint32]int{}
+	lens := make(map[uint32]int, strings.Count(text.String, ",")+1) // sized once, not grown
 	for entry := range strings.SplitSeq(text.String, ",") {
 		if entry == "" {
 			continue

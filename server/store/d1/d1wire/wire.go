@@ -284,6 +284,15 @@ func smallInt(text string) (int64, bool) {
 
 // blob parses an array of byte values.
 func (p *parser) blob() (driver.Value, error) {
+	if b, next, ok := compactBlob(p.s, p.i); ok {
+		p.i = next
+		return b, nil
+	}
+	return p.blobValues()
+}
+
+// blobValues parses an array of byte values a value at a time.
+func (p *parser) blobValues() (driver.Value, error) {
 	b := []byte{}
 	err := p.array(func(int) error {
 		v, err := p.value()
@@ -295,6 +304,42 @@ func (p *parser) blob() (driver.Value, error) {
 		return err
 	})
 	return b, err
+}
+
+// compactBlob reads the array of byte values at s[i] when it is written
+// as JSON.stringify writes it — up to three digits a value, then a comma
+// or the closing bracket — and returns it and the index past it; it
+// reports false for anything else, which blob's general path then
+// parses (or refuses). The answer's BLOBs (a target's fingerprint, a few
+// hundred bytes) were parsed a value at a time: about a millisecond of a
+// camera search's isolate.
+func compactBlob(s string, i int) ([]byte, int, bool) {
+	if i+1 < len(s) && s[i+1] == ']' {
+		return []byte{}, i + 2, true
+	}
+	end := strings.IndexByte(s[i:], ']')
+	if end < 0 {
+		return nil, 0, false
+	}
+	b := make([]byte, 0, end/2) // a value takes two bytes at least
+	for i++; ; {
+		n, j := 0, i
+		for ; j < len(s) && j-i < 3 && '0' <= s[j] && s[j] <= '9'; j++ {
+			n = n*10 + int(s[j]-'0')
+		}
+		if j == i || n > 255 || j >= len(s) {
+			return nil, 0, false
+		}
+		b = append(b, byte(n))
+		switch s[j] {
+		case ',':
+			i = j + 1
+		case ']':
+			return b, j + 1, true
+		default:
+			return nil, 0, false
+		}
+	}
 }
 
 // str parses a string.

@@ -1,6 +1,7 @@
 package d1wire
 
 import (
+	"bytes"
 	"database/sql/driver"
 	"encoding/json"
 	"errors"
@@ -266,4 +267,104 @@ func TestSpecial(t *testing.T) {
 			t.Fatalf("%#016x: special %v", w, special(w))
 		}
 	}
+}
+
+// TestCompactBlob holds compactBlob to the general path (blobValues):
+// every array it reads, the general path reads the same, ending at the
+// same byte; and it leaves to the general path what is not written as
+// JSON.stringify writes (spaces, four digits, signs, fractions) or
+// refused (a byte over 255, an unended array). FuzzCompactBlob goes on.
+func TestCompactBlob(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 8))
+	cases := []string{`[]`, `[0]`, `[255]`, `[1,2,3]`, `[007]`, `[256]`, `[1,]`, `[,1]`, `[1 ,2]`, `[ 1]`,
+		`[0001]`, `[1,2`, `[-1]`, `[1.0]`, `[1e2]`, `[1]]`, `[`, `[9999]`}
+	for range 200 {
+		b := make([]byte, rng.IntN(400))
+		for i := range b {
+			b[i] = byte(rng.IntN(256))
+		}
+		text, _ := json.Marshal(asInts(b))
+		cases = append(cases, string(text))
+	}
+	fast := 0
+	for _, text := range cases {
+		if checkCompactBlob(t, text) {
+			fast++
+		}
+	}
+	if fast < 200 {
+		t.Fatalf("compactBlob read %d of the %d arrays JSON.stringify writes", fast, 200)
+	}
+}
+
+func FuzzCompactBlob(f *testing.F) {
+	for _, s := range []string{`[1,2,3]`, `[256]`, `[1 ,2]`, `[]`, `[1,`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		if strings.HasPrefix(text, "[") {
+			checkCompactBlob(t, text)
+		}
+	})
+}
+
+// checkCompactBlob checks compactBlob against blobValues on text, an
+// array at its start, and reports whether compactBlob read it.
+func checkCompactBlob(t *testing.T, text string) bool {
+	t.Helper()
+	got, next, ok := compactBlob(text, 0)
+	if !ok {
+		return false
+	}
+	p := &parser{s: text}
+	want, err := p.blobValues()
+	if err != nil || !bytes.Equal(got, want.([]byte)) || next != p.i {
+		t.Fatalf("%q: compactBlob read %v to byte %d, the general path %v to byte %d (%v)", text, got, next, want, p.i, err)
+	}
+	return true
+}
+
+// asInts returns b as numbers, as JSON.stringify writes an array of byte
+// values.
+func asInts(b []byte) []int {
+	out := make([]int, len(b))
+	for i, c := range b {
+		out[i] = int(c)
+	}
+	return out
+}
+
+// BenchmarkBlobs reads the fingerprints of a shortlist as an answer holds
+// them (40 BLOBs of 354 bytes, the average of a gallery of photos) by
+// compactBlob, then by the general path, a value at a time: compare the
+// two lines.
+func BenchmarkBlobs(b *testing.B) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	var texts []string
+	for range 40 {
+		v := make([]byte, 354)
+		for i := range v {
+			v[i] = byte(rng.IntN(256))
+		}
+		text, _ := json.Marshal(asInts(v))
+		texts = append(texts, string(text))
+	}
+	b.Run("compact", func(b *testing.B) {
+		for b.Loop() {
+			for _, text := range texts {
+				if _, _, ok := compactBlob(text, 0); !ok {
+					b.Fatal("not read")
+				}
+			}
+		}
+	})
+	b.Run("general", func(b *testing.B) {
+		for b.Loop() {
+			for _, text := range texts {
+				if _, err := (&parser{s: text}).blobValues(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		}
+	})
 }
