@@ -84,12 +84,15 @@ const Picked = Candidates
 // of the Picked whose final score could rank among the k best.
 //
 // A document's final score is Query's second pass: for each word it is
-// listed on, each pair of one of its turns t and one of the query's turns
-// f on the word (Vote.Turns) adds Weight / max(Count, its turns on the
-// word) to its vote at turn (f − t) mod Turns; the largest sum of Window
-// cyclically adjacent votes, divided by the square root of len(q) × its
-// size, is its score. Window = 2, so a vote at turn b counts towards the
-// windows starting at b and at b − 1.
+// listed on, the pairs of one of its turns t and one of the query's turns
+// f on the word (Vote.Turns) at each difference (f − t) mod Turns add
+// Weight / max(Count, its turns on the word) each to its vote at that
+// turn; the largest sum of Window cyclically adjacent votes, divided by
+// the square root of len(q) × its size, is its score. Window = 2, so a
+// vote at turn b counts towards the windows starting at b and at b − 1.
+// A store counts a word's pairs by the query's distinct turns, as Query
+// does for a word of many query features: a step for each of those a
+// document turn, at most Turns.
 //
 // Let cut be the Picked-th highest plain score. A document whose plain
 // score is above cut beyond the margin is surely one of Query's
@@ -198,6 +201,7 @@ func (l *Lists) Query(q []Feature, k int, names Names) ([]Hit, error) {
 		return nil, err
 	}
 	// The candidates' votes by turn, added in the same order again.
+	hists := queryHists(sorted, len(weights))
 	slot := make([]int32, len(docs)) // 1 + the candidate's place; 0 for none
 	for c, s := range candidates {
 		slot[dense[s.doc]] = int32(c + 1)
@@ -213,11 +217,7 @@ func (l *Lists) Query(q []Feature, k int, names Names) ([]Hit, error) {
 				continue
 			}
 			v := weights[g.weight] / float64(max(int(g.j-g.i), len(p.Turns)))
-			for _, t := range p.Turns {
-				for _, f := range sorted[g.i:g.j] {
-					votes[c][(f.Turn-t)%Turns] += v
-				}
-			}
+			turnVotes(&votes[c], v, p.Turns, sorted[g.i:g.j], hists[g.weight])
 		}
 	}
 	final := make([]scored, len(candidates))

@@ -33,7 +33,11 @@
 //
 //	score(q, d) = max over t of Σ_{i<Window} V_d(t + i mod Turns) / √(|q| · |d|)
 //
-// the most votes it gathers within Window adjacent turns, |q| and |d|
+// the most votes it gathers within Window adjacent turns — V_d(t) being
+// the sum over words of v times the pairs of the word at difference t,
+// one addition a word and turn, so that a word many features of both
+// the query and the document share costs Turns additions a document
+// feature rather than one a pair (turnVotes) — |q| and |d|
 // counting all the query's and the document's features, so that a
 // document is not favoured for having many. Only the Candidates
 // documents of highest plain score — the same sum over every turn, an

@@ -98,25 +98,28 @@ func (s *Store) ShortlistedLists(ctx context.Context, gallery int64, q []bow.Fea
 //     targets' listings as "word:listings" for each word, joined by
 //     semicolons, in rows of about chunkBytes.
 const shortlisted = `WITH RECURSIVE
-	q(word, weight, count, turns) AS MATERIALIZED (
-		SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]') FROM json_each(?2)),
+	q(word, weight, count, qturns, qcounts) AS MATERIALIZED (
+		SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]'), json_extract(value, '$[4]')
+		FROM json_each(?2)),
 	plain(seq, size, v) AS MATERIALIZED (
 		SELECT b.seq, max(b.size), sum(q.weight * min(q.count, length(b.turns))) * sum(q.weight * min(q.count, length(b.turns))) / max(b.size)
 		FROM q CROSS JOIN bag_words AS b ON b.gallery_id = ?1 AND b.word = q.word GROUP BY b.seq),
 	cut(v) AS (SELECT coalesce((SELECT v FROM plain ORDER BY v DESC LIMIT 1 OFFSET ?3), 0)),
 	kept(seq, size, sure) AS MATERIALIZED (
 		SELECT seq, size, plain.v > cut.v * (1 + 1e-9) FROM plain, cut WHERE plain.v >= cut.v * (1 - 1e-9)),
-	listed(seq, word, size, turns, share, qturns, count, sure) AS MATERIALIZED (
-		SELECT b.seq, b.word, b.size, b.turns, q.weight / max(q.count, length(b.turns)), q.turns, q.count, k.sure
+	listed(seq, word, size, turns, share, qturns, qcounts, sure) AS MATERIALIZED (
+		SELECT b.seq, b.word, b.size, b.turns, q.weight / max(q.count, length(b.turns)), q.qturns, q.qcounts, k.sure
 		FROM q CROSS JOIN bag_words AS b ON b.gallery_id = ?1 AND b.word = q.word JOIN kept AS k ON k.seq = +b.seq),
-	pairs(seq, share, turns, qturns, count, i) AS (
-		SELECT seq, share, turns, qturns, count, 1 FROM listed WHERE sure AND length(turns) * count > 1
-		UNION ALL SELECT seq, share, turns, qturns, count, i + 1 FROM pairs WHERE i + 1 < length(turns) * count),
+	pairs(seq, share, turns, qturns, qcounts, i) AS (
+		SELECT seq, share, turns, qturns, qcounts, 1 FROM listed WHERE sure AND length(turns) * length(qturns) > 1
+		UNION ALL SELECT seq, share, turns, qturns, qcounts, i + 1 FROM pairs WHERE i + 1 < length(turns) * length(qturns)),
 	bins(seq, bin, votes) AS MATERIALIZED (
-		SELECT seq, bin, sum(share) FROM (
-			SELECT seq, (instr('0123456789abcdef', substr(qturns, 1, 1)) - instr('0123456789abcdef', substr(turns, 1, 1)) + 16) % 16 AS bin, share
+		SELECT seq, bin, sum(votes) FROM (
+			SELECT seq, (instr('0123456789abcdef', substr(qturns, 1, 1)) - instr('0123456789abcdef', substr(turns, 1, 1)) + 16) % 16 AS bin,
+				share * substr(qcounts, 1, 5) AS votes
 			FROM listed WHERE sure
-			UNION ALL SELECT seq, (instr('0123456789abcdef', substr(qturns, i % count + 1, 1)) - instr('0123456789abcdef', substr(turns, i / count + 1, 1)) + 16) % 16, share
+			UNION ALL SELECT seq, (instr('0123456789abcdef', substr(qturns, i % length(qturns) + 1, 1)) - instr('0123456789abcdef', substr(turns, i / length(qturns) + 1, 1)) + 16) % 16,
+				share * substr(qcounts, i % length(qturns) * 5 + 1, 5)
 			FROM pairs)
 		GROUP BY 1, 2),
 	final(seq, r) AS MATERIALIZED (
@@ -136,10 +139,15 @@ const shortlisted = `WITH RECURSIVE
 		SELECT word, list, (sum(length(list)) OVER (ORDER BY word)) / ?5 AS chunk FROM picked) GROUP BY chunk`
 
 // votesJSON returns votes as ShortlistedLists hands them to SQL: a JSON
-// array of [word, weight, count, [turns…]], the weight in the shortest
-// form that reads back as the same float64.
+// array of [word, weight, count, turns, counts] — the weight in the
+// shortest form that reads back as the same float64, the turns of the
+// query's features on the word as distinct hexadecimal digits, and how
+// many of them have each, five decimal digits a turn (a query has fewer
+// than 10⁵ features) — so that the second pass takes a step for each
+// pair of a target's turn and a distinct turn of the query's, at most
+// bow.Turns a target's turn, as bow scores it.
 func votesJSON(votes []bow.Vote) string {
-	b := make([]byte, 0, 40*len(votes)+2)
+	b := make([]byte, 0, 48*len(votes)+2)
 	b = append(b, '[')
 	for i, v := range votes {
 		if i > 0 {
@@ -151,9 +159,21 @@ func votesJSON(votes []bow.Vote) string {
 		b = strconv.AppendFloat(b, v.Weight, 'g', -1, 64)
 		b = append(b, ',')
 		b = strconv.AppendInt(b, int64(v.Count), 10)
-		b = append(b, ",\""...)
+		var counts [bow.Turns]int
 		for _, t := range v.Turns {
-			b = append(b, hexDigits[t&15])
+			counts[t%bow.Turns]++
+		}
+		b = append(b, ",\""...)
+		for t, n := range counts {
+			if n > 0 {
+				b = append(b, hexDigits[t])
+			}
+		}
+		b = append(b, "\",\""...)
+		for _, n := range counts {
+			if n > 0 {
+				b = append(b, byte('0'+n/10000%10), byte('0'+n/1000%10), byte('0'+n/100%10), byte('0'+n/10%10), byte('0'+n%10))
+			}
 		}
 		b = append(b, "\"]"...)
 	}

@@ -22,9 +22,11 @@ import (
 // query's words tied at the first pass's cut, half with turns agreeing
 // with the query's and half not, so that which of them are candidates
 // matters (a store that left out sure candidates without counting them,
-// Skipped, answers otherwise: the test checks it would). The shortlists
-// of 1 and 40 hand over less than a quarter of the whole lists, and the
-// lists read in many rows are those read in one.
+// Skipped, answers otherwise: the test checks it would), and targets
+// with many features on a word that a query of many features on it
+// shares (its second pass counts pairs by the query's distinct turns).
+// The shortlists of 1 and 40 hand over less than a quarter of the whole
+// lists, and the lists read in many rows are those read in one.
 func TestShortlistedListsAnswerAsTheWhole(t *testing.T) {
 	s, _ := openTemp(t)
 	shortlistedAnswerAsTheWhole(t, s)
@@ -44,9 +46,19 @@ func shortlistedAnswerAsTheWhole(t *testing.T, s *Store) {
 		return fs
 	}
 	q0 := random(300, 500)
-	var kept [][]bow.Feature    // by bag
-	for range bow.Picked - 90 { // about Picked - 5 listed, with those below
+	var kept [][]bow.Feature     // by bag
+	for range bow.Picked - 140 { // about Picked - 5 listed, with those below
 		kept = append(kept, random(60+rng.IntN(20), 500))
+	}
+	crowded := func(n int) []bow.Feature { // n features on word 7, in every turn
+		fs := make([]bow.Feature, n)
+		for i := range fs {
+			fs[i] = bow.Feature{Word: 7, Turn: uint8(rng.IntN(bow.Turns))}
+		}
+		return fs
+	}
+	for range 50 { // many features on one word: many pairs with a crowded query
+		kept = append(kept, append(crowded(10+rng.IntN(30)), random(40, 500)...))
 	}
 	for i := range 150 { // identical bags: equal scores
 		kept = append(kept, kept[i%5])
@@ -94,7 +106,7 @@ func shortlistedAnswerAsTheWhole(t *testing.T, s *Store) {
 		t.Fatal(err)
 	}
 	names := func(seqs []uint32) (map[uint32]string, error) { return s.SeqIDs(ctx, g.ID, seqs) }
-	queries := [][]bow.Feature{q0, kept[1], kept[2], kept[bow.Picked+4]}
+	queries := [][]bow.Feature{q0, kept[1], kept[2], kept[bow.Picked+4], append(crowded(300), q0[:100]...)}
 	for range 4 {
 		queries = append(queries, random(100+rng.IntN(300), words+50)) // some beyond the vocabulary
 	}
