@@ -28,10 +28,10 @@ type Lists struct {
 	// each list: that of the documents a store picked, as Picked says,
 	// having scored the first pass itself from the query's Votes.
 	Lens map[uint32]int
-	// Skipped, when set, is how many of the first pass's candidates a
-	// store that scored the second pass too left out of ByWord, as
-	// Shortlisted says; Query then answers for k up to Upto only.
-	Skipped, Upto int
+	// skipped and upto are what Shortlisted recorded: how many of the
+	// first pass's candidates the store left out, and the largest k
+	// Query may then answer.
+	skipped, upto int
 }
 
 // Vote is what Query's first pass gives a document for one word of the
@@ -40,7 +40,7 @@ type Vote struct {
 	Word   uint32
 	Weight float64 // the word's idf, squared
 	Count  int     // the query's features on the word
-	Turns  []uint8 // their turns, Count of them (Shortlisted's second pass)
+	Turns  []uint8 // their turns, Count of them (Lists.Shortlisted's second pass)
 }
 
 // Votes returns the votes of Query's first pass for the query's features
@@ -79,9 +79,18 @@ func Votes(q []Feature, words, docs int, lens map[uint32]int) []Vote {
 // scores Query's first pass itself must hand over (see Votes).
 const Picked = Candidates
 
-// Shortlisted is how a store that scores both of Query's passes itself
-// hands over fewer documents still, for an answer of at most k: those
-// of the Picked whose final score could rank among the k best.
+// length returns how many documents the word lists in all.
+func (l *Lists) length(word uint32) int {
+	if l.Lens != nil {
+		return l.Lens[word]
+	}
+	return len(l.ByWord[word])
+}
+
+// Shortlisted records that a store scored both of Query's passes itself
+// and handed over fewer documents still, for an answer of at most k:
+// those of the Picked whose final score could rank among the k best,
+// having left out skipped documents sure to be candidates.
 //
 // A document's final score is Query's second pass: for each word it is
 // listed on, the pairs of one of its turns t and one of the query's turns
@@ -104,24 +113,18 @@ const Picked = Candidates
 // as the k best of a part of them. So the store hands over the lists of
 //   - every document within the margin of cut, and
 //   - every sure one whose final score is at least cut₂ within the margin,
-// and tells how many sure ones it left out: Lists.Skipped. Query keeps
-// Candidates − Skipped of those handed over, which are Query's
+//
+// and tells how many sure ones it left out: skipped. Query keeps
+// Candidates − skipped of those handed over, which are Query's
 // candidates among them (the sure ones are all kept, and those within
 // the margin fill the rest in order), and answers exactly as over the
-// whole lists for k up to Lists.Upto = k. A relative margin of 1e-9
-// covers another order of additions.
+// whole lists for at most k hits (asked for more, it fails). A relative
+// margin of 1e-9 covers another order of additions.
 //
 // It hands over about k documents instead of Picked: on a Worker, the
 // picked lists' text, its parsing and their scoring were a sixth of a
 // camera frame's CPU.
-
-// length returns how many documents the word lists in all.
-func (l *Lists) length(word uint32) int {
-	if l.Lens != nil {
-		return l.Lens[word]
-	}
-	return len(l.ByWord[word])
-}
+func (l *Lists) Shortlisted(k, skipped int) { l.upto, l.skipped = k, skipped }
 
 // Listing is one document's features on one word.
 type Listing struct {
@@ -193,10 +196,10 @@ func (l *Lists) Query(q []Feature, k int, names Names) ([]Hit, error) {
 	for d, doc := range docs {
 		plain[d] = scored{doc, scores[d] / math.Sqrt(qs*float64(sizes[d]))}
 	}
-	if l.Skipped > 0 && k > l.Upto {
-		return nil, fmt.Errorf("bow: %d hits asked of lists shortlisted for %d", k, l.Upto)
+	if l.skipped > 0 && k > l.upto {
+		return nil, fmt.Errorf("bow: %d hits asked of lists shortlisted for %d", k, l.upto)
 	}
-	candidates, _, err := best(plain, Candidates-l.Skipped, names, false)
+	candidates, _, err := best(plain, Candidates-l.skipped, names, false)
 	if err != nil {
 		return nil, err
 	}

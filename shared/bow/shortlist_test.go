@@ -13,7 +13,7 @@ import (
 // score, and those above it whose final score is within the margin of
 // the k-th highest among them — both summed here in another order than
 // Query's, and compared squared over the size, as a store's SQL does.
-// Without skip, Skipped is left 0 (what a store that forgot it would
+// Without skip, the count left out is 0 (what a store that forgot it would
 // hand over).
 func shortlistLists(l *Lists, q []Feature, picked, k int, margin float64, skip bool) *Lists {
 	lens := map[uint32]int{}
@@ -58,7 +58,7 @@ func shortlistLists(l *Lists, q []Feature, picked, k int, margin float64, skip b
 	}
 	cut2 := kth(final, size, k)
 	out := &Lists{Docs: l.Docs, Words: l.Words, ByWord: map[uint32][]Listing{}, Lens: lens}
-	handed := map[uint32]bool{}
+	handed, skipped := map[uint32]bool{}, 0
 	for d, s := range plain {
 		v := s * s / float64(size[d])
 		switch f, sure := final[d], v > cut*(1+margin); {
@@ -66,10 +66,10 @@ func shortlistLists(l *Lists, q []Feature, picked, k int, margin float64, skip b
 		case !sure || f*f/float64(size[d]) >= cut2*(1-margin):
 			handed[d] = true
 		case skip:
-			out.Skipped++
+			skipped++
 		}
 	}
-	out.Upto = k
+	out.Shortlisted(k, skipped)
 	for w, ls := range l.ByWord {
 		for _, p := range ls {
 			if handed[p.Doc] {
@@ -98,14 +98,14 @@ func kth(s map[uint32]float64, size map[uint32]int, k int) float64 {
 // store shortlisted (Shortlisted: both passes scored by the store, only
 // the documents that could rank among k handed over) equal to Query over
 // the whole lists, for k of 1, 5 and 40, over random documents, groups of
-// identical ones (ties at both cuts), and a case built to need Skipped:
-// copies of a document of the query's words, tied at the first pass's
-// cut, half with turns that agree with the query's (a final score that
-// ranks among the answer) and half without. Which copies are candidates
-// is decided by ID; a store that left sure candidates out without saying
-// so would have Query take every copy it handed over. The test fails if
-// Skipped is ignored, or if the store hands over more than a quarter of
-// the pick.
+// identical ones (ties at both cuts), and a case built to need the count
+// of documents left out: copies of a document of the query's words, tied
+// at the first pass's cut, half with turns that agree with the query's
+// (a final score that ranks among the answer) and half without. Which
+// copies are candidates is decided by ID; a store that left sure
+// candidates out without saying so would have Query take every copy it
+// handed over. The test fails if that count is ignored, or if the store
+// hands over more than a quarter of the pick.
 func TestShortlistedListsAnswerAsTheWholeLists(t *testing.T) {
 	rng := rand.New(rand.NewPCG(25, 26))
 	const words = 600
@@ -170,7 +170,7 @@ func TestShortlistedListsAnswerAsTheWholeLists(t *testing.T) {
 				t.Fatalf("query %d, k %d: shortlisted lists gave %d hits, whole %d; first difference at %d",
 					i, k, len(got), len(want), firstDifference(got, want))
 			}
-			if _, err := short.Query(q, k+1, names); short.Skipped > 0 && err == nil {
+			if _, err := short.Query(q, k+1, names); short.skipped > 0 && err == nil {
 				t.Fatalf("query %d: lists shortlisted for %d answered %d", i, k, k+1)
 			}
 			if got, _ := shortlistLists(whole, q, Picked, k, 1e-9, false).Query(q, k, names); !slices.Equal(got, want) {
@@ -179,6 +179,6 @@ func TestShortlistedListsAnswerAsTheWholeLists(t *testing.T) {
 		}
 	}
 	if unskipped == 0 {
-		t.Fatal("the shortlist answered as the whole lists without Skipped: the test cannot tell")
+		t.Fatal("the shortlist answered as the whole lists without its count left out: the test cannot tell")
 	}
 }

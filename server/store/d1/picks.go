@@ -21,7 +21,7 @@ import (
 // picked target's votes by turn, their best window) ranks those, and
 // only the lists of the targets that could be among the search's
 // shortlist are handed over — about its length instead of a thousand,
-// with the count of those left out (bow.Shortlisted). bow.Lists.Query
+// with the count of those left out (bow.Lists.Shortlisted). bow.Lists.Query
 // then scores them as it would the whole lists, with the same answer
 // (TestShortlistedListsAnswerAsTheWholeLists in shared/bow,
 // TestShortlistedListsAnswerAsTheWhole here).
@@ -38,7 +38,7 @@ import (
 // Query of at most k hits: how many targets it lists, each word's full
 // length (Lens), each word's listings of the targets that could be among
 // those k, by target Seq, and how many of Query's candidates were left
-// out (Skipped, Upto; bow.Shortlisted). Words is left for the caller to
+// out (bow.Lists.Shortlisted). Words is left for the caller to
 // set.
 func (s *Store) ShortlistedLists(ctx context.Context, gallery int64, q []bow.Feature, words, k int) (*bow.Lists, error) {
 	if k < 1 {
@@ -48,7 +48,8 @@ func (s *Store) ShortlistedLists(ctx context.Context, gallery int64, q []bow.Fea
 	if err != nil {
 		return nil, fmt.Errorf("d1: lists of gallery %d: %w", gallery, err)
 	}
-	l := &bow.Lists{Docs: docs, Lens: lens, ByWord: make(map[uint32][]bow.Listing, len(lens)), Upto: k}
+	l := &bow.Lists{Docs: docs, Lens: lens, ByWord: make(map[uint32][]bow.Listing, len(lens))}
+	l.Shortlisted(k, 0)
 	votes := bow.Votes(q, words, docs, lens)
 	if len(votes) == 0 || docs == 0 {
 		return l, nil
@@ -59,10 +60,14 @@ func (s *Store) ShortlistedLists(ctx context.Context, gallery int64, q []bow.Fea
 	}
 	defer rs.Close()
 	for rs.Next() {
-		var text string
-		if err := rs.Scan(&l.Skipped, &text); err != nil {
+		var (
+			text    string
+			skipped int
+		)
+		if err := rs.Scan(&skipped, &text); err != nil {
 			return nil, fmt.Errorf("d1: lists of gallery %d: %w", gallery, err)
 		}
+		l.Shortlisted(k, skipped)
 		if err := wordLists(text, l.ByWord); err != nil {
 			return nil, fmt.Errorf("d1: lists of gallery %d: %w", gallery, err)
 		}
@@ -77,7 +82,7 @@ func (s *Store) ShortlistedLists(ctx context.Context, gallery int64, q []bow.Fea
 // votes (?2, votesJSON), the offsets of the Picked-th plain score (?3)
 // and of the k-th final one (?4), and chunkBytes (?5). Scores are
 // compared squared over the target's size (their order, without a
-// square root), within a relative margin of 1e-9 (bow.Shortlisted):
+// square root), within a relative margin of 1e-9 (bow.Lists.Shortlisted):
 //   - plain: each listed target's plain score;
 //   - kept: those within the margin of the Picked-th or above it, sure
 //     when above it beyond the margin;
