@@ -21,9 +21,9 @@ import (
 // picked target's votes by turn, their best window) ranks those, and
 // only the lists of the targets that could be among the search's
 // shortlist are handed over — about its length instead of a thousand,
-// with the count of those left out (bow.Lists.Shortlisted). bow.Lists.Query
-// then scores them as it would the whole lists, with the same answer
-// (TestShortlistedListsAnswerAsTheWholeLists in shared/bow,
+// with the count of those left out (bow.Lists.Shortlisted).
+// bow.Lists.Query then scores them as it would the whole lists, with the
+// same answer (TestShortlistedListsAnswerAsTheWholeLists in shared/bow,
 // TestShortlistedListsAnswerAsTheWhole here).
 //
 // It takes two statements: the lengths of the words' lists, which the
@@ -38,8 +38,7 @@ import (
 // Query of at most k hits: how many targets it lists, each word's full
 // length (Lens), each word's listings of the targets that could be among
 // those k, by target Seq, and how many of Query's candidates were left
-// out (bow.Lists.Shortlisted). Words is left for the caller to
-// set.
+// out (bow.Lists.Shortlisted). Words is left for the caller to set.
 func (s *Store) ShortlistedLists(ctx context.Context, gallery int64, q []bow.Feature, words, k int) (*bow.Lists, error) {
 	if k < 1 {
 		return nil, fmt.Errorf("d1: lists of gallery %d: a shortlist of %d", gallery, k)
@@ -88,12 +87,14 @@ func (s *Store) ShortlistedLists(ctx context.Context, gallery int64, q []bow.Fea
 //     when above it beyond the margin;
 //   - listed: the kept targets' listings on the query's words, each with
 //     its share of the word's weight (Weight / max(Count, its turns))
-//     and the query's turns on the word — the one scan of the lists
-//     after plain's, which the rest reads;
-//   - pairs, bins: each sure target's votes by turn, one for each pair
-//     of its turns and the query's on a word (hexadecimal digits; the
-//     first pair of each listing read directly, the others, rare, by
-//     recursion), summed by turn;
+//     and the query's distinct turns on the word with their counts —
+//     the one scan of the lists after plain's, which the rest reads;
+//   - pairs, bins: each sure target's votes by turn: for each of its
+//     turns on a word and each distinct turn of the query's there, the
+//     share times the query's features of that turn (hexadecimal
+//     digits and five-digit counts; the first pair of each listing read
+//     directly, the others, rare, by recursion), at most bow.Turns steps
+//     a turn of the target's; summed by turn;
 //   - final: each sure target's best window: a turn's votes and the
 //     next turn's (bow.Window is 2; a window whose first turn has no
 //     votes is never the best);
