@@ -1,0 +1,5 @@
+//go:build race
+
+package d1
+
+func init() { raceEnabled = true }
