@@ -27,8 +27,8 @@ type FeatureLookup interface {
 	// many targets the tier holds and each word's listings, by a handle
 	// of the store's — all of them, or, with each word's length, those
 	// of the targets bow's first pass could keep (bow.Votes) or those
-	// that could be among the k (bow.Lists.Shortlisted) — as bow.Lists (Words
-	// is set by the caller).
+	// that could be among the k (bow.Lists.Shortlisted) — as bow.Lists
+	// (Words is set by the caller).
 	Lists(ctx context.Context, gallery int64, q []bow.Feature, words, k int) (*bow.Lists, error)
 	// Names returns the IDs of the gallery's targets by their handles;
 	// a handle no target has is left out.

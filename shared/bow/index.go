@@ -440,14 +440,20 @@ func queryHists(sorted []Feature, words int) []*[Turns]int32 {
 	runs(wordsOf(sorted), func(i, j int) {
 		var h *[Turns]int32
 		if j-i > Turns {
-			h = new([Turns]int32)
-			for _, f := range sorted[i:j] {
-				h[f.Turn%Turns]++
-			}
+			counts := byTurn(sorted[i:j])
+			h = &counts
 		}
 		hists = append(hists, h)
 	})
 	return hists
+}
+
+// byTurn counts features by turn.
+func byTurn(fs []Feature) (counts [Turns]int32) {
+	for _, f := range fs {
+		counts[f.Turn%Turns]++
+	}
+	return counts
 }
 
 // windowOf returns the largest sum of Window cyclically adjacent votes.

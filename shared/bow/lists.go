@@ -40,7 +40,9 @@ type Vote struct {
 	Word   uint32
 	Weight float64 // the word's idf, squared
 	Count  int     // the query's features on the word
-	Turns  []uint8 // their turns, Count of them (Lists.Shortlisted's second pass)
+	// ByTurn counts them by turn, for a store that scores the second
+	// pass too (Lists.Shortlisted).
+	ByTurn [Turns]int32
 }
 
 // Votes returns the votes of Query's first pass for the query's features
@@ -66,11 +68,7 @@ func Votes(q []Feature, words, docs int, lens map[uint32]int) []Vote {
 	var out []Vote
 	runs(wordsOf(sorted), func(i, j int) {
 		w := idf(docs, lens[sorted[i].Word])
-		turns := make([]uint8, j-i)
-		for e := i; e < j; e++ {
-			turns[e-i] = sorted[e].Turn
-		}
-		out = append(out, Vote{Word: sorted[i].Word, Weight: w * w, Count: j - i, Turns: turns})
+		out = append(out, Vote{Word: sorted[i].Word, Weight: w * w, Count: j - i, ByTurn: byTurn(sorted[i:j])})
 	})
 	return out
 }
@@ -94,7 +92,7 @@ func (l *Lists) length(word uint32) int {
 //
 // A document's final score is Query's second pass: for each word it is
 // listed on, the pairs of one of its turns t and one of the query's turns
-// f on the word (Vote.Turns) at each difference (f − t) mod Turns add
+// f on the word (Vote.ByTurn) at each difference (f − t) mod Turns add
 // Weight / max(Count, its turns on the word) each to its vote at that
 // turn; the largest sum of Window cyclically adjacent votes, divided by
 // the square root of len(q) × its size, is its score. Window = 2, so a
@@ -150,6 +148,9 @@ type scored struct {
 // for the IDs of the answer and of the documents whose equal scores
 // straddle a cut (rarely any besides the answer's).
 func (l *Lists) Query(q []Feature, k int, names Names) ([]Hit, error) {
+	if l.skipped > 0 && k > l.upto {
+		return nil, fmt.Errorf("bow: %d hits asked of lists shortlisted for %d", k, l.upto)
+	}
 	q = q[:min(len(q), maxQuery)]
 	qs := float64(len(q))
 	sorted := byWord(q, min(l.Words, MaxWords), false)
@@ -195,9 +196,6 @@ func (l *Lists) Query(q []Feature, k int, names Names) ([]Hit, error) {
 	plain := make([]scored, len(docs))
 	for d, doc := range docs {
 		plain[d] = scored{doc, scores[d] / math.Sqrt(qs*float64(sizes[d]))}
-	}
-	if l.skipped > 0 && k > l.upto {
-		return nil, fmt.Errorf("bow: %d hits asked of lists shortlisted for %d", k, l.upto)
 	}
 	candidates, _, err := best(plain, Candidates-l.skipped, names, false)
 	if err != nil {

@@ -45,10 +45,10 @@ func shortlistLists(l *Lists, q []Feature, picked, k int, margin float64, skip b
 			}
 			share := v.Weight / float64(max(v.Count, len(p.Turns)))
 			for _, t := range slices.Backward(p.Turns) {
-				for _, f := range v.Turns {
-					b := (f - t) % Turns
-					w[b] += share
-					w[(b+Turns-1)%Turns] += share
+				for f, n := range v.ByTurn {
+					b := (uint8(f) - t) % Turns
+					w[b] += share * float64(n)
+					w[(b+Turns-1)%Turns] += share * float64(n)
 				}
 			}
 		}

@@ -141,8 +141,9 @@ func (s *Store) Lists(ctx context.Context, gallery int64, words []uint32) (*bow.
 // turns" for each target, comma-separated, the turns hexadecimal digits.
 // The turns of all of them share one array. A search parsed about
 // 135,000 listings at 10,000 targets before the lists were picked in D1
-// (about 25,000 after, and about a thousand once shortlisted), so this is one pass over the bytes with two calls a listing
-// (this package is built without inlining on the Worker) where
+// (about 25,000 after, and about a thousand once shortlisted), so this
+// is one pass over the bytes with two calls a listing (this package is
+// built without inlining on the Worker) where
 // splitting and strconv made a dozen: they were a fifth of such a
 // search's time in the isolate.
 func listings(text string) ([]bow.Listing, error) {

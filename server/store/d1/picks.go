@@ -100,9 +100,9 @@ func (s *Store) ShortlistedLists(ctx context.Context, gallery int64, q []bow.Fea
 //     votes is never the best);
 //   - handed: the targets within the margin of the first cut, and the
 //     sure ones within the margin of the k-th final score or above it;
-//   - the answer: the count of sure targets left out, and the handed
-//     targets' listings as "word:listings" for each word, joined by
-//     semicolons, in rows of about chunkBytes.
+//   - the answer: the count of sure targets left out (the kept less the
+//     handed), and the handed targets' listings as "word:listings" for
+//     each word, joined by semicolons, in rows of about chunkBytes.
 const shortlisted = `WITH RECURSIVE
 	q(word, weight, count, qturns, qcounts) AS MATERIALIZED (
 		SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'), json_extract(value, '$[3]'), json_extract(value, '$[4]')
@@ -137,7 +137,7 @@ const shortlisted = `WITH RECURSIVE
 	handed(seq) AS MATERIALIZED (
 		SELECT seq FROM kept WHERE NOT sure
 		UNION ALL SELECT seq FROM final, cut2 WHERE final.r >= cut2.r * (1 - 1e-9)),
-	skipped(n) AS (SELECT (SELECT count(*) FROM kept WHERE sure) - (SELECT count(*) FROM final, cut2 WHERE final.r >= cut2.r * (1 - 1e-9))),
+	skipped(n) AS (SELECT (SELECT count(*) FROM kept) - (SELECT count(*) FROM handed)),
 	picked(word, list) AS (
 		SELECT word, group_concat(seq || ' ' || size || ' ' || turns, ',') FROM listed
 		WHERE seq IN handed GROUP BY word)
@@ -165,18 +165,14 @@ func votesJSON(votes []bow.Vote) string {
 		b = strconv.AppendFloat(b, v.Weight, 'g', -1, 64)
 		b = append(b, ',')
 		b = strconv.AppendInt(b, int64(v.Count), 10)
-		var counts [bow.Turns]int
-		for _, t := range v.Turns {
-			counts[t%bow.Turns]++
-		}
 		b = append(b, ",\""...)
-		for t, n := range counts {
+		for t, n := range v.ByTurn {
 			if n > 0 {
 				b = append(b, hexDigits[t])
 			}
 		}
 		b = append(b, "\",\""...)
-		for _, n := range counts {
+		for _, n := range v.ByTurn {
 			if n > 0 {
 				b = append(b, byte('0'+n/10000%10), byte('0'+n/1000%10), byte('0'+n/100%10), byte('0'+n/10%10), byte('0'+n%10))
 			}
