@@ -31,7 +31,7 @@ func detect(g *image.Gray, o Options, m *memory) *detection {
 	s := &m.scratch
 	for n, l := range d.levels {
 		want := quota[n] + carry
-		g := newGrid(l, o.Cell)
+		g := newGrid(l, o.Cell, s)
 		picked := spread(l.corners(o, g, s), want, o.CellCap, s)
 		carry = want - len(picked)
 		for _, c := range picked {

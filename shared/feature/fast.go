@@ -18,6 +18,8 @@ type scratch struct {
 	found       []corner
 	best        cellBest
 	first, rest []corner
+	// the grid's tables
+	rowFirst, colCell []int32
 }
 
 // corners returns the corners of the level that survive non-maximum

@@ -90,7 +90,7 @@ func loopArc(p []uint8, i int, offs *[16]int, b, sign int) int {
 func BenchmarkFAST(b *testing.B) {
 	for _, name := range []string{"chelsea", "china", "grass"} {
 		l := compact(Plane(testphoto.Decoded(name, 640, 480), QueryOptions))
-		r := newGrid(l, QueryOptions.Cell).r
+		r := newGrid(l, QueryOptions.Cell, new(scratch)).r
 		score := make([]uint16, l.w*l.h)
 		var found []corner
 		b.Run(name, func(b *testing.B) {
