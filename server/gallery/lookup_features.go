@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/pixmatch/pixmatch/server/store"
 	"github.com/pixmatch/pixmatch/shared/bow"
 	"github.com/pixmatch/pixmatch/shared/camera"
 	"github.com/pixmatch/pixmatch/shared/feature"
@@ -30,9 +31,11 @@ type FeatureLookup interface {
 	// that could be among the k (bow.Lists.Shortlisted) — as bow.Lists
 	// (Words is set by the caller).
 	Lists(ctx context.Context, gallery int64, q []bow.Feature, words, k int) (*bow.Lists, error)
-	// Names returns the IDs of the gallery's targets by their handles;
-	// a handle no target has is left out.
-	Names(ctx context.Context, gallery int64, docs []uint32) (map[uint32]string, error)
+	// Targets returns the rows of the gallery's targets, without their
+	// pictures, by their handles; a handle no target has is left out.
+	// bow asks it for the IDs that break its ties, the shortlist's among
+	// them, and the search keeps the shortlist's rows: one read for both.
+	Targets(ctx context.Context, gallery int64, docs []uint32) (map[uint32]store.Target, error)
 }
 
 // WithFeatureLookup makes the service's feature tier the one fl finds in
@@ -43,8 +46,9 @@ func WithFeatureLookup(fl FeatureLookup) Option { return func(s *Service) { s.fe
 
 // locateLooked is locate over the feature tier s.features finds in the
 // store: the query's words, their lists read and scored (bow.Lists), the
-// shortlisted targets read into the gallery's index, those accept lets
-// through verified against their records until enough are found.
+// shortlisted targets read into the gallery's index (their rows kept for
+// the answer), those accept lets through verified against their records
+// until enough are found.
 func (s *Service) locateLooked(ctx context.Context, sh *shelf, q Query, accept func(index.Entry) bool, enough int) (map[string]located, error) {
 	feats := q.features()
 	if len(feats) == 0 {
@@ -60,26 +64,29 @@ func (s *Service) locateLooked(ctx context.Context, sh *shelf, q Query, accept f
 		return nil, fmt.Errorf("feature tier: %w", err)
 	}
 	lists.Words = v.Words()
+	rows := map[string]store.Target{}
 	hits, err := lists.Query(bag, camera.Shortlist, func(docs []uint32) (map[uint32]string, error) {
-		return s.features.Names(ctx, sh.id, docs)
+		ts, err := s.features.Targets(ctx, sh.id, docs)
+		ids := make(map[uint32]string, len(ts))
+		for doc, t := range ts {
+			ids[doc], rows[t.ID] = t.ID, t
+		}
+		return ids, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("feature tier: %w", err)
 	}
-	var ids []string
+	var ts []store.Target // the shortlist's rows, in its order
 	for _, h := range hits {
-		if h.ID != "" { // deleted since the lists were read
-			ids = append(ids, h.ID)
+		if t, ok := rows[h.ID]; ok { // none for a target deleted since the lists were read
+			ts = append(ts, t)
 		}
 	}
-	ts, err := s.store.TargetsByID(ctx, sh.id, ids, false)
-	if err != nil {
-		return nil, fmt.Errorf("feature tier: read the shortlist: %w", err)
-	}
+	sh.resolved.put(sh.stamp(), ts) // for the answer, as fill keeps the hash tier's
 	if err := s.putAll(sh, ts); err != nil {
 		return nil, err
 	}
-	ids = ids[:0]
+	var ids []string
 	for _, t := range ts {
 		if e, ok := sh.index.Get(t.ID); ok && accept(e) {
 			ids = append(ids, t.ID)

@@ -176,6 +176,49 @@ func TestCopySearchStatements(t *testing.T) {
 	}
 }
 
+// TestCameraSearchStatements: a search of a camera frame, which the hash
+// tier does not find and the feature tier does, costs nine D1 statements:
+// the copy search's first four (the galleries, the key, an active target,
+// the candidates), the lengths of the query's word lists, the shortlisted
+// lists (both of bow's passes), the shortlist's rows by Seq (the names
+// that break bow's ties and the rows the search keeps for its answer, in
+// one read), the keys of their feature records, and the answer's row read
+// again with its picture; eight without the picture (notracking).
+func TestCameraSearchStatements(t *testing.T) {
+	db, count := d1test.OpenCounting(t)
+	w := current(t, db, &d1.MemoryBlobs{})
+	names := testphoto.Names()[:6]
+	var id string
+	for i, n := range names {
+		created := w.create(map[string]string{"image": photo(t, n, same), "name": n})
+		if i == 0 {
+			id = created
+		}
+	}
+	shoot, _ := distort.CameraCatalogue()[1].Locate(distort.Params{Seed: 5, Scene: distort.Mirror(testphoto.Image("grass"))})
+	frame, _ := shoot(testphoto.Image(names[0]))
+	image := base64.StdEncoding.EncodeToString(encodeJPEG(t, frame))
+	w.crs(http.MethodPost, "/search", map[string]string{"image": image}).want(t, "the first search", 200, 0)
+	for _, c := range []struct {
+		params map[string]string
+		want   int
+	}{
+		{map[string]string{"image": image, "notracking": "true"}, 8},
+		{map[string]string{"image": image}, 9},
+	} {
+		before := len(count.Texts())
+		found := w.crs(http.MethodPost, "/search", c.params)
+		found.want(t, "a camera frame", 200, 0)
+		if !strings.Contains(string(found.Result), id) || !strings.Contains(string(found.Result), "corners") {
+			t.Errorf("found %s, want %s with its corners", found.Result, id)
+		}
+		if ran := count.Texts()[before:]; len(ran) != c.want {
+			t.Errorf("a search of a camera frame (notracking %q) ran %d D1 statements, want %d:\n%s",
+				c.params["notracking"], len(ran), c.want, strings.Join(ran, "\n"))
+		}
+	}
+}
+
 // TestIsolateListsOldTargets: a target written by a Worker from before
 // the feature tier (its store without a Bagger) has a feature record and
 // no bag, so a camera frame of it finds nothing; an isolate of this
