@@ -49,14 +49,14 @@ func TestOfflineCameraOutline(t *testing.T) {
 
 // wantOutline logs the camera's outline of the print, got, in a video
 // of frames width pixels wide whose print's corners are truth, and checks
-// that it came within outlineWithin of the first frame from via.
+// that it came within outlineBound of the first frame from via.
 func wantOutline(t *testing.T, got outline, width int, truth distort.Quad, via string) {
 	t.Helper()
 	scale := float64(width) / float64(got.Width)
 	t.Logf("outline %v in a %d×%d video, %.1f px from the print's corners %v, %.0f ms after the first frame, by the %s",
 		got.Corners, got.Width, got.Height, offBy(got.Corners, scale, truth), truth, got.Since, got.Via)
-	if got.Since > float64(outlineWithin.Milliseconds()) {
-		t.Errorf("the outline came %.0f ms after the first frame, want within %v", got.Since, outlineWithin)
+	if bound := outlineBound(); got.Since > float64(bound.Milliseconds()) {
+		t.Errorf("the outline came %.0f ms after the first frame, want within %v", got.Since, bound)
 	}
 	if got.Via != via {
 		t.Errorf("the answer came from the %q, want the %s's", got.Via, via)
