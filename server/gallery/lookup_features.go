@@ -31,10 +31,10 @@ type FeatureLookup interface {
 	// that could be among the k (bow.Lists.Shortlisted) — as bow.Lists
 	// (Words is set by the caller).
 	Lists(ctx context.Context, gallery int64, q []bow.Feature, words, k int) (*bow.Lists, error)
-	// Targets returns the rows of the gallery's targets, without their
-	// pictures, by their handles; a handle no target has is left out.
-	// bow asks it for the IDs that break its ties, the shortlist's among
-	// them, and the search keeps the shortlist's rows: one read for both.
+	// Names returns the IDs of the gallery's targets by their handles;
+	// a handle no target has is left out.
+	Names(ctx context.Context, gallery int64, docs []uint32) (map[uint32]string, error)
+	// Targets is Names with the targets' rows, without their pictures.
 	Targets(ctx context.Context, gallery int64, docs []uint32) (map[uint32]store.Target, error)
 }
 
@@ -64,8 +64,16 @@ func (s *Service) locateLooked(ctx context.Context, sh *shelf, q Query, accept f
 		return nil, fmt.Errorf("feature tier: %w", err)
 	}
 	lists.Words = v.Words()
+	// bow asks for the IDs that break its ties: the shortlist's, and
+	// those straddling a cut. Asked for no more than the shortlist, the
+	// store reads their rows with them, which the search keeps (one read
+	// where the rows were a second); a larger tie gets its names alone,
+	// so that a gallery of many equal targets costs no more rows.
 	rows := map[string]store.Target{}
 	hits, err := lists.Query(bag, camera.Shortlist, func(docs []uint32) (map[uint32]string, error) {
+		if len(docs) > camera.Shortlist {
+			return s.features.Names(ctx, sh.id, docs)
+		}
 		ts, err := s.features.Targets(ctx, sh.id, docs)
 		ids := make(map[uint32]string, len(ts))
 		for doc, t := range ts {
@@ -76,9 +84,24 @@ func (s *Service) locateLooked(ctx context.Context, sh *shelf, q Query, accept f
 	if err != nil {
 		return nil, fmt.Errorf("feature tier: %w", err)
 	}
+	var unread []string
+	for _, h := range hits {
+		if _, ok := rows[h.ID]; !ok && h.ID != "" { // "": deleted since the lists were read
+			unread = append(unread, h.ID)
+		}
+	}
+	if len(unread) > 0 {
+		more, err := s.store.TargetsByID(ctx, sh.id, unread, false)
+		if err != nil {
+			return nil, fmt.Errorf("feature tier: read the shortlist: %w", err)
+		}
+		for _, t := range more {
+			rows[t.ID] = t
+		}
+	}
 	var ts []store.Target // the shortlist's rows, in its order
 	for _, h := range hits {
-		if t, ok := rows[h.ID]; ok { // none for a target deleted since the lists were read
+		if t, ok := rows[h.ID]; ok { // none for a target deleted meanwhile
 			ts = append(ts, t)
 		}
 	}

@@ -103,6 +103,11 @@ func (f Features) Lists(ctx context.Context, gallery int64, q []bow.Feature, wor
 	return f.Store.ShortlistedLists(ctx, gallery, q, words, k)
 }
 
+// Names returns the IDs of the targets with the Seqs docs.
+func (f Features) Names(ctx context.Context, gallery int64, docs []uint32) (map[uint32]string, error) {
+	return f.Store.SeqIDs(ctx, gallery, docs)
+}
+
 // Targets returns the rows of the targets with the Seqs docs.
 func (f Features) Targets(ctx context.Context, gallery int64, docs []uint32) (map[uint32]store.Target, error) {
 	return f.Store.TargetsBySeq(ctx, gallery, docs)

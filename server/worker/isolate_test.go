@@ -6,6 +6,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -17,8 +18,10 @@ import (
 	"github.com/pixmatch/pixmatch/server/store"
 	"github.com/pixmatch/pixmatch/server/store/d1"
 	"github.com/pixmatch/pixmatch/server/store/d1/d1test"
+	"github.com/pixmatch/pixmatch/server/store/storetest"
 	"github.com/pixmatch/pixmatch/server/worker/workerdtest"
 	"github.com/pixmatch/pixmatch/shared/bow"
+	"github.com/pixmatch/pixmatch/shared/camera"
 	"github.com/pixmatch/pixmatch/shared/distort"
 	"github.com/pixmatch/pixmatch/shared/testphoto"
 )
@@ -216,6 +219,75 @@ func TestCameraSearchStatements(t *testing.T) {
 			t.Errorf("a search of a camera frame (notracking %q) ran %d D1 statements, want %d:\n%s",
 				c.params["notracking"], len(ran), c.want, strings.Join(ran, "\n"))
 		}
+	}
+}
+
+// TestCameraSearchOfEqualTargets: in a gallery of more equal targets
+// than the shortlist (copies of one target, its row and feature record),
+// bow asks for the names of all of them, tied at its cut: the search
+// reads their IDs alone, and then the rows of the shortlist only, not
+// those of every tied target; and finds the print, with its corners.
+func TestCameraSearchOfEqualTargets(t *testing.T) {
+	ctx := context.Background()
+	db, count := d1test.OpenCounting(t)
+	blobs := &d1.MemoryBlobs{}
+	w := current(t, db, blobs)
+	name := testphoto.Names()[0]
+	id := w.create(map[string]string{"image": photo(t, name, same), "name": name})
+	st, err := OpenStore(ctx, db, blobs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gs, err := st.Galleries(ctx)
+	if err != nil || len(gs) != 1 {
+		t.Fatalf("galleries %v, %v", gs, err)
+	}
+	rows, err := st.TargetsByID(ctx, gs[0].ID, []string{id}, true)
+	if err != nil || len(rows) != 1 {
+		t.Fatalf("the target's row: %v, %v", rows, err)
+	}
+	records, err := st.TargetFeatures(ctx, gs[0].ID, []string{id})
+	if err != nil || len(records[id]) == 0 {
+		t.Fatalf("the target's record: %d bytes, %v", len(records[id]), err)
+	}
+	ids := map[string]bool{id: true}
+	for n := range camera.Shortlist + 4 {
+		c := rows[0]
+		c.ID, c.Features, c.PicName = storetest.TargetID(n), records[id], storetest.TargetID(n) // (ProductId, PicName) is unique
+		if _, err := st.CreateTarget(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+		ids[c.ID] = true
+	}
+	shoot, _ := distort.CameraCatalogue()[1].Locate(distort.Params{Seed: 5, Scene: distort.Mirror(testphoto.Image("grass"))})
+	frame, _ := shoot(testphoto.Image(name))
+	before := len(count.Texts())
+	found := w.crs(http.MethodPost, "/search", map[string]string{"image": base64.StdEncoding.EncodeToString(encodeJPEG(t, frame)), "notracking": "true"})
+	found.want(t, "a camera frame of the copied target", 200, 0)
+	var answer struct {
+		Target struct {
+			ID string `json:"targetId"`
+		} `json:"target"`
+	}
+	if err := json.Unmarshal(found.Result, &answer); err != nil || !ids[answer.Target.ID] || !strings.Contains(string(found.Result), "corners") {
+		t.Errorf("found %s (%v), want one of the %d equal targets with its corners", found.Result, err, len(ids))
+	}
+	ran := count.Texts()[before:]
+	var names, bySeq, byID int
+	for _, q := range ran {
+		rows := strings.HasPrefix(q, "SELECT gallery_id, id, created") // a read of whole rows
+		switch {
+		case strings.HasPrefix(q, "SELECT seq, id FROM targets"):
+			names++
+		case rows && strings.Contains(q, "AND seq IN"):
+			bySeq++
+		case rows && strings.Contains(q, "AND id IN"):
+			byID++
+		}
+	}
+	if names != 1 || bySeq != 0 || byID != 1 {
+		t.Errorf("the tied names read %d times, rows by Seq %d, the shortlist's rows by ID %d; want 1, 0, 1:\n%s",
+			names, bySeq, byID, strings.Join(ran, "\n"))
 	}
 }
 

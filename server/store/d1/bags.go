@@ -201,10 +201,38 @@ func number(s string) (n uint64, rest string, ok bool) {
 	return n, s[i+1:], true
 }
 
-// TargetsBySeq returns the rows of a gallery's targets by their Seqs
-// (bow.Lists' handles), without their pictures, in one statement: the
-// shortlist's names, which break bow's ties, and the rows a search reads
-// of it next. A Seq no target has is left out.
+// SeqIDs returns the IDs of a gallery's targets by their Seqs (bow.Names
+// over Lists' handles), in one statement. A Seq no target has is left
+// out.
+func (s *Store) SeqIDs(ctx context.Context, gallery int64, seqs []uint32) (map[uint32]string, error) {
+	list, err := json.Marshal(seqs)
+	if err != nil {
+		return nil, err
+	}
+	type pair struct {
+		seq int64
+		id  string
+	}
+	pairs, err := queryAll(ctx, s.db, func(sc scanner) (pair, error) {
+		var p pair
+		return p, sc.Scan(&p.seq, &p.id)
+	}, `SELECT seq, id FROM targets WHERE gallery_id = ? AND seq IN (SELECT value FROM json_each(?))`,
+		gallery, string(list))
+	if err != nil {
+		return nil, fmt.Errorf("d1: targets of gallery %d by seq: %w", gallery, err)
+	}
+	out := make(map[uint32]string, len(pairs))
+	for _, p := range pairs {
+		if p.seq >= 0 && p.seq <= math.MaxUint32 {
+			out[uint32(p.seq)] = p.id
+		}
+	}
+	return out, nil
+}
+
+// TargetsBySeq is SeqIDs with the targets' rows, without their
+// pictures, in one statement: the names of the shortlist, which break
+// bow's ties, and the rows a search reads of it next.
 func (s *Store) TargetsBySeq(ctx context.Context, gallery int64, seqs []uint32) (map[uint32]store.Target, error) {
 	if len(seqs) == 0 {
 		return map[uint32]store.Target{}, nil

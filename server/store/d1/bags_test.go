@@ -297,3 +297,61 @@ func TestWordListsParse(t *testing.T) {
 		}
 	}
 }
+
+// TestTargetsBySeq: a gallery's rows by Seq are its rows by ID, keyed by
+// Seq; SeqIDs names the same; a Seq no target of the gallery has (one of
+// another gallery, one deleted, one never given) is left out of both.
+func TestTargetsBySeq(t *testing.T) {
+	ctx := context.Background()
+	s, _ := openTemp(t)
+	g, err := s.CreateGallery(ctx, store.Gallery{Name: "g"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := s.CreateGallery(ctx, store.Gallery{Name: "other"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []string
+	for n := range 5 {
+		if _, err := s.CreateTarget(ctx, storetest.Target(g.ID, n, 100)); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, storetest.TargetID(n))
+	}
+	if _, err := s.CreateTarget(ctx, storetest.Target(other.ID, 5, 100)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.DeleteTargets(ctx, g.ID, ids[4:]); err != nil {
+		t.Fatal(err)
+	}
+	want, err := s.TargetsByID(ctx, g.ID, ids, false)
+	if err != nil || len(want) != 4 {
+		t.Fatalf("rows by ID: %d, %v", len(want), err)
+	}
+	elsewhere, err := s.TargetsByID(ctx, other.ID, []string{storetest.TargetID(5)}, false)
+	if err != nil || len(elsewhere) != 1 {
+		t.Fatalf("the other gallery's row: %d, %v", len(elsewhere), err)
+	}
+	seqs := []uint32{uint32(elsewhere[0].Seq), 1 << 30}
+	for _, w := range want {
+		seqs = append(seqs, uint32(w.Seq))
+	}
+	seqs = append(seqs, seqs[len(seqs)-1]+1) // the deleted target's, or none
+	got, err := s.TargetsBySeq(ctx, g.ID, seqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	named, err := s.SeqIDs(ctx, g.ID, seqs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) || len(named) != len(want) {
+		t.Errorf("%d rows and %d names by Seq, want %d", len(got), len(named), len(want))
+	}
+	for _, w := range want {
+		if !reflect.DeepEqual(got[uint32(w.Seq)], w) || named[uint32(w.Seq)] != w.ID {
+			t.Errorf("Seq %d: row %+v, name %q; want %+v", w.Seq, got[uint32(w.Seq)], named[uint32(w.Seq)], w)
+		}
+	}
+}

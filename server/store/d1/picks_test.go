@@ -106,14 +106,7 @@ func shortlistedAnswerAsTheWhole(t *testing.T, s *Store) {
 	if _, err := s.DeleteTargets(ctx, g.ID, gone); err != nil {
 		t.Fatal(err)
 	}
-	names := func(seqs []uint32) (map[uint32]string, error) {
-		ts, err := s.TargetsBySeq(ctx, g.ID, seqs)
-		ids := make(map[uint32]string, len(ts))
-		for seq, t := range ts {
-			ids[seq] = t.ID
-		}
-		return ids, err
-	}
+	names := func(seqs []uint32) (map[uint32]string, error) { return s.SeqIDs(ctx, g.ID, seqs) }
 	queries := [][]bow.Feature{q0, kept[1], kept[2], kept[bow.Picked+4], append(crowded(300), q0[:100]...)}
 	others := 4
 	if raceEnabled { // modernc's SQLite runs about ten times slower: fewer random queries
