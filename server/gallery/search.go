@@ -1,6 +1,7 @@
 package gallery
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -65,9 +66,13 @@ type SearchOptions struct {
 
 // Search finds the active targets of a gallery that a picture shows, best
 // first. Admission comes first: the gallery's rate and daily limits
-// count the search, a suspended gallery refuses it, and a gallery without
-// active targets gives ErrNoActiveTargets, all before read is called to
-// decode the picture. The search itself gives up with ErrSearchTimeout
+// count the search and a suspended gallery refuses it, before read is
+// called to decode the picture. A gallery without active targets gives
+// ErrNoActiveTargets in place of any answer or error of the picture's or
+// the search's; whether it has any is asked only when the search found
+// nothing or failed, as only active targets are found (a store looked up
+// per search, a Worker's D1, then answers one statement less for a
+// search that finds). The search itself gives up with ErrSearchTimeout
 // after the configured timeout. A picture without content matches
 // nothing.
 func (r *Recognition) Search(ctx context.Context, gallery int64, read func(context.Context) (*Picture, error), o SearchOptions) ([]Match, error) {
@@ -97,30 +102,44 @@ func (r *Recognition) SearchQuery(ctx context.Context, gallery int64, read func(
 	if err := s.fresh(ctx, sh); err != nil {
 		return nil, err
 	}
-	if any, err := s.anyActive(ctx, sh); err != nil {
-		return nil, err
-	} else if !any {
-		return nil, fmt.Errorf("gallery %q: %w", sh.settings().Name, ErrNoActiveTargets)
-	}
 	q, err := read(ctx)
 	if errors.Is(err, fingerprint.ErrNoContent) {
-		return nil, nil
+		return nil, s.noneActive(ctx, sh)
 	}
 	if err != nil {
-		return nil, err
+		return nil, cmp.Or(s.noneActive(ctx, sh), err)
 	}
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.Search.Timeout)
+	search, cancel := context.WithTimeout(ctx, s.cfg.Search.Timeout)
 	defer cancel()
 	enough := max(o.Limit, 1)
 	if o.Locate {
 		enough = 0
 	}
-	return s.find(ctx, sh, q, match.Options{
+	ms, err := s.find(search, sh, q, match.Options{
 		Limit:          o.Limit,
 		Filter:         o.Filter,
 		Near:           o.Near,
 		DistinctGroups: o.DistinctProducts,
 	}, o.Images, true, enough)
+	if err != nil || len(ms) == 0 {
+		if none := s.noneActive(ctx, sh); none != nil {
+			return nil, none
+		}
+	}
+	return ms, err
+}
+
+// noneActive returns ErrNoActiveTargets, wrapped, when the gallery holds
+// no active target, and nil when it holds one (or the error of asking).
+func (s *Service) noneActive(ctx context.Context, sh *shelf) error {
+	any, err := s.anyActive(ctx, sh)
+	if err != nil {
+		return err
+	}
+	if !any {
+		return fmt.Errorf("gallery %q: %w", sh.settings().Name, ErrNoActiveTargets)
+	}
+	return nil
 }
 
 // Query is what both tiers search with: a picture's query fingerprint

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -145,13 +146,14 @@ func TestRequestFloor(t *testing.T) {
 	}
 }
 
-// TestCopySearchStatements: a search that finds a copy costs four D1
-// statements — the galleries (read afresh), the key, whether the gallery
-// has an active target (one index seek, not a count), and the lookup of
+// TestCopySearchStatements: a search that finds a copy costs three D1
+// statements — the galleries (read afresh), the key, and the lookup of
 // the candidates with their rows, which the answer reuses — and one more
 // when the answer carries the matched target's picture (CRS without
-// notracking): its row read again with the picture's key. Each statement
-// is a round trip through D1's client, paid in the isolate's CPU.
+// notracking): its row read again with the picture's key. Whether the
+// gallery has an active target is not asked of a search that found one
+// (TestNoActiveTargetAsked). Each statement is a round trip through D1's
+// client, paid in the isolate's CPU.
 func TestCopySearchStatements(t *testing.T) {
 	db, count := d1test.OpenCounting(t)
 	w := current(t, db, &d1.MemoryBlobs{})
@@ -163,8 +165,8 @@ func TestCopySearchStatements(t *testing.T) {
 		params map[string]string
 		want   int
 	}{
-		{map[string]string{"image": copyOf, "notracking": "true"}, 4},
-		{map[string]string{"image": copyOf}, 5},
+		{map[string]string{"image": copyOf, "notracking": "true"}, 3},
+		{map[string]string{"image": copyOf}, 4},
 	} {
 		before := len(count.Texts())
 		found := w.crs(http.MethodPost, "/search", c.params)
@@ -179,14 +181,45 @@ func TestCopySearchStatements(t *testing.T) {
 	}
 }
 
+// TestNoActiveTargetAsked: whether the gallery has an active target is
+// asked of a search only when it found nothing or failed, and then
+// decides the answer as it did when asked first: a copy found does not
+// ask; a photo of no target asks, and is not found (404, statusCode 17);
+// with the gallery's one target made inactive, a search of its copy, and
+// of a picture that is no image, answer statusCode 18 (no active target),
+// the picture's own error coming second.
+func TestNoActiveTargetAsked(t *testing.T) {
+	db, count := d1test.OpenCounting(t)
+	w := current(t, db, &d1.MemoryBlobs{})
+	names := testphoto.Names()
+	id := w.create(map[string]string{"image": photo(t, names[0], same), "name": "first"})
+	copyOf := photo(t, names[0], func([]byte) []byte { return encodeJPEG(t, distort.Scale(0.5)(testphoto.Image(names[0]))) })
+	other := photo(t, names[1], same)
+	noImage := base64.StdEncoding.EncodeToString([]byte("not an image"))
+	search := func(what, image string, status, code int, ask bool) {
+		t.Helper()
+		before := len(count.Texts())
+		w.crs(http.MethodPost, "/search", map[string]string{"image": image}).want(t, what, status, code)
+		asked := slices.ContainsFunc(count.Texts()[before:], func(q string) bool { return strings.HasPrefix(q, "SELECT EXISTS") })
+		if asked != ask {
+			t.Errorf("%s: asked whether an active target is: %v, want %v", what, asked, ask)
+		}
+	}
+	search("a copy, found", copyOf, 200, 0, false)
+	search("a photo of no target", other, 404, 17, true)
+	w.crs(http.MethodPut, "/target/"+id, map[string]string{"active": "0"}).want(t, "the target made inactive", 200, 0)
+	search("the copy, with no active target", copyOf, 500, 18, true)
+	search("no image, with no active target", noImage, 500, 18, true)
+}
+
 // TestCameraSearchStatements: a search of a camera frame, which the hash
-// tier does not find and the feature tier does, costs nine D1 statements:
-// the copy search's first four (the galleries, the key, an active target,
-// the candidates), the lengths of the query's word lists, the shortlisted
+// tier does not find and the feature tier does, costs eight D1
+// statements: the copy search's first three (the galleries, the key, the
+// candidates), the lengths of the query's word lists, the shortlisted
 // lists (both of bow's passes), the shortlist's rows by Seq (the names
 // that break bow's ties and the rows the search keeps for its answer, in
 // one read), the keys of their feature records, and the answer's row read
-// again with its picture; eight without the picture (notracking).
+// again with its picture; seven without the picture (notracking).
 func TestCameraSearchStatements(t *testing.T) {
 	db, count := d1test.OpenCounting(t)
 	w := current(t, db, &d1.MemoryBlobs{})
@@ -206,8 +239,8 @@ func TestCameraSearchStatements(t *testing.T) {
 		params map[string]string
 		want   int
 	}{
-		{map[string]string{"image": image, "notracking": "true"}, 8},
-		{map[string]string{"image": image}, 9},
+		{map[string]string{"image": image, "notracking": "true"}, 7},
+		{map[string]string{"image": image}, 8},
 	} {
 		before := len(count.Texts())
 		found := w.crs(http.MethodPost, "/search", c.params)

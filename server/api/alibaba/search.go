@@ -80,15 +80,21 @@ type reader func(ctx context.Context) (pic *gallery.Picture, region string, err 
 // matches and the region searched. An empty instance finds nothing, once
 // the picture is checked.
 func (h *Handler) search(k *call, read reader, o gallery.SearchOptions) ([]gallery.Match, string, error) {
-	var region string
+	var (
+		region  string
+		readErr error
+		readAt  bool // whether the search read the picture
+	)
 	pictureOf := func(ctx context.Context) (*gallery.Picture, error) {
 		pic, r, err := read(ctx)
-		region = r
+		region, readErr, readAt = r, err, true
 		return pic, err
 	}
 	matches, err := h.svc.Recognition.Search(k.ctx(), k.gallery.ID, pictureOf, o)
-	if errors.Is(err, gallery.ErrNoActiveTargets) {
-		_, err = pictureOf(k.ctx())
+	if errors.Is(err, gallery.ErrNoActiveTargets) { // the picture's verdict, read once
+		if err = readErr; !readAt {
+			_, err = pictureOf(k.ctx())
+		}
 	}
 	if err != nil {
 		return nil, "", searchError(err)
