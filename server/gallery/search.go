@@ -130,7 +130,8 @@ func (r *Recognition) SearchQuery(ctx context.Context, gallery int64, read func(
 }
 
 // noneActive returns ErrNoActiveTargets, wrapped, when the gallery holds
-// no active target, and nil when it holds one (or the error of asking).
+// no active target, nil when it holds one, and the error of asking when
+// the asking fails.
 func (s *Service) noneActive(ctx context.Context, sh *shelf) error {
 	any, err := s.anyActive(ctx, sh)
 	if err != nil {

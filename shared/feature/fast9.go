@@ -270,8 +270,8 @@ func circlePixel(v uint64, k uint, hi, lo int, up, down beyond) (beyond, beyond)
 // cornerScore returns the score of pixel i of a level w pixels wide, a
 // corner at threshold t on the sides s says: fastScore without the test.
 // A corner of one side, as nearly all are, sums that side alone: below
-// c−t is, the pixels read inverted, above 255−(c−t). (Written out: the
-// browser's build pays for a call.)
+// c−t is, the pixels read inverted, above 255−(c−t). (The pixels written
+// out, as in fastScore: the browser's build pays for a loop's turns.)
 func cornerScore(p []uint8, i, w, t int, s uint8) uint16 {
 	if s == brighter|darker {
 		return bothScore(p, i, w, t)

@@ -11,10 +11,11 @@ type grid struct {
 	cols, rows int
 	// The first cell of the row of cells of each row of pixels, and the
 	// column of cells of each column of pixels, so that the tens of
-	// thousands of corners of a textured level find their cells without
-	// dividing: the browser's build pays for a division in a call.
+	// thousands of corners of a textured level find their cells by two
+	// look-ups rather than four divisions (inside g.r only: the tables
+	// are the scratch's, and hold another level's values elsewhere).
 	rowFirst, colCell []int32
-	// The first pixel of the row cell last found a pixel in, and the
+	// The first pixel of the row of pixels cell last looked in, and the
 	// first cell of its row of cells.
 	first, base int
 }

@@ -83,16 +83,16 @@ func (h *Handler) search(k *call, read reader, o gallery.SearchOptions) ([]galle
 	var (
 		region  string
 		readErr error
-		readAt  bool // whether the search read the picture
+		wasRead bool // whether the search read the picture
 	)
 	pictureOf := func(ctx context.Context) (*gallery.Picture, error) {
 		pic, r, err := read(ctx)
-		region, readErr, readAt = r, err, true
+		region, readErr, wasRead = r, err, true
 		return pic, err
 	}
 	matches, err := h.svc.Recognition.Search(k.ctx(), k.gallery.ID, pictureOf, o)
 	if errors.Is(err, gallery.ErrNoActiveTargets) { // the picture's verdict, read once
-		if err = readErr; !readAt {
+		if err = readErr; !wasRead {
 			_, err = pictureOf(k.ctx())
 		}
 	}
