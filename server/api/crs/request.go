@@ -263,7 +263,7 @@ func (r *request) binary(name string) ([]byte, error) {
 // line breaks and spaces. What clients send, standard base64 padded and
 // perhaps broken into lines, is decoded at once (the decoder skips \r and
 // \n itself): scanning a picture's base64 for the other forms first cost
-// the Worker's build (WebAssembly) more than decoding it, 1–3 ms a search.
+// the Worker's build (WebAssembly) more than decoding it, up to 3 ms a search.
 // Whatever the standard decoder refuses is read as decodeLoose reads it.
 func decodeBase64(s string) ([]byte, error) {
 	if b, err := base64.StdEncoding.DecodeString(s); err == nil {
