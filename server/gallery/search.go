@@ -67,14 +67,14 @@ type SearchOptions struct {
 // Search finds the active targets of a gallery that a picture shows, best
 // first. Admission comes first: the gallery's rate and daily limits
 // count the search and a suspended gallery refuses it, before read is
-// called to decode the picture. A gallery without active targets gives
-// ErrNoActiveTargets in place of any answer or error of the picture's or
-// the search's; whether it has any is asked only when the search found
-// nothing or failed, as only active targets are found (a store looked up
-// per search, a Worker's D1, then answers one statement less for a
-// search that finds). The search itself gives up with ErrSearchTimeout
-// after the configured timeout. A picture without content matches
-// nothing.
+// called to decode the picture. Every admitted search calls read. A
+// gallery without active targets gives ErrNoActiveTargets in place of
+// any answer or error of the picture's or the search's, so always after
+// read; whether it has any is asked only when the search found nothing
+// or failed, as only active targets are found (a store looked up per
+// search, a Worker's D1, then answers one statement less for a search
+// that finds). The search itself gives up with ErrSearchTimeout after
+// the configured timeout. A picture without content matches nothing.
 func (r *Recognition) Search(ctx context.Context, gallery int64, read func(context.Context) (*Picture, error), o SearchOptions) ([]Match, error) {
 	return r.SearchQuery(ctx, gallery, func(ctx context.Context) (Query, error) {
 		pic, err := read(ctx)

@@ -83,18 +83,15 @@ func (h *Handler) search(k *call, read reader, o gallery.SearchOptions) ([]galle
 	var (
 		region  string
 		readErr error
-		wasRead bool // whether the search read the picture
 	)
 	pictureOf := func(ctx context.Context) (*gallery.Picture, error) {
 		pic, r, err := read(ctx)
-		region, readErr, wasRead = r, err, true
+		region, readErr = r, err
 		return pic, err
 	}
 	matches, err := h.svc.Recognition.Search(k.ctx(), k.gallery.ID, pictureOf, o)
-	if errors.Is(err, gallery.ErrNoActiveTargets) { // the picture's verdict, read once
-		if err = readErr; !wasRead {
-			_, err = pictureOf(k.ctx())
-		}
+	if errors.Is(err, gallery.ErrNoActiveTargets) { // read before it was asked: the picture's verdict
+		err = readErr
 	}
 	if err != nil {
 		return nil, "", searchError(err)

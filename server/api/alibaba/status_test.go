@@ -190,6 +190,10 @@ func TestStatusCodes(t *testing.T) {
 			_, err := f.sdk.AddImage(f.addReq(b64([]byte("this is not a picture at all"))))
 			return f.sdkCall(err)
 		}},
+		{code: apierror.UnsupportedPicFormat, why: "SearchImageByPic of text, on an empty instance", send: func(f *fixture) answer {
+			_, err := f.sdk.SearchImageByPic(&imagesearch.SearchImageByPicRequest{InstanceName: instance, PicContent: dara.String(b64([]byte("this is not a picture at all")))})
+			return f.sdkCall(err)
+		}},
 		{code: apierror.InvalidFilterClause, why: "Filter on an unknown field", send: func(f *fixture) answer {
 			_, err := f.sdk.SearchImageByPic(&imagesearch.SearchImageByPicRequest{InstanceName: instance, PicContent: dara.String(coffee), Filter: dara.String("price > 3")})
 			return f.sdkCall(err)
