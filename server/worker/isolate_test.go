@@ -231,9 +231,7 @@ func TestCameraSearchStatements(t *testing.T) {
 			id = created
 		}
 	}
-	shoot, _ := distort.CameraCatalogue()[1].Locate(distort.Params{Seed: 5, Scene: distort.Mirror(testphoto.Image("grass"))})
-	frame, _ := shoot(testphoto.Image(names[0]))
-	image := base64.StdEncoding.EncodeToString(encodeJPEG(t, frame))
+	image := cameraPhoto(t, names[0])
 	w.crs(http.MethodPost, "/search", map[string]string{"image": image}).want(t, "the first search", 200, 0)
 	for _, c := range []struct {
 		params map[string]string
@@ -292,10 +290,8 @@ func TestCameraSearchOfEqualTargets(t *testing.T) {
 		}
 		ids[c.ID] = true
 	}
-	shoot, _ := distort.CameraCatalogue()[1].Locate(distort.Params{Seed: 5, Scene: distort.Mirror(testphoto.Image("grass"))})
-	frame, _ := shoot(testphoto.Image(name))
 	before := len(count.Texts())
-	found := w.crs(http.MethodPost, "/search", map[string]string{"image": base64.StdEncoding.EncodeToString(encodeJPEG(t, frame)), "notracking": "true"})
+	found := w.crs(http.MethodPost, "/search", map[string]string{"image": cameraPhoto(t, name), "notracking": "true"})
 	found.want(t, "a camera frame of the copied target", 200, 0)
 	var answer struct {
 		Target struct {
@@ -333,9 +329,7 @@ func TestIsolateListsOldTargets(t *testing.T) {
 	db, blobs := d1test.Open(t), &d1.MemoryBlobs{}
 	old := isolateOn(t, db, blobs, nil) // d1.Open: no Bagger
 	id := old.create(map[string]string{"image": photo(t, "china", same), "name": "china"})
-	shoot, _ := distort.CameraCatalogue()[1].Locate(distort.Params{Seed: 5, Scene: distort.Mirror(testphoto.Image("grass"))})
-	frame, _ := shoot(testphoto.Image("china"))
-	search := map[string]string{"image": base64.StdEncoding.EncodeToString(encodeJPEG(t, frame))}
+	search := map[string]string{"image": cameraPhoto(t, "china")}
 	old.crs(http.MethodPost, "/search", search).want(t, "a camera frame of an unlisted target", 404, 17)
 
 	now := current(t, db, blobs)
@@ -355,11 +349,7 @@ func TestIsolateListsOldTargets(t *testing.T) {
 func TestIsolateVerifiesAnotherIsolatesNewPicture(t *testing.T) {
 	db, blobs := d1test.Open(t), &d1.MemoryBlobs{}
 	a, b := current(t, db, blobs), current(t, db, blobs)
-	shoot, _ := distort.CameraCatalogue()[1].Locate(distort.Params{Seed: 5, Scene: distort.Mirror(testphoto.Image("grass"))})
-	frameOf := func(name string) map[string]string {
-		frame, _ := shoot(testphoto.Image(name))
-		return map[string]string{"image": base64.StdEncoding.EncodeToString(encodeJPEG(t, frame))}
-	}
+	frameOf := func(name string) map[string]string { return map[string]string{"image": cameraPhoto(t, name)} }
 	id := a.create(map[string]string{"image": photo(t, "china", same), "name": "print"})
 	for range 2 { // the second search verifies the record the first kept
 		if found := b.crs(http.MethodPost, "/search", frameOf("china")); !strings.Contains(string(found.Result), id) {

@@ -380,8 +380,7 @@ func randomBag(rng *rand.Rand) *d1.Bag {
 // 35° on a lawn), as a JPEG file and as its feature record, each base64.
 func cameraFrame(t *testing.T, name string) (frame, features string) {
 	t.Helper()
-	shoot, _ := distort.CameraCatalogue()[1].Locate(distort.Params{Seed: 5, Scene: distort.Mirror(testphoto.Image("grass"))})
-	img, _ := shoot(testphoto.Image(name))
+	img, _ := cameraShot(name)
 	plane := feature.Plane(img, feature.QueryOptions)
 	record, err := feature.Record{Width: plane.Rect.Dx(), Height: plane.Rect.Dy(), Features: feature.Extract(plane, feature.QueryOptions)}.MarshalBinary()
 	if err != nil {

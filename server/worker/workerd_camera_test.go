@@ -9,9 +9,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/pixmatch/pixmatch/shared/distort"
 	"github.com/pixmatch/pixmatch/shared/feature"
-	"github.com/pixmatch/pixmatch/shared/testphoto"
 )
 
 // camera enrols two more targets and searches camera frames of one of
@@ -24,8 +22,7 @@ func (w *workerd) camera() []time.Duration {
 	t := w.t
 	id := w.create(map[string]string{"image": photo(t, "china", same), "name": "china"})
 	w.create(map[string]string{"image": photo(t, "retina", same), "name": "retina"})
-	shoot, _ := distort.CameraCatalogue()[1].Locate(distort.Params{Seed: 5, Scene: distort.Mirror(testphoto.Image("grass"))})
-	frame, corners := shoot(testphoto.Image("china"))
+	frame, corners := cameraShot("china")
 	plane := feature.Plane(frame, feature.QueryOptions)
 	record, err := feature.Record{Width: plane.Rect.Dx(), Height: plane.Rect.Dy(), Features: feature.Extract(plane, feature.QueryOptions)}.MarshalBinary()
 	if err != nil {

@@ -148,6 +148,22 @@ func photo(t *testing.T, name string, edit func(b []byte) []byte) string {
 // same is the edit that leaves a photo's file as it is.
 func same(b []byte) []byte { return b }
 
+// cameraShot returns the camera frame of the photo name the camera tests
+// search with, a print tilted 35° on a lawn, and where the print's
+// corners are in it.
+func cameraShot(name string) (image.Image, distort.Quad) {
+	shoot, _ := distort.CameraCatalogue()[1].Locate(distort.Params{Seed: 5, Scene: distort.Mirror(testphoto.Image("grass"))})
+	return shoot(testphoto.Image(name))
+}
+
+// cameraPhoto returns cameraShot's frame of the photo name as a JPEG
+// file, base64, as a search sends it.
+func cameraPhoto(t *testing.T, name string) string {
+	t.Helper()
+	frame, _ := cameraShot(name)
+	return base64.StdEncoding.EncodeToString(encodeJPEG(t, frame))
+}
+
 // TestUnderWorkerd runs the built Worker under wrangler dev (workerd, a
 // local D1 and R2), started once: a CRS client's flow, token auth, a
 // subset of the status codes, and the sync API (workerd_codes_test.go),
