@@ -47,10 +47,11 @@ type Workerd struct {
 	URL   string // http://127.0.0.1:PORT
 	State string // the folder of its local D1 and R2
 
-	t   testing.TB
-	cmd *exec.Cmd
-	mu  sync.Mutex
-	log bytes.Buffer
+	t    testing.TB
+	cmd  *exec.Cmd
+	done chan struct{} // closed once wrangler has exited
+	mu   sync.Mutex
+	log  bytes.Buffer
 }
 
 // Start starts wrangler dev with the D1 and R2 state in state and the
@@ -91,8 +92,29 @@ func start(t testing.TB, dir string, need []string, state string, vars map[strin
 			t.Skipf("%s is missing: run make worker (make test does)", need)
 		}
 	}
-	port := freePort(t)
-	w := &Workerd{t: t, URL: "http://127.0.0.1:" + port, State: state}
+	// A port free a moment ago may be taken before wrangler binds it
+	// (the other packages' tests run beside these): wrangler then says
+	// so, and is stopped and started again on another.
+	for attempt := 1; ; attempt++ {
+		w, took, taken := startOn(t, dir, wrangler, bin, freePort(t), state, vars, more...)
+		if !taken {
+			return w, took
+		}
+		if attempt == portAttempts {
+			t.Fatalf("wrangler dev found its port taken %d times:\n%s", attempt, w.Log())
+		}
+		t.Logf("wrangler dev found port %s taken; starting it on another", strings.TrimPrefix(w.URL, "http://127.0.0.1:"))
+	}
+}
+
+// portAttempts is how many ports start tries.
+const portAttempts = 3
+
+// startOn starts wrangler dev on port and waits until it answers /ping,
+// or stops it and reports taken when it found the port in use.
+func startOn(t testing.TB, dir, wrangler, bin, port, state string, vars map[string]string, more ...string) (w *Workerd, took time.Duration, taken bool) {
+	t.Helper()
+	w = &Workerd{t: t, URL: "http://127.0.0.1:" + port, State: state, done: make(chan struct{})}
 	args := []string{"dev", "--ip", "127.0.0.1", "--port", port, "--persist-to", state,
 		"--show-interactive-dev-session=false"}
 	for k, v := range vars {
@@ -109,17 +131,28 @@ func start(t testing.TB, dir string, need []string, state string, vars map[strin
 	if err := w.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	go func() { w.cmd.Wait(); close(w.done) }() // its owner, w, stops it (Stop)
 	t.Cleanup(w.Stop)
+	client := &http.Client{Timeout: 30 * time.Second}
 	for {
 		asked := time.Now()
-		res, err := http.Get(w.URL + "/ping")
+		res, err := client.Get(w.URL + "/ping")
 		if err == nil {
 			res.Body.Close()
 			if res.StatusCode == http.StatusOK {
 				t.Logf("the first /ping answered took %v (a cold start: the module compiled, an isolate made)",
 					time.Since(asked).Round(time.Millisecond))
-				return w, time.Since(start)
+				return w, time.Since(start), false
 			}
+		}
+		if strings.Contains(w.Log(), "Address already in use") { // wrangler says so, and stays
+			w.Stop()
+			return w, 0, true
+		}
+		select {
+		case <-w.done:
+			t.Fatalf("wrangler dev exited before it answered /ping: %v\n%s", err, w.Log())
+		default:
 		}
 		if time.Since(start) > 90*time.Second {
 			t.Fatalf("wrangler dev did not answer /ping within 90 s: %v\n%s", err, w.Log())
@@ -157,17 +190,20 @@ func (w *Workerd) Log() string {
 
 // Stop ends wrangler and workerd and waits for them.
 func (w *Workerd) Stop() {
-	if w.cmd.Process == nil || w.cmd.ProcessState != nil {
+	if w.cmd == nil || w.cmd.Process == nil { // not started here
 		return
 	}
-	syscall.Kill(-w.cmd.Process.Pid, syscall.SIGTERM)
-	done := make(chan struct{})
-	go func() { w.cmd.Wait(); close(done) }()
 	select {
-	case <-done:
+	case <-w.done:
+		return
+	default:
+	}
+	syscall.Kill(-w.cmd.Process.Pid, syscall.SIGTERM)
+	select {
+	case <-w.done:
 	case <-time.After(10 * time.Second):
 		syscall.Kill(-w.cmd.Process.Pid, syscall.SIGKILL)
-		<-done
+		<-w.done
 	}
 }
 
