@@ -196,8 +196,9 @@ func stopProfile(t *testing.T, p *workerdtest.Profiler, what string, n int) {
 	for _, s := range prof.Inclusive(profiled...) {
 		parts = append(parts, s.Name+" "+per(s.Time))
 	}
-	low, high := prof.Busy()
-	t.Logf("%s: the isolate busy %s to %s a request (V8's profile); inclusive: %s", what, per(low), per(high), strings.Join(parts, ", "))
+	busy, waits := prof.Busy()
+	t.Logf("%s: the isolate busy %s a request, back from a wait %.1f times (V8's profile); inclusive: %s",
+		what, per(busy), float64(waits)/float64(n), strings.Join(parts, ", "))
 	for _, s := range prof.Top(20) {
 		t.Logf("    %8s  %s", per(s.Time), s.Name)
 	}

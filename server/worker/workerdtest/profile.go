@@ -30,8 +30,18 @@ type Profiler struct {
 	interval time.Duration
 }
 
-// profileInterval is the profiler's sampling interval.
-const profileInterval = time.Millisecond
+// profileInterval is the profiler's sampling interval: fine enough that
+// the isolate's waits (a D1 query, an R2 read: a millisecond or more)
+// stand out from the spacing of its samples (about 370 µs at this
+// interval on a 2-core VM, taking a sample costing time too), so that
+// Busy can tell them apart. At 1 ms they could not be: a sample after a
+// wait and one after the sampler fell behind look alike.
+const profileInterval = 250 * time.Microsecond
+
+// waitGap is the shortest gap between two samples taken to hold a wait
+// of the isolate (or the start of the profile): a millisecond, or two
+// intervals when they are longer.
+func waitGap(interval time.Duration) time.Duration { return max(2*interval, time.Millisecond) }
 
 // StartProfile starts profiling the isolate of the wrangler dev whose
 // inspector listens on port; Stop writes the profile to out.
@@ -97,28 +107,61 @@ func ReadProfile(path string, interval time.Duration) (*Profile, error) {
 	return p, json.Unmarshal(b, p)
 }
 
-// Busy returns the time the isolate ran, estimated two ways: its samples
-// (less those of "(idle)") times the interval, low when the sampler,
-// short of a processor, fell behind; and the time since the sample
-// before each, up to twice the interval, high when the isolate came back
-// to work within that time after a wait.
-func (p *Profile) Busy() (low, high time.Duration) {
+// Busy returns the time the isolate ran, and how many times it went back
+// to work after a wait: the time of every sample but "(idle)" ones (see
+// weights). The two errors left are small at profileInterval: a gap
+// shorter than waitGap in which the isolate was not running (a short
+// wait, or a processor taken by another process) counts whole, and a
+// stretch longer than waitGap that the sampler, short of a processor,
+// left unsampled counts as one gap.
+func (p *Profile) Busy() (busy time.Duration, waits int) {
 	idle := map[int]bool{}
 	for _, n := range p.Nodes {
 		if n.CallFrame.FunctionName == "(idle)" {
 			idle[n.ID] = true
 		}
 	}
+	weight, long := p.weights()
 	for i, s := range p.Samples {
-		if idle[s] {
-			continue
-		}
-		low += p.Interval
-		if i < len(p.TimeDeltas) {
-			high += min(time.Duration(p.TimeDeltas[i])*time.Microsecond, 2*p.Interval)
+		if !idle[s] {
+			busy += weight[i]
 		}
 	}
-	return low, high
+	return busy, long
+}
+
+// weights returns each sample's time: the time since the sample before,
+// or, after a gap of waitGap or more (the isolate waited in it, or the
+// profile began), the median of the shorter gaps (the interval when
+// none is shorter); and how many gaps were that long.
+func (p *Profile) weights() ([]time.Duration, int) {
+	bound := waitGap(p.Interval)
+	gap := func(i int) time.Duration {
+		if i < len(p.TimeDeltas) {
+			return time.Duration(p.TimeDeltas[i]) * time.Microsecond
+		}
+		return bound // a sample without its delta: as after a wait
+	}
+	var short []time.Duration
+	for i := range p.Samples {
+		if g := gap(i); g < bound {
+			short = append(short, g)
+		}
+	}
+	typical := p.Interval
+	if len(short) > 0 {
+		slices.Sort(short)
+		typical = short[len(short)/2]
+	}
+	out, long := make([]time.Duration, len(p.Samples)), 0
+	for i := range p.Samples {
+		if g := gap(i); g < bound {
+			out[i] = g
+		} else {
+			out[i], long = typical, long+1
+		}
+	}
+	return out, long
 }
 
 // Share is a part of a profile: its name and its samples' time.
@@ -127,9 +170,9 @@ type Share struct {
 	Time time.Duration
 }
 
-// Inclusive returns the time of the samples under each function whose
-// name or script holds one of names (a sample counted once per name),
-// in the order of names.
+// Inclusive returns the time (as Busy counts it) of the samples under
+// each function whose name or script holds one of names (a sample
+// counted once per name), in the order of names.
 func (p *Profile) Inclusive(names ...string) []Share {
 	parent := map[int]int{}
 	frame := map[int]string{}
@@ -139,13 +182,14 @@ func (p *Profile) Inclusive(names ...string) []Share {
 			parent[c] = n.ID
 		}
 	}
+	weight, _ := p.weights()
 	out := make([]Share, len(names))
 	for i, name := range names {
 		out[i].Name = name
-		for _, s := range p.Samples {
+		for j, s := range p.Samples {
 			for n := s; n != 0; n = parent[n] {
 				if strings.Contains(frame[n], name) {
-					out[i].Time += p.Interval
+					out[i].Time += weight[j]
 					break
 				}
 			}
@@ -154,15 +198,16 @@ func (p *Profile) Inclusive(names ...string) []Share {
 	return out
 }
 
-// Top returns the n functions with the most samples of their own.
+// Top returns the n functions with the most time of their own.
 func (p *Profile) Top(n int) []Share {
 	frame := map[int]string{}
 	for _, nd := range p.Nodes {
 		frame[nd.ID] = strings.TrimSpace(nd.CallFrame.FunctionName + " " + filepath.Base(nd.CallFrame.URL))
 	}
+	weight, _ := p.weights()
 	self := map[string]time.Duration{}
-	for _, s := range p.Samples {
-		self[frame[s]] += p.Interval
+	for i, s := range p.Samples {
+		self[frame[s]] += weight[i]
 	}
 	var out []Share
 	for k, v := range self {
