@@ -51,7 +51,7 @@ WORKER_LIMIT     := $(if $(WORKER_NAMES),1000000000,$(WORKER_BUDGET))
 # service, logging, the crypto std initialises) inlining is off (-l): each
 # inlined call is a copy of its callee, with tables for tracebacks, and
 # the module is 137 KB gzip lighter without them, at no CPU measured under
-# workerd (README, Cloudflare Workers, Module size); off everywhere, it
+# workerd (server/worker/BUDGETS.md, Module size); off everywhere, it
 # would slow a search by a quarter to a third.
 WORKER_INLINE    := runtime internal/... image/... github.com/pixmatch/pixmatch/shared/... \
 	golang.org/x/image/... github.com/corona10/... math/... sync/... syscall/js \
