@@ -26,6 +26,13 @@ func TestServerLimits(t *testing.T) {
 				_, err := f.sdk.AddImage(f.addReq(*photoB64("coffee")))
 				return f.sdkCall(err)
 			}},
+		{why: "no room for the body while another request holds it", code: apierror.DeniedRequest,
+			tune: func(c *config.Config, _ *store.Gallery) { c.Server.BodyBytes = 1 << 20 },
+			send: func(f *fixture) answer {
+				defer f.s.HoldBody(1<<20 - 4<<10).Close() // its share taken, its body still to come
+				_, err := f.sdk.AddImage(f.addReq(*photoB64("coffee")))
+				return f.sdkCall(err)
+			}},
 		{why: "a 4096×4096 16-bit PNG bomb under a 64 MB decode budget", code: apierror.UnsupportedPicPixels,
 			tune: func(c *config.Config, _ *store.Gallery) { c.Server.DecodeBytes = 64 << 20 },
 			send: func(f *fixture) answer {

@@ -41,7 +41,9 @@ func Read(c echo.Context, limit int64, timeout time.Duration) ([]byte, error) {
 		_ = http.NewResponseController(c.Response().Writer).SetReadDeadline(time.Now().Add(timeout))
 	}
 	b, err := budget.ReadAll(req.Context(), req.Body, req.ContentLength, limit)
-	if err != nil && isTimeout(err) {
+	// A share that waited out its deadline is busy, not a slow client:
+	// its error carries the deadline too.
+	if err != nil && !errors.Is(err, ErrBusy) && isTimeout(err) {
 		return nil, fmt.Errorf("%w: %w", ErrTimeout, err)
 	}
 	return b, err

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -46,6 +47,13 @@ func TestServerLimits(t *testing.T) {
 			tune:    func(c *config.Config, _ *store.Gallery) { c.Server.BodyBytes = 16 << 10 },
 			send: func(e *env, c *client) reply {
 				return c.json(http.MethodPost, "/targets", map[string]any{"image": b64(photo("coffee")), "name": "x"})
+			}},
+		{name: "21 no room for the body while another request holds it", http: 503, code: 21,
+			message: "Out of capacity: the server is busy, try again shortly.",
+			tune:    func(c *config.Config, _ *store.Gallery) { c.Server.BodyBytes = 64 << 10 },
+			send: func(e *env, c *client) reply {
+				defer e.HoldBody(60 << 10).Close() // its share taken, its body still to come
+				return c.json(http.MethodPost, "/targets", map[string]any{"image": strings.Repeat("A", 8<<10), "name": "x"})
 			}},
 		{name: "19 a body sent too slowly", http: 408, code: 19,
 			tune: func(c *config.Config, _ *store.Gallery) { c.Server.BodyTimeout = 200 * time.Millisecond },
