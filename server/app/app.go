@@ -59,7 +59,10 @@ func New(ctx context.Context, svc *gallery.Service, log *slog.Logger, opts ...Op
 	}
 	limits := svc.Config().Server
 	e.Use(deadline(limits.RequestTimeout))
-	bodies := budget.New(limits.BodyBytes)
+	bodies := o.bodies
+	if bodies == nil {
+		bodies = budget.New(limits.BodyBytes)
+	}
 	e.Use(bodyAccounts(bodies, limits.BusyWait))
 	keys := Keys(svc)
 	crsAPI := crs.New(crs.Deps{Service: svc, Keys: keys, Tokens: tokens, Replays: replays,
@@ -197,6 +200,7 @@ type options struct {
 	cors         echo.MiddlewareFunc // WithCORS; nil: no cross-origin requests
 	replays      auth.Replays
 	perRequest   bool
+	bodies       *budget.Budget
 }
 
 // WithReplays makes r the memory of one-time values (CRS signatures of
@@ -204,6 +208,12 @@ type options struct {
 // server that keeps nothing between requests (a Worker), r lives in its
 // database.
 func WithReplays(r auth.Replays) Option { return func(o *options) { o.replays = r } }
+
+// WithBodyBudget makes b the memory request bodies are read within, in
+// place of a budget of the app's own of config.Server.BodyBytes: a budget
+// shared by apps that serve requests side by side in one memory (a
+// Worker isolate's, one app a request).
+func WithBodyBudget(b *budget.Budget) Option { return func(o *options) { o.bodies = b } }
 
 // PerRequest marks an app assembled for one request among others in
 // flight (a Worker's): it leaves the tasks it finds running as they are,

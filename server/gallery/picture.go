@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/pixmatch/pixmatch/server/budget"
 	"github.com/pixmatch/pixmatch/shared/feature"
 	"github.com/pixmatch/pixmatch/shared/fingerprint"
 	"github.com/pixmatch/pixmatch/shared/imagefile"
@@ -61,6 +62,13 @@ type Picture struct {
 	feat  *image.Gray    // the upright plane local features are found on
 	grade quality.Sample // what the grade is computed from
 }
+
+// WithDecodeBudget makes b the memory the service's pictures are decoded
+// within, in place of a budget of its own of config.Server.DecodeBytes:
+// a budget shared by services that serve requests side by side in one
+// memory (a Worker isolate's, one service a request). A picture whose
+// decode would take more than all of b is refused as too large.
+func WithDecodeBudget(b *budget.Budget) Option { return func(s *Service) { s.decodes = b } }
 
 // Pictures decode the pictures requests carry and the service keeps,
 // within the process's decode budget.

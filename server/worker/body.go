@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"syscall/js"
 
+	"github.com/pixmatch/pixmatch/server/budget"
 	"github.com/pixmatch/pixmatch/server/config"
 )
 
@@ -20,21 +21,25 @@ type rawBodyGetter interface {
 }
 
 // WholeBody has h read each request's body, when its Content-Length is
-// at most the largest body an API reads (MaxWholeBody), as bytes read in
-// one piece by the runtime.
+// at most the largest body an API reads (MaxWholeBody) and bodies has
+// room for it now, as bytes read in one piece by the runtime; the room is
+// taken until h has answered (the app's own copy of the body is charged
+// to bodies again, by the app: see Shared).
 //
 // syumai/workers v0.33.0 reads a body chunk by chunk from its
 // ReadableStream, each chunk a promise the Go instance waits for idle,
 // with two callbacks (js.FuncOf) made for it, one of which it never
 // releases. Here the runtime reads the whole body natively (a Response's
 // arrayBuffer) and the Go instance waits once and copies once. A body
-// without a Content-Length, or larger, streams as before (and is refused
-// by the app's own limits). A body that cannot be read reads as the
-// runtime's error (or the request's context's, when that ends first).
-func WholeBody(h http.Handler) http.Handler {
+// without a Content-Length, a larger one, or one bodies has no room for
+// streams as before (and the app's own limits and budget refuse it, or
+// answer busy). A body that cannot be read reads as the runtime's error
+// (or the request's context's, when that ends first).
+func WholeBody(h http.Handler, bodies *budget.Budget) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		raw, ok := r.Body.(rawBodyGetter)
-		if ok && r.ContentLength > 0 && r.ContentLength <= MaxWholeBody() {
+		if n := r.ContentLength; ok && n > 0 && n <= MaxWholeBody() && bodies.TryAcquire(n) {
+			defer bodies.Release(n)
 			b, err := readWhole(r.Context(), raw.GetRawJSBody())
 			r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(b), errReader{err}))
 		}

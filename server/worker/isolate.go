@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/pixmatch/pixmatch/server/app"
-	"github.com/pixmatch/pixmatch/server/gallery"
 	"github.com/pixmatch/pixmatch/server/jobs"
 	"github.com/pixmatch/pixmatch/server/store/d1"
 )
@@ -30,16 +29,20 @@ import (
 // for verification are kept in a checked cache (gallery.RecordCache),
 // which each search reads the records' R2 keys for again, from D1, and
 // uses only while they are the same (a record written again is written
-// under a new key). An Isolate whose store did not open (D1 unreachable) answers that
-// request with Failed and tries again on the next.
+// under a new key). Its requests also share the budgets of the memory
+// pictures being decoded and bodies being held take (Shared): they run
+// side by side in the isolate's 128 MB, so each app draws on the
+// isolate's budgets, not on budgets of its own. An Isolate whose store
+// did not open (D1 unreachable) answers that request with Failed and
+// tries again on the next.
 type Isolate struct {
 	open   func(context.Context) (*d1.Store, error)
 	getenv func(string) string
 	log    *slog.Logger
 
-	mu      sync.Mutex // guards st while it opens
-	st      *d1.Store  // nil until open succeeds
-	records *gallery.RecordCache
+	mu     sync.Mutex // guards st while it opens
+	st     *d1.Store  // nil until open succeeds
+	shared *Shared
 }
 
 // IsolateRecordFeatures bounds the feature records an isolate keeps
@@ -62,8 +65,12 @@ const IsolateRecordFeatures = 40_000
 // NewIsolate returns the handler of an isolate whose store open opens,
 // reading the first-use variables with getenv.
 func NewIsolate(open func(context.Context) (*d1.Store, error), getenv func(string) string, log *slog.Logger) *Isolate {
-	return &Isolate{open: open, getenv: getenv, log: log, records: gallery.NewCheckedRecordCache(IsolateRecordFeatures)}
+	return &Isolate{open: open, getenv: getenv, log: log, shared: NewShared()}
 }
+
+// Shared returns what the isolate's requests share: WholeBody takes its
+// bodies from the same budget as the apps.
+func (i *Isolate) Shared() *Shared { return i.shared }
 
 // ServeHTTP answers one request with an app assembled for it. Jobs the
 // request starts (Alibaba imports and dumps) are stopped when it ends:
@@ -77,7 +84,7 @@ func (i *Isolate) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	runner := jobs.New(ctx, i.log)
 	defer i.stop(runner)
-	h, err := Assemble(ctx, st, i.records, i.getenv, i.log, app.WithJobs(runner))
+	h, err := Assemble(ctx, st, i.shared, i.getenv, i.log, app.WithJobs(runner))
 	if err != nil {
 		Failed(err, i.log).ServeHTTP(w, r)
 		return

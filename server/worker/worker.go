@@ -70,7 +70,6 @@ import (
 
 	"github.com/pixmatch/pixmatch/server/api/crs"
 	"github.com/pixmatch/pixmatch/server/app"
-	"github.com/pixmatch/pixmatch/server/config"
 	"github.com/pixmatch/pixmatch/server/gallery"
 	"github.com/pixmatch/pixmatch/server/store"
 	"github.com/pixmatch/pixmatch/server/store/d1"
@@ -99,16 +98,17 @@ func New(ctx context.Context, db *sql.DB, blobs d1.Blobs, getenv func(string) st
 }
 
 // Assemble assembles the app of one request over the opened store st:
-// a gallery service that keeps nothing of earlier requests but the
-// decoded feature records of records, a checked cache (none when nil),
-// and the app over it, with opts (app.WithJobs, say) after the Worker's
-// own.
-func Assemble(ctx context.Context, st *d1.Store, records *gallery.RecordCache, getenv func(string) string, log *slog.Logger, opts ...app.Option) (http.Handler, error) {
-	gopts := []gallery.Option{gallery.WithLookup(Lookup{st}), gallery.WithFeatureLookup(Features{st}), gallery.WithCounter(st)}
-	if records != nil {
-		gopts = append(gopts, gallery.WithRecordCache(records))
+// a gallery service that keeps nothing of earlier requests but what the
+// isolate's requests share (NewShared's, for this request alone when
+// nil), and the app over it, with opts (app.WithJobs, say) after the
+// Worker's own.
+func Assemble(ctx context.Context, st *d1.Store, shared *Shared, getenv func(string) string, log *slog.Logger, opts ...app.Option) (http.Handler, error) {
+	if shared == nil {
+		shared = NewShared()
 	}
-	svc, err := gallery.Open(ctx, st, config.Default(), gopts...)
+	gopts := []gallery.Option{gallery.WithLookup(Lookup{st}), gallery.WithFeatureLookup(Features{st}), gallery.WithCounter(st),
+		gallery.WithRecordCache(shared.Records), gallery.WithDecodeBudget(shared.Decodes)}
+	svc, err := gallery.Open(ctx, st, Config(), gopts...)
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +120,7 @@ func Assemble(ctx context.Context, st *d1.Store, records *gallery.RecordCache, g
 			return nil, err
 		}
 	}
-	h, err := app.New(ctx, svc, log, append([]app.Option{app.WithReplays(st), app.PerRequest()}, opts...)...)
+	h, err := app.New(ctx, svc, log, append([]app.Option{app.WithReplays(st), app.PerRequest(), app.WithBodyBudget(shared.Bodies)}, opts...)...)
 	if err != nil {
 		return nil, err
 	}

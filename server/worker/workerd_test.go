@@ -186,6 +186,7 @@ func TestUnderWorkerd(t *testing.T) {
 	}
 	t.Run("tokens", func(t *testing.T) { w.on(t).tokens() })
 	t.Run("status codes", func(t *testing.T) { w.on(t).statusCodes(id) })
+	t.Run("memory", func(t *testing.T) { w.on(t).memory() })
 	t.Run("sync", func(t *testing.T) { w.on(t).sync(id) })
 	t.Run("camera", func(t *testing.T) { w.on(t).camera() })
 	t.Run("alibaba", func(t *testing.T) { w.on(t).alibaba() })
@@ -212,6 +213,19 @@ func TestUnderWorkerd(t *testing.T) {
 	}
 	w.crs(http.MethodDelete, "/target/"+id, nil).want(t, "delete", 200, 0)
 	w.crs(http.MethodGet, "/target/"+id, nil).want(t, "get after delete", 404, 404)
+}
+
+// memory searches with a picture whose decode would take far more than
+// the isolate's budget allows (a 265 KB PNG of 8000×8000 pixels, 256 MB
+// to decode): it is refused as too large, and the Go instance's memory,
+// which worker.mjs logs as it grows, does not grow for it. With a
+// server's budgets the Worker decoded it, its memory at 282 MB.
+func (w *workerd) memory() {
+	before := goMemory(w.Log())
+	w.crs(http.MethodPost, "/search", map[string]string{"image": hugePNG(w.t, 8000)}).want(w.t, "a search of an 8000×8000 PNG", 413, 422)
+	if after := goMemory(w.Log()); after > before+8<<20 {
+		w.t.Errorf("the refused picture took the Go instance's memory from %d to %d bytes", before, after)
+	}
 }
 
 // openAPI fetches the API description, a static asset beside the Worker

@@ -48,7 +48,8 @@ func main() {
 	// instance, where this one serves the isolate's requests until
 	// worker.mjs retires it (binding.stop).
 	stopped := stopFunc()
-	app := worker.Whole(worker.WholeBody(worker.Rejoined(worker.NewIsolate(open, cloudflare.Getenv, log))))
+	isolate := worker.NewIsolate(open, cloudflare.Getenv, log)
+	app := worker.Whole(worker.WholeBody(worker.Rejoined(isolate), isolate.Shared().Bodies))
 	workers.ServeNonBlock(worker.Retiring(app, worker.RetireLive, retire))
 	workers.Ready()
 	<-stopped

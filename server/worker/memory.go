@@ -1,0 +1,67 @@
+package worker
+
+import (
+	"github.com/pixmatch/pixmatch/server/budget"
+	"github.com/pixmatch/pixmatch/server/config"
+	"github.com/pixmatch/pixmatch/server/gallery"
+)
+
+// A Worker isolate has 128 MB for everything: V8's own heap (worker.mjs,
+// the D1 and R2 clients, a body as the runtime reads it) and the Go
+// instance's WebAssembly memory, which never shrinks. worker.mjs hands
+// the instance one request at a time and retires it once its memory
+// passed 80 MB after a request; between requests it holds about 25 MB
+// live (the vocabulary decoded, the feature records it keeps, the
+// runtime), and its collector lets the heap grow towards a soft limit of
+// 64 MB (TuneGC). What one request adds to that is bounded here, for the
+// isolate as a whole (each request has an app of its own: Isolate). A
+// server's bounds (config.Default: 512 MB of pictures being decoded, 128
+// MB of bodies) let one search of a 265 KB PNG of 8000×8000 pixels take
+// the Go instance to 282 MB, which on Cloudflare ends the isolate and
+// every request it serves.
+const (
+	// IsolateDecodeBytes is the memory a picture being decoded may take,
+	// as its header declares it (imagefile.Info.Cost): a baseline JPEG of
+	// up to about 16 megapixels (4:2:0), a PNG of up to 6 of 8-bit RGBA.
+	// A picture that would need more is refused as too large (CRS 422,
+	// Alibaba UnsupportedPicPixels). Searches of pictures just under it,
+	// one after another, took the instance's memory from 25 MB to 48, 73
+	// and 96–101 MB (the collector had not reclaimed the last picture
+	// when the next one came), after which the instance retired.
+	IsolateDecodeBytes = 24 << 20
+	// IsolateBodyBytes is the memory the request bodies of an isolate may
+	// hold: the largest body the APIs take (Alibaba's 16 MB) fits once.
+	// WholeBody's copy and the app's count alike, so a body of more than
+	// half of it streams into the app instead of being read whole.
+	IsolateBodyBytes = 20 << 20
+)
+
+// Config returns the configuration of a Worker's apps: the services'
+// defaults, with the memory bounds of a server cut to an isolate's.
+func Config() config.Config {
+	c := config.Default()
+	c.Server.DecodeBytes = IsolateDecodeBytes
+	c.Server.BodyBytes = IsolateBodyBytes
+	return c
+}
+
+// Shared is what the requests of one isolate share, each through an app
+// of its own: the feature records decoded for verification (a checked
+// cache: see Isolate), and the budgets of the memory pictures being
+// decoded and bodies being held may take at once.
+type Shared struct {
+	Records *gallery.RecordCache
+	Decodes *budget.Budget
+	Bodies  *budget.Budget
+}
+
+// NewShared returns the shares of a new isolate: a record cache of
+// IsolateRecordFeatures, budgets of Config's sizes.
+func NewShared() *Shared {
+	c := Config()
+	return &Shared{
+		Records: gallery.NewCheckedRecordCache(IsolateRecordFeatures),
+		Decodes: budget.New(c.Server.DecodeBytes),
+		Bodies:  budget.New(c.Server.BodyBytes),
+	}
+}
