@@ -192,13 +192,39 @@ const utf8 = new TextEncoder();
 globalThis.pixmatchSQL = async (binding, query, args, exec) =>
   utf8.encode(await run(context.env[binding], query, args, exec));
 
+// One request at a time in the Go instance (turn): the Go scheduler runs
+// whatever goroutines are ready whenever any JavaScript event resumes it,
+// so with two requests inside, one request's Go code ran in the other's
+// context, and the runtime refused its I/O there ("Cannot perform I/O on
+// behalf of a different request": a body's stream, above all while an
+// instance had just started). The isolate's requests take their turns in
+// arrival order; each waits for the one before it to be answered, or
+// for turnWait: longer than any request takes (the app ends a request's
+// work at 90 s, config.Server.RequestTimeout), so that a request whose
+// turn never ended (its client gone, its context cancelled before its
+// finally ran) holds the isolate's others up no longer than that.
+let turn = Promise.resolve();
+const turnWait = 100_000;
+
 async function fetch(req, env, ctx) {
-  const inst = await instance(env, ctx);
-  inst.serving++;
+  const previous = turn;
+  let finished;
+  turn = new Promise((resolve) => {
+    finished = resolve;
+  });
+  let timer;
+  await Promise.race([previous, new Promise((resolve) => (timer = setTimeout(resolve, turnWait)))]);
+  clearTimeout(timer);
   try {
-    return await inst.binding.handleRequest(req);
+    const inst = await instance(env, ctx);
+    inst.serving++;
+    try {
+      return await inst.binding.handleRequest(req);
+    } finally {
+      done(inst);
+    }
   } finally {
-    done(inst);
+    finished();
   }
 }
 
