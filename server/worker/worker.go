@@ -34,7 +34,14 @@
 //     heap grew (Retiring), request bodies are read whole by the runtime
 //     (WholeBody), and only failed or slow requests get an access line
 //     unless EnvLogRequests says otherwise (Requests), each line one
-//     console.log (Console).
+//     console.log (Console). worker.mjs hands it one request at a time:
+//     the Go scheduler runs whatever is ready whenever any JavaScript
+//     event resumes it, and workerd refuses one request's I/O made in
+//     another's context.
+//   - An isolate has 128 MB in all, so the pictures its requests decode
+//     and the bodies they hold draw on budgets of the isolate's size,
+//     shared by every request's app (Shared, IsolateDecodeBytes,
+//     IsolateBodyBytes), not on a server's.
 //   - D1 is reached through the Worker's own database/sql driver
 //     (OpenD1): one call into worker.mjs a statement, its whole answer
 //     one text (d1wire), where syumai/workers' driver made a call for
