@@ -8,10 +8,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"syscall/js"
 
 	"github.com/pixmatch/pixmatch/server/budget"
-	"github.com/pixmatch/pixmatch/server/config"
 )
 
 // rawBodyGetter is what syumai/workers' request bodies offer besides
@@ -20,11 +20,19 @@ type rawBodyGetter interface {
 	GetRawJSBody() js.Value
 }
 
+// errLateBody is the body of a request whose client took longer than
+// worker.mjs waits for it: a deadline passed, which the app answers as
+// a body sent too slowly (CRS 408/19).
+var errLateBody = fmt.Errorf("the body did not arrive in time: %w", os.ErrDeadlineExceeded)
+
 // WholeBody has h read each request's body, when its Content-Length is
 // at most the largest body an API reads (MaxWholeBody) and bodies has
 // room for it now, as bytes read in one piece by the runtime; the room is
 // taken until h has answered (the app's own copy of the body is charged
-// to bodies again, by the app: see Shared).
+// to bodies again, by the app: see Shared). worker.mjs has read the body
+// from the client before the request's turn, so this waits on no client.
+// A request worker.mjs marked with LateBodyHeader (its body did not come
+// in time) gets a body that fails with a passed deadline.
 //
 // syumai/workers v0.33.0 reads a body chunk by chunk from its
 // ReadableStream, each chunk a promise the Go instance waits for idle,
@@ -37,6 +45,12 @@ type rawBodyGetter interface {
 // (or the request's context's, when that ends first).
 func WholeBody(h http.Handler, bodies *budget.Budget) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get(LateBodyHeader) != "" {
+			r.Header.Del(LateBodyHeader)
+			r.Body, r.ContentLength = io.NopCloser(errReader{errLateBody}), -1
+			h.ServeHTTP(w, r)
+			return
+		}
 		raw, ok := r.Body.(rawBodyGetter)
 		if n := r.ContentLength; ok && n > 0 && n <= MaxWholeBody() && bodies.TryAcquire(n) {
 			defer bodies.Release(n)
@@ -45,13 +59,6 @@ func WholeBody(h http.Handler, bodies *budget.Budget) http.Handler {
 		}
 		h.ServeHTTP(w, r)
 	})
-}
-
-// MaxWholeBody is the largest body WholeBody reads in one piece: the
-// largest an API of the app reads.
-func MaxWholeBody() int64 {
-	c := config.Default()
-	return max(c.CRS.MaxBodyBytes(), c.Alibaba.MaxBodyBytes)
 }
 
 // readWhole reads the ReadableStream stream to its end (await), or until

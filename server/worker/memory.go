@@ -36,6 +36,20 @@ const (
 	IsolateBodyBytes = 20 << 20
 )
 
+// MaxWholeBody is the largest body an API of the app reads: worker.mjs
+// reads a body whole up to it (bodyLimit) before the request's turn, and
+// WholeBody hands it over in one piece.
+func MaxWholeBody() int64 {
+	c := config.Default()
+	return max(c.CRS.MaxBodyBytes(), c.Alibaba.MaxBodyBytes)
+}
+
+// LateBodyHeader is the header worker.mjs marks a request with when its
+// body did not arrive within config.Server.BodyTimeout (a client's own
+// is removed): WholeBody gives the app a body that fails with a passed
+// deadline.
+const LateBodyHeader = "X-Pixmatch-Body"
+
 // Config returns the configuration of a Worker's apps: the services'
 // defaults, with the memory bounds of a server cut to an isolate's.
 func Config() config.Config {

@@ -10,6 +10,10 @@ import (
 	"image/png"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/pixmatch/pixmatch/server/store/d1"
@@ -83,4 +87,25 @@ func TestIsolateMemory(t *testing.T) {
 		t.Errorf("refused requests changed the gallery: %s, then %s", before, after)
 	}
 	w.crs(http.MethodPost, "/search", search).want(t, "search once the budgets are free", 200, 0)
+}
+
+// TestBodyLimit: worker.mjs reads bodies whole up to the largest an API
+// reads, and marks a late one with the header WholeBody looks for.
+func TestBodyLimit(t *testing.T) {
+	src, err := os.ReadFile("worker.mjs")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`const bodyLimit = (\d+) << (\d+);`).FindSubmatch(src)
+	if m == nil {
+		t.Fatal("worker.mjs has no bodyLimit")
+	}
+	base, _ := strconv.ParseInt(string(m[1]), 10, 64)
+	shift, _ := strconv.Atoi(string(m[2]))
+	if limit := base << shift; limit != MaxWholeBody() {
+		t.Errorf("worker.mjs reads bodies of up to %d bytes, the APIs up to %d", limit, MaxWholeBody())
+	}
+	if !bytes.Contains(src, []byte(`const bodyHeader = "`+strings.ToLower(LateBodyHeader)+`";`)) {
+		t.Errorf("worker.mjs does not mark a late body with %s", LateBodyHeader)
+	}
 }

@@ -206,7 +206,71 @@ globalThis.pixmatchSQL = async (binding, query, args, exec) =>
 let turn = Promise.resolve();
 const turnWait = 100_000;
 
+// The largest body an API of the app reads (server/worker MaxWholeBody,
+// Alibaba's 16 MB; TestBodyLimit holds the two equal), and how long a
+// client may take to send one (config.Server.BodyTimeout; the variable
+// PIXMATCH_WORKER_BODY_MS sets another, for tests).
+const bodyLimit = 16 << 20;
+const bodyWait = (env) => Number(env.PIXMATCH_WORKER_BODY_MS) || 60_000;
+
+// bodyHeader marks a request whose body did not arrive in time: its Go
+// side reads it as a deadline passed (server/worker WholeBody), and the
+// app answers as to a slow client. A client's own is removed.
+const bodyHeader = "x-pixmatch-body";
+
+// preread returns req with its body read whole, in its own context and
+// before its turn, so that a client sending slowly holds up no other
+// request of the isolate: a body of at most bodyLimit bytes, one longer
+// cut at bodyLimit + 1 (the app refuses it as too large, as it refuses
+// one whose declared length is over the limit, which is not read), one
+// that took longer than bodyWait marked with bodyHeader and sent
+// without it.
+async function preread(req, env) {
+  const headers = new Headers(req.headers);
+  headers.delete(bodyHeader);
+  const declared = req.headers.get("content-length");
+  if (req.body === null || (declared !== null && Number(declared) > bodyLimit)) {
+    return new Request(req, { headers });
+  }
+  const reader = req.body.getReader();
+  const chunks = [];
+  let n = 0;
+  let timer;
+  const late = new Promise((resolve) => (timer = setTimeout(() => resolve(null), bodyWait(env))));
+  try {
+    for (;;) {
+      const chunk = await Promise.race([reader.read(), late]);
+      if (chunk === null) {
+        reader.cancel().catch(() => {});
+        headers.set(bodyHeader, "late");
+        headers.delete("content-length");
+        return new Request(req, { headers, body: "" });
+      }
+      if (chunk.done) break;
+      chunks.push(chunk.value);
+      n += chunk.value.length;
+      if (n > bodyLimit) {
+        reader.cancel().catch(() => {});
+        break;
+      }
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+  const body = new Uint8Array(Math.min(n, bodyLimit + 1));
+  let at = 0;
+  for (const c of chunks) {
+    body.set(c.subarray(0, body.length - at), at);
+    at += Math.min(c.length, body.length - at);
+    if (at === body.length) break;
+  }
+  headers.set("content-length", String(body.length));
+  headers.delete("transfer-encoding");
+  return new Request(req, { headers, body });
+}
+
 async function fetch(req, env, ctx) {
+  req = await preread(req, env);
   const previous = turn;
   let finished;
   turn = new Promise((resolve) => {

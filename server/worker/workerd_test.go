@@ -3,6 +3,7 @@
 package worker
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"database/sql"
@@ -11,6 +12,7 @@ import (
 	"image"
 	"image/jpeg"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -40,11 +42,13 @@ type workerd struct {
 }
 
 // startWorkerd starts the Worker with the test's first-use credentials
-// and its D1 and R2 in state; see workerdtest.Start.
+// and its D1 and R2 in state, waiting bodyWait for a request's body; see
+// workerdtest.Start.
 func startWorkerd(t *testing.T, state string) (*workerd, time.Duration) {
 	t.Helper()
 	w, took := workerdtest.Start(t, state, map[string]string{
 		EnvAPIKey: workerdKey, EnvAPISecret: workerdSecret, EnvAppID: workerdAppID,
+		"PIXMATCH_WORKER_BODY_MS": strconv.Itoa(int(bodyWait.Milliseconds())),
 	})
 	return &workerd{w, t}, took
 }
@@ -187,6 +191,7 @@ func TestUnderWorkerd(t *testing.T) {
 	t.Run("tokens", func(t *testing.T) { w.on(t).tokens() })
 	t.Run("status codes", func(t *testing.T) { w.on(t).statusCodes(id) })
 	t.Run("memory", func(t *testing.T) { w.on(t).memory() })
+	t.Run("slow client", func(t *testing.T) { w.on(t).slowClient() })
 	t.Run("sync", func(t *testing.T) { w.on(t).sync(id) })
 	t.Run("camera", func(t *testing.T) { w.on(t).camera() })
 	t.Run("alibaba", func(t *testing.T) { w.on(t).alibaba() })
@@ -226,6 +231,55 @@ func (w *workerd) memory() {
 	if after := goMemory(w.Log()); after > before+8<<20 {
 		w.t.Errorf("the refused picture took the Go instance's memory from %d to %d bytes", before, after)
 	}
+}
+
+// bodyWait is how long the test's Worker waits for a request's body
+// (config.Server.BodyTimeout, a minute, on a deployed one).
+const bodyWait = 3 * time.Second
+
+// slowClient sends a search whose body it begins and never ends, and
+// while that one waits, a search of the copy: the copy's is answered
+// first, found (the slow body is read before its request's turn in the
+// Go instance, so it holds up no other request), and the slow one gets
+// 408 and statusCode 19 once the Worker gave up on its body.
+func (w *workerd) slowClient() {
+	t := w.t
+	u, err := url.Parse(w.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := conn.Write([]byte("POST /search HTTP/1.1\r\nHost: " + u.Host +
+		"\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"image\":")); err != nil {
+		t.Fatal(err)
+	}
+	slow := make(chan reply, 1)
+	go func() {
+		conn.SetReadDeadline(time.Now().Add(bodyWait + 30*time.Second))
+		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			slow <- reply{HTTP: -1}
+			return
+		}
+		defer res.Body.Close()
+		r := reply{HTTP: res.StatusCode}
+		raw, _ := io.ReadAll(res.Body)
+		json.Unmarshal(raw, &r)
+		slow <- r
+	}()
+	time.Sleep(200 * time.Millisecond) // the slow request in first
+	found := w.crs(http.MethodPost, "/search", map[string]string{"image": photo(t, testphoto.Names()[0], same)})
+	select {
+	case r := <-slow:
+		t.Errorf("the slow search was answered (HTTP %d, statusCode %d) before the other", r.HTTP, r.StatusCode)
+	default:
+	}
+	found.want(t, "a search while a slow client sends its body", 200, 0)
+	(<-slow).want(t, "a search whose body never came", 408, 19)
 }
 
 // openAPI fetches the API description, a static asset beside the Worker
