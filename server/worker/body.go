@@ -20,10 +20,14 @@ type rawBodyGetter interface {
 	GetRawJSBody() js.Value
 }
 
-// errLateBody is the body of a request whose client took longer than
-// worker.mjs waits for it: a deadline passed, which the app answers as
-// a body sent too slowly (CRS 408/19).
-var errLateBody = fmt.Errorf("the body did not arrive in time: %w", os.ErrDeadlineExceeded)
+// The bodies of requests worker.mjs marked with BodyMarkHeader: a
+// deadline passed, which the app answers as a body sent too slowly (CRS
+// 408/19), and no room, which it answers busy (CRS 21/503, Alibaba
+// DeniedRequest).
+var (
+	errLateBody = fmt.Errorf("the body did not arrive in time: %w", os.ErrDeadlineExceeded)
+	errBusyBody = fmt.Errorf("the isolate holds all the bodies it may read ahead: %w", budget.ErrBusy)
+)
 
 // WholeBody has h read each request's body, when its Content-Length is
 // at most the largest body an API reads (MaxWholeBody) and bodies has
@@ -31,8 +35,9 @@ var errLateBody = fmt.Errorf("the body did not arrive in time: %w", os.ErrDeadli
 // taken until h has answered (the app's own copy of the body is charged
 // to bodies again, by the app: see Shared). worker.mjs has read the body
 // from the client before the request's turn, so this waits on no client.
-// A request worker.mjs marked with LateBodyHeader (its body did not come
-// in time) gets a body that fails with a passed deadline.
+// A request worker.mjs marked with BodyMarkHeader (its body did not come
+// in time, or found no room) gets a body that fails with a passed
+// deadline, or busy.
 //
 // syumai/workers v0.33.0 reads a body chunk by chunk from its
 // ReadableStream, each chunk a promise the Go instance waits for idle,
@@ -45,9 +50,13 @@ var errLateBody = fmt.Errorf("the body did not arrive in time: %w", os.ErrDeadli
 // (or the request's context's, when that ends first).
 func WholeBody(h http.Handler, bodies *budget.Budget) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Header.Get(LateBodyHeader) != "" {
-			r.Header.Del(LateBodyHeader)
-			r.Body, r.ContentLength = io.NopCloser(errReader{errLateBody}), -1
+		if mark := r.Header.Get(BodyMarkHeader); mark != "" {
+			r.Header.Del(BodyMarkHeader)
+			err := errLateBody
+			if mark == "busy" {
+				err = errBusyBody
+			}
+			r.Body, r.ContentLength = io.NopCloser(errReader{err}), -1
 			h.ServeHTTP(w, r)
 			return
 		}

@@ -44,11 +44,12 @@ func MaxWholeBody() int64 {
 	return max(c.CRS.MaxBodyBytes(), c.Alibaba.MaxBodyBytes)
 }
 
-// LateBodyHeader is the header worker.mjs marks a request with when its
-// body did not arrive within config.Server.BodyTimeout (a client's own
-// is removed): WholeBody gives the app a body that fails with a passed
-// deadline.
-const LateBodyHeader = "X-Pixmatch-Body"
+// BodyMarkHeader is the header worker.mjs marks a request with when it
+// did not read its body ahead (a client's own is removed): "late" when
+// the body did not arrive within config.Server.BodyTimeout, "busy" when
+// the bodies read ahead of their turns held all they may. WholeBody
+// gives the app a body that fails with a passed deadline, or busy.
+const BodyMarkHeader = "X-Pixmatch-Body"
 
 // Config returns the configuration of a Worker's apps: the services'
 // defaults, with the memory bounds of a server cut to an isolate's.

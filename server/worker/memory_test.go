@@ -90,7 +90,8 @@ func TestIsolateMemory(t *testing.T) {
 }
 
 // TestBodyLimit: worker.mjs reads bodies whole up to the largest an API
-// reads, and marks a late one with the header WholeBody looks for.
+// reads, and marks one it did not read with the header WholeBody looks
+// for.
 func TestBodyLimit(t *testing.T) {
 	src, err := os.ReadFile("worker.mjs")
 	if err != nil {
@@ -105,7 +106,7 @@ func TestBodyLimit(t *testing.T) {
 	if limit := base << shift; limit != MaxWholeBody() {
 		t.Errorf("worker.mjs reads bodies of up to %d bytes, the APIs up to %d", limit, MaxWholeBody())
 	}
-	if !bytes.Contains(src, []byte(`const bodyHeader = "`+strings.ToLower(LateBodyHeader)+`";`)) {
-		t.Errorf("worker.mjs does not mark a late body with %s", LateBodyHeader)
+	if !bytes.Contains(src, []byte(`const bodyHeader = "`+strings.ToLower(BodyMarkHeader)+`";`)) {
+		t.Errorf("worker.mjs does not mark a body it did not read with %s", BodyMarkHeader)
 	}
 }

@@ -213,64 +213,83 @@ const turnWait = 100_000;
 const bodyLimit = 16 << 20;
 const bodyWait = (env) => Number(env.PIXMATCH_WORKER_BODY_MS) || 60_000;
 
-// bodyHeader marks a request whose body did not arrive in time: its Go
-// side reads it as a deadline passed (server/worker WholeBody), and the
-// app answers as to a slow client. A client's own is removed.
+// bodyHeader marks a request whose body was not read ahead: "late" when
+// it did not arrive in time (its Go side reads it as a deadline passed,
+// and the app answers as to a slow client), "busy" when the bodies read
+// ahead held all they may (the app answers busy). A client's own is
+// removed (server/worker WholeBody).
 const bodyHeader = "x-pixmatch-body";
+
+// aheadLimit bounds the bytes of the bodies read ahead of their turns,
+// in all, counted as they arrive and held until their request is
+// answered: two of the largest, so that a client must send 32 MB and
+// hold it back from its end to keep others' bodies out, for bodyWait
+// at most. JavaScript's share of the isolate's 128 MB (the Go instance
+// holds at most one request's: server/worker memory.go).
+const aheadLimit = 2 * bodyLimit;
+let aheadHeld = 0;
 
 // preread returns req with its body read whole, in its own context and
 // before its turn, so that a client sending slowly holds up no other
-// request of the isolate: a body of at most bodyLimit bytes, one longer
-// cut at bodyLimit + 1 (the app refuses it as too large, as it refuses
-// one whose declared length is over the limit, which is not read), one
-// that took longer than bodyWait marked with bodyHeader and sent
-// without it.
+// request of the isolate, and the bytes it holds of aheadLimit (to be
+// given back once it is answered): a body of at most bodyLimit bytes,
+// one longer cut at bodyLimit + 1 (the app refuses it as too large, as it
+// refuses one whose declared length is over the limit, which is not
+// read); one that took longer than bodyWait, or found no room within
+// aheadLimit, is marked with bodyHeader and sent without its body.
 async function preread(req, env) {
   const headers = new Headers(req.headers);
   headers.delete(bodyHeader);
   const declared = req.headers.get("content-length");
   if (req.body === null || (declared !== null && Number(declared) > bodyLimit)) {
-    return new Request(req, { headers });
+    return { req: new Request(req, { headers }), held: 0 };
   }
   const reader = req.body.getReader();
   const chunks = [];
   let n = 0;
   let timer;
   const late = new Promise((resolve) => (timer = setTimeout(() => resolve(null), bodyWait(env))));
+  const without = (mark) => {
+    reader.cancel().catch(() => {});
+    aheadHeld -= n;
+    headers.set(bodyHeader, mark);
+    headers.delete("content-length");
+    return { req: new Request(req, { headers, body: "" }), held: 0 };
+  };
   try {
     for (;;) {
       const chunk = await Promise.race([reader.read(), late]);
-      if (chunk === null) {
-        reader.cancel().catch(() => {});
-        headers.set(bodyHeader, "late");
-        headers.delete("content-length");
-        return new Request(req, { headers, body: "" });
-      }
+      if (chunk === null) return without("late");
       if (chunk.done) break;
-      chunks.push(chunk.value);
-      n += chunk.value.length;
+      const take = Math.min(chunk.value.length, bodyLimit + 1 - n);
+      if (aheadHeld + take > aheadLimit) return without("busy");
+      chunks.push(chunk.value.subarray(0, take));
+      n += take;
+      aheadHeld += take;
       if (n > bodyLimit) {
         reader.cancel().catch(() => {});
         break;
       }
     }
+  } catch (e) {
+    aheadHeld -= n; // the client went away
+    throw e;
   } finally {
     clearTimeout(timer);
   }
-  const body = new Uint8Array(Math.min(n, bodyLimit + 1));
+  const body = new Uint8Array(n);
   let at = 0;
   for (const c of chunks) {
-    body.set(c.subarray(0, body.length - at), at);
-    at += Math.min(c.length, body.length - at);
-    if (at === body.length) break;
+    body.set(c, at);
+    at += c.length;
   }
-  headers.set("content-length", String(body.length));
+  headers.set("content-length", String(n));
   headers.delete("transfer-encoding");
-  return new Request(req, { headers, body });
+  return { req: new Request(req, { headers, body }), held: n };
 }
 
-async function fetch(req, env, ctx) {
-  req = await preread(req, env);
+async function fetch(original, env, ctx) {
+  const { req, held } = await preread(original, env);
   const previous = turn;
   let finished;
   turn = new Promise((resolve) => {
@@ -288,6 +307,7 @@ async function fetch(req, env, ctx) {
       done(inst);
     }
   } finally {
+    aheadHeld -= held;
     finished();
   }
 }

@@ -192,6 +192,7 @@ func TestUnderWorkerd(t *testing.T) {
 	t.Run("status codes", func(t *testing.T) { w.on(t).statusCodes(id) })
 	t.Run("memory", func(t *testing.T) { w.on(t).memory() })
 	t.Run("slow client", func(t *testing.T) { w.on(t).slowClient() })
+	t.Run("bodies read ahead", func(t *testing.T) { w.on(t).bodiesAhead() })
 	t.Run("sync", func(t *testing.T) { w.on(t).sync(id) })
 	t.Run("camera", func(t *testing.T) { w.on(t).camera() })
 	t.Run("alibaba", func(t *testing.T) { w.on(t).alibaba() })
@@ -244,34 +245,7 @@ const bodyWait = 3 * time.Second
 // 408 and statusCode 19 once the Worker gave up on its body.
 func (w *workerd) slowClient() {
 	t := w.t
-	u, err := url.Parse(w.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	conn, err := net.Dial("tcp", u.Host)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.Write([]byte("POST /search HTTP/1.1\r\nHost: " + u.Host +
-		"\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{\"image\":")); err != nil {
-		t.Fatal(err)
-	}
-	slow := make(chan reply, 1)
-	go func() {
-		conn.SetReadDeadline(time.Now().Add(bodyWait + 30*time.Second))
-		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
-		if err != nil {
-			slow <- reply{HTTP: -1}
-			return
-		}
-		defer res.Body.Close()
-		r := reply{HTTP: res.StatusCode}
-		raw, _ := io.ReadAll(res.Body)
-		json.Unmarshal(raw, &r)
-		slow <- r
-	}()
-	time.Sleep(200 * time.Millisecond) // the slow request in first
+	slow := w.unfinished(1000, []byte(`{"image":`))
 	found := w.crs(http.MethodPost, "/search", map[string]string{"image": photo(t, testphoto.Names()[0], same)})
 	select {
 	case r := <-slow:
@@ -280,6 +254,60 @@ func (w *workerd) slowClient() {
 	}
 	found.want(t, "a search while a slow client sends its body", 200, 0)
 	(<-slow).want(t, "a search whose body never came", 408, 19)
+}
+
+// bodiesAhead sends two searches of bodies of nearly 16 MB each, all but
+// their last bytes: the bodies read ahead of their turns then hold
+// nearly all they may (32 MB), so a search of the copy meanwhile is
+// answered busy (HTTP 503, statusCode 21) rather than read; once the two
+// are answered 408, the copy is found again.
+func (w *workerd) bodiesAhead() {
+	t := w.t
+	const size = 16 << 20
+	part := append([]byte(`{"image":"`), bytes.Repeat([]byte("A"), size-16<<10)...)
+	first, second := w.unfinished(size, part), w.unfinished(size, part)
+	search := map[string]string{"image": photo(t, testphoto.Names()[0], same)}
+	w.crs(http.MethodPost, "/search", search).want(t, "a search while two bodies of 16 MB are on their way", 503, 21)
+	(<-first).want(t, "the first unfinished body", 408, 19)
+	(<-second).want(t, "the second unfinished body", 408, 19)
+	w.crs(http.MethodPost, "/search", search).want(t, "a search once they were answered", 200, 0)
+}
+
+// unfinished sends a search declaring a body of size bytes and sends
+// only part of it, and returns the channel its reply will come on
+// (HTTP -1 when none came). It returns once the Worker had time to read
+// the part.
+func (w *workerd) unfinished(size int, part []byte) <-chan reply {
+	t := w.t
+	u, err := url.Parse(w.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn, err := net.Dial("tcp", u.Host)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	head := "POST /search HTTP/1.1\r\nHost: " + u.Host + "\r\nContent-Type: application/json\r\nContent-Length: " + strconv.Itoa(size) + "\r\n\r\n"
+	if _, err := conn.Write(append([]byte(head), part...)); err != nil {
+		t.Fatal(err)
+	}
+	got := make(chan reply, 1)
+	go func() {
+		conn.SetReadDeadline(time.Now().Add(bodyWait + 30*time.Second))
+		res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+		if err != nil {
+			got <- reply{HTTP: -1}
+			return
+		}
+		defer res.Body.Close()
+		r := reply{HTTP: res.StatusCode}
+		raw, _ := io.ReadAll(res.Body)
+		json.Unmarshal(raw, &r)
+		got <- r
+	}()
+	time.Sleep(300 * time.Millisecond)
+	return got
 }
 
 // openAPI fetches the API description, a static asset beside the Worker
