@@ -30,9 +30,9 @@ import (
 // which each search reads the records' R2 keys for again, from D1, and
 // uses only while they are the same (a record written again is written
 // under a new key). Its requests also share the budgets of the memory
-// pictures being decoded and bodies being held take (Shared): they run
-// side by side in the isolate's 128 MB, so each app draws on the
-// isolate's budgets, not on budgets of its own. An Isolate whose store
+// pictures being decoded and bodies being held take (Shared): they share
+// the isolate's 128 MB, so each app draws on the isolate's budgets, not
+// on budgets of its own. An Isolate whose store
 // did not open (D1 unreachable) answers that request with Failed and
 // tries again on the next.
 type Isolate struct {
