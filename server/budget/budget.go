@@ -99,23 +99,7 @@ func (b *Budget) Acquire(ctx context.Context, n int64) error {
 	return fmt.Errorf("%w: %d wanted, %d of %d in use: %w", ErrBusy, n, b.used, b.capacity, context.Cause(ctx))
 }
 
-// TryAcquire takes n units if they are free now, as Acquire would
-// without waiting, and reports whether it did; a share of 0 or less is
-// always granted.
-func (b *Budget) TryAcquire(n int64) bool {
-	if n <= 0 {
-		return true
-	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.used+n > b.capacity {
-		return false
-	}
-	b.used += n
-	return true
-}
-
-// Release gives back n units taken by Acquire or TryAcquire, and grants them to the
+// Release gives back n units taken by Acquire, and grants them to the
 // waiting shares that now fit, oldest first.
 func (b *Budget) Release(n int64) {
 	if n <= 0 {

@@ -38,29 +38,6 @@ func TestAcquireWithinCapacity(t *testing.T) {
 	}
 }
 
-// TestTryAcquire: a share that fits now is taken, one that does not is
-// refused without waiting and leaves the budget as it was, and a
-// release by Release lets a waiting Acquire in.
-func TestTryAcquire(t *testing.T) {
-	b := New(100)
-	if !b.TryAcquire(70) || !b.TryAcquire(0) {
-		t.Fatal("TryAcquire(70) and (0) of an empty budget of 100 refused")
-	}
-	if b.TryAcquire(31) || b.TryAcquire(101) {
-		t.Fatal("TryAcquire over what is free granted")
-	}
-	if got := b.InUse(); got != 70 {
-		t.Fatalf("in use %d, want 70", got)
-	}
-	got := make(chan error, 1)
-	go func() { got <- b.Acquire(context.Background(), 50) }()
-	time.Sleep(10 * time.Millisecond)
-	b.Release(70)
-	if err := <-got; err != nil || b.InUse() != 50 {
-		t.Fatalf("Acquire(50) after the release: %v, in use %d", err, b.InUse())
-	}
-}
-
 // TestSmallNotBehindLarge checks that a share that fits is granted even
 // while a larger one waits for room before it: the budget is not a queue
 // in which one large request holds up every small one.

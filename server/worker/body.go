@@ -30,25 +30,24 @@ var (
 )
 
 // WholeBody has h read each request's body, when its Content-Length is
-// at most the largest body an API reads (MaxWholeBody) and bodies has
-// room for it now, as bytes read in one piece by the runtime; the room is
-// taken until h has answered (the app's own copy of the body is charged
-// to bodies again, by the app: see Shared). worker.mjs has read the body
-// from the client before the request's turn, so this waits on no client.
-// A request worker.mjs marked with BodyMarkHeader (its body did not come
-// in time, or found no room) gets a body that fails with a passed
-// deadline, or busy.
+// at most the largest body an API reads (MaxWholeBody), as bytes read in
+// one piece by the runtime. worker.mjs has read the body from the client
+// before the request's turn, so this waits on no client, and hands the
+// Go instance one request at a time, so its copy is one request's, at
+// most MaxWholeBody (the app's own copy is charged to the isolate's
+// budget of bodies, by the app: see Shared). A request worker.mjs marked
+// with BodyMarkHeader (its body did not come in time, or found no room)
+// gets a body that fails with a passed deadline, or busy.
 //
 // syumai/workers v0.33.0 reads a body chunk by chunk from its
 // ReadableStream, each chunk a promise the Go instance waits for idle,
 // with two callbacks (js.FuncOf) made for it, one of which it never
 // releases. Here the runtime reads the whole body natively (a Response's
 // arrayBuffer) and the Go instance waits once and copies once. A body
-// without a Content-Length, a larger one, or one bodies has no room for
-// streams as before (and the app's own limits and budget refuse it, or
-// answer busy). A body that cannot be read reads as the runtime's error
-// (or the request's context's, when that ends first).
-func WholeBody(h http.Handler, bodies *budget.Budget) http.Handler {
+// without a Content-Length, or larger, streams as before (and is refused
+// by the app's own limits). A body that cannot be read reads as the
+// runtime's error (or the request's context's, when that ends first).
+func WholeBody(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if mark := r.Header.Get(BodyMarkHeader); mark != "" {
 			r.Header.Del(BodyMarkHeader)
@@ -61,8 +60,7 @@ func WholeBody(h http.Handler, bodies *budget.Budget) http.Handler {
 			return
 		}
 		raw, ok := r.Body.(rawBodyGetter)
-		if n := r.ContentLength; ok && n > 0 && n <= MaxWholeBody() && bodies.TryAcquire(n) {
-			defer bodies.Release(n)
+		if ok && r.ContentLength > 0 && r.ContentLength <= MaxWholeBody() {
 			b, err := readWhole(r.Context(), raw.GetRawJSBody())
 			r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(b), errReader{err}))
 		}

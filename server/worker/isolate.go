@@ -68,10 +68,6 @@ func NewIsolate(open func(context.Context) (*d1.Store, error), getenv func(strin
 	return &Isolate{open: open, getenv: getenv, log: log, shared: NewShared()}
 }
 
-// Shared returns what the isolate's requests share: WholeBody takes its
-// bodies from the same budget as the apps.
-func (i *Isolate) Shared() *Shared { return i.shared }
-
 // ServeHTTP answers one request with an app assembled for it. Jobs the
 // request starts (Alibaba imports and dumps) are stopped when it ends:
 // the isolate gives its instance no time between requests.

@@ -29,10 +29,11 @@ const (
 	// and 96–101 MB (the collector had not reclaimed the last picture
 	// when the next one came), after which the instance retired.
 	IsolateDecodeBytes = 24 << 20
-	// IsolateBodyBytes is the memory the request bodies of an isolate may
-	// hold: the largest body the APIs take (Alibaba's 16 MB) fits once.
-	// WholeBody's copy and the app's count alike, so a body of more than
-	// half of it streams into the app instead of being read whole.
+	// IsolateBodyBytes is the memory the apps' copies of the request
+	// bodies of an isolate may hold: the largest body the APIs take
+	// (Alibaba's 16 MB) fits once. (WholeBody's copy is the one request's
+	// in the Go instance, at most MaxWholeBody; the bodies worker.mjs
+	// reads ahead are bounded there.)
 	IsolateBodyBytes = 20 << 20
 )
 

@@ -65,19 +65,20 @@ func TestIsolateMemory(t *testing.T) {
 	w.crs(http.MethodPost, "/search", map[string]string{"image": huge}).want(t, "search of an 8000×8000 PNG", 413, 422)
 	w.crs(http.MethodPost, "/targets", map[string]string{"image": huge, "name": "huge"}).want(t, "create of an 8000×8000 PNG", 413, 422)
 
-	decodes, bodies := iso.Shared().Decodes, iso.Shared().Bodies
+	ctx := context.Background()
+	decodes, bodies := iso.shared.Decodes, iso.shared.Bodies
 	if decodes.Capacity() != IsolateDecodeBytes || bodies.Capacity() != IsolateBodyBytes {
 		t.Fatalf("the isolate's budgets: %d and %d bytes, want %d and %d", decodes.Capacity(), bodies.Capacity(), IsolateDecodeBytes, IsolateBodyBytes)
 	}
-	if !decodes.TryAcquire(decodes.Capacity()) {
-		t.Fatal("the decode budget is not free")
+	if err := decodes.Acquire(ctx, decodes.Capacity()); err != nil {
+		t.Fatal(err)
 	}
 	w.crs(http.MethodPost, "/search", search).want(t, "search while the decodes are held", 503, 21)
 	w.crs(http.MethodPost, "/targets", map[string]string{"image": photo(t, testphoto.Names()[1], same), "name": "second"}).
 		want(t, "create while the decodes are held", 503, 21)
 	decodes.Release(decodes.Capacity())
-	if !bodies.TryAcquire(bodies.Capacity()) {
-		t.Fatal("the bodies' budget is not free")
+	if err := bodies.Acquire(ctx, bodies.Capacity()); err != nil {
+		t.Fatal(err)
 	}
 	w.crs(http.MethodPost, "/targets", map[string]string{"image": photo(t, testphoto.Names()[1], same), "name": "second"}).
 		want(t, "create while the bodies are held", 503, 21)

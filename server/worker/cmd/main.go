@@ -48,8 +48,7 @@ func main() {
 	// instance, where this one serves the isolate's requests until
 	// worker.mjs retires it (binding.stop).
 	stopped := stopFunc()
-	isolate := worker.NewIsolate(open, cloudflare.Getenv, log)
-	app := worker.Whole(worker.WholeBody(worker.Rejoined(isolate), isolate.Shared().Bodies))
+	app := worker.Whole(worker.WholeBody(worker.Rejoined(worker.NewIsolate(open, cloudflare.Getenv, log))))
 	workers.ServeNonBlock(worker.Retiring(app, worker.RetireLive, retire))
 	workers.Ready()
 	<-stopped
