@@ -3,7 +3,6 @@
 package worker
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -30,20 +29,27 @@ var (
 )
 
 // WholeBody has h read each request's body, when its Content-Length is
-// at most the largest body an API reads (MaxWholeBody), as bytes read in
-// one piece by the runtime. worker.mjs has read the body from the client
-// before the request's turn, so this waits on no client, and hands the
-// Go instance one request at a time, so its copy is one request's, at
-// most MaxWholeBody (the app's own copy is charged to the isolate's
-// budget of bodies, by the app: see Shared). A request worker.mjs marked
-// with BodyMarkHeader (its body did not come in time, or found no room)
-// gets a body that fails with a passed deadline, or busy.
+// at most the largest body an API reads (MaxWholeBody), from bytes read
+// in one piece by the runtime. worker.mjs has read the body from the
+// client before the request's turn, so this waits on no client, and
+// hands the Go instance one request at a time. A request worker.mjs
+// marked with BodyMarkHeader (its body did not come in time, or found no
+// room) gets a body that fails with a passed deadline, or busy.
 //
 // syumai/workers v0.33.0 reads a body chunk by chunk from its
 // ReadableStream, each chunk a promise the Go instance waits for idle,
 // with two callbacks (js.FuncOf) made for it, one of which it never
 // releases. Here the runtime reads the whole body natively (a Response's
-// arrayBuffer) and the Go instance waits once and copies once. A body
+// arrayBuffer), the Go instance waits once, and the body stays in
+// JavaScript until the app reads it: its read copies the bytes straight
+// into its own buffer (jsBody), the one copy of the body in Go, charged
+// to the isolate's budget of bodies by the app (see Shared). A body the
+// app refuses by its length alone is never copied, and when the request
+// ends the body lets go of the runtime's bytes: syumai/workers keeps a
+// request reachable for a while after its answer, and a copy held by it
+// kept each large body in the Go instance's heap for several requests
+// after its own (six searches of 10 MB PNGs took the instance from 22 to
+// 78 MB and had it retired; TestUnderWorkerd's large bodies). A body
 // without a Content-Length, or larger, streams as before (and is refused
 // by the app's own limits). A body that cannot be read reads as the
 // runtime's error (or the request's context's, when that ends first).
@@ -61,21 +67,70 @@ func WholeBody(h http.Handler) http.Handler {
 		}
 		raw, ok := r.Body.(rawBodyGetter)
 		if ok && r.ContentLength > 0 && r.ContentLength <= MaxWholeBody() {
-			b, err := readWhole(r.Context(), raw.GetRawJSBody())
-			r.Body = io.NopCloser(io.MultiReader(bytes.NewReader(b), errReader{err}))
+			u, err := readWhole(r.Context(), raw.GetRawJSBody())
+			b := newJSBody(u, err)
+			defer b.Close()
+			r.Body = b
 		}
 		h.ServeHTTP(w, r)
 	})
 }
 
 // readWhole reads the ReadableStream stream to its end (await), or until
-// ctx, the request's, ends.
-func readWhole(ctx context.Context, stream js.Value) ([]byte, error) {
+// ctx, the request's, ends, into a Uint8Array.
+func readWhole(ctx context.Context, stream js.Value) (js.Value, error) {
 	buf, err := await(ctx, js.Global().Get("Response").New(stream).Call("arrayBuffer"))
 	if err != nil {
-		return nil, fmt.Errorf("read a body whole: %w", err)
+		return js.Undefined(), fmt.Errorf("read a body whole: %w", err)
 	}
-	return goBytes(js.Global().Get("Uint8Array").New(buf)), nil
+	return js.Global().Get("Uint8Array").New(buf), nil
+}
+
+// jsBody reads a body the runtime read whole, a Uint8Array, copying each
+// read's bytes from it into the reader's buffer: one crossing into
+// JavaScript a read, so a reader of a known length (budget.ReadAll) reads
+// it in one. Reading it after its Close, or after its error, gives that
+// error again; a closed one reads as its end.
+type jsBody struct {
+	u      js.Value // undefined once closed
+	off, n int
+	err    error
+}
+
+// newJSBody returns the body read as u, or failing with err.
+func newJSBody(u js.Value, err error) *jsBody {
+	b := &jsBody{u: u, err: err}
+	if err == nil {
+		b.n = u.Get("length").Int()
+	}
+	return b
+}
+
+// Read copies the next bytes of the body into p.
+func (b *jsBody) Read(p []byte) (int, error) {
+	if b.err != nil {
+		return 0, b.err
+	}
+	if b.off >= b.n {
+		return 0, io.EOF
+	}
+	k := min(len(p), b.n-b.off)
+	if k == 0 {
+		return 0, nil
+	}
+	src := b.u
+	if b.off > 0 || k < b.n {
+		src = b.u.Call("subarray", b.off, b.off+k)
+	}
+	js.CopyBytesToGo(p[:k], src)
+	b.off += k
+	return k, nil
+}
+
+// Close lets go of the runtime's bytes; the body reads as ended.
+func (b *jsBody) Close() error {
+	b.u, b.off = js.Undefined(), b.n
+	return nil
 }
 
 // goBytes copies the JavaScript Uint8Array u into a new Go slice.

@@ -30,14 +30,16 @@
 //     (QPS, daily searches; d1.Store.CountSearch), in fixed windows of a
 //     second and a UTC day rather than the server's token bucket.
 //   - The one Go instance is tuned for many requests: its collector
-//     lets the heap grow (TuneGC), it asks to be retired once its live
-//     heap grew (Retiring), request bodies are read whole by the runtime
-//     (WholeBody), and only failed or slow requests get an access line
-//     unless EnvLogRequests says otherwise (Requests), each line one
-//     console.log (Console). worker.mjs hands it one request at a time:
-//     the Go scheduler runs whatever is ready whenever any JavaScript
-//     event resumes it, and workerd refuses one request's I/O made in
-//     another's context.
+//     lets the heap grow (TuneGC) but runs before a request with a large
+//     body once garbage waits (Collecting), it asks to be retired once
+//     its live heap grew (Retiring), request bodies are read whole by
+//     the runtime and copied into Go once, by the app's read, never
+//     kept past their request (WholeBody), and only failed or slow
+//     requests get an access line unless EnvLogRequests says otherwise
+//     (Requests), each line one console.log (Console). worker.mjs
+//     hands it one request at a time: the Go scheduler runs whatever is
+//     ready whenever any JavaScript event resumes it, and workerd
+//     refuses one request's I/O made in another's context.
 //   - An isolate has 128 MB in all, so the pictures its requests decode
 //     and the bodies they hold draw on budgets of the isolate's size,
 //     shared by every request's app (Shared, IsolateDecodeBytes,

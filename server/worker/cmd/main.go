@@ -13,9 +13,10 @@
 // the signatures' SHA-256 to the platform's (worker.SHA256), logs
 // a line per request only when PIXMATCH_LOG_REQUESTS says so
 // (worker.Requests; failed and slow requests always) to console.log
-// (worker.Console), and asks to be retired once its live heap passed
-// worker.RetireLive (worker.Retiring). It returns when worker.mjs
-// retires the instance.
+// (worker.Console), collects its garbage before a request with a large
+// body (worker.Collecting), and asks to be retired once its live heap
+// passed worker.RetireLive (worker.Retiring). It returns when
+// worker.mjs retires the instance.
 package main
 
 import (
@@ -49,7 +50,7 @@ func main() {
 	// worker.mjs retires it (binding.stop).
 	stopped := stopFunc()
 	app := worker.Whole(worker.WholeBody(worker.Rejoined(worker.NewIsolate(open, cloudflare.Getenv, log))))
-	workers.ServeNonBlock(worker.Retiring(app, worker.RetireLive, retire))
+	workers.ServeNonBlock(worker.Retiring(worker.Collecting(app, worker.CollectBody, worker.CollectGarbage), worker.RetireLive, retire))
 	workers.Ready()
 	<-stopped
 }
