@@ -18,8 +18,10 @@ type Config struct {
 // clients send: memory, connections and time.
 type Server struct {
 	// DecodeBytes is the memory all the pictures being decoded at once
-	// may take, as their headers declare it (imagefile.Info.Cost). A
-	// picture that would need more than all of it is refused as too large.
+	// may take, as their headers declare it (imagefile.Info.Cost; a
+	// search's JPEG that is read to its luma alone, imagefile.LumaCost).
+	// A picture that would need more than all of it is refused as too
+	// large.
 	DecodeBytes int64
 	// BodyBytes is the most request-body bytes held in memory at once.
 	// Handling a body takes up to about three times its size (its

@@ -1,8 +1,10 @@
 package gallery
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"image/jpeg"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -80,6 +82,31 @@ func TestDecodeBudget(t *testing.T) {
 	svc.decodes.Release(40 << 20)
 	if _, err := svc.Pictures.Read(ctx, big, Policy{}); !errors.Is(err, ErrImageCorrupt) {
 		t.Fatalf("the bomb once there is room: %v, want it decoded and found corrupt", err)
+	}
+	if used := svc.decodes.InUse(); used != 0 {
+		t.Fatalf("%d bytes of the budget still held after every decode ended", used)
+	}
+}
+
+// TestDecodeBudgetLuma: a search decodes a baseline JPEG to its luma,
+// and takes from the decode budget what that takes (imagefile.LumaCost),
+// not what image/jpeg's whole decode would: a 3000×2000 photo, 9 MB to
+// decode whole and 6 MB to its luma, is searched within a budget of
+// 8 MB, and refused as too large as a target, decoded whole.
+func TestDecodeBudgetLuma(t *testing.T) {
+	cfg := config.Default()
+	cfg.Server.DecodeBytes = 8 << 20
+	svc := bare(cfg)
+	ctx := context.Background()
+	var b bytes.Buffer
+	if err := jpeg.Encode(&b, testphoto.Decoded("coffee", 3000, 2000), &jpeg.Options{Quality: 85}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := svc.Pictures.Read(ctx, b.Bytes(), Policy{Search: true}); err != nil {
+		t.Errorf("a search of the photo: %v", err)
+	}
+	if _, err := svc.Pictures.Read(ctx, b.Bytes(), Policy{}); !errors.Is(err, ErrImageTooLarge) {
+		t.Errorf("the photo as a target: %v, want ErrImageTooLarge", err)
 	}
 	if used := svc.decodes.InUse(); used != 0 {
 		t.Fatalf("%d bytes of the budget still held after every decode ended", used)

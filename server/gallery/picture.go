@@ -74,11 +74,6 @@ func WithDecodeBudget(b *budget.Budget) Option { return func(s *Service) { s.dec
 // within the process's decode budget.
 type Pictures struct{ s *Service }
 
-// Read decodes data under the policy, within the process's decode
-// budget, and reduces it to its working planes. Errors wrap
-// ErrImageFormat, ErrImageCorrupt, ErrImageTooLarge (too many pixels, or
-// a decode that would need more than the whole budget), ErrImageTooSmall,
-// ErrOrientation (an EXIF orientation outside 1–8), or ErrBusy when the
 // DecodeBytes returns the bytes the pictures being decoded hold now, by
 // their headers' account, and the most they may hold at once
 // (config.Server.DecodeBytes).
@@ -86,6 +81,11 @@ func (ps *Pictures) DecodeBytes() (inUse, capacity int64) {
 	return ps.s.decodes.InUse(), ps.s.decodes.Capacity()
 }
 
+// Read decodes data under the policy, within the process's decode
+// budget, and reduces it to its working planes. Errors wrap
+// ErrImageFormat, ErrImageCorrupt, ErrImageTooLarge (too many pixels, or
+// a decode that would need more than the whole budget), ErrImageTooSmall,
+// ErrOrientation (an EXIF orientation outside 1–8), or ErrBusy when the
 // budget has no room for it within the configured wait.
 func (ps *Pictures) Read(ctx context.Context, data []byte, p Policy) (*Picture, error) {
 	defer ps.s.working()()
@@ -124,7 +124,11 @@ func upright(g *image.Gray, info imagefile.Info) *image.Gray {
 
 // decode checks data against the policy, takes its cost from the decode
 // budget, decodes it and hands the pixels to use, which must not keep
-// them: the budget's share is given back when use returns.
+// them: the budget's share is given back when use returns. A decode to
+// luma planes alone (the policy's planes) costs what DecodeLuma takes
+// on its route — a baseline JPEG its luma plane at the scale it is read
+// at, imagefile.LumaCost — and takes the rest of image/jpeg's share
+// should it fall back to image/jpeg after all (a damaged file).
 func (s *Service) decode(ctx context.Context, data []byte, p Policy, use func(image.Image, imagefile.Info) error) error {
 	info, err := imagefile.Inspect(data)
 	if err != nil {
@@ -135,22 +139,34 @@ func (s *Service) decode(ctx context.Context, data []byte, p Policy, use func(im
 	}
 	lim := p.Limits
 	lim.MaxCost = s.decodes.Capacity()
-	if err := lim.Check(info); err != nil {
+	scale, charged := 0, info
+	if p.planes != nil {
+		scale = imagefile.LumaScale(info.Width, info.Height, p.planes...)
+		charged.Cost = imagefile.LumaCost(data, info, scale)
+	}
+	if err := lim.Check(charged); err != nil {
 		return err
 	}
 	if !info.OrientationValid() {
 		return fmt.Errorf("%w: EXIF orientation %d", ErrOrientation, info.Orientation)
 	}
-	wait, cancel := context.WithTimeout(ctx, s.cfg.Server.BusyWait)
-	err = s.decodes.Acquire(wait, info.Cost)
-	cancel()
-	if err != nil {
-		return fmt.Errorf("%w: decoding a %d×%d %s: %w", ErrBusy, info.Width, info.Height, info.Format, err)
+	var held int64
+	defer func() { s.decodes.Release(held) }()
+	take := func(n int64) error {
+		wait, cancel := context.WithTimeout(ctx, s.cfg.Server.BusyWait)
+		defer cancel()
+		if err := s.decodes.Acquire(wait, n); err != nil {
+			return fmt.Errorf("%w: decoding a %d×%d %s: %w", ErrBusy, info.Width, info.Height, info.Format, err)
+		}
+		held += n
+		return nil
 	}
-	defer s.decodes.Release(info.Cost)
+	if err := take(charged.Cost); err != nil {
+		return err
+	}
 	var img image.Image
 	if p.planes != nil {
-		img, info, err = imagefile.DecodeLuma(data, lim, imagefile.LumaScale(info.Width, info.Height, p.planes...))
+		img, info, err = imagefile.DecodeLuma(data, lim, scale, take)
 	} else {
 		img, info, err = imagefile.Decode(data, lim)
 	}

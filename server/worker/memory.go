@@ -21,8 +21,11 @@ import (
 // every request it serves.
 const (
 	// IsolateDecodeBytes is the memory a picture being decoded may take,
-	// as its header declares it (imagefile.Info.Cost): a baseline JPEG of
-	// up to about 16 megapixels (4:2:0), a PNG of up to 6 of 8-bit RGBA.
+	// as its header declares it (imagefile.Info.Cost; a search's JPEG
+	// that lumajpeg reads, imagefile.LumaCost): a baseline JPEG searched
+	// for of up to about 24 megapixels when read at full size, more when
+	// its planes let it be read reduced; a target's, or a progressive
+	// one, of up to about 16 (4:2:0); a PNG of up to 6 of 8-bit RGBA.
 	// A picture that would need more is refused as too large (CRS 422,
 	// Alibaba UnsupportedPicPixels). Searches of pictures just under it,
 	// one after another, took the instance's memory from 25 MB to 48, 73
