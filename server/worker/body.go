@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"strconv"
+	"strings"
 	"syscall/js"
 
 	"github.com/pixmatch/pixmatch/server/budget"
@@ -28,52 +30,78 @@ var (
 	errBusyBody = fmt.Errorf("the isolate holds all the bodies it may read ahead: %w", budget.ErrBusy)
 )
 
-// WholeBody has h read each request's body, when its Content-Length is
-// at most the largest body an API reads (MaxWholeBody), from bytes read
-// in one piece by the runtime. worker.mjs has read the body from the
-// client before the request's turn, so this waits on no client, and
-// hands the Go instance one request at a time. A request worker.mjs
-// marked with BodyMarkHeader (its body did not come in time, or found no
-// room) gets a body that fails with a passed deadline, or busy.
+// WholeBody has h read each request's body from bytes read in one piece
+// before the request's turn: worker.mjs reads a body of at most the
+// largest an API reads (MaxWholeBody) from the client in its own
+// request's context, so this waits on no client, and hands the Go
+// instance one request at a time. A request it marked with
+// BodyMarkHeader "read N" has its body in worker.mjs's keeping, taken
+// here as the bytes they are (pixmatchTakeBody); "late" (the body did
+// not come in time) or "busy" (no room for it) gets a body that fails
+// with a passed deadline, or busy. A body worker.mjs left unread (longer
+// than the largest, or without a mark: not from worker.mjs) is read
+// whole through the runtime (a Response's arrayBuffer) when its
+// Content-Length is within MaxWholeBody, and streams otherwise (to be
+// refused by the app's own limits).
 //
-// syumai/workers v0.33.0 reads a body chunk by chunk from its
+// The body stays in JavaScript until the app reads it: its read copies
+// the bytes straight into its own buffer (jsBody), the one copy of the
+// body in Go, charged to the isolate's budget of bodies by the app (see
+// Shared). A body the app refuses by its length alone is never copied,
+// and when the request ends the body lets go of the runtime's bytes:
+// syumai/workers keeps a request reachable for a while after its answer,
+// and a copy held by it kept each large body in the Go instance's heap
+// for several requests after its own (six searches of 10 MB PNGs took
+// the instance from 22 to 78 MB and had it retired; TestUnderWorkerd's
+// large bodies). Handed over as the bytes worker.mjs read, a body takes
+// no Request copy in the runtime, no stream read back, and no wait.
+//
+// syumai/workers v0.33.0 would read a body chunk by chunk from its
 // ReadableStream, each chunk a promise the Go instance waits for idle,
 // with two callbacks (js.FuncOf) made for it, one of which it never
-// releases. Here the runtime reads the whole body natively (a Response's
-// arrayBuffer), the Go instance waits once, and the body stays in
-// JavaScript until the app reads it: its read copies the bytes straight
-// into its own buffer (jsBody), the one copy of the body in Go, charged
-// to the isolate's budget of bodies by the app (see Shared). A body the
-// app refuses by its length alone is never copied, and when the request
-// ends the body lets go of the runtime's bytes: syumai/workers keeps a
-// request reachable for a while after its answer, and a copy held by it
-// kept each large body in the Go instance's heap for several requests
-// after its own (six searches of 10 MB PNGs took the instance from 22 to
-// 78 MB and had it retired; TestUnderWorkerd's large bodies). A body
-// without a Content-Length, or larger, streams as before (and is refused
-// by the app's own limits). A body that cannot be read reads as the
-// runtime's error (or the request's context's, when that ends first).
+// releases. A body that cannot be read reads as the runtime's error (or
+// the request's context's, when that ends first).
 func WholeBody(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if mark := r.Header.Get(BodyMarkHeader); mark != "" {
 			r.Header.Del(BodyMarkHeader)
-			err := errLateBody
-			if mark == "busy" {
-				err = errBusyBody
+			b := markedBody(mark)
+			defer b.Close()
+			r.Body, r.ContentLength = b, int64(b.n)
+			if b.err != nil {
+				r.ContentLength = -1
 			}
-			r.Body, r.ContentLength = io.NopCloser(errReader{err}), -1
 			h.ServeHTTP(w, r)
 			return
 		}
 		raw, ok := r.Body.(rawBodyGetter)
 		if ok && r.ContentLength > 0 && r.ContentLength <= MaxWholeBody() {
-			u, err := readWhole(r.Context(), raw.GetRawJSBody())
-			b := newJSBody(u, err)
+			b := newJSBody(readWhole(r.Context(), raw.GetRawJSBody()))
 			defer b.Close()
 			r.Body = b
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// markedBody returns the body of a request worker.mjs marked with mark.
+func markedBody(mark string) *jsBody {
+	n, read := strings.CutPrefix(mark, "read ")
+	if !read {
+		if mark == "busy" {
+			return &jsBody{err: errBusyBody}
+		}
+		return &jsBody{err: errLateBody}
+	}
+	id, err := strconv.Atoi(n)
+	if err != nil {
+		return &jsBody{err: fmt.Errorf("worker.mjs marked a body %q", mark)}
+	}
+	u := js.Global().Call("pixmatchTakeBody", id)
+	if u.Type() != js.TypeObject {
+		return &jsBody{err: fmt.Errorf("worker.mjs keeps no body %d", id)}
+	}
+	return newJSBody(u, nil)
 }
 
 // readWhole reads the ReadableStream stream to its end (await), or until
@@ -145,15 +173,4 @@ func jsBytes(b []byte) js.Value {
 	u := js.Global().Get("Uint8Array").New(len(b))
 	js.CopyBytesToJS(u, b)
 	return u
-}
-
-// errReader reads as its error, or as the end when it has none.
-type errReader struct{ err error }
-
-// Read returns the reader's error, or io.EOF.
-func (e errReader) Read([]byte) (int, error) {
-	if e.err != nil {
-		return 0, e.err
-	}
-	return 0, io.EOF
 }

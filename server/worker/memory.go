@@ -49,10 +49,12 @@ func MaxWholeBody() int64 {
 }
 
 // BodyMarkHeader is the header worker.mjs marks a request with when it
-// did not read its body ahead (a client's own is removed): "late" when
-// the body did not arrive within config.Server.BodyTimeout, "busy" when
-// the bodies read ahead of their turns held all they may. WholeBody
-// gives the app a body that fails with a passed deadline, or busy.
+// took its body (a client's own is removed): "read N" when it read the
+// body ahead and keeps it for the Go instance to take, "late" when the
+// body did not arrive within config.Server.BodyTimeout, "busy" when the
+// bodies read ahead of their turns held all they may. WholeBody gives
+// the app the body read, or one that fails with a passed deadline, or
+// busy.
 const BodyMarkHeader = "X-Pixmatch-Body"
 
 // Config returns the configuration of a Worker's apps: the services'

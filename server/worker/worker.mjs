@@ -213,12 +213,25 @@ const turnWait = 100_000;
 const bodyLimit = 16 << 20;
 const bodyWait = (env) => Number(env.PIXMATCH_WORKER_BODY_MS) || 60_000;
 
-// bodyHeader marks a request whose body was not read ahead: "late" when
-// it did not arrive in time (its Go side reads it as a deadline passed,
-// and the app answers as to a slow client), "busy" when the bodies read
-// ahead held all they may (the app answers busy). A client's own is
-// removed (server/worker WholeBody).
+// bodyHeader marks a request whose body worker.mjs took: "read N" when
+// it read the body ahead, kept as bodies' N for the Go instance to take
+// (pixmatchTakeBody); "late" when it did not arrive in time (its Go side
+// reads it as a deadline passed, and the app answers as to a slow
+// client), "busy" when the bodies read ahead held all they may (the app
+// answers busy). A client's own is removed (server/worker WholeBody).
 const bodyHeader = "x-pixmatch-body";
+
+// The bodies read ahead, by number, until the Go instance takes them: a
+// body is handed over as the bytes it was read into, not as the body of
+// a new Request, which the runtime would copy and Go would read back
+// through a stream into one more copy.
+const bodies = new Map();
+let bodyCount = 0;
+globalThis.pixmatchTakeBody = (n) => {
+  const body = bodies.get(n);
+  bodies.delete(n);
+  return body ?? null;
+};
 
 // aheadLimit bounds the bytes of the bodies read ahead of their turns,
 // in all, counted as they arrive and held until their request is
@@ -235,8 +248,10 @@ let aheadHeld = 0;
 // given back once it is answered): a body of at most bodyLimit bytes,
 // one longer cut at bodyLimit + 1 (the app refuses it as too large, as it
 // refuses one whose declared length is over the limit, which is not
-// read); one that took longer than bodyWait, or found no room within
-// aheadLimit, is marked with bodyHeader and sent without its body.
+// read), kept in bodies for the Go instance and marked with bodyHeader;
+// one that took longer than bodyWait, or found no room within
+// aheadLimit, is marked with bodyHeader and sent without its body. The
+// request handed on has no body of its own: Go takes the bytes read.
 async function preread(req, env) {
   const headers = new Headers(req.headers);
   headers.delete(bodyHeader);
@@ -277,19 +292,26 @@ async function preread(req, env) {
   } finally {
     clearTimeout(timer);
   }
-  const body = new Uint8Array(n);
-  let at = 0;
-  for (const c of chunks) {
-    body.set(c, at);
-    at += c.length;
+  // One chunk is the body as it came; more are joined (a chunk's bytes
+  // are counted, not the buffer beneath, which the runtime sizes).
+  let body = chunks.length === 1 ? chunks[0] : new Uint8Array(n);
+  if (chunks.length !== 1) {
+    let at = 0;
+    for (const c of chunks) {
+      body.set(c, at);
+      at += c.length;
+    }
   }
-  headers.set("content-length", String(n));
+  const id = ++bodyCount;
+  bodies.set(id, body);
+  headers.set(bodyHeader, `read ${id}`);
+  headers.delete("content-length");
   headers.delete("transfer-encoding");
-  return { req: new Request(req, { headers, body }), held: n };
+  return { req: new Request(req, { headers, body: null }), held: n, id };
 }
 
 async function fetch(original, env, ctx) {
-  const { req, held } = await preread(original, env);
+  const { req, held, id } = await preread(original, env);
   const previous = turn;
   let finished;
   turn = new Promise((resolve) => {
@@ -308,6 +330,7 @@ async function fetch(original, env, ctx) {
     }
   } finally {
     aheadHeld -= held;
+    bodies.delete(id); // not taken: its instance did not start
     finished();
   }
 }

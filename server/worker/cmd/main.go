@@ -49,8 +49,11 @@ func main() {
 	// instance, where this one serves the isolate's requests until
 	// worker.mjs retires it (binding.stop).
 	stopped := stopFunc()
-	app := worker.Whole(worker.WholeBody(worker.Rejoined(worker.NewIsolate(open, cloudflare.Getenv, log))))
-	workers.ServeNonBlock(worker.Retiring(worker.Collecting(app, worker.CollectBody, worker.CollectGarbage), worker.RetireLive, retire))
+	// Collecting inside WholeBody, which gives the request the length of
+	// the body worker.mjs read (its request to Go has none of its own).
+	app := worker.Rejoined(worker.NewIsolate(open, cloudflare.Getenv, log))
+	app = worker.Whole(worker.WholeBody(worker.Collecting(app, worker.CollectBody, worker.CollectGarbage)))
+	workers.ServeNonBlock(worker.Retiring(app, worker.RetireLive, retire))
 	workers.Ready()
 	<-stopped
 }
