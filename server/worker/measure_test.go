@@ -199,6 +199,9 @@ func stopProfile(t *testing.T, p *workerdtest.Profiler, what string, n int) {
 	busy, waits := prof.Busy()
 	t.Logf("%s: the isolate busy %s a request, back from a wait %.1f times (V8's profile); inclusive: %s",
 		what, per(busy), float64(waits)/float64(n), strings.Join(parts, ", "))
+	h := prof.Heap
+	t.Logf("%s: the isolate's JavaScript heap %.1f MB used of %.1f, array buffers %.1f MB (garbage not yet collected included)",
+		what, float64(h.Used)/1e6, float64(h.Total)/1e6, float64(h.ArrayBuffers)/1e6)
 	for _, s := range prof.Top(20) {
 		t.Logf("    %8s  %s", per(s.Time), s.Name)
 	}

@@ -26,6 +26,7 @@ import (
 type Profiler struct {
 	cmd      *exec.Cmd
 	stdin    *os.File
+	stdout   *bufio.Reader
 	out      string
 	interval time.Duration
 }
@@ -64,22 +65,43 @@ func StartProfile(port, out string) (*Profiler, error) {
 		return nil, err
 	}
 	r.Close()
-	line, _ := bufio.NewReader(stdout).ReadString('\n')
+	lines := bufio.NewReader(stdout)
+	line, _ := lines.ReadString('\n')
 	if strings.TrimSpace(line) != "started" {
 		w.Close()
 		cmd.Wait()
 		return nil, fmt.Errorf("profile.mjs did not start: %q", line)
 	}
-	return &Profiler{cmd: cmd, stdin: w, out: out, interval: profileInterval}, nil
+	return &Profiler{cmd: cmd, stdin: w, stdout: lines, out: out, interval: profileInterval}, nil
 }
 
-// Stop stops the profiler and returns the profile it wrote.
+// Stop stops the profiler and returns the profile it wrote, with the
+// isolate's heap as it was when it stopped.
 func (p *Profiler) Stop() (*Profile, error) {
 	p.stdin.Close()
+	line, _ := p.stdout.ReadString('\n')
 	if err := p.cmd.Wait(); err != nil {
 		return nil, fmt.Errorf("profile.mjs: %w", err)
 	}
-	return ReadProfile(p.out, p.interval)
+	var heap Heap
+	if err := json.Unmarshal([]byte(line), &heap); err != nil {
+		return nil, fmt.Errorf("profile.mjs: the heap's usage %q: %w", line, err)
+	}
+	prof, err := ReadProfile(p.out, p.interval)
+	if prof != nil {
+		prof.Heap = heap
+	}
+	return prof, err
+}
+
+// Heap is the isolate's JavaScript heap as V8 reports it
+// (Runtime.getHeapUsage), in bytes: what its objects use of the heap,
+// the heap's size, and the array buffers' backing stores beside it. The
+// Go instance's WebAssembly memory is not counted in any of them.
+type Heap struct {
+	Used         int64 `json:"usedSize"`
+	Total        int64 `json:"totalSize"`
+	ArrayBuffers int64 `json:"backingStorageSize"`
 }
 
 // Profile is a V8 CPU profile (Chrome's .cpuprofile) of the isolate.
@@ -95,6 +117,7 @@ type Profile struct {
 	Samples    []int   `json:"samples"`
 	TimeDeltas []int64 `json:"timeDeltas"` // µs since the sample before
 	Interval   time.Duration
+	Heap       Heap `json:"-"` // when the profile stopped (Profiler.Stop)
 }
 
 // ReadProfile reads a profile sampled every interval.

@@ -4,8 +4,12 @@
 //	node profile.mjs PORT OUT.cpuprofile [INTERVAL_US]
 //
 // It starts the profiler, prints "started", and stops it when its
-// standard input ends, writing the profile to OUT (Chrome's .cpuprofile).
-// server/worker's TestMeasureWorkerd runs it with -profile.
+// standard input ends, writing the profile to OUT (Chrome's .cpuprofile)
+// and printing the isolate's heap usage as it was then, as one line of
+// JSON (Runtime.getHeapUsage: usedSize and totalSize of the JavaScript
+// heap, backingStorageSize of its array buffers; the WebAssembly memory
+// of the Go instance is not among them). server/worker's
+// TestMeasureWorkerd runs it with -profile.
 import { writeFileSync } from "node:fs";
 
 const [port, out, interval = "200"] = process.argv.slice(2);
@@ -31,15 +35,17 @@ ws.onerror = (e) => {
   process.exit(1);
 };
 ws.onopen = async () => {
+  await send("Runtime.enable");
   await send("Profiler.enable");
   await send("Profiler.setSamplingInterval", { interval: Number(interval) });
   await send("Profiler.start");
   console.log("started");
   process.stdin.resume();
   process.stdin.on("end", async () => {
+    const heap = await send("Runtime.getHeapUsage");
     const { profile } = await send("Profiler.stop");
     writeFileSync(out, JSON.stringify(profile));
-    console.log("stopped");
+    console.log(JSON.stringify(heap));
     process.exit(0);
   });
 };
