@@ -92,7 +92,8 @@ func TestDecodeBudget(t *testing.T) {
 // and takes from the decode budget what that takes (imagefile.LumaCost),
 // not what image/jpeg's whole decode would: a 3000×2000 photo, 9 MB to
 // decode whole and 6 MB to its luma, is searched within a budget of
-// 8 MB, and refused as too large as a target, decoded whole.
+// 8 MB, and refused as too large as a target, decoded whole; damaged,
+// it takes the rest of image/jpeg's share when lumajpeg gives it up.
 func TestDecodeBudgetLuma(t *testing.T) {
 	cfg := config.Default()
 	cfg.Server.DecodeBytes = 8 << 20
@@ -108,8 +109,28 @@ func TestDecodeBudgetLuma(t *testing.T) {
 	if _, err := svc.Pictures.Read(ctx, b.Bytes(), Policy{}); !errors.Is(err, ErrImageTooLarge) {
 		t.Errorf("the photo as a target: %v, want ErrImageTooLarge", err)
 	}
-	if used := svc.decodes.InUse(); used != 0 {
-		t.Fatalf("%d bytes of the budget still held after every decode ended", used)
+	// Damaged, it goes to image/jpeg after lumajpeg, which needs all of
+	// image/jpeg's share: over the budget, too large; within a larger
+	// one, taken and found corrupt.
+	damaged := b.Bytes()[:b.Len()/2]
+	if _, err := svc.Pictures.Read(ctx, damaged, Policy{Search: true}); !errors.Is(err, ErrImageTooLarge) {
+		t.Errorf("a search of the photo damaged: %v, want ErrImageTooLarge", err)
+	}
+	cfg.Server.DecodeBytes = 16 << 20
+	cfg.Server.BusyWait = 50 * time.Millisecond
+	larger := bare(cfg)
+	larger.decodes.Acquire(ctx, 8<<20) // room for the luma, not for image/jpeg's share
+	if _, err := larger.Pictures.Read(ctx, damaged, Policy{Search: true}); !errors.Is(err, ErrBusy) {
+		t.Errorf("a search of the photo damaged, no room for the rest: %v, want ErrBusy", err)
+	}
+	larger.decodes.Release(8 << 20)
+	if _, err := larger.Pictures.Read(ctx, damaged, Policy{Search: true}); !errors.Is(err, ErrImageCorrupt) {
+		t.Errorf("a search of the photo damaged, within 16 MB: %v, want ErrImageCorrupt", err)
+	}
+	for _, s := range []*Service{svc, larger} {
+		if used := s.decodes.InUse(); used != 0 {
+			t.Fatalf("%d bytes of the budget still held after every decode ended", used)
+		}
 	}
 }
 
