@@ -3,7 +3,6 @@
 package worker
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"net/http"
@@ -14,12 +13,6 @@ import (
 
 	"github.com/pixmatch/pixmatch/server/budget"
 )
-
-// rawBodyGetter is what syumai/workers' request bodies offer besides
-// io.ReadCloser: the ReadableStream it reads from.
-type rawBodyGetter interface {
-	GetRawJSBody() js.Value
-}
 
 // The bodies of requests worker.mjs marked with BodyMarkHeader: a
 // deadline passed, which the app answers as a body sent too slowly (CRS
@@ -38,11 +31,9 @@ var (
 // BodyMarkHeader "read N" has its body in worker.mjs's keeping, taken
 // here as the bytes they are (pixmatchTakeBody); "late" (the body did
 // not come in time) or "busy" (no room for it) gets a body that fails
-// with a passed deadline, or busy. A body worker.mjs left unread (longer
-// than the largest, or without a mark: not from worker.mjs) is read
-// whole through the runtime (a Response's arrayBuffer) when its
-// Content-Length is within MaxWholeBody, and streams otherwise (to be
-// refused by the app's own limits).
+// with a passed deadline, or busy. worker.mjs marks every body it reads;
+// one it leaves unread declared more than the largest, and is refused
+// by the app for its length before a byte of it is read.
 //
 // The body stays in JavaScript until the app reads it: its read copies
 // the bytes straight into its own buffer (jsBody), the one copy of the
@@ -54,13 +45,11 @@ var (
 // for several requests after its own (six searches of 10 MB PNGs took
 // the instance from 22 to 78 MB and had it retired; TestUnderWorkerd's
 // large bodies). Handed over as the bytes worker.mjs read, a body takes
-// no Request copy in the runtime, no stream read back, and no wait.
-//
-// syumai/workers v0.33.0 would read a body chunk by chunk from its
+// no Request copy in the runtime, no stream read back, and no wait:
+// syumai/workers v0.33.0 would read it chunk by chunk from its
 // ReadableStream, each chunk a promise the Go instance waits for idle,
 // with two callbacks (js.FuncOf) made for it, one of which it never
-// releases. A body that cannot be read reads as the runtime's error (or
-// the request's context's, when that ends first).
+// releases.
 func WholeBody(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if mark := r.Header.Get(BodyMarkHeader); mark != "" {
@@ -71,14 +60,6 @@ func WholeBody(h http.Handler) http.Handler {
 			if b.err != nil {
 				r.ContentLength = -1
 			}
-			h.ServeHTTP(w, r)
-			return
-		}
-		raw, ok := r.Body.(rawBodyGetter)
-		if ok && r.ContentLength > 0 && r.ContentLength <= MaxWholeBody() {
-			b := newJSBody(readWhole(r.Context(), raw.GetRawJSBody()))
-			defer b.Close()
-			r.Body = b
 		}
 		h.ServeHTTP(w, r)
 	})
@@ -101,20 +82,10 @@ func markedBody(mark string) *jsBody {
 	if u.Type() != js.TypeObject {
 		return &jsBody{err: fmt.Errorf("worker.mjs keeps no body %d", id)}
 	}
-	return newJSBody(u, nil)
+	return newJSBody(u)
 }
 
-// readWhole reads the ReadableStream stream to its end (await), or until
-// ctx, the request's, ends, into a Uint8Array.
-func readWhole(ctx context.Context, stream js.Value) (js.Value, error) {
-	buf, err := await(ctx, js.Global().Get("Response").New(stream).Call("arrayBuffer"))
-	if err != nil {
-		return js.Undefined(), fmt.Errorf("read a body whole: %w", err)
-	}
-	return js.Global().Get("Uint8Array").New(buf), nil
-}
-
-// jsBody reads a body the runtime read whole, a Uint8Array, copying each
+// jsBody reads a body worker.mjs read whole, a Uint8Array, copying each
 // read's bytes from it into the reader's buffer: one crossing into
 // JavaScript a read, so a reader of a known length (budget.ReadAll) reads
 // it in one. Reading it after its Close, or after its error, gives that
@@ -125,13 +96,9 @@ type jsBody struct {
 	err    error
 }
 
-// newJSBody returns the body read as u, or failing with err.
-func newJSBody(u js.Value, err error) *jsBody {
-	b := &jsBody{u: u, err: err}
-	if err == nil {
-		b.n = u.Get("length").Int()
-	}
-	return b
+// newJSBody returns the body read as u.
+func newJSBody(u js.Value) *jsBody {
+	return &jsBody{u: u, n: u.Get("length").Int()}
 }
 
 // Read copies the next bytes of the body into p.

@@ -29,14 +29,15 @@ const (
 	// A picture that would need more is refused as too large (CRS 422,
 	// Alibaba UnsupportedPicPixels). Searches of pictures just under it,
 	// one after another, took the instance's memory from 25 MB to 48, 73
-	// and 96–101 MB (the collector had not reclaimed the last picture
-	// when the next one came), after which the instance retired.
+	// and 96–101 MB, after which the instance retired (measured before
+	// WholeBody let go of each body at its request's end and Collecting
+	// ran the collector before a large one).
 	IsolateDecodeBytes = 24 << 20
 	// IsolateBodyBytes is the memory the apps' copies of the request
 	// bodies of an isolate may hold: the largest body the APIs take
-	// (Alibaba's 16 MB) fits once. (WholeBody's copy is the one request's
-	// in the Go instance, at most MaxWholeBody; the bodies worker.mjs
-	// reads ahead are bounded there.)
+	// (Alibaba's 16 MB) fits once. (The app's copy is the only one in the
+	// Go instance: WholeBody hands it the bytes worker.mjs read, and the
+	// bodies worker.mjs reads ahead are bounded there.)
 	IsolateBodyBytes = 20 << 20
 )
 

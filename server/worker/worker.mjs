@@ -294,8 +294,9 @@ async function preread(req, env) {
   }
   // One chunk is the body as it came; more are joined (a chunk's bytes
   // are counted, not the buffer beneath, which the runtime sizes).
-  let body = chunks.length === 1 ? chunks[0] : new Uint8Array(n);
+  let body = chunks[0];
   if (chunks.length !== 1) {
+    body = new Uint8Array(n);
     let at = 0;
     for (const c of chunks) {
       body.set(c, at);

@@ -338,17 +338,25 @@ func TestCostBoundsDecode(t *testing.T) {
 			t.Errorf("%s: %v", name, err)
 			continue
 		}
-		var before, after runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&before)
-		image.Decode(bytes.NewReader(data)) // bombs fail after allocating: that is the point
-		runtime.ReadMemStats(&after)
-		used := int64(after.TotalAlloc - before.TotalAlloc)
+		used := allocated(func() {
+			image.Decode(bytes.NewReader(data)) // bombs fail after allocating: that is the point
+		})
 		t.Logf("%-28s %5d×%-5d cost %8d KB, decoding allocated %8d KB", name, info.Width, info.Height, info.Cost>>10, used>>10)
 		if used > info.Cost {
 			t.Errorf("%s: decoding allocated %d bytes, more than its cost %d", name, used, info.Cost)
 		}
 	}
+}
+
+// allocated returns the bytes f allocates, after a collection so that
+// none of the collector's work before it is counted.
+func allocated(f func()) int64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	f()
+	runtime.ReadMemStats(&after)
+	return int64(after.TotalAlloc - before.TotalAlloc)
 }
 
 // TestCostLimit checks that Limits.MaxCost refuses a picture whose decode

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"image"
 	"image/jpeg"
-	"runtime"
 	"strings"
 	"testing"
 
@@ -127,12 +126,9 @@ func TestLumaCostBoundsLumaJPEG(t *testing.T) {
 			if cost > info.Cost {
 				t.Errorf("%s at 1/%d: LumaCost %d over Info.Cost %d", name, s, cost, info.Cost)
 			}
-			var before, after runtime.MemStats
-			runtime.GC()
-			runtime.ReadMemStats(&before)
-			lumaJPEG(data, s, nil) // bombs fail after allocating: that is the point
-			runtime.ReadMemStats(&after)
-			used := int64(after.TotalAlloc - before.TotalAlloc)
+			used := allocated(func() {
+				lumaJPEG(data, s, nil) // bombs fail after allocating: that is the point
+			})
 			if used > cost {
 				t.Errorf("%s at 1/%d: lumajpeg allocated %d bytes, more than its LumaCost %d", name, s, used, cost)
 			}
