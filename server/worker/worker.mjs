@@ -16,6 +16,10 @@
 // which the app may share with requests still in flight since it calls
 // neither waitUntil nor passThroughOnException (cloudflare.WaitUntil).
 // Only fetch is exported: the app has no cron, queue or Pages handler.
+// Each Go instance has the kernels (kernels.wasm, shared/internal/simd:
+// FAST and the nearest-descriptor loop in WebAssembly with SIMD) beside
+// it, instantiated with the Go instance's memory as theirs: the Go module
+// imports their functions as "pixmatch_simd".
 // An instance that exited (a panic outside a handler) is replaced by a
 // fresh one on the next request; a start that failed is tried again.
 //
@@ -30,6 +34,7 @@
 import "./wasm_exec.js";
 import { createRuntimeContext, loadModule } from "./runtime.mjs";
 import { run } from "./sql.mjs";
+import kernels from "./kernels.wasm";
 
 globalThis.tryCatch = (fn) => {
   try {
@@ -63,11 +68,20 @@ async function start(inst) {
   const isReady = new Promise((resolve) => {
     ready = resolve;
   });
+  // The kernels (shared/internal/simd) work in the Go instance's memory,
+  // so they are made after it; its imports forward to them.
+  let k;
+  const simd = {};
+  for (const e of WebAssembly.Module.exports(kernels)) {
+    if (e.kind === "function") simd[e.name] = (...args) => k[e.name](...args);
+  }
   const instance = new WebAssembly.Instance(mod, {
     ...inst.go.importObject,
     workers: { ready: () => ready() },
+    pixmatch_simd: simd,
   });
   inst.memory = instance.exports.mem;
+  k = new WebAssembly.Instance(kernels, { go: { mem: inst.memory } }).exports;
   const exited = inst.go.run(instance, context).then(() => {
     throw new Error("the Go instance exited before it was ready");
   });

@@ -7,9 +7,13 @@
 #                        with local D1 and R2, until stopped
 #   make worker-deploy   `wrangler deploy` with server/worker/wrangler.toml
 #
-# Node 22 and wrangler come from the npm registry, installed on first use
-# into .tools/worker (about 20 s and 413 MB; wrangler 4.88 and later
-# refuse a Node older than 22). Nothing else is downloaded. npm itself,
+#   make simd            assemble the kernels (shared/internal/simd)
+#   make simd-test       the feature packages' tests under Node with them
+#
+# Node 22, wrangler and wabt (whose wat2wasm assembles the kernels) come
+# from the npm registry, installed on first use into .tools/worker (about
+# 20 s and 420 MB; wrangler 4.88 and later refuse a Node older than 22).
+# Nothing else is downloaded. npm itself,
 # when missing, is installed from Debian's packages (as root or with
 # sudo), as the Makefile does for Chromium.
 
@@ -20,8 +24,10 @@ WORKER_BUILD     := $(WORKER_DIR)/build
 WORKER_TOOLS     := .tools/worker
 WORKER_NODE      := 22.23.3
 WORKER_WRANGLER  := 4.164.0
+# wabt's wat2wasm assembles the kernels (shared/internal/simd).
+WORKER_WABT      := 1.0.39
 # The stamp names the versions: changing one installs again.
-WORKER_STAMP     := $(WORKER_TOOLS)/.installed-node$(WORKER_NODE)-wrangler$(WORKER_WRANGLER)
+WORKER_STAMP     := $(WORKER_TOOLS)/.installed-node$(WORKER_NODE)-wrangler$(WORKER_WRANGLER)-wabt$(WORKER_WABT)
 WORKER_BIN       := $(CURDIR)/$(WORKER_TOOLS)/node_modules/.bin
 # npm can stall on a registry connection and never return; each attempt at
 # the install is stopped after WORKER_NPM_TIMEOUT seconds (it takes about
@@ -60,7 +66,7 @@ WORKER_GCFLAGS   := -gcflags=all=-l $(foreach p,$(WORKER_INLINE),-gcflags=$(p)=)
 
 .PHONY: worker-tools
 
-## worker-tools: Node and wrangler from the npm registry into .tools/worker
+## worker-tools: Node, wrangler and wabt from the npm registry into .tools/worker
 worker-tools: $(WORKER_STAMP)
 
 $(WORKER_STAMP):
@@ -70,16 +76,16 @@ $(WORKER_STAMP):
 	  else echo "the Worker edition needs npm: run  apt-get install -y --no-install-recommends npm  as root" >&2; exit 1; fi; \
 	  $$SUDO apt-get update -qq && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm >/dev/null \
 	  || { echo "could not install npm: run  apt-get install -y --no-install-recommends npm  as root" >&2; exit 1; }; }
-	@echo "installing Node $(WORKER_NODE) and wrangler $(WORKER_WRANGLER) from the npm registry into $(WORKER_TOOLS)"
+	@echo "installing Node $(WORKER_NODE), wrangler $(WORKER_WRANGLER) and wabt $(WORKER_WABT) from the npm registry into $(WORKER_TOOLS)"
 	@mkdir -p $(WORKER_TOOLS)
 	rm -f $(WORKER_TOOLS)/.installed-*
 	@n=1; while :; do \
 	  npm_config_fetch_timeout=60000 npm_config_fetch_retries=4 \
 	  timeout -k 10 $(WORKER_NPM_TIMEOUT) npm install --prefix $(WORKER_TOOLS) --no-audit --no-fund --save-exact --loglevel=error \
-	    node@$(WORKER_NODE) wrangler@$(WORKER_WRANGLER) && break; \
+	    node@$(WORKER_NODE) wrangler@$(WORKER_WRANGLER) wabt@$(WORKER_WABT) && break; \
 	  rc=$$?; [ $$rc = 124 ] && why="took over $(WORKER_NPM_TIMEOUT) s" || why="failed (exit $$rc)"; \
 	  if [ $$n -ge $(WORKER_NPM_TRIES) ]; then \
-	    echo "npm install $$why, $$n times: the Worker edition needs Node $(WORKER_NODE) and wrangler $(WORKER_WRANGLER) from the npm registry; check that npm reaches it (npm ping), then run  make worker-tools" >&2; exit 1; fi; \
+	    echo "npm install $$why, $$n times: the Worker edition needs Node $(WORKER_NODE), wrangler $(WORKER_WRANGLER) and wabt $(WORKER_WABT) from the npm registry; check that npm reaches it (npm ping), then run  make worker-tools" >&2; exit 1; fi; \
 	  echo "npm install $$why (attempt $$n of $(WORKER_NPM_TRIES)); starting again from an empty $(WORKER_TOOLS)/node_modules" >&2; \
 	  rm -rf $(WORKER_TOOLS)/node_modules $(WORKER_TOOLS)/package-lock.json; n=$$((n+1)); \
 	done
@@ -96,6 +102,29 @@ WORKER_VARS = $${PIXMATCH_INSTANCE:+--var PIXMATCH_INSTANCE:$$PIXMATCH_INSTANCE}
 	$${PIXMATCH_API_KEY:+--var PIXMATCH_API_KEY:$$PIXMATCH_API_KEY} \
 	$${PIXMATCH_API_SECRET:+--var PIXMATCH_API_SECRET:$$PIXMATCH_API_SECRET}
 
+# The kernels (shared/internal/simd): the Worker's Go module is built with
+# the tag simd and calls them; wabt's wat2wasm assembles them.
+SIMD_WAT         := shared/internal/simd/kernels.wat
+SIMD_WASM        := bin/simd/kernels.wasm
+SIMD_PACKAGES    := ./shared/feature ./shared/bow ./shared/camera ./shared/internal/simd
+
+$(SIMD_WASM): $(SIMD_WAT) $(WORKER_STAMP)
+	@mkdir -p $(dir $@)
+	PATH="$(WORKER_BIN):$$PATH" wat2wasm $(SIMD_WAT) -o $@
+
+.PHONY: simd simd-test
+
+## simd: assemble the kernels into bin/simd/kernels.wasm
+simd: $(SIMD_WASM)
+
+## simd-test: the tests of the packages that call the kernels, under Node in
+## the build that has them (js/wasm, tag simd), which hold them to the Go code
+## they stand for (regression vectors included)
+simd-test: $(SIMD_WASM)
+	PATH="$(WORKER_BIN):$$PATH" GOROOT="$$($(GO) env GOROOT)" PIXMATCH_SIMD_WASM="$(CURDIR)/$(SIMD_WASM)" \
+	  GOOS=js GOARCH=wasm $(GO) test -tags simd -count=1 \
+	  -exec="node --stack-size=8192 $(CURDIR)/shared/internal/simd/node_exec.js" $(SIMD_PACKAGES)
+
 .PHONY: worker worker-dev worker-deploy
 
 ## worker: build the Worker into server/worker/build: wrangler's build files
@@ -105,13 +134,14 @@ WORKER_VARS = $${PIXMATCH_INSTANCE:+--var PIXMATCH_INSTANCE:$$PIXMATCH_INSTANCE}
 ## gzipped), and the static assets Cloudflare serves beside it (the web app's
 ## scripts and styles, the browser module, their headers, and the feature
 ## tier's vocabulary)
-worker: wasm worker-tools
+worker: wasm worker-tools $(SIMD_WASM)
 	$(GO) run github.com/syumai/workers/cmd/workers-assets-gen -mode=go -o $(WORKER_BUILD)
 	cp $(WORKER_DIR)/worker.mjs $(WORKER_BUILD)/worker.mjs # one Go instance per isolate, not per request
+	cp $(SIMD_WASM) $(WORKER_BUILD)/kernels.wasm # the kernels the Go module calls (shared/internal/simd)
 	cp server/store/d1/d1wire/sql.mjs $(WORKER_BUILD)/sql.mjs # D1 statements answered as one text (d1wire)
 	$(GO) run ./$(WORKER_DIR)/internal/slim echo -dst $(WORKER_SRC)/echo -modfile $(WORKER_SRC)/worker.mod
-	GOOS=js GOARCH=wasm $(GO) build -modfile=$(WORKER_SRC)/worker.mod -trimpath -ldflags='$(WORKER_LDFLAGS)' $(WORKER_GCFLAGS) -o $(WORKER_BUILD)/app.wasm ./$(WORKER_DIR)/cmd
-	$(GO) run ./$(WORKER_DIR)/internal/slim pack -budget $(WORKER_LIMIT) $(WORKER_BUILD)/app.wasm
+	GOOS=js GOARCH=wasm $(GO) build -tags simd -modfile=$(WORKER_SRC)/worker.mod -trimpath -ldflags='$(WORKER_LDFLAGS)' $(WORKER_GCFLAGS) -o $(WORKER_BUILD)/app.wasm ./$(WORKER_DIR)/cmd
+	$(GO) run ./$(WORKER_DIR)/internal/slim pack -budget $(WORKER_LIMIT) -with $(WORKER_BUILD)/kernels.wasm $(WORKER_BUILD)/app.wasm
 	rm -rf $(WORKER_BUILD)/assets && mkdir -p $(WORKER_BUILD)/assets/app/dist
 	cp $(WASM_MODULE) $(WASM_EXEC) $(WORKER_BUILD)/assets/app/dist/
 	cp $$(ls -d web/static/* | grep -v '/index.html$$') $(WORKER_BUILD)/assets/app/ # the page is the Worker's (GET / is the Alibaba API's too)
@@ -134,5 +164,5 @@ worker-deploy: worker
 # make test builds the Worker first, and its test under workerd
 # (server/worker TestUnderWorkerd) then fails rather than skips when the
 # build or wrangler is missing.
-test: worker
+test: worker simd-test
 test: export PIXMATCH_WORKERD := 1

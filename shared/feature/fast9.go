@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"image"
 	"math/bits"
+
+	"github.com/pixmatch/pixmatch/shared/internal/simd"
 )
 
 // circle lists the 16 pixels at distance 3 of a pixel (a Bresenham
@@ -92,15 +94,27 @@ func (f *fastSearch) find(r image.Rectangle, score []uint16, out []corner) []cor
 	n := (r.Dx() + 7) / 8
 	f.blocks, f.exact = grow(f.blocks, n), grow(f.exact, n)
 	blocks, exact := f.blocks[:n], f.exact[:n]
+	chunks := 0 // of 16 pixels, found by the kernel (package simd)
+	if kernels {
+		chunks = r.Dx() / 16
+		for b := range 2 * chunks {
+			exact[b] = true
+		}
+	}
 	for y := r.Min.Y; y < r.Max.Y; y++ {
 		first := y*f.w + r.Min.X
-		packedCandidates(f.p, first, &f.offs, f.half, blocks)
-		if rest := r.Dx() % 8; rest != 0 {
-			blocks[n-1] &= 1<<(8*rest) - 1
+		if chunks > 0 {
+			simd.FAST(f.p, first, f.w, f.t, blocks, score, chunks)
 		}
-		packedCorners(f.p, first, &f.offs, f.tt, blocks, exact)
-		f.oppositePairs(first, blocks, exact)
-		out = f.score(first, blocks, exact, score, out)
+		// The rest by steps 1 and 2 here: all of the row without the kernel.
+		rest, from := blocks[2*chunks:], first+16*chunks
+		packedCandidates(f.p, from, &f.offs, f.half, rest)
+		if part := r.Dx() % 8; part != 0 {
+			blocks[n-1] &= 1<<(8*part) - 1
+		}
+		packedCorners(f.p, from, &f.offs, f.tt, rest, exact[2*chunks:])
+		f.oppositePairs(from, rest, exact[2*chunks:])
+		out = f.score(first, blocks, exact, 2*chunks, score, out)
 	}
 	return out
 }
@@ -108,15 +122,21 @@ func (f *fastSearch) find(r image.Rectangle, score []uint16, out []corner) []cor
 // score appends to out the corners of the blocks of a row from pixel
 // first, and writes their scores into score: step 3. Each byte of a
 // block holds in its top bit whether its pixel may be a corner of bright
-// pixels, in the next whether of dark ones; certainly where exact.
-func (f *fastSearch) score(first int, blocks []uint64, exact []bool, score []uint16, out []corner) []corner {
+// pixels, in the next whether of dark ones; certainly where exact. The
+// first scored blocks are the kernel's, whose corners' scores are
+// written already.
+func (f *fastSearch) score(first int, blocks []uint64, exact []bool, scored int, score []uint16, out []corner) []corner {
 	p, w, t := f.p, f.w, f.t
 	for b, m := range blocks {
 		i := first + 8*b
 		for cs := (m | m<<1) & highs; cs != 0; cs &= cs - 1 {
 			top := bits.TrailingZeros64(cs)
-			s := uint8(m>>(top-1)) & (brighter | darker)
 			j := i + top>>3
+			if b < scored {
+				out = append(out, corner{i: int32(j), fast: score[j]})
+				continue
+			}
+			s := uint8(m>>(top-1)) & (brighter | darker)
 			var v uint16
 			if exact[b] {
 				v = cornerScore(p, j, w, t, s)

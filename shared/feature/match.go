@@ -3,6 +3,10 @@ package feature
 import (
 	"math/bits"
 	"slices"
+	"sync"
+	"unsafe"
+
+	"github.com/pixmatch/pixmatch/shared/internal/simd"
 )
 
 // MatchOptions tunes Match.
@@ -120,15 +124,47 @@ func match(query []Feature, qcell []uint32, t *Indexed, o MatchOptions) []Pair {
 		ratio = 0
 	}
 	var pairs []Pair
-	for qi := range query {
-		d1, d2, t1 := t.cells.nearest(&query[qi].Desc, cellOf(qcell, qi))
-		if t1 < 0 || d1 > maxd || ratio > 0 && d2 != noDistance && !(float64(d1) < ratio*float64(d2)) {
-			continue
+	if kernels {
+		pairs = kept(t.cells.nearestAll(query, qcell), maxd, ratio)
+	} else {
+		for qi := range query {
+			d1, d2, t1 := t.cells.nearest(&query[qi].Desc, cellOf(qcell, qi))
+			if keeps(d1, d2, t1, maxd, ratio) {
+				pairs = append(pairs, Pair{Query: qi, Target: t1, Distance: d1})
+			}
 		}
-		pairs = append(pairs, Pair{Query: qi, Target: t1, Distance: d1})
 	}
 	if o.Mutual {
 		pairs = mutual(pairs, query, t.features, qcell, t.cell)
+	}
+	return pairs
+}
+
+// keeps reports whether match keeps the pair of a query feature whose
+// nearest target feature is t1 (-1: none) at distance d1, the second
+// nearest at d2.
+func keeps(d1, d2, t1, maxd int, ratio float64) bool {
+	return t1 >= 0 && d1 <= maxd && (ratio == 0 || d2 == noDistance || float64(d1) < ratio*float64(d2))
+}
+
+// kept is match's pairs from nearestAll's answers, which it puts back in
+// nearPool: counted first, so that the pairs are allocated once.
+func kept(near *[]int32, maxd int, ratio float64) []Pair {
+	defer nearPool.Put(near)
+	n, all := 0, (*near)[:len(*near)/5*3]
+	for k := 0; k < len(all); k += 3 {
+		if keeps(int(all[k]), int(all[k+1]), int(all[k+2]), maxd, ratio) {
+			n++
+		}
+	}
+	if n == 0 {
+		return nil
+	}
+	pairs := make([]Pair, 0, n)
+	for k := 0; k < len(all); k += 3 {
+		if d1 := int(all[k]); keeps(d1, int(all[k+1]), int(all[k+2]), maxd, ratio) {
+			pairs = append(pairs, Pair{Query: k / 3, Target: int(all[k+2]), Distance: d1})
+		}
 	}
 	return pairs
 }
@@ -226,7 +262,18 @@ func (x *cellIndex) byCount(cell []uint32) bool {
 // features of cell c and the index of the nearest, -1 when the cell has
 // none.
 func (x *cellIndex) nearest(q *Descriptor, c uint32) (d1, d2, i1 int) {
-	k, ok := 0, false
+	lo, hi, ok := x.span(c)
+	if !ok {
+		return noDistance, noDistance, -1
+	}
+	d1, d2, i1 = nearest(q, x.flat[lo:hi])
+	return d1, d2, x.order[lo+i1]
+}
+
+// span returns where cell c's features are in flat, ok false when it has
+// none.
+func (x *cellIndex) span(c uint32) (lo, hi int, ok bool) {
+	k := 0
 	if x.slot != nil {
 		if uint64(c) < uint64(len(x.slot)) {
 			k = int(x.slot[c])
@@ -236,12 +283,47 @@ func (x *cellIndex) nearest(q *Descriptor, c uint32) (d1, d2, i1 int) {
 		k, ok = slices.BinarySearch(x.cells, c)
 	}
 	if !ok {
-		return noDistance, noDistance, -1
+		return 0, 0, false
 	}
-	lo, hi := x.start[k], x.start[k+1]
-	d1, d2, i1 = nearest(q, x.flat[lo:hi])
-	return d1, d2, x.order[lo+i1]
+	return x.start[k], x.start[k+1], true
 }
+
+// nearestAll is nearest for each feature of query, in cell qcell[i] (0
+// for all with qcell nil), by the kernel (package simd, which must be
+// Available): the answers for query[i] are at 3i, 3i+1 and 3i+2 of the
+// slice returned, which goes back to nearPool after use.
+func (x *cellIndex) nearestAll(query []Feature, qcell []uint32) *[]int32 {
+	buf := nearPool.Get().(*[]int32)
+	*buf = grow(*buf, 5*len(query))
+	near, ranges := (*buf)[:3*len(query)], (*buf)[3*len(query):5*len(query)]
+	for qi := range query {
+		lo, hi, _ := x.span(cellOf(qcell, qi)) // 0, 0 for none
+		ranges[2*qi], ranges[2*qi+1] = int32(lo), int32(hi)
+	}
+	stride := int(unsafe.Sizeof(Feature{}))
+	q := unsafe.Slice((*byte)(unsafe.Pointer(&query[0].Desc)), (len(query)-1)*stride+descriptorBytes)
+	flat := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(x.flat))), len(x.flat)*descriptorBytes)
+	simd.Nearest(q, stride, len(query), ranges, flat, near)
+	for qi := range query {
+		if ranges[2*qi] == ranges[2*qi+1] {
+			near[3*qi+2] = -1
+		} else {
+			near[3*qi+2] = int32(x.order[near[3*qi+2]])
+		}
+	}
+	return buf
+}
+
+// kernels says whether FAST and the matching loops use the kernels of
+// package simd, which give the same answers: when they are built in
+// (the tests turn them off to compare).
+var kernels = simd.Available
+
+// nearPool holds nearestAll's answers and ranges between matchings.
+var nearPool = sync.Pool{New: func() any { return new([]int32) }}
+
+// descriptorBytes is the size of a Descriptor.
+const descriptorBytes = int(unsafe.Sizeof(Descriptor{}))
 
 // nearest returns the distances from q to its nearest and second nearest
 // descriptors in ds and the index of the nearest.

@@ -9,11 +9,12 @@
 // repository's go.mod and go.sum with Echo replaced by DIR, for
 // `go build -modfile FILE.mod`.
 //
-//	slim pack [-budget BYTES] FILE.wasm
+//	slim pack [-budget BYTES] [-with OTHER.wasm] FILE.wasm
 //
 // rewrites the module's data section in place (package wasmdata), prints
 // the module's size raw and gzipped (by gzip -9), and fails when the
-// gzipped size is over the budget.
+// gzipped size is over the budget: with OTHER's gzipped size added, a
+// module deployed beside it (the kernels, shared/internal/simd).
 package main
 
 import (
@@ -37,7 +38,7 @@ const Budget = 3_000_000
 
 func main() {
 	if len(os.Args) < 2 {
-		fail(errors.New("usage: slim echo -dst DIR -modfile FILE.mod | slim pack [-budget BYTES] FILE.wasm"))
+		fail(errors.New("usage: slim echo -dst DIR -modfile FILE.mod | slim pack [-budget BYTES] [-with OTHER.wasm] FILE.wasm"))
 	}
 	var err error
 	switch os.Args[1] {
@@ -105,9 +106,10 @@ func moduleDir(module string) (string, error) {
 func pack(args []string) error {
 	fs := flag.NewFlagSet("pack", flag.ExitOnError)
 	budget := fs.Int("budget", Budget, "the most the module may weigh gzipped, in bytes")
+	with := fs.String("with", "", "a module deployed beside it, whose gzipped size counts too")
 	fs.Parse(args)
 	if fs.NArg() != 1 {
-		return errors.New("usage: slim pack [-budget BYTES] FILE.wasm")
+		return errors.New("usage: slim pack [-budget BYTES] [-with OTHER.wasm] FILE.wasm")
 	}
 	file := fs.Arg(0)
 	b, err := os.ReadFile(file)
@@ -127,6 +129,18 @@ func pack(args []string) error {
 	}
 	fmt.Printf("%s: %d bytes raw, %d bytes gzip -9 (budget %d; %d data segments joined into %d)\n",
 		filepath.ToSlash(file), len(packed), gz, *budget, before, after)
+	if *with != "" {
+		other, err := os.ReadFile(*with)
+		if err != nil {
+			return err
+		}
+		ogz, err := gzipped(other)
+		if err != nil {
+			return err
+		}
+		gz += ogz
+		fmt.Printf("%s beside it: %d bytes raw, %d bytes gzip -9; both %d\n", filepath.ToSlash(*with), len(other), ogz, gz)
+	}
 	if gz > *budget {
 		return fmt.Errorf("%s weighs %d bytes gzipped, over the budget of %d", file, gz, *budget)
 	}

@@ -1,0 +1,31 @@
+// Package simd calls the kernels of kernels.wat: loops of feature
+// extraction and matching written by hand in WebAssembly with its 128-bit
+// SIMD instructions, which Go's compiler does not emit, for the builds
+// that run Go as WebAssembly and pay most for it (the Worker edition).
+//
+// The kernels are a second WebAssembly module, kernels.wasm (`make simd`
+// assembles it with wabt's wat2wasm), that imports the Go instance's
+// memory as its own ("go" "mem"): every pointer passed is an address in
+// it, and a kernel reads Go's slices where they are and writes its
+// answers into them. Whoever instantiates the Go module gives it the
+// kernels' exports as the import module "pixmatch_simd", and instantiates
+// the kernels with the Go instance's memory once it exists (the imports
+// are then forwarded to them): server/worker's worker.mjs does, and
+// node_exec.js, with which the tests run under Node.
+//
+// They are built in only with the build tag simd (and js/wasm): without
+// it Available is false, and the functions panic; the callers keep their
+// Go code, which each kernel stands for exactly:
+//
+//   - Nearest is package feature's nearest descriptor loop (match.go,
+//     nearest) for many queries at once, each against its own range of
+//     one flat array of descriptors.
+//   - FAST is package feature's first two steps of FAST-9 (fast9.go,
+//     packedCandidates, packedCorners and oppositePairs) for a row, 16
+//     pixels at a time, always exact: it answers which pixels are
+//     corners, of which side, in the blocks package feature scores.
+//
+// The tests hold the kernels to that: package feature's, run under Node
+// with the tag, compare both ways on random planes and photos, and its
+// regression vectors (TestVectors) must come out the same.
+package simd

@@ -1,0 +1,17 @@
+//go:build !(js && wasm && simd)
+
+package simd
+
+// Available reports whether the kernels are built in (see the package
+// documentation); they are not in this build.
+const Available = false
+
+// Nearest is the kernel nearest; see simd_wasm.go.
+func Nearest(q []byte, qstride, n int, ranges []int32, flat []byte, out []int32) {
+	panic("simd: the kernels are not built in")
+}
+
+// FAST is the kernel fast; see simd_wasm.go.
+func FAST(p []byte, at, w, t int, blocks []uint64, score []uint16, chunks int) {
+	panic("simd: the kernels are not built in")
+}

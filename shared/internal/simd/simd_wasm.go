@@ -1,0 +1,58 @@
+//go:build js && wasm && simd
+
+package simd
+
+import "unsafe"
+
+// Available reports whether the kernels are built in (see the package
+// documentation): they are in this build, and whoever starts it must
+// provide them.
+const Available = true
+
+//go:wasmimport pixmatch_simd nearest
+//go:noescape
+func nearest(q unsafe.Pointer, qstride, n int32, ranges unsafe.Pointer, flat unsafe.Pointer, out unsafe.Pointer)
+
+//go:wasmimport pixmatch_simd fast
+//go:noescape
+func fast(p unsafe.Pointer, w, t int32, blocks, score unsafe.Pointer, chunks int32)
+
+// Nearest finds, for each of the n queries q[k*qstride:][:32] (256-bit
+// descriptors), the nearest and second nearest of the descriptors
+// flat[32*lo:32*hi], lo and hi ranges[2k] and ranges[2k+1], by Hamming
+// distance, the first of equals the nearest: out[3k], out[3k+1] and
+// out[3k+2] get their distances (257 when there is none) and the index
+// into flat of the nearest (lo when there is none). The slices must hold
+// what they are said to.
+func Nearest(q []byte, qstride, n int, ranges []int32, flat []byte, out []int32) {
+	if n == 0 {
+		return
+	}
+	if len(q) < (n-1)*qstride+32 || len(ranges) < 2*n || len(out) < 3*n {
+		panic("simd: Nearest's slices are too short")
+	}
+	for k := range n {
+		if lo, hi := ranges[2*k], ranges[2*k+1]; lo < 0 || lo > hi || int(hi)*32 > len(flat) {
+			panic("simd: a range of Nearest is outside flat")
+		}
+	}
+	nearest(unsafe.Pointer(&q[0]), int32(qstride), int32(n), unsafe.Pointer(&ranges[0]), unsafe.Pointer(unsafe.SliceData(flat)), unsafe.Pointer(&out[0]))
+}
+
+// FAST sets, for each of the 16*chunks pixels from p[at] in a plane w
+// pixels wide, its byte of blocks (byte k of blocks[j] for pixel 8j+k):
+// the top bit when it is a FAST-9 corner of pixels brighter than it by
+// more than t, the next bit when one of darker pixels, the rest 0. Of a
+// corner, it sets score[at+k] to its score: how far its circle pixels go
+// beyond the pixel's value plus t (or minus t, of a dark corner),
+// summed; it leaves the other scores as they are. The pixels must lie 3
+// rows and 3 columns inside the plane.
+func FAST(p []byte, at, w, t int, blocks []uint64, score []uint16, chunks int) {
+	if chunks == 0 {
+		return
+	}
+	if at-3*w-3 < 0 || at+3*w+16*chunks+3 > len(p) || len(blocks) < 2*chunks || at+16*chunks > len(score) || t < 0 || t > 255 {
+		panic("simd: FAST's plane, blocks or scores are too small")
+	}
+	fast(unsafe.Pointer(&p[at]), int32(w), int32(t), unsafe.Pointer(&blocks[0]), unsafe.Pointer(&score[at]), int32(chunks))
+}
