@@ -17,7 +17,7 @@
 // neither waitUntil nor passThroughOnException (cloudflare.WaitUntil).
 // Only fetch is exported: the app has no cron, queue or Pages handler.
 // Each Go instance has the kernels (kernels.wasm, shared/internal/simd:
-// FAST and the nearest-descriptor loop in WebAssembly with SIMD) beside
+// FAST, box sums and the nearest-descriptor loop in WebAssembly) beside
 // it, instantiated with the Go instance's memory as theirs: the Go module
 // imports their functions as "pixmatch_simd".
 // An instance that exited (a panic outside a handler) is replaced by a

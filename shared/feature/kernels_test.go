@@ -57,6 +57,37 @@ func TestFASTKernel(t *testing.T) {
 	}
 }
 
+// TestBoxKernel compares the 5×5 box sums with and without the kernel
+// on random planes of every width from 5 to 40 (the kernel takes 8
+// columns at a time, the rest one by one) and a few heights, all white
+// included (the largest sums).
+func TestBoxKernel(t *testing.T) {
+	if !simd.Available {
+		t.Skip("the kernels are built in under js/wasm with the tag simd only")
+	}
+	rng := rand.New(rand.NewPCG(5, 5))
+	for w := 5; w <= 40; w++ {
+		for _, h := range []int{5, 6, 13} {
+			for _, white := range []bool{false, true} {
+				l := &level{w: w, h: h, pix: make([]uint8, w*h)}
+				for i := range l.pix {
+					l.pix[i] = uint8(rng.IntN(256))
+					if white {
+						l.pix[i] = 255
+					}
+				}
+				got := slices.Clone(l.smoothed())
+				l.smooth = nil
+				var want []uint16
+				withoutKernels(func() { want = l.smoothed() })
+				if !slices.Equal(got, want) {
+					t.Fatalf("%d×%d (white %v): box sums differ with the kernel:\n got %v\nwant %v", w, h, white, got, want)
+				}
+			}
+		}
+	}
+}
+
 // TestExtractKernels compares the features of photos, as targets and as
 // queries, and the pairs of matching them, with and without the kernels.
 func TestExtractKernels(t *testing.T) {
@@ -83,8 +114,8 @@ func TestExtractKernels(t *testing.T) {
 	}
 }
 
-// BenchmarkKernels times FAST on three photos' query planes (as
-// BenchmarkFAST) and the matching of 1,000 query features against 1,000
+// BenchmarkKernels times FAST and the box sums on three photos' query
+// planes (as BenchmarkFAST) and the matching of 1,000 query features against 1,000
 // target features in 32 cells (as a search verifies a shortlisted
 // target), with the kernels and without them in alternation, and reports
 // how many times faster the kernels are. Without the kernels built in
@@ -110,6 +141,9 @@ func BenchmarkKernels(b *testing.B) {
 		var found []corner
 		b.Run("FAST/"+name, func(b *testing.B) {
 			alternate(b, func() { found = l.fast(r, QueryOptions.Threshold, score, found[:0]) })
+		})
+		b.Run("box/"+name, func(b *testing.B) {
+			alternate(b, func() { l.smooth = nil; l.smoothed() })
 		})
 	}
 	rng := rand.New(rand.NewPCG(1, 1))

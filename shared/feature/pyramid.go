@@ -3,6 +3,8 @@ package feature
 import (
 	"image"
 	"math"
+
+	"github.com/pixmatch/pixmatch/shared/internal/simd"
 )
 
 // edge is how far from a level's border a keypoint must be: a turned
@@ -90,6 +92,10 @@ func (l *level) smoothed() []uint16 {
 		l.mem.smooth = out
 	}
 	if w < 5 || h < 5 {
+		return out
+	}
+	if kernels {
+		simd.Box5(l.pix, w, h, make([]uint16, w), out)
 		return out
 	}
 	cols := make([]int32, w)

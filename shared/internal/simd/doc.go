@@ -20,12 +20,19 @@
 //   - Nearest is package feature's nearest descriptor loop (match.go,
 //     nearest) for many queries at once, each against its own range of
 //     one flat array of descriptors.
-//   - FAST is package feature's first two steps of FAST-9 (fast9.go,
-//     packedCandidates, packedCorners and oppositePairs) for a row, 16
-//     pixels at a time, always exact: it answers which pixels are
-//     corners, of which side, in the blocks package feature scores.
+//   - FAST is package feature's FAST-9 (fast9.go: packedCandidates,
+//     packedCorners, oppositePairs and the scores of the corners) for a
+//     row, 16 pixels at a time, always exact: it answers which pixels
+//     are corners, of which side, in the blocks package feature reads,
+//     and writes their scores.
+//   - Box5 is package feature's 5×5 box sums of a level (pyramid.go,
+//     level.smoothed), 8 columns at a time.
+//   - Nearest serves bow's vocabulary descent too (Vocabulary.Nodes):
+//     one call for all the descriptors at each level.
 //
-// The tests hold the kernels to that: package feature's, run under Node
-// with the tag, compare both ways on random planes and photos, and its
-// regression vectors (TestVectors) must come out the same.
+// The tests hold the kernels to that: package feature's, bow's and
+// camera's, run under Node with the tag (make simd-test), compare both
+// ways on random planes, descriptors and photos, their oracles hold the
+// kernels to the definitions, and feature's regression vectors
+// (TestVectors) must come out the same.
 package simd

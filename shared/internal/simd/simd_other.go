@@ -15,3 +15,8 @@ func Nearest(q []byte, qstride, n int, ranges []int32, flat []byte, out []int32)
 func FAST(p []byte, at, w, t int, blocks []uint64, score []uint16, chunks int) {
 	panic("simd: the kernels are not built in")
 }
+
+// Box5 is the kernel box5; see simd_wasm.go.
+func Box5(p []byte, w, h int, cols, out []uint16) {
+	panic("simd: the kernels are not built in")
+}

@@ -13,6 +13,10 @@ const Available = true
 //go:noescape
 func nearest(q unsafe.Pointer, qstride, n int32, ranges unsafe.Pointer, flat unsafe.Pointer, out unsafe.Pointer)
 
+//go:wasmimport pixmatch_simd box5
+//go:noescape
+func box5(p unsafe.Pointer, w, h int32, cols, out unsafe.Pointer)
+
 //go:wasmimport pixmatch_simd fast
 //go:noescape
 func fast(p unsafe.Pointer, w, t int32, blocks, score unsafe.Pointer, chunks int32)
@@ -55,4 +59,15 @@ func FAST(p []byte, at, w, t int, blocks []uint64, score []uint16, chunks int) {
 		panic("simd: FAST's plane, blocks or scores are too small")
 	}
 	fast(unsafe.Pointer(&p[at]), int32(w), int32(t), unsafe.Pointer(&blocks[0]), unsafe.Pointer(&score[at]), int32(chunks))
+}
+
+// Box5 sets out[y*w+x], for each pixel of the w×h plane p at least 2
+// from its border, to the sum of the 25 pixels within 2 rows and 2
+// columns of it, and leaves the rest of out as it is; cols is room for
+// its work. The plane must be at least 5×5.
+func Box5(p []byte, w, h int, cols, out []uint16) {
+	if w < 5 || h < 5 || len(p) < w*h || len(out) < w*h || len(cols) < w {
+		panic("simd: Box5's plane is under 5×5 or its slices too short")
+	}
+	box5(unsafe.Pointer(&p[0]), int32(w), int32(h), unsafe.Pointer(&cols[0]), unsafe.Pointer(&out[0]))
 }
