@@ -106,7 +106,7 @@ WORKER_VARS = $${PIXMATCH_INSTANCE:+--var PIXMATCH_INSTANCE:$$PIXMATCH_INSTANCE}
 # the tag simd and calls them; wabt's wat2wasm assembles them.
 SIMD_WAT         := shared/internal/simd/kernels.wat
 SIMD_WASM        := bin/simd/kernels.wasm
-SIMD_PACKAGES    := ./shared/feature ./shared/bow ./shared/camera ./shared/internal/simd
+SIMD_PACKAGES    := ./shared/feature ./shared/camera ./shared/internal/simd
 
 $(SIMD_WASM): $(SIMD_WAT) $(WORKER_STAMP)
 	@mkdir -p $(dir $@)

@@ -60,9 +60,6 @@ import (
 	"math/bits"
 	"math/rand/v2"
 	"slices"
-	"unsafe"
-
-	"github.com/pixmatch/pixmatch/shared/internal/simd"
 )
 
 // Descriptor is a 256-bit binary descriptor.
@@ -112,46 +109,6 @@ func (v *Vocabulary) Node(d Descriptor, level int) uint32 {
 	}
 	return uint32(leaf)
 }
-
-// Nodes sets out[i] to v.Node(ds[i], level) for each of ds (out must be
-// as long). Where the kernels of package simd are built in, each level of
-// the descent is one call of their nearest for all of ds.
-func (v *Vocabulary) Nodes(ds []Descriptor, level int, out []uint32) {
-	out = out[:len(ds)]
-	if !kernels || len(ds) == 0 {
-		for i := range ds {
-			out[i] = v.Node(ds[i], level)
-		}
-		return
-	}
-	level = max(1, min(level, v.Levels))
-	buf := make([]int32, 5*len(ds)) // the ranges of the children, then the answers
-	ranges, near := buf[:2*len(ds)], buf[2*len(ds):]
-	q := unsafe.Slice((*byte)(unsafe.Pointer(&ds[0])), len(ds)*descriptorBytes)
-	flat := unsafe.Slice((*byte)(unsafe.Pointer(unsafe.SliceData(v.nodes))), len(v.nodes)*descriptorBytes)
-	clear(out) // the leaf index so far, as Node's
-	for l := range level {
-		for i := range ds {
-			first := 0 // the root's children
-			if l > 0 {
-				first = (int(near[3*i+2]) + 1) * v.K
-			}
-			ranges[2*i], ranges[2*i+1] = int32(first), int32(first+v.K)
-		}
-		simd.Nearest(q, descriptorBytes, len(ds), ranges, flat, near)
-		for i := range ds {
-			out[i] = out[i]*uint32(v.K) + uint32(near[3*i+2]-ranges[2*i])
-		}
-	}
-}
-
-// kernels says whether Nodes uses the kernels of package simd, which give
-// the same answers: when they are built in (the tests turn them off to
-// compare).
-var kernels = simd.Available
-
-// descriptorBytes is the size of a Descriptor.
-const descriptorBytes = int(unsafe.Sizeof(Descriptor{}))
 
 // nearestChild returns the index of the child nearest to d, the first of
 // equals. The loop is the descent's whole cost: it reads the children in

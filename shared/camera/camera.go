@@ -86,11 +86,9 @@ func (t *Tier) Len() int { return t.words.Len() }
 // word and orientation.
 func (t *Tier) bag(fs []feature.Feature, n int) []bow.Feature {
 	fs = fs[:min(n, len(fs))]
-	words := make([]uint32, len(fs))
-	t.vocab.Nodes(descriptors(fs), t.vocab.Levels, words)
 	out := make([]bow.Feature, len(fs))
 	for i, f := range fs {
-		out[i] = bow.Feature{Word: words[i], Turn: bow.TurnOf(f.Angle)}
+		out[i] = bow.Feature{Word: t.vocab.Word(bow.Descriptor(f.Desc)), Turn: bow.TurnOf(f.Angle)}
 	}
 	return out
 }
@@ -156,17 +154,10 @@ func (g guide) cells(fs []feature.Feature) []uint32 {
 		return nil
 	}
 	out := make([]uint32, len(fs))
-	g.vocab.Nodes(descriptors(fs), g.level, out)
-	return out
-}
-
-// descriptors returns the descriptors of fs, in order.
-func descriptors(fs []feature.Feature) []bow.Descriptor {
-	ds := make([]bow.Descriptor, len(fs))
 	for i := range fs {
-		ds[i] = bow.Descriptor(fs[i].Desc)
+		out[i] = g.vocab.Node(bow.Descriptor(fs[i].Desc), g.level)
 	}
-	return ds
+	return out
 }
 
 // verify is Verify, matching within g's cells, of the targets of ids

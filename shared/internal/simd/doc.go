@@ -27,12 +27,10 @@
 //     and writes their scores.
 //   - Box5 is package feature's 5×5 box sums of a level (pyramid.go,
 //     level.smoothed), 8 columns at a time.
-//   - Nearest serves bow's vocabulary descent too (Vocabulary.Nodes):
-//     one call for all the descriptors at each level.
 //
-// The tests hold the kernels to that: package feature's, bow's and
-// camera's, run under Node with the tag (make simd-test), compare both
-// ways on random planes, descriptors and photos, their oracles hold the
-// kernels to the definitions, and feature's regression vectors
-// (TestVectors) must come out the same.
+// The tests hold the kernels to that: package feature's and camera's,
+// run under Node with the tag (make simd-test), compare both ways on
+// random planes, descriptors and photos, their oracles hold the kernels
+// to the definitions, and feature's regression vectors (TestVectors)
+// must come out the same.
 package simd
