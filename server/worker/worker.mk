@@ -12,7 +12,7 @@
 #
 # Node 22, wrangler and wabt (whose wat2wasm assembles the kernels) come
 # from the npm registry, installed on first use into .tools/worker (about
-# 20 s and 420 MB; wrangler 4.88 and later refuse a Node older than 22).
+# 20 s and 350 MB; wrangler 4.88 and later refuse a Node older than 22).
 # Nothing else is downloaded. npm itself,
 # when missing, is installed from Debian's packages (as root or with
 # sudo), as the Makefile does for Chromium.
