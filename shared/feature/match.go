@@ -125,7 +125,7 @@ func match(query []Feature, qcell []uint32, t *Indexed, o MatchOptions) []Pair {
 	}
 	var pairs []Pair
 	if kernels {
-		pairs = kept(t.cells.nearestAll(query, qcell), maxd, ratio)
+		pairs = kept(t.cells.nearestAll(query, qcell), len(query), maxd, ratio)
 	} else {
 		for qi := range query {
 			d1, d2, t1 := t.cells.nearest(&query[qi].Desc, cellOf(qcell, qi))
@@ -147,11 +147,13 @@ func keeps(d1, d2, t1, maxd int, ratio float64) bool {
 	return t1 >= 0 && d1 <= maxd && (ratio == 0 || d2 == noDistance || float64(d1) < ratio*float64(d2))
 }
 
-// kept is match's pairs from nearestAll's answers, which it puts back in
-// nearPool: counted first, so that the pairs are allocated once.
-func kept(near *[]int32, maxd int, ratio float64) []Pair {
+// kept is match's pairs from nearestAll's answers for n query features,
+// which it puts back in nearPool: counted first, so that the pairs are
+// allocated once.
+func kept(near *[]int32, n, maxd int, ratio float64) []Pair {
 	defer nearPool.Put(near)
-	n, all := 0, (*near)[:len(*near)/5*3]
+	all := (*near)[:3*n]
+	n = 0
 	for k := 0; k < len(all); k += 3 {
 		if keeps(int(all[k]), int(all[k+1]), int(all[k+2]), maxd, ratio) {
 			n++
@@ -314,9 +316,9 @@ func (x *cellIndex) nearestAll(query []Feature, qcell []uint32) *[]int32 {
 	return buf
 }
 
-// kernels says whether FAST and the matching loops use the kernels of
-// package simd, which give the same answers: when they are built in
-// (the tests turn them off to compare).
+// kernels says whether FAST, the box sums and the matching loop use the
+// kernels of package simd, which give the same answers: when they are
+// built in (the tests turn them off to compare).
 var kernels = simd.Available
 
 // nearPool holds nearestAll's answers and ranges between matchings.
