@@ -1,9 +1,11 @@
 package gallery
 
 import (
+	"context"
 	"errors"
 	"fmt"
 
+	"github.com/pixmatch/pixmatch/shared/camera"
 	"github.com/pixmatch/pixmatch/shared/feature"
 	"github.com/pixmatch/pixmatch/shared/fingerprint"
 )
@@ -31,6 +33,20 @@ func (p *Picture) enrol() feature.Enrolment {
 // enrol made them.
 func (p *Picture) record(fs []feature.Feature) feature.Record {
 	return feature.Record{Width: p.feat.Rect.Dx(), Height: p.feat.Rect.Dy(), Features: fs, Enrolment: feature.EnrolmentVersion}
+}
+
+// encodeRecord returns pic's record of fs encoded, with the features'
+// cells in the vocabulary the feature tier verifies through
+// (camera.Guide): a verification that reads the record need not sort
+// them again.
+func (s *Service) encodeRecord(ctx context.Context, pic *Picture, fs []feature.Feature) ([]byte, error) {
+	v, err := s.verifyVocabulary(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r := pic.record(fs)
+	camera.Guide(v, &r)
+	return r.MarshalBinary()
 }
 
 // toPicture returns where a point of the feature plane is in the upright

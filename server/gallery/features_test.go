@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/pixmatch/pixmatch/server/store"
+	"github.com/pixmatch/pixmatch/shared/camera"
 	"github.com/pixmatch/pixmatch/shared/distort"
 	"github.com/pixmatch/pixmatch/shared/feature"
 	"github.com/pixmatch/pixmatch/shared/testphoto"
@@ -156,7 +157,8 @@ func TestStaleFeatureRecordsMadeAnew(t *testing.T) {
 // from before enrolments synthesised views made it — its own features
 // alone, unmarked. Open puts it into the feature tier at once (a frame
 // of the print is found and located) and leaves it for RemakeFeatures,
-// which stores the enrolment's record with the views' features.
+// which stores the enrolment's record with the views' features (and
+// their cells, as the add stored them).
 func TestEarlierEnrolmentMadeAnew(t *testing.T) {
 	ctx := context.Background()
 	svc, st, g := open(t)
@@ -177,6 +179,7 @@ func TestEarlierEnrolmentMadeAnew(t *testing.T) {
 		return r
 	}
 	now := stored()
+	keepsCells(t, now)
 	earlier := earlierRecord(t, "coffee")
 	if now.Enrolment != feature.EnrolmentVersion || len(now.Features) <= len(earlier.Features) {
 		t.Fatalf("an added target's record: enrolment %d, %d features (its own %d)", now.Enrolment, len(now.Features), len(earlier.Features))
@@ -188,8 +191,24 @@ func TestEarlierEnrolmentMadeAnew(t *testing.T) {
 	if made, err := again.Targets.RemakeFeatures(ctx, 0, nil); made != 1 || err != nil {
 		t.Fatalf("RemakeFeatures made %d, %v", made, err)
 	}
-	if r := stored(); r.Enrolment != feature.EnrolmentVersion || !reflect.DeepEqual(r.Features, now.Features) {
-		t.Errorf("the record made anew: enrolment %d, %d features; want %d as enrolled", r.Enrolment, len(r.Features), len(now.Features))
+	if r := stored(); r.Enrolment != feature.EnrolmentVersion || !reflect.DeepEqual(r, now) {
+		t.Errorf("the record made anew: enrolment %d, %d features, %d cells; want %d of each as enrolled", r.Enrolment, len(r.Features), len(r.Cells), len(now.Features))
+	}
+}
+
+// keepsCells fails the test unless r keeps its features' cells in the
+// shipped vocabulary's nodes, as a verification through it sorts them
+// (camera.Guide).
+func keepsCells(t *testing.T, r feature.Record) {
+	t.Helper()
+	v, err := camera.Vocabulary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := r
+	camera.Guide(v, &want)
+	if r.Guide == 0 || r.Guide != want.Guide || !reflect.DeepEqual(r.Cells, want.Cells) {
+		t.Errorf("the record keeps %d cells named %x; want the %d of the vocabulary's nodes (%x)", len(r.Cells), r.Guide, len(want.Cells), want.Guide)
 	}
 }
 

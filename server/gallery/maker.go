@@ -310,6 +310,6 @@ func (s *Service) enrolAdded(ctx context.Context, sh *shelf, id string) (enrolle
 	if e.grade, err = pic.gradeOf(en).MarshalBinary(); err != nil {
 		return e, err
 	}
-	e.record, err = pic.record(en.Features).MarshalBinary()
+	e.record, err = s.encodeRecord(ctx, pic, en.Features)
 	return e, err
 }

@@ -42,7 +42,7 @@ func TestCheckedRecordCacheSeesOtherWrites(t *testing.T) {
 	}
 	// Another writer keeps the first half of the features.
 	r := first.Record
-	r.Features = r.Features[:len(r.Features)/2]
+	r.Features, r.Cells = r.Features[:len(r.Features)/2], r.Cells[:len(r.Cells)/2]
 	b, err := r.MarshalBinary()
 	if err != nil {
 		t.Fatal(err)

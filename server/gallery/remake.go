@@ -244,7 +244,7 @@ func (s *Service) enrolStored(ctx context.Context, sh *shelf, id string, logged 
 	}
 	en := pic.enrol()
 	fs := en.Features
-	b, err := pic.record(fs).MarshalBinary()
+	b, err := s.encodeRecord(ctx, pic, fs)
 	if err != nil {
 		return fmt.Errorf("target %s: %w", id, err)
 	}

@@ -71,7 +71,7 @@ func (s *Service) derive(ctx context.Context, pic *Picture, similar bool) (made,
 	if err != nil {
 		return made{}, err
 	}
-	record, err := pic.record(en.Features).MarshalBinary()
+	record, err := s.encodeRecord(ctx, pic, en.Features)
 	if err != nil {
 		return made{}, err
 	}

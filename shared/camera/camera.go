@@ -141,25 +141,6 @@ func VerifiesOne(v *bow.Vocabulary, q []feature.Feature, frameW, frameH int, o f
 	}
 }
 
-// guide sorts features into the cells matching is confined to: the nodes
-// of vocab at level; with no vocabulary or level 0, one cell.
-type guide struct {
-	vocab *bow.Vocabulary
-	level int
-}
-
-// cells returns the cell of each of fs, nil for one cell.
-func (g guide) cells(fs []feature.Feature) []uint32 {
-	if g.vocab == nil || g.level <= 0 {
-		return nil
-	}
-	out := make([]uint32, len(fs))
-	for i := range fs {
-		out[i] = g.vocab.Node(bow.Descriptor(fs[i].Desc), g.level)
-	}
-	return out
-}
-
 // verify is Verify, matching within g's cells, of the targets of ids
 // that targets holds, stopping once the first enough of them in the
 // order of ids are found (0: every one is checked). The targets are

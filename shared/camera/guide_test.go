@@ -272,3 +272,76 @@ func TestVerifyFirstStopsAsOneByOne(t *testing.T) {
 		t.Errorf("%d frames showed two targets, %d stops cut the list: the test proves little", twice, stops)
 	}
 }
+
+// TestRecordsKeepTheirCells holds records that keep their cells (Guide),
+// encoded and decoded, to the same records without: the same verdicts
+// for every test photo's frame. Cells named for another guide are not
+// used; cells named for the guide verified through are: moved to other
+// nodes, they change the verdicts.
+func TestRecordsKeepTheirCells(t *testing.T) {
+	v, err := Vocabulary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	records, names, qs, sizes := guideFixture(t)
+	g := guide{v, GuideLevel}
+	decoded := func(edit func(r *feature.Record)) map[string]*Target {
+		out := map[string]*Target{}
+		for id, r := range records {
+			edit(&r)
+			b, err := r.MarshalBinary()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var back feature.Record
+			if err := back.UnmarshalBinary(b); err != nil {
+				t.Fatal(err)
+			}
+			out[id] = NewTarget(back)
+		}
+		return out
+	}
+	guided := decoded(func(r *feature.Record) { Guide(v, r) })
+	for id, tg := range guided {
+		if tg.Record.Guide != g.name() || !reflect.DeepEqual(tg.Record.Cells, g.cells(records[id].Features)) {
+			t.Fatalf("%s: Guide kept cells named %x, not the guide's nodes", id, tg.Record.Guide)
+		}
+	}
+	other := guide{v, 2}
+	foreign := decoded(func(r *feature.Record) { r.Guide, r.Cells = other.name(), other.cells(r.Features) })
+	moved := decoded(func(r *feature.Record) {
+		Guide(v, r)
+		for i := range r.Cells {
+			r.Cells[i] = (r.Cells[i] + 1) % 32
+		}
+	})
+	ctx := context.Background()
+	changed := 0
+	for i := range names {
+		want, err := g.verify(ctx, qs[i], sizes[i][0], sizes[i][1], names, targetsOf(records), feature.DefaultVerifyOptions, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for what, kept := range map[string]map[string]*Target{"kept cells": guided, "another guide's cells": foreign} {
+			got, err := g.verify(ctx, qs[i], sizes[i][0], sizes[i][1], names, kept, feature.DefaultVerifyOptions, 0)
+			if err != nil || !reflect.DeepEqual(got, want) {
+				t.Fatalf("frame of %s: records with %s found %v (%v), without %v", names[i], what, ids(got), err, ids(want))
+			}
+		}
+		got, err := g.verify(ctx, qs[i], sizes[i][0], sizes[i][1], names, moved, feature.DefaultVerifyOptions, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			changed++
+		}
+	}
+	if changed == 0 {
+		t.Errorf("cells moved to other nodes changed no verdict: the kept cells are not what verification used")
+	}
+	r := records[names[0]]
+	Guide(v, &r)
+	if Guide(nil, &r); r.Guide != 0 || r.Cells != nil {
+		t.Errorf("Guide without a vocabulary left cells named %x", r.Guide)
+	}
+}

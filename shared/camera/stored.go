@@ -64,8 +64,10 @@ func VerifyFirst(ctx context.Context, v *bow.Vocabulary, q []feature.Feature, fr
 // GuideLevel and groups them by node (feature.IndexTarget) — an eighth
 // of what checking a target costs natively, a quarter of what a Worker
 // spent verifying a shortlist, with the records' decoding — and a Target
-// keeps that work, made on its first verification, for the next ones. It is safe for concurrent use; its
-// Record must not change.
+// keeps that work, made on its first verification, for the next ones.
+// The sorting is the record's own cells when it keeps them for the guide
+// verified through (Guide). It is safe for concurrent use; its Record
+// must not change.
 type Target struct {
 	Record feature.Record
 
@@ -83,7 +85,11 @@ func (t *Target) indexed(g guide) *feature.Indexed {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.index == nil || t.guide != g {
-		t.index = feature.IndexTarget(t.Record.Features, g.cells(t.Record.Features))
+		cells := g.storedCells(&t.Record)
+		if cells == nil {
+			cells = g.cells(t.Record.Features)
+		}
+		t.index = feature.IndexTarget(t.Record.Features, cells)
 		t.guide = g
 	}
 	return t.index

@@ -16,7 +16,19 @@ type Record struct {
 	// record, 0 for features as Extract gives them (a query's, or a
 	// target's recorded before Enrol synthesised views).
 	Enrolment uint8
+	// Cells, when Guide is not 0, holds the cell of each of Features in
+	// the sorting Guide names: the cells a matcher confines matching to
+	// (IndexTarget), kept with the record so that a reader need not sort
+	// the features again. Package feature neither makes nor interprets
+	// them; package camera names its sorting (the vocabulary's nodes at
+	// its GuideLevel) and ignores cells of another. A cell is below
+	// MaxCell.
+	Guide uint64
+	Cells []uint32
 }
+
+// MaxCell bounds the cells a record keeps.
+const MaxCell = 1 << 16
 
 // EnrolmentVersion identifies what Enrol adds to a target's own features
 // (the views of DefaultEnrolOptions). A record of an earlier enrolment
@@ -46,7 +58,15 @@ var (
 //
 // and, for a record of an enrolment (Enrolment above 0), a last byte: its
 // Enrolment. A record without it is of enrolment 0, as every record was
-// before enrolments were marked.
+// before enrolments were marked. A record with cells (Guide above 0)
+// has the Enrolment byte whatever its value, then
+//
+//	Guide        uint64
+//	width        uint8: 1 when every cell is below 256, else 2
+//	Cells        width bytes each, one per feature
+//
+// Records without cells are those of every build before cells were
+// kept, which cannot read a record with them.
 //
 // Coordinates and sizes below MaxRecordSide pixels, the precision
 // Extract rounds to, keep a record exact: decoding gives back the
@@ -62,7 +82,8 @@ const (
 // encoded exactly: a side of 0 or from MaxRecordSide, more than 65,535
 // features, a coordinate or size outside [0, MaxRecordSide) or not a
 // multiple of 1/8, an angle outside [0, 2π) or not a multiple of 2⁻¹⁶
-// turn, an octave outside [0, MaxLevels).
+// turn, an octave outside [0, MaxLevels), cells without a Guide, or
+// with one, not one a feature or one from MaxCell.
 func (r Record) MarshalBinary() ([]byte, error) {
 	if r.Width <= 0 || r.Height <= 0 || r.Width >= MaxRecordSide || r.Height >= MaxRecordSide {
 		return nil, fmt.Errorf("%w: a %d×%d plane", ErrFormat, r.Width, r.Height)
@@ -70,7 +91,11 @@ func (r Record) MarshalBinary() ([]byte, error) {
 	if len(r.Features) > maxRecordLen {
 		return nil, fmt.Errorf("%w: %d features", ErrFormat, len(r.Features))
 	}
-	b := make([]byte, recordHeader, recordHeader+FeatureSize*len(r.Features))
+	width, err := r.cellWidth()
+	if err != nil {
+		return nil, err
+	}
+	b := make([]byte, recordHeader, RecordLen(len(r.Features), width))
 	binary.LittleEndian.PutUint16(b, Version)
 	binary.LittleEndian.PutUint16(b[2:], uint16(r.Width))
 	binary.LittleEndian.PutUint16(b[4:], uint16(r.Height))
@@ -92,10 +117,61 @@ func (r Record) MarshalBinary() ([]byte, error) {
 			b = binary.LittleEndian.AppendUint64(b, w)
 		}
 	}
-	if r.Enrolment > 0 {
+	if r.Enrolment > 0 || r.Guide != 0 {
 		b = append(b, r.Enrolment)
 	}
+	if r.Guide != 0 {
+		b = binary.LittleEndian.AppendUint64(b, r.Guide)
+		b = append(b, uint8(width))
+		for _, c := range r.Cells {
+			if width == 1 {
+				b = append(b, uint8(c))
+			} else {
+				b = binary.LittleEndian.AppendUint16(b, uint16(c))
+			}
+		}
+	}
 	return b, nil
+}
+
+// cellsHead is the bytes of a record's cells before the cells: the
+// Enrolment byte, Guide and the width.
+const cellsHead = 1 + 8 + 1
+
+// RecordLen returns the length of the encoding of a record of n features
+// with its Enrolment byte, and cells of width bytes each (0: without
+// cells): the longest such a record's encoding is.
+func RecordLen(n, width int) int {
+	l := recordHeader + FeatureSize*n + 1 // the Enrolment byte, if any
+	if width > 0 {
+		l += cellsHead - 1 + width*n
+	}
+	return l
+}
+
+// cellWidth returns the bytes a cell of r takes in its encoding (0 for a
+// record without cells), or why r's cells cannot be encoded.
+func (r *Record) cellWidth() (int, error) {
+	if r.Guide == 0 {
+		if len(r.Cells) > 0 {
+			return 0, fmt.Errorf("%w: cells without a guide", ErrFormat)
+		}
+		return 0, nil
+	}
+	if len(r.Cells) != len(r.Features) {
+		return 0, fmt.Errorf("%w: %d cells for %d features", ErrFormat, len(r.Cells), len(r.Features))
+	}
+	top := uint32(0)
+	for _, c := range r.Cells {
+		top = max(top, c)
+	}
+	switch {
+	case top >= MaxCell:
+		return 0, fmt.Errorf("%w: cell %d", ErrFormat, top)
+	case top >= 1<<8:
+		return 2, nil
+	}
+	return 1, nil
 }
 
 // eighths returns v in 1/8 pixel, and whether that is exact and in range.
@@ -143,10 +219,11 @@ func (r *Record) UnmarshalBinary(b []byte) error {
 	n := int(binary.LittleEndian.Uint16(b[6:]))
 	body := recordHeader + FeatureSize*n
 	var enrolment uint8
-	if len(b) == body+1 {
+	if len(b) > body {
 		enrolment = b[body]
 	}
-	if w == 0 || h == 0 || w >= MaxRecordSide || h >= MaxRecordSide || len(b) != body && (len(b) != body+1 || enrolment == 0) {
+	guide, cells, tailOK := decodeCells(b, body, n)
+	if w == 0 || h == 0 || w >= MaxRecordSide || h >= MaxRecordSide || !tailOK {
 		return fmt.Errorf("%w: %d bytes for a %d×%d plane and %d features", ErrFormat, len(b), w, h, n)
 	}
 	fs := make([]Feature, n)
@@ -168,5 +245,38 @@ func (r *Record) UnmarshalBinary(b []byte) error {
 		fs[i] = f
 	}
 	r.Width, r.Height, r.Features, r.Enrolment = w, h, fs, enrolment
+	r.Guide, r.Cells = guide, cells
 	return nil
+}
+
+// decodeCells reads what follows the n features of a record b, from
+// body: nothing, a non-zero Enrolment byte, or the Enrolment byte and the
+// cells. It returns the guide and cells (0 and nil for none), and whether
+// the rest is one of these three, in the form MarshalBinary writes.
+func decodeCells(b []byte, body, n int) (uint64, []uint32, bool) {
+	switch rest := len(b) - body; {
+	case rest == 0:
+		return 0, nil, true
+	case rest == 1:
+		return 0, nil, b[body] != 0
+	case rest < cellsHead:
+		return 0, nil, false
+	}
+	guide := binary.LittleEndian.Uint64(b[body+1:])
+	width := int(b[body+cellsHead-1])
+	if guide == 0 || width < 1 || width > 2 || len(b) != RecordLen(n, width) {
+		return 0, nil, false
+	}
+	p := b[body+cellsHead:]
+	cells := make([]uint32, n)
+	wide := false
+	for i := range cells {
+		if width == 1 {
+			cells[i] = uint32(p[i])
+		} else {
+			cells[i] = uint32(binary.LittleEndian.Uint16(p[2*i:]))
+			wide = wide || cells[i] >= 1<<8
+		}
+	}
+	return guide, cells, width == 1 || wide // 2 only for a cell that needs it
 }

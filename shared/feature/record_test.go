@@ -77,6 +77,46 @@ func TestRecordKeepsEnrolment(t *testing.T) {
 	}
 }
 
+// withCells returns r with a cell for each feature, below top, named by
+// guide.
+func withCells(r Record, guide uint64, top uint32) Record {
+	r.Guide, r.Cells = guide, make([]uint32, len(r.Features))
+	for i := range r.Cells {
+		r.Cells[i] = uint32(i*7919) % top
+	}
+	return r
+}
+
+// TestRecordKeepsCells checks that a record's cells decode to what was
+// encoded, a byte a cell when every cell is below 256 and two otherwise,
+// after the features and the Enrolment byte, whatever the enrolment.
+func TestRecordKeepsCells(t *testing.T) {
+	r := photoRecord(t, "chelsea")
+	plain, err := r.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		enrolment uint8
+		top       uint32
+		width     int
+	}{{0, 32, 1}, {EnrolmentVersion, 256, 1}, {0, 257, 2}, {EnrolmentVersion, MaxCell, 2}} {
+		w := withCells(r, 0x9e3779b97f4a7c15, c.top)
+		w.Enrolment = c.enrolment
+		b, err := w.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := len(plain) + 1 + 8 + 1 + c.width*len(r.Features); len(b) != want || len(b) != RecordLen(len(r.Features), c.width) || !bytes.Equal(b[:len(plain)], plain) {
+			t.Errorf("cells below %d: %d bytes, want %d after the same features", c.top, len(b), want)
+		}
+		var got Record
+		if err := got.UnmarshalBinary(b); err != nil || !reflect.DeepEqual(got, w) {
+			t.Errorf("cells below %d, enrolment %d: decoded to guide %x, %d cells, enrolment %d, %v", c.top, c.enrolment, got.Guide, len(got.Cells), got.Enrolment, err)
+		}
+	}
+}
+
 // TestRecordRefusesDamage decodes damaged and foreign bytes: each is
 // refused with the right error and leaves the record as it was.
 func TestRecordRefusesDamage(t *testing.T) {
@@ -86,6 +126,21 @@ func TestRecordRefusesDamage(t *testing.T) {
 	}
 	edit := func(f func(b []byte) []byte) []byte { return f(bytes.Clone(good)) }
 	feature0 := recordHeader
+	var r Record
+	if err := r.UnmarshalBinary(good); err != nil {
+		t.Fatal(err)
+	}
+	celled, err := withCells(r, 1, 32).MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	editCells := func(f func(b []byte)) []byte { b := bytes.Clone(celled); f(b); return b }
+	// The cells of celled two bytes each, as only a cell from 256 needs.
+	wide := append(bytes.Clone(celled[:len(good)+cellsHead]), make([]byte, 2*len(r.Features))...)
+	wide[len(good)+cellsHead-1] = 2
+	for i, c := range withCells(r, 1, 32).Cells {
+		binary.LittleEndian.PutUint16(wide[len(good)+cellsHead+2*i:], uint16(c))
+	}
 	for _, c := range []struct {
 		name string
 		b    []byte
@@ -109,6 +164,13 @@ func TestRecordRefusesDamage(t *testing.T) {
 			return b
 		}), ErrFormat},
 		{"no such octave", edit(func(b []byte) []byte { b[feature0+12] = MaxLevels; return b }), ErrFormat},
+		{"cells cut short", celled[:len(celled)-1], ErrFormat},
+		{"a byte after the cells", append(bytes.Clone(celled), 0), ErrFormat},
+		{"cells of no guide", editCells(func(b []byte) { binary.LittleEndian.PutUint64(b[len(good)+1:], 0) }), ErrFormat},
+		{"cells of width 0", editCells(func(b []byte) { b[len(good)+9] = 0 }), ErrFormat},
+		{"cells of width 3", editCells(func(b []byte) { b[len(good)+9] = 3 }), ErrFormat},
+		{"the head of cells alone", celled[:len(good)+cellsHead], ErrFormat},
+		{"narrow cells written wide", wide, ErrFormat},
 	} {
 		r := Record{Width: 7, Height: 9}
 		before := r
@@ -141,6 +203,9 @@ func TestRecordRefusesWhatItCannotKeep(t *testing.T) {
 		{"infinite response", func(r *Record) { r.Features[5].Response = float32(math.Inf(1)) }},
 		{"octave", func(r *Record) { r.Features[6].Octave = -1 }},
 		{"too many", func(r *Record) { r.Features = make([]Feature, maxRecordLen+1) }},
+		{"cells without a guide", func(r *Record) { r.Cells = make([]uint32, len(r.Features)) }},
+		{"a cell too few", func(r *Record) { *r = withCells(*r, 1, 32); r.Cells = r.Cells[1:] }},
+		{"a cell too large", func(r *Record) { *r = withCells(*r, 1, 32); r.Cells[3] = MaxCell }},
 	} {
 		r := base
 		r.Features = append([]Feature(nil), base.Features...)
@@ -159,6 +224,10 @@ func FuzzRecord(f *testing.F) {
 		small := Record{Width: r.Width, Height: r.Height, Features: r.Features[:n]}
 		b, err := small.MarshalBinary()
 		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+		if b, err = withCells(small, 5, 300).MarshalBinary(); err != nil {
 			f.Fatal(err)
 		}
 		f.Add(b)

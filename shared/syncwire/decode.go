@@ -222,7 +222,7 @@ func (d *decoder) record(r *Record, prev uint64, b *Batch) {
 // count of features before allocating them; a record that would not
 // encode to the same bytes again is refused.
 func (d *decoder) features() *feature.Record {
-	n := int(d.uvarint("feature record length", recordHeader+feature.FeatureSize*MaxFeatures))
+	n := int(d.uvarint("feature record length", uint64(maxRecordLen(MaxFeatures))))
 	switch {
 	case d.err != "" || n == 0:
 		return nil

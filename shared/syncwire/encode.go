@@ -78,7 +78,7 @@ func encodedSize(recs []Record, checks int, features bool) int {
 		}
 		n += CodeSize(checks)*len(r.Codes) + binary.MaxVarintLen16 + len(r.Name)
 		if features && r.Features != nil {
-			n += binary.MaxVarintLen32 + recordHeader + feature.FeatureSize*len(r.Features.Features)
+			n += binary.MaxVarintLen32 + maxRecordLen(len(r.Features.Features))
 		}
 		if r.Attrs != (index.Attributes{Group: r.Attrs.Group}) {
 			n += 2 + 5*binary.MaxVarintLen32
@@ -176,9 +176,9 @@ func appendAttrs(buf []byte, a *index.Attributes, mask uint64) []byte {
 	return buf
 }
 
-// recordHeader bounds the bytes of a feature record besides its
-// features: its version, plane and count.
-const recordHeader = 16
+// maxRecordLen bounds the bytes of a feature record of n features: with
+// its enrolment and its cells (feature.RecordLen).
+func maxRecordLen(n int) int { return feature.RecordLen(n, 2) }
 
 // appendFeatures appends the length and the encoding of r, or a length of
 // 0 when r is nil, to buf. The caller has checked that r encodes.

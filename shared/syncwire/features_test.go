@@ -175,8 +175,8 @@ func TestFeaturesRecordSize(t *testing.T) {
 		if got, want := len(mustEncode(t, b))-base, len(enc)+len(binaryUvarint(uint64(len(enc)))); got != want {
 			t.Errorf("a record of %d features (%d bytes) costs %d bytes, want %d", n, len(enc), got, want)
 		}
-		if len(enc) > recordHeader+feature.FeatureSize*n {
-			t.Errorf("a record of %d features takes %d bytes, more than recordHeader allows", n, len(enc))
+		if len(enc) > maxRecordLen(n) {
+			t.Errorf("a record of %d features takes %d bytes, more than maxRecordLen allows", n, len(enc))
 		}
 	}
 }
@@ -246,7 +246,7 @@ func featureDecodeCases() []decodeCase {
 		{"feature version beyond 16 bits", headOf(1, 4, index.Checks, 1<<16, 0, 10, 0), false},
 		{"record length missing", put, false},
 		{"record cut short", put.u(uint64(len(rec))).s(string(rec[:len(rec)-1])), false},
-		{"record length beyond the limit", put.u(recordHeader + feature.FeatureSize*MaxFeatures + 1), false},
+		{"record length beyond the limit", put.u(uint64(maxRecordLen(MaxFeatures) + 1)), false},
 		{"record shorter than its length says", put.u(uint64(len(rec) + 1)).s(string(rec)).b(0), false},
 		{"record longer than its length says", put.u(uint64(len(rec) - 1)).s(string(rec)), false},
 		{"record of another feature version", put.u(uint64(len(rec))).s(other), false},

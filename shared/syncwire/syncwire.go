@@ -67,7 +67,8 @@
 // follows from the previous one, so the format is streamed in one pass.
 // A put costs CodeSize(checks) bytes a code (9 to 33) plus a few bytes of
 // Seq, flags, attributes and name, and feature.FeatureSize bytes a feature
-// of its record; the HTTP layer gzips the batch, which saves little
+// of its record (and a byte more for the feature's cell, when the record
+// keeps cells); the HTTP layer gzips the batch, which saves little
 // on the codes, whose key and check words are hashes and so nearly
 // incompressible, nor on the descriptors of the features, for the same
 // reason.

@@ -50,7 +50,8 @@ const (
 // level with fewer features leaving the rest of its share to the others)
 // and taken strongest first. A print may be seen at any scale, and each
 // level of the target's pyramid is the print at one scale. The features
-// keep their order, and r is not modified.
+// keep their order, and their cells (feature.Record's) if r keeps them,
+// and r is not modified.
 func synced(r feature.Record, k int) feature.Record {
 	if len(r.Features) <= k {
 		return r
@@ -74,11 +75,18 @@ func synced(r feature.Record, k int) feature.Record {
 		}
 	}
 	out := feature.Record{Width: r.Width, Height: r.Height, Features: make([]feature.Feature, 0, k), Enrolment: r.Enrolment}
-	for _, f := range r.Features {
+	cells := r.Guide != 0 && len(r.Cells) == len(r.Features)
+	if cells {
+		out.Guide, out.Cells = r.Guide, make([]uint32, 0, k)
+	}
+	for i, f := range r.Features {
 		o := min(max(int(f.Octave), 0), feature.MaxLevels-1)
 		if quota[o] > 0 {
 			quota[o]--
 			out.Features = append(out.Features, f)
+			if cells {
+				out.Cells = append(out.Cells, r.Cells[i])
+			}
 		}
 	}
 	return out
