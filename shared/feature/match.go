@@ -200,11 +200,14 @@ const denseCells = 1024
 
 // newCellIndex groups fs by cell (all in cell 0 when cell is nil).
 func newCellIndex(fs []Feature, cell []uint32) *cellIndex {
-	x := &cellIndex{order: make([]int, len(fs)), flat: make([]Descriptor, 0, len(fs))}
+	x := &cellIndex{order: make([]int, len(fs)), flat: make([]Descriptor, len(fs))}
+	if cell != nil && x.byCount(fs, cell) {
+		return x
+	}
 	for i := range x.order {
 		x.order[i] = i
 	}
-	if cell != nil && !x.byCount(cell) {
+	if cell != nil {
 		// By cell, then index: one key a feature, sorted without a
 		// comparison function.
 		keys := make([]uint64, len(fs))
@@ -217,24 +220,19 @@ func newCellIndex(fs []Feature, cell []uint32) *cellIndex {
 		}
 	}
 	for k, i := range x.order {
-		x.flat = append(x.flat, fs[i].Desc)
+		x.flat[k] = fs[i].Desc
 		if c := cellOf(cell, i); k == 0 || c != x.cells[len(x.cells)-1] {
 			x.cells, x.start = append(x.cells, c), append(x.start, k)
 		}
 	}
 	x.start = append(x.start, len(x.order))
-	if x.slot != nil {
-		for k, c := range x.cells {
-			x.slot[c] = int32(k)
-		}
-	}
 	return x
 }
 
-// byCount orders the features by cell, then index, by counting, and
-// makes slot, when the cells are small enough numbers (see slot);
-// otherwise it reports false and does nothing.
-func (x *cellIndex) byCount(cell []uint32) bool {
+// byCount groups the features by cell, then index, by counting, and makes
+// slot, when the cells are small enough numbers (see slot); otherwise it
+// reports false and does nothing.
+func (x *cellIndex) byCount(fs []Feature, cell []uint32) bool {
 	if len(cell) == 0 {
 		return false
 	}
@@ -248,14 +246,25 @@ func (x *cellIndex) byCount(cell []uint32) bool {
 	}
 	next := int32(0)
 	for c, n := range x.slot {
-		x.slot[c], next = next, next+n
+		x.slot[c] = next
+		if n > 0 {
+			x.cells, x.start = append(x.cells, uint32(c)), append(x.start, int(next))
+		}
+		next += n
 	}
-	for i, c := range cell {
-		x.order[x.slot[c]] = i
-		x.slot[c]++
+	x.start = append(x.start, len(fs))
+	order, flat, slot := x.order[:len(fs)], x.flat[:len(fs)], x.slot
+	for i, c := range cell[:len(fs)] {
+		k := slot[c]
+		order[k] = i
+		flat[k] = fs[i].Desc
+		slot[c] = k + 1
 	}
 	for c := range x.slot {
 		x.slot[c] = -1
+	}
+	for k, c := range x.cells {
+		x.slot[c] = int32(k)
 	}
 	return true
 }

@@ -228,21 +228,20 @@ func (r *Record) UnmarshalBinary(b []byte) error {
 	}
 	fs := make([]Feature, n)
 	for i := range fs {
-		p := b[recordHeader+FeatureSize*i:]
-		u := func(k int) uint16 { return binary.LittleEndian.Uint16(p[2*k:]) }
-		x, y, size, turn := u(0), u(1), u(2), u(3)
+		p := b[recordHeader+FeatureSize*i : recordHeader+FeatureSize*(i+1)]
+		x, y := binary.LittleEndian.Uint16(p), binary.LittleEndian.Uint16(p[2:])
+		size, turn := binary.LittleEndian.Uint16(p[4:]), binary.LittleEndian.Uint16(p[6:])
 		response, octave := math.Float32frombits(binary.LittleEndian.Uint32(p[8:])), int8(p[12])
 		if !inRecord(w, h, x, y, response, octave) {
 			return fmt.Errorf("%w: feature %d is out of range", ErrFormat, i)
 		}
-		f := Feature{Keypoint: Keypoint{
-			X: float32(x) / 8, Y: float32(y) / 8, Size: float32(size) / 8,
-			Angle: float32(turn) * angleUnit, Response: response, Octave: octave,
-		}}
-		for k := range f.Desc {
-			f.Desc[k] = binary.LittleEndian.Uint64(p[13+8*k:])
+		f := &fs[i] // written in place: a Feature is 56 bytes
+		f.X, f.Y, f.Size = float32(x)/8, float32(y)/8, float32(size)/8
+		f.Angle, f.Response, f.Octave = float32(turn)*angleUnit, response, octave
+		f.Desc = Descriptor{
+			binary.LittleEndian.Uint64(p[13:]), binary.LittleEndian.Uint64(p[21:]),
+			binary.LittleEndian.Uint64(p[29:]), binary.LittleEndian.Uint64(p[37:]),
 		}
-		fs[i] = f
 	}
 	r.Width, r.Height, r.Features, r.Enrolment = w, h, fs, enrolment
 	r.Guide, r.Cells = guide, cells

@@ -262,3 +262,16 @@ func BenchmarkRecordUnmarshal(b *testing.B) {
 	}
 	b.ReportMetric(float64(len(r.Features)), "features")
 }
+
+// BenchmarkIndexTarget times grouping an enrolled photo's features by
+// cell (32 cells, as the vocabulary's first level gives): what a Worker
+// does for each shortlisted target after decoding its record.
+func BenchmarkIndexTarget(b *testing.B) {
+	g := Plane(testphoto.Image(testphoto.Names()[0]), TargetOptions)
+	fs := Enrol(g, DefaultEnrolOptions).Features
+	r := withCells(Record{Features: fs}, 1, 32)
+	for b.Loop() {
+		IndexTarget(r.Features, r.Cells)
+	}
+	b.ReportMetric(float64(len(fs)), "features")
+}
