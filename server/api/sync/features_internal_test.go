@@ -43,7 +43,7 @@ func perLevel(r feature.Record) map[int8]int {
 // TestSynced checks the cut of a record a follower is sent: each level an
 // equal share, a level with fewer features leaving its share to the
 // others, the first features of each level kept, in the record's order,
-// with their cells.
+// without the nodes a server's record keeps.
 func TestSynced(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(1, 2))
 	var levels []int
@@ -54,10 +54,6 @@ func TestSynced(t *testing.T) {
 	}
 	rnd.Shuffle(len(levels), func(i, j int) { levels[i], levels[j] = levels[j], levels[i] })
 	r := levelsOf(levels...)
-	r.Guide, r.Cells = 7, make([]uint32, len(r.Features))
-	for i := range r.Cells {
-		r.Cells[i] = uint32(i) // the cell names the feature
-	}
 	kept := slices.Clone(r.Features)
 	got := synced(r, 250)
 	// 250 over 7 levels: 35 each, of which levels 4, 5 and 6 take 30, 15
@@ -69,19 +65,19 @@ func TestSynced(t *testing.T) {
 	if got.Width != r.Width || got.Height != r.Height {
 		t.Fatalf("plane %d×%d, want %d×%d", got.Width, got.Height, r.Width, r.Height)
 	}
+	for _, in := range []feature.Record{r, levelsOf(0, 0, 3)} { // cut, and whole
+		in.Guide, in.Cells = 7, make([]uint32, len(in.Features))
+		if got := synced(in, 250); got.Guide != 0 || got.Cells != nil || in.Cells == nil {
+			t.Fatalf("a record keeping its nodes is sent with %d cells named %d (its own left with %d)", len(got.Cells), got.Guide, len(in.Cells))
+		}
+	}
 	// The kept features are the first of their level, in order.
 	seen := map[int8]int{}
 	j := 0
-	if got.Guide != r.Guide || len(got.Cells) != len(got.Features) {
-		t.Fatalf("cells named %d, %d of them for %d features", got.Guide, len(got.Cells), len(got.Features))
-	}
-	for i, f := range r.Features {
+	for _, f := range r.Features {
 		if seen[f.Octave] < want[f.Octave] {
 			if j >= len(got.Features) || got.Features[j] != f {
 				t.Fatalf("kept feature %d is not the next of the record's first of each level", j)
-			}
-			if got.Cells[j] != uint32(i) {
-				t.Fatalf("kept feature %d has the cell of feature %d, not its own (%d)", j, got.Cells[j], i)
 			}
 			j++
 		}
