@@ -104,12 +104,17 @@ WORKER_VARS = $${PIXMATCH_INSTANCE:+--var PIXMATCH_INSTANCE:$$PIXMATCH_INSTANCE}
 
 # The kernels (shared/internal/simd): the Worker's Go module is built with
 # the tag simd and calls them; wabt's wat2wasm assembles them.
-SIMD_WAT         := shared/internal/simd/kernels.wat
+# Each part holds a kernel's functions; make splices them into one module,
+# which imports the Go instance's memory.
+SIMD_PARTS       := $(addprefix shared/internal/simd/,nearest.wat fast.wat box.wat idct.wat)
+SIMD_WAT         := bin/simd/kernels.wat
 SIMD_WASM        := bin/simd/kernels.wasm
-SIMD_PACKAGES    := ./shared/feature ./shared/camera ./shared/internal/simd
+SIMD_PACKAGES    := ./shared/feature ./shared/camera ./shared/imagefile/internal/lumajpeg ./shared/internal/simd
 
-$(SIMD_WASM): $(SIMD_WAT) $(WORKER_STAMP)
+$(SIMD_WASM): $(SIMD_PARTS) $(WORKER_STAMP)
 	@mkdir -p $(dir $@)
+	{ echo ';; the kernels of package simd (shared/internal/simd), spliced by make simd'; \
+	  echo '(module'; echo '  (import "go" "mem" (memory 0))'; cat $(SIMD_PARTS); echo ')'; } > $(SIMD_WAT)
 	PATH="$(WORKER_BIN):$$PATH" wat2wasm $(SIMD_WAT) -o $@
 
 .PHONY: simd simd-test

@@ -17,14 +17,6 @@ import (
 // TestMatchWithinOracle) and TestVectors hold them to their definitions,
 // and the tests below to the Go code they stand for, turned off.
 
-// needKernels skips a test of the kernels where they are not built in.
-func needKernels(t *testing.T) {
-	t.Helper()
-	if !simd.Available {
-		t.Skip("the kernels are built in under js/wasm with the tag simd only")
-	}
-}
-
 // withoutKernels runs f with the kernels turned off.
 func withoutKernels(f func()) {
 	defer func(k bool) { kernels = k }(kernels)
@@ -37,7 +29,7 @@ func withoutKernels(f func()) {
 // width of search from 1 to 50 pixels (the kernel takes 16 at a time,
 // Go the rest of each row) and at every kind of threshold.
 func TestFASTKernel(t *testing.T) {
-	needKernels(t)
+	simd.NeedKernels(t)
 	rng := rand.New(rand.NewPCG(3, 9))
 	l := &level{w: 90, h: 24}
 	l.pix = make([]uint8, l.w*l.h)
@@ -68,7 +60,7 @@ func TestFASTKernel(t *testing.T) {
 // columns at a time, the rest one by one) and a few heights, all white
 // included (the largest sums).
 func TestBoxKernel(t *testing.T) {
-	needKernels(t)
+	simd.NeedKernels(t)
 	rng := rand.New(rand.NewPCG(5, 5))
 	for w := 5; w <= 40; w++ {
 		for _, h := range []int{5, 6, 13} {
@@ -95,7 +87,7 @@ func TestBoxKernel(t *testing.T) {
 // TestExtractKernels compares the features of photos, as targets and as
 // queries, and the pairs of matching them, with and without the kernels.
 func TestExtractKernels(t *testing.T) {
-	needKernels(t)
+	simd.NeedKernels(t)
 	for _, name := range []string{"coins", "grass"} {
 		g := Plane(testphoto.Decoded(name, 640, 480), QueryOptions)
 		target := Extract(Plane(testphoto.Image(name), TargetOptions), TargetOptions)

@@ -20,3 +20,11 @@ func FAST(p []byte, at, w, t int, blocks []uint64, score []uint16, chunks int) {
 func Box5(p []byte, w, h int, cols, out []uint16) {
 	panic("simd: the kernels are not built in")
 }
+
+// MaxCoefficient bounds the coefficients IDCT8 takes; see simd_wasm.go.
+const MaxCoefficient = 4096
+
+// IDCT8 is the kernel idct8; see simd_wasm.go.
+func IDCT8(coef []int32, n int, at []int32, plane []byte, stride int) {
+	panic("simd: the kernels are not built in")
+}

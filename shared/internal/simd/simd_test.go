@@ -11,17 +11,11 @@ import (
 // make simd-test); package feature's hold them to the Go code they stand
 // for on real work.
 
-func needKernels(t *testing.T) {
-	if !Available {
-		t.Skip("the kernels are built in under js/wasm with the tag simd only")
-	}
-}
-
 // TestNearest holds the kernel nearest to a brute force over random
 // descriptors, ties and empty ranges included, with queries at a stride
 // and ranges overlapping.
 func TestNearest(t *testing.T) {
-	needKernels(t)
+	NeedKernels(t)
 	rng := rand.New(rand.NewPCG(1, 2))
 	const m, stride = 300, 48
 	flat := make([]byte, 32*m)
@@ -65,7 +59,7 @@ func TestNearest(t *testing.T) {
 // or write past: a kernel would not stop at a slice's end, only at the
 // memory's.
 func TestChecks(t *testing.T) {
-	needKernels(t)
+	NeedKernels(t)
 	panics := func(name string, f func()) {
 		t.Helper()
 		defer func() {

@@ -71,3 +71,30 @@ func Box5(p []byte, w, h int, cols, out []uint16) {
 	}
 	box5(unsafe.Pointer(&p[0]), int32(w), int32(h), unsafe.Pointer(&cols[0]), unsafe.Pointer(&out[0]))
 }
+
+//go:wasmimport pixmatch_simd idct8
+//go:noescape
+func idct8(coef unsafe.Pointer, n int32, at unsafe.Pointer, plane unsafe.Pointer, stride int32)
+
+// MaxCoefficient bounds the coefficients IDCT8 takes: within it every sum
+// of the transform fits 32 bits.
+const MaxCoefficient = 4096
+
+// IDCT8 transforms the n blocks of dequantised coefficients coef[64i:][:64]
+// (natural order, each within ±MaxCoefficient) into the 8×8 blocks of
+// samples at plane[at[i]:], rows stride bytes apart, as package
+// lumajpeg's inverse8 does.
+func IDCT8(coef []int32, n int, at []int32, plane []byte, stride int) {
+	if n == 0 {
+		return
+	}
+	if len(coef) < 64*n || len(at) < n || stride < 8 {
+		panic("simd: IDCT8's slices are too short")
+	}
+	for _, a := range at[:n] {
+		if a < 0 || int(a)+7*stride+8 > len(plane) {
+			panic("simd: a block of IDCT8 is outside the plane")
+		}
+	}
+	idct8(unsafe.Pointer(&coef[0]), int32(n), unsafe.Pointer(&at[0]), unsafe.Pointer(&plane[0]), int32(stride))
+}

@@ -27,7 +27,9 @@
 // the s×s pixels of the full transform it stands for, computed from the
 // block's coefficients directly (at 1/8 the DC coefficient alone), so a
 // reduced plane is the box reduction of the full one up to rounding and
-// the clipping of pixels to 0–255.
+// the clipping of pixels to 0–255. In the builds that have the kernels of
+// package simd (the Worker's), the full-size transform of 64 blocks at a
+// time is the kernel IDCT8, which gives the same samples.
 //
 // The decoder is strict: data it cannot account for — a table used
 // before it is defined, a code no table holds, a scan that needs bits
@@ -37,7 +39,7 @@
 // decoder's verdict on every doubtful file. It never panics on any
 // input; its memory is the plane (allocated only after the caller's
 // admit function accepted the frame's dimensions) and a few kilobytes
-// of tables, and its time is linear in the data and the frame's blocks.
+// of tables (and 16 KB of blocks for the kernel), and its time is linear in the data and the frame's blocks.
 package lumajpeg
 
 import (
@@ -111,6 +113,7 @@ type decoder struct {
 	stride     int
 	out        *image.Gray
 	coef, work [64]int32
+	kernel     kernelBlocks // full-size blocks for the kernel (idct.go)
 }
 
 // run reads the file's segments in order up to its end of image.

@@ -1,6 +1,10 @@
 package lumajpeg
 
-import "math"
+import (
+	"math"
+
+	"github.com/pixmatch/pixmatch/shared/internal/simd"
+)
 
 // The inverse transform (T.81 A.3.3) of a block's coefficients F(u,v)
 // is separable: each dimension applies
@@ -174,5 +178,46 @@ func pass8(src, dst *[64]int32, step, next int, shift uint, level int64) {
 		dst[(b+5*step)&63] = int32((e2 - o2 + round) >> shift)
 		dst[(b+6*step)&63] = int32((e1 - o1 + round) >> shift)
 		dst[(b+7*step)&63] = int32((e0 - o0 + round) >> shift)
+	}
+}
+
+// kernelBlocks holds full-size blocks' coefficients for the kernel of
+// package simd (IDCT8), in the builds that have it: they are transformed
+// many at a time, a call of the kernel costing more than a block. Every
+// block of a scan is transformed by the scan's end (flush); until then
+// its samples are not in the plane.
+type kernelBlocks struct {
+	coef []int32 // 64 a block
+	at   []int32 // where each block's samples go in the plane
+}
+
+// kernels is whether full-size blocks go to the kernel: in the builds that
+// have it (a variable, for the tests that compare).
+var kernels = simd.Available
+
+// kernelBatch is how many blocks go to the kernel at once.
+const kernelBatch = 64
+
+// The kernel's sums fit 32 bits for the coefficients lumaBlock lets
+// through: a larger maxCoef does not compile.
+const _ = uint(simd.MaxCoefficient - maxCoef)
+
+// add holds the block of coefficients coef, whose samples go to d's plane
+// from at, transforming the blocks held when they are kernelBatch.
+func (k *kernelBlocks) add(coef *[64]int32, at int, d *decoder) {
+	if k.coef == nil {
+		k.coef, k.at = make([]int32, 0, 64*kernelBatch), make([]int32, 0, kernelBatch)
+	}
+	k.coef, k.at = append(k.coef, coef[:]...), append(k.at, int32(at))
+	if len(k.at) == kernelBatch {
+		k.flush(d)
+	}
+}
+
+// flush transforms the blocks held into d's plane.
+func (k *kernelBlocks) flush(d *decoder) {
+	if len(k.at) > 0 {
+		simd.IDCT8(k.coef, len(k.at), k.at, d.plane, d.stride)
+		k.coef, k.at = k.coef[:0], k.at[:0]
 	}
 }

@@ -63,6 +63,7 @@ func (d *decoder) scan(seg []byte, pos int) (int, error) {
 	if err := s.run(); err != nil {
 		return 0, err
 	}
+	d.kernel.flush(d)
 	d.lumaRead = d.lumaRead || hasLuma
 	return skipScan(d.data, s.r.pos), nil
 }
@@ -349,10 +350,14 @@ func (s *scanState) lumaBlock(sc *scanComp, bx, by int) error {
 // at 1/8, is one level.
 func (d *decoder) put(bx, by int, dcOnly bool) {
 	side := 8 / d.scale
-	dst := d.plane[by*side*d.stride+bx*side:]
-	if dcOnly || d.scale == 8 {
+	at := by*side*d.stride + bx*side
+	dst := d.plane[at:]
+	switch {
+	case dcOnly || d.scale == 8:
 		fillBlock(dst, d.stride, side, d.coef[0])
-		return
+	case side == 8 && kernels:
+		d.kernel.add(&d.coef, at, d)
+	default:
+		inverse(&d.coef, &d.work, dst, d.stride, side)
 	}
-	inverse(&d.coef, &d.work, dst, d.stride, side)
 }
