@@ -79,6 +79,13 @@ func TestChecks(t *testing.T) {
 	panics("past the end", func() { FAST(p, 6*30+20, 30, 20, blocks, score, 1) })
 	panics("short blocks", func() { FAST(p, 3*30+3, 30, 20, blocks[:1], score, 1) })
 	panics("short scores", func() { FAST(p, 3*30+3, 30, 20, blocks, score[:3*30+18], 1) })
+	plane, coef := make([]byte, 16*12), make([]int32, 128)
+	panics("a block past the plane", func() { IDCT8(coef, 2, []int32{0, 4*16 + 9}, plane, 16) })
+	panics("a block before the plane", func() { IDCT8(coef, 1, []int32{-1}, plane, 16) })
+	panics("short coefficients", func() { IDCT8(coef[:127], 2, []int32{0, 8}, plane, 16) })
+	panics("short places", func() { IDCT8(coef, 2, []int32{0}, plane, 16) })
+	panics("rows overlapping", func() { IDCT8(coef, 1, []int32{0}, plane, 7) })
 	FAST(p, 3*30+3, 30, 20, blocks, score, 1) // room: no panic
 	Nearest(q, 32, 1, []int32{0, 2}, flat, out)
+	IDCT8(coef, 2, []int32{0, 4*16 + 8}, plane, 16)
 }
